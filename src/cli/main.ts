@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+/**
+ * The only process-facing file: argv parsing, Ctrl-C -> AbortSignal, the reporter, and the one
+ * catch that turns errors into `ERROR: ...` plus an exit code. Commands are discovered from
+ * src/cli/commands/** (see CommandModule in ./types.ts).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CliContext, CommandGroup, CommandModule } from './types.js';
+import { StderrReporter, makeLogger } from './ui/reporter.js';
+import { renderError } from './ui/errors.js';
+import { AppError, InterruptedError, UsageError, toAppError } from '../lib/errors.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const commandsDir = join(here, 'commands');
+
+function listCommandFiles(dir: string, out: string[] = []): string[] {
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) listCommandFiles(p, out);
+    else if (/\.(ts|js)$/.test(e.name) && !/\.(test|d)\.(ts|js)$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')).version;
+  } catch {
+    try { return JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')).version; } catch { return '0.0.0'; }
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    controller.abort(new InterruptedError());
+    if (interrupts > 1) process.exit(252);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  let exitCode = 0;
+  let activeCtx: CliContext | undefined;
+  let reporter: StderrReporter | undefined;
+  let wantJson = argv.includes('--json');
+  let verbose = argv.filter((a) => a === '-v' || a === '--verbose').length;
+
+  const program = new Command('geodvc')
+    .description('Data version control for geospatial ML training data (DVC 3.x compatible)')
+    .version(packageVersion(), '-V, --version', 'print the geodvc version')
+    .option('--cd <dir>', 'change to this directory before running the command')
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  const files = listCommandFiles(commandsDir);
+  const nodes = new Map<string, Command>();
+  nodes.set('', program);
+  const ensureParent = (path: string[]): Command => {
+    let key = '';
+    let node = program;
+    for (const part of path) {
+      key = key ? `${key} ${part}` : part;
+      let child = nodes.get(key);
+      if (!child) {
+        child = node.command(part).exitOverride();
+        nodes.set(key, child);
+      }
+      node = child;
+    }
+    return node;
+  };
+  const mods = await Promise.all(files.map(async (f) => ({ f, m: await import(pathToFileURL(f).href) })));
+  // Groups first so their descriptions attach before leaves are added.
+  for (const { m } of mods) {
+    const g = m.group as CommandGroup | undefined;
+    if (g) {
+      const node = ensureParent(g.path);
+      node.description(g.describe);
+      if (g.aliases) node.aliases(g.aliases);
+    }
+  }
+  for (const { f, m } of mods) {
+    const spec = m.command as CommandModule | undefined;
+    if (!spec) continue;
+    const parent = ensureParent(spec.path.slice(0, -1));
+    const name = spec.path[spec.path.length - 1]!;
+    const key = spec.path.join(' ');
+    if (nodes.has(key)) throw new Error(`duplicate command ${key} (${relative(commandsDir, f).split(sep).join('/')})`);
+    const cmd = parent.command(name).description(spec.describe).exitOverride();
+    nodes.set(key, cmd);
+    if (spec.aliases) cmd.aliases(spec.aliases);
+    spec.configure?.(cmd);
+    cmd.addOption(new Option('-q, --quiet', 'print only errors and results'));
+    cmd.addOption(new Option('-v, --verbose', 'be verbose (repeat for more)').argParser((_v: string, prev: number | undefined) => (prev ?? 0) + 1));
+    cmd.addOption(new Option('--json', 'print the result as JSON on stdout'));
+    cmd.action(async (...actionArgs: any[]) => {
+      const c = actionArgs[actionArgs.length - 1] as Command;
+      const opts = c.opts();
+      const positional = actionArgs.slice(0, -2);
+      const cd = program.opts().cd as string | undefined;
+      if (cd) process.chdir(cd);
+      const json = !!opts.json;
+      const quiet = !!opts.quiet;
+      const vlevel = Number(opts.verbose ?? 0);
+      wantJson = json;
+      verbose = vlevel;
+      reporter = new StderrReporter(!quiet);
+      const logger = makeLogger(vlevel, quiet, reporter);
+      const ctx: CliContext = {
+        json, quiet, verbose: vlevel, cwd: process.cwd(), signal: controller.signal,
+        onProgress: reporter.onProgress, logger,
+        out(text, force) { if (!quiet || force) { reporter!.clear(); process.stdout.write(text.endsWith('\n') ? text : text + '\n'); } },
+        outJson(value) { reporter!.clear(); process.stdout.write(JSON.stringify(value, null, 2) + '\n'); },
+        warn(text) { logger.warn(text); },
+        info(text) { logger.info(text); },
+      };
+      activeCtx = ctx;
+      const code = await spec.run(ctx, positional, opts);
+      exitCode = typeof code === 'number' ? code : 0;
+    });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      // Commander already printed its message; mirror DVC's usage exit code.
+      if (wantJson) process.stdout.write(JSON.stringify(new UsageError(err.message).toJSON(), null, 2) + '\n');
+      return 254;
+    }
+    const appErr: AppError = controller.signal.aborted ? new InterruptedError(undefined, { cause: err }) : toAppError(err);
+    reporter?.clear();
+    process.stderr.write(renderError(appErr, verbose));
+    if (wantJson || activeCtx?.json) process.stdout.write(JSON.stringify(appErr.toJSON(), null, 2) + '\n');
+    return appErr.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+const invokedDirectly = (() => {
+  const a = process.argv[1];
+  if (!a) return false;
+  try { return fileURLToPath(import.meta.url) === a; } catch { return false; }
+})();
+
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err) => { process.stderr.write(`ERROR: ${err?.stack ?? err}\n`); process.exitCode = 255; },
+  );
+}

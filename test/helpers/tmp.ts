@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+/** A fresh temp directory, removed by the returned cleanup (keep it with KEEP_TMP=1). */
+export function makeTmpDir(prefix = 'geodvc-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => { if (process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** Writes a tree of files: { 'a/b.txt': 'content' }. */
+export function writeTree(root: string, files: Record<string, string | Uint8Array>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const p = join(root, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  }
+}
+
+/** git init with a fixed identity, so commits work on any machine. */
+export function gitInit(dir: string): void {
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  execFileSync('git', ['-C', dir, 'config', 'user.email', 'test@geodvc.local']);
+  execFileSync('git', ['-C', dir, 'config', 'user.name', 'geodvc test']);
+  execFileSync('git', ['-C', dir, 'config', 'commit.gpgsign', 'false']);
+}
+
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+}

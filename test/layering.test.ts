@@ -1,0 +1,67 @@
+/**
+ * Enforces the one-way layering of DESIGN.md by reading imports:
+ * cli -> core/api -> core/* -> storage | geo -> lib. Nothing imports cli; storage and geo do not
+ * import each other or core; lib imports nothing of ours. Outside src/cli, no console.*,
+ * process.exit or process.stdout.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, dirname, resolve, sep } from 'node:path';
+import { REPO_ROOT } from './helpers/cli.js';
+
+const SRC = join(REPO_ROOT, 'src');
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+function layerOf(file: string): string {
+  const rel = relative(SRC, file).split(sep);
+  if (rel[0] === 'core') return rel[1] === 'api' ? 'core/api' : 'core';
+  return rel[0]!;
+}
+
+const allowed: Record<string, string[]> = {
+  cli: ['cli', 'core/api', 'core', 'storage', 'geo', 'lib'],
+  'core/api': ['core/api', 'core', 'storage', 'geo', 'lib'],
+  core: ['core', 'storage', 'geo', 'lib'],
+  storage: ['storage', 'lib'],
+  geo: ['geo', 'lib'],
+  lib: ['lib'],
+};
+
+test('imports follow the layering of DESIGN.md', () => {
+  const bad: string[] = [];
+  for (const f of walk(SRC)) {
+    const from = layerOf(f);
+    const text = readFileSync(f, 'utf8');
+    const re = /(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+    for (const m of text.matchAll(re)) {
+      const spec = m[1] ?? m[2]!;
+      const target = resolve(dirname(f), spec);
+      if (!target.startsWith(SRC)) continue;
+      const to = layerOf(target);
+      if (!(allowed[from] ?? []).includes(to)) bad.push(`${relative(REPO_ROOT, f)} (${from}) imports ${spec} (${to})`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('only src/cli talks to the process', () => {
+  const bad: string[] = [];
+  for (const f of walk(SRC)) {
+    if (layerOf(f) === 'cli') continue;
+    const lines = readFileSync(f, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, '');
+      if (/\bconsole\.(log|error|warn|info|debug)\b|\bprocess\.exit\b|\bprocess\.stdout\b/.test(code)) bad.push(`${relative(REPO_ROOT, f)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(bad, []);
+});
