@@ -1,0 +1,150 @@
+/**
+ * The object store behind `geodvc serve`: a directory with the DVC remote layout
+ * (`files/md5/ab/cdef...`, legacy `ab/cdef...`), so the same directory also works as a local
+ * remote. Uploads are streamed to a temp file under `<root>/.geodvc-uploads/` while hashing, checked
+ * against the key, fsynced, made read-only and published with `link()`, which fails if the object
+ * exists: an existing object is never replaced, and two concurrent uploads store it once.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createStreamHasher } from './hash.js';
+import { parseListPrefix, type ObjectKey } from './keys.js';
+
+export const UPLOAD_DIR = '.geodvc-uploads';
+
+export type PutOutcome =
+  | { status: 'created'; size: number }
+  | { status: 'exists'; size: number }
+  | { status: 'mismatch'; expected: string; actual: string; size: number }
+  | { status: 'too-large'; limit: number };
+
+export class ObjectStore {
+  readonly root: string;
+  readonly maxObjectBytes: number;
+  constructor(root: string, opts: { maxObjectBytes?: number } = {}) {
+    this.root = root;
+    this.maxObjectBytes = opts.maxObjectBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Creates the root and the upload dir, removing stale uploads of earlier runs. */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await rm(join(this.root, UPLOAD_DIR), { recursive: true, force: true });
+    await mkdir(join(this.root, UPLOAD_DIR), { recursive: true });
+  }
+
+  pathOf(k: ObjectKey): string { return join(this.root, ...k.key.split('/')); }
+
+  /** Size of a stored object, or undefined. Only regular files count (a symlink planted in the root is not served). */
+  async stat(k: ObjectKey): Promise<{ size: number; mtimeMs: number } | undefined> {
+    try {
+      const st = await lstat(this.pathOf(k));
+      return st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
+    } catch { return undefined; }
+  }
+
+  openRead(k: ObjectKey, range?: { start: number; end: number }): ReadStream {
+    return createReadStream(this.pathOf(k), range ? { start: range.start, end: range.end } : {});
+  }
+
+  /**
+   * Streams `body` into the store under `k` if its bytes hash to the key. Nothing is kept on a
+   * mismatch, an error or an abort. `declaredLength` (Content-Length) is checked against the limit
+   * before reading.
+   */
+  async put(k: ObjectKey, body: Readable, declaredLength?: number): Promise<PutOutcome> {
+    if (declaredLength !== undefined && declaredLength > this.maxObjectBytes) return { status: 'too-large', limit: this.maxObjectBytes };
+    const hasher = await createStreamHasher(k.algo);
+    const existing = await this.stat(k);
+    const tmp = join(this.root, UPLOAD_DIR, `${k.oid}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    let fh: FileHandle | undefined;
+    let size = 0;
+    try {
+      // the object exists already: hash the body only (to tell "same bytes" from "different bytes")
+      if (!existing) fh = await open(tmp, 'wx', 0o600);
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.maxObjectBytes) { body.destroy(); return { status: 'too-large', limit: this.maxObjectBytes }; }
+        hasher.update(chunk);
+        if (fh) {
+          let off = 0;
+          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        }
+      }
+      const actual = hasher.digestHex();
+      if (actual !== k.oid) return { status: 'mismatch', expected: k.oid, actual, size };
+      if (!fh) return { status: 'exists', size };
+      await fh.sync();
+      await fh.chmod(0o444);
+      await fh.close();
+      fh = undefined;
+      const dest = this.pathOf(k);
+      await mkdir(join(dest, '..'), { recursive: true });
+      try {
+        await link(tmp, dest); // atomic, never replaces
+        return { status: 'created', size };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { status: 'exists', size };
+        throw err;
+      }
+    } finally {
+      if (fh) await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /** Deletes an object; false when it did not exist. */
+  async delete(k: ObjectKey): Promise<boolean> {
+    try {
+      const st = await lstat(this.pathOf(k));
+      if (!st.isFile()) return false;
+      await unlink(this.pathOf(k));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Lists keys under a layout prefix in sorted order: `files/md5/`, `files/md5/ab/`, '' or `ab/`
+   * (legacy). Returns at most `limit` keys strictly after `after`; `next` is set when more remain.
+   */
+  async list(prefix: string, opts: { limit?: number; after?: string } = {}): Promise<{ keys: string[]; next?: string } | undefined> {
+    const p = parseListPrefix(prefix);
+    if (!p) return undefined;
+    const limit = Math.max(1, Math.min(opts.limit ?? 10_000, 100_000));
+    const after = opts.after ?? '';
+    const base = join(this.root, ...p.layout.split('/').filter(Boolean));
+    let shards: string[];
+    if (p.shard) shards = [p.shard];
+    else {
+      try { shards = (await readdir(base)).filter((s) => /^[0-9a-f]{2}$/.test(s)).sort(); } catch { shards = []; }
+    }
+    const keys: string[] = [];
+    for (const shard of shards) {
+      const shardPrefix = `${p.layout}${shard}/`;
+      if (after && after.slice(0, shardPrefix.length) > shardPrefix && !after.startsWith(shardPrefix)) continue;
+      let names: string[];
+      try { names = await readdir(join(base, shard)); } catch { continue; }
+      names = names.filter((n) => /^([0-9a-f]{30}|[0-9a-f]{62})(\.dir)?$/.test(n)).sort();
+      for (const n of names) {
+        const key = shardPrefix + n;
+        if (key <= after) continue;
+        if (keys.length >= limit) return { keys, next: keys[keys.length - 1] };
+        keys.push(key);
+      }
+    }
+    return { keys };
+  }
+
+  /** Removes the store's upload dir contents (for tests and shutdown). */
+  async cleanUploads(): Promise<void> {
+    const d = join(this.root, UPLOAD_DIR);
+    for (const n of await readdir(d).catch(() => [] as string[])) await rm(join(d, n), { force: true });
+    await stat(d).catch(() => undefined);
+  }
+}
