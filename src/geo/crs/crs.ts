@@ -1,0 +1,114 @@
+/**
+ * CRS parsing and comparison: "EPSG:n" / WKT1 / WKT2 / proj4 text -> CoordinateSystem, the EPSG
+ * code of a WKT (only the root node's AUTHORITY/ID, as GDAL's GetAuthorityCode(nullptr)), and a
+ * comparison that says whether two CRSs are the same for alignment purposes.
+ */
+import proj4 from 'proj4';
+import type { CoordinateSystem } from '../raster/types.js';
+import { epsgDef } from './epsg.js';
+
+/** The EPSG code carried by the root node of a WKT1/WKT2 string, if any. */
+export function wktRootEpsg(wkt: string): number | undefined {
+  const s = wkt.trim();
+  const open = s.indexOf('[');
+  if (open < 0) return undefined;
+  let depth = 0;
+  let inStr = false;
+  let tokenStart = open + 1;
+  let found: number | undefined;
+  for (let i = open; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') { inStr = !inStr; continue; }
+    if (inStr) continue;
+    if (c === '[' || c === '(') {
+      depth++;
+      if (depth === 2) {
+        const name = s.slice(tokenStart, i).trim().replace(/^,/, '').trim().toUpperCase();
+        if (name === 'AUTHORITY' || name === 'ID') {
+          const close = s.indexOf(']', i);
+          const m = /^\s*"EPSG"\s*,\s*"?(\d+)"?/i.exec(s.slice(i + 1, close));
+          if (m) found = Number(m[1]);
+        }
+      }
+    } else if (c === ']' || c === ')') {
+      depth--;
+      if (depth === 1) tokenStart = i + 1;
+    } else if (c === ',' && depth === 1) tokenStart = i + 1;
+  }
+  return found;
+}
+
+function wktName(wkt: string): string | undefined {
+  const m = /^\s*\w+\s*\[\s*"([^"]*)"/.exec(wkt);
+  return m?.[1];
+}
+
+/** Parses a CRS given as "EPSG:n", a bare code, a URN/URL, WKT, or a proj4 string. */
+export function crsFromText(text: string): CoordinateSystem | undefined {
+  const s = text.trim();
+  if (!s) return undefined;
+  const code = epsgCodeFromString(s);
+  if (code !== undefined) {
+    const d = epsgDef(code);
+    return { epsg: code, name: d?.name, wkt: d?.wkt, proj4: d?.proj4 || undefined };
+  }
+  if (s.startsWith('+')) return { proj4: s };
+  if (/^[A-Z_0-9]+\s*\[/i.test(s)) {
+    const epsg = wktRootEpsg(s);
+    const d = epsg !== undefined ? epsgDef(epsg) : undefined;
+    return { wkt: s, epsg, name: wktName(s) ?? d?.name, proj4: d?.proj4 || undefined };
+  }
+  return undefined;
+}
+
+/** EPSG code from "EPSG:32633", "epsg:4326", "4326", URNs and OGC URLs; undefined otherwise. */
+export function epsgCodeFromString(s: string): number | undefined {
+  const t = s.trim();
+  let m = /^(?:EPSG:|urn:ogc:def:crs:EPSG:[^:]*:|https?:\/\/www\.opengis\.net\/def\/crs\/EPSG\/[^/]*\/)(\d+)$/i.exec(t);
+  if (m) return Number(m[1]);
+  m = /^\[?EPSG:(\d+)\]?$/i.exec(t);
+  if (m) return Number(m[1]);
+  if (/^\d{4,6}$/.test(t)) return Number(t);
+  return undefined;
+}
+
+/** The definition proj4js should use for a CRS (EPSG proj4 first, then WKT). */
+export function proj4Def(crs: CoordinateSystem): string | undefined {
+  if (crs.proj4) return crs.proj4;
+  if (crs.epsg !== undefined) return epsgDef(crs.epsg)?.proj4 || undefined;
+  return crs.wkt;
+}
+
+/** Canonical key for comparing CRSs: EPSG code when there is one, else the normalised proj4/WKT. */
+export function crsKey(crs: CoordinateSystem | undefined): string | undefined {
+  if (!crs) return undefined;
+  if (crs.epsg !== undefined) return `EPSG:${crs.epsg}`;
+  const p = crs.proj4 ?? crs.wkt;
+  if (!p) return crs.name ? `name:${crs.name}` : undefined;
+  return p.replace(/\s+/g, ' ').trim();
+}
+
+/** True when two CRSs are the same (same EPSG code, or equal proj4 parameter sets). */
+export function sameCrs(a: CoordinateSystem | undefined, b: CoordinateSystem | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.epsg !== undefined && b.epsg !== undefined) return a.epsg === b.epsg;
+  const pa = proj4Def(a);
+  const pb = proj4Def(b);
+  if (pa && pb && pa.startsWith('+') && pb.startsWith('+')) return normProj4(pa) === normProj4(pb);
+  return crsKey(a) === crsKey(b);
+}
+
+function normProj4(p: string): string {
+  return p.split(/\s+/).filter((x) => x && x !== '+no_defs' && x !== '+type=crs').sort().join(' ');
+}
+
+/** A function transforming [x, y] from one CRS to another with proj4js. */
+export function transformer(from: CoordinateSystem, to: CoordinateSystem): (xy: [number, number]) => [number, number] {
+  const a = proj4Def(from);
+  const b = proj4Def(to);
+  if (!a || !b) throw new Error(`no proj4 definition for ${!a ? from.name ?? 'source CRS' : to.name ?? 'target CRS'}`);
+  const conv = proj4(a, b);
+  return (xy) => conv.forward(xy) as [number, number];
+}
+
+export const WGS84: CoordinateSystem = { epsg: 4326, name: 'WGS 84', proj4: '+proj=longlat +datum=WGS84 +no_defs' };
