@@ -1,0 +1,44 @@
+/**
+ * Object layout inside a cache root or a remote (dvc-formats.md §3, §8):
+ *   DVC 3 objects:      files/<algo>/<oid[0:2]>/<oid[2:]>        (`.dir` suffix stays in the name)
+ *   legacy DVC 2 objects (md5-dos2unix): <oid[0:2]>/<oid[2:]> at the root.
+ */
+import { join } from 'node:path';
+import type { HashName } from './hash.js';
+import { InvalidFileError } from '../../lib/errors.js';
+
+const OID_RE = /^[0-9a-f]{32}([0-9a-f]{32})?(\.dir)?$/;
+
+/** True when `oid` looks like a hex digest (optionally with `.dir`) of this algorithm. */
+export function isValidOid(name: HashName, oid: string): boolean {
+  if (!OID_RE.test(oid)) return false;
+  const hexLen = oid.endsWith('.dir') ? oid.length - 4 : oid.length;
+  return hexLen === (name === 'sha256' ? 64 : 32);
+}
+
+export function assertValidOid(name: HashName, oid: string): void {
+  if (!isValidOid(name, oid)) {
+    throw new InvalidFileError(`invalid ${name} object id '${oid}'`, { hint: 'the .dvc/.dir entry is corrupted; restore it from git (`git checkout -- <file>.dvc`)' });
+  }
+}
+
+/** Directory under the cache root for an algorithm ('' for legacy md5-dos2unix). */
+export function algoDir(name: HashName): string {
+  return name === 'md5-dos2unix' ? '' : `files/${name}`;
+}
+
+/** Relative (posix) path of an object: `files/md5/ab/cdef…` or `ab/cdef…` for legacy. */
+export function objectRelPath(name: HashName, oid: string): string {
+  assertValidOid(name, oid);
+  const base = algoDir(name);
+  const rel = `${oid.slice(0, 2)}/${oid.slice(2)}`;
+  return base ? `${base}/${rel}` : rel;
+}
+
+export function objectPath(cacheRoot: string, name: HashName, oid: string): string {
+  return join(cacheRoot, objectRelPath(name, oid));
+}
+
+export function isDirOid(oid: string): boolean {
+  return oid.endsWith('.dir');
+}

@@ -1,0 +1,123 @@
+/**
+ * `.dir` manifests (dvc-formats.md §1.3): a JSON list of `{"<algo>": <oid>, "relpath": <posix path>}`
+ * sorted by relpath in code-point order, serialized as Python `json.dumps(sort_keys=True)`, no
+ * trailing newline. The tree's oid is hash(bytes) + ".dir" with the same algorithm.
+ *
+ * Entry key per algorithm: `md5` for md5 and legacy md5-dos2unix (DVC's own), and for the
+ * algorithms DVC 3 does not write, the algorithm name itself: `{"relpath": …, "xxh128": …}` and
+ * `{"relpath": …, "sha256": …}` (keys sorted as Python would sort them).
+ */
+import { compareCodePoints, pyJsonDumps } from '../../lib/pyjson.js';
+import { InvalidFileError } from '../../lib/errors.js';
+import { hashBuffer, type HashName } from './hash.js';
+import { isValidOid } from './layout.js';
+
+export interface TreeEntry {
+  relpath: string;
+  oid: string;
+  /** Extra per-entry meta DVC accepts when loading (size, isexec); never written. */
+  size?: number;
+  isexec?: boolean;
+}
+
+export interface Tree {
+  hashName: HashName;
+  entries: TreeEntry[];
+}
+
+/** The key of the per-file hash in a manifest entry. */
+export function entryKey(name: HashName): string {
+  return name === 'md5' || name === 'md5-dos2unix' ? 'md5' : name;
+}
+
+/** Validates one relpath; returns an error message or undefined. */
+export function relpathProblem(rel: unknown): string | undefined {
+  if (typeof rel !== 'string') return 'relpath is not a string';
+  if (rel.length === 0) return 'empty relpath';
+  if (rel.includes('\0')) return 'relpath contains a NUL byte';
+  if (rel.includes('\\')) return 'relpath contains a backslash';
+  if (rel.startsWith('/') || /^[A-Za-z]:/.test(rel)) return 'relpath is absolute';
+  for (const seg of rel.split('/')) {
+    if (seg === '') return 'relpath has an empty segment';
+    if (seg === '..') return "relpath contains '..'";
+    if (seg === '.') return "relpath contains '.'";
+  }
+  return undefined;
+}
+
+function sortEntries(entries: TreeEntry[]): TreeEntry[] {
+  return [...entries].sort((a, b) => compareCodePoints(a.relpath, b.relpath));
+}
+
+/** Throws InvalidFileError on unsafe, duplicate or conflicting paths. */
+export function validateEntries(entries: TreeEntry[], name: HashName, what = '.dir manifest'): void {
+  const seen = new Set<string>();
+  for (const e of entries) {
+    const p = relpathProblem(e.relpath);
+    if (p) throw new InvalidFileError(`${what}: ${p}: ${JSON.stringify(e.relpath)}`, { hint: 'the manifest is corrupted or was crafted; restore it (`geodvc checkout`/`pull`) or re-add the directory' });
+    if (!isValidOid(name, e.oid) || e.oid.endsWith('.dir')) throw new InvalidFileError(`${what}: invalid ${name} hash for '${e.relpath}': ${JSON.stringify(e.oid)}`, { hint: 'the manifest is corrupted; re-add the directory or fetch it again' });
+    if (seen.has(e.relpath)) throw new InvalidFileError(`${what}: duplicate relpath '${e.relpath}'`, { hint: 'the manifest is corrupted; re-add the directory or fetch it again' });
+    seen.add(e.relpath);
+  }
+  // A path that is both a file and a directory (`a` and `a/b`).
+  for (const e of entries) {
+    let i = e.relpath.indexOf('/');
+    while (i > 0) {
+      const parent = e.relpath.slice(0, i);
+      if (seen.has(parent)) throw new InvalidFileError(`${what}: '${parent}' is both a file and a directory`, { hint: 'the manifest is corrupted; re-add the directory' });
+      i = e.relpath.indexOf('/', i + 1);
+    }
+  }
+}
+
+/** The exact manifest bytes DVC writes for these entries. */
+export function serializeTree(tree: Tree): Buffer {
+  const key = entryKey(tree.hashName);
+  const sorted = sortEntries(tree.entries);
+  // Hand-rolled for speed on 100k entries; equal to pyJsonDumps([{key: oid, relpath}], sort_keys).
+  const parts: string[] = new Array(sorted.length);
+  const keyFirst = compareCodePoints(key, 'relpath') < 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    const rp = pyJsonDumps(e.relpath);
+    parts[i] = keyFirst ? `{"${key}": "${e.oid}", "relpath": ${rp}}` : `{"relpath": ${rp}, "${key}": "${e.oid}"}`;
+  }
+  return Buffer.from('[' + parts.join(', ') + ']', 'utf8');
+}
+
+/** Builds a tree (validated, sorted) and its bytes and oid. */
+export function buildTree(hashName: HashName, entries: TreeEntry[]): { tree: Tree; bytes: Buffer; oid: string } {
+  const tree: Tree = { hashName, entries: sortEntries(entries) };
+  validateEntries(tree.entries, hashName);
+  const bytes = serializeTree(tree);
+  return { tree, bytes, oid: treeOid(hashName, bytes) };
+}
+
+export function treeOid(hashName: HashName, bytes: Uint8Array): string {
+  return hashBuffer(bytes, hashName) + '.dir';
+}
+
+/** Parses and validates manifest bytes. `source` names the file in errors. */
+export function parseTree(bytes: Uint8Array | string, hashName: HashName, source = '.dir manifest'): Tree {
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new InvalidFileError(`${source} is not valid JSON`, { cause: err, hint: 'the cached manifest is corrupted; delete it and fetch it again (`geodvc fetch`) or re-add the directory' });
+  }
+  if (!Array.isArray(data)) throw new InvalidFileError(`${source} is not a JSON list`, { hint: 'the cached manifest is corrupted; delete it and fetch it again or re-add the directory' });
+  const key = entryKey(hashName);
+  const entries: TreeEntry[] = [];
+  for (const item of data) {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new InvalidFileError(`${source}: entry is not an object`, { hint: 'the cached manifest is corrupted' });
+    const o = item as Record<string, unknown>;
+    const oid = o[key];
+    if (typeof oid !== 'string') throw new InvalidFileError(`${source}: entry without '${key}' hash: ${JSON.stringify(item).slice(0, 200)}`, { hint: 'the cached manifest is corrupted or uses another hash algorithm' });
+    const e: TreeEntry = { relpath: o.relpath as string, oid };
+    if (typeof o.size === 'number') e.size = o.size;
+    if (o.isexec === true) e.isexec = true;
+    entries.push(e);
+  }
+  validateEntries(entries, hashName, source);
+  return { hashName, entries: sortEntries(entries) };
+}

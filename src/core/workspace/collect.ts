@@ -1,0 +1,61 @@
+/**
+ * Finds the `.dvc` files of a workspace (or of a git revision) and their outputs.
+ *
+ * The walk skips `.git`, `.dvc`, `.dvcignore`d paths, and directories that are outputs of a
+ * `.dvc` file found beside them (a tracked `data/` with 100k files is never listed here).
+ */
+import { readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { loadDvcFile, parseDvcFile, type DvcFile, isDvcFileName } from '../dvcfile/dvcfile.js';
+import type { DvcIgnore } from '../repo/dvcignore.js';
+
+export function toPosixRel(root: string, abs: string): string {
+  const r = relative(root, abs);
+  return sep === '/' ? r : r.split(sep).join('/');
+}
+
+/** Absolute paths of every `.dvc` file under `root`, sorted. */
+export function findDvcFiles(root: string, ignore?: DvcIgnore): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    let entries;
+    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    const outputsHere = new Set<string>();
+    const dvcHere: string[] = [];
+    for (const e of entries) {
+      if (!e.isDirectory() && isDvcFileName(e.name)) {
+        const relp = rel ? `${rel}/${e.name}` : e.name;
+        if (ignore?.ignores(relp, false)) continue;
+        const abs = join(dir, e.name);
+        dvcHere.push(abs);
+        try {
+          for (const o of loadDvcFile(abs).outs) {
+            const top = o.path.split('/')[0]!;
+            if (top && top !== '.') outputsHere.add(top);
+          }
+        } catch { /* reported by whoever loads it */ }
+      }
+    }
+    found.push(...dvcHere);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules' && rel === '') continue;
+      if (outputsHere.has(e.name)) continue;
+      const relp = rel ? `${rel}/${e.name}` : e.name;
+      if (ignore?.ignores(relp, true)) continue;
+      walk(join(dir, e.name), relp);
+    }
+  };
+  walk(root, '');
+  return found.sort();
+}
+
+/** Loads every `.dvc` file of the workspace (InvalidFileError on a corrupted one). */
+export function loadWorkspaceDvcFiles(root: string, ignore?: DvcIgnore): DvcFile[] {
+  return findDvcFiles(root, ignore).map((p) => loadDvcFile(p));
+}
+
+/** Parses the `.dvc` files of a git revision, with `root`-based absolute paths. */
+export function parseRevDvcFiles(root: string, files: { relpath: string; text: string }[]): DvcFile[] {
+  return files.map((f) => parseDvcFile(f.text, join(root, f.relpath)));
+}
