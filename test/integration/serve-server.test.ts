@@ -43,7 +43,7 @@ function skipIfNoServer(t: { skip(msg: string): void }): boolean {
 }
 
 async function put(key: string, body: Uint8Array | string, headers: Record<string, string> = {}, method = 'PUT') {
-  const r = await fetch(`${srv.url}/${key}`, { method, body, headers });
+  const r = await fetch(`${srv.url}/${key}`, { method, body: body as BodyInit, headers });
   return { status: r.status, text: await r.text() };
 }
 
