@@ -377,9 +377,15 @@ export function parseLock(text: string, file = 'dvc.lock'): LockFile {
   for (const [name, s] of Object.entries(stages)) {
     if (!s || typeof s !== 'object') throw new InvalidFileError(`${file}: stage '${name}' is not a mapping`, { hint: `fix ${file} or delete it and run \`geodvc repro\`` });
     const entry: LockStage = { cmd: s.cmd ?? '' };
-    if (Array.isArray(s.deps)) entry.deps = s.deps.map((d: any) => ({ ...d, path: String(d.path) }));
+    if (Array.isArray(s.deps)) entry.deps = s.deps.map((d: any, i: number) => {
+      if (!d || typeof d !== 'object' || Array.isArray(d)) throw new InvalidFileError(`${file}: stage '${name}' deps[${i}] is not a mapping`, { hint: `fix ${file} or delete it and run \`geodvc repro\`` });
+      return { ...d, path: String(d.path) };
+    });
     if (s.params && typeof s.params === 'object') entry.params = s.params;
-    if (Array.isArray(s.outs)) entry.outs = s.outs.map((d: any) => ({ ...d, path: String(d.path) }));
+    if (Array.isArray(s.outs)) entry.outs = s.outs.map((d: any, i: number) => {
+      if (!d || typeof d !== 'object' || Array.isArray(d)) throw new InvalidFileError(`${file}: stage '${name}' outs[${i}] is not a mapping`, { hint: `fix ${file} or delete it and run \`geodvc repro\`` });
+      return { ...d, path: String(d.path) };
+    });
     lock.stages.set(name, entry);
   }
   return lock;

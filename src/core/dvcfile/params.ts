@@ -38,7 +38,15 @@ export function loadYaml(text: string, file: string): unknown {
     });
   }
   wrapIntegralFloats(doc);
-  return doc.toJS({ maxAliasCount: -1 }) ?? {};
+  try {
+    // bounded alias expansion (hardening, issue 10): a "billion laughs" file is refused
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    const msg = String((e as Error)?.message ?? e).split('\n')[0];
+    throw new InvalidFileError(`${file}: ${/alias count/i.test(msg) ? 'too many YAML alias expansions (more than 100)' : e instanceof RangeError ? 'nesting too deep' : `invalid YAML: ${msg}`}`, {
+      cause: e, hint: `fix the anchors/aliases (&name / *name) and nesting in ${file}`,
+    });
+  }
 }
 
 /** Python literal subset for `.py` params: numbers, strings, True/False/None, lists, tuples, dicts. */
