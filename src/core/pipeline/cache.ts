@@ -6,6 +6,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { tmpPathFor, writeFileAtomicSync } from '../../lib/atomic.js';
+import { ignoreOutput } from '../scm/gitignore.js';
 import { dirManifest, hashPath, type HashState, type PathHash } from './hashing.js';
 
 export function objectPath(cacheDir: string, md5: string): string {
@@ -73,20 +74,8 @@ export function checkoutFromCache(cacheDir: string, md5: string, abs: string): v
 }
 
 /** Adds `/name` to the `.gitignore` beside an output, as DVC does (only in git repos). */
-export function gitignoreOutput(root: string, abs: string): void {
-  if (!existsSync(join(root, '.git'))) return;
-  const rel = relative(root, abs);
-  if (rel.startsWith('..')) return;
-  const dir = dirname(abs);
-  const entry = '/' + basename(abs);
-  const file = join(dir, '.gitignore');
-  let text = '';
-  try { text = readFileSync(file, 'utf8'); } catch { /* new */ }
-  const lines = text.split(/\r?\n/);
-  if (lines.includes(entry)) return;
-  const next = text && !text.endsWith('\n') ? `${text}\n${entry}\n` : `${text}${entry}\n`;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, next);
+export function gitignoreOutput(repo: { root: string; noScm?: boolean }, abs: string): void {
+  ignoreOutput(repo, abs);
 }
 
 export function isDirectory(abs: string): boolean {

@@ -4,42 +4,25 @@
  * Fails on a cycle (naming it), on one output declared by two stages and on an output that
  * overlaps an out tracked by a `.dvc` file.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { AppError, PathError } from '../../lib/errors.js';
 import { loadDvcYaml, stageAddress, type DvcYaml, type StageDef } from '../dvcfile/dvcyaml.js';
 import { loadYaml } from '../dvcfile/params.js';
+import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 
 export interface PipelineRepo {
   root: string;
   dvcDir: string;
   tmpDir: string;
   cacheDir: string;
+  noScm?: boolean;
 }
 
-/** Finds the repo root (the nearest directory with `.dvc/`). */
+/** Opens the repository containing `cwd` (the repository engineer's `openRepoSync`), or undefined. */
 export function findPipelineRepo(cwd: string): PipelineRepo | undefined {
-  let dir = resolve(cwd);
-  for (;;) {
-    if (existsSync(join(dir, '.dvc'))) {
-      const dvcDir = join(dir, '.dvc');
-      return { root: dir, dvcDir, tmpDir: join(dvcDir, 'tmp'), cacheDir: readCacheDir(dvcDir) };
-    }
-    const up = resolve(dir, '..');
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-function readCacheDir(dvcDir: string): string {
-  for (const f of ['config.local', 'config']) {
-    try {
-      const text = readFileSync(join(dvcDir, f), 'utf8');
-      const m = /\[cache\][^[]*?\n\s*dir\s*=\s*(.+)/.exec(text);
-      if (m) return resolve(dvcDir, m[1].trim());
-    } catch { /* none */ }
-  }
-  return join(dvcDir, 'cache');
+  if (!findRepoRoot(cwd)) return undefined;
+  return openRepoSync(cwd);
 }
 
 export class CycleError extends AppError {

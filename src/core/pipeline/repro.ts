@@ -193,7 +193,7 @@ export async function reproduce(opts: ReproOptions): Promise<ReproResult> {
         for (const o of run.outs ?? []) {
           const abs = resolve(s.wdir, o.path);
           checkoutFromCache(repo.cacheDir, o.md5 as string, abs);
-          gitignoreOutput(repo.root, abs);
+          gitignoreOutput(repo, abs);
         }
         const entry = lockStageFor(s, deps, params, (run.outs ?? []).map((o) => ({ ...o })));
         await writer.update(lockPathOf(repo, s), s.name, entry);
@@ -217,7 +217,7 @@ export async function reproduce(opts: ReproOptions): Promise<ReproResult> {
           hint: 'the command must create every declared output; fix the command or the outs list (dvc.lock was not changed)',
         });
       }
-      if (o.cache) gitignoreOutput(repo.root, abs);
+      if (o.cache) gitignoreOutput(repo, abs);
       outs.push({ path: o.path, hash: 'md5', md5: h.md5, size: h.size, ...(h.isDir ? { nfiles: h.nfiles } : {}) });
     }
     // deps may be rewritten by the command only if they are also outs; re-hash to record the state used
