@@ -1,0 +1,70 @@
+/**
+ * The storage Backend interface. Backends know keys (`files/md5/ab/cdef…`), not hashes: the object
+ * layout lives in core. Every backend implements the same small surface, proven by one conformance
+ * suite (test/integration/storage-conformance.test.ts) run against each real server.
+ */
+import type { Readable } from 'node:stream';
+
+export interface StatResult {
+  size: number;
+  etag?: string;
+}
+
+/** Inclusive byte range, like HTTP `Range: bytes=start-end`; `end` omitted = to the end. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** A body that can be re-opened on retry: a file on disk (`size` bytes) or bytes in memory. */
+export type PutSource = { path: string; size: number } | { data: Uint8Array };
+
+export interface PutOptions {
+  /** Parallel parts for a large object (S3 multipart, Azure blocks, SFTP fastPut). */
+  concurrency?: number;
+  /** Part/block size in bytes for large objects. */
+  partSize?: number;
+  /** Called with the number of bytes newly sent. */
+  onBytes?: (n: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+  signal?: AbortSignal;
+}
+
+export interface Backend {
+  /** The remote URL, for messages. */
+  readonly url: string;
+  /** Scheme name: local, s3, azure, gs, ssh, http, webdav. */
+  readonly scheme: string;
+  /** Whether `list` works (plain HTTP cannot list). */
+  readonly canList: boolean;
+  /** Size (and etag when the server has one) of an object, or null when it does not exist. */
+  stat(key: string): Promise<StatResult | null>;
+  /** A stream of the object's bytes, or of the inclusive range. Throws StorageError 'object-missing'. */
+  get(key: string, opts?: GetOptions): Promise<Readable>;
+  /** Writes the object atomically where the server allows it (no half-written object under `key`). */
+  put(key: string, src: PutSource, opts?: PutOptions): Promise<void>;
+  /** Every key under `prefix` (a directory-like prefix ending in '/' or ''), in no particular order. */
+  list(prefix: string, signal?: AbortSignal): AsyncIterable<string>;
+  /** Removes an object; a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** Reads a whole object (or range) into memory: for small objects such as `.dir` manifests. */
+export async function getBuffer(b: Backend, key: string, opts?: GetOptions): Promise<Buffer> {
+  const s = await b.get(key, opts);
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
+}
+
+/** Joins a root prefix and a key with exactly one '/'. */
+export function joinKey(root: string, key: string): string {
+  if (!root) return key;
+  return root.endsWith('/') ? root + key : `${root}/${key}`;
+}

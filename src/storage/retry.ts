@@ -1,0 +1,78 @@
+/**
+ * Retry middleware: wraps a Backend so that transient failures (network errors, 5xx, 429) are
+ * retried with exponential backoff and jitter. Non-retryable errors (missing object, access denied)
+ * pass through at once. Streams returned by `get` are not retried mid-stream: the transfer engine
+ * retries a whole object (or part), which it can do because every put body is re-openable.
+ */
+import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from './backend.js';
+import { StorageError, isNetworkError, unreachable } from './errors.js';
+import type { Readable } from 'node:stream';
+import { InterruptedError } from '../lib/errors.js';
+
+export interface RetryOptions {
+  /** Attempts after the first one. */
+  retries?: number;
+  /** First backoff in ms; doubles each time, with jitter, capped at `maxDelayMs`. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  onRetry?: (err: unknown, attempt: number, op: string) => void;
+}
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof StorageError) return err.retryable;
+  return isNetworkError(err);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((res, rej) => {
+    if (signal?.aborted) return rej(new InterruptedError());
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); res(); }, ms);
+    const onAbort = () => { clearTimeout(t); rej(new InterruptedError()); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `fn` with retries; the final error is a StorageError when the cause was the network. */
+export async function withRetry<T>(op: string, remote: string, fn: () => Promise<T>, o: RetryOptions = {}, signal?: AbortSignal): Promise<T> {
+  const retries = o.retries ?? 5;
+  const base = o.baseDelayMs ?? 200;
+  const max = o.maxDelayMs ?? 10_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal?.aborted) throw new InterruptedError(undefined, { cause: err });
+      if (!isRetryable(err)) throw err;
+      if (attempt >= retries) {
+        if (err instanceof StorageError) throw err;
+        throw unreachable(remote, err);
+      }
+      o.onRetry?.(err, attempt + 1, op);
+      const delay = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** A Backend whose calls retry transient failures. */
+export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
+  return {
+    url: b.url,
+    scheme: b.scheme,
+    canList: b.canList,
+    stat: (key: string): Promise<StatResult | null> => withRetry('stat', b.url, () => b.stat(key), o),
+    get: (key: string, opts?: GetOptions): Promise<Readable> => withRetry('get', b.url, () => b.get(key, opts), o, opts?.signal),
+    put: (key: string, src: PutSource, opts?: PutOptions): Promise<void> => withRetry('put', b.url, () => b.put(key, src, opts), o, opts?.signal),
+    async *list(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
+      // A listing is retried as a whole (keys are collected first so a retry yields no duplicates).
+      const keys = await withRetry('list', b.url, async () => {
+        const out: string[] = [];
+        for await (const k of b.list(prefix, signal)) out.push(k);
+        return out;
+      }, o, signal);
+      yield* keys;
+    },
+    delete: (key: string): Promise<void> => withRetry('delete', b.url, () => b.delete(key), o),
+    close: () => b.close(),
+  };
+}

@@ -1,0 +1,3 @@
+import { conformanceSuite } from './storage-conformance.js';
+
+conformanceSuite('azurite', { missingBucketUrl: () => 'azure://no-such-container/x' });

@@ -1,0 +1,3 @@
+import { conformanceSuite } from './storage-conformance.js';
+
+conformanceSuite('local');
