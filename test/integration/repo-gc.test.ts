@@ -1,0 +1,153 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { initRepo } from '../../src/core/repo/init.js';
+import { openRepo } from '../../src/core/repo/repo.js';
+import { gc } from '../../src/core/api/gc.js';
+import { listCacheObjects } from '../../src/core/repo/cache-objects.js';
+import { trackFile, trackDir, commitAll, storeObject, md5, objPath } from './repo-fixture.js';
+
+let tmp: ReturnType<typeof makeTmpDir>;
+let base: string;
+const O: Record<string, string> = {};
+let all: string[];
+
+before(() => {
+  tmp = makeTmpDir('geodvc-gc-');
+  base = join(tmp.dir, 'base');
+  mkdirSync(base);
+  gitInit(base);
+  initRepo(base);
+  const cache = join(base, '.dvc', 'cache');
+  O.a1 = trackFile(base, cache, 'a.txt', 'a1');
+  const c1 = commitAll(base, 'a1');
+  git(base, 'tag', 'v1', c1);
+  O.a2 = trackFile(base, cache, 'a.txt', 'a2');
+  commitAll(base, 'a2');
+  git(base, 'checkout', '-q', '-b', 'b1');
+  const d = trackDir(base, cache, 'data/d', { x: 'x1', 'sub/y': 'y1' });
+  O.d = d.dirOid; O.x = d.members[0]!; O.y = d.members[1]!;
+  commitAll(base, 'dir');
+  git(base, 'checkout', '-q', 'main');
+  git(base, 'checkout', '-q', '-b', 'b2');
+  O.c1 = trackFile(base, cache, 'c.txt', 'c1');
+  commitAll(base, 'c');
+  git(base, 'checkout', '-q', '--detach', 'main');
+  O.e1 = trackFile(base, cache, 'e.txt', 'e1');
+  const c5 = commitAll(base, 'exp');
+  git(base, 'update-ref', `refs/exps/${c5.slice(0, 2)}/${c5.slice(2)}/exp-lr05`, c5);
+  git(base, 'checkout', '-q', 'main');
+  // Run-cache entry that records r.txt.
+  O.r1 = storeObject(cache, 'r1');
+  const rk = 'ab' + '0'.repeat(62);
+  mkdirSync(join(cache, 'runs', 'ab', rk), { recursive: true });
+  writeFileSync(join(cache, 'runs', 'ab', rk, 'f'.repeat(64)), `cmd: echo r1 > r.txt\ndeps:\n- path: in.txt\n  hash: md5\n  md5: ${md5('in')}\n  size: 2\nouts:\n- path: r.txt\n  hash: md5\n  md5: ${O.r1}\n  size: 2\n`);
+  O.orphan = storeObject(cache, 'orphan');
+  writeFileSync(join(cache, 'files', 'md5', O.orphan.slice(0, 2), '.geodvc-tmp-obj-123-abcd'), 'half');
+  all = Object.values(O);
+  assert.equal(new Set(all).size, all.length);
+});
+after(() => tmp.cleanup());
+
+function copy(name: string): string {
+  const dst = join(tmp.dir, name);
+  cpSync(base, dst, { recursive: true });
+  return dst;
+}
+
+function present(root: string): Set<string> {
+  return new Set(listCacheObjects(join(root, '.dvc', 'cache')).objects.map((o) => o.oid));
+}
+
+const cases: [string, Parameters<typeof gc>[1], string[]][] = [
+  ['-w', { workspace: true }, ['a2', 'r1', 'e1']],
+  ['-a', { allBranches: true }, ['a2', 'd', 'x', 'y', 'c1', 'r1', 'e1']],
+  ['-T', { allTags: true }, ['a1', 'a2', 'r1', 'e1']],
+  ['-A', { allCommits: true }, ['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1']],
+  ['--rev main -n 2', { revs: ['main'], num: 2 }, ['a1', 'a2', 'r1', 'e1']],
+  ['--rev b1', { revs: ['b1'] }, ['a2', 'd', 'x', 'y', 'r1', 'e1']],
+];
+
+for (const [label, scopes, keepNames] of cases) {
+  test(`gc ${label} removes exactly the unreferenced objects`, async () => {
+    const root = copy(`case-${label.replace(/\W+/g, '_')}`);
+    const repo = await openRepo(root);
+    const keep = new Set(keepNames.map((n) => O[n]!));
+    const expectRemoved = all.filter((o) => !keep.has(o)).sort();
+    const dry = await gc(repo, { ...scopes, dry: true });
+    assert.deepEqual(dry.removed.map((r) => r.oid).sort(), expectRemoved);
+    assert.equal(present(root).size, all.length, 'dry run removed nothing');
+    const res = await gc(repo, scopes);
+    assert.deepEqual(res.removed.map((r) => r.oid).sort(), expectRemoved);
+    assert.deepEqual([...present(root)].sort(), [...keep].sort());
+    assert.equal(res.tempFilesRemoved, 1);
+    assert.equal(res.bytesFreed, res.removed.reduce((a, r) => a + r.size, 0));
+    // .dir before its members
+    const order = res.removed.map((r) => r.oid);
+    if (order.includes(O.d!)) assert.ok(order.indexOf(O.d!) < order.indexOf(O.x!));
+    for (const k of keep) assert.equal(md5(readFileSync(objPath(join(root, '.dvc', 'cache'), k))), k.replace('.dir', ''));
+    assert.ok(existsSync(join(root, '.dvc', 'cache', 'runs')), 'run-cache untouched');
+  });
+}
+
+test('gc without a scope is a usage error; gc CLI needs -f without a TTY; --json result', async () => {
+  const root = copy('cli');
+  const noScope = await runCli(['gc', '-f'], { cwd: root });
+  assert.equal(noScope.code, 254);
+  assert.match(noScope.stderr, /hint: use one of -w/);
+  const noForce = await runCli(['gc', '-w'], { cwd: root });
+  assert.equal(noForce.code, 254);
+  assert.match(noForce.stderr, /-f\/--force/);
+  assert.equal(present(root).size, all.length);
+  const dry = await runCli(['gc', '-w', '--dry'], { cwd: root });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /Would remove 6 objects/);
+  const r = await runCli(['gc', '-w', '-f', '--json'], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.removed.length, 6);
+  const again = await runCli(['gc', '-w', '-f'], { cwd: root });
+  assert.match(again.stdout, /No unused 'local' cache to remove/);
+});
+
+test('gc killed with SIGKILL at random points never removes a kept object and completes on rerun', async () => {
+  const root = copy('crash');
+  const cache = join(root, '.dvc', 'cache');
+  const keep = new Set(['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1'].map((n) => O[n]!));
+  let partial = 0;
+  let kills = 0;
+  for (let round = 0; round < 10; round++) {
+    // 1,500 unreferenced objects so the removal phase has work to interrupt.
+    for (let i = 0; i < 1500; i++) storeObject(cache, `junk-${round}-${i}`);
+    const before = present(root).size;
+    const child = spawn(process.execPath, [BIN, 'gc', '-A', '-f', '--wait-for-lock'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const early = round % 3 === 0;
+    const killed = await new Promise<boolean>((res) => {
+      let t: NodeJS.Timeout | undefined;
+      const arm = (ms: number) => { if (!t) t = setTimeout(() => { child.kill('SIGKILL'); res(true); }, ms); };
+      if (early) arm(200 + Math.floor(Math.random() * 1200));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (/removing/.test(d)) arm(Math.floor(Math.random() * 120)); });
+      child.on('exit', () => { if (t) clearTimeout(t); res(false); });
+    });
+    await new Promise((r) => child.on('close', r));
+    if (killed) kills++;
+    const now = present(root);
+    if (killed && now.size < before && now.size > keep.size) partial++;
+    for (const k of keep) {
+      assert.ok(now.has(k), `kept object ${k} lost after a kill in round ${round}`);
+      assert.equal(md5(readFileSync(objPath(cache, k))), k.replace('.dir', ''));
+    }
+    // Only unreferenced objects may be gone, never a partially written one.
+    for (const o of listCacheObjects(cache).objects) assert.equal(o.mode, 0o444);
+  }
+  assert.ok(kills >= 5, `only ${kills} kills happened`);
+  assert.ok(partial >= 1, 'no kill landed inside the removal phase');
+  const final = await runCli(['gc', '-A', '-f'], { cwd: root });
+  assert.equal(final.code, 0, final.stderr);
+  assert.deepEqual([...present(root)].sort(), [...keep].sort());
+  assert.deepEqual(readdirSync(join(root, '.dvc', 'tmp', 'geodvc-lock')).filter((n) => n !== 'guard'), []);
+});
