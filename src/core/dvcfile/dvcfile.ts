@@ -145,6 +145,8 @@ export interface OutEntry {
   size?: number;
   nfiles?: number;
   isexec?: boolean;
+  /** The `meta:` annotation (written after `path`, as DVC orders annotations). */
+  meta?: unknown;
 }
 
 export function outEntryObject(o: OutEntry): Record<string, unknown> {
@@ -155,14 +157,13 @@ export function outEntryObject(o: OutEntry): Record<string, unknown> {
   if (o.isexec) e.isexec = true;
   if (o.hashName !== 'md5-dos2unix') e.hash = o.hashName;
   e.path = o.path;
+  if (o.meta !== undefined) e.meta = o.meta;
   return e;
 }
 
 /** Text of a new `.dvc` file, byte-identical to DVC 3's for the same outputs. */
-export function serializeNewDvcFile(outs: OutEntry[], extra: { meta?: unknown } = {}): string {
-  const obj: Record<string, unknown> = { outs: outs.map(outEntryObject) };
-  if (extra.meta !== undefined) obj.meta = extra.meta;
-  return dumpYaml(obj);
+export function serializeNewDvcFile(outs: OutEntry[]): string {
+  return dumpYaml({ outs: outs.map(outEntryObject) });
 }
 
 /**
@@ -187,6 +188,7 @@ export function serializeUpdatedDvcFile(file: DvcFile, outs: OutEntry[]): string
     const next = outEntryObject(o);
     if (node) {
       // Drop other algorithms' value keys when the algorithm changed (e.g. legacy → md5).
+      // `meta` is the user's once written: never removed, only set when we bring one.
       applyMapDiff(doc, node, next, MANAGED_OUT_KEYS.filter((k) => k !== 'path'));
     } else {
       seq.add(doc.createNode(next));

@@ -1,0 +1,25 @@
+import type { CommandModule } from '../types.js';
+
+export const command: CommandModule = {
+  path: ['add'],
+  describe: 'track data files or directories (writes .dvc files, stores data in the cache)',
+  configure(cmd) {
+    cmd.argument('<targets...>', 'files or directories to track')
+      .option('--no-commit', "don't put the data in the cache (hashes are recorded)")
+      .option('-o, --out <path>', 'copy the target into this path in the repository and track it there')
+      .option('--glob', 'expand the targets as glob patterns');
+  },
+  async run(ctx, args, opts) {
+    const { add } = await import('../../core/api/add.js');
+    const res = await add({
+      cwd: ctx.cwd, targets: args[0] as string[], noCommit: opts.commit === false, out: opts.out, glob: !!opts.glob,
+      signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
+    });
+    if (ctx.json) { ctx.outJson(res); return; }
+    for (const o of res.outputs) {
+      ctx.info(`${o.changed ? 'Added' : 'Unchanged'} '${o.path}' (${o.isDir ? `${o.nfiles} files, ` : ''}${o.size} bytes, ${o.hash})`);
+    }
+    const files = [...res.outputs.map((o) => o.dvcfile), ...res.gitignores];
+    if (files.length) ctx.out(`\nTo track the changes with git, run:\n\n\tgit add ${files.join(' ')}\n`);
+  },
+};

@@ -1,0 +1,208 @@
+/**
+ * `add TARGETS...`: track files and directories. Hashes (state DB, then worker threads), stores
+ * the objects in the cache with the configured link type, writes the `.dir` manifest, the `.dvc`
+ * file (new: byte-identical to DVC; existing: edited in place) and the `.gitignore` entry.
+ *
+ * Order of writes (crash safety): cache objects first (temp + rename, read-only), then the
+ * manifest, then the `.dvc` (atomic), then `.gitignore`. A kill at any point leaves either the
+ * old `.dvc` or the new one, and never a half-written object taken for data.
+ */
+import { cpSync, existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { DataRepo } from './data-repo.js';
+import { repoRelPath, withDataRepo } from './data-repo.js';
+import { buildOutput, type Built, type StoreMode } from '../workspace/build.js';
+import { dvcFileFor, isDvcFileName, loadDvcFile, saveDvcFile, type DvcFile, type OutEntry } from '../dvcfile/dvcfile.js';
+import { loadWorkspaceDvcFiles, toPosixRel } from '../workspace/collect.js';
+import { ignoreOutput } from '../scm/gitignore.js';
+import { Git } from '../scm/git.js';
+import type { HashName } from '../odb/hash.js';
+import type { LinkType } from '../odb/odb.js';
+import { AppError, PathError, UsageError } from '../../lib/errors.js';
+import { tmpPathFor } from '../../lib/atomic.js';
+import type { OpContext } from '../../lib/progress.js';
+import { globTargets } from './glob.js';
+import { extractMetaHook } from './meta-hook.js';
+
+export interface AddOptions extends OpContext {
+  cwd: string;
+  targets: string[];
+  noCommit?: boolean;
+  /** `-o/--out`: copy the (single) target to this path inside the repo and track it there. */
+  out?: string;
+  glob?: boolean;
+}
+
+export interface AddedOutput {
+  path: string;
+  dvcfile: string;
+  hash: HashName;
+  oid: string;
+  size: number;
+  nfiles?: number;
+  isDir: boolean;
+  linkType?: LinkType | 'none';
+  changed: boolean;
+  gitignore?: string;
+}
+
+export interface AddResult { outputs: AddedOutput[]; gitignores: string[] }
+
+/** The first configured link type that can be used to store data (reflink probed once). */
+export function storeModeFor(d: DataRepo): StoreMode {
+  for (const t of d.linkTypes) {
+    if (t === 'copy') return 'copy';
+    if (t === 'hardlink') return 'hardlink';
+    if (t === 'symlink') return 'symlink';
+    if (t === 'reflink') continue; // no FICLONE on this kind of filesystem: the next type copies
+  }
+  return 'copy';
+}
+
+export async function add(opts: AddOptions): Promise<AddResult> {
+  if (!opts.targets.length) throw new UsageError('add needs at least one target', { hint: 'geodvc add PATH...' });
+  return withDataRepo(opts.cwd, true, 'geodvc add', (d) => addLocked(d, opts), opts.signal);
+}
+
+function isInside(parent: string, child: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !r.startsWith('/'));
+}
+
+async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
+  const { repo } = d;
+  let targets = opts.targets.map((t) => resolve(opts.cwd, t));
+  if (opts.glob) targets = globTargets(opts.cwd, opts.targets);
+  if (opts.out) {
+    if (targets.length !== 1) throw new UsageError('-o/--out needs exactly one target', { hint: 'geodvc add SRC -o DEST' });
+    const dest = resolve(opts.cwd, opts.out);
+    repoRelPath(repo, dest);
+    if (existsSync(dest)) throw new PathError('exists', `'${dest}' already exists`, { hint: 'choose another --out path or remove it first' });
+    const src = targets[0]!;
+    if (!existsSync(src)) throw new PathError('not-found', `'${src}' does not exist`, { hint: 'check the path' });
+    const tmp = tmpPathFor(dest);
+    try {
+      cpSync(src, tmp, { recursive: true, dereference: true, errorOnExist: true });
+      (await import('node:fs')).renameSync(tmp, dest);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    targets = [dest];
+  }
+  const existing = loadWorkspaceDvcFiles(repo.root, d.ignore);
+  const git = repo.noScm ? null : Git.open(repo.root);
+  // Validate every target before writing anything.
+  for (const t of targets) checkTarget(d, t, existing, git);
+  const mode: StoreMode = opts.noCommit ? 'none' : storeModeFor(d);
+  const outputs: AddedOutput[] = [];
+  const gitignores = new Set<string>();
+  for (const t of targets) {
+    const dvcPath = dvcFileFor(t);
+    let prev: DvcFile | undefined;
+    if (existsSync(dvcPath)) prev = loadDvcFile(dvcPath);
+    const prevOut = prev?.outs.find((o) => o.absPath === t);
+    const repoRel = repoRelPath(repo, t);
+    const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel };
+    let name: HashName = prevOut?.oid ? prevOut.hashName : d.hashName;
+    let built: Built | undefined;
+    if (name === 'md5-dos2unix') {
+      // Legacy entry: keep it while the content is unchanged, else upgrade to the configured algorithm.
+      built = await buildOutput(env, t, name, 'none', opts);
+      if (built && built.oid === prevOut!.oid) {
+        if (mode !== 'none') built = await buildOutput(env, t, name, mode, opts);
+      } else {
+        name = d.hashName;
+        built = undefined;
+      }
+    }
+    built ??= await buildOutput(env, t, name, mode, opts);
+    if (!built) throw new PathError('not-found', `'${t}' does not exist`, { hint: 'check the path' });
+    const outPath = basename(t);
+    const entry: OutEntry = {
+      path: outPath, hashName: name, oid: built.oid, size: built.size,
+      nfiles: built.kind === 'dir' ? built.nfiles : undefined,
+      isexec: built.kind === 'file' && built.isexec ? true : undefined,
+    };
+    if (!prev) {
+      const meta = await extractMetaHook(t, built.kind === 'dir');
+      if (meta !== undefined) entry.meta = meta;
+    }
+    const changed = !prevOut || prevOut.oid !== built.oid || prevOut.hashName !== name;
+    if (changed || !prev) saveDvcFile(dvcPath, [entry], prev);
+    const gi = ignoreOutput(repo, t);
+    if (gi) gitignores.add(gi);
+    outputs.push({
+      path: toPosixRel(repo.root, t), dvcfile: toPosixRel(repo.root, dvcPath), hash: name, oid: built.oid, size: built.size,
+      nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
+      changed, gitignore: gi ? toPosixRel(repo.root, gi) : undefined,
+    });
+  }
+  return { outputs, gitignores: [...gitignores].map((g) => toPosixRel(repo.root, g)) };
+}
+
+/** Refuses targets DVC refuses, with a hint, before anything is written. */
+export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Git | null): void {
+  const { repo } = d;
+  const rel = repoRelPath(repo, t);
+  if (rel === '') throw new PathError('bad-target', 'cannot track the repository root itself', { hint: 'add a file or a subdirectory' });
+  if (rel === '.dvc' || rel.startsWith('.dvc/') || rel === '.git' || rel.startsWith('.git/')) {
+    throw new PathError('bad-target', `'${rel}' is inside the .dvc or .git directory`, { hint: 'track data outside .dvc/ and .git/' });
+  }
+  let lst;
+  try { lst = lstatSync(t); } catch { throw new PathError('not-found', `'${rel}' does not exist`, { hint: 'check the path (relative paths are resolved from the current directory)' }); }
+  if (isDvcFileName(t)) throw new PathError('bad-target', `'${rel}' is a .dvc file`, { hint: `add the data it describes instead, e.g. \`geodvc add ${rel.slice(0, -4)}\`` });
+  // Parent directories or the target itself must not be symlinks leaving the repository.
+  const real = realpathSync(t);
+  const realRoot = realpathSync(repo.root);
+  if (!isInside(realRoot, real)) {
+    throw new PathError('symlink-outside-repo', `'${rel}' is a symlink pointing outside of the repository (to '${real}')`, { hint: 'copy the data into the repository (e.g. `geodvc add SRC -o PATH`) instead of linking to it' });
+  }
+  if (lst.isSymbolicLink() && !isInside(realpathSync(d.odb.root), real) && !statSync(t).isFile() && !statSync(t).isDirectory()) {
+    throw new PathError('bad-target', `'${rel}' is not a regular file or directory`, { hint: 'only files and directories can be tracked' });
+  }
+  if (d.ignore.ignores(rel, statSync(t).isDirectory())) {
+    throw new PathError('ignored', `'${rel}' is ignored by .dvcignore`, { hint: 'remove the matching pattern from .dvcignore to track it' });
+  }
+  if (statSync(t).isDirectory()) {
+    // symlinks inside pointing out of the repo
+    checkInnerSymlinks(t, realRoot, d.odb.root, rel);
+  }
+  for (const f of existing) {
+    for (const o of f.outs) {
+      if (o.absPath === t) {
+        if (f.path !== dvcFileFor(t)) throw new PathError('already-tracked', `'${rel}' is already tracked by '${toPosixRel(repo.root, f.path)}'`, { hint: `update it with \`geodvc commit ${toPosixRel(repo.root, f.path)}\`, or remove that file first (\`geodvc remove ${toPosixRel(repo.root, f.path)}\`)` });
+        continue;
+      }
+      if (isInside(o.absPath, t)) throw new PathError('already-tracked', `'${rel}' is inside '${toPosixRel(repo.root, o.absPath)}', which is tracked by '${toPosixRel(repo.root, f.path)}'`, { hint: `track the whole directory: \`geodvc add ${toPosixRel(repo.root, o.absPath)}\`` });
+      if (isInside(t, o.absPath)) throw new PathError('already-tracked', `'${rel}' contains '${toPosixRel(repo.root, o.absPath)}', which is tracked by '${toPosixRel(repo.root, f.path)}'`, { hint: `remove it first (\`geodvc remove ${toPosixRel(repo.root, f.path)}\`), then add the directory` });
+    }
+  }
+  if (git) {
+    const tracked = git.run(['ls-files', '-z', '--', git.rel(t)], { allowFail: true }).split('\0').filter(Boolean);
+    if (tracked.length) {
+      throw new PathError('tracked-by-git', `'${rel}' is tracked by git${tracked.length > 1 ? ` (${tracked.length} files)` : ''}`, { hint: `stop tracking it in git first: \`git rm -r --cached ${rel}\`, then add it again` });
+    }
+  }
+}
+
+function checkInnerSymlinks(dir: string, realRoot: string, cacheRoot: string, rel: string): void {
+  const stack = [dir];
+  let realCache: string | undefined;
+  try { realCache = realpathSync(cacheRoot); } catch { realCache = undefined; }
+  while (stack.length) {
+    const cur = stack.pop()!;
+    for (const e of readdirSync(cur, { withFileTypes: true })) {
+      const p = join(cur, e.name);
+      if (e.isSymbolicLink()) {
+        let real: string;
+        try { real = realpathSync(p); } catch { continue; }
+        if (!isInside(realRoot, real) || (realCache && isInside(realCache, real) && false)) {
+          throw new PathError('symlink-outside-repo', `'${rel}/${relative(dir, p)}' is a symlink pointing outside of the repository`, { hint: 'replace the link by a copy of the data, or remove it' });
+        }
+      } else if (e.isDirectory() && e.name !== '.git') stack.push(p);
+    }
+  }
+}
+
+void dirname;

@@ -1,0 +1,34 @@
+/**
+ * Extension point for the `meta:` annotation of new `.dvc` files. The geo module may provide
+ * `extractGeoMeta(absPath)` in `src/geo/meta.ts`; when it exists it is loaded lazily and its
+ * result written under `meta:`. Tests and embedders can replace the hook with `setMetaExtractor`.
+ * A failing extractor never fails `add` (metadata is an annotation, not data).
+ */
+export type MetaExtractor = (absPath: string, isDir: boolean) => Promise<unknown> | unknown;
+
+let extractor: MetaExtractor | null | undefined;
+
+export function setMetaExtractor(fn: MetaExtractor | null): void {
+  extractor = fn;
+}
+
+async function loadDefault(): Promise<MetaExtractor | null> {
+  if (process.env.GEODVC_NO_META === '1') return null;
+  try {
+    const modPath = '../../geo/meta.js';
+    const mod = (await import(modPath)) as { extractGeoMeta?: (p: string) => Promise<unknown> | unknown };
+    if (typeof mod.extractGeoMeta === 'function') return (p: string, isDir: boolean) => (isDir ? undefined : mod.extractGeoMeta!(p));
+  } catch { /* not provided (yet) */ }
+  return null;
+}
+
+export async function extractMetaHook(absPath: string, isDir: boolean): Promise<unknown> {
+  if (extractor === undefined) extractor = await loadDefault();
+  if (!extractor) return undefined;
+  try {
+    const m = await extractor(absPath, isDir);
+    return m === null ? undefined : m;
+  } catch {
+    return undefined;
+  }
+}

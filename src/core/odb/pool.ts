@@ -1,0 +1,148 @@
+/**
+ * A pool of worker threads that hash files, store them in the cache and link cache objects into
+ * the workspace, on all cores (perf-limits.md: sync reads in workers are the fastest way to read
+ * many warm small files from Node). Items are sent in batches to amortise messaging.
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { WORKER_SOURCE } from './worker-source.js';
+import type { HashName } from './hash.js';
+import { InterruptedError } from '../../lib/errors.js';
+
+const require = createRequire(import.meta.url);
+
+export type PoolOp = 'hash' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
+
+export interface PoolItem {
+  /** Absolute workspace path. */
+  path: string;
+  /** For link-* ops: the object to place. */
+  oid?: string;
+  isexec?: boolean;
+  /** For link-* ops: whether something exists at `path` already (replace atomically). */
+  exists?: boolean;
+  /** Size, used to balance batches and report bytes. */
+  size?: number;
+}
+
+export interface PoolResult {
+  oid?: string;
+  size?: number;
+  ino?: number;
+  mtimeMs?: number;
+  error?: { code?: string; message: string; path: string };
+}
+
+export interface PoolJob {
+  op: PoolOp;
+  name: HashName;
+  /** Cache root (for store/link ops). */
+  cache?: string;
+  items: PoolItem[];
+  onProgress?: (done: number, bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+let shared: HashPool | undefined;
+
+export class HashPool {
+  private workers: Worker[] = [];
+  private nextId = 1;
+
+  constructor(readonly size = Math.max(1, Math.min(availableParallelism(), Number(process.env.GEODVC_JOBS) || 64))) {}
+
+  /** The process-wide pool (started lazily, unref'ed so it never keeps the process alive). */
+  static shared(): HashPool {
+    shared ??= new HashPool();
+    return shared;
+  }
+
+  private spawn(n: number): Worker[] {
+    while (this.workers.length < n) {
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { id: this.workers.length, xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm') },
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+    return this.workers.slice(0, n);
+  }
+
+  /** Runs one job; results are in item order. Per-item failures come back as `error`. */
+  async run(job: PoolJob): Promise<PoolResult[]> {
+    const items = job.items;
+    const results = new Array<PoolResult>(items.length);
+    if (items.length === 0) return results;
+    // Batches: ~256 small files or one big one; workers pull the next batch when done.
+    const batches: { start: number; end: number }[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < items.length; i++) {
+      bytes += items[i]!.size ?? 4096;
+      if (i + 1 - start >= 256 || bytes >= 16 << 20) {
+        batches.push({ start, end: i + 1 });
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    if (start < items.length) batches.push({ start, end: items.length });
+    const nWorkers = Math.min(this.size, batches.length);
+    const workers = this.spawn(nWorkers);
+    let next = 0;
+    let done = 0;
+    let bytesDone = 0;
+    await new Promise<void>((resolve, reject) => {
+      let active = 0;
+      let failed = false;
+      const onAbort = () => { failed = true; reject(new InterruptedError()); };
+      job.signal?.addEventListener('abort', onAbort, { once: true });
+      const finish = () => { job.signal?.removeEventListener('abort', onAbort); };
+      const feed = (w: Worker) => {
+        if (failed) return;
+        if (next >= batches.length) {
+          if (active === 0) { finish(); resolve(); }
+          return;
+        }
+        const b = batches[next++]!;
+        const id = this.nextId++;
+        active++;
+        let reported = 0;
+        w.ref();
+        const onMsg = (m: { type: string; id: number; results?: PoolResult[]; n?: number }) => {
+          if (m.id !== id) return;
+          if (m.type === 'bytes') { bytesDone += m.n ?? 0; reported += m.n ?? 0; job.onProgress?.(done, bytesDone); return; }
+          w.off('message', onMsg);
+          w.off('error', onErr);
+          w.unref();
+          active--;
+          const rs = m.results!;
+          for (let k = 0; k < rs.length; k++) {
+            results[b.start + k] = rs[k]!;
+            bytesDone += items[b.start + k]!.size ?? 0;
+          }
+          bytesDone -= reported;
+          done += rs.length;
+          job.onProgress?.(done, bytesDone);
+          if (job.signal?.aborted) return;
+          feed(w);
+          if (next >= batches.length && active === 0) { finish(); resolve(); }
+        };
+        const onErr = (err: unknown) => { failed = true; finish(); reject(err); };
+        w.on('message', onMsg);
+        w.once('error', onErr);
+        w.postMessage({ id, op: job.op, name: job.name, cache: job.cache, items: items.slice(b.start, b.end) });
+      };
+      for (const w of workers) feed(w);
+    });
+    return results;
+  }
+
+  async close(): Promise<void> {
+    const ws = this.workers;
+    this.workers = [];
+    await Promise.all(ws.map((w) => w.terminate()));
+    if (shared === this) shared = undefined;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The code of the hashing/linking worker threads, as plain CommonJS text (workers are started
+ * with `eval: true`, so they run the same way from the TypeScript sources under tsx and from the
+ * compiled dist/ build). Module paths come in `workerData` (absolute, resolved by the parent).
+ *
+ * Operations per item (all synchronous inside the worker; reads use one reused 1 MiB buffer for
+ * big files and readFileSync for small ones, perf-limits.md §3):
+ *   hash                       hash the file (stat before and after: a file changing underneath is an error)
+ *   store-copy                 hash + write the object into the cache (temp + rename, 0o444)
+ *   store-hardlink             hash + the workspace file becomes a hard link of the object
+ *   store-symlink              hash + move the file into the cache, symlink back
+ *   link-copy|link-hardlink|link-symlink   place a cache object at a workspace path (temp + rename)
+ */
+export const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('worker_threads');
+const fs = require('fs');
+const pathm = require('path');
+const crypto = require('crypto');
+const { xxh3 } = require(workerData.xxhashPath);
+const hw = require(workerData.hashWasmPath);
+const BIG = 4 << 20;
+const CHUNK = 1 << 20;
+const buf = Buffer.allocUnsafe(CHUNK);
+const TMP = '.geodvc-tmp-';
+let wasm = null;
+let seq = 0;
+const madeDirs = new Set();
+
+function tmpName(dir, base) { return pathm.join(dir, TMP + base.slice(0, 40) + '-' + process.pid + '-' + workerData.id + '-' + (seq++)); }
+function mkdirp(d) { if (madeDirs.has(d)) return; fs.mkdirSync(d, { recursive: true }); madeDirs.add(d); }
+function isText(c) {
+  const n = Math.min(c.length, 512);
+  if (n === 0) return true;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const x = c[i];
+    if (x === 0) return false;
+    if (!((x >= 32 && x < 127) || x === 10 || x === 13 || x === 9 || x === 12 || x === 8)) bad++;
+  }
+  return bad / n <= 0.3;
+}
+function d2u(c) {
+  let k = 0;
+  for (let i = 0; i + 1 < c.length; i++) if (c[i] === 13 && c[i + 1] === 10) k++;
+  if (!k) return c;
+  const o = Buffer.allocUnsafe(c.length - k);
+  let j = 0;
+  for (let i = 0; i < c.length; i++) { if (c[i] === 13 && i + 1 < c.length && c[i + 1] === 10) continue; o[j++] = c[i]; }
+  return o;
+}
+function newHasher(name) {
+  if (name === 'md5' || name === 'sha256') { const h = crypto.createHash(name); return { u: (c) => h.update(c), d: () => h.digest('hex') }; }
+  if (name === 'md5-dos2unix') { const h = crypto.createHash('md5'); return { u: (c) => h.update(isText(c) ? d2u(c) : c), d: () => h.digest('hex') }; }
+  if (name === 'xxh128') { wasm.init(); return { u: (c) => wasm.update(c), d: () => wasm.digest('hex') }; }
+  throw new Error('unknown hash ' + name);
+}
+function hashSmall(data, name) {
+  if (name === 'xxh128') return xxh3.xxh128(data).toString(16).padStart(32, '0');
+  if (name === 'md5-dos2unix') {
+    const h = crypto.createHash('md5');
+    for (let off = 0; off < data.length || off === 0; off += CHUNK) {
+      const c = data.subarray(off, Math.min(off + CHUNK, data.length));
+      h.update(isText(c) ? d2u(c) : c);
+      if (data.length === 0) break;
+    }
+    return h.digest('hex');
+  }
+  return crypto.createHash(name).update(data).digest('hex');
+}
+function objPath(cache, name, oid) {
+  const rel = oid.slice(0, 2) + '/' + oid.slice(2);
+  return name === 'md5-dos2unix' ? pathm.join(cache, rel) : pathm.join(cache, 'files', name, rel);
+}
+function trusted(p, size) {
+  try { const s = fs.statSync(p); return s.isFile() && (s.mode & 0o777) === 0o444 && s.size === size; } catch { return false; }
+}
+// Streams a big file through the reused buffer; optional copy to fd.
+function hashBig(path, name, outFd, onBytes) {
+  const h = newHasher(name);
+  const fd = fs.openSync(path, 'r');
+  let total = 0;
+  try {
+    for (;;) {
+      let filled = 0;
+      while (filled < CHUNK) { const n = fs.readSync(fd, buf, filled, CHUNK - filled, null); if (!n) break; filled += n; }
+      if (!filled) break;
+      const c = filled === CHUNK ? buf : buf.subarray(0, filled);
+      h.u(c);
+      if (outFd !== undefined) { let o = 0; while (o < filled) o += fs.writeSync(outFd, c, o, filled - o); }
+      total += filled;
+      if (onBytes && (total & ((64 << 20) - 1)) === 0) onBytes(total);
+      if (filled < CHUNK) break;
+    }
+  } finally { fs.closeSync(fd); }
+  return { oid: h.d(), size: total };
+}
+function sameStat(a, b) { return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino; }
+function changedErr(path) { const e = new Error("'" + path + "' changed while it was being hashed"); e.code = 'ECHANGED'; return e; }
+function replaceWith(dest, make) {
+  // make(tmp) creates the new entry; rename over dest (atomic)
+  const tmp = tmpName(pathm.dirname(dest), pathm.basename(dest));
+  try { make(tmp); fs.renameSync(tmp, dest); } catch (e) { try { fs.rmSync(tmp, { force: true }); } catch {} throw e; }
+}
+function finalStat(path) { const s = fs.statSync(path); return { ino: s.ino, mtimeMs: s.mtimeMs, size: s.size }; }
+
+function doItem(it, job) {
+  const name = job.name;
+  const op = job.op;
+  if (op.startsWith('link-')) {
+    const src = objPath(job.cache, name, it.oid);
+    const dest = it.path;
+    mkdirp(pathm.dirname(dest));
+    const kind = op.slice(5);
+    const exists = it.exists;
+    if (kind === 'copy') {
+      replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp); fs.chmodSync(tmp, it.isexec ? 0o755 : 0o644); });
+    } else if (kind === 'hardlink') {
+      if (exists) replaceWith(dest, (tmp) => fs.linkSync(src, tmp)); else fs.linkSync(src, dest);
+    } else if (kind === 'symlink') {
+      if (exists) replaceWith(dest, (tmp) => fs.symlinkSync(src, tmp)); else fs.symlinkSync(src, dest);
+    } else throw new Error('bad link ' + kind);
+    return finalStat(dest);
+  }
+  const st0 = fs.statSync(it.path);
+  if (!st0.isFile()) { const e = new Error("'" + it.path + "' is not a regular file"); e.code = 'ENOTFILE'; throw e; }
+  let oid, size, tmpObj;
+  if (st0.size <= BIG) {
+    const data = fs.readFileSync(it.path);
+    oid = hashSmall(data, name); size = data.length;
+    const st1 = fs.statSync(it.path);
+    if (!sameStat(st0, st1) || size !== st0.size) throw changedErr(it.path);
+    if (op === 'hash') return { oid, size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+    const final = objPath(job.cache, name, oid);
+    if (op === 'store-copy') {
+      if (!trusted(final, size)) {
+        mkdirp(pathm.dirname(final));
+        replaceWith(final, (tmp) => { fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' }); });
+      }
+      return { oid, size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+    }
+  } else {
+    let fd;
+    if (op === 'store-copy') { mkdirp(job.cache); tmpObj = tmpName(job.cache, 'obj'); fd = fs.openSync(tmpObj, 'wx', 0o644); }
+    try {
+      const r = hashBig(it.path, name, fd, (n) => parentPort.postMessage({ type: 'bytes', id: job.id, n: CHUNK * 64 }));
+      oid = r.oid; size = r.size;
+    } catch (e) { if (fd !== undefined) { fs.closeSync(fd); fs.rmSync(tmpObj, { force: true }); } throw e; }
+    if (fd !== undefined) fs.closeSync(fd);
+    const st1 = fs.statSync(it.path);
+    if (!sameStat(st0, st1) || size !== st0.size) { if (tmpObj) fs.rmSync(tmpObj, { force: true }); throw changedErr(it.path); }
+    if (op === 'hash') return { oid, size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+    const final = objPath(job.cache, name, oid);
+    if (op === 'store-copy') {
+      if (trusted(final, size)) fs.rmSync(tmpObj, { force: true });
+      else {
+        mkdirp(pathm.dirname(final));
+        try { fs.chmodSync(tmpObj, 0o444); fs.renameSync(tmpObj, final); } catch (e) { fs.rmSync(tmpObj, { force: true }); throw e; }
+      }
+      return { oid, size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+    }
+  }
+  const final = objPath(job.cache, name, oid);
+  mkdirp(pathm.dirname(final));
+  if (op === 'store-hardlink') {
+    if (trusted(final, size)) {
+      const fo = fs.statSync(final);
+      if (fo.ino !== st0.ino) replaceWith(it.path, (tmp) => fs.linkSync(final, tmp));
+    } else {
+      replaceWith(final, (tmp) => { fs.linkSync(it.path, tmp); fs.chmodSync(tmp, 0o444); });
+    }
+    return Object.assign({ oid }, finalStat(it.path));
+  }
+  if (op === 'store-symlink') {
+    if (!trusted(final, size)) {
+      const tmp = tmpName(pathm.dirname(final), 'obj');
+      fs.renameSync(it.path, tmp);
+      try { fs.chmodSync(tmp, 0o444); fs.renameSync(tmp, final); } catch (e) { fs.renameSync(tmp, it.path); throw e; }
+      fs.symlinkSync(final, it.path);
+    } else {
+      replaceWith(it.path, (tmp) => fs.symlinkSync(final, tmp));
+    }
+    return Object.assign({ oid }, finalStat(it.path));
+  }
+  throw new Error('unknown op ' + op);
+}
+
+parentPort.on('message', async (job) => {
+  if (!wasm) wasm = await hw.createXXHash128();
+  const results = new Array(job.items.length);
+  for (let i = 0; i < job.items.length; i++) {
+    try { results[i] = doItem(job.items[i], job); }
+    catch (e) { results[i] = { error: { code: e && e.code, message: String(e && e.message || e), path: job.items[i].path } }; }
+  }
+  parentPort.postMessage({ type: 'done', id: job.id, results });
+});
+`;

@@ -1,0 +1,141 @@
+/**
+ * Hashes workspace outputs (files or directories) into what a `.dvc` records, optionally storing
+ * the objects in the cache on the way (add/commit). Unchanged files come from the state DB;
+ * the rest go to the worker pool on all cores.
+ */
+import { statSync, type Stats } from 'node:fs';
+import type { HashName } from '../odb/hash.js';
+import type { ObjectDB } from '../odb/odb.js';
+import { StateDB } from '../odb/state.js';
+import { HashPool, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
+import { buildTree, type TreeEntry, type Tree } from '../odb/tree.js';
+import type { DvcIgnore } from '../repo/dvcignore.js';
+import { walkDir, type WalkedFile } from './walk.js';
+import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
+import { throttledProgress, type OpContext } from '../../lib/progress.js';
+
+export type StoreMode = 'none' | 'copy' | 'hardlink' | 'symlink';
+
+export interface BuildEnv {
+  odb: ObjectDB;
+  state: StateDB;
+  pool?: HashPool;
+  ignore?: DvcIgnore;
+  /** Repo-relative path of the output, for `.dvcignore` matching. */
+  repoRel: string;
+}
+
+export interface BuiltFile { kind: 'file'; oid: string; size: number; isexec: boolean }
+export interface BuiltDir { kind: 'dir'; oid: string; size: number; nfiles: number; tree: Tree; bytes: Buffer; files: WalkedFile[] }
+export type Built = BuiltFile | BuiltDir;
+
+function opFor(mode: StoreMode): PoolOp {
+  return mode === 'none' ? 'hash' : (`store-${mode}` as PoolOp);
+}
+
+/**
+ * Hashes `files` (state DB first), storing them with `mode`. Returns one oid per file.
+ * Throws the first per-file error as an AppError (with all failures in details).
+ */
+export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashName, mode: StoreMode, ctx: OpContext & { phase?: string } = {}): Promise<string[]> {
+  const oids = new Array<string>(files.length);
+  const todo: number[] = [];
+  const prefix = commonDir(files.map((f) => f.abs));
+  const rows = files.length > 64 ? env.state.loadPrefix(prefix, name) : undefined;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const st = { ino: f.ino, mtimeMs: f.mtimeMs, size: f.size };
+    const hit = rows ? (StateDB.matches(rows.get(f.abs), st) ? rows.get(f.abs)!.oid : undefined) : env.state.get(f.abs, name, st);
+    if (hit !== undefined && (mode === 'none' || env.odb.has(name, hit, f.size))) {
+      oids[i] = hit;
+      if (mode === 'hardlink' && !sameInode(env.odb.path(name, hit), f.ino)) todo.push(i); // relink into the cache
+      else if (mode === 'symlink' && !f.isSymlink) todo.push(i);
+      continue;
+    }
+    todo.push(i);
+  }
+  if (todo.length === 0) return oids;
+  const pool = env.pool ?? HashPool.shared();
+  const total = todo.length;
+  const bytesTotal = todo.reduce((s, i) => s + files[i]!.size, 0);
+  const progress = throttledProgress(ctx.onProgress);
+  const phase = ctx.phase ?? (mode === 'none' ? 'hashing' : 'adding');
+  progress({ phase, done: 0, total, bytesDone: 0, bytesTotal });
+  const items: PoolItem[] = todo.map((i) => ({ path: files[i]!.abs, size: files[i]!.size }));
+  let results: PoolResult[];
+  try {
+    results = await pool.run({
+      op: opFor(mode), name, cache: env.odb.root, items, signal: ctx.signal,
+      onProgress: (done, bytesDone) => progress({ phase, done, total, bytesDone, bytesTotal }),
+    });
+  } catch (err) {
+    if (ctx.signal?.aborted) throw new InterruptedError();
+    throw toAppError(err);
+  }
+  progress({ phase, done: total, total, bytesDone: bytesTotal, bytesTotal, finished: true });
+  const failures: { path: string; code?: string; message: string }[] = [];
+  for (let k = 0; k < todo.length; k++) {
+    const i = todo[k]!;
+    const r = results[k]!;
+    if (r.error) { failures.push(r.error); continue; }
+    oids[i] = r.oid!;
+    const f = files[i]!;
+    f.ino = r.ino!;
+    f.mtimeMs = r.mtimeMs!;
+    env.state.set(f.abs, name, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, r.oid!);
+  }
+  env.state.flush();
+  if (failures.length) {
+    const first = failures[0]!;
+    const errno = Object.assign(new Error(first.message), { code: first.code, path: first.path });
+    const base = toAppError(errno);
+    if (first.code === 'ECHANGED') throw new AppError('changed-while-hashing', first.message, 1, { hint: 'stop writing to the data and run the command again', details: { failures } });
+    throw new AppError(base.code, `${failures.length} file(s) could not be processed; first: ${first.path}: ${first.message}`, 1, { cause: errno, hint: base.hint ?? 'check the files and permissions, then run the command again', details: { failures: failures.slice(0, 100) } });
+  }
+  return oids;
+}
+
+function sameInode(p: string, ino: number): boolean {
+  try { return statSync(p).ino === ino; } catch { return false; }
+}
+
+function commonDir(paths: string[]): string {
+  if (paths.length === 0) return '/';
+  let p = paths[0]!;
+  let cut = p.lastIndexOf('/');
+  p = p.slice(0, cut);
+  for (const q of paths) {
+    while (!(q.startsWith(p + '/'))) {
+      cut = p.lastIndexOf('/');
+      if (cut <= 0) return '/';
+      p = p.slice(0, cut);
+    }
+  }
+  return p;
+}
+
+export function statFile(abs: string): WalkedFile | undefined {
+  let st: Stats;
+  try { st = statSync(abs); } catch { return undefined; }
+  if (!st.isFile()) return undefined;
+  return { rel: '', abs, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, isexec: (st.mode & 0o100) !== 0, isSymlink: false };
+}
+
+/** Builds (and with `mode` != none, stores) a file or directory output. */
+export async function buildOutput(env: BuildEnv, absPath: string, name: HashName, mode: StoreMode, ctx: OpContext = {}): Promise<Built | undefined> {
+  let st: Stats;
+  try { st = statSync(absPath); } catch { return undefined; }
+  if (st.isDirectory()) {
+    const files = walkDir(absPath, { ignore: env.ignore, repoRel: env.repoRel, forbidDvcIgnore: true });
+    const oids = await hashFiles(env, files, name, mode, ctx);
+    const entries: TreeEntry[] = files.map((f, i) => ({ relpath: f.rel, oid: oids[i]! }));
+    const built = buildTree(name, entries);
+    if (mode !== 'none') env.odb.addBytes(built.bytes, name, built.oid);
+    const size = files.reduce((s, f) => s + f.size, 0);
+    return { kind: 'dir', oid: built.oid, size, nfiles: files.length, tree: built.tree, bytes: built.bytes, files };
+  }
+  if (!st.isFile()) throw new AppError('unsupported-file', `'${absPath}' is not a regular file or directory`, 1, { hint: 'only files and directories can be tracked' });
+  const f = statFile(absPath)!;
+  const [oid] = await hashFiles(env, [f], name, mode, ctx);
+  return { kind: 'file', oid: oid!, size: f.size, isexec: f.isexec };
+}
