@@ -4,7 +4,7 @@
  * features from the GeoPackage binary geometry (header + WKB, parsed by us).
  */
 import { basename } from 'node:path';
-import { InvalidFileError } from '../../lib/errors.js';
+import { AppError, InvalidFileError } from '../../lib/errors.js';
 import { epsgDef } from '../crs/epsg.js';
 import type { CoordinateSystem } from '../raster/types.js';
 import { Extent, geometryExtent, ogrTypeName, parseWkb } from './geometry.js';
@@ -87,7 +87,7 @@ export async function readGpkgInfo(absPath: string): Promise<VectorInfo> {
       });
     }
     return { driverShortName: 'GPKG', files: [basename(absPath)], layers, warnings: [] };
-  } finally { db.close(); }
+  } catch (e) { throw corrupted(absPath, e); } finally { db.close(); }
 }
 
 /** Features of every layer (or the one named), geometry parsed from the GeoPackage blobs. */
@@ -106,5 +106,11 @@ export async function readGpkgFeatures(absPath: string, layer?: string): Promise
       out.push({ layer: r.table_name, crs: srsOf(db, r.srs_id), features });
     }
     return out;
-  } finally { db.close(); }
+  } catch (e) { throw corrupted(absPath, e); } finally { db.close(); }
+}
+
+/** A corrupted page or geometry blob surfaces as InvalidFileError, never a raw SqliteError (hardening, issue 10; found by fuzzing). */
+function corrupted(absPath: string, e: unknown): unknown {
+  if (e instanceof AppError || !(e instanceof Error)) return e;
+  return new InvalidFileError(`${basename(absPath)}: corrupted GeoPackage: ${e.message}`, { cause: e, hint: 'the file may be truncated or corrupted; check it with `geodvc geo check`' });
 }
