@@ -16,6 +16,8 @@ export interface RetryOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onRetry?: (err: unknown, attempt: number, op: string) => void;
+  /** Which errors to retry (default: isRetryable). */
+  shouldRetry?: (err: unknown) => boolean;
 }
 
 export function isRetryable(err: unknown): boolean {
@@ -42,7 +44,7 @@ export async function withRetry<T>(op: string, remote: string, fn: () => Promise
       return await fn();
     } catch (err) {
       if (signal?.aborted) throw new InterruptedError(undefined, { cause: err });
-      if (!isRetryable(err)) throw err;
+      if (!(o.shouldRetry ?? isRetryable)(err)) throw err;
       if (attempt >= retries) {
         if (err instanceof StorageError) throw err;
         throw unreachable(remote, err);

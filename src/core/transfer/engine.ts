@@ -1,0 +1,450 @@
+/**
+ * The transfer engine: push (cache → remote), fetch (remote → cache) and cloud status over a
+ * bounded pool. Only missing objects move (batch existence checks, see exists.ts); big objects go
+ * as concurrent multipart uploads and come back as concurrent ranged GETs; every downloaded byte
+ * is hashed before the object is renamed into the cache (a mismatch is quarantined and the object
+ * is tried from the next remote); a `.dir` manifest is uploaded only after all of its entries.
+ * Objects are written atomically on both sides, so an interrupted run is resumed by running it
+ * again: what arrived is skipped, what did not is sent.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Backend } from '../../storage/backend.js';
+import { StorageError } from '../../storage/errors.js';
+import { withRetry, isRetryable } from '../../storage/retry.js';
+import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
+import { objectRelPath, isDirOid } from '../odb/layout.js';
+import { createHasher, hashFile, initHashers, type HashName } from '../odb/hash.js';
+import { QUARANTINE_DIR } from '../repo/cache-objects.js';
+import { mapLimitSettled } from '../../lib/pool.js';
+import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
+import { tmpPathFor } from '../../lib/atomic.js';
+import { throttledProgress, type OpContext, type ProgressFn } from '../../lib/progress.js';
+import { remoteHas } from './exists.js';
+import type { RemoteHandle } from './remote.js';
+
+export interface TransferObject {
+  hashName: HashName;
+  oid: string;
+  isDir: boolean;
+  size?: number;
+  /** Repo paths that use it (for messages). */
+  paths: string[];
+}
+
+export interface FailedObject {
+  oid: string;
+  hashName: HashName;
+  paths: string[];
+  code: string;
+  message: string;
+}
+
+export interface CorruptObject {
+  oid: string;
+  remote: string;
+  paths: string[];
+  /** Hash of what the remote sent. */
+  actual: string;
+  /** Where the bad copy was kept. */
+  quarantined?: string;
+}
+
+export interface PushResult {
+  remote: string;
+  /** Objects uploaded now. */
+  pushed: number;
+  bytes: number;
+  /** Already on the remote. */
+  skipped: number;
+  /** Not in the local cache: cannot be pushed. */
+  missingLocal: FailedObject[];
+  failed: FailedObject[];
+  /** Directories whose `.dir` was held back because an entry is missing or failed. */
+  dirsHeldBack: string[];
+}
+
+export interface FetchResult {
+  /** Objects downloaded now, per remote name. */
+  fetched: number;
+  bytes: number;
+  /** Already in the cache. */
+  skipped: number;
+  byRemote: Record<string, number>;
+  failed: FailedObject[];
+  corrupt: CorruptObject[];
+}
+
+export interface TransferOptions extends OpContext {
+  /** Existence-check strategy override (bench/tests). */
+  existsStrategy?: 'stat' | 'list';
+}
+
+/**
+ * Engine-level retries cover failures in the middle of a body (a stream cut after the backend
+ * call returned). Errors the backend already retried to exhaustion ('unreachable') are not retried
+ * again: they mark the remote as down for the rest of the run.
+ */
+const ENGINE_RETRY = {
+  retries: 2,
+  baseDelayMs: 200,
+  shouldRetry: (e: unknown) => !(e instanceof StorageError && !e.retryable) && !(e instanceof StorageError && e.kind === 'unreachable') && isRetryable(e),
+};
+
+/** Errors that concern the whole remote, not one object: stop using that remote for this run. */
+function isRemoteLevel(err: unknown): boolean {
+  return err instanceof StorageError && (err.kind === 'unreachable' || err.kind === 'access-denied' || err.kind === 'bucket-missing' || err.kind === 'credentials');
+}
+
+const keyOf = (o: { hashName: HashName; oid: string }) => objectRelPath(o.hashName, o.oid);
+
+function failure(o: TransferObject, err: unknown): FailedObject {
+  const e = toAppError(err);
+  return { oid: o.oid, hashName: o.hashName, paths: o.paths, code: e.code, message: e.message };
+}
+
+/** Errors that must stop the whole run instead of being listed per object. */
+function isFatal(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof InterruptedError) return true;
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT' || e?.code === 'EROFS') return true;
+  if (err instanceof AppError && (err.code === 'disk-full' || err.code === 'interrupted')) return true;
+  return false;
+}
+
+function dedupe(objs: TransferObject[]): TransferObject[] {
+  const m = new Map<string, TransferObject>();
+  for (const o of objs) {
+    const k = `${o.hashName}:${o.oid}`;
+    const prev = m.get(k);
+    if (!prev) m.set(k, { ...o, paths: [...o.paths] });
+    else for (const p of o.paths) if (!prev.paths.includes(p)) prev.paths.push(p);
+  }
+  return [...m.values()];
+}
+
+// ------------------------------------------------------------------------------------------ push
+
+export async function pushObjects(cacheDir: string, remote: RemoteHandle, objects: TransferObject[], o: TransferOptions = {}): Promise<PushResult> {
+  if (remote.readOnly) {
+    throw new AppError('remote-read-only', `remote '${remote.name}' is read-only`, 1, { hint: `push to another remote (-r NAME), or \`geodvc remote modify ${remote.name} read_only false\`` });
+  }
+  const odb = new ObjectDB(cacheDir);
+  const progress = throttledProgress(o.onProgress);
+  const all = dedupe(objects);
+  const res: PushResult = { remote: remote.name, pushed: 0, bytes: 0, skipped: 0, missingLocal: [], failed: [], dirsHeldBack: [] };
+
+  // Members of each directory, from the local manifests (a `.dir` goes up only after all of them).
+  const members = new Map<string, TransferObject[]>();
+  const byKey = new Map(all.map((x) => [keyOf(x), x]));
+  for (const d of all.filter((x) => x.isDir)) {
+    try {
+      const tree = odb.readTree(d.hashName, d.oid);
+      const list: TransferObject[] = [];
+      for (const e of tree.entries) {
+        const k = objectRelPath(d.hashName, e.oid);
+        let m = byKey.get(k);
+        if (!m) { m = { hashName: d.hashName, oid: e.oid, isDir: false, size: e.size, paths: d.paths.map((p) => `${p}/${e.relpath}`) }; byKey.set(k, m); all.push(m); }
+        list.push(m);
+      }
+      members.set(d.oid, list);
+    } catch { /* manifest not in the cache: reported below as missing locally */ }
+  }
+
+  // Local presence (trusted read-only objects are not re-hashed).
+  const local: TransferObject[] = [];
+  for (const x of all) {
+    if (odb.has(x.hashName, x.oid, x.isDir ? undefined : x.size)) local.push(x);
+    else res.missingLocal.push({ oid: x.oid, hashName: x.hashName, paths: x.paths, code: 'missing-cache', message: `${x.paths[0] ?? x.oid} (${x.oid}) is not in the local cache` });
+  }
+  throwIfAborted(o.signal);
+
+  progress({ phase: 'checking remote', done: 0, total: local.length });
+  const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  progress({ phase: 'checking remote', done: local.length, total: local.length, finished: true });
+
+  const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
+  const todoDirs = local.filter((x) => x.isDir && !present.has(keyOf(x)));
+  res.skipped = local.length - todoFiles.length - todoDirs.length;
+  const sizes = new Map<string, number>();
+  let bytesTotal = 0;
+  for (const x of [...todoFiles, ...todoDirs]) {
+    const s = statSync(odb.path(x.hashName, x.oid)).size;
+    sizes.set(keyOf(x), s);
+    bytesTotal += s;
+  }
+  const total = todoFiles.length + todoDirs.length;
+  let done = 0;
+  let bytesDone = 0;
+  const report = (item?: string, finished = false) => progress({ phase: 'pushing', done, total, bytesDone, bytesTotal, item, finished });
+  report();
+
+  let remoteDown: unknown;
+  const upload = async (x: TransferObject) => {
+    if (remoteDown) throw remoteDown;
+    const key = keyOf(x);
+    const size = sizes.get(key)!;
+    let sentThisTry = 0;
+    try {
+      await withRetry('push', remote.url, async () => {
+        bytesDone -= sentThisTry;
+        sentThisTry = 0;
+        await remote.backend.put(key, { path: odb.path(x.hashName, x.oid), size }, {
+          concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: o.signal,
+          onBytes: (n) => { sentThisTry += n; bytesDone += n; report(x.paths[0]); },
+        });
+      }, ENGINE_RETRY, o.signal);
+    } catch (err) {
+      bytesDone -= sentThisTry;
+      if (isRemoteLevel(err)) remoteDown ??= err;
+      throw err;
+    }
+    if (sentThisTry < size) bytesDone += size - sentThisTry;
+    done++;
+    res.pushed++;
+    res.bytes += size;
+    present.add(key);
+    report(x.paths[0]);
+  };
+
+  const runAll = async (xs: TransferObject[]) => {
+    const settled = await mapLimitSettled(xs, remote.jobs, upload, o.signal);
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') {
+        if (isFatal(s.reason)) throw toAppError(s.reason);
+        res.failed.push(failure(xs[i]!, s.reason));
+      }
+    });
+    // the remote itself failed (unreachable, access denied, no bucket): one clear error for the run
+    if (remoteDown) throw remoteDown;
+  };
+
+  // Small objects first in one pool; big ones also run in the same pool with their own part concurrency.
+  await runAll(todoFiles);
+  // Directories: only when every member is on the remote now.
+  const readyDirs: TransferObject[] = [];
+  for (const d of todoDirs) {
+    const ms = members.get(d.oid);
+    if (ms && ms.every((m) => present.has(keyOf(m)))) readyDirs.push(d);
+    else res.dirsHeldBack.push(d.oid);
+  }
+  await runAll(readyDirs);
+  report(undefined, true);
+  return res;
+}
+
+// ----------------------------------------------------------------------------------------- fetch
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new InterruptedError();
+}
+
+async function pipeToFd(stream: Readable, fd: number, position: number | null, hasher: { update(c: Uint8Array): void } | undefined, onBytes: (n: number) => void, signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  let pos = position;
+  try {
+    for await (const chunk of stream) {
+      if (signal?.aborted) throw new InterruptedError();
+      const buf = chunk as Buffer;
+      hasher?.update(buf);
+      let off = 0;
+      while (off < buf.length) {
+        const w = writeSync(fd, buf, off, buf.length - off, pos);
+        off += w;
+        if (pos !== null) pos += w;
+      }
+      n += buf.length;
+      onBytes(buf.length);
+    }
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  return n;
+}
+
+interface DownloadOutcome { ok: boolean; actual: string; size: number }
+
+/**
+ * Downloads one object of `remote` into `tmp` and hashes it. Ranged parallel GETs when the size
+ * is known and large; otherwise one stream, hashed as it is written.
+ */
+async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<DownloadOutcome> {
+  const key = keyOf(x);
+  const b: Backend = remote.backend;
+  let size = x.size;
+  const part = remote.partSize;
+  if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
+    const st = await b.stat(key);
+    if (!st) throw new StorageError('object-missing', `${key} not found on remote '${remote.name}'`);
+    size = st.size;
+  }
+  mkdirSync(dirname(tmp), { recursive: true });
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
+      const parts: { start: number; end: number }[] = [];
+      for (let s = 0; s < size; s += part) parts.push({ start: s, end: Math.min(size, s + part) - 1 });
+      const settled = await mapLimitSettled(parts, remote.downloadConcurrency, async (p) => {
+        let got = 0;
+        await withRetry('get-range', remote.url, async () => {
+          onBytes(-got);
+          got = 0;
+          const s = await b.get(key, { range: p, signal });
+          got = await pipeToFd(s, fd, p.start, undefined, (n) => { onBytes(n); }, signal);
+          if (got !== p.end - p.start + 1) throw new StorageError('transient', `short read of ${key} bytes ${p.start}-${p.end} from '${remote.name}'`);
+        }, ENGINE_RETRY, signal);
+      }, signal);
+      const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (bad) throw bad.reason;
+      closeSync(fd);
+      const h = await hashFile(tmp, x.hashName, { signal });
+      return { ok: (isDirOid(x.oid) ? h.value + '.dir' : h.value) === x.oid, actual: h.value, size: h.size };
+    }
+    const hasher = await createHasher(x.hashName);
+    const s = await b.get(key, { signal });
+    const n = await pipeToFd(s, fd, null, hasher, onBytes, signal);
+    closeSync(fd);
+    let actual = hasher.digest();
+    if (isDirOid(x.oid)) actual += '.dir';
+    return { ok: actual === x.oid, actual, size: n };
+  } catch (err) {
+    try { closeSync(fd); } catch { /* closed */ }
+    throw err;
+  }
+}
+
+/**
+ * Downloads the objects missing from the cache, trying `remotes` in order for each object (the
+ * first is the chosen remote, then `core.fallback_remotes`). `.dir` manifests come first so their
+ * entries can be added.
+ */
+export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], objects: TransferObject[], o: TransferOptions = {}): Promise<FetchResult> {
+  if (objects.some((x) => x.hashName === 'xxh128')) await initHashers();
+  const odb = new ObjectDB(cacheDir);
+  const progress: ProgressFn = throttledProgress(o.onProgress);
+  const res: FetchResult = { fetched: 0, bytes: 0, skipped: 0, byRemote: {}, failed: [], corrupt: [] };
+  const primary = remotes[0]!;
+  let all = dedupe(objects);
+  const seen = new Set(all.map(keyOf));
+  let done = 0;
+  let total = 0;
+  let bytesDone = 0;
+  let bytesTotal = 0;
+  const report = (item?: string, finished = false) => progress({ phase: 'fetching', done, total, bytesDone, bytesTotal, item, finished });
+
+  const down = new Map<string, unknown>();
+  const fetchOne = async (x: TransferObject): Promise<void> => {
+    const final = odb.path(x.hashName, x.oid);
+    let lastErr: unknown;
+    for (const r of remotes) {
+      throwIfAborted(o.signal);
+      if (down.has(r.name)) { lastErr ??= down.get(r.name); continue; }
+      const tmp = tmpPathFor(final);
+      let counted = 0;
+      try {
+        const out = await withRetry('fetch', r.url, () => {
+          bytesDone -= counted;
+          counted = 0;
+          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal);
+        }, ENGINE_RETRY, o.signal);
+        if (!out.ok || (x.size !== undefined && !x.isDir && out.size !== x.size)) {
+          const q = join(cacheDir, QUARANTINE_DIR, `${x.oid}.${r.name.replace(/[^\w.-]/g, '_')}.${Date.now()}`);
+          try { mkdirSync(dirname(q), { recursive: true }); renameSync(tmp, q); } catch { rmSync(tmp, { force: true }); }
+          res.corrupt.push({ oid: x.oid, remote: r.name, paths: x.paths, actual: out.actual, quarantined: q });
+          o.logger?.warn(`object ${x.oid} (${x.paths[0] ?? ''}) on remote '${r.name}' is corrupted: its content hashes to ${out.actual}; kept in ${q}`);
+          bytesDone -= counted;
+          lastErr = new AppError('hash-mismatch', `object ${x.oid} (${x.paths.join(', ')}) on remote '${r.name}' is corrupted (content hashes to ${out.actual})`, 1, { hint: 'push a good copy to that remote, or add a mirror to core.fallback_remotes' });
+          continue;
+        }
+        chmodSync(tmp, CACHE_MODE);
+        mkdirSync(dirname(final), { recursive: true });
+        renameSync(tmp, final);
+        res.fetched++;
+        res.bytes += out.size;
+        res.byRemote[r.name] = (res.byRemote[r.name] ?? 0) + 1;
+        if (r !== primary) o.logger?.info(`object ${x.oid} (${x.paths[0] ?? ''}) recovered from fallback remote '${r.name}'`);
+        return;
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        bytesDone -= counted;
+        if (isFatal(err)) throw err;
+        const e = err as NodeJS.ErrnoException;
+        if (e?.code === 'ENOSPC') throw toAppError(err);
+        if (isRemoteLevel(err)) down.set(r.name, err);
+        // keep the most telling error: a corruption report beats a later "missing"
+        if (!(lastErr instanceof AppError && lastErr.code === 'hash-mismatch')) lastErr = err;
+        if (!(err instanceof StorageError) && !isRetryable(err)) throw err;
+      }
+    }
+    throw lastErr;
+  };
+
+  const runAll = async (xs: TransferObject[]) => {
+    total += xs.length;
+    for (const x of xs) bytesTotal += x.size ?? 0;
+    report();
+    const settled = await mapLimitSettled(xs, primary.jobs, async (x) => { await fetchOne(x); done++; report(x.paths[0]); }, o.signal);
+    let fatal: unknown;
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') {
+        if (isFatal(s.reason) || (s.reason as NodeJS.ErrnoException)?.code === 'ENOSPC') fatal ??= s.reason;
+        else res.failed.push(failure(xs[i]!, s.reason));
+      }
+    });
+    if (fatal) throw toAppError(fatal);
+    // every remote is down: one clear error rather than a list of identical failures
+    if (xs.length && down.size === remotes.length) throw down.get(primary.name);
+  };
+
+  // 1. manifests of directories that are not in the cache
+  const dirs = all.filter((x) => x.isDir);
+  const needDirs = dirs.filter((x) => !odb.has(x.hashName, x.oid));
+  res.skipped += dirs.length - needDirs.length;
+  await runAll(needDirs);
+  // 2. expand every directory whose manifest is now local
+  for (const d of dirs) {
+    let tree;
+    try { tree = odb.readTree(d.hashName, d.oid); } catch { continue; }
+    for (const e of tree.entries) {
+      const m: TransferObject = { hashName: d.hashName, oid: e.oid, isDir: false, size: e.size, paths: d.paths.map((p) => `${p}/${e.relpath}`) };
+      const k = keyOf(m);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      all.push(m);
+    }
+  }
+  all = all.filter((x) => !x.isDir);
+  const needFiles = all.filter((x) => !odb.has(x.hashName, x.oid, x.size));
+  res.skipped += all.length - needFiles.length;
+  await runAll(needFiles);
+  report(undefined, true);
+  return res;
+}
+
+// ---------------------------------------------------------------------------------- cloud status
+
+export type CloudState = 'new' | 'deleted' | 'missing' | 'ok';
+
+export interface CloudStatusEntry { oid: string; hashName: HashName; isDir: boolean; paths: string[]; state: CloudState }
+
+export interface CloudStatusResult { remote: string; entries: CloudStatusEntry[]; inSync: boolean }
+
+/** Compares the cache and the remote for `objects` (directory members included). */
+export async function cloudStatusObjects(cacheDir: string, remote: RemoteHandle, objects: TransferObject[], o: TransferOptions = {}): Promise<CloudStatusResult> {
+  const odb = new ObjectDB(cacheDir);
+  const all = dedupe(objects);
+  const keys = all.map(keyOf);
+  const progress = throttledProgress(o.onProgress);
+  const present = await remoteHas(remote.backend, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  progress({ phase: 'checking remote', finished: true });
+  const entries = all.map((x, i): CloudStatusEntry => {
+    const inCache = odb.exists(x.hashName, x.oid);
+    const onRemote = present.has(keys[i]!);
+    const state: CloudState = inCache && onRemote ? 'ok' : inCache ? 'new' : onRemote ? 'deleted' : 'missing';
+    return { oid: x.oid, hashName: x.hashName, isDir: x.isDir, paths: x.paths, state };
+  });
+  return { remote: remote.name, entries, inSync: entries.every((e) => e.state === 'ok') };
+}
+
