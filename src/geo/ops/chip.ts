@@ -1,0 +1,496 @@
+/**
+ * `geo chip`: cut GeoTIFF chips with exact geotransforms from (Geo)TIFF rasters.
+ *
+ * Reads are windowed: only the blocks a chip touches are read (a 10 GB scene never loads whole).
+ * Fast path: when a chip is exactly one source tile (size = tile size, window on the tile grid,
+ * all bands), the compressed tile is copied verbatim into the chip. Otherwise the touched blocks
+ * are decoded (node:zlib for DEFLATE, geotiff.js decoders for LZW/ZSTD/LERC/PackBits/...), the
+ * window is assembled (padding with nodata), and the chip is written with DEFLATE.
+ * Georeferencing: GeoKeys, GDAL_NODATA and GDAL_METADATA are copied from the source; the tiepoint
+ * (or ModelTransformation) is shifted to the window, so GDAL reads the geotransform
+ * `gdal_translate -srcwin` would write.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
+import { throttledProgress, type OpContext } from '../../lib/progress.js';
+import { TiffFile, Tag, type TiffIfd } from '../raster/tiff.js';
+import { readRasterInfo, type RasterInfo } from '../raster/info.js';
+import { readVectorFeatures } from '../vector/info.js';
+import { transformer, WGS84 } from '../crs/crs.js';
+import type { CoordinateSystem } from '../raster/types.js';
+import { encodeTiff, T, type TagValue } from './tiff-writer.js';
+import { listInputs } from './info.js';
+
+export type EdgeMode = 'drop' | 'pad' | 'shift';
+
+export interface ChipOptions extends OpContext {
+  input: string;
+  output: string;
+  size: number;
+  overlap?: number;
+  stride?: number;
+  edge?: EdgeMode;
+  /** Skip chips whose nodata fraction is above this (0..1). */
+  maxNodata?: number;
+  /** 1-based band numbers to keep (default: all). */
+  bands?: number[];
+  /** Vector file: keep only chips whose footprint intersects one of its features (bbox test). */
+  aoi?: string;
+  /** Name of the chip index written in the output directory. */
+  indexName?: string;
+}
+
+export interface ChipRecord {
+  chip: string;
+  source: string;
+  sourceMd5: string;
+  window: [number, number, number, number];
+  row: number;
+  col: number;
+  nodataFraction: number;
+  /** [minx, miny, maxx, maxy] in the source CRS. */
+  bounds: [number, number, number, number];
+  crs: string;
+  /** Footprint ring in WGS 84 lon/lat. */
+  footprint: [number, number][];
+  fastPath: boolean;
+}
+export interface ChipResult { chips: ChipRecord[]; written: number; unchanged: number; skippedNodata: number; skippedAoi: number; index: string; removed: number }
+
+export const CHIP_INDEX = 'chips.geojson';
+
+export function describeIO(args: { input: string; output: string; aoi?: string }): { deps: string[]; outs: string[] } {
+  return { deps: [args.input, ...(args.aoi ? [args.aoi] : [])], outs: [args.output] };
+}
+
+// ---------- decoding ----------
+let decodersReady: Promise<any> | undefined;
+function geotiffDecoders(): Promise<any> {
+  decodersReady ??= import('geotiff').then((g: any) => {
+    class ZlibDecoder extends g.BaseDecoder {
+      decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
+        const out = inflateSync(new Uint8Array(buffer));
+        return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+      }
+    }
+    g.addDecoder([8, 32946], () => Promise.resolve(ZlibDecoder), undefined, false);
+    return g;
+  });
+  return decodersReady;
+}
+
+interface Source {
+  path: string;
+  name: string;
+  tiff: TiffFile;
+  ifd: TiffIfd;
+  info: RasterInfo;
+  width: number;
+  height: number;
+  spp: number;
+  bps: number[];
+  bytes: number;
+  sampleFormat: number[];
+  planar: number;
+  compression: number;
+  predictor: number;
+  tiled: boolean;
+  blockW: number;
+  blockH: number;
+  offsets: Float64Array;
+  counts: Float64Array;
+  gt: number[];
+  nodata?: number;
+  crs?: CoordinateSystem;
+  copyTags: TagValue[];
+  pixelIsPoint: boolean;
+  photometric: number;
+  decoders: Map<number, any>;
+  cache: Map<number, Uint8Array>;
+  cacheMax: number;
+}
+
+function tagValues(t: TiffFile, ifd: TiffIfd, tag: number): number[] | undefined {
+  const e = ifd.entries.get(tag);
+  return e ? t.values(e) : undefined;
+}
+
+function openSource(path: string, info: RasterInfo): Source {
+  const tiff = TiffFile.open(path);
+  const ifd = tiff.ifds.find((i) => i.parent === undefined)!;
+  const v = (tag: number) => tiff.value(ifd, tag);
+  const spp = v(Tag.SamplesPerPixel) ?? 1;
+  const bps = tagValues(tiff, ifd, Tag.BitsPerSample) ?? [1];
+  const bpsAll = bps.length === spp ? bps : new Array(spp).fill(bps[0]);
+  if (bpsAll.some((b) => b !== bpsAll[0] || (b !== 8 && b !== 16 && b !== 32 && b !== 64))) {
+    tiff.close();
+    throw new AppError('unsupported-raster', `${basename(path)}: ${bps.join('/')}-bit samples are not supported by geo chip`, 1, { hint: 'convert to 8/16/32/64-bit samples first (gdal_translate -ot)' });
+  }
+  const tiled = ifd.entries.has(Tag.TileWidth);
+  const width = v(Tag.ImageWidth)!;
+  const height = v(Tag.ImageLength)!;
+  const blockW = tiled ? v(Tag.TileWidth)! : width;
+  const blockH = tiled ? v(Tag.TileLength)! : Math.min(v(Tag.RowsPerStrip) ?? height, height);
+  const offE = ifd.entries.get(tiled ? Tag.TileOffsets : Tag.StripOffsets);
+  const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
+  if (!offE || !cntE) { tiff.close(); throw new AppError('invalid-file', `${basename(path)}: no block offsets`, 1, { hint: 'the TIFF is damaged; run geodvc geo check' }); }
+  const copyTags: TagValue[] = [];
+  const copyShort = (tag: number) => { const x = tagValues(tiff, ifd, tag); if (x) copyTags.push({ tag, type: T.SHORT, values: x }); };
+  const copyDouble = (tag: number) => { const x = tagValues(tiff, ifd, tag); if (x) copyTags.push({ tag, type: T.DOUBLE, values: x }); };
+  const copyAscii = (tag: number) => { const x = tiff.asciiTag(ifd, tag); if (x !== undefined) copyTags.push({ tag, type: T.ASCII, values: x }); };
+  copyShort(Tag.GeoKeyDirectory); copyDouble(Tag.GeoDoubleParams); copyAscii(Tag.GeoAsciiParams);
+  copyAscii(Tag.GdalMetadata); copyAscii(Tag.GdalNodata);
+  const keys = tagValues(tiff, ifd, Tag.GeoKeyDirectory) ?? [];
+  let pixelIsPoint = false;
+  for (let i = 4; i + 3 < keys.length; i += 4) if (keys[i] === 1025 && keys[i + 1] === 0 && keys[i + 3] === 2) pixelIsPoint = true;
+  const nd = info.bands[0]?.noDataValue;
+  const nodata = nd === undefined ? undefined : typeof nd === 'number' ? nd : Number(nd);
+  if (!info.geoTransform) { tiff.close(); throw new AppError('no-georeferencing', `${basename(path)} has no geotransform`, 1, { hint: 'chips need georeferenced rasters; GCP-only rasters must be warped first (geo reproject)' }); }
+  return {
+    path, name: basename(path, extname(path)), tiff, ifd, info, width, height, spp, bps: bpsAll, bytes: bpsAll[0]! / 8,
+    sampleFormat: tagValues(tiff, ifd, Tag.SampleFormat) ?? [1], planar: v(Tag.PlanarConfig) ?? 1,
+    compression: v(Tag.Compression) ?? 1, predictor: v(Tag.Predictor) ?? 1, tiled, blockW, blockH,
+    offsets: tiff.array(offE), counts: tiff.array(cntE), gt: info.geoTransform, nodata, crs: info.coordinateSystem,
+    copyTags, pixelIsPoint, photometric: v(Tag.Photometric) ?? 1, decoders: new Map(), cache: new Map(),
+    cacheMax: Math.ceil(width / blockW) * 2 + 8,
+  };
+}
+
+async function decodeBlock(s: Source, index: number, rows: number): Promise<Uint8Array> {
+  const hit = s.cache.get(index);
+  if (hit) { s.cache.delete(index); s.cache.set(index, hit); return hit; }
+  const raw = s.tiff.read(s.offsets[index]!, s.counts[index]!);
+  let out: Uint8Array;
+  if (s.compression === 1) out = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  else {
+    let dec = s.decoders.get(rows);
+    if (!dec) {
+      const g = await geotiffDecoders();
+      dec = await g.getDecoder(s.compression, { tileWidth: s.blockW, tileHeight: rows, predictor: s.predictor, bitsPerSample: s.bps, planarConfiguration: s.planar, samplesPerPixel: s.spp });
+      s.decoders.set(rows, dec);
+    }
+    const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+    out = new Uint8Array(await dec.decode(ab));
+  }
+  s.cache.set(index, out);
+  if (s.cache.size > s.cacheMax) s.cache.delete(s.cache.keys().next().value!);
+  return out;
+}
+
+/** The fill bytes of one sample (nodata, or 0) in the source byte order. */
+function fillSample(s: Source, value: number): Uint8Array {
+  const b = new Uint8Array(s.bytes);
+  const dv = new DataView(b.buffer);
+  const le = s.tiff.little;
+  const sf = s.sampleFormat[0] ?? 1;
+  if (sf === 3) { if (s.bytes === 4) dv.setFloat32(0, value, le); else dv.setFloat64(0, value, le); }
+  else if (s.bytes === 1) dv.setUint8(0, sf === 2 ? value & 0xff : value);
+  else if (s.bytes === 2) { if (sf === 2) dv.setInt16(0, value, le); else dv.setUint16(0, value, le); }
+  else if (s.bytes === 4) { if (sf === 2) dv.setInt32(0, value, le); else dv.setUint32(0, value, le); }
+  else dv.setBigInt64(0, BigInt(Math.trunc(value)), le);
+  return b;
+}
+
+/**
+ * Assembles a window into pixel-interleaved (planar 1 output) samples of the selected bands, in
+ * the source byte order; padding outside the raster with nodata (or 0).
+ */
+async function readWindow(s: Source, x0: number, y0: number, w: number, h: number, bands: number[]): Promise<Uint8Array> {
+  const nb = bands.length;
+  const B = s.bytes;
+  const px = nb * B;
+  const out = new Uint8Array(w * h * px);
+  const inside = x0 >= 0 && y0 >= 0 && x0 + w <= s.width && y0 + h <= s.height;
+  if (!inside) {
+    const f = fillSample(s, s.nodata !== undefined && Number.isFinite(s.nodata) ? s.nodata : (s.nodata !== undefined && Number.isNaN(s.nodata) ? NaN : 0));
+    if (f.some((x) => x !== 0)) for (let i = 0; i < out.length; i += B) out.set(f, i);
+  }
+  const bxs = Math.ceil(s.width / s.blockW);
+  const bys = Math.ceil(s.height / s.blockH);
+  const cx0 = Math.max(0, x0), cy0 = Math.max(0, y0), cx1 = Math.min(s.width, x0 + w), cy1 = Math.min(s.height, y0 + h);
+  if (cx1 <= cx0 || cy1 <= cy0) return out;
+  const allBands = s.planar === 1 && nb === s.spp && bands.every((b, i) => b === i + 1);
+  for (let by = Math.floor(cy0 / s.blockH); by * s.blockH < cy1; by++) {
+    const rowsInBlock = s.tiled ? s.blockH : Math.min(s.blockH, s.height - by * s.blockH);
+    for (let bx = Math.floor(cx0 / s.blockW); bx * s.blockW < cx1; bx++) {
+      const ix0 = Math.max(cx0, bx * s.blockW), ix1 = Math.min(cx1, (bx + 1) * s.blockW);
+      const iy0 = Math.max(cy0, by * s.blockH), iy1 = Math.min(cy1, by * s.blockH + rowsInBlock);
+      if (s.planar === 1) {
+        const blk = await decodeBlock(s, by * bxs + bx, rowsInBlock);
+        const spx = s.spp * B;
+        for (let y = iy0; y < iy1; y++) {
+          const srcRow = ((y - by * s.blockH) * s.blockW + (ix0 - bx * s.blockW)) * spx;
+          const dstRow = ((y - y0) * w + (ix0 - x0)) * px;
+          if (allBands) out.set(blk.subarray(srcRow, srcRow + (ix1 - ix0) * spx), dstRow);
+          else {
+            for (let x = 0; x < ix1 - ix0; x++) {
+              for (let k = 0; k < nb; k++) {
+                const so = srcRow + x * spx + (bands[k]! - 1) * B;
+                const d = dstRow + x * px + k * B;
+                for (let q = 0; q < B; q++) out[d + q] = blk[so + q]!;
+              }
+            }
+          }
+        }
+      } else {
+        for (let k = 0; k < nb; k++) {
+          const blk = await decodeBlock(s, (bands[k]! - 1) * bxs * bys + by * bxs + bx, rowsInBlock);
+          for (let y = iy0; y < iy1; y++) {
+            const srcRow = ((y - by * s.blockH) * s.blockW + (ix0 - bx * s.blockW)) * B;
+            const dstRow = ((y - y0) * w + (ix0 - x0)) * px + k * B;
+            for (let x = 0; x < ix1 - ix0; x++) {
+              const so = srcRow + x * B, d = dstRow + x * px;
+              for (let q = 0; q < B; q++) out[d + q] = blk[so + q]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Fraction of pixels whose selected samples all equal nodata (NaN nodata matches NaN). */
+function nodataFraction(s: Source, buf: Uint8Array, nb: number): number {
+  if (s.nodata === undefined) return 0;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const le = s.tiff.little;
+  const B = s.bytes, sf = s.sampleFormat[0] ?? 1;
+  const read = B === 1 ? (o: number) => (sf === 2 ? dv.getInt8(o) : dv.getUint8(o))
+    : B === 2 ? (o: number) => (sf === 2 ? dv.getInt16(o, le) : dv.getUint16(o, le))
+    : B === 4 ? (o: number) => (sf === 3 ? dv.getFloat32(o, le) : sf === 2 ? dv.getInt32(o, le) : dv.getUint32(o, le))
+    : (o: number) => (sf === 3 ? dv.getFloat64(o, le) : Number(dv.getBigInt64(o, le)));
+  const nd = s.nodata;
+  const nan = Number.isNaN(nd);
+  const ndf = B === 4 && sf === 3 ? Math.fround(nd) : nd;
+  const n = buf.length / (nb * B);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    let all = true;
+    for (let k = 0; k < nb; k++) {
+      const v = read((i * nb + k) * B);
+      if (nan ? !Number.isNaN(v) : v !== ndf) { all = false; break; }
+    }
+    if (all) count++;
+  }
+  return count / n;
+}
+
+function geoTags(s: Source, x0: number, y0: number): TagValue[] {
+  const [a, b, c, d, e, f] = s.gt as [number, number, number, number, number, number];
+  const X = a + x0 * b + y0 * c, Y = d + x0 * e + y0 * f;
+  if (c === 0 && e === 0) {
+    const half = s.pixelIsPoint ? 0.5 : 0;
+    return [
+      { tag: Tag.ModelPixelScale, type: T.DOUBLE, values: [b, -f, 0] },
+      { tag: Tag.ModelTiepoint, type: T.DOUBLE, values: [0, 0, 0, X + half * b, Y + half * f, 0] },
+    ];
+  }
+  const half = s.pixelIsPoint ? 0.5 : 0;
+  const X2 = X + half * (b + c), Y2 = Y + half * (e + f);
+  return [{ tag: Tag.ModelTransformation, type: T.DOUBLE, values: [b, c, 0, X2, e, f, 0, Y2, 0, 0, 0, 0, 0, 0, 0, 1] }];
+}
+
+function baseTags(s: Source, nb: number, allBands: boolean, compression: number, predictor: number, planar: number): TagValue[] {
+  const tags: TagValue[] = [
+    { tag: Tag.BitsPerSample, type: T.SHORT, values: new Array(nb).fill(s.bps[0]) },
+    { tag: Tag.Compression, type: T.SHORT, values: [compression] },
+    { tag: Tag.Photometric, type: T.SHORT, values: [allBands ? s.photometric : 1] },
+    { tag: Tag.SamplesPerPixel, type: T.SHORT, values: [nb] },
+    { tag: Tag.PlanarConfig, type: T.SHORT, values: [planar] },
+    { tag: Tag.SampleFormat, type: T.SHORT, values: new Array(nb).fill(s.sampleFormat[0] ?? 1) },
+  ];
+  if (predictor !== 1) tags.push({ tag: Tag.Predictor, type: T.SHORT, values: [predictor] });
+  if (allBands) {
+    const es = tagValues(s.tiff, s.ifd, Tag.ExtraSamples); if (es) tags.push({ tag: Tag.ExtraSamples, type: T.SHORT, values: es });
+    const cm = tagValues(s.tiff, s.ifd, Tag.ColorMap); if (cm) tags.push({ tag: Tag.ColorMap, type: T.SHORT, values: cm });
+  } else if (nb > 1) {
+    tags.push({ tag: Tag.ExtraSamples, type: T.SHORT, values: new Array(nb - 1).fill(0) });
+  }
+  return tags;
+}
+
+/** Windows along one axis: offsets of chips of `size` with `stride` over `n` pixels. */
+export function windows(n: number, size: number, stride: number, edge: EdgeMode): number[] {
+  const out: number[] = [];
+  if (edge === 'pad') { for (let o = 0; o < n; o += stride) { out.push(o); if (o + size >= n) break; } return out; }
+  for (let o = 0; o + size <= n; o += stride) out.push(o);
+  if (edge === 'shift' && (out.length === 0 || out[out.length - 1]! + size < n)) out.push(n - size);
+  return out;
+}
+
+async function md5File(path: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function crsLabel(c?: CoordinateSystem): string { return c?.epsg ? `EPSG:${c.epsg}` : (c?.name ?? ''); }
+
+async function aoiBoxes(aoi: string, crs: CoordinateSystem | undefined): Promise<[number, number, number, number][]> {
+  const sets = await readVectorFeatures(resolve(aoi));
+  const boxes: [number, number, number, number][] = [];
+  for (const set of sets) {
+    if (!set.crs) throw new AppError('no-crs', `AOI ${aoi} has no CRS`, 1, { hint: 'give the vector a CRS (a .prj for shapefiles, a crs member or EPSG:4326 GeoJSON)' });
+    const tr = crs ? transformer(set.crs, crs) : (xy: [number, number]) => xy;
+    for (const f of set.features) {
+      if (!f.geometry) continue;
+      let b: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+      const walk = (c: any): void => {
+        if (typeof c?.[0] === 'number') { const [x, y] = tr([c[0], c[1]]); b = [Math.min(b[0], x), Math.min(b[1], y), Math.max(b[2], x), Math.max(b[3], y)]; }
+        else if (Array.isArray(c)) c.forEach(walk);
+      };
+      walk(f.geometry.coordinates);
+      for (const g of f.geometry.geometries ?? []) walk(g.coordinates);
+      if (Number.isFinite(b[0])) boxes.push(b);
+    }
+  }
+  if (!boxes.length) throw new UsageError(`AOI ${aoi} is empty (no geometries)`, { hint: 'pass a vector file with at least one polygon' });
+  return boxes;
+}
+
+export async function chip(opts: ChipOptions): Promise<ChipResult> {
+  const progress = throttledProgress(opts.onProgress);
+  const size = opts.size;
+  if (!Number.isInteger(size) || size <= 0) throw new UsageError(`--size must be a positive integer, got ${size}`, { hint: 'e.g. --size 512' });
+  if (opts.overlap !== undefined && opts.stride !== undefined) throw new UsageError('--overlap and --stride are mutually exclusive', { hint: 'stride = size - overlap' });
+  const stride = opts.stride ?? size - (opts.overlap ?? 0);
+  if (!Number.isInteger(stride) || stride <= 0) throw new UsageError(`the stride must be a positive integer (got ${stride})`, { hint: '--overlap must be smaller than --size' });
+  const edge = opts.edge ?? 'drop';
+  if (!['drop', 'pad', 'shift'].includes(edge)) throw new UsageError(`unknown --edge ${edge}`, { hint: 'use drop, pad or shift' });
+  const maxNodata = opts.maxNodata ?? 1;
+  const files = listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f));
+  const outDir = resolve(opts.output);
+  mkdirSync(outDir, { recursive: true });
+  const indexName = opts.indexName ?? CHIP_INDEX;
+  const indexPath = join(outDir, indexName);
+  const paramsKey = JSON.stringify({ size, stride, edge, maxNodata, bands: opts.bands ?? null, aoi: opts.aoi ? resolve(opts.aoi) : null, v: 1 });
+  const previous = new Map<string, { md5: string; key: string }>();
+  try {
+    const prev = JSON.parse(readFileSync(indexPath, 'utf8'));
+    for (const f of prev.features ?? []) previous.set(f.properties.chip, { md5: f.properties.source_md5, key: prev.params_key });
+  } catch { /* first run */ }
+
+  const records: ChipRecord[] = [];
+  let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
+  for (const file of files) {
+    const info = await readRasterInfo(file);
+    const s = openSource(file, info);
+    try {
+      if (edge !== 'pad' && (size > s.width || size > s.height)) {
+        throw new UsageError(`chip size ${size} is larger than ${basename(file)} (${s.width}x${s.height})`, { hint: 'use a smaller --size, or --edge pad' });
+      }
+      const bands = opts.bands ?? Array.from({ length: s.spp }, (_, i) => i + 1);
+      for (const b of bands) if (!(b >= 1 && b <= s.spp)) throw new UsageError(`band ${b} does not exist in ${basename(file)} (${s.spp} bands)`, { hint: `use bands 1..${s.spp}` });
+      const allBands = bands.length === s.spp && bands.every((b, i) => b === i + 1);
+      const boxes = opts.aoi ? await aoiBoxes(opts.aoi, s.crs) : undefined;
+      const toWgs = s.crs ? (() => { try { return transformer(s.crs!, WGS84); } catch { return undefined; } })() : undefined;
+      progress({ phase: 'hashing', item: basename(file) });
+      const md5 = await md5File(file);
+      const xs = windows(s.width, size, stride, edge);
+      const ys = windows(s.height, size, stride, edge);
+      const total = xs.length * ys.length;
+      let done = 0;
+      const [a, b, c, d, e, f] = s.gt as [number, number, number, number, number, number];
+      for (let r = 0; r < ys.length; r++) {
+        for (let q = 0; q < xs.length; q++) {
+          opts.signal?.throwIfAborted();
+          const x0 = xs[q]!, y0 = ys[r]!;
+          const corners: [number, number][] = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size]].map(([px, py]) => [a + px! * b + py! * c, d + px! * e + py! * f]);
+          const bounds: [number, number, number, number] = [
+            Math.min(...corners.map((p) => p[0])), Math.min(...corners.map((p) => p[1])),
+            Math.max(...corners.map((p) => p[0])), Math.max(...corners.map((p) => p[1])),
+          ];
+          done++;
+          if (boxes && !boxes.some((bb) => bb[0] <= bounds[2] && bb[2] >= bounds[0] && bb[1] <= bounds[3] && bb[3] >= bounds[1])) { skippedAoi++; continue; }
+          const name = `${s.name}_r${r}_c${q}.tif`;
+          const out = join(outDir, name);
+          const fast = allBands && s.tiled && s.blockW === size && s.blockH === size && x0 % size === 0 && y0 % size === 0 && x0 + size <= s.width && y0 + size <= s.height;
+          let frac = 0;
+          let pixels: Uint8Array | undefined;
+          if (s.nodata !== undefined || !fast) {
+            pixels = await readWindow(s, x0, y0, size, size, bands);
+            frac = nodataFraction(s, pixels, bands.length);
+            // padded pixels of a raster without nodata count as nodata too
+            if (s.nodata === undefined && edge === 'pad') {
+              const inside = (Math.min(s.width, x0 + size) - x0) * (Math.min(s.height, y0 + size) - y0);
+              frac = 1 - inside / (size * size);
+            }
+          }
+          if (frac > maxNodata) { skippedNodata++; continue; }
+          const prev = previous.get(name);
+          if (prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out)) unchanged++;
+          else {
+            let bytes: Buffer;
+            if (fast) {
+              const bxs = Math.ceil(s.width / s.blockW), bys = Math.ceil(s.height / s.blockH);
+              const idx = (y0 / size) * bxs + x0 / size;
+              const blocks: Uint8Array[] = [];
+              const planes = s.planar === 2 ? s.spp : 1;
+              for (let k = 0; k < planes; k++) { const i = k * bxs * bys + idx; blocks.push(s.tiff.read(s.offsets[i]!, s.counts[i]!)); }
+              bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled: true, blockW: size, blockH: size, blocks,
+                tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
+            } else {
+              const tiled = size % 16 === 0;
+              const block = deflateSync(pixels!, { level: 6 });
+              bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled, blockW: size, blockH: size, blocks: [block],
+                tags: [...baseTags(s, bands.length, allBands, 8, 1, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
+            }
+            const tmp = tmpPathFor(out);
+            writeFileSync(tmp, bytes);
+            renameSync(tmp, out);
+            written++;
+          }
+          records.push({
+            chip: name, source: basename(file), sourceMd5: md5, window: [x0, y0, size, size], row: r, col: q, nodataFraction: frac,
+            bounds, crs: crsLabel(s.crs), footprint: toWgs ? [...corners, corners[0]!].map((p) => toWgs(p)) : [], fastPath: fast,
+          });
+          progress({ phase: 'chipping', done, total, item: name });
+        }
+      }
+    } finally {
+      s.tiff.close();
+    }
+  }
+  progress({ phase: 'chipping', finished: true });
+  // drop chips of earlier runs that this run no longer produces
+  const keep = new Set(records.map((r) => r.chip));
+  const stems = new Set(files.map((f) => basename(f, extname(f))));
+  let removed = 0;
+  for (const n of readdirSync(outDir)) {
+    const m = /^(.*)_r\d+_c\d+\.tif$/.exec(n);
+    if (m && stems.has(m[1]!) && !keep.has(n)) { rmSync(join(outDir, n), { force: true }); removed++; }
+  }
+  writeFileAtomicSync(indexPath, chipIndexGeoJson(records, paramsKey));
+  return { chips: records, written, unchanged, skippedNodata, skippedAoi, index: indexPath, removed };
+}
+
+function copyCodecTags(s: Source): TagValue[] {
+  const out: TagValue[] = [];
+  const jt = s.ifd.entries.get(Tag.JPEGTables);
+  if (jt) out.push({ tag: Tag.JPEGTables, type: T.UNDEFINED, values: s.tiff.values(jt) });
+  const lp = s.ifd.entries.get(Tag.LercParameters);
+  if (lp) out.push({ tag: Tag.LercParameters, type: T.LONG, values: s.tiff.values(lp) });
+  return out;
+}
+
+/** The chip index as GeoJSON text (footprints in WGS 84; native bounds and CRS in properties). */
+export function chipIndexGeoJson(records: ChipRecord[], paramsKey: string): string {
+  const fc = {
+    type: 'FeatureCollection',
+    params_key: paramsKey,
+    features: records.map((r) => ({
+      type: 'Feature',
+      geometry: r.footprint.length ? { type: 'Polygon', coordinates: [r.footprint] } : null,
+      properties: {
+        chip: r.chip, source: r.source, source_md5: r.sourceMd5, window: r.window, row: r.row, col: r.col,
+        nodata_fraction: r.nodataFraction, bounds: r.bounds, crs: r.crs,
+      },
+    })),
+  };
+  return JSON.stringify(fc) + '\n';
+}

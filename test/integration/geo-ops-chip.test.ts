@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTmpDir } from '../helpers/tmp.js';
+import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
+import { needGdal, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
+import { chip, windows } from '../../src/geo/ops/chip.js';
+
+/** Each sampled chip equals `gdal_translate -srcwin` on the same window: geotransform, CRS, nodata, pixels. */
+function checkChips(dir: string, src: string, index: any, sample: number) {
+  const feats = index.features.filter((f: any) => f.properties.source === src.split('/').pop());
+  assert.ok(feats.length > 0);
+  const step = Math.max(1, Math.floor(feats.length / sample));
+  let checked = 0;
+  for (let i = 0; i < feats.length; i += step) {
+    const p = feats[i].properties;
+    const ours = join(dir, p.chip);
+    const native = join(dir, `native-${p.chip}`);
+    run('gdal_translate', ['-q', '-srcwin', ...p.window.map(String), src, native]);
+    const a = gdalinfo(ours), b = gdalinfo(native);
+    assert.deepEqual(a.size, b.size, p.chip);
+    assert.deepEqual(a.geoTransform, b.geoTransform, `${p.chip} geotransform`);
+    assert.equal(a.coordinateSystem?.wkt, b.coordinateSystem?.wkt, `${p.chip} CRS`);
+    assert.deepEqual(a.bands.map((x: any) => [x.type, x.noDataValue]), b.bands.map((x: any) => [x.type, x.noDataValue]), `${p.chip} bands`);
+    const d = compare(pixels(ours), pixels(native));
+    assert.equal(d.differing, 0, `${p.chip}: ${d.differing} pixels differ`);
+    checked++;
+  }
+  return checked;
+}
+
+test('windows(): drop, pad and shift edges', () => {
+  assert.deepEqual(windows(1000, 512, 512, 'drop'), [0]);
+  assert.deepEqual(windows(1000, 512, 512, 'pad'), [0, 512]);
+  assert.deepEqual(windows(1000, 512, 512, 'shift'), [0, 488]);
+  assert.deepEqual(windows(1024, 512, 256, 'drop'), [0, 256, 512]);
+  assert.deepEqual(windows(1024, 512, 512, 'shift'), [0, 512]);
+});
+
+test('chip: corpus rasters in three CRSs + generated scene equal gdal_translate -srcwin', async (t) => {
+  if (!needGdal(t)) return;
+  const { dir, cleanup } = makeTmpDir('geo-chip-');
+  t.after(cleanup);
+  const inDir = join(dir, 'in');
+  mkdirSync(inDir);
+  // EPSG:32618 Byte strips/uncompressed nodata 0; EPSG:3857 tiled 256 nodata 255; EPSG:4326 LZW strips; EPSG:32621 UInt16 tiled DEFLATE
+  for (const f of ['RGB.byte.tif', 'shade.tif', 'world.rgb.tif', 'cog.tif']) copyFileSync(join(CORPUS, f), join(inDir, f));
+  const out = join(dir, 'chips');
+  const r = await chip({ input: inDir, output: out, size: 200, overlap: 40, edge: 'pad' });
+  const index = JSON.parse(readFileSync(r.index, 'utf8'));
+  assert.equal(index.features.length, r.chips.length);
+  let n = 0;
+  for (const f of ['RGB.byte.tif', 'shade.tif', 'world.rgb.tif', 'cog.tif']) n += checkChips(out, join(inDir, f), index, 6);
+  t.diagnostic(`${r.chips.length} chips, ${n} compared with gdal_translate -srcwin`);
+  // footprints are lon/lat polygons; nodata fractions in [0, 1]
+  for (const f of index.features) {
+    assert.equal(f.geometry.type, 'Polygon');
+    assert.ok(f.properties.nodata_fraction >= 0 && f.properties.nodata_fraction <= 1);
+    assert.match(f.properties.source_md5, /^[0-9a-f]{32}$/);
+  }
+
+  // generated scene: tiled 512 DEFLATE+predictor, size 512 on the tile grid -> compressed tiles copied verbatim
+  const scene = join(dir, 'scene.tif');
+  makeScene(scene, 2048);
+  const out2 = join(dir, 'chips2');
+  const r2 = await chip({ input: scene, output: out2, size: 512, edge: 'drop', maxNodata: 0.2 });
+  assert.ok(r2.chips.every((c) => c.fastPath));
+  assert.ok(r2.skippedNodata > 0, 'the nodata wedge chips are skipped');
+  checkChips(out2, scene, JSON.parse(readFileSync(r2.index, 'utf8')), 5);
+  // bands subset + unaligned windows (decode path)
+  const out3 = join(dir, 'chips3');
+  const r3 = await chip({ input: scene, output: out3, size: 300, stride: 700, bands: [3, 2, 1], edge: 'shift' });
+  const idx3 = JSON.parse(readFileSync(r3.index, 'utf8'));
+  for (const f of idx3.features.slice(0, 3)) {
+    const p = f.properties;
+    const native = join(out3, `native-${p.chip}`);
+    run('gdal_translate', ['-q', '-b', '3', '-b', '2', '-b', '1', '-srcwin', ...p.window.map(String), scene, native]);
+    assert.deepEqual(gdalinfo(join(out3, p.chip)).geoTransform, gdalinfo(native).geoTransform);
+    assert.equal(compare(pixels(join(out3, p.chip)), pixels(native)).differing, 0);
+  }
+  assert.ok(idx3.features.some((f: any) => f.properties.window[0] === 2048 - 300), 'shift puts the last chip flush with the edge');
+});
+
+test('chip: idempotent rerun, AOI filter, and clear errors', async (t) => {
+  if (!needGdal(t)) return;
+  const { dir, cleanup } = makeTmpDir('geo-chip-');
+  t.after(cleanup);
+  const src = join(CORPUS, 'RGB.byte.tif');
+  const out = join(dir, 'c');
+  const r1 = await chip({ input: src, output: out, size: 256 });
+  const m = statSync(join(out, r1.chips[0]!.chip)).mtimeMs;
+  const r2 = await chip({ input: src, output: out, size: 256 });
+  assert.equal(r2.written, 0);
+  assert.equal(r2.unchanged, r1.chips.length);
+  assert.equal(statSync(join(out, r1.chips[0]!.chip)).mtimeMs, m);
+  // a different size replaces the old chips
+  const r3 = await chip({ input: src, output: out, size: 300 });
+  assert.equal(r3.removed, r1.chips.length - r3.chips.filter((c) => r1.chips.some((o) => o.chip === c.chip)).length);
+  for (const c of r3.chips) assert.ok(existsSync(join(out, c.chip)));
+
+  // AOI: a small lon/lat box in the raster's north-west corner keeps only chips that touch it
+  const aoi = join(dir, 'aoi.geojson');
+  const fc = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[-78.9, 25.5], [-78.85, 25.5], [-78.85, 25.55], [-78.9, 25.55], [-78.9, 25.5]]] } }] };
+  writeFileSync(aoi, JSON.stringify(fc));
+  const ra = await chip({ input: src, output: join(dir, 'aoi-out'), size: 128, aoi });
+  assert.ok(ra.chips.length >= 1 && ra.skippedAoi > 0);
+  const empty = join(dir, 'empty.geojson');
+  writeFileSync(empty, JSON.stringify({ type: 'FeatureCollection', features: [] }));
+
+  const cases: [string[], RegExp][] = [
+    [['--size', '4096'], /chip size 4096 is larger than/],
+    [['--size', '128', '--aoi', empty], /is empty/],
+    [['--size', '128', '--bands', '7'], /band 7 does not exist/],
+    [['--size', '128', '--overlap', '128'], /stride must be a positive integer/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runCli(['geo', 'chip', '--input', src, '--output', join(dir, 'x'), ...args], { cwd: REPO_ROOT });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, re);
+    assert.match(r.stderr, /hint:/);
+  }
+  const ok = await runCli(['geo', 'chip', '--input', src, '--output', join(dir, 'y'), '--size', '300', '--json'], { cwd: REPO_ROOT });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).chips, 4);
+});
+
