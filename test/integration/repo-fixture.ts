@@ -43,7 +43,7 @@ export function storeObject(cache: string, content: string | Buffer, oid = md5(c
 }
 
 /** Writes a file output: workspace file, cache object, `<name>.dvc`. Returns the oid. */
-export function trackFile(root: string, cache: string, rel: string, content: string): string {
+export function trackFile(root: string, cache: string, rel: string, content: string | Buffer): string {
   const abs = join(root, rel);
   mkdirSync(dirname(abs), { recursive: true });
   writeFileSync(abs, content);

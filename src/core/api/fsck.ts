@@ -1,0 +1,306 @@
+/**
+ * `fsck` (also `cache check`): verifies the cache.
+ *
+ * 1. Every object in the cache is re-hashed on all cores (or, with `fast`, its size is compared
+ *    with the size recorded in `.dvc`/`.dir` files, its mode must be read-only, and a random
+ *    sample is re-hashed; `.dir` manifests are always hashed and parsed).
+ * 2. Objects the selected scopes use (default: the workspace) that are not in the cache are
+ *    missing.
+ * 3. Corrupt objects are moved to `<cache>/quarantine/` (never deleted), so nothing takes them
+ *    for data; every problem is attributed to the `.dvc`/`dvc.lock` entries and revisions using it.
+ * 4. With `repair`, missing and quarantined objects are fetched again from the remote (default,
+ *    then `core.fallback_remotes`), verified on arrival.
+ * 5. Tracked raster files in the workspace whose size differs from the recorded one (or all of
+ *    them with `geo`) get the geo integrity check (`checkRaster`), so a truncated GeoTIFF is named.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Repo } from '../repo/repo.js';
+import { withRepoLock } from '../repo/lock.js';
+import { listCacheObjects, QUARANTINE_DIR, type CacheObject } from '../repo/cache-objects.js';
+import { Git } from '../scm/git.js';
+import { collectOuts, collectUsedObjects, type UsedObject } from './used.js';
+import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
+import { HashPool } from '../odb/pool.js';
+import { hashBuffer, initHashers, type HashName } from '../odb/hash.js';
+import { isDirOid } from '../odb/layout.js';
+import { parseTree } from '../odb/tree.js';
+import { toPosixRel } from '../workspace/collect.js';
+import { throwIfAborted } from '../../lib/errors.js';
+import { throttledProgress, type OpContext } from '../../lib/progress.js';
+import type { FileCheck } from '../../geo/raster/check.js';
+
+export interface FsckOptions extends OpContext {
+  /** Sizes + modes + a random sample instead of re-hashing everything. */
+  fast?: boolean;
+  /** Fraction of objects re-hashed with `fast` (default 0.05, at least 1 object when any). */
+  sampleRate?: number;
+  /** Revisions whose used objects must be present (default ['workspace']). */
+  revs?: string[];
+  /** Move corrupt objects to the quarantine (default true). */
+  quarantine?: boolean;
+  /** Fetch missing/corrupt objects again from the remotes. */
+  repair?: boolean;
+  /** Remote to repair from (default core.remote; then core.fallback_remotes). */
+  remote?: string;
+  /** Check every tracked raster of the workspace with the geo integrity check. */
+  geo?: boolean;
+  waitForLock?: boolean;
+  /** Attribute problems to every commit (default true; false: only `revs`). */
+  attributeAllCommits?: boolean;
+}
+
+export interface ObjectUse { path: string; dvcfile: string; rev: string; }
+
+export interface FsckProblem {
+  hashName: HashName;
+  oid: string;
+  kind: 'corrupt' | 'missing' | 'bad-mode' | 'size-mismatch' | 'bad-manifest';
+  message: string;
+  /** Where the object is (or should be) in the cache. */
+  cachePath: string;
+  expectedSize?: number;
+  actualSize?: number;
+  /** What the content hashes to (corrupt objects). */
+  actualOid?: string;
+  uses: ObjectUse[];
+  quarantinedTo?: string;
+  repaired?: boolean;
+  repairedFrom?: string;
+  repairError?: string;
+}
+
+export interface FsckResult {
+  checked: number;
+  hashed: number;
+  bytesHashed: number;
+  ok: number;
+  problems: FsckProblem[];
+  /** Raster checks of workspace files (problems only, unless `geo`). */
+  geo: FileCheck[];
+  repaired: number;
+  fast: boolean;
+}
+
+const key = (h: HashName, oid: string) => `${h}:${oid}`;
+
+/** Every (output or member) use of the given objects across `revs`, with its .dvc/dvc.lock file. */
+export function attributeUses(repo: Repo, wanted: Set<string>, revs: string[]): Map<string, ObjectUse[]> {
+  const out = new Map<string, ObjectUse[]>();
+  if (!wanted.size) return out;
+  const odb = new ObjectDB(repo.cacheDir);
+  const trees = new Map<string, { relpath: string; oid: string }[] | null>();
+  const push = (k: string, u: ObjectUse) => {
+    let l = out.get(k);
+    if (!l) out.set(k, (l = []));
+    if (!l.some((x) => x.path === u.path && x.rev === u.rev && x.dvcfile === u.dvcfile)) l.push(u);
+  };
+  for (const rev of revs) {
+    let refs;
+    try { refs = collectOuts(repo, rev); } catch { continue; }
+    for (const { out: o, dvcfile } of refs) {
+      if (!o.oid || !o.cache) continue;
+      const path = toPosixRel(repo.root, o.absPath);
+      const df = dvcfile.startsWith(repo.root) ? toPosixRel(repo.root, dvcfile) : dvcfile;
+      const k = key(o.hashName, o.oid);
+      if (wanted.has(k)) push(k, { path, dvcfile: df, rev });
+      if (!isDirOid(o.oid)) continue;
+      let entries = trees.get(k);
+      if (entries === undefined) {
+        try { entries = odb.readTree(o.hashName, o.oid).entries.map((e) => ({ relpath: e.relpath, oid: e.oid })); } catch { entries = null; }
+        trees.set(k, entries);
+      }
+      for (const e of entries ?? []) {
+        const mk = key(o.hashName, e.oid);
+        if (wanted.has(mk)) push(mk, { path: `${path}/${e.relpath}`, dvcfile: df, rev });
+      }
+    }
+  }
+  return out;
+}
+
+function sample<T>(items: T[], rate: number): T[] {
+  if (!items.length) return [];
+  const n = Math.max(1, Math.ceil(items.length * rate));
+  const copy = items.slice();
+  for (let i = copy.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [copy[i], copy[j]] = [copy[j]!, copy[i]!]; }
+  return copy.slice(0, n);
+}
+
+const RASTER_RE = /\.(tif|tiff|gtiff|vrt)$/i;
+
+/** Runs fsck; takes the repository write lock when it may change the cache. */
+export async function fsck(repo: Repo, opts: FsckOptions = {}): Promise<FsckResult> {
+  const mutates = opts.quarantine !== false || !!opts.repair;
+  return withRepoLock(repo, { write: mutates, wait: opts.waitForLock, signal: opts.signal, cmd: 'geodvc fsck' }, () => fsckLocked(repo, opts));
+}
+
+async function fsckLocked(repo: Repo, opts: FsckOptions): Promise<FsckResult> {
+  const revs = opts.revs?.length ? opts.revs : ['workspace'];
+  const odb = new ObjectDB(repo.cacheDir);
+  const used: UsedObject[] = collectUsedObjects(repo, { revs, expandDirs: true });
+  const usedByKey = new Map(used.map((u) => [key(u.hashName, u.oid), u]));
+  const listing = listCacheObjects(repo.cacheDir);
+  const present = new Map(listing.objects.map((o) => [key(o.hashName, o.oid), o]));
+  const problems: FsckProblem[] = [];
+  const res: FsckResult = { checked: listing.objects.length, hashed: 0, bytesHashed: 0, ok: 0, problems, geo: [], repaired: 0, fast: !!opts.fast };
+
+  // --- 1. verify what is in the cache
+  const toHash: CacheObject[] = [];
+  const bad = new Set<string>();
+  for (const o of listing.objects) {
+    const k = key(o.hashName, o.oid);
+    const u = usedByKey.get(k);
+    if (isDirOid(o.oid)) {
+      // Manifests: always hash and parse (small, and a broken one hides a whole directory).
+      let bytes: Buffer;
+      try { bytes = readFileSync(o.path); } catch { continue; }
+      res.hashed++; res.bytesHashed += bytes.length;
+      const actual = hashBuffer(bytes, o.hashName) + '.dir';
+      if (actual !== o.oid) {
+        problems.push({ hashName: o.hashName, oid: o.oid, kind: 'corrupt', message: `directory manifest ${o.oid} is corrupted (content hashes to ${actual})`, cachePath: o.path, actualOid: actual, actualSize: o.size, uses: [] });
+        bad.add(k);
+        continue;
+      }
+      try { parseTree(bytes, o.hashName, o.path); } catch (e) {
+        problems.push({ hashName: o.hashName, oid: o.oid, kind: 'bad-manifest', message: `directory manifest ${o.oid} cannot be read: ${(e as Error).message}`, cachePath: o.path, uses: [] });
+        bad.add(k);
+      }
+      continue;
+    }
+    if (opts.fast) {
+      if (u?.size !== undefined && u.size !== o.size) {
+        problems.push({ hashName: o.hashName, oid: o.oid, kind: 'size-mismatch', message: `object ${o.oid} has ${o.size} bytes, ${u.size} expected (truncated or overwritten)`, cachePath: o.path, expectedSize: u.size, actualSize: o.size, uses: [] });
+        bad.add(k);
+        continue;
+      }
+      if (o.mode !== CACHE_MODE) { toHash.push(o); continue; } // not protected: must be verified
+    } else {
+      toHash.push(o);
+    }
+  }
+  let hashList = toHash;
+  if (opts.fast) {
+    const protectedOnes = listing.objects.filter((o) => !isDirOid(o.oid) && o.mode === CACHE_MODE && !bad.has(key(o.hashName, o.oid)));
+    hashList = [...toHash, ...sample(protectedOnes, opts.sampleRate ?? 0.05)];
+  }
+  if (hashList.some((o) => o.hashName === 'xxh128')) await initHashers();
+  const progress = throttledProgress(opts.onProgress);
+  const totalBytes = hashList.reduce((a, o) => a + o.size, 0);
+  const byAlgo = new Map<HashName, CacheObject[]>();
+  for (const o of hashList) { let l = byAlgo.get(o.hashName); if (!l) byAlgo.set(o.hashName, (l = [])); l.push(o); }
+  let doneBase = 0;
+  let bytesBase = 0;
+  for (const [name, objs] of byAlgo) {
+    throwIfAborted(opts.signal);
+    const results = await HashPool.shared().run({
+      op: 'hash', name, items: objs.map((o) => ({ path: o.path, size: o.size })), signal: opts.signal,
+      onProgress: (done, bytes) => progress({ phase: 'checking', done: doneBase + done, total: hashList.length, bytesDone: bytesBase + bytes, bytesTotal: totalBytes }),
+    });
+    objs.forEach((o, i) => {
+      const r = results[i]!;
+      res.hashed++;
+      res.bytesHashed += o.size;
+      const k = key(o.hashName, o.oid);
+      if (r.error) {
+        if (r.error.code === 'ENOENT') return; // removed meanwhile (cannot happen under the lock)
+        problems.push({ hashName: o.hashName, oid: o.oid, kind: 'corrupt', message: `object ${o.oid} cannot be read: ${r.error.message}`, cachePath: o.path, uses: [] });
+        bad.add(k);
+        return;
+      }
+      if (r.oid !== o.oid) {
+        const u = usedByKey.get(k);
+        problems.push({
+          hashName: o.hashName, oid: o.oid, kind: 'corrupt', cachePath: o.path, actualOid: r.oid, actualSize: o.size, expectedSize: u?.size, uses: [],
+          message: `object ${o.oid} is corrupted (content hashes to ${r.oid}${u?.size !== undefined && u.size !== o.size ? `; ${o.size} bytes, ${u.size} expected` : ''})`,
+        });
+        bad.add(k);
+      } else if (o.mode !== CACHE_MODE && opts.quarantine !== false) {
+        try { chmodSync(o.path, CACHE_MODE); } catch { /* shared cache */ }
+      }
+    });
+    doneBase += objs.length;
+    bytesBase += objs.reduce((a, o) => a + o.size, 0);
+  }
+  progress({ phase: 'checking', done: hashList.length, total: hashList.length, bytesDone: totalBytes, bytesTotal: totalBytes, finished: true });
+
+  // --- 2. missing objects the scopes use
+  for (const u of used) {
+    const k = key(u.hashName, u.oid);
+    if (present.has(k)) continue;
+    problems.push({
+      hashName: u.hashName, oid: u.oid, kind: 'missing', cachePath: odb.path(u.hashName, u.oid), expectedSize: u.size, uses: [],
+      message: u.manifestMissing ? `directory manifest ${u.oid} is missing (its files cannot be checked)` : `object ${u.oid} is missing from the cache`,
+    });
+  }
+  res.ok = res.checked - problems.filter((p) => p.kind !== 'missing').length;
+
+  // --- 3. attribution and quarantine
+  if (problems.length) {
+    let attrRevs = revs;
+    if (opts.attributeAllCommits !== false && !repo.noScm) {
+      const git = Git.open(repo.root);
+      if (git) attrRevs = [...new Set([...revs, ...git.allCommits()])];
+    }
+    const uses = attributeUses(repo, new Set(problems.map((p) => key(p.hashName, p.oid))), attrRevs);
+    for (const p of problems) p.uses = uses.get(key(p.hashName, p.oid)) ?? [];
+    if (opts.quarantine !== false) {
+      const stamp = Date.now();
+      for (const p of problems) {
+        if (p.kind === 'missing' || !existsSync(p.cachePath)) continue;
+        const q = join(repo.cacheDir, QUARANTINE_DIR, `${p.oid}.local.${stamp}`);
+        mkdirSync(dirname(q), { recursive: true });
+        renameSync(p.cachePath, q);
+        p.quarantinedTo = q;
+      }
+    }
+  }
+
+  // --- 4. repair from the remotes
+  if (opts.repair) {
+    const want = problems.filter((p) => p.kind === 'missing' || p.quarantinedTo);
+    if (want.length) {
+      const { openRemotesWithFallbacks, closeRemotes } = await import('../transfer/remote.js');
+      const { fetchObjects } = await import('../transfer/engine.js');
+      const remotes = await openRemotesWithFallbacks(repo, opts.remote);
+      try {
+        const fr = await fetchObjects(repo.cacheDir, remotes, want.map((p) => ({
+          hashName: p.hashName, oid: p.oid, isDir: isDirOid(p.oid), size: p.expectedSize, paths: p.uses.map((u) => u.path),
+        })), { signal: opts.signal, onProgress: opts.onProgress, logger: opts.logger });
+        const failed = new Map(fr.failed.map((f) => [key(f.hashName, f.oid), f.message]));
+        for (const p of want) {
+          if (odb.exists(p.hashName, p.oid)) { p.repaired = true; res.repaired++; }
+          else p.repairError = failed.get(key(p.hashName, p.oid)) ?? 'not found on any remote';
+        }
+      } finally {
+        await closeRemotes(remotes);
+      }
+    }
+  }
+
+  // --- 5. geo check of tracked rasters in the workspace
+  const rasters = used.filter((u) => !u.isDir && u.revs.includes('workspace')).flatMap((u) => u.paths.filter((p) => RASTER_RE.test(p)).map((p) => ({ p, size: u.size })));
+  const toCheck = rasters.filter(({ p, size }) => {
+    if (opts.geo) return true;
+    try { return size !== undefined && statSync(join(repo.root, p)).size !== size; } catch { return false; }
+  });
+  if (toCheck.length) {
+    const { checkRaster } = await import('../../geo/raster/check.js');
+    for (const { p } of toCheck) {
+      throwIfAborted(opts.signal);
+      const abs = join(repo.root, p);
+      if (!existsSync(abs)) continue;
+      const c = await checkRaster(abs, { signal: opts.signal });
+      c.file = p;
+      if (opts.geo || !c.ok) res.geo.push(c);
+    }
+  }
+  return res;
+}
+
+/** Exit status of an fsck result: 0 clean (or everything repaired), 1 otherwise. */
+export function fsckExitCode(r: FsckResult): number {
+  const open = r.problems.filter((p) => !p.repaired);
+  return open.length || r.geo.some((g) => !g.ok) ? 1 : 0;
+}
+
