@@ -20,8 +20,26 @@ export function registerDepFingerprinter(kind: string, fn: DepFingerprinter): vo
   registry.set(kind, fn);
 }
 
+/**
+ * A family of kinds with a parameter after `@`, e.g. `annotations@0.5m`: the factory gets the
+ * parameter (`0.5m`) and returns the fingerprinter, or undefined when the parameter is invalid.
+ */
+export type DepFingerprinterFactory = (param: string) => DepFingerprinter | undefined;
+const families = new Map<string, DepFingerprinterFactory>();
+
+export function registerDepFingerprinterFamily(prefix: string, factory: DepFingerprinterFactory): void {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(prefix)) throw new Error(`invalid dep kind family '${prefix}'`);
+  families.set(prefix, factory);
+}
+
 export function getDepFingerprinter(kind: string): DepFingerprinter | undefined {
-  return registry.get(kind);
+  const fn = registry.get(kind);
+  if (fn) return fn;
+  const at = kind.indexOf('@');
+  if (at <= 0) return undefined;
+  const param = kind.slice(at + 1);
+  if (!/^[A-Za-z0-9.+-]+$/.test(param)) return undefined; // the kind names a memo directory
+  return families.get(kind.slice(0, at))?.(param);
 }
 
 export function listDepKinds(): string[] { return [...registry.keys()].sort(); }

@@ -1,0 +1,325 @@
+/**
+ * Experiments: `exp run` (workspace or queued into a temporary git worktree), `exp show`,
+ * `exp diff`, `exp apply`, `exp branch`, `exp remove`, `exp list`, `exp push/pull`, and the local
+ * queue (`queue start/status/logs`). Refs live under `refs/exps/<base[:2]>/<base[2:]>/<name>`.
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import type { OpContext } from '../../lib/progress.js';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { parseLock } from '../dvcfile/lock.js';
+import { flattenParams, toPlain } from '../dvcfile/params.js';
+import { reproduce, openPipelineRepo, stateFor, type ReproResult, type StageEvent } from '../pipeline/repro.js';
+import type { OutputFn } from '../pipeline/executor.js';
+import { checkoutFromCache, objectComplete } from '../pipeline/cache.js';
+import { hashPath } from '../pipeline/hashing.js';
+import {
+  applyOverrides, autoName, commitWorkspace, expRef, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
+  ExperimentError, type ExpRefInfo,
+} from '../pipeline/experiments.js';
+import { paramsAt, paramsFiles, diffFlat, readAtRev, type ParamsDiff } from './params.js';
+import { metricsAt, metricsFiles } from './metrics.js';
+
+export interface ExpRunOptions extends OpContext {
+  cwd: string;
+  set?: string[];
+  name?: string;
+  queue?: boolean;
+  force?: boolean;
+  jobs?: number;
+  targets?: string[];
+  onOutput?: OutputFn;
+  onStage?: (e: StageEvent) => void;
+}
+
+export interface ExpRunResult {
+  name: string;
+  ref?: string;
+  rev?: string;
+  baseline: string;
+  queued?: string;
+  applied: { file: string; key: string; value: unknown }[];
+  repro?: ReproResult;
+}
+
+function queueDir(tmpDir: string): string { return join(tmpDir, 'exps', 'queue'); }
+
+export interface QueueEntry {
+  id: string;
+  name: string;
+  set: string[];
+  baseline: string;
+  created: string;
+  status: 'queued' | 'running' | 'success' | 'failed';
+  rev?: string;
+  error?: string;
+}
+
+export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
+  const repo = openPipelineRepo(opts.cwd);
+  gitTop(opts.cwd);
+  const baseline = headSha(opts.cwd);
+  const name = opts.name ?? autoName(baseline + (opts.set ?? []).join(','));
+  validateName(name);
+  const ref = expRef(baseline, name);
+  if (git(opts.cwd, ['rev-parse', '--verify', '-q', ref], { allowFail: true }).trim() && !opts.force) {
+    throw new ExperimentError(`experiment '${name}' already exists`, 'pick another --name, or pass --force to replace it', 'exp-exists');
+  }
+  if (opts.queue) {
+    const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const entry: QueueEntry = { id, name, set: opts.set ?? [], baseline, created: new Date().toISOString(), status: 'queued' };
+    // validate overrides now so a typo fails at queue time
+    for (const s of entry.set) (await import('../pipeline/experiments.js')).parseOverride(s);
+    writeFileAtomicSync(join(queueDir(repo.tmpDir), `${id}.json`), JSON.stringify(entry, null, 2));
+    return { name, baseline, queued: id, applied: [] };
+  }
+  const applied = applyOverrides(repo.root, opts.set ?? []);
+  const res = await reproduce({ cwd: opts.cwd, targets: opts.targets, jobs: opts.jobs, signal: opts.signal, onOutput: opts.onOutput, onStage: opts.onStage, onProgress: opts.onProgress, allPipelines: !opts.targets?.length });
+  const rev = commitWorkspace(opts.cwd, baseline, `geodvc: commit experiment ${name}`);
+  git(opts.cwd, ['update-ref', ref, rev]);
+  return { name, ref, rev, baseline, applied, repro: res };
+}
+
+export interface ExpRow {
+  name: string;
+  rev: string;
+  kind: 'workspace' | 'baseline' | 'experiment';
+  baseline?: string;
+  params: Record<string, Record<string, unknown>>;
+  metrics: Record<string, Record<string, unknown>>;
+  deps: Record<string, string>;
+}
+
+function depsAt(repo: { root: string }, rev?: string): Record<string, string> {
+  const text = readAtRev(repo as any, 'dvc.lock', rev);
+  if (!text) return {};
+  const out: Record<string, string> = {};
+  try {
+    for (const s of parseLock(text).stages.values()) for (const d of s.deps ?? []) if (typeof d.md5 === 'string') out[d.path] = d.md5;
+  } catch { /* unreadable lock at that revision */ }
+  return out;
+}
+
+export function expShow(cwd: string, opts: { all?: boolean } = {}): ExpRow[] {
+  const repo = openPipelineRepo(cwd);
+  const pf = paramsFiles(repo), mf = metricsFiles(repo);
+  const head = headSha(cwd);
+  const branch = git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'], { allowFail: true }).trim();
+  const row = (name: string, rev: string | undefined, kind: ExpRow['kind'], baseline?: string): ExpRow => ({
+    name, rev: rev ?? 'workspace', kind, baseline,
+    params: toPlain(paramsAt(repo, pf, rev)) as Record<string, Record<string, unknown>>,
+    metrics: metricsAt(repo, mf, rev),
+    deps: depsAt(repo, rev),
+  });
+  const rows: ExpRow[] = [row('workspace', undefined, 'workspace'), row(branch && branch !== 'HEAD' ? branch : head.slice(0, 7), head, 'baseline')];
+  for (const e of listExpRefs(cwd, opts.all ? undefined : head)) rows.push(row(e.name, e.rev, 'experiment', e.baseline));
+  return rows;
+}
+
+/** Columns for table/CSV: Experiment, rev, then metrics, params and deps columns. */
+export function expTable(rows: ExpRow[]): { header: string[]; cells: string[][] } {
+  const cols = new Map<string, (r: ExpRow) => unknown>();
+  for (const r of rows) {
+    for (const [f, v] of Object.entries(r.metrics)) for (const k of Object.keys(flattenParams(v))) cols.set(`${f}:${k}`, (x) => flattenParams(x.metrics[f] ?? {})[k]);
+  }
+  for (const r of rows) {
+    for (const [f, v] of Object.entries(r.params)) for (const k of Object.keys(v)) cols.set(`${f}:${k}`, (x) => x.params[f]?.[k]);
+  }
+  for (const r of rows) for (const d of Object.keys(r.deps)) cols.set(d, (x) => (x.deps[d] ? x.deps[d].slice(0, 8) : undefined));
+  const fmt = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  const header = ['Experiment', 'rev', ...cols.keys()];
+  const cells = rows.map((r) => [r.kind === 'experiment' ? `├── ${r.name}` : r.name, r.kind === 'workspace' ? '-' : r.rev.slice(0, 7), ...[...cols.values()].map((f) => fmt(f(r)))]);
+  return { header, cells };
+}
+
+export function toCsv(header: string[], cells: string[][]): string {
+  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [header, ...cells.map((c) => c.map((x) => x.replace(/^├── /, '')))].map((r) => r.map(q).join(',')).join('\n');
+}
+
+export function expDiff(cwd: string, a: string, b?: string, all = false): { params: ParamsDiff; metrics: ParamsDiff } {
+  const repo = openPipelineRepo(cwd);
+  const ea = resolveRev(cwd, a);
+  let oldRev: string | undefined, newRev: string | undefined;
+  if (b === undefined) { oldRev = ea.baseline; newRev = ea.rev; }
+  else { oldRev = ea.rev; newRev = resolveRev(cwd, b).rev; }
+  const pf = paramsFiles(repo), mf = metricsFiles(repo);
+  return {
+    params: diffFlat(paramsAt(repo, pf, oldRev), paramsAt(repo, pf, newRev), all),
+    metrics: diffFlat(metricsAt(repo, mf, oldRev), metricsAt(repo, mf, newRev), all),
+  };
+}
+
+function resolveRev(cwd: string, x: string): { rev: string; baseline: string } {
+  try { const e = resolveExp(cwd, x); return { rev: e.rev, baseline: e.baseline }; } catch (err) {
+    const sha = git(cwd, ['rev-parse', '--verify', '-q', `${x}^{commit}`], { allowFail: true }).trim();
+    if (!sha) throw err;
+    return { rev: sha, baseline: git(cwd, ['rev-parse', `${sha}^`], { allowFail: true }).trim() || sha };
+  }
+}
+
+/** Writes an experiment's git-tracked files and its cached outputs into the workspace (no commit). */
+export async function expApply(cwd: string, name: string): Promise<{ files: string[]; outs: string[]; exp: ExpRefInfo }> {
+  const repo = openPipelineRepo(cwd);
+  const e = resolveExp(cwd, name);
+  const top = gitTop(cwd);
+  const changed = git(top, ['diff', '--name-only', '-z', 'HEAD', e.rev]).split('\0').filter(Boolean);
+  const files: string[] = [];
+  for (const f of changed) {
+    const abs = join(top, f);
+    const r = git(top, ['cat-file', '-e', `${e.rev}:${f}`], { allowFail: true });
+    void r;
+    const exists = git(top, ['ls-tree', '--name-only', e.rev, '--', f]).trim() !== '';
+    if (exists) {
+      const buf = (await import('node:child_process')).spawnSync('git', ['show', `${e.rev}:${f}`], { cwd: top, maxBuffer: 256 << 20 }).stdout;
+      mkdirSync(resolve(abs, '..'), { recursive: true });
+      writeFileAtomicSync(abs, buf);
+    } else rmSync(abs, { force: true });
+    files.push(f);
+  }
+  const outs: string[] = [];
+  const state = stateFor(repo);
+  const lockRel = relative(top, join(repo.root, 'dvc.lock'));
+  const text = readAtRev(repo, 'dvc.lock', e.rev);
+  void lockRel;
+  if (text) {
+    const { loadPipeline } = await import('../pipeline/graph.js');
+    const p = loadPipeline(repo);
+    for (const [stageName, s] of parseLock(text).stages) {
+      const def = p.stages.find((x) => x.name === stageName && x.dvcfile === 'dvc.yaml');
+      const wdir = def?.wdir ?? repo.root;
+      for (const o of s.outs ?? []) {
+        const md5 = o.md5 as string | undefined;
+        if (!md5 || !objectComplete(repo.cacheDir, md5)) continue;
+        const abs = resolve(wdir, o.path);
+        const h = await hashPath(abs, state);
+        if (h?.md5 === md5) continue;
+        checkoutFromCache(repo.cacheDir, md5, abs);
+        outs.push(relative(repo.root, abs));
+      }
+    }
+  }
+  state.save();
+  return { files, outs, exp: e };
+}
+
+export function expBranch(cwd: string, name: string, branch: string): { branch: string; rev: string } {
+  const e = resolveExp(cwd, name);
+  if (git(cwd, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { allowFail: true }).trim()) {
+    throw new ExperimentError(`branch '${branch}' already exists`, 'pick another branch name');
+  }
+  git(cwd, ['branch', branch, e.rev]);
+  return { branch, rev: e.rev };
+}
+
+export function expRemove(cwd: string, names: string[], opts: { all?: boolean; queue?: boolean } = {}): string[] {
+  const removed: string[] = [];
+  const targets = opts.all ? listExpRefs(cwd) : names.map((n) => resolveExp(cwd, n));
+  for (const e of targets) { git(cwd, ['update-ref', '-d', e.ref]); removed.push(e.name); }
+  if (opts.queue) {
+    const repo = openPipelineRepo(cwd);
+    for (const q of queueStatus(cwd)) if (q.status === 'queued') { rmSync(join(queueDir(repo.tmpDir), `${q.id}.json`), { force: true }); removed.push(q.name); }
+  }
+  return removed;
+}
+
+export function expList(cwd: string, all = false): ExpRefInfo[] {
+  return listExpRefs(cwd, all ? undefined : headSha(cwd));
+}
+
+export function expPush(cwd: string, remote: string, names: string[]): string[] {
+  const refs = names.map((n) => resolveExp(cwd, n).ref);
+  if (!refs.length) throw new UsageError('no experiments given', { hint: 'name the experiments to push' });
+  git(cwd, ['push', remote, ...refs.map((r) => `${r}:${r}`)]);
+  return refs;
+}
+
+export function expPull(cwd: string, remote: string, names: string[]): string[] {
+  const out = git(cwd, ['ls-remote', remote, 'refs/exps/*']);
+  const refs = out.split('\n').map((l) => l.split('\t')[1]).filter((r): r is string => !!r && (names.length === 0 || names.some((n) => r.endsWith(`/${n}`))));
+  if (!refs.length) throw new ExperimentError(`no matching experiments on '${remote}'`, 'check the names with `git ls-remote REMOTE "refs/exps/*"`', 'exp-not-found');
+  git(cwd, ['fetch', remote, ...refs.map((r) => `+${r}:${r}`)]);
+  return refs;
+}
+
+// --- local queue -------------------------------------------------------------------------
+
+export function queueStatus(cwd: string): QueueEntry[] {
+  const repo = openPipelineRepo(cwd);
+  const dir = queueDir(repo.tmpDir);
+  let names: string[] = [];
+  try { names = readdirSync(dir).filter((n) => n.endsWith('.json')); } catch { return []; }
+  return names.map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as QueueEntry).sort((a, b) => a.created.localeCompare(b.created));
+}
+
+export function queueLogs(cwd: string, id: string): string {
+  const repo = openPipelineRepo(cwd);
+  const q = queueStatus(cwd).find((e) => e.id === id || e.name === id);
+  if (!q) throw new ExperimentError(`queued experiment '${id}' not found`, 'list the queue with `geodvc queue status`', 'exp-not-found');
+  const p = join(queueDir(repo.tmpDir), `${q.id}.log`);
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+}
+
+/** Copies the workspace (not .git, .dvc/tmp, .dvc/cache) over a fresh worktree of the baseline. */
+function prepareWorktree(root: string, top: string, baseline: string, dir: string, cacheDir: string): string {
+  git(top, ['worktree', 'add', '--detach', '-f', dir, baseline]);
+  const relRoot = relative(top, root);
+  const wRoot = join(dir, relRoot);
+  for (const name of readdirSync(root)) {
+    if (name === '.git') continue;
+    const src = join(root, name);
+    cpSync(src, join(wRoot, name), {
+      recursive: true, force: true,
+      filter: (p) => {
+        const r = relative(root, p).split('\\').join('/');
+        return !(r === '.dvc/tmp' || r.startsWith('.dvc/tmp/') || r === '.dvc/cache' || r.startsWith('.dvc/cache/'));
+      },
+    });
+  }
+  const local = join(wRoot, '.dvc', 'config.local');
+  appendFileSync(local, `${existsSync(local) ? '\n' : ''}[cache]\n    dir = ${cacheDir}\n`);
+  return wRoot;
+}
+
+export async function queueStart(cwd: string, opts: OpContext & { onEntry?: (e: QueueEntry) => void } = {}): Promise<QueueEntry[]> {
+  const repo = openPipelineRepo(cwd);
+  const top = gitTop(cwd);
+  const dir = queueDir(repo.tmpDir);
+  const done: QueueEntry[] = [];
+  for (const entry of queueStatus(cwd).filter((e) => e.status === 'queued')) {
+    const file = join(dir, `${entry.id}.json`);
+    const log = join(dir, `${entry.id}.log`);
+    const save = () => writeFileAtomicSync(file, JSON.stringify(entry, null, 2));
+    entry.status = 'running';
+    save();
+    opts.onEntry?.(entry);
+    writeFileSync(log, `# ${entry.name}: ${entry.set.map((s) => `-S ${s}`).join(' ')}\n`);
+    const wdir = join(tmpdir(), `geodvc-exp-${entry.id}`);
+    try {
+      const wRoot = prepareWorktree(repo.root, top, entry.baseline, wdir, repo.cacheDir);
+      const res = await expRun({
+        cwd: wRoot, set: entry.set, name: entry.name, signal: opts.signal,
+        onOutput: (_s, chunk) => appendFileSync(log, chunk),
+        onStage: (e) => appendFileSync(log, `[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}\n`),
+      });
+      entry.status = 'success';
+      entry.rev = res.rev;
+    } catch (e) {
+      entry.status = 'failed';
+      entry.error = e instanceof Error ? e.message : String(e);
+      appendFileSync(log, `ERROR: ${entry.error}\n`);
+      if (e instanceof AppError && e.code === 'interrupted') { save(); throw e; }
+    } finally {
+      git(top, ['worktree', 'remove', '--force', wdir], { allowFail: true });
+      rmSync(wdir, { recursive: true, force: true });
+      git(top, ['worktree', 'prune'], { allowFail: true });
+    }
+    save();
+    opts.onEntry?.(entry);
+    done.push(entry);
+  }
+  return done;
+}

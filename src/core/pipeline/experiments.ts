@@ -1,0 +1,167 @@
+/**
+ * Experiments as DVC keeps them: `exp run` applies `-S key=value` overrides to params files,
+ * reproduces, and commits the workspace (git-tracked files, i.e. params, dvc.lock, metrics; data
+ * stays in the cache) as a commit whose parent is the baseline, referenced by
+ * `refs/exps/<baseline[:2]>/<baseline[2:]>/<name>`. The user's index and branch are not touched.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { stringify as tomlStringify } from 'smol-toml';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { hasDotted, loadYaml, parseParamsText, setDotted } from '../dvcfile/params.js';
+import { DEFAULT_PARAMS_FILE } from '../dvcfile/dvcyaml.js';
+import { PyFloat } from '../../lib/pyjson.js';
+
+export const EXPS_NAMESPACE = 'refs/exps';
+
+export class ExperimentError extends AppError {
+  constructor(message: string, hint: string, code = 'experiment') { super(code, message, 1, { hint }); }
+}
+
+export function git(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean; input?: string } = {}): string {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...opts.env }, input: opts.input, maxBuffer: 256 << 20 });
+  if (r.error) throw new ExperimentError(`cannot run git: ${r.error.message}`, 'install git and make sure it is on PATH', 'git');
+  if (r.status !== 0 && !opts.allowFail) throw new ExperimentError(`git ${args.join(' ')} failed: ${(r.stderr || '').trim()}`, 'experiments need a git repository with at least one commit', 'git');
+  return r.status === 0 ? r.stdout : '';
+}
+
+export function gitTop(cwd: string): string {
+  const top = git(cwd, ['rev-parse', '--show-toplevel'], { allowFail: true }).trim();
+  if (!top) throw new ExperimentError('experiments need a git repository', 'run `git init` and commit your pipeline first', 'no-scm');
+  return top;
+}
+
+export function headSha(cwd: string): string {
+  const sha = git(cwd, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }).trim();
+  if (!sha) throw new ExperimentError('the git repository has no commits', 'commit your dvc.yaml and params first (`git add -A && git commit`)', 'no-commits');
+  return sha;
+}
+
+export function expRef(baseline: string, name: string): string {
+  return `${EXPS_NAMESPACE}/${baseline.slice(0, 2)}/${baseline.slice(2)}/${name}`;
+}
+
+/** Parses one `-S` override: `[file:]key=value`, value in YAML flow syntax (`256`, `[1, 2]`, `{a: 1}`). */
+export function parseOverride(s: string): { file: string; key: string; value: unknown; add: boolean } {
+  const eq = s.indexOf('=');
+  if (eq <= 0) throw new UsageError(`invalid --set-param '${s}'`, { hint: 'write key=value, e.g. -S tile_size=256 or -S train.json:lr=0.01' });
+  let lhs = s.slice(0, eq).trim();
+  const raw = s.slice(eq + 1);
+  let add = false;
+  if (lhs.startsWith('+')) { add = true; lhs = lhs.slice(1); }
+  let file = DEFAULT_PARAMS_FILE;
+  const colon = lhs.lastIndexOf(':');
+  if (colon > 0) { file = lhs.slice(0, colon); lhs = lhs.slice(colon + 1); }
+  if (!lhs) throw new UsageError(`invalid --set-param '${s}'`, { hint: 'the key is empty' });
+  let value: unknown;
+  try { value = raw === '' ? '' : loadYaml(raw, '--set-param'); } catch { value = raw; }
+  return { file, key: lhs, value, add };
+}
+
+function toJsonValue(v: unknown): unknown {
+  if (v instanceof PyFloat) return v.value;
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]));
+  return v;
+}
+
+/** Applies overrides to the params files under `dir`, keeping YAML comments and key order. */
+export function applyOverrides(dir: string, overrides: string[]): { file: string; key: string; value: unknown }[] {
+  const applied: { file: string; key: string; value: unknown }[] = [];
+  const byFile = new Map<string, ReturnType<typeof parseOverride>[]>();
+  for (const o of overrides.map(parseOverride)) byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
+  for (const [file, list] of byFile) {
+    const abs = resolve(dir, file);
+    const text = existsSync(abs) ? readFileSync(abs, 'utf8') : '';
+    const tree = parseParamsText(text, file);
+    for (const o of list) {
+      if (!o.add && !hasDotted(tree, o.key)) {
+        throw new UsageError(`param '${o.key}' is not in '${file}'`, { hint: `check the name, or write -S '+${o.key}=...' to add a new param` });
+      }
+    }
+    const ext = extname(file).toLowerCase();
+    let out: string;
+    if (ext === '.yaml' || ext === '.yml' || ext === '') {
+      const doc = parseDocument(text || '{}');
+      for (const o of list) {
+        const path = o.key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+        doc.setIn(path, doc.createNode(toJsonValue(o.value)));
+      }
+      out = String(doc);
+    } else {
+      for (const o of list) setDotted(tree, o.key, o.value);
+      if (ext === '.json') out = JSON.stringify(toJsonValue(tree), null, 2) + '\n';
+      else if (ext === '.toml') out = tomlStringify(toJsonValue(tree) as Record<string, unknown>) + '\n';
+      else throw new UsageError(`cannot set params in '${file}'`, { hint: 'use -S with a .yaml, .json or .toml params file' });
+    }
+    writeFileAtomicSync(abs, out);
+    for (const o of list) applied.push({ file, key: o.key, value: o.value });
+  }
+  return applied;
+}
+
+/** Commits the work tree at `cwd` (git-tracked and new non-ignored files) without touching the index or HEAD. */
+export function commitWorkspace(cwd: string, baseline: string, message: string): string {
+  const top = gitTop(cwd);
+  const index = resolve(top, git(top, ['rev-parse', '--git-path', `geodvc-exp-index-${process.pid}-${randomBytes(3).toString('hex')}`]).trim());
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    git(top, ['read-tree', baseline], { env });
+    git(top, ['add', '-A', '--', '.'], { env });
+    const tree = git(top, ['write-tree'], { env }).trim();
+    return git(top, ['commit-tree', tree, '-p', baseline, '-m', message], {
+      env: { GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? gitConfig(top, 'user.name') ?? 'geodvc', GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? gitConfig(top, 'user.email') ?? 'geodvc@localhost', GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? gitConfig(top, 'user.name') ?? 'geodvc', GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? gitConfig(top, 'user.email') ?? 'geodvc@localhost' },
+    }).trim();
+  } finally { rmSync(index, { force: true }); }
+}
+
+function gitConfig(cwd: string, key: string): string | undefined {
+  return git(cwd, ['config', '--get', key], { allowFail: true }).trim() || undefined;
+}
+
+export interface ExpRefInfo { name: string; ref: string; rev: string; baseline: string }
+
+export function listExpRefs(cwd: string, baseline?: string): ExpRefInfo[] {
+  const prefix = baseline ? `${EXPS_NAMESPACE}/${baseline.slice(0, 2)}/${baseline.slice(2)}/` : `${EXPS_NAMESPACE}/`;
+  const out = git(cwd, ['for-each-ref', '--sort=creatordate', '--format=%(refname) %(objectname)', prefix], { allowFail: true });
+  const refs: ExpRefInfo[] = [];
+  for (const line of out.split('\n')) {
+    const [ref, rev] = line.trim().split(' ');
+    if (!ref) continue;
+    const m = /^refs\/exps\/([0-9a-f]{2})\/([0-9a-f]{38})\/(.+)$/.exec(ref);
+    if (!m) continue; // exec/, stash, celery/ ...
+    refs.push({ name: m[3], ref, rev, baseline: m[1] + m[2] });
+  }
+  return refs;
+}
+
+/** Finds an experiment by name (any baseline) or by a rev prefix. */
+export function resolveExp(cwd: string, nameOrRev: string): ExpRefInfo {
+  const all = listExpRefs(cwd);
+  const byName = all.filter((e) => e.name === nameOrRev);
+  if (byName.length === 1) return byName[0];
+  if (byName.length > 1) {
+    const head = headSha(cwd);
+    const here = byName.find((e) => e.baseline === head);
+    if (here) return here;
+    throw new ExperimentError(`experiment name '${nameOrRev}' is ambiguous`, 'give the full ref (refs/exps/...) or the commit sha');
+  }
+  const byRev = all.filter((e) => e.rev.startsWith(nameOrRev) || e.ref === nameOrRev);
+  if (byRev.length === 1) return byRev[0];
+  throw new ExperimentError(`experiment '${nameOrRev}' not found`, 'list experiments with `geodvc exp list` or `geodvc exp show`', 'exp-not-found');
+}
+
+export function autoName(seed: string): string {
+  return 'exp-' + createHash('sha256').update(seed + Date.now() + randomBytes(4).toString('hex')).digest('hex').slice(0, 5);
+}
+
+export function validateName(name: string): void {
+  const r = spawnSync('git', ['check-ref-format', `refs/exps/xx/${name}`]);
+  if (r.status !== 0 || name.includes('/')) throw new UsageError(`invalid experiment name '${name}'`, { hint: 'use letters, digits, - and _ only' });
+}
+
+export { writeFileSync as _writeFileSync };
