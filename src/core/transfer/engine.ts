@@ -10,6 +10,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setMaxListeners } from 'node:events';
 import type { Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry, isRetryable } from '../../storage/retry.js';
@@ -130,6 +131,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   if (remote.readOnly) {
     throw new AppError('remote-read-only', `remote '${remote.name}' is read-only`, 1, { hint: `push to another remote (-r NAME), or \`geodvc remote modify ${remote.name} read_only false\`` });
   }
+  if (o.signal) setMaxListeners(0, o.signal);
   const odb = new ObjectDB(cacheDir);
   const progress = throttledProgress(o.onProgress);
   const all = dedupe(objects);
@@ -322,6 +324,7 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
  */
 export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], objects: TransferObject[], o: TransferOptions = {}): Promise<FetchResult> {
   if (objects.some((x) => x.hashName === 'xxh128')) await initHashers();
+  if (o.signal) setMaxListeners(0, o.signal);
   const odb = new ObjectDB(cacheDir);
   const progress: ProgressFn = throttledProgress(o.onProgress);
   const res: FetchResult = { fetched: 0, bytes: 0, skipped: 0, byRemote: {}, failed: [], corrupt: [] };

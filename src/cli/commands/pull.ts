@@ -1,0 +1,25 @@
+import type { CommandModule } from '../types.js';
+import { transferOptions, transferArgs, plural } from './push.js';
+import { reportFetchProblems } from './fetch.js';
+
+export const command: CommandModule = {
+  path: ['pull'],
+  describe: 'fetch tracked data from a remote and check it out into the workspace',
+  configure: transferOptions,
+  async run(ctx, args, opts) {
+    const { pull } = await import('../../core/api/pull.js');
+    const res = await pull(transferArgs(ctx, args, opts));
+    if (ctx.json) ctx.outJson(res);
+    reportFetchProblems(ctx, res);
+    if (res.skippedExisting && ctx.verbose) ctx.info(`${plural(res.skippedExisting, 'file')} already in the workspace were left as they are`);
+    if (!ctx.json) {
+      if (res.fetched === 0 && res.added.length === 0 && res.failed.length === 0) ctx.out('Everything is up to date.');
+      else ctx.out(`${plural(res.fetched, 'file')} fetched and ${plural(res.added.length, 'file')} added`);
+    }
+    if (res.failed.length || res.notInCache.length) {
+      if (res.notInCache.length) ctx.warn(`${plural(res.notInCache.length, 'file')} could not be checked out (not in the cache): ${res.notInCache.slice(0, 5).join(', ')}${res.notInCache.length > 5 ? ', ...' : ''}`);
+      return 1;
+    }
+    return 0;
+  },
+};

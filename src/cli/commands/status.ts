@@ -1,0 +1,52 @@
+import type { CommandModule } from '../types.js';
+
+export const command: CommandModule = {
+  path: ['status'],
+  describe: 'show changed data: workspace vs .dvc files (new, modified, deleted, not in cache)',
+  configure(cmd) {
+    cmd.argument('[targets...]', 'limit to these .dvc files, outputs or stages')
+      .option('-c, --cloud', 'compare the cache with a remote')
+      .option('-r, --remote <name>', 'remote to compare with (implies --cloud)')
+      .option('-j, --jobs <n>', 'parallel jobs', (v) => Number(v))
+      .option('--granular', 'with --json: include per-file changes inside directories');
+  },
+  async run(ctx, args, opts) {
+    const { status } = await import('../../core/api/status.js');
+    const res = await status({ cwd: ctx.cwd, targets: (args[0] as string[]) ?? [], cloud: !!opts.cloud, remote: opts.remote, jobs: opts.jobs, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger });
+    if (opts.cloud || opts.remote) {
+      const c = res as { kind?: string; json?: unknown; text?: string };
+      if (c && c.kind === 'cloud-status') { if (ctx.json) ctx.outJson(c.json); else ctx.out(c.text ?? ''); return; }
+      if (ctx.json) ctx.outJson(res);
+      else ctx.out(typeof res === 'string' ? res : JSON.stringify(res, null, 2));
+      return;
+    }
+    const r = res as import('../../core/api/status.js').StatusResult;
+    if (ctx.json) {
+      ctx.outJson(opts.granular ? { ...r.json, granular: r.outputs } : r.json);
+      return;
+    }
+    if (r.clean) { ctx.out('Data and pipelines are up to date.'); return 0; }
+    const details = new Map(r.outputs.map((o) => [o.path, o]));
+    for (const [file, entries] of Object.entries(r.json)) {
+      ctx.out(`${file}:`);
+      for (const e of entries) {
+        if (typeof e === 'string') { ctx.out(`\t${e}`); continue; }
+        for (const [group, items] of Object.entries(e as Record<string, unknown>)) {
+          ctx.out(`\t${group}:`);
+          if (items && typeof items === 'object') {
+            for (const [p, st] of Object.entries(items as Record<string, unknown>)) {
+              ctx.out(`\t\t${`${typeof st === 'string' ? st : JSON.stringify(st)}:`.padEnd(20)}${p}`);
+              const d = [...details.values()].find((x) => x.changes && (p === x.path || p.endsWith(x.path)));
+              if (d?.changes) {
+                for (const f of d.changes.modified) ctx.out(`\t\t\t${'modified:'.padEnd(12)}${p}/${f}`);
+                for (const f of d.changes.added) ctx.out(`\t\t\t${'new:'.padEnd(12)}${p}/${f}`);
+                for (const f of d.changes.deleted) ctx.out(`\t\t\t${'deleted:'.padEnd(12)}${p}/${f}`);
+              }
+            }
+          }
+        }
+      }
+    }
+    return ctx.quiet ? 1 : 0;
+  },
+};

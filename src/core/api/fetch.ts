@@ -1,0 +1,41 @@
+/**
+ * `fetch`: download the objects the workspace (or revisions) use from a remote into the cache,
+ * each hashed before it enters; a missing or corrupt object is tried from `core.fallback_remotes`.
+ */
+import { withDataRepo, type DataRepo } from './data-repo.js';
+import { usedByRemote, toTransfer, remoteOpts, type TransferApiOptions } from './push.js';
+import { openRemotesWithFallbacks, closeRemotes } from '../transfer/remote.js';
+import { fetchObjects, type FetchResult, type FailedObject, type CorruptObject } from '../transfer/engine.js';
+import { UsageError } from '../../lib/errors.js';
+
+export interface FetchApiResult {
+  fetched: number;
+  bytes: number;
+  byRemote: Record<string, number>;
+  failed: FailedObject[];
+  corrupt: CorruptObject[];
+}
+
+export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<FetchApiResult> {
+  const groups = usedByRemote(d, o, false);
+  const out: FetchApiResult = { fetched: 0, bytes: 0, byRemote: {}, failed: [], corrupt: [] };
+  for (const [name, used] of groups) {
+    const remotes = await openRemotesWithFallbacks(d.repo, name || undefined, remoteOpts(o));
+    try {
+      const res: FetchResult = await fetchObjects(d.repo.cacheDir, remotes, used.map(toTransfer), { signal: o.signal, onProgress: o.onProgress, logger: o.logger });
+      out.fetched += res.fetched;
+      out.bytes += res.bytes;
+      for (const [k, v] of Object.entries(res.byRemote)) out.byRemote[k] = (out.byRemote[k] ?? 0) + v;
+      out.failed.push(...res.failed);
+      out.corrupt.push(...res.corrupt);
+    } finally {
+      await closeRemotes(remotes);
+    }
+  }
+  return out;
+}
+
+export async function fetch(o: TransferApiOptions): Promise<FetchApiResult> {
+  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new UsageError(`invalid -j/--jobs '${o.jobs}'`, { hint: 'use a positive integer, e.g. -j 8' });
+  return withDataRepo(o.cwd, true, 'geodvc fetch', (d) => fetchInRepo(d, o), o.signal);
+}
