@@ -98,47 +98,58 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   const outputs: AddedOutput[] = [];
   const gitignores = new Set<string>();
   for (const t of targets) {
-    const dvcPath = dvcFileFor(t);
-    let prev: DvcFile | undefined;
-    if (existsSync(dvcPath)) prev = loadDvcFile(dvcPath);
-    const prevOut = prev?.outs.find((o) => o.absPath === t);
-    const repoRel = repoRelPath(repo, t);
-    const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel };
-    let name: HashName = prevOut?.oid ? prevOut.hashName : d.hashName;
-    let built: Built | undefined;
-    if (name === 'md5-dos2unix') {
-      // Legacy entry: keep it while the content is unchanged, else upgrade to the configured algorithm.
-      built = await buildOutput(env, t, name, 'none', opts);
-      if (built && built.oid === prevOut!.oid) {
-        if (mode !== 'none') built = await buildOutput(env, t, name, mode, opts);
-      } else {
-        name = d.hashName;
-        built = undefined;
-      }
-    }
-    built ??= await buildOutput(env, t, name, mode, opts);
-    if (!built) throw new PathError('not-found', `'${t}' does not exist`, { hint: 'check the path' });
-    const outPath = basename(t);
-    const entry: OutEntry = {
-      path: outPath, hashName: name, oid: built.oid, size: built.size,
-      nfiles: built.kind === 'dir' ? built.nfiles : undefined,
-      isexec: built.kind === 'file' && built.isexec ? true : undefined,
-    };
-    if (!prev) {
-      const meta = await extractMetaHook(t, built.kind === 'dir');
-      if (meta !== undefined) entry.meta = meta;
-    }
-    const changed = !prevOut || prevOut.oid !== built.oid || prevOut.hashName !== name;
-    if (changed || !prev) saveDvcFile(dvcPath, [entry], prev);
-    const gi = ignoreOutput(repo, t);
-    if (gi) gitignores.add(gi);
-    outputs.push({
-      path: toPosixRel(repo.root, t), dvcfile: toPosixRel(repo.root, dvcPath), hash: name, oid: built.oid, size: built.size,
-      nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
-      changed, gitignore: gi ? toPosixRel(repo.root, gi) : undefined,
-    });
+    const o = await saveOutput(d, t, dvcFileFor(t), mode, opts, true);
+    if (o.gitignore) gitignores.add(join(repo.root, o.gitignore));
+    outputs.push(o);
   }
   return { outputs, gitignores: [...gitignores].map((g) => toPosixRel(repo.root, g)) };
+}
+
+/**
+ * Hashes (and with `mode` stores) one output and writes its `.dvc` when something changed.
+ * Shared by add and commit. Legacy md5-dos2unix entries stay legacy while unchanged.
+ */
+export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: StoreMode, opts: OpContext, isAdd: boolean): Promise<AddedOutput> {
+  const { repo } = d;
+  let prev: DvcFile | undefined;
+  if (existsSync(dvcPath)) prev = loadDvcFile(dvcPath);
+  const prevOut = prev?.outs.find((o) => o.absPath === t);
+  const repoRel = repoRelPath(repo, t);
+  const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel };
+  let name: HashName = prevOut?.oid ? prevOut.hashName : d.hashName;
+  let built: Built | undefined;
+  if (name === 'md5-dos2unix') {
+    built = await buildOutput(env, t, name, 'none', opts);
+    if (built && built.oid === prevOut!.oid) {
+      if (mode !== 'none') built = await buildOutput(env, t, name, mode, opts);
+    } else {
+      name = d.hashName;
+      built = undefined;
+    }
+  }
+  built ??= await buildOutput(env, t, name, mode, opts);
+  if (!built) throw new PathError('not-found', `'${toPosixRel(repo.root, t)}' does not exist`, { hint: isAdd ? 'check the path' : 'restore it with `geodvc checkout`, or remove the .dvc file with `geodvc remove`' });
+  const entry: OutEntry = {
+    path: prevOut?.path ?? basename(t), hashName: name, oid: built.oid, size: built.size,
+    nfiles: built.kind === 'dir' ? built.nfiles : undefined,
+    isexec: built.kind === 'file' && built.isexec ? true : undefined,
+  };
+  if (!prev) {
+    const meta = await extractMetaHook(t, built.kind === 'dir');
+    if (meta !== undefined) entry.meta = meta;
+  }
+  const changed = !prevOut || prevOut.oid !== built.oid || prevOut.hashName !== name || prevOut.size !== built.size;
+  if (changed || !prev) saveDvcFile(dvcPath, prev && prev.outs.length > 1 ? mergeOuts(prev, entry) : [entry], prev);
+  const gi = prevOut?.cache === false ? undefined : ignoreOutput(repo, t);
+  return {
+    path: toPosixRel(repo.root, t), dvcfile: toPosixRel(repo.root, dvcPath), hash: name, oid: built.oid, size: built.size,
+    nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
+    changed, gitignore: gi ? toPosixRel(repo.root, gi) : undefined,
+  };
+}
+
+function mergeOuts(prev: DvcFile, entry: OutEntry): OutEntry[] {
+  return prev.outs.map((o) => (o.path === entry.path ? entry : { path: o.path, hashName: o.hashName, oid: o.oid, size: o.size, nfiles: o.nfiles, isexec: o.isexec }));
 }
 
 /** Refuses targets DVC refuses, with a hint, before anything is written. */

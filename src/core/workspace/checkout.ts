@@ -1,0 +1,204 @@
+/**
+ * Checkout planning and applying (dvc-formats.md §10). `planOutput` compares the workspace with
+ * the recorded version of one output and returns what to link, replace and delete, which workspace
+ * files hold unsaved data (not in the cache), and which objects are missing from the cache.
+ * `applyPlan` links via the worker pool (temp + rename for replacements, so a killed checkout
+ * never leaves a half-written file under a data name) and records the new files in the state DB.
+ */
+import { constants as fsc, copyFileSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DvcOut } from '../dvcfile/dvcfile.js';
+import type { BuildEnv } from './build.js';
+import { hashFiles, statFile } from './build.js';
+import { walkDir, type WalkedFile } from './walk.js';
+import type { HashName } from '../odb/hash.js';
+import { HashPool, type PoolItem } from '../odb/pool.js';
+import type { LinkType } from '../odb/odb.js';
+import { isDirOid } from '../odb/layout.js';
+import type { Tree } from '../odb/tree.js';
+import { AppError } from '../../lib/errors.js';
+import { throttledProgress, type OpContext } from '../../lib/progress.js';
+
+export interface LinkItem { dest: string; oid: string; isexec?: boolean; exists: boolean; size?: number; rel: string }
+
+export interface OutPlan {
+  out: DvcOut;
+  hashName: HashName;
+  /** Files to create or replace. */
+  link: LinkItem[];
+  /** Workspace files to delete (not in the recorded version). */
+  remove: string[];
+  /** Workspace files whose content is not in the cache (blocks without --force). */
+  unsaved: string[];
+  /** Recorded objects missing from the cache. */
+  missing: string[];
+  /** A directory output whose path is a file now (or the reverse): remove it first. */
+  replaceKind?: boolean;
+  unchanged: number;
+}
+
+export interface PlanOptions {
+  relink?: boolean;
+  force?: boolean;
+  /** Only these absolute paths inside the output (a file or subdirectory of a tracked dir). */
+  only?: string[];
+}
+
+function within(p: string, only: string[] | undefined): boolean {
+  if (!only) return true;
+  return only.some((o) => p === o || p.startsWith(o + '/'));
+}
+
+export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, ctx: OpContext = {}): Promise<OutPlan> {
+  const name = out.hashName;
+  const plan: OutPlan = { out, hashName: name, link: [], remove: [], unsaved: [], missing: [], unchanged: 0 };
+  if (!out.oid) return plan;
+  const odb = env.odb;
+  let wsKind: 'file' | 'dir' | 'none' = 'none';
+  try {
+    const st = statSync(out.absPath);
+    wsKind = st.isDirectory() ? 'dir' : 'file';
+  } catch { wsKind = 'none'; }
+  if (!isDirOid(out.oid)) {
+    if (!odb.has(name, out.oid, out.size)) { plan.missing.push(out.absPath); return plan; }
+    if (wsKind === 'dir') {
+      const files = walkDir(out.absPath, { repoRel: env.repoRel });
+      await classifyUnsaved(env, files, name, plan);
+      plan.replaceKind = true;
+      plan.link.push({ dest: out.absPath, oid: out.oid, isexec: out.isexec, exists: false, size: out.size, rel: '' });
+      return plan;
+    }
+    const f = wsKind === 'file' ? statFile(out.absPath) : undefined;
+    if (!f) {
+      plan.link.push({ dest: out.absPath, oid: out.oid, isexec: out.isexec, exists: wsKind !== 'none', size: out.size, rel: '' });
+      return plan;
+    }
+    const [cur] = await hashFiles(env, [f], name, 'none', ctx);
+    if (cur === out.oid && !opts.relink) { plan.unchanged++; return plan; }
+    if (cur !== out.oid && !odb.has(name, cur!)) plan.unsaved.push(out.absPath);
+    plan.link.push({ dest: out.absPath, oid: out.oid, isexec: out.isexec, exists: true, size: out.size, rel: '' });
+    return plan;
+  }
+  let tree: Tree;
+  try {
+    if (!odb.has(name, out.oid)) throw new Error('missing');
+    tree = odb.readTree(name, out.oid);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'invalid-file') throw err;
+    plan.missing.push(out.absPath + '/');
+    return plan;
+  }
+  if (wsKind === 'file') {
+    const f = statFile(out.absPath)!;
+    await classifyUnsaved(env, [f], name, plan);
+    plan.replaceKind = true;
+    wsKind = 'none';
+  }
+  const ws = wsKind === 'dir' ? walkDir(out.absPath, { repoRel: env.repoRel, ignore: env.ignore }) : [];
+  const wsByRel = new Map(ws.map((f) => [f.rel, f]));
+  const onlyWs = ws.filter((f) => within(f.abs, opts.only));
+  const wsOids = new Map<string, string>();
+  if (onlyWs.length) {
+    const oids = await hashFiles(env, onlyWs, name, 'none', ctx);
+    onlyWs.forEach((f, i) => wsOids.set(f.rel, oids[i]!));
+  }
+  const treeRels = new Set<string>();
+  for (const e of tree.entries) {
+    treeRels.add(e.relpath);
+    const dest = join(out.absPath, e.relpath);
+    if (!within(dest, opts.only)) continue;
+    const cur = wsOids.get(e.relpath);
+    if (cur === e.oid && !opts.relink) { plan.unchanged++; continue; }
+    if (!odb.has(name, e.oid, e.size)) { plan.missing.push(dest); continue; }
+    const w = wsByRel.get(e.relpath);
+    if (cur !== undefined && cur !== e.oid && !odb.has(name, cur)) plan.unsaved.push(dest);
+    plan.link.push({ dest, oid: e.oid, isexec: e.isexec, exists: !!w, size: e.size ?? w?.size, rel: e.relpath });
+  }
+  for (const f of onlyWs) {
+    if (treeRels.has(f.rel)) continue;
+    const cur = wsOids.get(f.rel)!;
+    if (!odb.has(name, cur)) plan.unsaved.push(f.abs);
+    plan.remove.push(f.abs);
+  }
+  return plan;
+}
+
+async function classifyUnsaved(env: BuildEnv, files: WalkedFile[], name: HashName, plan: OutPlan): Promise<void> {
+  if (!files.length) return;
+  const oids = await hashFiles(env, files, name, 'none');
+  files.forEach((f, i) => { if (!env.odb.has(name, oids[i]!)) plan.unsaved.push(f.abs); });
+}
+
+export interface ApplyResult { linked: number; removed: number; linkType?: LinkType; failures: { path: string; message: string }[] }
+
+/** The link type to use: the first of `types` that works here (probed once, cheaply). */
+export function resolveLinkType(env: BuildEnv, hashName: HashName, oid: string, probeDir: string, types: readonly LinkType[]): LinkType {
+  for (const t of types) {
+    if (t === 'copy') return 'copy';
+    const probe = join(probeDir, `.geodvc-tmp-linkprobe-${process.pid}`);
+    try {
+      if (t === 'reflink') {
+        // Probe with a tiny file, not the (maybe huge) object.
+        const src = join(env.odb.root, `.geodvc-tmp-reflinkprobe-${process.pid}`);
+        writeFileSync(src, 'x');
+        try { copyFileSync(src, probe, fsc.COPYFILE_FICLONE_FORCE); } finally { rmSync(src, { force: true }); }
+        return 'reflink';
+      }
+      env.odb.link(hashName, oid, probe, [t]);
+      return t;
+    } catch {
+      continue;
+    } finally {
+      rmSync(probe, { force: true });
+    }
+  }
+  throw new AppError('link-failed', `none of the link types ${types.join(',')} works here`, 1, { hint: 'add copy to cache.type, e.g. `geodvc config cache.type hardlink,copy`' });
+}
+
+export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly LinkType[], ctx: OpContext = {}): Promise<ApplyResult> {
+  const res: ApplyResult = { linked: 0, removed: 0, failures: [] };
+  const out = plan.out;
+  if (plan.replaceKind) rmSync(out.absPath, { recursive: true, force: true });
+  for (const p of plan.remove) {
+    try { rmSync(p, { force: true }); res.removed++; } catch (err) { res.failures.push({ path: p, message: (err as Error).message }); }
+  }
+  if (plan.remove.length) pruneEmptyDirs(out.absPath, plan.remove);
+  if (!plan.link.length) return res;
+  const first = plan.link[0]!;
+  mkdirSync(dirname(first.dest), { recursive: true });
+  let type = resolveLinkType(env, plan.hashName, first.oid, dirname(first.dest), types);
+  if (type === 'reflink') type = 'copy'; // reflink-capable filesystems: the pool copies (copy_file_range)
+  res.linkType = type;
+  const progress = throttledProgress(ctx.onProgress);
+  const items: PoolItem[] = plan.link.map((l) => ({ path: l.dest, oid: l.oid, isexec: l.isexec, exists: l.exists || existsAt(l.dest), size: l.size }));
+  const total = items.length;
+  progress({ phase: 'checkout', done: 0, total });
+  const results = await (env.pool ?? HashPool.shared()).run({
+    op: `link-${type}` as 'link-copy', name: plan.hashName, cache: env.odb.root, items, signal: ctx.signal,
+    onProgress: (done) => progress({ phase: 'checkout', done, total }),
+  });
+  progress({ phase: 'checkout', done: total, total, finished: true });
+  results.forEach((r, i) => {
+    const l = plan.link[i]!;
+    if (r.error) { res.failures.push({ path: l.dest, message: r.error.message }); return; }
+    res.linked++;
+    env.state.set(l.dest, plan.hashName, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, l.oid);
+  });
+  env.state.flush();
+  return res;
+}
+
+function existsAt(p: string): boolean {
+  try { lstatSync(p); return true; } catch { return false; }
+}
+
+function pruneEmptyDirs(root: string, removed: string[]): void {
+  const dirs = new Set<string>();
+  for (const p of removed) {
+    let d = dirname(p);
+    while (d.length > root.length && d.startsWith(root)) { dirs.add(d); d = dirname(d); }
+  }
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try { if (readdirSync(d).length === 0) rmdirSync(d); } catch { /* not empty or gone */ }
+  }
+}
