@@ -1,0 +1,48 @@
+import type { CommandModule } from '../types.js';
+
+function human(n: number | undefined): string {
+  if (n === undefined) return '-';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${u[i]}`;
+}
+
+export const command: CommandModule = {
+  path: ['history'],
+  describe: 'list the versions of a tracked path through git history (date, size, files, raster summary)',
+  configure(cmd) {
+    cmd.argument('<path>', 'tracked file or directory, its .dvc file, or a file inside a tracked directory')
+      .option('-n, --max-count <n>', 'show at most n versions', (v) => Number(v))
+      .option('--no-raster', 'do not read raster headers');
+  },
+  async run(ctx, [path], opts) {
+    const { openRepo } = await import('../../core/repo/repo.js');
+    const { history } = await import('../../core/api/history.js');
+    const { UsageError } = await import('../../lib/errors.js');
+    if (opts.maxCount !== undefined && !(Number.isInteger(opts.maxCount) && opts.maxCount > 0)) throw new UsageError('-n needs a positive integer', { hint: 'e.g. `geodvc history data/chips -n 5`' });
+    const repo = await openRepo(ctx.cwd);
+    const res = await history(repo, path, { cwd: ctx.cwd, maxCount: opts.maxCount, noRaster: opts.raster === false });
+    if (ctx.json) { ctx.outJson(res); return; }
+    if (!res.versions.length) { ctx.out(`No versions of '${res.path}' in git history (tracked by ${res.trackedBy}).`); return; }
+    const rows = res.versions.map((v) => {
+      const r = v.raster;
+      const raster = r ? `${r.width}x${r.height}x${r.bands} ${r.dataType ?? ''}${r.epsg ? ` EPSG:${r.epsg}` : ''}${r.compression && r.compression !== 'NONE' ? ` ${r.compression}` : ''}`.replace(/\s+/g, ' ').trim() : '';
+      return [
+        v.rev === 'workspace' ? 'workspace' : v.rev.slice(0, 8),
+        v.date ? v.date.replace('T', ' ').replace(/([+-]\d\d:\d\d|Z)$/, ' $1') : '(uncommitted)',
+        human(v.size),
+        v.nfiles !== undefined ? String(v.nfiles) : v.isDir ? '?' : '1',
+        v.oid.slice(0, 8) + (v.inCache ? '' : '*'),
+        (v.rasterFiles !== undefined ? `${v.rasterFiles} rasters${raster ? ', e.g. ' : ''}` : '') + raster,
+        v.subject ?? '',
+      ];
+    });
+    const head = ['REV', 'DATE', 'SIZE', 'FILES', 'HASH', 'RASTER', 'MESSAGE'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    ctx.out([`${res.path} (tracked by ${res.trackedBy}${res.member ? `, file ${res.member} of the directory` : ''})`, fmt(head), ...rows.map(fmt)].join('\n'), true);
+    if (res.versions.some((v) => !v.inCache)) ctx.info('* not in the local cache: `geodvc fetch` or `geodvc checkout --pull` gets it');
+  },
+};

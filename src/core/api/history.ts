@@ -1,0 +1,192 @@
+/**
+ * `history PATH`: the versions of a tracked path through git history. The path is a tracked
+ * output (file or directory), a `.dvc` file, a path inside a tracked directory, or a pipeline
+ * output recorded in `dvc.lock`. For each commit that changed the tracking file we read it at that
+ * commit, take the output's hash, size and file count, and collapse consecutive commits where it
+ * did not change. Versions whose object is in the local cache get a raster summary (size, bands,
+ * type, EPSG, compression) when they are rasters, or a count of rasters for directories.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import type { Repo } from '../repo/repo.js';
+import { Git, type CommitInfo } from '../scm/git.js';
+import { parseDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
+import { loadLockOuts } from '../workspace/lockouts.js';
+import { ObjectDB } from '../odb/odb.js';
+import type { HashName } from '../odb/hash.js';
+import { isDirOid } from '../odb/layout.js';
+import { AppError, PathError } from '../../lib/errors.js';
+import type { OpContext } from '../../lib/progress.js';
+
+export interface RasterSummary {
+  width: number;
+  height: number;
+  bands: number;
+  dataType?: string;
+  epsg?: number;
+  compression?: string;
+  driver: string;
+}
+
+export interface HistoryVersion {
+  /** Commit sha, or 'workspace' for an uncommitted change of the tracking file. */
+  rev: string;
+  date?: string;
+  author?: string;
+  subject?: string;
+  hashName: HashName;
+  oid: string;
+  isDir: boolean;
+  size?: number;
+  nfiles?: number;
+  /** Whether the object (and for directories the manifest) is in the local cache. */
+  inCache: boolean;
+  raster?: RasterSummary;
+  /** For directories: how many members are rasters (from the manifest), when known. */
+  rasterFiles?: number;
+  /** Commits folded into this version (same content), newest first. */
+  commits: string[];
+}
+
+export interface HistoryResult {
+  path: string;
+  /** The file tracking it (`data/chips.dvc` or `dvc.lock`). */
+  trackedBy: string;
+  /** For a path inside a tracked directory: its relpath inside the output. */
+  member?: string;
+  versions: HistoryVersion[];
+}
+
+export interface HistoryOptions extends OpContext {
+  cwd?: string;
+  maxCount?: number;
+  /** Skip reading raster headers. */
+  noRaster?: boolean;
+}
+
+const RASTER_RE = /\.(tif|tiff|gtiff|vrt)$/i;
+const posix = (p: string) => p.split(sep).join('/');
+
+interface Located { trackedBy: string; outPath: string; member?: string; }
+
+function locate(repo: Repo, git: Git, target: string): Located {
+  const rel = posix(relative(repo.root, target));
+  if (rel.startsWith('..') || rel === '') throw new PathError('outside-repo', `'${target}' is not inside the repository`, { hint: 'give a tracked path inside the repository' });
+  const gitPrefix = posix(relative(git.root, repo.root));
+  const inGit = (p: string) => (gitPrefix ? `${gitPrefix}/${p}` : p);
+  const exists = (p: string) => existsSync(join(repo.root, p)) || git.log(inGit(p), { maxCount: 1 }).length > 0;
+  if (rel.endsWith('.dvc')) return { trackedBy: rel, outPath: rel.slice(0, -4) };
+  // The output itself, or an ancestor directory that is tracked.
+  const parts = rel.split('/');
+  for (let i = parts.length; i >= 1; i--) {
+    const out = parts.slice(0, i).join('/');
+    if (exists(`${out}.dvc`)) return { trackedBy: `${out}.dvc`, outPath: out, member: i < parts.length ? parts.slice(i).join('/') : undefined };
+  }
+  if (exists('dvc.lock')) return { trackedBy: 'dvc.lock', outPath: rel };
+  throw new PathError('not-tracked', `'${rel}' is not tracked by any .dvc file or dvc.lock`, { hint: 'add it with `geodvc add`, or give the path of a tracked file or directory' });
+}
+
+function findOut(outs: DvcOut[], absOut: string, absTarget: string): DvcOut | undefined {
+  return outs.find((o) => o.absPath === absOut) ?? outs.find((o) => absTarget === o.absPath || absTarget.startsWith(o.absPath + '/'));
+}
+
+export async function history(repo: Repo, path: string, opts: HistoryOptions = {}): Promise<HistoryResult> {
+  const git = repo.noScm ? null : Git.open(repo.root);
+  if (!git) throw new AppError('no-scm', 'history needs git: the repository is not in a git work tree', 1, { hint: 'versions come from git commits; run `git init` and commit the .dvc files' });
+  const absTarget = resolve(opts.cwd ?? repo.root, path);
+  const loc = locate(repo, git, absTarget);
+  const absOut = join(repo.root, loc.outPath);
+  const gitPrefix = posix(relative(git.root, repo.root));
+  const trackedInGit = gitPrefix ? `${gitPrefix}/${loc.trackedBy}` : loc.trackedBy;
+  const commits: CommitInfo[] = git.log(trackedInGit, { maxCount: opts.maxCount ? opts.maxCount * 4 : undefined });
+  const texts = git.showFiles(commits.map((c) => `${c.sha}:${trackedInGit}`));
+  const odb = new ObjectDB(repo.cacheDir);
+
+  const outsOf = (text: string | undefined): DvcOut[] => {
+    if (text === undefined) return [];
+    try {
+      if (loc.trackedBy === 'dvc.lock') return loadLockOuts(repo.root, (r) => (r === 'dvc.lock' ? text : undefined));
+      return parseDvcFile(text, join(repo.root, loc.trackedBy)).outs;
+    } catch { return []; }
+  };
+
+  type Raw = { rev: string; c?: CommitInfo; out: DvcOut };
+  const raws: Raw[] = [];
+  // Uncommitted workspace change of the tracking file first.
+  const wsFile = join(repo.root, loc.trackedBy);
+  if (existsSync(wsFile)) {
+    const { readFileSync } = await import('node:fs');
+    const wsText = readFileSync(wsFile, 'utf8');
+    const headText = commits.length ? texts[0]?.toString('utf8') : undefined;
+    if (wsText !== headText) {
+      const o = findOut(outsOf(wsText), absOut, absTarget);
+      if (o?.oid) raws.push({ rev: 'workspace', out: o });
+    }
+  }
+  commits.forEach((c, i) => {
+    const o = findOut(outsOf(texts[i]?.toString('utf8')), absOut, absTarget);
+    if (o?.oid) raws.push({ rev: c.sha, c, out: o });
+  });
+
+  // Resolve members of directories through the manifest (when in the cache).
+  const treeCache = new Map<string, Map<string, { oid: string; size?: number }> | null>();
+  const memberOf = (o: DvcOut): { oid: string; size?: number } | null | undefined => {
+    if (!loc.member && absTarget === o.absPath) return undefined;
+    const memberRel = posix(relative(o.absPath, absTarget));
+    const k = `${o.hashName}:${o.oid}`;
+    let m = treeCache.get(k);
+    if (m === undefined) {
+      try { m = new Map(odb.readTree(o.hashName, o.oid!).entries.map((e) => [e.relpath, { oid: e.oid, size: e.size }])); } catch { m = null; }
+      treeCache.set(k, m);
+    }
+    if (!m) return null;
+    return m.get(memberRel) ?? null;
+  };
+
+  const versions: HistoryVersion[] = [];
+  for (const r of raws) {
+    let oid = r.out.oid!;
+    let size = r.out.size;
+    let nfiles = r.out.nfiles;
+    let isDir = isDirOid(oid);
+    if (isDir && absTarget !== r.out.absPath) {
+      const m = memberOf(r.out);
+      if (m === null) {
+        // Manifest not local: we cannot tell the member's version; keep the directory's.
+        oid = `${oid}`;
+      } else if (m) { oid = m.oid; size = m.size; nfiles = undefined; isDir = false; }
+    }
+    const last = versions[versions.length - 1];
+    if (last && last.oid === oid && last.hashName === r.out.hashName) { last.commits.push(r.rev); continue; }
+    versions.push({
+      rev: r.rev, date: r.c?.date, author: r.c?.author, subject: r.c?.subject, hashName: r.out.hashName, oid, isDir, size, nfiles,
+      inCache: odb.exists(r.out.hashName, oid), commits: [r.rev],
+    });
+  }
+  if (opts.maxCount) versions.splice(opts.maxCount);
+
+  if (!opts.noRaster) {
+    const { readRasterInfo } = await import('../../geo/raster/info.js');
+    const summarize = async (abs: string): Promise<RasterSummary | undefined> => {
+      try {
+        const info = await readRasterInfo(abs);
+        return { width: info.size[0], height: info.size[1], bands: info.bands.length, dataType: info.bands[0]?.type, epsg: info.epsg, compression: info.compression, driver: info.driverShortName };
+      } catch { return undefined; }
+    };
+    for (const v of versions) {
+      if (!v.inCache) continue;
+      if (!v.isDir) {
+        if (RASTER_RE.test(loc.member ?? loc.outPath) || RASTER_RE.test(absTarget)) v.raster = await summarize(odb.path(v.hashName, v.oid));
+        continue;
+      }
+      try {
+        const tree = odb.readTree(v.hashName, v.oid);
+        const rasters = tree.entries.filter((e) => RASTER_RE.test(e.relpath));
+        v.rasterFiles = rasters.length;
+        const first = rasters.find((e) => odb.exists(v.hashName, e.oid));
+        if (first) v.raster = await summarize(odb.path(v.hashName, first.oid));
+      } catch { /* manifest unreadable: no summary */ }
+    }
+  }
+  return { path: posix(relative(repo.root, absTarget)), trackedBy: loc.trackedBy, member: loc.member, versions };
+}
