@@ -27,7 +27,7 @@ export async function runFsck(ctx: CliContext, opts: Record<string, any>): Promi
   }
   const res = await fsck(repo, {
     fast: !!opts.fast, sampleRate: opts.sample, revs, repair: !!opts.repair, remote: opts.remote, quarantine: opts.quarantine !== false,
-    geo: !!opts.geo, waitForLock: !!opts.waitForLock, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
+    geo: !!opts.geo, waitForLock: opts.waitForLock ? true : undefined, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
   });
   const code = fsckExitCode(res);
   if (ctx.json) { ctx.outJson({ ...res, exitCode: code }); return code; }

@@ -54,7 +54,7 @@ export const command: CommandModule = {
       if (!/^y(es)?$/i.test(answer.trim())) { ctx.info('Aborting.'); return 1; }
     }
     const res = await gc(repo, {
-      ...scopes, dry: !!opts.dry, cloud: !!opts.cloud, remote: opts.remote, waitForLock: !!opts.waitForLock,
+      ...scopes, dry: !!opts.dry, cloud: !!opts.cloud, remote: opts.remote, waitForLock: opts.waitForLock ? true : undefined,
       ignoreMissingManifests: !!opts.skipFailed, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     });
     if (ctx.json) { ctx.outJson(res); return; }

@@ -43,7 +43,7 @@ export interface GcScopes {
 export interface GcOptions extends GcScopes, OpContext {
   /** Only compute and return the plan. */
   dry?: boolean;
-  /** Wait for the repository lock instead of failing. */
+  /** true: wait for the repository lock; undefined: retry ~3 s; false: fail at once. */
   waitForLock?: boolean;
   /** Also gc this remote (requires `cloud`). */
   cloud?: boolean;

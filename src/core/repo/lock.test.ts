@@ -12,7 +12,7 @@ test('readers share, a writer excludes, --wait-for-lock waits', async () => {
     const repo = { tmpDir: join(t.dir, 'tmp') };
     const r1 = await acquireRepoLock(repo, { write: false });
     const r2 = await acquireRepoLock(repo, { write: false });
-    await assert.rejects(acquireRepoLock(repo, { write: true, cmd: 'geodvc gc' }), (e: unknown) => e instanceof LockError && /--wait-for-lock/.test(e.hint!));
+    await assert.rejects(acquireRepoLock(repo, { write: true, wait: false, cmd: 'geodvc gc' }), (e: unknown) => e instanceof LockError && /--wait-for-lock/.test(e.hint!));
     const order: string[] = [];
     const waiting = withRepoLock(repo, { write: true, wait: true }, () => { order.push('writer'); });
     setTimeout(() => { order.push('release'); r1.release(); r2.release(); }, 100);
@@ -45,5 +45,20 @@ test('an aborted wait rejects with InterruptedError', async () => {
     setTimeout(() => ac.abort(), 50);
     await assert.rejects(acquireRepoLock(repo, { write: false, wait: true, signal: ac.signal }), /interrupted/);
     w.release();
+  } finally { t.cleanup(); }
+});
+
+test('by default a busy lock is retried for a few seconds (like DVC), then fails', async () => {
+  const t = makeTmpDir();
+  try {
+    const repo = { tmpDir: join(t.dir, 'tmp') };
+    const w = await acquireRepoLock(repo, { write: true });
+    setTimeout(() => w.release(), 300);
+    const t0 = Date.now();
+    await withRepoLock(repo, { write: true }, () => undefined);
+    assert.ok(Date.now() - t0 >= 250);
+    const w2 = await acquireRepoLock(repo, { write: true });
+    await assert.rejects(acquireRepoLock(repo, { write: false, timeoutMs: 200 }), LockError);
+    w2.release();
   } finally { t.cleanup(); }
 });

@@ -25,7 +25,11 @@ export class LockError extends AppError {
 export interface RepoLockOptions {
   /** true: exclusive (changes the cache/workspace); false: shared. */
   write: boolean;
-  /** Wait for the lock instead of failing (`--wait-for-lock`). */
+  /**
+   * `true`: wait until free (`--wait-for-lock`); `false`: fail at once; undefined (default): retry
+   * for `DEFAULT_LOCK_RETRY_MS` like DVC does, then fail. `GEODVC_WAIT_FOR_LOCK=1` makes the
+   * default wait forever.
+   */
   wait?: boolean;
   signal?: AbortSignal;
   /** Give up waiting after this long (ms); default: forever. */
@@ -161,9 +165,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Acquires the repository lock (see module doc); call `release()` when done. */
-export async function acquireRepoLock(repo: RepoLike, opts: RepoLockOptions): Promise<HeldLock> {
+/** How long a lock is retried by default before failing (DVC retries for about 3 s). */
+export const DEFAULT_LOCK_RETRY_MS = 3000;
+
+export async function acquireRepoLock(repo: RepoLike, optsIn: RepoLockOptions): Promise<HeldLock> {
   const dir = join(repo.tmpDir, 'geodvc-lock');
   const t0 = Date.now();
+  const opts: RepoLockOptions = { ...optsIn };
+  if (opts.wait === undefined) {
+    if (/^(1|true|yes)$/i.test(process.env.GEODVC_WAIT_FOR_LOCK ?? '')) opts.wait = true;
+    else { opts.wait = true; opts.timeoutMs ??= DEFAULT_LOCK_RETRY_MS; }
+  }
   let delay = 20;
   for (;;) {
     if (opts.signal?.aborted) throw new InterruptedError();
