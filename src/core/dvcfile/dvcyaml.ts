@@ -83,13 +83,14 @@ class Located {
   pos(path: (string | number)[]): { line: number; col: number } {
     let node: unknown = this.doc.contents;
     let best = node as Node | undefined;
-    for (const p of path) {
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i];
       if (isMap(node)) {
         const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(p));
         if (!pair) break;
         best = (pair.key as Node) ?? best;
         node = pair.value;
-        if (node) best = node as Node;
+        if (node && i < path.length - 1) best = node as Node;
       } else if (isSeq(node) && typeof p === 'number') {
         node = node.items[p];
         if (node) best = node as Node;
