@@ -68,10 +68,22 @@ export function readFgbHeader(absPath: string): FgbHeader {
 
 export async function readFgbFeatures(absPath: string, opts: { limit?: number } = {}): Promise<FeatureSet> {
   const h = readFgbHeader(absPath);
-  const { deserialize } = await import('flatgeobuf/lib/mjs/geojson.js');
+  const { deserializeStream } = await import('flatgeobuf/lib/mjs/generic/featurecollection.js');
+  const { parseProperties } = await import('flatgeobuf/lib/mjs/generic/feature.js');
+  const { fromGeometry } = await import('flatgeobuf/lib/mjs/geojson/geometry.js');
   const web = Readable.toWeb(createReadStream(absPath)) as unknown as ReadableStream;
   const features: Feature[] = [];
-  for await (const f of deserialize(web) as AsyncGenerator<any>) {
+  // JSON-typed columns are read as strings and parsed here: the package's JSON.parse throws on
+  // values GDAL accepts (a bare "X" in alldatatypes.fgb).
+  const fromFeature = (_id: number, feature: any, header: any) => {
+    const cols = (header.columns ?? []).map((c: any) => (c.type === 12 ? { ...c, type: 11 } : c));
+    const props = parseProperties(feature, cols) as Record<string, unknown>;
+    for (const c of header.columns ?? []) {
+      if (c.type === 12 && typeof props[c.name] === 'string') { try { props[c.name] = JSON.parse(props[c.name] as string); } catch { /* keep the text */ } }
+    }
+    return { geometry: fromGeometry(feature.geometry(), header.geometryType), properties: props } as any;
+  };
+  for await (const f of deserializeStream(web, { fromFeature }) as AsyncGenerator<any>) {
     features.push({ type: 'Feature', geometry: f.geometry ?? null, properties: f.properties ?? {} });
     if (opts.limit !== undefined && features.length >= opts.limit) break;
   }

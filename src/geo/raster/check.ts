@@ -1,0 +1,332 @@
+/**
+ * Raster integrity walk: TIFF header and every IFD, tag types, required tags, compression codec,
+ * block counts, every strip/tile offset + byte count against the file size, then a decode of a
+ * sample of blocks (all with `deep`) in a child process with a heap cap and a timeout. VRT: the
+ * XML and every source file. Each problem names the structure and the byte offset.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tag, TiffFile, TiffFormatError, tagName, TYPE_NAME, type TiffIfd } from './tiff.js';
+import { COMPRESSION_NAMES } from './geotiff-info.js';
+import { sniffRaster } from './info.js';
+
+export interface CheckProblem {
+  /** Stable code: `strip-beyond-eof`, `unknown-compression`, `decode-failed`, ... */
+  code: string;
+  /** The failing structure: "IFD #0 StripOffsets[3]", "header", "feature 12". */
+  structure: string;
+  offset?: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface FileCheck {
+  file: string;
+  kind: 'raster' | 'vector' | 'other';
+  format?: string;
+  ok: boolean;
+  problems: CheckProblem[];
+  blocksTotal?: number;
+  blocksDecoded?: number;
+  featuresParsed?: number;
+}
+
+export interface RasterCheckOptions {
+  deep?: boolean;
+  /** Blocks decoded per image when not deep (default 16). */
+  sample?: number;
+  timeoutMs?: number;
+  heapMiB?: number;
+  signal?: AbortSignal;
+}
+
+/** Codecs GDAL (libtiff) can decode; anything else means GDAL cannot open the file. */
+const KNOWN_CODECS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 32946, 32773, 34676, 34677, 34712, 34887, 34925, 50000, 50001, 32908, 32909]);
+/** GDAL's limit on blocks per band (nBlocksPerRow * nBlocksPerColumn must fit in an int). */
+const MAX_BLOCKS = 0x7fffffff;
+
+const EXPECTED_TYPES: Record<number, number[]> = {
+  [Tag.ImageWidth]: [3, 4, 16], [Tag.ImageLength]: [3, 4, 16], [Tag.BitsPerSample]: [3], [Tag.Compression]: [3],
+  [Tag.StripOffsets]: [3, 4, 16], [Tag.StripByteCounts]: [3, 4, 16], [Tag.TileOffsets]: [3, 4, 16], [Tag.TileByteCounts]: [3, 4, 16],
+  [Tag.TileWidth]: [3, 4], [Tag.TileLength]: [3, 4], [Tag.RowsPerStrip]: [3, 4, 16], [Tag.SamplesPerPixel]: [3],
+  [Tag.ModelPixelScale]: [12], [Tag.ModelTiepoint]: [12], [Tag.ModelTransformation]: [12], [Tag.GeoKeyDirectory]: [3],
+  [Tag.GeoDoubleParams]: [12], [Tag.GeoAsciiParams]: [2],
+};
+
+interface ImagePlan {
+  ifd: TiffIfd;
+  compression: number;
+  params: Record<string, unknown>;
+  offsets: Float64Array;
+  counts: Float64Array;
+  expected: (i: number) => number;
+}
+
+function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[]): ImagePlan | undefined {
+  const where = ifd.parent === undefined ? `IFD #${ifd.index}` : `SubIFD #${ifd.index} (of IFD #${ifd.parent})`;
+  const err = (code: string, structure: string, message: string, offset?: number) => problems.push({ code, structure: `${where} ${structure}`.trim(), offset, message, severity: 'error' });
+  for (const [tag, types] of Object.entries(EXPECTED_TYPES)) {
+    const e = ifd.entries.get(Number(tag));
+    if (e && !types.includes(e.type)) err('tag-bad-type', tagName(e.tag), `tag ${tagName(e.tag)} has field type ${TYPE_NAME[e.type] ?? e.type}, expected ${types.map((x) => TYPE_NAME[x]).join('/')}`, e.entryOffset);
+  }
+  for (const e of ifd.entries.values()) {
+    if (e.outOfFile) err('tag-out-of-file', tagName(e.tag), `tag ${tagName(e.tag)}: ${e.count} × ${TYPE_NAME[e.type]} at offset ${e.valueOffset} extends past the end of the file (${t.size} bytes)`, e.entryOffset);
+  }
+  const width = t.value(ifd, Tag.ImageWidth);
+  const height = t.value(ifd, Tag.ImageLength);
+  if (!width || !height) { err('missing-tag', 'ImageWidth/ImageLength', 'image size tags missing or zero', ifd.offset); return undefined; }
+  const compression = t.value(ifd, Tag.Compression) ?? 1;
+  if (!KNOWN_CODECS.has(compression)) {
+    err('unknown-compression', 'Compression', `unknown compression code ${compression}: no decoder (GDAL refuses the file: missing codec)`, ifd.entries.get(Tag.Compression)?.entryOffset);
+    return undefined;
+  }
+  const tiled = ifd.entries.has(Tag.TileOffsets) || ifd.entries.has(Tag.TileWidth);
+  const spp = t.value(ifd, Tag.SamplesPerPixel) ?? 1;
+  const planar = t.value(ifd, Tag.PlanarConfig) ?? 1;
+  const bitsE = ifd.entries.get(Tag.BitsPerSample);
+  const bits = bitsE && !bitsE.outOfFile ? t.values(bitsE, 1)[0]! : 1;
+  let bw: number, bh: number;
+  if (tiled) {
+    bw = t.value(ifd, Tag.TileWidth) ?? 0; bh = t.value(ifd, Tag.TileLength) ?? 0;
+    if (!bw || !bh) { err('missing-tag', 'TileWidth/TileLength', 'tiled image without a tile size', ifd.offset); return undefined; }
+  } else {
+    bw = width;
+    bh = Math.min(t.value(ifd, Tag.RowsPerStrip) ?? height, height) || height;
+  }
+  const across = Math.ceil(width / bw);
+  const down = Math.ceil(height / bh);
+  const perPlane = across * down;
+  if (perPlane > MAX_BLOCKS) { err('too-many-blocks', tiled ? 'TileWidth/TileLength' : 'RowsPerStrip', `too many blocks: ${across} x ${down} (${perPlane}) per band exceeds ${MAX_BLOCKS}`, ifd.offset); return undefined; }
+  const nBlocks = perPlane * (planar === 2 ? spp : 1);
+  const offE = ifd.entries.get(tiled ? Tag.TileOffsets : Tag.StripOffsets);
+  const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
+  const offName = tiled ? 'TileOffsets' : 'StripOffsets';
+  const cntName = tiled ? 'TileByteCounts' : 'StripByteCounts';
+  if (!offE) { err('missing-tag', offName, `required tag ${offName} is missing`, ifd.offset); return undefined; }
+  if (!cntE) { err('missing-tag', cntName, `required tag ${cntName} is missing (GDAL estimates it; the data cannot be trusted)`, ifd.offset); return undefined; }
+  if (offE.outOfFile || cntE.outOfFile) return undefined; // already reported: offsets/sizes unreadable
+  if (offE.count < nBlocks) { err('block-count', offName, `${offName} has ${offE.count} entries, the image needs ${nBlocks}`, offE.entryOffset); return undefined; }
+  if (cntE.count < nBlocks) { err('block-count', cntName, `${cntName} has ${cntE.count} entries, the image needs ${nBlocks}`, cntE.entryOffset); return undefined; }
+  const offsets = t.array(offE);
+  const counts = t.array(cntE);
+  let reported = 0;
+  for (let i = 0; i < nBlocks; i++) {
+    const o = offsets[i]!; const c = counts[i]!;
+    if (c === 0 && o === 0) continue; // sparse block (GDAL SPARSE_OK)
+    if (o + c > t.size) {
+      if (reported++ < 5) err(tiled ? 'tile-beyond-eof' : 'strip-beyond-eof', `${offName}[${i}]`, `${tiled ? 'tile' : 'strip'} ${i}: ${c} bytes at offset ${o} end at ${o + c}, past the end of the file (${t.size} bytes)`, o);
+    }
+  }
+  if (reported > 5) err('blocks-beyond-eof', offName, `${reported} blocks in all extend past the end of the file`);
+  if (reported) return undefined;
+  const sub = ifd.entries.get(Tag.YCbCrSubSampling);
+  const photometric = t.value(ifd, Tag.Photometric);
+  const checkSize = compression !== 7 && compression !== 6 && compression !== 50001 && !(photometric === 6 && sub);
+  const samplesPerBlock = planar === 2 ? 1 : spp;
+  const rowBytes = Math.ceil((bw * samplesPerBlock * bits) / 8);
+  const expected = (i: number): number => {
+    if (!checkSize) return 0;
+    // Blocks on the bottom edge may hold only the rows inside the image (libtiff accepts that).
+    const row = Math.floor((i % perPlane) / across) * bh;
+    return rowBytes * Math.min(bh, height - row);
+  };
+  const params: Record<string, unknown> = {
+    tileWidth: bw, tileHeight: bh, planarConfiguration: planar, bitsPerSample: Array(spp).fill(bits),
+    predictor: t.value(ifd, Tag.Predictor) ?? 1, samplesPerPixel: spp,
+  };
+  const jt = ifd.entries.get(Tag.JPEGTables);
+  if (jt && !jt.outOfFile) { const b = t.read(jt.valueOffset, jt.count); params.JPEGTables = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); }
+  const lp = ifd.entries.get(Tag.LercParameters);
+  if (lp && !lp.outOfFile) params.LercParameters = t.values(lp, 2);
+  return { ifd, compression, params, offsets, counts, expected };
+}
+
+function workerPath(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ext = here.endsWith('.ts') ? '.ts' : '.js';
+  const file = join(dirname(here), `decode-worker${ext}`);
+  const execArgv = ext === '.ts' ? ['--import', 'tsx'] : [];
+  return { file, execArgv };
+}
+
+interface WorkerOutcome {
+  decoded: number;
+  errors: { image: number; block: number; message: string }[];
+  unsupported: Map<number, string>;
+  crashed?: string;
+  started?: { image: number; block: number };
+}
+
+function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: number[] }[], opts: RasterCheckOptions): Promise<WorkerOutcome> {
+  return new Promise((resolve) => {
+    const { file, execArgv } = workerPath();
+    const job = {
+      path: absPath,
+      images: work.map(({ plan, blocks }) => {
+        const params: Record<string, unknown> = { ...plan.params, JPEGTables: undefined };
+        // ArrayBuffers do not survive JSON: JPEG tables travel as a byte array.
+        if (plan.params.JPEGTables) params.JPEGTablesArray = Array.from(new Uint8Array(plan.params.JPEGTables as ArrayBuffer));
+        return { compression: plan.compression, params, blocks: blocks.map((i) => [i, plan.offsets[i]!, plan.counts[i]!, plan.expected(i)]) };
+      }),
+    };
+    const heap = opts.heapMiB ?? 128;
+    const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${heap}`, file, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: WorkerOutcome = { decoded: 0, errors: [], unsupported: new Map() };
+    let buf = '';
+    let ended = false;
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        let m: any; try { m = JSON.parse(line); } catch { continue; }
+        if (m.start !== undefined) out.started = { image: m.image, block: m.start };
+        else if (m.done !== undefined) out.decoded++;
+        else if (m.error !== undefined) out.errors.push({ image: m.image, block: m.error, message: m.message });
+        else if (m.unsupported) out.unsupported.set(m.image, m.unsupported);
+        else if (m.fatal) out.crashed = m.fatal;
+        else if (m.end) ended = true;
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
+    const timeoutMs = opts.timeoutMs ?? 8000;
+    const timer = setTimeout(() => { out.crashed = `decoder timed out after ${timeoutMs} ms`; child.kill('SIGKILL'); }, timeoutMs);
+    const onAbort = () => { child.kill('SIGKILL'); };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (!ended && !out.crashed) {
+        const oom = /heap out of memory|Allocation failed|JavaScript heap/i.test(stderr);
+        out.crashed = oom ? `decoder ran out of memory (heap capped at ${heap} MiB)` : `decoder process died (${sig ? `signal ${sig}` : `exit ${code}`})${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-1)[0]}` : ''}`;
+      }
+      resolve(out);
+    });
+  });
+}
+
+function pickBlocks(plan: ImagePlan, n: number, deep: boolean): number[] {
+  const all: number[] = [];
+  const total = plan.offsets.length;
+  const nonSparse = (i: number) => plan.counts[i]! > 0;
+  if (deep) { for (let i = 0; i < total; i++) if (nonSparse(i)) all.push(i); return all; }
+  const set = new Set<number>();
+  for (let k = 0; k < n && set.size < n; k++) {
+    const i = Math.min(total - 1, Math.floor((k * (total - 1)) / Math.max(1, n - 1)));
+    if (nonSparse(i)) set.add(i);
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}): Promise<FileCheck> {
+  const file = absPath;
+  const problems: CheckProblem[] = [];
+  let kind: 'tiff' | 'vrt' | undefined;
+  try { kind = sniffRaster(absPath); } catch (e) {
+    return { file, kind: 'raster', ok: false, problems: [{ code: 'unreadable', structure: 'file', message: (e as Error).message, severity: 'error' }] };
+  }
+  if (kind === 'vrt') return checkVrt(absPath);
+  if (kind !== 'tiff') return { file, kind: 'raster', ok: false, problems: [{ code: 'unknown-format', structure: 'header', offset: 0, message: 'not a TIFF or VRT file (no II/MM or <VRTDataset> signature)', severity: 'error' }] };
+  let t: TiffFile;
+  try { t = TiffFile.open(absPath); } catch (e) {
+    const off = e instanceof TiffFormatError ? e.offset : undefined;
+    return { file, kind: 'raster', format: 'GTiff', ok: false, problems: [{ code: 'bad-header', structure: 'header', offset: off, message: (e as Error).message, severity: 'error' }] };
+  }
+  let blocksTotal = 0;
+  let blocksDecoded = 0;
+  try {
+    for (const i of t.issues) {
+      // A next-IFD pointer or IFD that cannot be read makes libtiff fail the directory read.
+      const fatal = i.fatal || i.code === 'ifd-beyond-eof' || i.code === 'ifd-truncated' || i.code === 'ifd-bad-count';
+      if (i.code === 'tag-out-of-file') continue; // reported per IFD below
+      problems.push({ code: i.code, structure: 'IFD chain', offset: i.offset, message: i.message, severity: fatal ? 'error' : 'warning' });
+    }
+    const plans: ImagePlan[] = [];
+    for (const ifd of t.ifds) {
+      const before = problems.length;
+      const plan = checkIfd(t, ifd, problems);
+      // GeoTIFF tags that are cut off are ignored by GDAL (warning); data tags are errors.
+      for (let k = before; k < problems.length; k++) {
+        const p = problems[k]!;
+        if (p.code === 'tag-out-of-file' && /Model|GeoKey|GeoDouble|GeoAscii|GdalMetadata|ImageDescription|Software|DateTime/.test(p.structure)) p.severity = 'warning';
+      }
+      if (plan) plans.push(plan);
+    }
+    const hasError = problems.some((p) => p.severity === 'error');
+    if (!hasError && plans.length) {
+      for (const p of plans) blocksTotal += p.offsets.length;
+      // Main image: `sample` blocks (all with deep); overviews/masks: a few each. One child per batch.
+      const work = plans.map((plan, k) => ({ plan, blocks: pickBlocks(plan, k === 0 ? (opts.sample ?? 16) : 4, !!opts.deep) })).filter((w) => w.blocks.length);
+      const LIMIT = opts.deep ? 4096 : Infinity;
+      const batches: { plan: ImagePlan; blocks: number[] }[][] = [];
+      let cur: { plan: ImagePlan; blocks: number[] }[] = [];
+      let n = 0;
+      for (const w of work) {
+        for (let s = 0; s < w.blocks.length; s += Math.min(LIMIT, w.blocks.length)) {
+          const part = w.blocks.slice(s, s + Math.min(LIMIT, w.blocks.length));
+          if (n + part.length > LIMIT && cur.length) { batches.push(cur); cur = []; n = 0; }
+          cur.push({ plan: w.plan, blocks: part }); n += part.length;
+        }
+      }
+      if (cur.length) batches.push(cur);
+      for (const batch of batches) {
+        if (opts.signal?.aborted) break;
+        const r = await runDecodeWorker(absPath, batch, { ...opts, timeoutMs: opts.timeoutMs ?? (opts.deep ? 60_000 : 6000) });
+        blocksDecoded += r.decoded;
+        const describeImage = (k: number) => {
+          const plan = batch[k]!.plan;
+          return {
+            plan,
+            where: plan.ifd.parent === undefined ? `IFD #${plan.ifd.index}` : `SubIFD #${plan.ifd.index}`,
+            kindName: plan.ifd.entries.has(Tag.TileOffsets) ? 'tile' : 'strip',
+            codec: COMPRESSION_NAMES[plan.compression] ?? String(plan.compression),
+          };
+        };
+        const seenUnsupported = new Set<string>();
+        for (const [k, msg] of r.unsupported) {
+          const d = describeImage(k);
+          if (seenUnsupported.has(d.codec)) continue;
+          seenUnsupported.add(d.codec);
+          problems.push({ code: 'codec-unsupported', structure: `${d.where} Compression`, message: `${d.codec} blocks not decoded (no decoder in this build: ${msg})`, severity: 'warning' });
+        }
+        for (const e of r.errors.slice(0, 5)) {
+          const d = describeImage(e.image);
+          problems.push({ code: 'decode-failed', structure: `${d.where} ${d.kindName} ${e.block}`, offset: d.plan.offsets[e.block], message: `${d.codec} ${d.kindName} ${e.block} (${d.plan.counts[e.block]} bytes at offset ${d.plan.offsets[e.block]}) does not decode: ${e.message}`, severity: 'error' });
+        }
+        if (r.crashed) {
+          const st = r.started;
+          const d = st ? describeImage(st.image) : undefined;
+          problems.push({
+            code: 'decode-crashed', structure: d && st ? `${d.where} ${d.kindName} ${st.block}` : 'decoder', offset: d && st ? d.plan.offsets[st.block] : undefined,
+            message: d && st ? `${d.codec} ${d.kindName} ${st.block} (${d.plan.counts[st.block]} bytes at offset ${d.plan.offsets[st.block]}): ${r.crashed}` : r.crashed, severity: 'error',
+          });
+        }
+        if (problems.some((p) => p.severity === 'error')) break;
+      }
+    }
+  } finally { t.close(); }
+  return { file, kind: 'raster', format: 'GTiff', ok: !problems.some((p) => p.severity === 'error'), problems, blocksTotal, blocksDecoded };
+}
+
+function checkVrt(absPath: string): FileCheck {
+  const problems: CheckProblem[] = [];
+  const xml = readFileSync(absPath, 'utf8');
+  if (!/<VRTDataset\b[^>]*rasterXSize="\d+"[^>]*rasterYSize="\d+"/.test(xml) && !/<VRTDataset\b[^>]*rasterYSize="\d+"[^>]*rasterXSize="\d+"/.test(xml)) {
+    problems.push({ code: 'bad-vrt', structure: 'VRTDataset', offset: xml.indexOf('<VRTDataset'), message: 'VRTDataset without rasterXSize/rasterYSize', severity: 'error' });
+  }
+  const opens = (xml.match(/<VRTRasterBand\b/g) ?? []).length;
+  const closes = (xml.match(/<\/VRTRasterBand>/g) ?? []).length;
+  if (opens !== closes) problems.push({ code: 'bad-vrt', structure: 'VRTRasterBand', message: `unbalanced VRTRasterBand elements (${opens} opened, ${closes} closed): truncated XML?`, severity: 'error' });
+  for (const m of xml.matchAll(/<SourceFilename([^>]*)>([^<]*)<\/SourceFilename>/g)) {
+    const rel = /relativeToVRT\s*=\s*"1"/.test(m[1]!);
+    const name = m[2]!.trim();
+    if (/^\/vsi/.test(name)) continue;
+    const p = rel && !isAbsolute(name) ? join(dirname(absPath), name) : name;
+    if (!existsSync(p)) problems.push({ code: 'vrt-source-missing', structure: `SourceFilename ${name}`, offset: m.index, message: `source file ${name} does not exist (resolved to ${p})`, severity: 'error' });
+  }
+  return { file: absPath, kind: 'raster', format: 'VRT', ok: !problems.some((p) => p.severity === 'error'), problems };
+}
+
