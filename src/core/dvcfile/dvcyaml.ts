@@ -283,11 +283,11 @@ export function parseDvcYaml(text: string, absPath: string, root: string): DvcYa
     const stageCtx: Context = structuredCloneCtx(ctx);
     const wrap = <T>(fn: () => T): T => {
       try { return fn(); } catch (e) {
-        if (e instanceof InterpolationError) throw loc.error(path, e.message.replace(/^[^:]*:\s*/, ''), e.hint ?? '');
+        if (e instanceof InterpolationError) throw loc.error(path, e.message.replace(/^[^:]*:\d+:\s*/, ''), e.hint ?? '');
         throw e;
       }
     };
-    if (defRaw.vars !== undefined) loadVars(defRaw.vars, src.dir, stageCtx, loc, [...path, 'vars']);
+    if (defRaw.vars !== undefined) loadVars(defRaw.vars, typeof defRaw.wdir === 'string' ? resolve(src.dir, defRaw.wdir) : src.dir, stageCtx, loc, [...path, 'vars']);
     if (defRaw.foreach !== undefined) {
       if (!isPlainObject(defRaw.do)) throw loc.error(path, `stage '${name}' has 'foreach' without a 'do' mapping`, 'add `do:` with the stage template');
       const iter = wrap(() => typeof defRaw.foreach === 'string' ? interpolateString(defRaw.foreach as string, stageCtx, where) : interpolateTree(defRaw.foreach, stageCtx, where));
