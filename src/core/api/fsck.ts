@@ -21,7 +21,7 @@ import { listCacheObjects, QUARANTINE_DIR, type CacheObject } from '../repo/cach
 import { Git } from '../scm/git.js';
 import { collectOuts, collectUsedObjects, type UsedObject } from './used.js';
 import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
-import { HashPool } from '../odb/pool.js';
+import { verifyObjects } from '../repo/verify.js';
 import { hashBuffer, initHashers, type HashName } from '../odb/hash.js';
 import { isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
@@ -187,40 +187,31 @@ async function fsckLocked(repo: Repo, opts: FsckOptions): Promise<FsckResult> {
   if (hashList.some((o) => o.hashName === 'xxh128')) await initHashers();
   const progress = throttledProgress(opts.onProgress);
   const totalBytes = hashList.reduce((a, o) => a + o.size, 0);
-  const byAlgo = new Map<HashName, CacheObject[]>();
-  for (const o of hashList) { let l = byAlgo.get(o.hashName); if (!l) byAlgo.set(o.hashName, (l = [])); l.push(o); }
-  let doneBase = 0;
-  let bytesBase = 0;
-  for (const [name, objs] of byAlgo) {
-    throwIfAborted(opts.signal);
-    const results = await HashPool.shared().run({
-      op: 'hash', name, items: objs.map((o) => ({ path: o.path, size: o.size })), signal: opts.signal,
-      onProgress: (done, bytes) => progress({ phase: 'checking', done: doneBase + done, total: hashList.length, bytesDone: bytesBase + bytes, bytesTotal: totalBytes }),
+  const mismatches = await verifyObjects(hashList.map((o) => ({ path: o.path, oid: o.oid, hashName: o.hashName, size: o.size })), {
+    signal: opts.signal,
+    onProgress: (done, bytes) => progress({ phase: 'checking', done, total: hashList.length, bytesDone: bytes, bytesTotal: totalBytes }),
+  });
+  res.hashed += hashList.length;
+  res.bytesHashed += totalBytes;
+  const byPath = new Map(mismatches.map((m) => [m.item.path, m]));
+  for (const o of hashList) {
+    const k = key(o.hashName, o.oid);
+    const m = byPath.get(o.path);
+    if (!m) {
+      if (o.mode !== CACHE_MODE && opts.quarantine !== false) { try { chmodSync(o.path, CACHE_MODE); } catch { /* shared cache */ } }
+      continue;
+    }
+    if (m.errorCode === 'ENOENT') continue; // removed meanwhile (cannot happen under the lock)
+    bad.add(k);
+    if (m.actual === undefined) {
+      problems.push({ hashName: o.hashName, oid: o.oid, kind: 'corrupt', message: `object ${o.oid} cannot be read: ${m.error}`, cachePath: o.path, uses: [] });
+      continue;
+    }
+    const u = usedByKey.get(k);
+    problems.push({
+      hashName: o.hashName, oid: o.oid, kind: 'corrupt', cachePath: o.path, actualOid: m.actual, actualSize: o.size, expectedSize: u?.size, uses: [],
+      message: `object ${o.oid} is corrupted (content hashes to ${m.actual}${u?.size !== undefined && u.size !== o.size ? `; ${o.size} bytes, ${u.size} expected` : ''})`,
     });
-    objs.forEach((o, i) => {
-      const r = results[i]!;
-      res.hashed++;
-      res.bytesHashed += o.size;
-      const k = key(o.hashName, o.oid);
-      if (r.error) {
-        if (r.error.code === 'ENOENT') return; // removed meanwhile (cannot happen under the lock)
-        problems.push({ hashName: o.hashName, oid: o.oid, kind: 'corrupt', message: `object ${o.oid} cannot be read: ${r.error.message}`, cachePath: o.path, uses: [] });
-        bad.add(k);
-        return;
-      }
-      if (r.oid !== o.oid) {
-        const u = usedByKey.get(k);
-        problems.push({
-          hashName: o.hashName, oid: o.oid, kind: 'corrupt', cachePath: o.path, actualOid: r.oid, actualSize: o.size, expectedSize: u?.size, uses: [],
-          message: `object ${o.oid} is corrupted (content hashes to ${r.oid}${u?.size !== undefined && u.size !== o.size ? `; ${o.size} bytes, ${u.size} expected` : ''})`,
-        });
-        bad.add(k);
-      } else if (o.mode !== CACHE_MODE && opts.quarantine !== false) {
-        try { chmodSync(o.path, CACHE_MODE); } catch { /* shared cache */ }
-      }
-    });
-    doneBase += objs.length;
-    bytesBase += objs.reduce((a, o) => a + o.size, 0);
   }
   progress({ phase: 'checking', done: hashList.length, total: hashList.length, bytesDone: totalBytes, bytesTotal: totalBytes, finished: true });
 
