@@ -1,0 +1,75 @@
+/**
+ * `geo vrt`: a GDAL VRT mosaic or band/temporal stack over existing rasters, relative paths,
+ * grid chosen like gdalbuildvrt. With `separate`, inputs are ordered by acquisition date
+ * (metadata ACQUISITIONDATETIME/TIFFTAG_DATETIME, else a YYYYMMDD/YYYY-MM-DD in the file name),
+ * then by name.
+ */
+import { dirname, relative, resolve, basename } from 'node:path';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import type { OpContext } from '../../lib/progress.js';
+import { readRasterInfo, type RasterInfo } from '../raster/info.js';
+import { sameCrs } from '../crs/crs.js';
+import { buildVrt, type VrtResolution, type VrtSource } from '../export/vrt.js';
+import { listInputs } from './info.js';
+
+export interface VrtCommandOptions extends OpContext {
+  output: string;
+  inputs: string[];
+  separate?: boolean;
+  resolution?: VrtResolution;
+  res?: [number, number];
+}
+export interface VrtCommandResult { output: string; width: number; height: number; geoTransform: number[]; bands: number; sources: string[]; bytes: number }
+
+export function describeIO(args: { output: string; inputs: string[] }): { deps: string[]; outs: string[] } {
+  return { deps: [...args.inputs], outs: [args.output] };
+}
+
+/** Acquisition date of a raster (ISO-ish sortable text) or undefined. */
+export function acquisitionDate(info: RasterInfo, path: string): string | undefined {
+  const md = info.metadata?.[''] ?? {};
+  const t = md.ACQUISITIONDATETIME ?? md.ACQUISITION_DATE ?? md.DATETIME ?? md.TIFFTAG_DATETIME;
+  if (t) {
+    const m = /(\d{4})[:-]?(\d{2})[:-]?(\d{2})(?:[ T](\d{2}):?(\d{2}):?(\d{2}))?/.exec(t);
+    if (m) return `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}`;
+  }
+  const n = /(?:^|[^0-9])((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?:[^0-9]|$)/.exec(basename(path));
+  return n ? `${n[1]}-${n[2]}-${n[3]}T00:00:00` : undefined;
+}
+
+export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandResult> {
+  if (!opts.inputs.length) throw new UsageError('no inputs given', { hint: 'geo vrt OUTPUT.vrt INPUT... (files or directories)' });
+  if (!/\.vrt$/i.test(opts.output)) throw new UsageError(`output must end in .vrt: ${opts.output}`, { hint: 'e.g. geo vrt mosaic.vrt tiles/' });
+  if (opts.resolution === 'user' && !opts.res) throw new UsageError('--resolution user needs --res', { hint: 'e.g. --resolution user --res 10' });
+  const files = opts.inputs.flatMap((i) => listInputs(i, 'raster')).filter((f) => resolve(f) !== resolve(opts.output));
+  const out = resolve(opts.output);
+  const infos: { path: string; info: RasterInfo; date?: string }[] = [];
+  for (const f of files) {
+    const info = await readRasterInfo(f);
+    if (!info.geoTransform) throw new AppError('no-georeferencing', `${basename(f)} has no geotransform`, 1, { hint: 'a VRT mosaic needs georeferenced inputs' });
+    infos.push({ path: f, info, date: acquisitionDate(info, f) });
+  }
+  const crs0 = infos[0]!.info.coordinateSystem;
+  for (const x of infos) {
+    if (!sameCrs(crs0, x.info.coordinateSystem)) {
+      throw new AppError('mismatched-crs', `${basename(x.path)} is not in the CRS of ${basename(infos[0]!.path)}`, 1, { hint: 'reproject the inputs onto one CRS first (geodvc geo reproject)' });
+    }
+  }
+  if (opts.separate) infos.sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.path.localeCompare(b.path));
+  const sources: VrtSource[] = infos.map(({ path, info }) => ({
+    path: relative(dirname(out), path).split('\\').join('/'),
+    relativeToVRT: true,
+    width: info.size[0], height: info.size[1],
+    geoTransform: info.geoTransform as VrtSource['geoTransform'],
+    bands: info.bands.map((b) => ({ dataType: b.type, nodata: b.noDataValue === undefined ? undefined : Number(b.noDataValue) })),
+  }));
+  let built;
+  try {
+    built = buildVrt(sources, { separate: opts.separate, resolution: opts.resolution, res: opts.res, wkt: crs0?.epsg ? `EPSG:${crs0.epsg}` : (crs0?.wkt ?? '') });
+  } catch (err) {
+    throw new AppError('mismatched-grids', (err as Error).message, 1, { hint: 'mosaic inputs need the same band count and no rotation; use --separate for a band stack', cause: err });
+  }
+  writeFileAtomicSync(out, built.xml);
+  return { output: out, width: built.grid.width, height: built.grid.height, geoTransform: built.grid.geoTransform, bands: opts.separate ? sources.length : sources[0]!.bands.length, sources: sources.map((s) => s.path), bytes: Buffer.byteLength(built.xml) };
+}
