@@ -1,0 +1,185 @@
+/**
+ * `geo info`: metadata of workspace paths, or of tracked paths at a git revision read from the
+ * cache (the `.dvc` file through git, the object through the cache layout). Tracked directories
+ * get a per-file index `.dvc/cache/geo/<dir-oid>.json` (keyed by the `.dir` manifest's oid, so it
+ * is valid forever), so `geo info` of 100,000 chips reads one JSON file and no rasters.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { AppError, PathError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync as writeAtomic } from '../../lib/atomic.js';
+import type { OpContext } from '../../lib/progress.js';
+import { throttledProgress } from '../../lib/progress.js';
+import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/info.js';
+import { looksLikeVector, readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
+import { extractGeoMeta } from '../../geo/meta.js';
+import { findRepoRoot, openRepoSync } from '../repo/repo.js';
+import { Git } from '../scm/git.js';
+import { objectPath, isDirOid } from '../odb/layout.js';
+import { parseTree } from '../odb/tree.js';
+
+export interface GeoInfoItem {
+  path: string;
+  kind: 'raster' | 'vector';
+  /** Full reader output (workspace/cache reads). */
+  info?: RasterInfo | VectorInfo;
+  /** Compact metadata (from the directory index). */
+  meta?: unknown;
+  source: 'workspace' | 'cache' | 'index';
+  error?: { code: string; message: string };
+}
+
+export interface GeoInfoOptions extends OpContext {
+  cwd: string;
+  paths: string[];
+  rev?: string;
+  /** Use (and build) the per-directory index for tracked directories (default true). */
+  useIndex?: boolean;
+}
+
+const SKIP_DIRS = new Set(['.git', '.dvc', 'node_modules']);
+
+export function isGeoFile(p: string): boolean {
+  const ext = extname(p).toLowerCase();
+  if (['.tif', '.tiff', '.vrt', '.gtiff'].includes(ext)) return true;
+  return looksLikeVector(p);
+}
+
+/** Lists geodata files under a directory (sorted, posix relative paths). */
+export function listGeoFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name)) walk(join(d, e.name)); }
+      else if (isGeoFile(e.name)) out.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function readOne(absPath: string, displayPath: string, source: GeoInfoItem['source']): Promise<GeoInfoItem> {
+  let isRaster = false;
+  try { isRaster = !!sniffRaster(absPath); } catch { /* reported below */ }
+  try {
+    if (isRaster) return { path: displayPath, kind: 'raster', info: await readRasterInfo(absPath), source };
+    return { path: displayPath, kind: 'vector', info: await readVectorInfo(absPath), source };
+  } catch (e) {
+    const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message);
+    return { path: displayPath, kind: isRaster ? 'raster' : 'vector', source, error: { code: err.code, message: err.message } };
+  }
+}
+
+/** The index file for a tracked directory: `<cache>/geo/<oid>.json` (oid with its `.dir`). */
+export function geoIndexPath(cacheDir: string, dirOid: string): string {
+  return join(cacheDir, 'geo', `${dirOid}.json`);
+}
+
+interface TrackedOut { dvcRel: string; outRel: string; oid: string; hashName: string }
+
+/** Finds the `.dvc` file tracking `rel` (itself or a parent directory), at `rev` or in the workspace. */
+function findTracking(root: string, rel: string, rev: string | undefined, git: Git | null): TrackedOut | undefined {
+  const parts = rel.split('/');
+  for (let i = parts.length; i >= 1; i--) {
+    const outRel = parts.slice(0, i).join('/');
+    const dvcRel = `${outRel}.dvc`;
+    let text: string | undefined;
+    if (rev) text = git?.showFile(rev, dvcRel)?.toString('utf8');
+    else if (existsSync(join(root, dvcRel))) text = readFileSync(join(root, dvcRel), 'utf8');
+    if (!text) continue;
+    const doc = parseYaml(text) as any;
+    const out = doc?.outs?.[0];
+    if (!out) continue;
+    const hashName = out.md5 !== undefined ? (doc.outs[0].hash === 'md5' ? 'md5' : 'md5-dos2unix') : 'md5';
+    const oid = out.md5 ?? out.etag;
+    if (!oid) continue;
+    return { dvcRel, outRel, oid, hashName };
+  }
+  return undefined;
+}
+
+/** A temporary file name with the original extension (vector readers need it) linked to an object. */
+function withName(objPath: string, name: string, tmp: string): string {
+  const p = join(tmp, `${Math.random().toString(36).slice(2)}-${name}`);
+  symlinkSync(objPath, p);
+  return p;
+}
+
+export async function buildDirIndex(cacheDir: string, dirOid: string, hashName: string, onProgress?: OpContext['onProgress']): Promise<Record<string, unknown>> {
+  const manifest = objectPath(cacheDir, hashName as any, dirOid);
+  if (!existsSync(manifest)) throw new PathError('missing-cache', `the .dir manifest ${dirOid} is not in the cache`, { hint: 'run `geodvc fetch` (or `pull`) first' });
+  const tree = parseTree(readFileSync(manifest), hashName as any);
+  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-geo-'));
+  const index: Record<string, unknown> = {};
+  const progress = throttledProgress(onProgress);
+  try {
+    const geo = tree.entries.filter((e) => isGeoFile(e.relpath));
+    let done = 0;
+    for (const e of geo) {
+      const obj = objectPath(cacheDir, hashName as any, e.oid);
+      if (existsSync(obj)) {
+        try { const m = await extractGeoMeta(withName(obj, basename(e.relpath), tmp)); if (m) index[e.relpath] = m; } catch { /* unreadable files are reported by geo check */ }
+      }
+      progress({ phase: 'indexing', done: ++done, total: geo.length, item: e.relpath });
+    }
+    progress({ phase: 'indexing', done, total: geo.length, finished: true });
+  } finally { rmSync(tmp, { recursive: true, force: true }); }
+  const file = geoIndexPath(cacheDir, dirOid);
+  mkdirSync(dirname(file), { recursive: true });
+  writeAtomic(file, JSON.stringify({ version: 1, dir: dirOid, files: index }));
+  return index;
+}
+
+export function readDirIndex(cacheDir: string, dirOid: string): Record<string, unknown> | undefined {
+  const f = geoIndexPath(cacheDir, dirOid);
+  if (!existsSync(f)) return undefined;
+  try { return JSON.parse(readFileSync(f, 'utf8')).files; } catch { return undefined; }
+}
+
+export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
+  if (!opts.paths.length) throw new UsageError('geo info needs at least one path', { hint: 'geodvc geo info data/scene.tif' });
+  const root = findRepoRoot(opts.cwd);
+  const repo = root ? openRepoSync(root) : undefined;
+  const git = root ? Git.open(root) : null;
+  if (opts.rev && !repo) throw new UsageError('--rev needs a geodvc/DVC repository', { hint: 'run the command inside the repository' });
+  if (opts.rev && !git) throw new UsageError('--rev needs a git repository', { hint: 'initialise git, or omit --rev' });
+  const items: GeoInfoItem[] = [];
+  const progress = throttledProgress(opts.onProgress);
+  for (const p of opts.paths) {
+    const abs = resolve(opts.cwd, p);
+    const rel = repo ? relative(repo.root, abs).split(sep).join('/') : p;
+    const tracked = repo && !rel.startsWith('..') ? findTracking(repo.root, rel, opts.rev, git) : undefined;
+    if (opts.rev) {
+      if (!tracked) throw new PathError('not-tracked', `${p} is not tracked at revision ${opts.rev}`, { hint: 'check the path and the revision (`git log -- PATH.dvc`)' });
+      if (!isDirOid(tracked.oid)) {
+        const obj = objectPath(repo!.cacheDir, tracked.hashName as any, tracked.oid);
+        if (!existsSync(obj)) throw new PathError('missing-cache', `${p}@${opts.rev}: object ${tracked.oid} is not in the cache`, { hint: 'run `geodvc fetch --rev REV` (or `pull`) first' });
+        const tmp = mkdtempSync(join(tmpdir(), 'geodvc-geo-'));
+        try { items.push({ ...(await readOne(withName(obj, basename(rel), tmp), p, 'cache')) }); } finally { rmSync(tmp, { recursive: true, force: true }); }
+        continue;
+      }
+    }
+    if (tracked && isDirOid(tracked.oid) && opts.useIndex !== false && (opts.rev || tracked.outRel === rel || (existsSync(abs) && statSync(abs).isDirectory()))) {
+      let index = readDirIndex(repo!.cacheDir, tracked.oid);
+      if (!index) index = await buildDirIndex(repo!.cacheDir, tracked.oid, tracked.hashName, opts.onProgress);
+      const prefix = rel === tracked.outRel ? '' : rel.slice(tracked.outRel.length + 1) + '/';
+      const single = prefix && index[prefix.slice(0, -1)];
+      if (single) { items.push({ path: p, kind: (single as any).kind, meta: single, source: 'index' }); continue; }
+      for (const [k, v] of Object.entries(index)) if (!prefix || k.startsWith(prefix)) items.push({ path: `${tracked.outRel}/${k}`, kind: (v as any).kind, meta: v, source: 'index' });
+      continue;
+    }
+    if (!existsSync(abs)) throw new PathError('not-found', `${p} does not exist`, { hint: opts.rev ? 'check the path' : 'check the path, or pass --rev to read a tracked path at a git revision' });
+    if (statSync(abs).isDirectory()) {
+      const files = listGeoFiles(abs);
+      let done = 0;
+      for (const f of files) {
+        items.push(await readOne(f, relative(opts.cwd, f).split(sep).join('/'), 'workspace'));
+        progress({ phase: 'reading', done: ++done, total: files.length, item: f });
+      }
+    } else items.push(await readOne(abs, p, 'workspace'));
+  }
+  progress({ phase: 'reading', finished: true });
+  return items;
+}
