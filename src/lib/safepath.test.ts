@@ -91,3 +91,21 @@ test('isSecretKey', () => {
   for (const k of ['password', 'secret_access_key', 'token', 'GEODVC_HTTP_TOKEN', 'account_key', 'sas_token', 'X-Amz-Signature', 'gdrive_client_secret']) assert.ok(isSecretKey(k), k);
   for (const k of ['url', 'user', 'region', 'endpointurl', 'jobs', 'md5']) assert.ok(!isSecretKey(k), k);
 });
+
+test('insideResolver caches verified dirs and refuses links leading out', async () => {
+  const { insideResolver } = await import('./safepath.js');
+  const base = mkdtempSync(join(tmpdir(), 'safepath-'));
+  try {
+    const root = join(base, 'repo');
+    mkdirSync(join(root, 'a', 'b'), { recursive: true });
+    mkdirSync(join(base, 'out'));
+    symlinkSync(join(base, 'out'), join(root, 'a', 'evil'));
+    const inside = insideResolver(root);
+    assert.equal(inside('a/b/c'), join(root, 'a', 'b', 'c'));
+    assert.equal(inside('a/b/d'), join(root, 'a', 'b', 'd'));
+    assert.throws(() => inside('a/evil/x'), /symlink leading outside/);
+    assert.throws(() => inside('a/evil'), /symlink leading outside/);
+    assert.equal(inside('a/evil', { allowFinalSymlink: true }), join(root, 'a', 'evil'));
+    assert.throws(() => inside('../x'), (e: any) => e.code === 'path-outside-repo');
+  } finally { rmSync(base, { recursive: true, force: true }); }
+});

@@ -11,6 +11,7 @@ import { applyPlan, planOutput, type OutPlan } from '../workspace/checkout.js';
 import { toPosixRel } from '../workspace/collect.js';
 import { ignoreOutput } from '../scm/gitignore.js';
 import { AppError, PathError } from '../../lib/errors.js';
+import { insideResolver } from '../../lib/safepath.js';
 import type { OpContext } from '../../lib/progress.js';
 
 export interface CheckoutOptions extends OpContext {
@@ -66,6 +67,11 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
   if (targets) {
     const unknown = targets.filter((t) => !matchedTargets.has(t));
     if (unknown.length) throw new PathError('not-tracked', `${unknown.map((t) => `'${toPosixRel(repo.root, t)}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not tracked`, { hint: 'use `geodvc ls` to see tracked data, or `geodvc add` to track it' });
+  }
+  // hardening (issue 10): never write or delete through a path or symlink that leaves the repo
+  const inside = insideResolver(repo.root);
+  for (const p of plans) {
+    for (const x of [...p.link.map((l) => l.dest), ...p.remove, ...p.unsaved]) inside(relative(repo.root, x), { allowFinalSymlink: true, what: 'checkout target' });
   }
   const unsaved = plans.flatMap((p) => p.unsaved);
   if (unsaved.length && !opts.force) {

@@ -9,7 +9,8 @@ import { withDataRepo, type DataRepo } from './data-repo.js';
 import { collectOuts, matchesTargets } from './used.js';
 import { fetchInRepo, type FetchApiResult } from './fetch.js';
 import type { TransferApiOptions } from './push.js';
-import { UsageError } from '../../lib/errors.js';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { insideResolver } from '../../lib/safepath.js';
 
 export interface PullApiResult extends FetchApiResult {
   /** Workspace files created. */
@@ -22,7 +23,9 @@ export interface PullApiResult extends FetchApiResult {
 
 function checkoutMissing(d: DataRepo, o: TransferApiOptions, res: PullApiResult): void {
   const targets = o.targets?.length ? o.targets.map((t) => join(o.cwd, t)) : undefined;
+  const inside = insideResolver(d.repo.root); // hardening (issue 10): nothing is written through a link leading out
   const place = (hashName: Parameters<typeof d.odb.link>[0], oid: string, abs: string, rel: string, isexec?: boolean) => {
+    inside(rel, { allowFinalSymlink: true, what: 'pull target' });
     if (existsSync(abs) || isLink(abs)) { res.skippedExisting++; return; }
     if (!d.odb.exists(hashName, oid)) { res.notInCache.push(rel); return; }
     d.odb.link(hashName, oid, abs, d.linkTypes, { isexec });
@@ -34,7 +37,7 @@ function checkoutMissing(d: DataRepo, o: TransferApiOptions, res: PullApiResult)
     const rel = out.absPath.slice(d.repo.root.length + 1);
     if (!out.oid.endsWith('.dir')) { place(out.hashName, out.oid, out.absPath, rel); continue; }
     let tree;
-    try { tree = d.odb.readTree(out.hashName, out.oid); } catch { res.notInCache.push(rel); continue; }
+    try { tree = d.odb.readTree(out.hashName, out.oid); } catch (err) { if (err instanceof AppError && err.code === 'invalid-file') throw err; res.notInCache.push(rel); continue; }
     for (const e of tree.entries) {
       const abs = `${out.absPath}/${e.relpath}`;
       if (targets && !matchesTargets(abs, dvcfile, targets)) continue;
