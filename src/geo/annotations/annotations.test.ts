@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTolerance } from './tolerance.js';
-import { parseGeoJsonLayer } from './geojson.js';
+import { layerFromFeatureSet } from './load.js';
+import { crsFromText } from '../crs/crs.js';
 import { fingerprintLayers, type NamedLayer } from './fingerprint.js';
 import { compareLayers } from './diff.js';
 import { polygonSelfIntersection } from './validity.js';
@@ -11,8 +12,8 @@ import { AppError } from '../../lib/errors.js';
 
 const tol = parseTolerance('0.5m');
 
-function layer(features: unknown[], extra: Record<string, unknown> = {}): NamedLayer {
-  return { path: 'labels.geojson', layer: parseGeoJsonLayer(JSON.stringify({ type: 'FeatureCollection', ...extra, features }), 'labels.geojson') };
+function layer(features: any[], crs = 'EPSG:4326'): NamedLayer {
+  return { path: 'labels.geojson', layer: layerFromFeatureSet({ layer: 'labels', crs: crsFromText(crs), features: JSON.parse(JSON.stringify(features)) }, 'GeoJSON') };
 }
 const feat = (geometry: unknown, properties: Record<string, unknown> = {}, id?: number) => ({ type: 'Feature', ...(id !== undefined ? { id } : {}), properties, geometry });
 // a ~110 m square near (10E, 45N), counter-clockwise, closed
@@ -58,7 +59,7 @@ test('fingerprint ignores ring orientation, start vertex, closing/duplicate vert
 
 test('fingerprint: reprojection to the canonical CRS makes UTM and lon/lat copies equal', () => {
   // EPSG:32632 coordinates of a point and their WGS 84 equivalent (from GDAL gdaltransform)
-  const utm = layer([feat({ type: 'Point', coordinates: [500000, 5000000] }, { k: 1 })], { crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::32632' } } });
+  const utm = layer([feat({ type: 'Point', coordinates: [500000, 5000000] }, { k: 1 })], 'EPSG:32632');
   const ll = layer([feat({ type: 'Point', coordinates: [9, 45.153477183356] }, { k: 1 })]);
   const t = parseTolerance('5m');
   assert.equal(fingerprintLayers([utm], { tolerance: t }).fingerprint, fingerprintLayers([ll], { tolerance: t }).fingerprint);

@@ -48,8 +48,8 @@ export function resolveSpace(layers: NamedLayer[], opts: Pick<CanonicalOptions, 
   const kinds = new Set(transforms.map((t) => t.space));
   if (kinds.size > 1) {
     const undeclared = layers.filter((_, i) => transforms[i]!.space === 'native').map((l) => l.path);
-    const declared = layers.filter((_, i) => transforms[i]!.space !== 'native').map((l, i) => `${l.path} (${transforms[i]!.label})`);
-    throw new AppError('mixed-crs', `mixed CRSs: ${undeclared.join(', ')} declare${undeclared.length === 1 ? 's' : ''} no CRS while ${declared.slice(0, 3).join(', ')} do`, 1, {
+    const declared = layers.flatMap((l, i) => (transforms[i]!.space !== 'native' ? [`${l.path} (${transforms[i]!.label})`] : []));
+    throw new AppError('mixed-crs', `mixed CRSs: ${undeclared.join(', ')} declare${undeclared.length === 1 ? 's' : ''} no CRS while ${declared.slice(0, 3).join(', ')} ${declared.length === 1 ? 'does' : 'do'}`, 1, {
       hint: 'declare the CRS of the files without one with --crs EPSG:<code> (or add a .prj / GeoJSON crs member)',
       details: { undeclared },
     });
