@@ -25,7 +25,10 @@ export function authHeaders(o: RemoteOptions, u: URL): Record<string, string> {
     const name = str(o.custom_auth_header);
     if (!name) throw new StorageError('bad-option', 'auth = custom needs `custom_auth_header`', { hint: 'geodvc remote modify NAME custom_auth_header X-Token' });
     h[name.toLowerCase()] = pass ?? '';
-  } else if (auth === 'bearer' || str(o.token)) h.authorization = `Bearer ${str(o.token) ?? pass ?? ''}`;
+  } else if (auth === 'bearer' || str(o.token) || (!auth && process.env.GEODVC_HTTP_TOKEN)) {
+    // token: remote option (keep it in config.local), else the GEODVC_HTTP_TOKEN environment variable (CI secrets)
+    h.authorization = `Bearer ${str(o.token) ?? process.env.GEODVC_HTTP_TOKEN ?? pass ?? ''}`;
+  }
   else if (auth && auth !== 'basic') throw new StorageError('bad-option', `unknown auth '${auth}'`, { hint: 'use basic, custom or bearer' });
   return h;
 }

@@ -113,12 +113,26 @@ export class SshBackend implements Backend {
     } catch (err) { throw this.wrap(err, key); }
   }
 
-  private async mkdirp(c: SftpClient, dir: string): Promise<void> {
-    if (this.dirs.has(dir)) return;
-    try { await c.mkdir(dir, true); } catch (err: any) {
-      if (!(await c.exists(dir).catch(() => false))) throw this.wrap(err, dir);
+  private mkdirs = new Map<string, Promise<void>>();
+  /** mkdir -p that tolerates concurrent callers (ssh2-sftp-client's recursive mkdir races). */
+  private mkdirp(c: SftpClient, dir: string): Promise<void> {
+    if (this.dirs.has(dir) || dir === '/' || dir === '.') return Promise.resolve();
+    let p = this.mkdirs.get(dir);
+    if (!p) {
+      p = (async () => {
+        const exists = await c.exists(dir).catch(() => false);
+        if (exists !== 'd') {
+          await this.mkdirp(c, posix.dirname(dir));
+          try { await c.mkdir(dir, false); } catch (err) {
+            if ((await c.exists(dir).catch(() => false)) !== 'd') throw this.wrap(err, dir);
+          }
+        }
+        this.dirs.add(dir);
+      })();
+      this.mkdirs.set(dir, p);
+      p.catch(() => this.mkdirs.delete(dir));
     }
-    this.dirs.add(dir);
+    return p;
   }
 
   async put(key: string, src: PutSource, opts: PutOptions = {}): Promise<void> {

@@ -1,0 +1,3 @@
+import { roundtripSuite } from './storage-roundtrip.js';
+
+roundtripSuite('local', { files: 2000, bigMiB: 300 });
