@@ -120,3 +120,35 @@ test('fsck --fast catches size changes and unprotected objects without hashing e
     assert.equal(dirname(p).length > 0, true);
   } finally { t.cleanup(); }
 });
+
+test('fsck -r REMOTE finds missing and corrupted objects on the remote and --repair uploads good local copies; gc -c cleans the remote', async () => {
+  const t = makeTmpDir('geodvc-fsck-');
+  try {
+    const f = build(t.dir);
+    const [xOid, yOid] = [md5('x'.repeat(1000)), md5('y'.repeat(500))];
+    rmSync(objPath(f.remotes.main, xOid));
+    damage(objPath(f.remotes.main, yOid), 'flip');
+    const r = await runCli(['fsck', '-r', 'main', '--json'], { cwd: f.root });
+    assert.equal(r.code, 1, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.problems.map((p: { oid: string; kind: string }) => [p.oid, p.kind]).sort(), [[xOid, 'missing'], [yOid, 'corrupt']].sort());
+    assert.ok(j.problems.find((p: { oid: string }) => p.oid === yOid).paths.includes('data/chips/sub/y.bin'));
+    const fast = JSON.parse((await runCli(['fsck', '-r', 'main', '--fast', '--json'], { cwd: f.root })).stdout);
+    assert.deepEqual(fast.problems.map((p: { oid: string }) => p.oid), [xOid], 'a flipped byte keeps the size: only the full check sees it');
+    const rep = await runCli(['fsck', '-r', 'main', '--repair'], { cwd: f.root });
+    assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+    assert.equal(md5(readFileSync(objPath(f.remotes.main, xOid))), xOid);
+    assert.equal(md5(readFileSync(objPath(f.remotes.main, yOid))), yOid);
+    assert.equal((await runCli(['fsck', '-c'], { cwd: f.root })).code, 0);
+
+    // gc -c: an orphan on the remote goes, everything used stays.
+    const orphan = md5('orphan-on-remote');
+    mkdirSync(dirname(objPath(f.remotes.main, orphan)), { recursive: true });
+    writeFileSync(objPath(f.remotes.main, orphan), 'orphan-on-remote');
+    const g = await runCli(['gc', '-w', '-c', '-f', '--json'], { cwd: f.root });
+    assert.equal(g.code, 0, g.stderr);
+    assert.deepEqual(JSON.parse(g.stdout).cloud.removed, [`files/md5/${orphan.slice(0, 2)}/${orphan.slice(2)}`]);
+    assert.equal(existsSync(objPath(f.remotes.main, orphan)), false);
+    assert.equal((await runCli(['fsck', '-r', 'main'], { cwd: f.root })).code, 0);
+  } finally { t.cleanup(); }
+});

@@ -8,7 +8,10 @@ export function configureFsck(cmd: import('commander').Command): void {
     .option('-A, --all-commits', 'objects used by every commit must be present')
     .option('--rev <rev>', 'objects used by this revision must be present')
     .option('--repair', 'fetch missing and corrupted objects again from the remotes (default, then core.fallback_remotes)')
-    .option('-r, --remote <name>', 'remote to repair from')
+    .option('--repair-from <name>', 'remote to repair the cache from (default: core.remote, then core.fallback_remotes)')
+    .option('-r, --remote <name>', 'check the objects on this remote instead of the cache (--repair uploads good local copies)')
+    .option('-c, --cloud', 'check the objects on the default remote instead of the cache')
+    .option('-j, --jobs <n>', 'parallel transfers for -c', (v) => Number(v))
     .option('--no-quarantine', 'leave corrupted objects in place (report only)')
     .option('--geo', 'run the raster integrity check on every tracked raster of the workspace')
     .option('--wait-for-lock', 'wait for another geodvc process instead of failing');
@@ -25,8 +28,21 @@ export async function runFsck(ctx: CliContext, opts: Record<string, any>): Promi
     const { gcRevisions } = await import('../../core/api/gc.js');
     revs.push(...gcRevisions(repo, { allBranches: opts.allBranches, allTags: opts.allTags, allCommits: opts.allCommits, revs: opts.rev ? [opts.rev] : [] }).filter((r) => r !== 'workspace'));
   }
+  if (opts.cloud || opts.remote) {
+    const { fsckRemote } = await import('../../core/api/fsck.js');
+    const name = opts.remote as string | undefined;
+    const rr = await fsckRemote(repo, name, { revs, fast: !!opts.fast, repair: !!opts.repair, jobs: opts.jobs, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger });
+    const openR = rr.problems.filter((p) => !p.repaired).length;
+    if (ctx.json) { ctx.outJson({ ...rr, exitCode: openR ? 1 : 0 }); return openR ? 1 : 0; }
+    for (const p of rr.problems) {
+      ctx.out([`${p.kind.toUpperCase()}: ${p.message}`, ...p.paths.slice(0, 5).map((x) => `    used by ${x}`), ...(p.repaired ? ['    repaired from the local cache'] : p.repairError ? [`    not repaired: ${p.repairError}`] : [])].join('\n'), true);
+    }
+    ctx.out(`Checked ${rr.checked} objects on remote '${rr.remote}'${opts.fast ? ' (presence and size only)' : ''}: ${rr.problems.length} problem${rr.problems.length === 1 ? '' : 's'}${rr.repaired ? `, ${rr.repaired} repaired` : ''}.`);
+    if (openR && !opts.repair) ctx.info('hint: `geodvc fsck -r REMOTE --repair` uploads good local copies');
+    return openR ? 1 : 0;
+  }
   const res = await fsck(repo, {
-    fast: !!opts.fast, sampleRate: opts.sample, revs, repair: !!opts.repair, remote: opts.remote, quarantine: opts.quarantine !== false,
+    fast: !!opts.fast, sampleRate: opts.sample, revs, repair: !!opts.repair, remote: opts.repairFrom, quarantine: opts.quarantine !== false,
     geo: !!opts.geo, waitForLock: opts.waitForLock ? true : undefined, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
   });
   const code = fsckExitCode(res);

@@ -295,3 +295,91 @@ export function fsckExitCode(r: FsckResult): number {
   return open.length || r.geo.some((g) => !g.ok) ? 1 : 0;
 }
 
+
+// ------------------------------------------------------------------------------ remote checking
+
+export interface RemoteFsckOptions extends OpContext {
+  /** Revisions whose used objects are checked (default ['workspace']). */
+  revs?: string[];
+  /** Only check presence and size (no download). */
+  fast?: boolean;
+  /** Upload good local copies over missing/corrupt remote objects. */
+  repair?: boolean;
+  jobs?: number;
+}
+
+export interface RemoteFsckProblem {
+  hashName: HashName;
+  oid: string;
+  key: string;
+  kind: 'missing' | 'corrupt' | 'size-mismatch';
+  message: string;
+  paths: string[];
+  repaired?: boolean;
+  repairError?: string;
+}
+
+export interface RemoteFsckResult { remote: string; checked: number; downloadedBytes: number; problems: RemoteFsckProblem[]; repaired: number; }
+
+/**
+ * `fsck -r REMOTE`: checks the objects the chosen revisions use on a remote: present, right size,
+ * and (unless `fast`) content hashing to its name (streamed, never stored). With `repair`, a good
+ * local copy (verified first) is uploaded over a missing or bad one. Read-only for the cache.
+ */
+export async function fsckRemote(repo: Repo, remoteName: string | undefined, opts: RemoteFsckOptions = {}): Promise<RemoteFsckResult> {
+  const { openRemote } = await import('../transfer/remote.js');
+  const { remoteHas } = await import('../transfer/exists.js');
+  const { objectRelPath } = await import('../odb/layout.js');
+  const { createHasher, hashFile } = await import('../odb/hash.js');
+  const { mapLimit } = await import('../../lib/pool.js');
+  const { AppError } = await import('../../lib/errors.js');
+  const remote = await openRemote(repo, remoteName, { jobs: opts.jobs });
+  const res: RemoteFsckResult = { remote: remote.name, checked: 0, downloadedBytes: 0, problems: [], repaired: 0 };
+  try {
+    const used = collectUsedObjects(repo, { revs: opts.revs?.length ? opts.revs : ['workspace'], expandDirs: true });
+    if (used.some((u) => u.hashName === 'xxh128')) await initHashers();
+    const keys = new Map(used.map((u) => [objectRelPath(u.hashName, u.oid), u]));
+    const present = await remoteHas(remote.backend, [...keys.keys()], { jobs: remote.jobs, signal: opts.signal });
+    const progress = throttledProgress(opts.onProgress);
+    let done = 0;
+    const total = keys.size;
+    await mapLimit([...keys.entries()], remote.jobs, async ([k, u]) => {
+      throwIfAborted(opts.signal);
+      res.checked++;
+      const add = (kind: RemoteFsckProblem['kind'], message: string) => res.problems.push({ hashName: u.hashName, oid: u.oid, key: k, kind, message, paths: u.paths });
+      if (!present.has(k)) add('missing', `object ${u.oid} is missing on remote '${remote.name}'`);
+      else {
+        const st = await remote.backend.stat(k);
+        if (!st) add('missing', `object ${u.oid} is missing on remote '${remote.name}'`);
+        else if (!u.isDir && u.size !== undefined && st.size !== u.size) add('size-mismatch', `object ${u.oid} on remote '${remote.name}' has ${st.size} bytes, ${u.size} expected`);
+        else if (!opts.fast) {
+          const h = await createHasher(u.hashName);
+          const stream = await remote.backend.get(k, { signal: opts.signal });
+          for await (const c of stream) { const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer); h.update(b); res.downloadedBytes += b.length; }
+          const actual = h.digest() + (u.isDir ? '.dir' : '');
+          if (actual !== u.oid) add('corrupt', `object ${u.oid} on remote '${remote.name}' is corrupted (content hashes to ${actual})`);
+        }
+      }
+      progress({ phase: 'checking remote', done: ++done, total, bytesDone: res.downloadedBytes, item: u.paths[0] });
+    }, opts.signal);
+    progress({ phase: 'checking remote', done: total, total, bytesDone: res.downloadedBytes, finished: true });
+    if (opts.repair && res.problems.length) {
+      if (remote.readOnly) throw new AppError('read-only-remote', `remote '${remote.name}' is read-only`, 1, { hint: 'unset read_only to repair it' });
+      const odb = new ObjectDB(repo.cacheDir);
+      for (const p of res.problems) {
+        const local = odb.path(p.hashName, p.oid);
+        if (!existsSync(local)) { p.repairError = 'no copy in the local cache'; continue; }
+        const actual = isDirOid(p.oid) ? hashBuffer(readFileSync(local), p.hashName) + '.dir' : (await hashFile(local, p.hashName)).value;
+        if (actual !== p.oid) { p.repairError = 'the local copy is corrupted too (run `geodvc fsck`)'; continue; }
+        try {
+          await remote.backend.put(p.key, { path: local, size: statSync(local).size }, { concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: opts.signal });
+          p.repaired = true;
+          res.repaired++;
+        } catch (e) { p.repairError = (e as Error).message; }
+      }
+    }
+  } finally {
+    await remote.backend.close().catch(() => {});
+  }
+  return res;
+}
