@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Tag, TiffFile, TiffFormatError, tagName, TYPE_NAME, type TiffIfd } from './tiff.js';
 import { COMPRESSION_NAMES } from './geotiff-info.js';
 import { sniffRaster } from './info.js';
+import { DECODE_WORKER_SOURCE } from './decode-worker.js';
 
 export interface CheckProblem {
   /** Stable code: `strip-beyond-eof`, `unknown-compression`, `decode-failed`, ... */
@@ -143,12 +143,10 @@ function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[]): ImagePla
   return { ifd, compression, params, offsets, counts, expected };
 }
 
-function workerPath(): { file: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const ext = here.endsWith('.ts') ? '.ts' : '.js';
-  const file = join(dirname(here), `decode-worker${ext}`);
-  const execArgv = ext === '.ts' ? ['--import', 'tsx'] : [];
-  return { file, execArgv };
+let geotiffUrl: string | undefined;
+function geotiffEntry(): string {
+  if (!geotiffUrl) geotiffUrl = import.meta.resolve('geotiff');
+  return geotiffUrl;
 }
 
 interface WorkerOutcome {
@@ -161,8 +159,8 @@ interface WorkerOutcome {
 
 function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: number[] }[], opts: RasterCheckOptions): Promise<WorkerOutcome> {
   return new Promise((resolve) => {
-    const { file, execArgv } = workerPath();
     const job = {
+      geotiff: geotiffEntry(),
       path: absPath,
       images: work.map(({ plan, blocks }) => {
         const params: Record<string, unknown> = { ...plan.params, JPEGTables: undefined };
@@ -172,7 +170,7 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
       }),
     };
     const heap = opts.heapMiB ?? 128;
-    const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${heap}`, file, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${heap}`, '--input-type=module', '-e', DECODE_WORKER_SOURCE, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: WorkerOutcome = { decoded: 0, errors: [], unsupported: new Map() };
     let buf = '';
     let ended = false;
