@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
@@ -212,4 +212,30 @@ test('bad input: invalid geometries reported; unknown revision and mixed CRSs ar
     assert.match(nr.stderr, /mixed CRSs/);
     assert.match(nr.stderr, /hint: .*--crs/);
   } finally { execFileSync('rm', ['-f', join(dir, 'bad.geojson')]); }
+});
+
+test('DVC-tracked directory: the old version comes from the DVC cache (.dir manifest)', async () => {
+  const { dir: d2, cleanup: c2 } = makeTmpDir('geodvc-anno-dvc-');
+  try {
+    gitInit(d2);
+    const init = await runCli(['init'], { cwd: d2 });
+    assert.equal(init.code, 0, init.stderr);
+    mkdirSync(join(d2, 'labels'));
+    for (const f of ['states.geojson', 'poly.shp', 'poly.shx', 'poly.dbf', 'poly.PRJ']) copyFileSync(join(CORPUS, f), join(d2, 'labels', f));
+    const add = await runCli(['add', 'labels'], { cwd: d2 });
+    assert.equal(add.code, 0, add.stderr);
+    git(d2, 'add', '-A');
+    git(d2, 'commit', '-q', '-m', 'labels tracked by dvc');
+    assert.equal(git(d2, 'ls-files', 'labels').trim(), '');
+    const doc = JSON.parse(readFileSync(join(d2, 'labels/states.geojson'), 'utf8'));
+    const [gone] = doc.features.splice(3, 1);
+    rmSync(join(d2, 'labels/states.geojson'), { force: true });
+    writeFileSync(join(d2, 'labels/states.geojson'), JSON.stringify(doc));
+    const r = await runCli(['geo', 'diff', '--json', '--id-field', 'STATE_NAME'], { cwd: d2 });
+    assert.equal(r.code, 0, r.stderr);
+    const st = Object.fromEntries(JSON.parse(r.stdout).files.map((f: any) => [f.path, f]));
+    assert.equal(st['labels/poly.shp'].status, 'byte-identical');
+    assert.equal(st['labels/states.geojson'].status, 'semantic');
+    assert.deepEqual(st['labels/states.geojson'].features.map((c: any) => [c.status, c.a]), [['removed', `id=${gone.properties.STATE_NAME}`]]);
+  } finally { c2(); }
 });
