@@ -10,7 +10,7 @@ import { dirname, join, normalize } from 'node:path';
 import type { Socket } from 'node:net';
 import type { TestServer } from './common.js';
 
-export async function startHttpServer(): Promise<TestServer & { dataDir: string }> {
+export async function startHttpServer(): Promise<TestServer & { dataDir: string; delayMs: number }> {
   const data = mkdtempSync(join(tmpdir(), 'geodvc-http-'));
   let port = 0;
   let server: Server | undefined;
@@ -18,6 +18,8 @@ export async function startHttpServer(): Promise<TestServer & { dataDir: string 
   const listen = () => new Promise<void>((res, rej) => {
     server = createServer(async (req, resp) => {
       try {
+        // an optional per-request delay, so fault tests can kill the server mid-transfer
+        if (srv.delayMs > 0) await new Promise((r) => setTimeout(r, srv.delayMs));
         const u = new URL(req.url!, 'http://x');
         const rel = normalize(decodeURIComponent(u.pathname)).replace(/^(\.\.[/\\])+/, '');
         const p = join(data, rel);
@@ -64,7 +66,8 @@ export async function startHttpServer(): Promise<TestServer & { dataDir: string 
   });
   await listen();
   let n = 0;
-  return {
+  const srv = {
+    delayMs: 0,
     name: 'node-http',
     dataDir: data,
     get url() { return `http://127.0.0.1:${port}/dvc-data`; },
@@ -77,6 +80,7 @@ export async function startHttpServer(): Promise<TestServer & { dataDir: string 
       server = undefined;
     },
     async restart() { await listen(); },
-    async stop() { for (const s of sockets) s.destroy(); await new Promise<void>((r) => (server ? server.close(() => r()) : r())); server = undefined; rmSync(data, { recursive: true, force: true }); },
+    async stop(): Promise<void> { for (const s of sockets) s.destroy(); await new Promise<void>((r) => (server ? server.close(() => r()) : r())); server = undefined; rmSync(data, { recursive: true, force: true }); },
   };
+  return srv;
 }
