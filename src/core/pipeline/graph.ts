@@ -4,7 +4,7 @@
  * Fails on a cycle (naming it), on one output declared by two stages and on an output that
  * overlaps an out tracked by a `.dvc` file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { AppError, PathError } from '../../lib/errors.js';
 import { loadDvcYaml, stageAddress, type DvcYaml, type StageDef } from '../dvcfile/dvcyaml.js';
@@ -36,13 +36,28 @@ export class CycleError extends AppError {
 
 export interface DvcFileOut { dvcfile: string; abs: string; path: string }
 
-/** Walks the repo for dvc.yaml and .dvc files (skips .git, .dvc and node_modules). */
-export function findDvcFiles(root: string): { yamls: string[]; dotDvc: string[] } {
+/**
+ * Walks the repo for dvc.yaml and .dvc files (skips .git, .dvc and node_modules). The result is
+ * memoised in `<tmpDir>/dvcfiles.json` with the mtime of every directory walked: adding or removing
+ * an entry changes its directory's mtime, so a memo whose directories all kept their mtimes is
+ * still exact, and only those directories need a stat.
+ */
+export function findDvcFiles(root: string, tmpDir?: string): { yamls: string[]; dotDvc: string[] } {
+  const memoPath = tmpDir ? join(tmpDir, 'dvcfiles.json') : undefined;
+  if (memoPath) {
+    try {
+      const memo = JSON.parse(readFileSync(memoPath, 'utf8')) as { root: string; dirs: Record<string, number>; yamls: string[]; dotDvc: string[] };
+      if (memo.root === root && Object.entries(memo.dirs).every(([d, m]) => { try { return statSync(join(root, d)).mtimeMs === m; } catch { return false; } })) {
+        return { yamls: memo.yamls.map((y) => join(root, y)), dotDvc: memo.dotDvc.map((y) => join(root, y)) };
+      }
+    } catch { /* no memo */ }
+  }
   const yamls: string[] = [];
   const dotDvc: string[] = [];
+  const dirs: Record<string, number> = {};
   const walk = (dir: string) => {
     let entries;
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try { dirs[relative(root, dir)] = statSync(dir).mtimeMs; entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
     for (const e of entries) {
       if (e.isDirectory()) {
         if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules') continue;
@@ -53,6 +68,12 @@ export function findDvcFiles(root: string): { yamls: string[]; dotDvc: string[] 
   };
   walk(root);
   yamls.sort();
+  if (memoPath) {
+    try {
+      mkdirSync(tmpDir!, { recursive: true });
+      writeFileSync(memoPath, JSON.stringify({ root, dirs, yamls: yamls.map((y) => relative(root, y)), dotDvc: dotDvc.map((y) => relative(root, y)) }));
+    } catch { /* memo only */ }
+  }
   return { yamls, dotDvc };
 }
 
@@ -85,7 +106,7 @@ function readDotDvcOuts(root: string, files: string[]): DvcFileOut[] {
 
 /** Loads every stage and builds the graph, validating outputs and cycles. */
 export function loadPipeline(repo: PipelineRepo): Pipeline {
-  const { yamls, dotDvc } = findDvcFiles(repo.root);
+  const { yamls, dotDvc } = findDvcFiles(repo.root, repo.tmpDir);
   const files = yamls.map((y) => loadDvcYaml(y, repo.root));
   const stages = files.flatMap((f) => f.stages);
   const byAddress = new Map(stages.map((s) => [stageAddress(s), s]));

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { pyJsonDumps, compareCodePoints } from '../../lib/pyjson.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 
@@ -25,39 +25,63 @@ interface DirEntry { f: string; h: string; s: number; n: number }
 
 const STATE_VERSION = 1;
 
-/** A per-repo hash memo kept in `.dvc/tmp/pipeline-hashes.json`. */
+/**
+ * A per-repo hash memo in `.dvc/tmp/pipeline-hashes.{dirs,files}.json`. The directory memo is small
+ * and read first; the per-file memo (one entry per file) is only read when a directory changed or a
+ * single file dep is looked up, so a no-op `repro` over many files never parses it.
+ */
 export class HashState {
-  private files = new Map<string, FileEntry>();
+  private files: Map<string, FileEntry> | undefined;
   private dirs = new Map<string, DirEntry>();
-  private dirty = false;
+  private top = new Map<string, FileEntry>();
+  private dirtyFiles = false;
+  private dirtyDirs = false;
   constructor(private readonly file?: string) {
-    if (!file) return;
+    if (!file) { this.files = new Map(); return; }
     try {
-      const raw = JSON.parse(readFileSync(file, 'utf8'));
+      const raw = JSON.parse(readFileSync(`${file}.dirs.json`, 'utf8'));
       if (raw.v === STATE_VERSION) {
-        for (const [k, v] of Object.entries(raw.files ?? {})) this.files.set(k, v as FileEntry);
         for (const [k, v] of Object.entries(raw.dirs ?? {})) this.dirs.set(k, v as DirEntry);
+        for (const [k, v] of Object.entries(raw.top ?? {})) this.top.set(k, v as FileEntry);
       }
     } catch { /* missing or corrupt: start empty */ }
   }
-  getFile(abs: string, st: Stats): string | undefined {
-    const e = this.files.get(abs);
+  private fileMap(): Map<string, FileEntry> {
+    if (this.files) return this.files;
+    this.files = new Map();
+    if (this.file) {
+      try {
+        const raw = JSON.parse(readFileSync(`${this.file}.files.json`, 'utf8'));
+        if (raw.v === STATE_VERSION) for (const [k, v] of Object.entries(raw.files ?? {})) this.files.set(k, v as FileEntry);
+      } catch { /* start empty */ }
+    }
+    return this.files;
+  }
+  /** `inner`: a file inside a directory dep/out (kept in the big, lazily read memo). */
+  getFile(abs: string, st: Stats, inner = true): string | undefined {
+    const e = (inner ? this.fileMap() : this.top).get(abs);
     return e && e.i === st.ino && e.m === st.mtimeMs && e.s === st.size ? e.h : undefined;
   }
-  setFile(abs: string, st: Stats, md5: string): void {
-    this.files.set(abs, { i: st.ino, m: st.mtimeMs, s: st.size, h: md5 });
-    this.dirty = true;
+  setFile(abs: string, st: Stats, md5: string, inner = true): void {
+    (inner ? this.fileMap() : this.top).set(abs, { i: st.ino, m: st.mtimeMs, s: st.size, h: md5 });
+    if (inner) this.dirtyFiles = true; else this.dirtyDirs = true;
   }
   getDir(abs: string, fp: string): DirEntry | undefined {
     const e = this.dirs.get(abs);
     return e && e.f === fp ? e : undefined;
   }
-  setDir(abs: string, e: DirEntry): void { this.dirs.set(abs, e); this.dirty = true; }
+  setDir(abs: string, e: DirEntry): void { this.dirs.set(abs, e); this.dirtyDirs = true; }
   save(): void {
-    if (!this.file || !this.dirty) return;
+    if (!this.file) return;
     try {
-      writeFileAtomicSync(this.file, JSON.stringify({ v: STATE_VERSION, files: Object.fromEntries(this.files), dirs: Object.fromEntries(this.dirs) }), { fsync: false });
-      this.dirty = false;
+      if (this.dirtyFiles && this.files) {
+        writeFileAtomicSync(`${this.file}.files.json`, JSON.stringify({ v: STATE_VERSION, files: Object.fromEntries(this.files) }), { fsync: false });
+        this.dirtyFiles = false;
+      }
+      if (this.dirtyDirs) {
+        writeFileAtomicSync(`${this.file}.dirs.json`, JSON.stringify({ v: STATE_VERSION, dirs: Object.fromEntries(this.dirs), top: Object.fromEntries(this.top) }), { fsync: false });
+        this.dirtyDirs = false;
+      }
     } catch { /* the memo is an optimisation only */ }
   }
 }
@@ -70,18 +94,19 @@ export async function md5File(abs: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function hashOneFile(abs: string, st: Stats, state: HashState): Promise<string> {
-  const known = state.getFile(abs, st);
+async function hashOneFile(abs: string, st: Stats, state: HashState, inner = true): Promise<string> {
+  const known = state.getFile(abs, st, inner);
   if (known) return known;
-  const md5 = await md5File(abs);
-  state.setFile(abs, st, md5);
+  // small files: one read is much cheaper than a stream
+  const md5 = st.size <= (8 << 20) ? createHash('md5').update(readFileSync(abs)).digest('hex') : await md5File(abs);
+  state.setFile(abs, st, md5, inner);
   return md5;
 }
 
 function walkFiles(dir: string, prefix: string, out: { rel: string; abs: string; st: Stats }[]): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const abs = join(dir, e.name);
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    const abs = dir + sep + e.name;
+    const rel = prefix ? prefix + '/' + e.name : e.name;
     if (e.isDirectory()) walkFiles(abs, rel, out);
     else if (e.isFile() || e.isSymbolicLink()) {
       const st = statSync(abs);
@@ -100,13 +125,13 @@ export function dirManifest(entries: { relpath: string; md5: string }[]): string
 export async function hashPath(abs: string, state: HashState, withEntries = false): Promise<PathHash | undefined> {
   let st: Stats;
   try { st = statSync(abs); } catch { return undefined; }
-  if (!st.isDirectory()) return { md5: await hashOneFile(abs, st, state), size: st.size, isDir: false };
+  if (!st.isDirectory()) return { md5: await hashOneFile(abs, st, state, false), size: st.size, isDir: false };
   const files: { rel: string; abs: string; st: Stats }[] = [];
   walkFiles(abs, '', files);
   files.sort((a, b) => compareCodePoints(a.rel, b.rel));
-  const fpH = createHash('md5');
-  for (const f of files) fpH.update(`${f.rel}\0${f.st.ino}\0${f.st.mtimeMs}\0${f.st.size}\n`);
-  const fp = fpH.digest('hex');
+  const parts: string[] = new Array(files.length);
+  for (let i = 0; i < files.length; i++) { const f = files[i]; parts[i] = `${f.rel}\0${f.st.ino}\0${f.st.mtimeMs}\0${f.st.size}`; }
+  const fp = createHash('md5').update(parts.join('\n')).digest('hex');
   const known = state.getDir(abs, fp);
   if (known && !withEntries) return { md5: known.h, size: known.s, nfiles: known.n, isDir: true };
   const entries: { relpath: string; md5: string; size: number }[] = [];

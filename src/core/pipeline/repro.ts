@@ -59,7 +59,7 @@ export function openPipelineRepo(cwd: string): PipelineRepo {
 }
 
 export function stateFor(repo: PipelineRepo): HashState {
-  return new HashState(join(repo.tmpDir, 'pipeline-hashes.json'));
+  return new HashState(join(repo.tmpDir, 'pipeline-hashes'));
 }
 
 export function lockPathOf(repo: PipelineRepo, s: StageDef): string {
