@@ -11,12 +11,13 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setMaxListeners } from 'node:events';
-import type { Backend } from '../../storage/backend.js';
+import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry, isRetryable } from '../../storage/retry.js';
 import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
 import { objectRelPath, isDirOid } from '../odb/layout.js';
-import { createHasher, hashFile, initHashers, type HashName } from '../odb/hash.js';
+import { createHasher, hashBuffer, hashFile, initHashers, type HashName } from '../odb/hash.js';
+import { parseTree } from '../odb/tree.js';
 import { QUARANTINE_DIR } from '../repo/cache-objects.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -437,17 +438,38 @@ export interface CloudStatusResult { remote: string; entries: CloudStatusEntry[]
 /** Compares the cache and the remote for `objects` (directory members included). */
 export async function cloudStatusObjects(cacheDir: string, remote: RemoteHandle, objects: TransferObject[], o: TransferOptions = {}): Promise<CloudStatusResult> {
   const odb = new ObjectDB(cacheDir);
-  const all = dedupe(objects);
-  const keys = all.map(keyOf);
+  let all = dedupe(objects);
   const progress = throttledProgress(o.onProgress);
-  const present = await remoteHas(remote.backend, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  const check = (keys: string[]) => remoteHas(remote.backend, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  const present = await check(all.map(keyOf));
+  // Directories whose manifest is only on the remote: read it from there (verified, not stored)
+  // so their files are compared too, as DVC does.
+  const seen = new Set(all.map(keyOf));
+  const extra: TransferObject[] = [];
+  for (const d of all.filter((x) => x.isDir && !odb.exists(x.hashName, x.oid) && present.has(keyOf(x)))) {
+    try {
+      const bytes = await getBuffer(remote.backend, keyOf(d), { signal: o.signal });
+      if (hashBuffer(bytes, d.hashName) + '.dir' !== d.oid) continue;
+      for (const e of parseTree(bytes, d.hashName).entries) {
+        const m: TransferObject = { hashName: d.hashName, oid: e.oid, isDir: false, size: e.size, paths: d.paths.map((p) => `${p}/${e.relpath}`) };
+        if (seen.has(keyOf(m))) continue;
+        seen.add(keyOf(m));
+        extra.push(m);
+      }
+    } catch (err) {
+      if (isFatal(err)) throw err;
+    }
+  }
+  if (extra.length) {
+    for (const k of await check(extra.map(keyOf))) present.add(k);
+    all = [...all, ...extra];
+  }
   progress({ phase: 'checking remote', finished: true });
-  const entries = all.map((x, i): CloudStatusEntry => {
+  const entries = all.map((x): CloudStatusEntry => {
     const inCache = odb.exists(x.hashName, x.oid);
-    const onRemote = present.has(keys[i]!);
+    const onRemote = present.has(keyOf(x));
     const state: CloudState = inCache && onRemote ? 'ok' : inCache ? 'new' : onRemote ? 'deleted' : 'missing';
     return { oid: x.oid, hashName: x.hashName, isDir: x.isDir, paths: x.paths, state };
   });
   return { remote: remote.name, entries, inSync: entries.every((e) => e.state === 'ok') };
 }
-
