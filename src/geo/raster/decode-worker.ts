@@ -12,7 +12,9 @@
  */
 export const DECODE_WORKER_SOURCE = String.raw`
 import { openSync, readSync, closeSync } from 'node:fs';
-const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+// This is the child's own stdout (its protocol channel), not the CLI's.
+const { stdout: channel } = process;
+const emit = (o) => channel.write(JSON.stringify(o) + '\n');
 const job = JSON.parse(process.argv[process.argv.length - 1]);
 try {
   const { getDecoder } = await import(job.geotiff);
