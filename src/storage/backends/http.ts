@@ -38,12 +38,18 @@ export async function openHttp(url: string, o: RemoteOptions): Promise<Backend> 
   try { u = new URL(url); } catch (err) { throw new StorageError('bad-url', `bad HTTP URL '${url}'`, { cause: err, hint: 'use http(s)://HOST[:PORT]/PATH' }); }
   const method = (str(o.method) ?? 'POST').toUpperCase();
   if (method !== 'POST' && method !== 'PUT') throw new StorageError('bad-option', `method must be POST or PUT, not '${method}'`);
-  return new HttpBackend(url, u, o, method);
+  const b = new HttpBackend(url, u, o, method);
+  // `geodvc serve` (see docs/serve-and-security.md) answers GET /?info and lists with GET /?list=PREFIX:
+  // batch existence checks then cost one request per prefix instead of one HEAD per object.
+  if (str(o.list) !== 'false') await b.probeGeodvcServe();
+  return b;
 }
 
 export class HttpBackend implements Backend {
   readonly scheme: string = 'http';
-  readonly canList: boolean = false;
+  canList: boolean = false;
+  /** True when the server is `geodvc serve` (listing through `/?list=`). */
+  protected geodvcServe = false;
   protected base: string;
   protected headers: Record<string, string>;
   protected dispatcher: Dispatcher;
@@ -112,8 +118,31 @@ export class HttpBackend implements Backend {
     opts.onBytes?.(length);
   }
 
+  /** Asks the server whether it is `geodvc serve`; enables listing when it is. Never throws. */
+  async probeGeodvcServe(): Promise<boolean> {
+    try {
+      const res = await request(`${this.base}/?info`, { method: 'GET', headers: this.headers, dispatcher: this.dispatcher, signal: AbortSignal.timeout(5000) });
+      const text = res.statusCode === 200 && String(res.headers['content-type'] ?? '').includes('json') ? await res.body.text() : (await res.body.dump().catch(() => {}), '');
+      const info = text ? JSON.parse(text) as { server?: unknown; role?: unknown } : undefined;
+      this.geodvcServe = info?.server === 'geodvc' && info.role !== null && info.role !== undefined;
+    } catch { this.geodvcServe = false; }
+    this.canList = this.geodvcServe;
+    return this.geodvcServe;
+  }
+
   // eslint-disable-next-line require-yield
-  async *list(_prefix: string): AsyncIterable<string> {
+  async *list(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
+    if (this.geodvcServe) {
+      let after: string | undefined;
+      for (;;) {
+        const q = `?list=${encodeURIComponent(prefix)}&limit=10000${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+        const res = await this.req('GET', `${this.base}/${q}`, `listing ${prefix || '/'}`, { signal });
+        const page = await res.body.json() as { keys: string[]; next?: string };
+        yield* page.keys;
+        if (!page.next) return;
+        after = page.next;
+      }
+    }
     throw new StorageError('remote-error', `an HTTP remote cannot list its objects ('${this.url}')`, { hint: 'use a WebDAV remote (webdav://) to allow listing' });
   }
 
