@@ -8,9 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { corpusEntries, compareRaster, compareVector, truthExists, type Row } from './geo-corpus-compare.js';
 
-// Known disagreement, documented in docs/geo.md: a corrupt file without RowsPerStrip/StripByteCounts
-// for which libtiff reports a 1-row block; we report the TIFF default (whole image).
-const KNOWN = new Set(['packbits-not-enough-data.tif:block']);
 
 async function run(kind: 'raster' | 'vector'): Promise<Row[]> {
   const rows: Row[] = [];
@@ -35,8 +32,7 @@ test('raster metadata agrees with gdalinfo -json on every corpus raster GDAL rea
   const rows = await run('raster');
   report('raster', rows);
   assert.ok(rows.length > 800, `expected ~100 rasters × 9 fields, got ${rows.length} checks`);
-  const bad = rows.filter((r) => !r.ok && !KNOWN.has(`${r.file}:${r.field}`));
-  assert.deepEqual(bad.map((r) => `${r.file}:${r.field}`), []);
+  assert.deepEqual(rows.filter((r) => !r.ok).map((r) => `${r.file}:${r.field}`), []);
 });
 
 test('vector metadata agrees with ogrinfo on every corpus vector', async () => {

@@ -83,6 +83,9 @@ function blockSize(t: TiffFile, ifd: TiffIfd, width: number, height: number, spp
     if (rowblockbytes > STRIP_SIZE_DEFAULT) rows = rowblock;
     else if (rowblockbytes > 0) rows = Math.floor(STRIP_SIZE_DEFAULT / rowblockbytes) * rowblock;
     if (rows > 0 && rows < rps) rps = rows;
+  } else if (nstrips === 1 && bits === 1 && rps === height && height > 2000) {
+    // GDAL reads big single-strip compressed bitmaps line by line ("split bitmap").
+    rps = 1;
   }
   return [width, rps];
 }
