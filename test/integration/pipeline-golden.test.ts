@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOLDENS } from '../helpers/cli.js';
+import { GOLDENS, cliOk } from '../helpers/cli.js';
 import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 import { reproduce } from '../../src/core/api/repro.js';
 import { pipelineStatus } from '../../src/core/api/stage-status.js';
@@ -67,5 +67,11 @@ test("06-pipeline: DVC's own dvc.lock is accepted as up to date", async () => {
     assert.deepEqual(r.ran, []);
     assert.deepEqual(r.restored, []);
     assert.equal(readFileSync(join(dir, 'dvc.lock'), 'utf8'), readFileSync(join(G, 'dvc.lock'), 'utf8'));
+    // as in DVC's scenario (no git commit yet): status --json through the CLI and params diff --json
+    writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('tile_size: 512', 'tile_size: 256'));
+    const st = await cliOk(['status', '--json'], { cwd: dir });
+    assert.deepEqual(JSON.parse(st.stdout), JSON.parse(readFileSync(join(G, 'status-after-param.json'), 'utf8')));
+    const pd = await cliOk(['params', 'diff', '--json'], { cwd: dir });
+    assert.deepEqual(JSON.parse(pd.stdout), JSON.parse(readFileSync(join(G, 'params-diff.json'), 'utf8')));
   } finally { cleanup(); }
 });

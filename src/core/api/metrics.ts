@@ -6,7 +6,7 @@ import { relative, resolve, sep } from 'node:path';
 import { flattenParams, parseParamsText, toPlain } from '../dvcfile/params.js';
 import { loadPipeline, type PipelineRepo } from '../pipeline/graph.js';
 import { openPipelineRepo } from '../pipeline/repro.js';
-import { readAtRev } from './params.js';
+import { readAtRev, hasCommits } from './params.js';
 
 export function metricsFiles(repo: PipelineRepo): string[] {
   const p = loadPipeline(repo);
@@ -48,6 +48,7 @@ export type MetricsDiff = Record<string, Record<string, { old: unknown; new: unk
 export function metricsDiff(cwd: string, a = 'HEAD', b?: string, all = false): MetricsDiff {
   const repo = openPipelineRepo(cwd);
   const files = metricsFiles(repo);
+  if (!hasCommits(repo.root)) return {};
   const o = metricsAt(repo, files, a), n = metricsAt(repo, files, b);
   const out: MetricsDiff = {};
   for (const f of [...new Set([...Object.keys(o), ...Object.keys(n)])].sort()) {

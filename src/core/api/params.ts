@@ -63,6 +63,7 @@ export function paramsDiff(opts: ParamsDiffOptions): ParamsDiff {
   const repo = openPipelineRepo(opts.cwd);
   const files = paramsFiles(repo);
   const a = opts.a ?? 'HEAD';
+  if (!hasCommits(repo.root)) return {}; // as DVC: nothing to compare against
   return diffFlat(paramsAt(repo, files, a), paramsAt(repo, files, opts.b), opts.all);
 }
 
@@ -70,4 +71,8 @@ export function paramsShow(cwd: string, rev?: string): Record<string, Record<str
   const repo = openPipelineRepo(cwd);
   const vals = paramsAt(repo, paramsFiles(repo), rev);
   return Object.fromEntries(Object.entries(vals).map(([f, v]) => [f, toPlain(v) as Record<string, unknown>]));
+}
+
+export function hasCommits(cwd: string): boolean {
+  return spawnSync('git', ['rev-parse', '--verify', '-q', 'HEAD'], { cwd, encoding: 'utf8' }).status === 0;
 }

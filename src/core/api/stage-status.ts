@@ -12,7 +12,10 @@ import { relative } from 'node:path';
 export async function pipelineStatus(repo: PipelineRepo | undefined, targets: string[] = [], cwd = process.cwd()): Promise<Record<string, unknown[]>> {
   const r = repo ?? openPipelineRepo(cwd);
   const p = loadPipeline(r);
-  const order = targets.length ? postOrder(p, resolveTargets(p, targets, cwd)) : p.stages.map(stageAddress);
+  // targets that are not stages (e.g. .dvc files given to the combined `status`) are ignored here
+  const resolved = targets.flatMap((t) => { try { return resolveTargets(p, [t], cwd); } catch { return []; } });
+  if (targets.length && !resolved.length) return {};
+  const order = targets.length ? postOrder(p, resolved) : p.stages.map(stageAddress);
   const state = stateFor(r);
   const sc = new StatusContext(r, state, cwd);
   const locks = new Map<string, ReturnType<typeof readLock>>();
