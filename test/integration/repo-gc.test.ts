@@ -120,7 +120,7 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
   const keep = new Set(['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1'].map((n) => O[n]!));
   let partial = 0;
   let kills = 0;
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 8; round++) {
     // 1,500 unreferenced objects so the removal phase has work to interrupt.
     for (let i = 0; i < 1500; i++) storeObject(cache, `junk-${round}-${i}`);
     const before = present(root).size;
@@ -144,7 +144,7 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
     // Only unreferenced objects may be gone, never a partially written one.
     for (const o of listCacheObjects(cache).objects) assert.equal(o.mode, 0o444);
   }
-  assert.ok(kills >= 5, `only ${kills} kills happened`);
+  assert.ok(kills >= 4, `only ${kills} kills happened`);
   assert.ok(partial >= 1, 'no kill landed inside the removal phase');
   const final = await runCli(['gc', '-A', '-f'], { cwd: root });
   assert.equal(final.code, 0, final.stderr);
