@@ -15,7 +15,7 @@ export const command: CommandModule = {
     if (ctx.json) { ctx.outJson(items.length === 1 && !(args[0] as string[])[1] && items[0]!.source !== 'index' ? items[0] : items); return failed ? 1 : 0; }
     for (const it of items) {
       if (it.error) { ctx.out(`${it.path}: ERROR ${it.error.message}`, true); continue; }
-      if (it.meta) { ctx.out(`${it.path}: ${JSON.stringify(it.meta)}`); continue; }
+      if (it.meta) { ctx.out(`${it.path}: ${JSON.stringify(it.meta)}`, true); continue; }
       const i: any = it.info;
       if (it.kind === 'raster') {
         const b = i.bands;
@@ -25,10 +25,10 @@ export const command: CommandModule = {
           i.geoTransform ? `  geotransform: [${i.geoTransform.join(', ')}]` : i.gcps ? `  GCPs: ${i.gcps.gcpList.length}` : '  not georeferenced',
           `  block: ${b[0]?.block.join('x')}  compression: ${i.compression ?? '-'}  overviews: ${i.overviewCount}  nodata: ${b[0]?.noDataValue ?? '-'}${i.areaOrPoint ? `  ${i.areaOrPoint}` : ''}`,
           ...i.warnings.map((w: string) => `  warning: ${w}`),
-        ].join('\n'));
+        ].join('\n'), true);
       } else {
-        ctx.out(`${it.path}: ${i.driverShortName}, ${i.layers.length} layer(s)`);
-        for (const l of i.layers) ctx.out(`  ${l.name}: ${l.featureCount} feature(s), ${l.geometryType}, CRS ${l.crs?.epsg !== undefined ? `EPSG:${l.crs.epsg}` : l.crs?.name ?? 'none'}, extent ${l.extent ? `[${l.extent.join(', ')}]` : '-'}`);
+        ctx.out(`${it.path}: ${i.driverShortName}, ${i.layers.length} layer(s)`, true);
+        for (const l of i.layers) ctx.out(`  ${l.name}: ${l.featureCount} feature(s), ${l.geometryType}, CRS ${l.crs?.epsg !== undefined ? `EPSG:${l.crs.epsg}` : l.crs?.name ?? 'none'}, extent ${l.extent ? `[${l.extent.join(', ')}]` : '-'}`, true);
       }
     }
     return failed ? 1 : 0;
