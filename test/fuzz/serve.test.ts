@@ -22,7 +22,7 @@ const T = { read: 'fuzz-read-token-0123456789', write: 'fuzz-write-token-0123456
 const md5 = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex');
 const CONTENTS = ['a', 'hello world', '', 'x'.repeat(5000), '[{"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]'];
 const KEYS = CONTENTS.map((c) => `files/md5/${md5(c).slice(0, 2)}/${md5(c).slice(2)}`);
-const ALLOWED = new Set([200, 201, 204, 206, 400, 401, 403, 404, 405, 413, 415, 416, 429]);
+const ALLOWED = new Set([200, 201, 204, 206, 400, 401, 403, 404, 405, 413, 415, 416, 422, 429]);
 
 let tmp: ReturnType<typeof makeTmpDir>;
 let srv: RunningServer | undefined;

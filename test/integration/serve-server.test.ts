@@ -295,3 +295,19 @@ test('HTTPS with --tls-cert/--tls-key', async (t) => {
     assert.equal(await g.body.text(), body);
   } finally { await agent.close(); await s.close(); }
 });
+
+test('a .dir manifest with unsafe relpaths is refused (422) even with the right hash', async (t) => {
+  if (skipIfNoServer(t)) return;
+  for (const rel of ['../../outside/pwned.txt', '/etc/passwd', 'a/../../b', 'C:/x', 'a\\b', 'a\u0000b', '']) {
+    const manifest = JSON.stringify([{ md5: md5('x'), relpath: rel }]);
+    const key = `${keyOf(manifest)}.dir`;
+    const r = await put(key, manifest, bearer(T.write));
+    assert.equal(r.status, 422, `${JSON.stringify(rel)}: ${r.text}`);
+    assert.equal(stored(key), false);
+  }
+  const notJson = 'not json';
+  assert.equal((await put(`${keyOf(notJson)}.dir`, notJson, bearer(T.write))).status, 422);
+  const ok = JSON.stringify([{ md5: md5('x'), relpath: 'sub/dir/file name ü.tif' }]);
+  assert.equal((await put(`${keyOf(ok)}.dir`, ok, bearer(T.write))).status, 201);
+  assert.deepEqual(readdirSync(join(root, '.geodvc-uploads')), []);
+});

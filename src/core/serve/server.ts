@@ -5,7 +5,8 @@
  * Routes (keys: see keys.ts; nothing outside the object layout is ever mapped to a file):
  *   GET|HEAD  /<key>                 read (Range: bytes=a-b | a- | -n -> 206, bad range -> 416)
  *   PUT|POST  /<key>                 write: body hashed against the key; 201 created, 200 already
- *                                    present (same bytes), 400 hash mismatch (nothing stored)
+ *                                    present (same bytes), 400 hash mismatch, 422 a `.dir` manifest
+ *                                    with an unsafe relpath (nothing stored in either case)
  *   DELETE    /<key>                 admin: 204, 404
  *   GET       /?list=<prefix>[&after=<key>][&limit=N]
  *                                    read: JSON {"prefix","keys":[...],"next"?} in key order;
@@ -240,6 +241,7 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
             deny(400, `body hash ${r.actual} does not match the key's ${k.algo} ${k.oid}; nothing stored`);
             return;
           case 'too-large': deny(413, `object larger than the server's limit of ${r.limit} bytes`); return;
+          case 'bad-manifest': deny(422, `unsafe .dir manifest refused: ${r.reason}; nothing stored`); return;
         }
       }, (err) => {
         if ((err as NodeJS.ErrnoException)?.code === 'ECONNRESET' || req.destroyed || (err as Error)?.message === 'aborted') { log(`aborted upload ${ip} ${who()} ${k.key}: nothing stored`); res.destroy(); return; }

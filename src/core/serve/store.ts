@@ -6,12 +6,13 @@
  * exists: an existing object is never replaced, and two concurrent uploads store it once.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createStreamHasher } from './hash.js';
 import { parseListPrefix, type ObjectKey } from './keys.js';
+import { checkRelpath } from '../../lib/safepath.js';
 
 export const UPLOAD_DIR = '.geodvc-uploads';
 
@@ -19,7 +20,28 @@ export type PutOutcome =
   | { status: 'created'; size: number }
   | { status: 'exists'; size: number }
   | { status: 'mismatch'; expected: string; actual: string; size: number }
-  | { status: 'too-large'; limit: number };
+  | { status: 'too-large'; limit: number }
+  | { status: 'bad-manifest'; reason: string };
+
+/** Largest `.dir` manifest the server validates (1M entries are ~90 MB). */
+export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Why a `.dir` manifest must not be stored, or undefined: not a JSON list of objects, or an entry
+ * whose relpath could leave the directory it is checked out into (`..`, absolute, backslash, NUL,
+ * drive letter, empty or `.` segments). Defense in depth: clients check too (src/core/odb/tree.ts).
+ */
+export function manifestProblem(bytes: Buffer): string | undefined {
+  let data: unknown;
+  try { data = JSON.parse(bytes.toString('utf8')); } catch { return 'not valid JSON'; }
+  if (!Array.isArray(data)) return 'not a JSON list';
+  for (const [i, e] of data.entries()) {
+    if (!e || typeof e !== 'object' || Array.isArray(e)) return `entry ${i} is not an object`;
+    const why = checkRelpath((e as { relpath?: unknown }).relpath);
+    if (why && why !== 'contains a control character') return `entry ${i} relpath ${JSON.stringify(String((e as { relpath?: unknown }).relpath)).slice(0, 120)} ${why}`;
+  }
+  return undefined;
+}
 
 export class ObjectStore {
   readonly root: string;
@@ -77,6 +99,11 @@ export class ObjectStore {
       const actual = hasher.digestHex();
       if (actual !== k.oid) return { status: 'mismatch', expected: k.oid, actual, size };
       if (!fh) return { status: 'exists', size };
+      if (k.isDir) {
+        if (size > MAX_MANIFEST_BYTES) return { status: 'bad-manifest', reason: `larger than ${MAX_MANIFEST_BYTES} bytes` };
+        const problem = manifestProblem(await readFile(tmp));
+        if (problem) return { status: 'bad-manifest', reason: problem };
+      }
       await fh.sync();
       await fh.chmod(0o444);
       await fh.close();
