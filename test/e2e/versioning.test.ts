@@ -35,8 +35,8 @@ function assertCacheIntact(root: string): void {
 
 const tifs = readdirSync(CORPUS).filter((f) => f.endsWith('.tif')).sort().slice(0, 12);
 
-for (const linkType of ['copy', 'hardlink', 'symlink'] as const) {
-  test(`versioning round trip with cache.type ${linkType}`, async () => {
+test('versioning round trip per link type', { concurrency: 3 }, async (t) => {
+ await Promise.all((['copy', 'hardlink', 'symlink'] as const).map((linkType) => t.test(`cache.type ${linkType}`, async () => {
     assert.ok(tifs.length >= 5, 'corpus GeoTIFFs present');
     const { dir, cleanup } = makeTmpDir(`geodvc-e2e-${linkType}-`);
     try {
@@ -98,5 +98,5 @@ for (const linkType of ['copy', 'hardlink', 'symlink'] as const) {
       assertCacheIntact(dir);
       assert.ok(existsSync(join(dir, '.dvc/tmp/geodvc-state.db')));
     } finally { cleanup(); }
-  });
-}
+  })));
+});

@@ -3,17 +3,21 @@
  *   DVC 3 objects:      files/<algo>/<oid[0:2]>/<oid[2:]>        (`.dir` suffix stays in the name)
  *   legacy DVC 2 objects (md5-dos2unix): <oid[0:2]>/<oid[2:]> at the root.
  */
-import { join } from 'node:path';
 import type { HashName } from './hash.js';
 import { InvalidFileError } from '../../lib/errors.js';
 
-const OID_RE = /^[0-9a-f]{32}([0-9a-f]{32})?(\.dir)?$/;
 
 /** True when `oid` looks like a hex digest (optionally with `.dir`) of this algorithm. */
 export function isValidOid(name: HashName, oid: string): boolean {
-  if (!OID_RE.test(oid)) return false;
-  const hexLen = oid.endsWith('.dir') ? oid.length - 4 : oid.length;
-  return hexLen === (name === 'sha256' ? 64 : 32);
+  if (typeof oid !== 'string') return false;
+  const want = name === 'sha256' ? 64 : 32;
+  const hexLen = oid.length === want + 4 && oid.endsWith('.dir') ? want : oid.length;
+  if (hexLen !== want) return false;
+  for (let i = 0; i < want; i++) {
+    const c = oid.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 export function assertValidOid(name: HashName, oid: string): void {
@@ -36,7 +40,7 @@ export function objectRelPath(name: HashName, oid: string): string {
 }
 
 export function objectPath(cacheRoot: string, name: HashName, oid: string): string {
-  return join(cacheRoot, objectRelPath(name, oid));
+  return (cacheRoot.endsWith('/') ? cacheRoot : cacheRoot + '/') + objectRelPath(name, oid);
 }
 
 export function isDirOid(oid: string): boolean {

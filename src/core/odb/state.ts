@@ -12,6 +12,8 @@ import type { HashName } from './hash.js';
 export interface StatKey { ino: number; mtimeMs: number; size: number }
 interface Row { path: string; ino: number; mtime: number; size: number; oid: string }
 
+export interface DirIndexEntry { ino: number; mtime: number; size: number; oid: string }
+
 export const STATE_FILE = 'geodvc-state.db';
 
 export class StateDB {
@@ -33,7 +35,9 @@ export class StateDB {
       db.pragma('synchronous = NORMAL');
       db.exec(`CREATE TABLE IF NOT EXISTS state (
         path TEXT NOT NULL, hash_name TEXT NOT NULL, ino INTEGER NOT NULL, mtime REAL NOT NULL,
-        size INTEGER NOT NULL, oid TEXT NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID`);
+        size INTEGER NOT NULL, oid TEXT NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS dir_index (
+        path TEXT NOT NULL, hash_name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID`);
       this.db = db;
     } catch {
       // A read-only or broken state file only costs re-hashing.
@@ -61,6 +65,34 @@ export class StateDB {
     const stmt = db.prepare('SELECT path, ino, mtime, size, oid FROM state WHERE hash_name = ? AND path >= ? AND path < ?');
     for (const r of stmt.iterate(name, lo, hi) as Iterable<Row>) out.set(r.path, { ino: r.ino, mtime: r.mtime, size: r.size, oid: r.oid });
     return out;
+  }
+
+  /**
+   * The index of a tracked directory: relpath → (ino, mtime, size, oid), stored as one JSON
+   * document per directory (loading 100k rows one by one costs seconds; one parse costs ~0.1 s).
+   */
+  loadDirIndex(dir: string, name: HashName): Map<string, DirIndexEntry> {
+    const out = new Map<string, DirIndexEntry>();
+    const db = this.open();
+    if (!db) return out;
+    let row: { data: string } | undefined;
+    try { row = db.prepare('SELECT data FROM dir_index WHERE path = ? AND hash_name = ?').get(dir, name) as { data: string } | undefined; } catch { return out; }
+    if (!row) return out;
+    try {
+      const arr = JSON.parse(row.data) as [string, number, number, number, string][];
+      for (const [rel, ino, mtime, size, oid] of arr) out.set(rel, { ino, mtime, size, oid });
+    } catch { /* corrupt entry: re-hash */ }
+    return out;
+  }
+
+  saveDirIndex(dir: string, name: HashName, index: Map<string, DirIndexEntry>): void {
+    const db = this.open();
+    if (!db) return;
+    const arr: [string, number, number, number, string][] = [];
+    for (const [rel, e] of index) arr.push([rel, e.ino, e.mtime, e.size, e.oid]);
+    try {
+      db.prepare('INSERT OR REPLACE INTO dir_index (path, hash_name, data) VALUES (?, ?, ?)').run(dir, name, JSON.stringify(arr));
+    } catch { /* a cache: losing it only costs re-hashing */ }
   }
 
   static matches(row: { ino: number; mtime: number; size: number } | undefined, st: StatKey): boolean {

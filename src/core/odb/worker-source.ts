@@ -73,7 +73,8 @@ function objPath(cache, name, oid) {
   return name === 'md5-dos2unix' ? pathm.join(cache, rel) : pathm.join(cache, 'files', name, rel);
 }
 function trusted(p, size) {
-  try { const s = fs.statSync(p); return s.isFile() && (s.mode & 0o777) === 0o444 && s.size === size; } catch { return false; }
+  const s = fs.statSync(p, { throwIfNoEntry: false });
+  return !!s && s.isFile() && (s.mode & 0o777) === 0o444 && s.size === size;
 }
 // Streams a big file through the reused buffer; optional copy to fd.
 function hashBig(path, name, outFd, onBytes) {
@@ -128,8 +129,8 @@ function doItem(it, job) {
   if (st0.size <= BIG) {
     const data = fs.readFileSync(it.path);
     oid = hashSmall(data, name); size = data.length;
-    const st1 = fs.statSync(it.path);
-    if (!sameStat(st0, st1) || size !== st0.size) throw changedErr(it.path);
+    // One read call: a concurrent writer shows up as a size mismatch (big files re-stat below).
+    if (size !== st0.size) throw changedErr(it.path);
     if (op === 'hash') return { oid, size, ino: st0.ino, mtimeMs: st0.mtimeMs };
     const final = objPath(job.cache, name, oid);
     if (op === 'store-copy') {

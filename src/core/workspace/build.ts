@@ -6,7 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import type { HashName } from '../odb/hash.js';
 import type { ObjectDB } from '../odb/odb.js';
-import { StateDB } from '../odb/state.js';
+import { StateDB, type DirIndexEntry } from '../odb/state.js';
 import { HashPool, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
 import { buildTree, type TreeEntry, type Tree } from '../odb/tree.js';
 import type { DvcIgnore } from '../repo/dvcignore.js';
@@ -37,16 +37,22 @@ function opFor(mode: StoreMode): PoolOp {
  * Hashes `files` (state DB first), storing them with `mode`. Returns one oid per file.
  * Throws the first per-file error as an AppError (with all failures in details).
  */
-export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashName, mode: StoreMode, ctx: OpContext & { phase?: string } = {}): Promise<string[]> {
+export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashName, mode: StoreMode, ctx: OpContext & { phase?: string } = {}, dirKey?: string): Promise<string[]> {
   const oids = new Array<string>(files.length);
   const todo: number[] = [];
-  const prefix = commonDir(files.map((f) => f.abs));
-  const rows = files.length > 64 ? env.state.loadPrefix(prefix, name) : undefined;
+  // A whole tracked directory keeps one index document; single files use per-path rows.
+  const index = dirKey !== undefined ? env.state.loadDirIndex(dirKey, name) : undefined;
+  const checkCache = mode !== 'none';
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const st = { ino: f.ino, mtimeMs: f.mtimeMs, size: f.size };
-    const hit = rows ? (StateDB.matches(rows.get(f.abs), st) ? rows.get(f.abs)!.oid : undefined) : env.state.get(f.abs, name, st);
-    if (hit !== undefined && (mode === 'none' || env.odb.has(name, hit, f.size))) {
+    let hit: string | undefined;
+    if (index) {
+      const row = index.get(f.rel);
+      if (row !== undefined && row.ino === f.ino && row.mtime === f.mtimeMs && row.size === f.size) hit = row.oid;
+    } else {
+      hit = env.state.get(f.abs, name, { ino: f.ino, mtimeMs: f.mtimeMs, size: f.size });
+    }
+    if (hit !== undefined && (!checkCache || env.odb.has(name, hit, f.size))) {
       oids[i] = hit;
       if (mode === 'hardlink' && !sameInode(env.odb.path(name, hit), f.ino)) todo.push(i); // relink into the cache
       else if (mode === 'symlink' && !f.isSymlink) todo.push(i);
@@ -54,7 +60,10 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     }
     todo.push(i);
   }
-  if (todo.length === 0) return oids;
+  if (todo.length === 0) {
+    if (index && index.size !== files.length) saveIndex(env, dirKey!, name, files, oids);
+    return oids;
+  }
   const pool = env.pool ?? HashPool.shared();
   const total = todo.length;
   const bytesTotal = todo.reduce((s, i) => s + files[i]!.size, 0);
@@ -82,8 +91,9 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     const f = files[i]!;
     f.ino = r.ino!;
     f.mtimeMs = r.mtimeMs!;
-    env.state.set(f.abs, name, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, r.oid!);
+    if (!index) env.state.set(f.abs, name, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, r.oid!);
   }
+  if (index && failures.length === 0) saveIndex(env, dirKey!, name, files, oids);
   env.state.flush();
   if (failures.length) {
     const first = failures[0]!;
@@ -95,23 +105,17 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
   return oids;
 }
 
-function sameInode(p: string, ino: number): boolean {
-  try { return statSync(p).ino === ino; } catch { return false; }
+function saveIndex(env: BuildEnv, dirKey: string, name: HashName, files: WalkedFile[], oids: string[]): void {
+  const idx = new Map<string, DirIndexEntry>();
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    if (oids[i] !== undefined) idx.set(f.rel, { ino: f.ino, mtime: f.mtimeMs, size: f.size, oid: oids[i]! });
+  }
+  env.state.saveDirIndex(dirKey, name, idx);
 }
 
-function commonDir(paths: string[]): string {
-  if (paths.length === 0) return '/';
-  let p = paths[0]!;
-  let cut = p.lastIndexOf('/');
-  p = p.slice(0, cut);
-  for (const q of paths) {
-    while (!(q.startsWith(p + '/'))) {
-      cut = p.lastIndexOf('/');
-      if (cut <= 0) return '/';
-      p = p.slice(0, cut);
-    }
-  }
-  return p;
+function sameInode(p: string, ino: number): boolean {
+  try { return statSync(p).ino === ino; } catch { return false; }
 }
 
 export function statFile(abs: string): WalkedFile | undefined {
@@ -127,9 +131,9 @@ export async function buildOutput(env: BuildEnv, absPath: string, name: HashName
   try { st = statSync(absPath); } catch { return undefined; }
   if (st.isDirectory()) {
     const files = walkDir(absPath, { ignore: env.ignore, repoRel: env.repoRel, forbidDvcIgnore: true });
-    const oids = await hashFiles(env, files, name, mode, ctx);
+    const oids = await hashFiles(env, files, name, mode, ctx, absPath);
     const entries: TreeEntry[] = files.map((f, i) => ({ relpath: f.rel, oid: oids[i]! }));
-    const built = buildTree(name, entries);
+    const built = buildTree(name, entries, { trusted: true });
     if (mode !== 'none') env.odb.addBytes(built.bytes, name, built.oid);
     const size = files.reduce((s, f) => s + f.size, 0);
     return { kind: 'dir', oid: built.oid, size, nfiles: files.length, tree: built.tree, bytes: built.bytes, files };

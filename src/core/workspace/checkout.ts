@@ -99,7 +99,7 @@ export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, 
   const onlyWs = ws.filter((f) => within(f.abs, opts.only));
   const wsOids = new Map<string, string>();
   if (onlyWs.length) {
-    const oids = await hashFiles(env, onlyWs, name, 'none', ctx);
+    const oids = await hashFiles(env, onlyWs, name, 'none', ctx, opts.only ? undefined : out.absPath);
     onlyWs.forEach((f, i) => wsOids.set(f.rel, oids[i]!));
   }
   const treeRels = new Set<string>();
@@ -178,12 +178,17 @@ export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly Li
     onProgress: (done) => progress({ phase: 'checkout', done, total }),
   });
   progress({ phase: 'checkout', done: total, total, finished: true });
+  const isDir = !!out.oid && out.oid.endsWith('.dir');
+  const index = isDir ? env.state.loadDirIndex(out.absPath, plan.hashName) : undefined;
+  if (index) for (const p of plan.remove) index.delete(p.slice(out.absPath.length + 1));
   results.forEach((r, i) => {
     const l = plan.link[i]!;
     if (r.error) { res.failures.push({ path: l.dest, message: r.error.message }); return; }
     res.linked++;
-    env.state.set(l.dest, plan.hashName, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, l.oid);
+    if (index) index.set(l.rel, { ino: r.ino!, mtime: r.mtimeMs!, size: r.size!, oid: l.oid });
+    else env.state.set(l.dest, plan.hashName, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, l.oid);
   });
+  if (index) env.state.saveDirIndex(out.absPath, plan.hashName, index);
   env.state.flush();
   return res;
 }

@@ -57,7 +57,12 @@ export async function compareOut(env: BuildEnv, out: DvcOut, ctx: OpContext = {}
     let missing = 0;
     if (!env.odb.has(out.hashName, out.oid)) missing++;
     if (recordedTree) {
-      for (const e of recordedTree.entries) if (!existsSync(env.odb.path(out.hashName, e.oid))) missing++;
+      if (recordedTree.entries.length > 2000) {
+        const present = env.odb.listOids(out.hashName);
+        for (const e of recordedTree.entries) if (!present.has(e.oid)) missing++;
+      } else {
+        for (const e of recordedTree.entries) if (!existsSync(env.odb.path(out.hashName, e.oid))) missing++;
+      }
     }
     if (missing) return { state: 'not in cache', built, recordedTree, missingObjects: missing };
   }

@@ -5,7 +5,6 @@
  * the repository. Sync calls: lstat/readdir in sync are 2.5x faster than promises here.
  */
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import type { DvcIgnore } from '../repo/dvcignore.js';
 import { InvalidFileError, PathError } from '../../lib/errors.js';
 
@@ -37,13 +36,13 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
       throw new PathError('unreadable', `cannot read directory '${dir}': ${(err as Error).message}`, { cause: err, hint: 'check the directory permissions' });
     }
     for (const e of names) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const abs = join(dir, e.name);
+      const r = rel ? rel + '/' + e.name : e.name;
+      const abs = dir + '/' + e.name;
       if (e.name.startsWith('.geodvc-tmp-')) continue;
       if (e.name === '.dvcignore' && opts.forbidDvcIgnore) {
         throw new InvalidFileError(`'${abs}' is inside a tracked directory`, { hint: 'a .dvcignore inside a tracked directory is not allowed (as in DVC); move its rules to the parent directory' });
       }
-      const repoRel = opts.repoRel ? `${opts.repoRel}/${r}` : r;
+      const repoRel = opts.repoRel ? opts.repoRel + '/' + r : r;
       let isDir = e.isDirectory();
       let st: Stats | undefined;
       let isSymlink = false;
