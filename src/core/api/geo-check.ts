@@ -8,6 +8,7 @@ import { relative, resolve, sep } from 'node:path';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { PathError } from '../../lib/errors.js';
+import { mapLimit } from '../../lib/pool.js';
 import { checkRaster, type FileCheck } from '../../geo/raster/check.js';
 import { checkVector } from '../../geo/vector/check.js';
 import { sniffRaster } from '../../geo/raster/info.js';
@@ -20,6 +21,8 @@ export interface GeoCheckOptions extends OpContext {
   cwd: string;
   targets: string[];
   deep?: boolean;
+  /** Files checked at once (each raster decode is its own child process); default 2. */
+  jobs?: number;
 }
 
 export interface GeoCheckResult { files: FileCheck[]; failed: number }
@@ -46,14 +49,12 @@ export async function checkFile(absPath: string, opts: { deep?: boolean; signal?
 export async function geoCheck(opts: GeoCheckOptions): Promise<GeoCheckResult> {
   const files = collectTargets(opts.cwd, opts.targets);
   const progress = throttledProgress(opts.onProgress);
-  const out: FileCheck[] = [];
   let done = 0;
-  for (const f of files) {
-    if (opts.signal?.aborted) break;
+  const out = await mapLimit(files, Math.max(1, opts.jobs ?? 2), async (f) => {
     const r = await checkFile(f, { deep: opts.deep, signal: opts.signal });
-    out.push({ ...r, file: relative(opts.cwd, f).split(sep).join('/') || f });
     progress({ phase: 'checking', done: ++done, total: files.length, item: f });
-  }
+    return { ...r, file: relative(opts.cwd, f).split(sep).join('/') || f };
+  }, opts.signal);
   progress({ phase: 'checking', done, total: files.length, finished: true });
   return { files: out, failed: out.filter((r) => !r.ok).length };
 }

@@ -5,11 +5,12 @@ export const command: CommandModule = {
   describe: 'integrity walk of rasters (IFDs, tags, block offsets, sampled decode) and vectors (every feature); exit 1 on any problem',
   configure(cmd) {
     cmd.argument('[targets...]', 'files or directories (default: the whole repository)')
-      .option('--deep', 'decode every block instead of a sample');
+      .option('--deep', 'decode every block instead of a sample')
+      .option('-j, --jobs <n>', 'files checked in parallel', '2');
   },
   async run(ctx, args, opts) {
     const { geoCheck } = await import('../../../core/api/geo-check.js');
-    const r = await geoCheck({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], deep: !!opts.deep, signal: ctx.signal, onProgress: ctx.onProgress });
+    const r = await geoCheck({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], deep: !!opts.deep, jobs: Number(opts.jobs) || 2, signal: ctx.signal, onProgress: ctx.onProgress });
     if (ctx.json) { ctx.outJson({ ok: r.failed === 0, failed: r.failed, checked: r.files.length, files: r.files }); return r.failed ? 1 : 0; }
     for (const f of r.files) {
       const errs = f.problems.filter((p) => p.severity === 'error');
