@@ -120,31 +120,32 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
   const keep = new Set(['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1'].map((n) => O[n]!));
   let partial = 0;
   let kills = 0;
-  for (let round = 0; round < 8; round++) {
-    // 1,500 unreferenced objects so the removal phase has work to interrupt.
-    for (let i = 0; i < 1500; i++) storeObject(cache, `junk-${round}-${i}`);
-    const before = present(root).size;
+  for (let round = 0; round < 6; round++) {
+    // 2,500 unreferenced objects so the removal phase has work to interrupt.
+    for (let i = 0; i < 2500; i++) storeObject(cache, `junk-${round}-${i}`);
+    const before = listCacheObjects(cache).objects.length;
     const child = spawn(process.execPath, [BIN, 'gc', '-A', '-f', '--wait-for-lock'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
     const early = round % 3 === 0;
     const killed = await new Promise<boolean>((res) => {
       let t: NodeJS.Timeout | undefined;
       const arm = (ms: number) => { if (!t) t = setTimeout(() => { child.kill('SIGKILL'); res(true); }, ms); };
       if (early) arm(200 + Math.floor(Math.random() * 1200));
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (/removing/.test(d)) arm(Math.floor(Math.random() * 120)); });
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (/removing/.test(d)) arm(Math.floor(Math.random() * 40)); });
       child.on('exit', () => { if (t) clearTimeout(t); res(false); });
     });
     await new Promise((r) => child.on('close', r));
     if (killed) kills++;
-    const now = present(root);
+    const listing = listCacheObjects(cache).objects;
+    const now = new Set(listing.map((o) => o.oid));
     if (killed && now.size < before && now.size > keep.size) partial++;
     for (const k of keep) {
       assert.ok(now.has(k), `kept object ${k} lost after a kill in round ${round}`);
       assert.equal(md5(readFileSync(objPath(cache, k))), k.replace('.dir', ''));
     }
     // Only unreferenced objects may be gone, never a partially written one.
-    for (const o of listCacheObjects(cache).objects) assert.equal(o.mode, 0o444);
+    for (const o of listing) assert.equal(o.mode, 0o444);
   }
-  assert.ok(kills >= 4, `only ${kills} kills happened`);
+  assert.ok(kills >= 2, `only ${kills} kills happened`);
   assert.ok(partial >= 1, 'no kill landed inside the removal phase');
   const final = await runCli(['gc', '-A', '-f'], { cwd: root });
   assert.equal(final.code, 0, final.stderr);
