@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CliContext, CommandGroup, CommandModule } from './types.js';
 import { StderrReporter, makeLogger } from './ui/reporter.js';
 import { renderError } from './ui/errors.js';
+import { redactSecrets } from '../lib/safepath.js';
 import { AppError, InterruptedError, UsageError, toAppError } from '../lib/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -142,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     const appErr: AppError = controller.signal.aborted ? new InterruptedError(undefined, { cause: err }) : toAppError(err);
     reporter?.clear();
     process.stderr.write(renderError(appErr, verbose));
-    if (wantJson || activeCtx?.json) process.stdout.write(JSON.stringify(appErr.toJSON(), null, 2) + '\n');
+    if (wantJson || activeCtx?.json) process.stdout.write(redactSecrets(JSON.stringify(appErr.toJSON(), null, 2)) + '\n');
     return appErr.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

@@ -216,7 +216,7 @@ export function registerSecret(value: string | undefined | null): void {
 }
 
 /** Config/query keys whose values are secrets (compared case-insensitively, `-`/`_` ignored). */
-const SECRET_KEY_RE = /^(password|passwd|pass|pwd|secret|secretkey|secretaccesskey|accesskeysecret|token|accesstoken|sessiontoken|securitytoken|authtoken|bearer|apikey|key|accountkey|sastoken|sas|sig|signature|xamzsignature|xamzcredential|xamzsecuritytoken|credential|credentials|connectionstring|privatekey|clientsecret|gdrive_client_secret|gdriveclientsecret|keyfile|passphrase)$/;
+const SECRET_KEY_RE = /^(password|passwd|pwd|secret|secretkey|secretaccesskey|accesskeysecret|token|accesstoken|sessiontoken|securitytoken|authtoken|bearer|apikey|accountkey|sastoken|sas|sig|signature|xamzsignature|xamzcredential|xamzsecuritytoken|credential|credentials|connectionstring|privatekey|clientsecret|gdrive_client_secret|gdriveclientsecret|keyfile|passphrase)$/;
 
 /** True when a config key or query parameter name holds a secret (`password`, `secret_access_key`, `token`, ...). */
 export function isSecretKey(name: string): boolean {

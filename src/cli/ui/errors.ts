@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { AppError } from '../../lib/errors.js';
+import { redactSecrets } from '../../lib/safepath.js';
 
 /** `ERROR: message` and `hint: ...` on stderr; with -v the cause chain and stack. */
 export function renderError(err: AppError, verbose: number): string {
@@ -17,5 +18,6 @@ export function renderError(err: AppError, verbose: number): string {
   } else if (err.cause && err.code === 'internal') {
     lines.push(pc.dim('rerun with -v for details'));
   }
-  return lines.join('\n') + '\n';
+  // secrets (passwords in URLs, tokens) never reach the terminal or CI logs (issue 10)
+  return redactSecrets(lines.join('\n')) + '\n';
 }

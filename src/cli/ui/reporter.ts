@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import type { ProgressEvent, ProgressFn, Logger } from '../../lib/progress.js';
+import { redactSecrets } from '../../lib/safepath.js';
 
 function fmtBytes(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -77,8 +78,9 @@ export class StderrReporter {
 
 export function makeLogger(verbose: number, quiet: boolean, reporter: StderrReporter): Logger {
   return {
-    debug(msg) { if (verbose > 0) { reporter.clear(); process.stderr.write(pc.dim(`DEBUG: ${msg}`) + '\n'); } },
-    info(msg) { if (!quiet) { reporter.clear(); process.stderr.write(`${msg}\n`); } },
-    warn(msg) { reporter.clear(); process.stderr.write(`${pc.yellow('WARNING')}: ${msg}\n`); },
+    // log lines are redacted: no password in a URL or token reaches stderr (issue 10)
+    debug(msg) { if (verbose > 0) { reporter.clear(); process.stderr.write(pc.dim(`DEBUG: ${redactSecrets(msg)}`) + '\n'); } },
+    info(msg) { if (!quiet) { reporter.clear(); process.stderr.write(`${redactSecrets(msg)}\n`); } },
+    warn(msg) { reporter.clear(); process.stderr.write(`${pc.yellow('WARNING')}: ${redactSecrets(msg)}\n`); },
   };
 }
