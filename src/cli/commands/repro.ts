@@ -10,7 +10,7 @@ export const command: CommandModule = {
       .option('--downstream', 'run the targets and every stage that depends on them')
       .option('--dry', 'only print what would run')
       .option('-k, --keep-going', 'on a failure keep running the stages that do not depend on it')
-      .option('--pull', 'fetch missing deps and run-cache from the remote first (needs the storage engine)')
+      .option('--pull', 'pull missing data (.dvc and dvc.lock outputs) from the default remote first')
       .option('--allow-missing', 'skip stages whose only change is missing data')
       .option('-P, --all-pipelines', 'reproduce every pipeline in the repository')
       .option('--no-run-cache', 'always run commands, never restore from the run-cache')
@@ -23,7 +23,12 @@ export const command: CommandModule = {
       const { UsageError } = await import('../../lib/errors.js');
       throw new UsageError(`invalid --jobs '${opts.jobs}'`, { hint: 'give a positive integer, e.g. -j 4' });
     }
-    if (opts.pull) ctx.warn("--pull: fetching from a remote is not wired yet; missing deps will be reported");
+    if (opts.pull && !opts.dry) {
+      // fetch and check out the data of the workspace's .dvc files and dvc.lock outputs first
+      const { pull } = await import('../../core/api/pull.js');
+      const p = await pull({ cwd: ctx.cwd, signal: ctx.signal, onProgress: ctx.onProgress, jobs: undefined });
+      if (!ctx.json && p.added.length) ctx.info(`pulled ${p.added.length} output(s) before reproducing`);
+    }
     const buffers = new Map<string, string>();
     const res = await reproduce({
       cwd: ctx.cwd,
@@ -52,7 +57,7 @@ export const command: CommandModule = {
           case 'would-run': ctx.out(`Would run stage '${e.stage}':${cmds.map((c) => `\n> ${c}`).join('')}`); break;
           case 'restored': ctx.out(`Stage '${e.stage}' is cached - skipping run, checking out outputs`); break;
           case 'skip': ctx.out(e.reason === "didn't change" ? `Stage '${e.stage}' didn't change, skipping` : `Stage '${e.stage}' skipped: ${e.reason}`); break;
-          case 'lock-updated': ctx.out(`Stage '${e.stage}': ${e.reason}; lock updated without running`); break;
+          case 'lock-updated': ctx.out(`Stage '${e.stage}': ${e.reason}; dvc.lock updated`); break;
           case 'done': {
             const b = buffers.get(e.stage);
             if (b) { ctx.out(`--- output of '${e.stage}' ---\n${b.trimEnd()}`); buffers.delete(e.stage); }

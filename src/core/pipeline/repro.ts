@@ -158,7 +158,8 @@ export async function reproduce(opts: ReproOptions): Promise<ReproResult> {
             return n ? { ...d, md5: n.md5, size: n.size, ...(n.nfiles !== undefined ? { nfiles: n.nfiles } : {}) } : d;
           });
           await writer.update(lockPathOf(repo, s), s.name, { ...lockEntry, deps });
-          emit({ stage: addr, action: 'lock-updated', reason: 'deps changed without a semantic change' });
+          const what = st.semanticSame.map((x) => `${x.path} (${s.deps.find((d) => d.path === x.path)?.kind})`).join(', ');
+          emit({ stage: addr, action: 'lock-updated', reason: `${what} changed without a semantic change (precision, format or order only); stage skipped` });
         }
         result.unchanged.push(addr);
         emit({ stage: addr, action: 'skip', reason: "didn't change" });
