@@ -50,3 +50,10 @@ test('affine and grid math', () => {
   const bb = bboxToWgs84([500000, 0, 600000, 100000], crsFromText('EPSG:32632')!)!;
   assert.ok(Math.abs(bb[0] - 9) < 1e-9 && bb[2] > 9.89 && bb[2] < 9.9 && bb[1] === 0 && bb[3] > 0.9 && bb[3] < 0.91, JSON.stringify(bb));
 });
+
+test('user-defined GeoTIFF CRSs compare by their keys, not by citation', () => {
+  const k = { GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, ProjCoordTransGeoKey: 11, ProjStdParallel1GeoKey: 29.5 };
+  assert.equal(sameCrs({ name: 'Albers A', geoKeys: { ...k } }, { name: 'Albers B', geoKeys: { ...k } }), true);
+  assert.equal(sameCrs({ name: 'Albers', geoKeys: { ...k } }, { name: 'Albers', geoKeys: { ...k, ProjStdParallel1GeoKey: 30 } }), false);
+  assert.equal(sameCrs({ name: 'x', geoKeys: k }, crsFromText('EPSG:32632')), false);
+});

@@ -83,6 +83,7 @@ export function proj4Def(crs: CoordinateSystem): string | undefined {
 export function crsKey(crs: CoordinateSystem | undefined): string | undefined {
   if (!crs) return undefined;
   if (crs.epsg !== undefined) return `EPSG:${crs.epsg}`;
+  if (crs.geoKeys) return `geokeys:${stableJson(crs.geoKeys)}`;
   const p = crs.proj4 ?? crs.wkt;
   if (!p) return crs.name ? `name:${crs.name}` : undefined;
   return p.replace(/\s+/g, ' ').trim();
@@ -92,10 +93,20 @@ export function crsKey(crs: CoordinateSystem | undefined): string | undefined {
 export function sameCrs(a: CoordinateSystem | undefined, b: CoordinateSystem | undefined): boolean {
   if (!a || !b) return a === b;
   if (a.epsg !== undefined && b.epsg !== undefined) return a.epsg === b.epsg;
+  if (a.geoKeys && b.geoKeys) return stableJson(a.geoKeys) === stableJson(b.geoKeys);
+  if ((a.epsg !== undefined) !== (b.epsg !== undefined)) {
+    // An EPSG CRS against a custom one: equal only when their proj4 definitions match.
+    const pa = proj4Def(a); const pb = proj4Def(b);
+    return !!pa && !!pb && pa.startsWith('+') && pb.startsWith('+') && normProj4(pa) === normProj4(pb);
+  }
   const pa = proj4Def(a);
   const pb = proj4Def(b);
   if (pa && pb && pa.startsWith('+') && pb.startsWith('+')) return normProj4(pa) === normProj4(pb);
   return crsKey(a) === crsKey(b);
+}
+
+function stableJson(o: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
 }
 
 function normProj4(p: string): string {

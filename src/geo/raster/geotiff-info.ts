@@ -185,7 +185,9 @@ function crsFromKeys(keys: GeoKeys, warnings: string[]): CoordinateSystem | unde
     return { epsg, name: citation };
   }
   if (modelType === undefined && pcs === undefined && gcs === undefined && !citation) return undefined;
-  return { name: citation };
+  const geoKeys = keys.toJSON();
+  for (const k of ['GTCitationGeoKey', 'GeogCitationGeoKey', 'PCSCitationGeoKey', 'GTRasterTypeGeoKey']) delete geoKeys[k];
+  return { name: citation, geoKeys };
 }
 
 /** Reads RasterInfo for a TIFF file. Throws TiffFormatError when it is not a TIFF. */

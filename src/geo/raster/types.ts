@@ -12,6 +12,8 @@ export interface CoordinateSystem {
   proj4?: string;
   /** CRS name (from the EPSG index, a citation key or the WKT). */
   name?: string;
+  /** The GeoTIFF keys of a CRS without an EPSG code (user-defined), for comparisons. */
+  geoKeys?: Record<string, number | string | number[]>;
   /** PROJJSON when it came from gdal3.js (formats other than GeoTIFF/VRT). */
   projjson?: unknown;
 }
