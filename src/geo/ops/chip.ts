@@ -254,12 +254,33 @@ async function readWindow(s: Source, x0: number, y0: number, w: number, h: numbe
   return out;
 }
 
+const LITTLE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Fraction of pixels whose selected samples all equal nodata (NaN nodata matches NaN). */
 function nodataFraction(s: Source, buf: Uint8Array, nb: number): number {
   if (s.nodata === undefined) return 0;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const le = s.tiff.little;
   const B = s.bytes, sf = s.sampleFormat[0] ?? 1;
+  if (le && LITTLE_HOST && buf.byteOffset % B === 0) {
+    // fast path: a typed view in the host byte order
+    const T = B === 1 ? (sf === 2 ? Int8Array : Uint8Array) : B === 2 ? (sf === 2 ? Int16Array : Uint16Array)
+      : B === 4 ? (sf === 3 ? Float32Array : sf === 2 ? Int32Array : Uint32Array) : sf === 3 ? Float64Array : undefined;
+    if (T) {
+      const a = new T(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / B);
+      const nd = s.nodata;
+      const nan = Number.isNaN(nd);
+      const ndf = T === Float32Array ? Math.fround(nd) : nd;
+      const n = a.length / nb;
+      let count = 0;
+      for (let i = 0, o = 0; i < n; i++, o += nb) {
+        let k = 0;
+        if (nan) { while (k < nb && Number.isNaN(a[o + k])) k++; } else { while (k < nb && a[o + k] === ndf) k++; }
+        if (k === nb) count++;
+      }
+      return count / n;
+    }
+  }
   const read = B === 1 ? (o: number) => (sf === 2 ? dv.getInt8(o) : dv.getUint8(o))
     : B === 2 ? (o: number) => (sf === 2 ? dv.getInt16(o, le) : dv.getUint16(o, le))
     : B === 4 ? (o: number) => (sf === 3 ? dv.getFloat32(o, le) : sf === 2 ? dv.getInt32(o, le) : dv.getUint32(o, le))
@@ -436,7 +457,7 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
                 tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
             } else {
               const tiled = size % 16 === 0;
-              const block = deflateSync(pixels!, { level: 6 });
+              const block = deflateSync(pixels!, { level: 1 });
               bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled, blockW: size, blockH: size, blocks: [block],
                 tags: [...baseTags(s, bands.length, allBands, 8, 1, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
             }
