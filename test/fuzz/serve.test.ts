@@ -134,3 +134,21 @@ test('server: random requests never crash it, never store without write, never e
   const info = await fetch(`${s.url}/?info`);
   assert.equal(info.status, 200);
 });
+
+test('server parsers: keys, list prefixes, Authorization headers, tokens files', { timeout: 120_000 }, async () => {
+  const { parseListPrefix } = await import('../../src/core/serve/keys.js');
+  const { tokenFromAuthorization } = await import('../../src/core/serve/tokens.js');
+  const { check, tolerate } = await import('./_fuzz.js');
+  check(fc.property(fc.oneof(fc.string({ maxLength: 100 }), fc.constantFrom(...KEYS), fc.stringMatching(/^[0-9a-f/.dirfles5mh]{0,80}$/)), (s) => {
+    const k = parseObjectKey(s);
+    if (k) {
+      assert.ok(!s.includes('..') && !s.startsWith('/') && !s.includes('\\'));
+      assert.equal(k.key, s);
+    }
+    const p = parseListPrefix(s);
+    if (p) assert.ok(!s.includes('..'));
+    tokenFromAuthorization(s);
+    tokenFromAuthorization(`Basic ${Buffer.from(s).toString('base64')}`);
+    tolerate(() => TokenStore.parse(s), 'TokenStore.parse');
+  }));
+});
