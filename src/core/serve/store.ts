@@ -51,11 +51,19 @@ export class ObjectStore {
     this.maxObjectBytes = opts.maxObjectBytes ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Creates the root and the upload dir, removing stale uploads of earlier runs. */
+  /**
+   * Creates the root and the upload dir, removing stale uploads of earlier runs: files older than
+   * an hour (another server process may share the root and be uploading right now).
+   */
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
-    await rm(join(this.root, UPLOAD_DIR), { recursive: true, force: true });
     await mkdir(join(this.root, UPLOAD_DIR), { recursive: true });
+    const dir = join(this.root, UPLOAD_DIR);
+    const cutoff = Date.now() - 3600_000;
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      const p = join(dir, n);
+      const st = await lstat(p).catch(() => undefined);
+      if (st && (st.mtimeMs < cutoff || !st.isFile())) await rm(p, { recursive: true, force: true });
+    }
   }
 
   pathOf(k: ObjectKey): string { return join(this.root, ...k.key.split('/')); }
