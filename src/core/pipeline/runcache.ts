@@ -70,8 +70,12 @@ export function findRuns(cacheDir: string, keyEntry: LockStage): LockStage[] {
   return out;
 }
 
-/** Files of the run-cache, relative to the cache dir (for `push/pull --run-cache`). */
-export function runCacheObjects(cacheDir: string): string[] {
+/**
+ * Files of the run-cache, relative to the cache dir (`runs/<k[:2]>/<key>/<value>`), for
+ * `push/pull --run-cache`: copy these paths to/from the remote's `runs/` as plain files.
+ */
+export function runCacheObjects(repoOrCacheDir: string | { cacheDir: string }): string[] {
+  const cacheDir = typeof repoOrCacheDir === 'string' ? repoOrCacheDir : repoOrCacheDir.cacheDir;
   const root = runsDir(cacheDir);
   const out: string[] = [];
   const walk = (d: string) => {
