@@ -43,6 +43,6 @@ export const command: CommandModule = {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
     ctx.out([`${res.path} (tracked by ${res.trackedBy}${res.member ? `, file ${res.member} of the directory` : ''})`, fmt(head), ...rows.map(fmt)].join('\n'), true);
-    if (res.versions.some((v) => !v.inCache)) ctx.info('* not in the local cache: `geodvc fetch` or `geodvc checkout --pull` gets it');
+    if (res.versions.some((v) => !v.inCache)) ctx.info('* not in the local cache: after `git checkout REV -- FILE.dvc`, `geodvc pull FILE.dvc` gets it');
   },
 };
