@@ -91,9 +91,10 @@ test('fsck finds flipped, truncated, deleted objects and a truncated GeoTIFF, na
     // Restore the raster from the cache: everything is clean.
     rmSync(join(f.root, 'rasters', 'blue.tif'));
     writeFileSync(join(f.root, 'rasters', 'blue.tif'), f.tifBytes);
-    const clean = await runCli(['cache', 'check'], { cwd: f.root });
+    const clean = await runCli(['cache', 'check', '--geo'], { cwd: f.root });
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /0 problems/);
+    assert.match(clean.stdout, /geo ok: rasters\/blue\.tif/);
     const geo = await fsck(await openRepo(f.root), { geo: true });
     assert.deepEqual(geo.geo.map((g) => [g.file, g.ok]), [['rasters/blue.tif', true]]);
     assert.equal(fsckExitCode(geo), 0);
