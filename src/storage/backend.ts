@@ -31,7 +31,16 @@ export interface PutOptions {
 
 export interface GetOptions {
   range?: ByteRange;
+  /** Shorthand for `range: {start, end}` (inclusive end), e.g. windowed reads of remote COGs. */
+  start?: number;
+  end?: number;
   signal?: AbortSignal;
+}
+
+/** `get(key, {start, end})` and `get(key, {range})` mean the same; backends read `range`. */
+export function normalizeGet(opts?: GetOptions): GetOptions | undefined {
+  if (!opts || opts.range || (opts.start === undefined && opts.end === undefined)) return opts;
+  return { ...opts, range: { start: opts.start ?? 0, end: opts.end } };
 }
 
 export interface Backend {

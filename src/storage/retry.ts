@@ -4,7 +4,7 @@
  * pass through at once. Streams returned by `get` are not retried mid-stream: the transfer engine
  * retries a whole object (or part), which it can do because every put body is re-openable.
  */
-import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from './backend.js';
+import { normalizeGet, type Backend, type GetOptions, type PutOptions, type PutSource, type StatResult } from './backend.js';
 import { StorageError, isNetworkError, unreachable } from './errors.js';
 import type { Readable } from 'node:stream';
 import { InterruptedError } from '../lib/errors.js';
@@ -63,7 +63,7 @@ export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
     scheme: b.scheme,
     canList: b.canList,
     stat: (key: string): Promise<StatResult | null> => withRetry('stat', b.url, () => b.stat(key), o),
-    get: (key: string, opts?: GetOptions): Promise<Readable> => withRetry('get', b.url, () => b.get(key, opts), o, opts?.signal),
+    get: (key: string, opts?: GetOptions): Promise<Readable> => { const n = normalizeGet(opts); return withRetry('get', b.url, () => b.get(key, n), o, opts?.signal); },
     put: (key: string, src: PutSource, opts?: PutOptions): Promise<void> => withRetry('put', b.url, () => b.put(key, src, opts), o, opts?.signal),
     async *list(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
       // A listing is retried as a whole (keys are collected first so a retry yields no duplicates).

@@ -64,6 +64,7 @@ export function conformanceSuite(serverName: string, opts: { bigMiB?: number; mi
         assert.equal((await be.stat('files/md5/12/bigobject'))?.size, bigSize);
         assert.equal(sha(await getBuffer(be, 'files/md5/12/bigobject')), sha(big));
         assert.deepEqual(await getBuffer(be, 'files/md5/12/bigobject', { range: { start: 10, end: 19 } }), big.subarray(10, 20));
+        assert.deepEqual(await getBuffer(be, 'files/md5/12/bigobject', { start: 100, end: 4195 }), big.subarray(100, 4196), 'get(key, {start, end})');
         assert.deepEqual(await getBuffer(be, 'files/md5/12/bigobject', { range: { start: bigSize - 7 } }), big.subarray(bigSize - 7));
         const mid = 6 << 20;
         assert.deepEqual(await getBuffer(be, 'files/md5/12/bigobject', { range: { start: mid, end: mid + (1 << 20) - 1 } }), big.subarray(mid, mid + (1 << 20)));

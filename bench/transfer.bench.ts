@@ -1,0 +1,227 @@
+/**
+ * Transfer benchmark: `geodvc push`, `geodvc pull` and a no-op `geodvc status -c` for many small
+ * files and for one big file, against a local-directory remote and S3 (s3rver on 127.0.0.1), with
+ * -j 1, 4 and 16, each beside a plain copy of the same data run in the same script: `cp -r` of the
+ * objects (local) and a plain @aws-sdk/lib-storage upload loop (S3). Every geodvc figure is the
+ * whole CLI process (wall, and peak RSS from /usr/bin/time).
+ *
+ * Sizes: full = 100,000 files of 4 KiB and one 2 GiB file (local); S3 uses 10,000 small files at
+ * full scale because s3rver itself accepts only ~200 PUT/s here. BENCH_SCALE=small: 2,000 files and
+ * 128 MiB (S3: 1,000 files). Runs: BENCH_RUNS (default 3 small / 1 full); medians are printed.
+ */
+import { spawnSync, spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync, mkdtempSync, openSync, writeSync, closeSync, chmodSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { buildTree } from '../src/core/odb/tree.js';
+import { fmt, median, table } from './lib.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'bin', 'geodvc.js');
+const small = process.env.BENCH_SCALE === 'small';
+const RUNS = Number(process.env.BENCH_RUNS ?? (small ? 3 : 1));
+const N_LOCAL = small ? 2000 : 100_000;
+const N_S3 = small ? 1000 : 10_000;
+const BIG = small ? 128 << 20 : 2 << 30;
+const JOBS = [1, 4, 16];
+const require = createRequire(import.meta.url);
+
+interface Run { wall: number; rssMiB: number; cpu: number }
+
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`geodvc ${args.join(' ')} exited ${r.status}\n${r.stderr.slice(-3000)}`);
+  const [rss, u, sy] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  return { wall, rssMiB: Number.isFinite(rss) ? rss! / 1024 : NaN, cpu: (u ?? NaN) + (sy ?? NaN) };
+}
+
+/** Wall and CPU seconds of a child process command (GNU time). */
+function timedCmd(cmd: string, args: string[]): { wall: number; cpu: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd, ...args], { encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const [u, sy] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  return { wall, cpu: (u ?? NaN) + (sy ?? NaN) };
+}
+/** Wall and CPU seconds of in-process work (the peer upload loop runs in this process). */
+async function timedAsync(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** A repo whose cache holds a tracked directory of n files (4 KiB) or one big file; no workspace copy needed. */
+function makeRepo(root: string, kind: 'small' | 'big', n: number): { objects: string[] } {
+  mkdirSync(root, { recursive: true });
+  spawnSync('git', ['init', '-q', root]);
+  const r = spawnSync(process.execPath, [BIN, 'init', '-q'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const cache = join(root, '.dvc', 'cache', 'files', 'md5');
+  const put = (bytes: Uint8Array, name?: string): string => {
+    const oid = name ?? createHash('md5').update(bytes).digest('hex');
+    const p = join(cache, oid.slice(0, 2), oid.slice(2));
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, bytes);
+    chmodSync(p, 0o444);
+    return p;
+  };
+  const objects: string[] = [];
+  if (kind === 'small') {
+    const buf = Buffer.allocUnsafe(4096);
+    const entries = [];
+    for (let i = 0; i < n; i++) {
+      randomFillSync(buf);
+      const oid = createHash('md5').update(buf).digest('hex');
+      objects.push(put(buf, oid));
+      entries.push({ relpath: `r${String(i % 100).padStart(3, '0')}/c${i}.bin`, oid });
+    }
+    const { bytes, oid } = buildTree('md5', entries);
+    objects.push(put(bytes, oid));
+    writeFileSync(join(root, 'tiles.dvc'), `outs:\n- md5: ${oid}\n  size: ${n * 4096}\n  nfiles: ${n}\n  hash: md5\n  path: tiles\n`);
+  } else {
+    const tmpPath = join(root, 'big.tmp');
+    const h = createHash('md5');
+    const buf = Buffer.allocUnsafe(8 << 20);
+    const fd = openSync(tmpPath, 'w');
+    for (let left = n; left > 0; left -= buf.length) {
+      const k = Math.min(left, buf.length);
+      randomFillSync(buf, 0, k);
+      h.update(buf.subarray(0, k));
+      writeSync(fd, buf, 0, k);
+    }
+    closeSync(fd);
+    const oid = h.digest('hex');
+    const p = join(cache, oid.slice(0, 2), oid.slice(2));
+    mkdirSync(dirname(p), { recursive: true });
+    spawnSync('mv', [tmpPath, p]);
+    chmodSync(p, 0o444);
+    objects.push(p);
+    writeFileSync(join(root, 'big.tif.dvc'), `outs:\n- md5: ${oid}\n  size: ${n}\n  hash: md5\n  path: big.tif\n`);
+  }
+  return { objects };
+}
+
+function writeRemote(root: string, url: string, opts: Record<string, string>): void {
+  const lines = [`[core]`, `    remote = bench`, `['remote "bench"']`, `    url = ${url}`, ...Object.entries(opts).map(([k, v]) => `    ${k} = ${v}`), ''];
+  writeFileSync(join(root, '.dvc', 'config.local'), lines.join('\n'));
+}
+
+async function startS3rver(dir: string): Promise<{ port: number; kill: () => void }> {
+  const bin = join(require.resolve('s3rver/package.json'), '..', 'bin', 's3rver.js');
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const port = await new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; const m = /:(\d+)/.exec(out); if (m) res(Number(m[1])); });
+    child.on('exit', () => rej(new Error(`s3rver exited: ${out}`)));
+  });
+  return { port, kill: () => child.kill('SIGKILL') };
+}
+
+const rows: (string | number)[][] = [];
+type T = { wall: number; cpu: number };
+const add = (remote: string, workload: string, op: string, jobs: string, geodvc: T[], peer: T[] | undefined, peerName: string, rss: number[]) => {
+  const g = median(geodvc.map((x) => x.wall));
+  const gc = median(geodvc.map((x) => x.cpu));
+  const p = peer ? median(peer.map((x) => x.wall)) : NaN;
+  const pc = peer ? median(peer.map((x) => x.cpu)) : NaN;
+  rows.push([remote, workload, op, jobs, fmt(g), fmt(gc, 2), peer ? `${fmt(p)} (${peerName})` : '—', peer ? fmt(pc, 2) : '—', peer ? fmt(g / p, 2) : '—', rss.length ? Math.round(Math.max(...rss)) : '—']);
+  process.stderr.write(`${remote} ${workload} ${op} -j${jobs}: ${fmt(g)} s (cpu ${fmt(gc, 2)})${peer ? `, peer ${fmt(p)} s, ratio ${fmt(g / p, 2)}` : ''}\n`);
+};
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-bench-transfer-'));
+  const s3dir = join(tmp, 's3rver');
+  mkdirSync(s3dir);
+  let s3: { port: number; kill: () => void } | undefined;
+  try {
+    s3 = await startS3rver(s3dir);
+    const endpoint = `http://127.0.0.1:${s3.port}`;
+    const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    let bucketN = 0;
+    const newBucket = async () => { const b = `bench-${++bucketN}`; await client.send(new CreateBucketCommand({ Bucket: b })); return b; };
+
+    for (const remoteKind of ['local', 's3'] as const) {
+      for (const workload of ['small', 'big'] as const) {
+        const n = workload === 'small' ? (remoteKind === 'local' ? N_LOCAL : N_S3) : BIG;
+        const label = workload === 'small' ? `${n} x 4 KiB` : `${(BIG / (1 << 20)).toFixed(0)} MiB`;
+        const root = join(tmp, `repo-${remoteKind}-${workload}`);
+        const { objects } = makeRepo(root, workload, n);
+        const cacheFiles = join(root, '.dvc', 'cache', 'files');
+        const bytes = objects.reduce((a, p) => a + statSync(p).size, 0);
+
+        // peer: a plain copy of the same objects
+        const peer: T[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          if (remoteKind === 'local') {
+            const dst = join(tmp, `cp-${i}`);
+            peer.push(timedCmd('cp', ['-r', cacheFiles, dst]));
+            rmSync(dst, { recursive: true, force: true });
+          } else {
+            const bucket = await newBucket();
+            peer.push(await timedAsync(async () => {
+              let next = 0;
+              const worker = async () => {
+                for (let k = next++; k < objects.length; k = next++) {
+                  const p = objects[k]!;
+                  const size = statSync(p).size;
+                  if (size > (16 << 20)) {
+                    await new Upload({ client, params: { Bucket: bucket, Key: `plain/${k}`, Body: createReadStream(p) }, queueSize: 4, partSize: 16 << 20 }).done();
+                  } else {
+                    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `plain/${k}`, Body: createReadStream(p), ContentLength: size }));
+                  }
+                }
+              };
+              await Promise.all(Array.from({ length: 16 }, worker));
+            }));
+          }
+        }
+
+        for (const jobs of workload === 'small' ? JOBS : [4]) {
+          const pushT: T[] = [], pullT: T[] = [], statT: T[] = [], rss: number[] = [];
+          for (let i = 0; i < RUNS; i++) {
+            const remoteUrl = remoteKind === 'local' ? join(tmp, `remote-${remoteKind}-${workload}-${jobs}-${i}`) : `s3://${await newBucket()}/dvc-data`;
+            writeRemote(root, remoteUrl, remoteKind === 's3' ? { endpointurl: endpoint, access_key_id: 'S3RVER', secret_access_key: 'S3RVER', upload_concurrency: '4', download_concurrency: '4' } : {});
+            const p = cli(['push', '-j', String(jobs), '-q'], root);
+            pushT.push(p); rss.push(p.rssMiB);
+            const s = cli(['status', '-c', '-j', String(jobs), '-q'], root);
+            statT.push(s); rss.push(s.rssMiB);
+            // pull into an empty cache and workspace (the pushed cache is kept aside and restored)
+            const aside = join(tmp, 'cache-aside');
+            spawnSync('mv', [join(root, '.dvc', 'cache'), aside]);
+            const l = cli(['pull', '-j', String(jobs), '-q'], root);
+            pullT.push(l); rss.push(l.rssMiB);
+            rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
+            spawnSync('mv', [aside, join(root, '.dvc', 'cache')]);
+            rmSync(join(root, 'tiles'), { recursive: true, force: true });
+            rmSync(join(root, 'big.tif'), { force: true });
+            if (remoteKind === 'local') rmSync(remoteUrl, { recursive: true, force: true });
+          }
+          const pn = remoteKind === 'local' ? 'cp -r' : 'lib-storage loop';
+          add(remoteKind, label, 'push', String(jobs), pushT, peer, pn, rss);
+          add(remoteKind, label, 'pull', String(jobs), pullT, peer, pn, rss);
+          add(remoteKind, label, 'status -c (no-op)', String(jobs), statT, undefined, '', rss);
+        }
+        process.stderr.write(`${remoteKind} ${label}: ${(bytes / (1 << 20)).toFixed(0)} MiB of objects\n`);
+        rmSync(root, { recursive: true, force: true });
+      }
+    }
+    client.destroy();
+  } finally {
+    s3?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`scale: ${small ? 'small' : 'full'}, runs: ${RUNS} (median), machine: 2 cores shared\n\n`);
+  process.stdout.write(table(['remote', 'workload', 'op', 'jobs', 'geodvc wall s', 'geodvc cpu s', 'peer wall s', 'peer cpu s', 'wall ratio', 'peak RSS MiB'], rows) + '\n');
+  process.stdout.write('\ngeodvc times are whole CLI processes (about 1 s of it is start-up through tsx); the S3 peer runs in this process (no start-up).\n');
+}
+
+main().catch((e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exitCode = 1; });
