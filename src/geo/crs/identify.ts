@@ -17,6 +17,8 @@ function norm(s: string): string {
     .replace(/\bwgs 1984\b/g, 'wgs 84')
     .replace(/\bnorth american 1983\b/g, 'nad83')
     .replace(/\bnorth american 1927\b/g, 'nad27')
+    .replace(/\bnad 1983\b/g, 'nad83')
+    .replace(/\bnad 1927\b/g, 'nad27')
     .replace(/\bosgb 1936\b/g, 'osgb36')
     .replace(/\betrs 1989\b/g, 'etrs89')
     .replace(/[^a-z0-9]+/g, '');

@@ -1,6 +1,6 @@
 /**
  * GDAL VRT (XML) metadata: size, SRS, geotransform, GCPs, bands (type, nodata, block), metadata.
- * Block size follows GDAL 3.6: `blockXSize`/`blockYSize` attributes, else min(128, size).
+ * Block size follows GDAL 3.6: `blockXSize` + `blockYSize` band attributes, else min(128, size).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -63,8 +63,11 @@ export function readVrtInfo(absPath: string): RasterInfo {
   const bands: BandInfo[] = bandXmls.map((bm, i) => {
     const a = attrs(bm[1]!);
     const type = a.dataType ?? 'Byte';
-    const bx = Number(a.blockXSize ?? Math.min(128, width));
-    const by = Number(a.blockYSize ?? Math.min(128, height));
+    // GDAL 3.6 honours band block attributes only as a pair (gdal_translate -of VRT writes a lone
+    // blockYSize that gdalinfo then ignores).
+    const both = a.blockXSize !== undefined && a.blockYSize !== undefined;
+    const bx = both ? Number(a.blockXSize) : Math.min(128, width);
+    const by = both ? Number(a.blockYSize) : Math.min(128, height);
     const b: BandInfo = { band: Number(a.band ?? i + 1), block: [bx, by], type };
     const ci = /<ColorInterp>([^<]*)<\/ColorInterp>/.exec(bm[2]!);
     if (ci) b.colorInterpretation = ci[1]!.trim();

@@ -32,7 +32,9 @@ export function readGeoJsonFeatures(absPath: string): FeatureSet & { doc: any } 
   else if (GEOM_TYPES.has(doc?.type)) features = [{ type: 'Feature', geometry: doc, properties: {} }];
   else throw new InvalidFileError(`${basename(absPath)}: not a GeoJSON object (type ${JSON.stringify(doc?.type)})`, { hint: 'expected a FeatureCollection, Feature or geometry' });
   const layer = typeof doc.name === 'string' && doc.name ? doc.name : basename(absPath, extname(absPath));
-  const crs = crsOf(doc) ?? crsFromText('EPSG:4326');
+  const explicit = crsOf(doc);
+  // Without a crs member GDAL uses WGS 84, and its 3D variant (EPSG:4979) when coordinates have Z.
+  const crs = explicit ?? crsFromText(features.some((f) => f?.geometry && hasZ(f.geometry.type === 'GeometryCollection' ? f.geometry.geometries?.map((g) => g.coordinates) : f.geometry.coordinates)) ? 'EPSG:4979' : 'EPSG:4326');
   return { layer, crs, features: features.map((f) => ({ type: 'Feature', id: f?.id, geometry: (f?.geometry ?? null) as Geometry | null, properties: f?.properties ?? {} })), doc };
 }
 
