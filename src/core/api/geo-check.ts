@@ -13,7 +13,7 @@ import { checkRaster, type FileCheck } from '../../geo/raster/check.js';
 import { checkVector } from '../../geo/vector/check.js';
 import { sniffRaster } from '../../geo/raster/info.js';
 import { findRepoRoot } from '../repo/repo.js';
-import { isGeoFile, listGeoFiles } from './geo-info.js';
+import { isGeoData, listGeoFiles } from './geo-info.js';
 
 export type { FileCheck, CheckProblem } from '../../geo/raster/check.js';
 
@@ -42,7 +42,7 @@ export async function checkFile(absPath: string, opts: { deep?: boolean; signal?
   let raster = false;
   try { raster = !!sniffRaster(absPath); } catch { /* handled by checkRaster */ }
   if (raster || /\.(tiff?|vrt)$/i.test(absPath)) return checkRaster(absPath, { deep: opts.deep, signal: opts.signal });
-  if (isGeoFile(absPath)) return checkVector(absPath);
+  if (isGeoData(absPath)) return checkVector(absPath);
   return { file: absPath, kind: 'other', ok: true, problems: [] };
 }
 

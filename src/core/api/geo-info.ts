@@ -14,6 +14,7 @@ import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/info.js';
 import { looksLikeVector, readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
+import { looksLikeGeoJson } from '../../geo/vector/geojson.js';
 import { extractGeoMeta } from '../../geo/meta.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
@@ -47,13 +48,19 @@ export function isGeoFile(p: string): boolean {
   return looksLikeVector(p);
 }
 
+/** Like isGeoFile, but a `.json` file must look like GeoJSON (metrics and params files are not). */
+export function isGeoData(absPath: string): boolean {
+  if (!isGeoFile(absPath)) return false;
+  return extname(absPath).toLowerCase() === '.json' ? looksLikeGeoJson(absPath) : true;
+}
+
 /** Lists geodata files under a directory (sorted, posix relative paths). */
 export function listGeoFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name)) walk(join(d, e.name)); }
-      else if (isGeoFile(e.name)) out.push(join(d, e.name));
+      else if (isGeoData(join(d, e.name))) out.push(join(d, e.name));
     }
   };
   walk(dir);

@@ -21,6 +21,7 @@ import { gridPhase, resolution } from '../../geo/crs/grid.js';
 import type { CoordinateSystem } from '../../geo/raster/types.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { collectTargets } from './geo-check.js';
+import { isGeoData } from './geo-info.js';
 import { relative, sep } from 'node:path';
 
 export interface GeoRules {
@@ -107,13 +108,14 @@ export async function geoValidate(opts: GeoValidateOptions): Promise<GeoValidate
     const display = relative(opts.cwd, f).split(sep).join('/') || f;
     let isRaster = false;
     try { isRaster = !!sniffRaster(f); } catch { /* below */ }
-    if (!isRaster) { vectors.push(f); continue; }
+    if (!isRaster) { if (isGeoData(f)) vectors.push(f); continue; }
     try { rasters.push({ file: display, info: await readRasterInfo(f) }); } catch (e) {
       violations.push({ file: display, rule: 'unreadable', message: `cannot read: ${(e as Error).message}` });
     }
   }
   // Infer what the config does not say from the first georeferenced raster.
-  const first = rasters.find((r) => r.info.geoTransform && (r.info.coordinateSystem || r.info.epsg !== undefined));
+  // (with a configured CRS, from the first raster in that CRS: a grid in another CRS means nothing).
+  const first = rasters.find((r) => r.info.geoTransform && (r.info.coordinateSystem || r.info.epsg !== undefined) && (!rules.crs || sameCrs(r.info.coordinateSystem, rules.crs)));
   if (first) {
     const gt = first.info.geoTransform!;
     if (!rules.crs && first.info.coordinateSystem) { rules.crs = first.info.coordinateSystem; rules.crsText = crsLabel(first.info.coordinateSystem); rules.source.crs = first.file; }

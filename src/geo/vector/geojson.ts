@@ -1,5 +1,5 @@
 /** GeoJSON reader: FeatureCollection / Feature / bare geometry, legacy `crs` member (GeoJSON 2008). */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InvalidFileError } from '../../lib/errors.js';
 import { crsFromText } from '../crs/crs.js';
@@ -14,6 +14,16 @@ function crsOf(doc: any): CoordinateSystem | undefined {
   if (!name) return undefined;
   if (/CRS84$/i.test(name)) return crsFromText('EPSG:4326');
   return crsFromText(name.replace(/^urn:ogc:def:crs:EPSG::/i, 'EPSG:'));
+}
+
+/** True when a `.json` file looks like GeoJSON (a GeoJSON "type" member in its first 64 KiB). */
+export function looksLikeGeoJson(absPath: string): boolean {
+  let head = '';
+  try {
+    const fd = openSync(absPath, 'r');
+    try { const b = Buffer.alloc(65536); const n = readSync(fd, b, 0, b.length, 0); head = b.toString('utf8', 0, n); } finally { closeSync(fd); }
+  } catch { return false; }
+  return /"type"\s*:\s*"(FeatureCollection|Feature|Point|LineString|Polygon|MultiPoint|MultiLineString|MultiPolygon|GeometryCollection)"/.test(head);
 }
 
 const GEOM_TYPES = new Set(['Point', 'LineString', 'Polygon', 'MultiPoint', 'MultiLineString', 'MultiPolygon', 'GeometryCollection']);
