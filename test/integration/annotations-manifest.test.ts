@@ -68,3 +68,34 @@ test('--check reports a modified and a missing file with exit 1, like sha256sum 
   assert.match(bad.stderr, /not a sha256sum line/);
   assert.match(bad.stderr, /hint:/);
 });
+
+test('--fingerprint: the same labels as GeoPackage (EPSG:32100) and as GeoJSON (ogr2ogr) share one fingerprint', async (t) => {
+  if (spawnSync('ogr2ogr', ['--version']).status !== 0) {
+    if (process.env.CI === 'true') throw new Error('ogr2ogr (gdal-bin) is required under CI');
+    return t.skip('ogr2ogr missing');
+  }
+  const gpkg = join(CORPUS, 'ynp_fires_1984_2022.gpkg');
+  spawnSync('ogr2ogr', ['-f', 'GeoJSON', join(dir, 'fires.geojson'), gpkg]);
+  spawnSync('ogr2ogr', ['-f', 'GeoJSON', '-t_srs', 'EPSG:4326', join(dir, 'fires4326.geojson'), gpkg]);
+  const fp = async (p: string) => {
+    const r = await runCli(['geo', 'manifest', '--fingerprint', '-t', '0.5m', '--json', p], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const a = await fp(gpkg), b = await fp('fires.geojson');
+  assert.match(a.fingerprint, /^geo1-0\.5m-[0-9a-f]{64}$/);
+  assert.equal(a.fingerprint, b.fingerprint);
+  assert.equal(a.features, 61);
+  assert.deepEqual(a.crs, ['EPSG:32100']);
+  // reprojected by GDAL to WGS 84: the diff against the GeoPackage says no semantic change
+  const d = await runCli(['geo', 'diff', '--files', '--json', '-t', '0.5m', gpkg, 'fires4326.geojson'], { cwd: dir });
+  assert.equal(d.code, 0, d.stderr);
+  const f = JSON.parse(d.stdout).files[0];
+  assert.ok(['format-only', 'precision-only'].includes(f.status), f.status);
+  assert.equal(f.crsOld, 'EPSG:32100');
+  // a changed class changes the fingerprint
+  const doc = JSON.parse(readFileSync(join(dir, 'fires.geojson'), 'utf8'));
+  doc.features[0].properties.incid_type = 'Other';
+  writeFileSync(join(dir, 'fires.geojson'), JSON.stringify(doc));
+  assert.notEqual((await fp('fires.geojson')).fingerprint, a.fingerprint);
+});

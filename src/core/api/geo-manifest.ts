@@ -4,6 +4,10 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic.js';
 import type { OpContext } from '../../lib/progress.js';
+import { fingerprintLayers, type FingerprintResult } from '../../geo/annotations/fingerprint.js';
+import { parseTolerance } from '../../geo/annotations/tolerance.js';
+import { parseCrs } from '../../geo/annotations/crs-bridge.js';
+import { readAnnotationPath } from './geo-diff-dep.js';
 import { buildManifest, checkManifest, formatManifest, type CheckResult, type ManifestEntry } from '../../geo/annotations/manifest.js';
 
 export interface GeoManifestOptions extends OpContext {
@@ -29,4 +33,10 @@ export async function geoManifest(opts: GeoManifestOptions): Promise<GeoManifest
 export async function geoManifestCheck(opts: OpContext & { cwd: string; file: string; findUnlisted?: boolean }): Promise<CheckResult & { file: string }> {
   const file = resolve(opts.cwd, opts.file);
   return { file, ...(await checkManifest(file, opts)) };
+}
+
+/** Semantic fingerprint of an annotation file or directory (see docs/annotations.md). */
+export async function geoFingerprint(opts: OpContext & { cwd: string; path: string; tolerance?: string; crs?: string }): Promise<FingerprintResult> {
+  const layers = await readAnnotationPath(resolve(opts.cwd, opts.path), undefined);
+  return fingerprintLayers(layers, { tolerance: parseTolerance(opts.tolerance), assumeCrs: opts.crs ? parseCrs(opts.crs) : undefined }, opts);
 }

@@ -103,84 +103,75 @@ export function prepareFeature(f: AnnotationFeature, fn: PointFn | null): Prepar
 // ---------------------------------------------------------------------------------------------
 // Quantized canonical keys
 
-function quantize(r: Float64Array, q: number): number[] {
-  const out = new Array<number>(r.length);
-  for (let i = 0; i < r.length; i++) { const v = Math.round(r[i]! / q); out[i] = v === 0 ? 0 : v; }
-  return out;
-}
-
-function dedupe(v: number[], cyclic: boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < v.length; i += 2) {
-    const n = out.length;
-    if (n && out[n - 2] === v[i] && out[n - 1] === v[i + 1]) continue;
-    out.push(v[i]!, v[i + 1]!);
+/** Snaps a flat ring/line to the grid, dropping consecutive duplicates (and, for rings, a last
+ *  vertex equal to the first). Returns the vertex count; coordinates are written to `out`. */
+function snap(r: Float64Array, q: number, cyclic: boolean, out: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < r.length; i += 2) {
+    const x = Math.round(r[i]! / q), y = Math.round(r[i + 1]! / q);
+    if (n && out[2 * n - 2] === x && out[2 * n - 1] === y) continue;
+    out[2 * n] = x; out[2 * n + 1] = y; n++;
   }
-  while (cyclic && out.length > 2 && out[0] === out[out.length - 2] && out[1] === out[out.length - 1]) out.length -= 2;
-  return out;
+  while (cyclic && n > 1 && out[0] === out[2 * n - 2] && out[1] === out[2 * n - 1]) n--;
+  return n;
 }
 
-function reversePairs(v: number[]): number[] {
-  const out = new Array<number>(v.length);
-  const n = v.length / 2;
-  for (let i = 0; i < n; i++) { out[2 * i] = v[2 * (n - 1 - i)]!; out[2 * i + 1] = v[2 * (n - 1 - i) + 1]!; }
-  return out;
+let scratch = new Float64Array(1024);
+function scratchFor(len: number): Float64Array {
+  if (scratch.length < len) scratch = new Float64Array(len * 2);
+  return scratch;
 }
 
-/** Twice the signed area (positive = counter-clockwise), relative to the first vertex. */
-function signedArea2(v: number[]): number {
-  const n = v.length / 2;
-  if (n < 3) return 0;
-  const x0 = v[0]!, y0 = v[1]!;
-  let s = 0;
-  for (let i = 1; i < n - 1; i++) {
-    const ax = v[2 * i]! - x0, ay = v[2 * i + 1]! - y0;
-    const bx = v[2 * i + 2]! - x0, by = v[2 * i + 3]! - y0;
-    s += ax * by - bx * ay;
+/** Coordinates of vertex k of the ring read forwards or backwards. */
+function ringText(v: Float64Array, n: number, start: number, rev: boolean): string {
+  let s = '';
+  for (let j = 0; j < n; j++) {
+    const k = rev ? (start - j + n) % n : (start + j) % n;
+    s += (j ? ',' : '') + String(v[2 * k]) + ',' + String(v[2 * k + 1]);
   }
   return s;
 }
 
-function cmpSeq(v: number[], a: number, b: number): number {
-  const n = v.length;
-  for (let k = 0; k < n; k++) {
-    const d = v[(a + k) % n]! - v[(b + k) % n]!;
-    if (d) return d;
-  }
-  return 0;
-}
-
-function rotateToMin(v: number[]): number[] {
-  const n = v.length / 2;
+function ringKey(r: Float64Array, q: number, wantCcw: boolean): string {
+  const v = scratchFor(r.length);
+  const n = snap(r, q, true, v);
+  if (n < 3) return ringText(v, n, 0, false);
+  // twice the signed area relative to the first vertex (positive = counter-clockwise)
+  const x0 = v[0]!, y0 = v[1]!;
+  let a = 0;
+  for (let i = 1; i < n - 1; i++) a += (v[2 * i]! - x0) * (v[2 * i + 3]! - y0) - (v[2 * i + 2]! - x0) * (v[2 * i + 1]! - y0);
+  const rev = (a < 0 && wantCcw) || (a > 0 && !wantCcw);
+  // start at the smallest vertex (x, then y); ties broken by the following sequence
+  const step = rev ? -1 : 1;
   let best = 0;
   for (let i = 1; i < n; i++) {
-    const dx = v[2 * i]! - v[2 * best]!;
-    if (dx < 0 || (dx === 0 && v[2 * i + 1]! < v[2 * best + 1]!)) best = i;
-    else if (dx === 0 && v[2 * i + 1] === v[2 * best + 1] && cmpSeq(v, 2 * i, 2 * best) < 0) best = i;
+    const dx = v[2 * i]! - v[2 * best]!, dy = v[2 * i + 1]! - v[2 * best + 1]!;
+    if (dx < 0 || (dx === 0 && dy < 0)) best = i;
+    else if (dx === 0 && dy === 0) {
+      for (let j = 1; j < n; j++) {
+        const ki = (((i + step * j) % n) + n) % n, kb = (((best + step * j) % n) + n) % n;
+        const d = v[2 * ki]! - v[2 * kb]! || v[2 * ki + 1]! - v[2 * kb + 1]!;
+        if (d) { if (d < 0) best = i; break; }
+      }
+    }
   }
-  if (best === 0) return v;
-  return [...v.slice(2 * best), ...v.slice(0, 2 * best)];
-}
-
-function ringKey(r: Float64Array, q: number, wantCcw: boolean): string {
-  let v = dedupe(quantize(r, q), true);
-  const a = signedArea2(v);
-  if ((a < 0 && wantCcw) || (a > 0 && !wantCcw)) v = reversePairs(v);
-  v = rotateToMin(v);
-  return v.join(',');
+  return ringText(v, n, best, rev);
 }
 
 function lineKey(r: Float64Array, q: number): string {
-  const v = dedupe(quantize(r, q), false);
-  const w = reversePairs(v);
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] !== w[i]) return (v[i]! < w[i]! ? v : w).join(',');
+  const v = scratchFor(r.length);
+  const n = snap(r, q, false, v);
+  let rev = false;
+  for (let j = 0; j < n; j++) {
+    const k = n - 1 - j;
+    const d = v[2 * j]! - v[2 * k]! || v[2 * j + 1]! - v[2 * k + 1]!;
+    if (d) { rev = d > 0; break; }
   }
-  return v.join(',');
+  return ringText(v, n, rev ? n - 1 : 0, rev);
 }
 
 function partKey(p: Part, q: number): string {
-  if (p.kind === 'P') return 'P' + quantize(p.rings[0]!, q).join(',');
+  if (p.kind === 'P') { const r = p.rings[0]!; return 'P' + String(Math.round(r[0]! / q)) + ',' + String(Math.round(r[1]! / q)); }
   if (p.kind === 'L') return 'L' + lineKey(p.rings[0]!, q);
   const shell = ringKey(p.rings[0]!, q, true);
   const holes = p.rings.slice(1).map((h) => ringKey(h, q, false)).sort();

@@ -156,8 +156,9 @@ export async function compareLayers(path: string, a: NamedLayer | null, b: Named
   const poolA = new Map<number, string>();
   const poolB = new Map<number, string>();
   const qExact = cs.quantum / 1e4;
-  pa?.features.forEach((pf, i) => poolA.set(i, featureDigest(pf, pa.props[i]!, qExact)));
-  pb?.features.forEach((pf, j) => poolB.set(j, featureDigest(pf, pb.props[j]!, qExact)));
+  const keyOf = featureDigest;
+  pa?.features.forEach((pf, i) => poolA.set(i, keyOf(pf, pa.props[i]!, qExact)));
+  pb?.features.forEach((pf, j) => poolB.set(j, keyOf(pf, pb.props[j]!, qExact)));
 
   // (1) equal at full precision
   pairByKey(poolA, poolB, () => { counts.unchanged++; });
@@ -165,8 +166,8 @@ export async function compareLayers(path: string, a: NamedLayer | null, b: Named
   const pairs: { i: number; j: number; by: FeatureChange['matchedBy'] }[] = [];
   // (2) equal on the tolerance grid
   if (pa && pb && poolA.size && poolB.size) {
-    for (const i of poolA.keys()) poolA.set(i, featureDigest(pa.features[i]!, pa.props[i]!, cs.quantum));
-    for (const j of poolB.keys()) poolB.set(j, featureDigest(pb.features[j]!, pb.props[j]!, cs.quantum));
+    for (const i of poolA.keys()) poolA.set(i, keyOf(pa.features[i]!, pa.props[i]!, cs.quantum));
+    for (const j of poolB.keys()) poolB.set(j, keyOf(pb.features[j]!, pb.props[j]!, cs.quantum));
     pairByKey(poolA, poolB, (i, j) => pairs.push({ i, j, by: 'precision' }));
   }
   // (3) ids
@@ -221,8 +222,8 @@ export async function compareLayers(path: string, a: NamedLayer | null, b: Named
     const fa = pa!.features[i]!, fb = pb!.features[j]!;
     const m = metricFor(cs.space, opts.tolerance.unit, fa.bbox ?? fb.bbox);
     const shift = maxVertexShift(fa, fb, m);
-    const sameGeom = geometryKey(fa.parts, cs.quantum) === geometryKey(fb.parts, cs.quantum);
-    const geomChanged = !(shift <= tol || (sameGeom && shift <= tol * 2));
+    // equal on the tolerance grid also counts as precision-only (a diagonal cell is up to √2·q)
+    const geomChanged = shift > tol && !(shift <= tol * 2 && (by === 'precision' || geometryKey(fa.parts, cs.quantum) === geometryKey(fb.parts, cs.quantum)));
     const attrs = pa!.props[i] === pb!.props[j] ? [] : changedAttributes(fa.feature.properties, fb.feature.properties, ignore, canonicalValue);
     const changes: ChangeKind[] = [];
     if (geomChanged) changes.push('geometry');

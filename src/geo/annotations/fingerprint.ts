@@ -98,14 +98,15 @@ export function prepareLayer(nl: NamedLayer, fn: PointFn | null, opts: Canonical
     if (pf.issues.length) issues.push(...pf.issues);
     out[i] = pf;
     props[i] = propertiesKey(f.properties, ignore);
-    if ((i & 1023) === 0) progress({ phase: 'reading features', done: i, total: feats.length, item: nl.path });
+    if ((i & 1023) === 0) progress({ phase: 'canonicalizing', done: i, total: feats.length, item: nl.path });
   }
+  ctx.onProgress?.({ phase: 'canonicalizing', done: feats.length, total: feats.length, item: nl.path, finished: true });
   return { path: nl.path, layer: nl.layer, features: out, props, issues };
 }
 
 /** SHA-256 (hex) of one feature's canonical geometry and properties at quantum q. */
 export function featureDigest(pf: PreparedFeature, props: string, q: number): string {
-  return createHash('sha256').update(geometryKey(pf.parts, q)).update('\u0000').update(props).digest('hex');
+  return createHash('sha256').update(geometryKey(pf.parts, q)).update('\u0000').update(props).digest('base64');
 }
 
 export interface FingerprintResult {

@@ -68,10 +68,27 @@ function sortedXY(v: Float64Array): [Float64Array, Float64Array] {
   return [xs, ys];
 }
 
+/** Max over the vertices of `a` of the distance to the nearest vertex of `b`, pairwise. */
+function directedSmall(a: Float64Array, b: Float64Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    let best = Infinity;
+    for (let j = 0; j < b.length; j += 2) {
+      const dx = b[j]! - a[i]!, dy = b[j + 1]! - a[i + 1]!;
+      const d = dx * dx + dy * dy;
+      if (d < best) { best = d; if (d === 0) break; }
+    }
+    if (best > worst) worst = best;
+  }
+  return Math.sqrt(worst);
+}
+
 /** Symmetric max vertex shift between two geometries (Infinity when one side is empty). */
 export function maxVertexShift(a: PreparedFeature, b: PreparedFeature, m: Metric): number {
   const va = vertices(a.parts, m), vb = vertices(b.parts, m);
   if (!va.length && !vb.length) return 0;
+  if (!va.length || !vb.length) return Infinity;
+  if (va.length * vb.length <= 4096) return Math.max(directedSmall(va, vb), directedSmall(vb, va));
   const [ax, ay] = sortedXY(va), [bx, by] = sortedXY(vb);
   return Math.max(directed(va, bx, by), directed(vb, ax, ay));
 }

@@ -50,13 +50,17 @@ export function polygonSelfIntersection(rings: Float64Array[]): [number, number]
       segs.push({ ring, i, n, ax, ay, bx, by, minx: Math.min(ax, bx), maxx: Math.max(ax, bx) });
     }
   });
-  segs.sort((a, b) => a.minx - b.minx);
+  const small = segs.length <= 40;
+  if (!small) segs.sort((a, b) => a.minx - b.minx);
   const active: Seg[] = [];
   for (const s of segs) {
-    let w = 0;
-    for (let k = 0; k < active.length; k++) if (active[k]!.maxx >= s.minx) active[w++] = active[k]!;
-    active.length = w;
+    if (!small) {
+      let w = 0;
+      for (let k = 0; k < active.length; k++) if (active[k]!.maxx >= s.minx) active[w++] = active[k]!;
+      active.length = w;
+    }
     for (const t of active) {
+      if (small && (t.maxx < s.minx || s.maxx < t.minx)) continue;
       const rel = relate(s, t);
       if (!rel) continue;
       if (s.ring === t.ring) {
@@ -80,9 +84,10 @@ export function polygonSelfIntersection(rings: Float64Array[]): [number, number]
 
 /** Self-intersection issues of a feature: each polygon part alone, then parts against each other. */
 export function checkSelfIntersections(pf: PreparedFeature): GeometryIssue[] {
-  const polys = pf.parts.filter((p) => p.kind === 'A');
-  if (!polys.length) return [];
-  const allRings = polys.flatMap((p) => p.rings);
+  let allRings: Float64Array[] | undefined;
+  if (pf.parts.length === 1) { if (pf.parts[0]!.kind !== 'A') return []; allRings = pf.parts[0]!.rings; }
+  else allRings = pf.parts.filter((p) => p.kind === 'A').flatMap((p) => p.rings);
+  if (!allRings.length) return [];
   const at = polygonSelfIntersection(allRings);
   return at ? [{ feature: pf.label, problem: 'self-intersection', detail: `near (${at[0]}, ${at[1]})` }] : [];
 }

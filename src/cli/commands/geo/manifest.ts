@@ -8,7 +8,10 @@ export const command: CommandModule = {
     cmd.argument('[dir]', 'directory holding the annotation files')
       .option('-o, --output <file>', 'write the manifest to FILE (paths relative to its directory); default: stdout, paths relative to the current directory')
       .option('--check <file>', 'verify the files listed in a manifest instead of writing one')
-      .option('--all', 'hash every file, not only vector formats and their sidecars');
+      .option('--all', 'hash every file, not only vector formats and their sidecars')
+      .option('--fingerprint', 'print the semantic fingerprint of DIR (or a file) instead: independent of feature order, format, field order and sub-tolerance drift')
+      .option('-t, --tolerance <t>', 'tolerance of the semantic fingerprint (0.5m, 50cm, 1e-6deg, 2u)', '0.1m')
+      .option('--crs <crs>', 'CRS of files that declare none (for --fingerprint)');
   },
   async run(ctx, args, opts) {
     const api = await import('../../../core/api/geo-manifest.js');
@@ -25,6 +28,16 @@ export const command: CommandModule = {
       return r.ok ? 0 : 1;
     }
     if (!args[0]) throw new UsageError('geo manifest needs a directory (or --check FILE)', { hint: 'geodvc geo manifest labels/ -o labels.sha256' });
+    if (opts.fingerprint) {
+      const r = await api.geoFingerprint({ cwd: ctx.cwd, path: args[0], tolerance: opts.tolerance, crs: opts.crs, onProgress: ctx.onProgress, signal: ctx.signal });
+      if (ctx.json) ctx.outJson(r);
+      else {
+        ctx.out(`${r.fingerprint}  ${args[0]}`, true);
+        ctx.info(`${r.features} feature(s) in ${r.files.length} layer(s), ${r.crs.join(', ')}`);
+        for (const is of r.issues.slice(0, 20)) ctx.warn(`${is.path} ${is.feature}: ${is.problem}${is.detail ? ` ${is.detail}` : ''}`);
+      }
+      return 0;
+    }
     const r = await api.geoManifest({ cwd: ctx.cwd, dir: args[0], output: opts.output, all: !!opts.all, signal: ctx.signal, onProgress: ctx.onProgress });
     if (ctx.json) ctx.outJson({ output: r.output, files: r.entries });
     else if (r.output) ctx.out(`${r.entries.length} file(s) hashed into ${r.output}`);
