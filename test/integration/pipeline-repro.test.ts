@@ -135,3 +135,17 @@ test('stage add writes dvc.yaml as DVC does and keeps existing text', async () =
     assert.ok(!existsSync(join(dir, 'dvc.lock')));
   } finally { cleanup(); }
 });
+
+test('status of a never-run stage and of a changed command, in DVC shape', async () => {
+  const { pipelineStatus } = await import('../../src/core/api/stage-status.js');
+  const { dir, cleanup } = repo({ 'dvc.yaml': 'stages:\n  a:\n    cmd: cp in.txt a.txt\n    deps: [in.txt]\n    params: [k]\n    outs: [a.txt]\n', 'in.txt': '1', 'params.yaml': 'k: 1\n' });
+  try {
+    // no lock entry: DVC compares an empty hash with the file ("modified"), a params file is "new"
+    assert.deepEqual(await pipelineStatus(undefined, [], dir), { a: [{ 'changed deps': { 'in.txt': 'modified', 'params.yaml': 'new' } }, { 'changed outs': { 'a.txt': 'deleted' } }] });
+    await reproduce({ cwd: dir });
+    writeFileSync(join(dir, 'dvc.yaml'), readFileSync(join(dir, 'dvc.yaml'), 'utf8').replace('cp in.txt a.txt', 'cp  in.txt a.txt'));
+    assert.deepEqual(await pipelineStatus(undefined, [], dir), { a: ['changed command'] });
+    rmSync(join(dir, 'params.yaml'));
+    assert.deepEqual(await pipelineStatus(undefined, [], dir), { a: [{ 'changed deps': { 'params.yaml': 'deleted' } }, 'changed command'] });
+  } finally { cleanup(); }
+});

@@ -72,10 +72,12 @@ export interface StageStatus {
   semanticSame: { path: string; md5: string; size: number; nfiles?: number }[];
   /** Only deps/outs missing from the workspace or cache (for --allow-missing). */
   onlyMissing: boolean;
+  /** No dvc.lock entry yet (always reproduced; not shown by `status`, as DVC). */
+  noLock: boolean;
 }
 
 export function isChanged(st: StageStatus): boolean {
-  return st.cmdChanged || st.alwaysChanged || Object.keys(st.deps).length > 0 || Object.keys(st.outs).length > 0;
+  return st.noLock || st.cmdChanged || st.alwaysChanged || Object.keys(st.deps).length > 0 || Object.keys(st.outs).length > 0;
 }
 
 function sameCmd(a: unknown, b: unknown): boolean {
@@ -115,7 +117,7 @@ export async function memoFingerprints(sc: StatusContext, s: StageDef, deps: Loc
 
 /** Computes a stage's status against its lock entry. */
 export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStage | undefined): Promise<StageStatus> {
-  const st: StageStatus = { address: stageAddress(s), cmdChanged: false, deps: {}, outs: {}, alwaysChanged: false, semanticSame: [], onlyMissing: true };
+  const st: StageStatus = { address: stageAddress(s), cmdChanged: false, deps: {}, outs: {}, alwaysChanged: false, semanticSame: [], onlyMissing: true, noLock: !lock };
   const missingOnly = (x: string) => x === 'deleted' || x === 'not in cache';
   if (!s.frozen) {
     for (const d of s.deps) {
@@ -124,7 +126,7 @@ export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStag
       const h = await hashPath(abs, sc.state);
       const key = sc.display(abs);
       if (!h) st.deps[key] = 'deleted';
-      else if (!lockHash(locked)) { st.deps[key] = 'new'; st.onlyMissing = false; }
+      else if (!lockHash(locked)) { st.deps[key] = 'modified'; st.onlyMissing = false; } // DVC: empty HashInfo != current
       else if (lockHash(locked) !== h.md5) {
         if (d.kind && await semanticEqual(sc, d.kind, abs, lockHash(locked)!, h.md5)) {
           st.semanticSame.push({ path: d.path, md5: h.md5, size: h.size, nfiles: h.nfiles });
@@ -138,10 +140,12 @@ export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStag
       const lockedVals = lock?.params?.[p.file];
       const cur = now[p.file];
       const changes: Record<string, string> = {};
+      if (cur === undefined) { st.deps[key] = 'deleted'; st.onlyMissing = false; continue; }
+      if (lockedVals === undefined || lockedVals === null) { st.deps[key] = 'new'; st.onlyMissing = false; continue; }
       const keys = p.keys ?? [...new Set([...Object.keys(cur ?? {}), ...Object.keys(lockedVals ?? {})])];
       for (const k of keys) {
-        const has = cur !== undefined && Object.prototype.hasOwnProperty.call(cur, k);
-        const had = lockedVals !== undefined && lockedVals !== null && Object.prototype.hasOwnProperty.call(lockedVals, k);
+        const has = Object.prototype.hasOwnProperty.call(cur, k);
+        const had = Object.prototype.hasOwnProperty.call(lockedVals, k);
         if (!has) changes[k] = 'deleted';
         else if (!had) changes[k] = 'new';
         else if (!paramEqual(cur[k], (lockedVals as Record<string, unknown>)[k])) changes[k] = 'modified';
@@ -155,13 +159,14 @@ export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStag
     const key = sc.display(abs);
     const h = await hashPath(abs, sc.state);
     if (!h) st.outs[key] = 'deleted';
-    else if (!lockHash(locked)) { st.outs[key] = 'new'; st.onlyMissing = false; }
+    else if (!lockHash(locked)) { st.outs[key] = 'modified'; st.onlyMissing = false; }
     else if (lockHash(locked) !== h.md5) { st.outs[key] = 'modified'; st.onlyMissing = false; }
     else if (o.cache && !objectComplete(sc.repo.cacheDir, h.md5)) st.outs[key] = 'not in cache';
   }
   const callback = s.deps.length === 0 && s.outs.length === 0 && s.params.length === 0;
   if (s.alwaysChanged || callback) { st.alwaysChanged = true; st.onlyMissing = false; }
-  if (!lock || !sameCmd(lock.cmd, s.cmd)) { st.cmdChanged = true; st.onlyMissing = false; }
+  if (lock && !sameCmd(lock.cmd, s.cmd)) { st.cmdChanged = true; st.onlyMissing = false; }
+  if (!lock) st.onlyMissing = false;
   if (!Object.values(st.deps).some((x) => typeof x === 'string' && missingOnly(x)) && !Object.values(st.outs).some(missingOnly)) st.onlyMissing = false;
   return st;
 }
