@@ -70,7 +70,21 @@ const cases: [string, Parameters<typeof gc>[1], string[]][] = [
   ['-A', { allCommits: true }, ['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1']],
   ['--rev main -n 2', { revs: ['main'], num: 2 }, ['a1', 'a2', 'r1', 'e1']],
   ['--rev b1', { revs: ['b1'] }, ['a2', 'd', 'x', 'y', 'r1', 'e1']],
+  ['--date 2000-01-01', { date: '2000-01-01' }, ['a1', 'a2', 'd', 'x', 'y', 'c1', 'r1', 'e1']],
+  ['--date 2999-01-01', { date: '2999-01-01' }, ['a2', 'r1', 'e1']],
 ];
+
+test('gc refuses when a used directory manifest is missing, unless told to skip', async () => {
+  const root = copy('missing-manifest');
+  const repo = await openRepo(root);
+  const { rmSync } = await import('node:fs');
+  rmSync(objPath(join(root, '.dvc', 'cache'), O.d!));
+  await assert.rejects(gc(repo, { allBranches: true }), (e: unknown) => (e as { code: string }).code === 'gc-missing-manifest' && /--skip-failed/.test((e as { hint: string }).hint));
+  assert.equal(present(root).size, all.length - 1, 'nothing removed');
+  const res = await gc(repo, { allBranches: true, ignoreMissingManifests: true });
+  assert.deepEqual(res.missingManifests.length, 1);
+  assert.ok(!present(root).has(O.x!), 'members of the unexpandable directory are not protected');
+});
 
 for (const [label, scopes, keepNames] of cases) {
   test(`gc ${label} removes exactly the unreferenced objects`, async () => {

@@ -90,7 +90,13 @@ export function gcRevisions(repo: Repo, s: GcScopes): string[] {
     }
     if (s.date) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(s.date)) throw new UsageError(`invalid date '${s.date}'`, { hint: 'use YYYY-MM-DD' });
-      for (const c of git.run(['rev-list', '--all', `--since=${s.date}T00:00:00`]).split('\n').filter(Boolean)) revs.add(c);
+      const since = Date.parse(`${s.date}T00:00:00Z`) / 1000;
+      if (!Number.isFinite(since)) throw new UsageError(`invalid date '${s.date}'`, { hint: 'use YYYY-MM-DD' });
+      // Compare commit times ourselves: git's date parser misreads far-future dates.
+      for (const line of git.run(['log', '--all', '--format=%H %ct']).split('\n')) {
+        const [sha, ct] = line.split(' ');
+        if (sha && Number(ct) >= since) revs.add(sha);
+      }
     }
   }
   // Experiments are always kept (see module doc).
