@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
 import { cliOk, runCli, CORPUS } from '../helpers/cli.js';
@@ -18,6 +18,8 @@ test('add writes geo meta; geo info --rev reads old versions from the cache; dir
     mkdirSync(join(dir, 'chips'));
     for (const n of ['c1', 'c2']) copyFileSync(join(CORPUS, 'byte.tif'), join(dir, 'chips', `${n}.tif`));
     copyFileSync(join(CORPUS, 'poly00.fgb'), join(dir, 'chips', 'labels.fgb'));
+    for (const ext of ['shp', 'shx', 'dbf', 'PRJ']) copyFileSync(join(CORPUS, `poly.${ext}`), join(dir, 'chips', `poly.${ext}`));
+    writeFileSync(join(dir, 'chips', 'metadata.yaml'), 'sensor: Sentinel-2\ncloud_cover: 3.5\n');
     copyFileSync(join(CORPUS, 'RGB.byte.tif'), join(dir, 'scene.tif'));
     await cliOk(['add', '-q', 'chips', 'scene.tif'], { cwd: dir });
     const dvc = readFileSync(join(dir, 'scene.tif.dvc'), 'utf8');
@@ -38,11 +40,14 @@ test('add writes geo meta; geo info --rev reads old versions from the cache; dir
     assert.equal(cur.info.bands[0].type, 'Float32');
 
     const v1 = JSON.parse((await cliOk(['geo', 'info', 'chips', '--rev', 'HEAD~1', '--json'], { cwd: dir })).stdout);
-    assert.deepEqual(v1.map((x: any) => x.path).sort(), ['chips/c1.tif', 'chips/c2.tif', 'chips/labels.fgb']);
+    assert.deepEqual(v1.map((x: any) => x.path).sort(), ['chips/c1.tif', 'chips/c2.tif', 'chips/labels.fgb', 'chips/poly.shp']);
+    // Shapefile sidecars (.PRJ) and the folder's metadata.yaml are found inside the tracked directory.
+    assert.equal(v1.find((x: any) => x.path === 'chips/poly.shp').meta.layers[0].crs, 'EPSG:27700');
+    assert.deepEqual(v1.find((x: any) => x.path === 'chips/c1.tif').meta.user, { cloud_cover: 3.5, sensor: 'Sentinel-2' });
     assert.ok(v1.every((x: any) => x.source === 'index'));
     assert.equal(v1.find((x: any) => x.path === 'chips/labels.fgb').meta.layers[0].features, 10);
     const v2 = JSON.parse((await cliOk(['geo', 'info', 'chips', '--json'], { cwd: dir })).stdout);
-    assert.deepEqual(v2.map((x: any) => x.path).sort(), ['chips/c2.tif', 'chips/c9.tif', 'chips/labels.fgb']);
+    assert.deepEqual(v2.map((x: any) => x.path).sort(), ['chips/c2.tif', 'chips/c9.tif', 'chips/labels.fgb', 'chips/poly.shp']);
     assert.equal(v2.find((x: any) => x.path === 'chips/c9.tif').meta.overviews, 4);
     const indexDir = join(dir, '.dvc', 'cache', 'geo');
     assert.equal(readdirSync(indexDir).filter((f) => f.endsWith('.dir.json')).length, 2);

@@ -123,11 +123,31 @@ export async function buildDirIndex(cacheDir: string, dirOid: string, hashName: 
   const progress = throttledProgress(onProgress);
   try {
     const geo = tree.entries.filter((e) => isGeoFile(e.relpath));
+    // Entries are materialised as symlinks at their relative paths, with their companions
+    // (Shapefile sidecars sharing the stem, `<name>.metadata.yaml`, the folder's `metadata.yaml`).
+    const byPath = new Map(tree.entries.map((e) => [e.relpath, e]));
+    const byStem = new Map<string, string[]>();
+    const stemOf = (rel: string) => rel.replace(/\.[^./]*$/, '').toLowerCase();
+    for (const e of tree.entries) { const k = stemOf(e.relpath); byStem.set(k, [...(byStem.get(k) ?? []), e.relpath]); }
+    const linked = new Set<string>();
+    const link = (rel: string): string | undefined => {
+      const e = byPath.get(rel);
+      if (!e) return undefined;
+      const obj = objectPath(cacheDir, hashName as any, e.oid);
+      if (!existsSync(obj)) return undefined;
+      const p = join(tmp, ...rel.split('/'));
+      if (!linked.has(rel)) { mkdirSync(dirname(p), { recursive: true }); symlinkSync(obj, p); linked.add(rel); }
+      return p;
+    };
     let done = 0;
     for (const e of geo) {
-      const obj = objectPath(cacheDir, hashName as any, e.oid);
-      if (existsSync(obj)) {
-        try { const m = await extractGeoMeta(withName(obj, basename(e.relpath), tmp)); if (m) index[e.relpath] = m; } catch { /* unreadable files are reported by geo check */ }
+      const p = link(e.relpath);
+      if (p) {
+        const dirRel = e.relpath.includes('/') ? e.relpath.slice(0, e.relpath.lastIndexOf('/') + 1) : '';
+        for (const c of byStem.get(stemOf(e.relpath)) ?? []) link(c);
+        link(`${e.relpath}.metadata.yaml`);
+        link(`${dirRel}metadata.yaml`);
+        try { const m = await extractGeoMeta(p); if (m) index[e.relpath] = m; } catch { /* unreadable files are reported by geo check */ }
       }
       progress({ phase: 'indexing', done: ++done, total: geo.length, item: e.relpath });
     }
