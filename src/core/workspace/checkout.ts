@@ -94,7 +94,7 @@ export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, 
     plan.replaceKind = true;
     wsKind = 'none';
   }
-  const ws = wsKind === 'dir' ? walkDir(out.absPath, { repoRel: env.repoRel, ignore: env.ignore }) : [];
+  const ws = wsKind === 'dir' ? walkDir(out.absPath, { repoRel: env.repoRel, ignore: env.ignore, removeTemps: true }) : [];
   const wsByRel = new Map(ws.map((f) => [f.rel, f]));
   const onlyWs = ws.filter((f) => within(f.abs, opts.only));
   const wsOids = new Map<string, string>();

@@ -4,7 +4,7 @@
  * cache is how `cache.type symlink` checks data out); the caller decides about symlinks that leave
  * the repository. Sync calls: lstat/readdir in sync are 2.5x faster than promises here.
  */
-import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import type { DvcIgnore } from '../repo/dvcignore.js';
 import { InvalidFileError, PathError } from '../../lib/errors.js';
 
@@ -24,6 +24,8 @@ export interface WalkOptions {
   repoRel: string;
   /** Refuse a `.dvcignore` inside the tracked directory (DVC does). */
   forbidDvcIgnore?: boolean;
+  /** Delete stale `.geodvc-tmp-*` files left by a killed process (callers holding the write lock). */
+  removeTemps?: boolean;
 }
 
 export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
@@ -38,7 +40,10 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
     for (const e of names) {
       const r = rel ? rel + '/' + e.name : e.name;
       const abs = dir + '/' + e.name;
-      if (e.name.startsWith('.geodvc-tmp-')) continue;
+      if (e.name.startsWith('.geodvc-tmp-')) {
+        if (opts.removeTemps) { try { rmSync(abs, { force: true, recursive: true }); } catch { /* next time */ } }
+        continue;
+      }
       if (e.name === '.dvcignore' && opts.forbidDvcIgnore) {
         throw new InvalidFileError(`'${abs}' is inside a tracked directory`, { hint: 'a .dvcignore inside a tracked directory is not allowed (as in DVC); move its rules to the parent directory' });
       }
