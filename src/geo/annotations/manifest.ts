@@ -134,8 +134,9 @@ export async function checkManifest(manifestPath: string, opts: OpContext & { fi
   }
   if (opts.findUnlisted) {
     const listed = new Set(entries.map((e) => e.path));
-    const all = await buildManifest(base, { baseDir: base, output: manifestPath });
-    res.unlisted = all.map((x) => x.path).filter((p) => !listed.has(p));
+    const files: string[] = [];
+    await walk(base, files, new Set([resolve(manifestPath)]));
+    res.unlisted = files.filter((f) => isAnnotation(f, ANNOTATION_EXTENSIONS)).map((f) => relative(base, f).split(sep).join('/')).filter((p) => !listed.has(p)).sort();
   }
   res.ok = !res.mismatched.length && !res.missing.length;
   return res;
