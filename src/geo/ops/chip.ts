@@ -301,6 +301,23 @@ function nodataFraction(s: Source, buf: Uint8Array, nb: number): number {
   return count / n;
 }
 
+/**
+ * TIFF predictor 2 (horizontal differencing) in place, for integer samples in the host byte
+ * order: DEFLATE then runs ~4x smaller and faster. Returns false (buffer untouched) otherwise.
+ */
+function applyHorizontalPredictor(s: Source, buf: Uint8Array, width: number, nb: number): boolean {
+  const sf = s.sampleFormat[0] ?? 1;
+  if (sf === 3 || !(s.tiff.little && LITTLE_HOST) || buf.byteOffset % s.bytes !== 0) return false;
+  const T = s.bytes === 1 ? Uint8Array : s.bytes === 2 ? Uint16Array : s.bytes === 4 ? Uint32Array : undefined;
+  if (!T) return false;
+  const a = new T(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / s.bytes);
+  const row = width * nb;
+  for (let o = 0; o < a.length; o += row) {
+    for (let i = o + row - 1; i >= o + nb; i--) a[i] = a[i]! - a[i - nb]!;
+  }
+  return true;
+}
+
 function geoTags(s: Source, x0: number, y0: number): TagValue[] {
   const [a, b, c, d, e, f] = s.gt as [number, number, number, number, number, number];
   const X = a + x0 * b + y0 * c, Y = d + x0 * e + y0 * f;
@@ -457,9 +474,10 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
                 tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
             } else {
               const tiled = size % 16 === 0;
+              const predictor = applyHorizontalPredictor(s, pixels!, size, bands.length) ? 2 : 1;
               const block = deflateSync(pixels!, { level: 1 });
               bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled, blockW: size, blockH: size, blocks: [block],
-                tags: [...baseTags(s, bands.length, allBands, 8, 1, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
+                tags: [...baseTags(s, bands.length, allBands, 8, predictor, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
             }
             const tmp = tmpPathFor(out);
             writeFileSync(tmp, bytes);
