@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, isScalar, isCollection, type Node } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { AppError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
@@ -89,7 +89,22 @@ export function applyOverrides(dir: string, overrides: string[]): { file: string
       const doc = parseDocument(text || '{}');
       for (const o of list) {
         const path = o.key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-        doc.setIn(path, doc.createNode(toJsonValue(o.value)));
+        const existing = doc.getIn(path, true);
+        const isScalarValue = o.value === null || typeof o.value !== 'object' || o.value instanceof PyFloat;
+        if (isScalar(existing) && isScalarValue) {
+          // in place: keeps the comment on the line and the quoting style
+          existing.value = toJsonValue(o.value);
+          if (o.value instanceof PyFloat) existing.minFractionDigits = 1;
+          continue;
+        }
+        const node = doc.createNode(toJsonValue(o.value)) as Node;
+        if (o.value instanceof PyFloat && isScalar(node)) node.minFractionDigits = 1;
+        if (isCollection(existing) && isCollection(node)) {
+          node.flow = existing.flow;
+          node.comment = existing.comment;
+          node.commentBefore = existing.commentBefore;
+        }
+        doc.setIn(path, node);
       }
       out = String(doc);
     } else {

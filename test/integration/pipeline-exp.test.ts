@@ -1,0 +1,51 @@
+/** Experiments through the API: refs layout, nested/list/other-file overrides, push/pull to a git remote. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
+import { expRun, expList, expPush, expPull, expShow, expTable, toCsv } from '../../src/core/api/exp.js';
+
+test('exp run -S with nested keys, lists and another params file; push and pull refs/exps', async () => {
+  const t = makeTmpDir('geodvc-pl-exp-');
+  const bare = makeTmpDir('geodvc-pl-exp-remote-');
+  const clone = makeTmpDir('geodvc-pl-exp-clone-');
+  try {
+    const dir = t.dir;
+    gitInit(dir);
+    mkdirSync(join(dir, '.dvc'));
+    writeTree(dir, {
+      '.dvc/config': '',
+      'params.yaml': '# model\nmodel:\n  depth: 3  # layers\n  sizes: [1, 2]\nlr: 0.1\n',
+      'train.json': '{"epochs": 1}',
+      'dvc.yaml': 'stages:\n  train:\n    cmd: echo ${model.depth} ${lr} > out.txt\n    params:\n    - model\n    - lr\n    - train.json:\n      - epochs\n    outs:\n    - out.txt\n',
+    });
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'base');
+    const head = git(dir, 'rev-parse', 'HEAD').trim();
+    const r = await expRun({ cwd: dir, set: ['model.depth=5', 'model.sizes=[4, 8]', 'train.json:epochs=3'], name: 'deep' });
+    assert.equal(r.ref, `refs/exps/${head.slice(0, 2)}/${head.slice(2)}/deep`);
+    assert.deepEqual(r.repro?.ran, ['train']);
+    const params = git(dir, 'show', `${r.rev}:params.yaml`);
+    assert.equal(params, '# model\nmodel:\n  depth: 5 # layers\n  sizes: [ 4, 8 ]\nlr: 0.1\n');
+    assert.deepEqual(JSON.parse(git(dir, 'show', `${r.rev}:train.json`)), { epochs: 3 });
+    assert.match(git(dir, 'show', `${r.rev}:dvc.lock`), /model:\n          depth: 5\n          sizes:\n          - 4\n          - 8/);
+    const rows = expShow(dir);
+    assert.deepEqual(rows.map((x) => x.kind), ['workspace', 'baseline', 'experiment']);
+    const csv = toCsv(expTable(rows).header, expTable(rows).cells);
+    assert.match(csv, /params\.yaml:model\.depth/);
+    await assert.rejects(expRun({ cwd: dir, set: ['model.depht=1'] }), /param 'model\.depht' is not in 'params\.yaml'/);
+    await assert.rejects(expRun({ cwd: dir, set: ['lr=1'], name: 'deep' }), /already exists/);
+    // push to a bare remote, pull into a clone
+    execFileSync('git', ['init', '-q', '--bare', bare.dir]);
+    git(dir, 'remote', 'add', 'origin', bare.dir);
+    git(dir, 'push', '-q', 'origin', 'HEAD:refs/heads/main');
+    assert.deepEqual(expPush(dir, 'origin', ['deep']), [r.ref]);
+    execFileSync('git', ['clone', '-q', '-b', 'main', bare.dir, clone.dir]);
+    assert.deepEqual(expList(clone.dir), []);
+    assert.deepEqual(expPull(clone.dir, 'origin', ['deep']), [r.ref]);
+    assert.deepEqual(expList(clone.dir).map((e) => [e.name, e.rev]), [['deep', r.rev]]);
+    assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), '5 0.1\n');
+  } finally { t.cleanup(); bare.cleanup(); clone.cleanup(); }
+});
