@@ -47,6 +47,8 @@ const KNOWN_CODECS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 32946, 32773, 34676, 34677
 /** GDAL's limit on blocks per band (nBlocksPerRow * nBlocksPerColumn must fit in an int). */
 const MAX_BLOCKS = 0x7fffffff;
 
+const INTEGER_TYPES = new Set([1, 3, 4, 6, 8, 9, 16, 17]);
+
 const EXPECTED_TYPES: Record<number, number[]> = {
   [Tag.ImageWidth]: [3, 4, 16], [Tag.ImageLength]: [3, 4, 16], [Tag.BitsPerSample]: [3], [Tag.Compression]: [3],
   [Tag.StripOffsets]: [3, 4, 16], [Tag.StripByteCounts]: [3, 4, 16], [Tag.TileOffsets]: [3, 4, 16], [Tag.TileByteCounts]: [3, 4, 16],
@@ -69,7 +71,12 @@ function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[]): ImagePla
   const err = (code: string, structure: string, message: string, offset?: number) => problems.push({ code, structure: `${where} ${structure}`.trim(), offset, message, severity: 'error' });
   for (const [tag, types] of Object.entries(EXPECTED_TYPES)) {
     const e = ifd.entries.get(Number(tag));
-    if (e && !types.includes(e.type)) err('tag-bad-type', tagName(e.tag), `tag ${tagName(e.tag)} has field type ${TYPE_NAME[e.type] ?? e.type}, expected ${types.map((x) => TYPE_NAME[x]).join('/')}`, e.entryOffset);
+    if (!e || types.includes(e.type)) continue;
+    // libtiff converts between integer types (range-checked): only a non-integer type where an
+    // integer is needed (or a non-float where a float is needed) makes the tag unreadable.
+    const wantsInt = types.some((x) => INTEGER_TYPES.has(x));
+    const readable = wantsInt ? INTEGER_TYPES.has(e.type) : types.includes(12) ? e.type === 11 || e.type === 12 : false;
+    problems.push({ code: 'tag-bad-type', structure: `${where} ${tagName(e.tag)}`, offset: e.entryOffset, message: `tag ${tagName(e.tag)} has field type ${TYPE_NAME[e.type] ?? e.type}, expected ${types.map((x) => TYPE_NAME[x]).join('/')}`, severity: readable ? 'warning' : 'error' });
   }
   for (const e of ifd.entries.values()) {
     if (e.outOfFile) err('tag-out-of-file', tagName(e.tag), `tag ${tagName(e.tag)}: ${e.count} × ${TYPE_NAME[e.type]} at offset ${e.valueOffset} extends past the end of the file (${t.size} bytes)`, e.entryOffset);
@@ -292,7 +299,9 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
         }
         for (const e of r.errors.slice(0, 5)) {
           const d = describeImage(e.image);
-          problems.push({ code: 'decode-failed', structure: `${d.where} ${d.kindName} ${e.block}`, offset: d.plan.offsets[e.block], message: `${d.codec} ${d.kindName} ${e.block} (${d.plan.counts[e.block]} bytes at offset ${d.plan.offsets[e.block]}) does not decode: ${e.message}`, severity: 'error' });
+          // geotiff.js's JPEG decoder is not libjpeg: its failures are reported, but not as corruption.
+          const trusted = d.plan.compression !== 7;
+          problems.push({ code: trusted ? 'decode-failed' : 'decode-suspect', structure: `${d.where} ${d.kindName} ${e.block}`, offset: d.plan.offsets[e.block], message: `${d.codec} ${d.kindName} ${e.block} (${d.plan.counts[e.block]} bytes at offset ${d.plan.offsets[e.block]}) does not decode${trusted ? '' : ' with geotiff.js (libjpeg may still read it)'}: ${e.message}`, severity: trusted ? 'error' : 'warning' });
         }
         if (r.crashed) {
           const st = r.started;
