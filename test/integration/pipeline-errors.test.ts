@@ -111,3 +111,13 @@ test('abort during repro stops the command and leaves the lock valid', async () 
     assert.ok(!existsSync(join(dir, 'b.txt')));
   } finally { cleanup(); }
 });
+
+test('a second repro while one runs is refused by the repository lock', async () => {
+  const { dir, cleanup } = repo({ 'dvc.yaml': 'stages:\n  slow:\n    cmd: sleep 6 && cp in.txt o.txt\n    deps: [in.txt]\n    outs: [o.txt]\n', 'in.txt': 'x' });
+  try {
+    const first = reproduce({ cwd: dir });
+    await new Promise((r) => setTimeout(r, 500));
+    await rejects(reproduce({ cwd: dir }), 'locked', /lock/i);
+    assert.deepEqual((await first).ran, ['slow']);
+  } finally { cleanup(); }
+});

@@ -17,6 +17,7 @@ import { StatusContext, currentParams, isChanged, memoFingerprints, stageStatus,
 import { runCommand, type OutputFn } from './executor.js';
 import { findRuns, runCacheEligible, saveRun } from './runcache.js';
 import { NotARepoError } from '../../lib/errors.js';
+import { withRepoLock } from '../repo/lock.js';
 
 export interface StageEvent {
   stage: string;
@@ -122,8 +123,13 @@ function lockStageFor(s: StageDef, deps: LockEntry[], params: Record<string, Rec
 
 function cmdList(s: StageDef): string[] { return Array.isArray(s.cmd) ? s.cmd : [s.cmd]; }
 
+/** Reproduces under the repository lock (exclusive; shared for --dry), as DVC does. */
 export async function reproduce(opts: ReproOptions): Promise<ReproResult> {
   const repo = openPipelineRepo(opts.cwd);
+  return withRepoLock(repo, { write: !opts.dry, signal: opts.signal, cmd: 'geodvc repro' }, () => reproduceLocked(repo, opts));
+}
+
+async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<ReproResult> {
   const p = loadPipeline(repo);
   const order = plan(p, opts);
   const state = stateFor(repo);
