@@ -42,9 +42,11 @@ export const command: CommandModule = {
     };
     const tokens = opts.tokens ? TokenStore.load(resolve(String(opts.tokens)), (m) => ctx.warn(m)) : undefined;
     const host = String(opts.host);
-    if (!tokens && anonymous === 'write' && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
+    if (!tokens && anonymous === 'write' && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') { // (checked again below)
       ctx.warn(`anyone who can reach ${host} may upload objects (--anonymous write without --tokens)`);
     }
+    const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+    if (tokens && !opts.tlsCert && !loopback) ctx.warn(`tokens travel in clear text over plain HTTP on ${host}; use --tls-cert/--tls-key or put a TLS proxy in front`);
     const srv = await startServer({
       root: resolve(String(opts.root)), host, port, tokens, anonymous: anonymous as 'none' | 'read' | 'write' | undefined,
       tls: opts.tlsCert ? { cert: resolve(String(opts.tlsCert)), key: resolve(String(opts.tlsKey)) } : undefined,
