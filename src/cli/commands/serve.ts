@@ -42,7 +42,7 @@ export const command: CommandModule = {
     };
     const tokens = opts.tokens ? TokenStore.load(resolve(String(opts.tokens)), (m) => ctx.warn(m)) : undefined;
     const host = String(opts.host);
-    if (!tokens && anonymous === 'write' && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') { // (checked again below)
+    if (!tokens && anonymous === 'write' && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
       ctx.warn(`anyone who can reach ${host} may upload objects (--anonymous write without --tokens)`);
     }
     const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
