@@ -21,8 +21,8 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
   return out.sort();
 }
 
-export function conformanceSuite(serverName: string, opts: { bigMiB?: number; missingBucketUrl?: (s: TestServer) => string } = {}): void {
-  test(`storage conformance: ${serverName}`, { timeout: 180_000 }, async (t: TestContext) => {
+export function conformanceSuite(serverName: string, opts: { bigMiB?: number; missingBucketUrl?: (s: TestServer) => string; wrongCredentials?: Record<string, string> } = {}): void {
+  test(`storage conformance: ${serverName}`, { timeout: 400_000 }, async (t: TestContext) => {
     const srv = await startOrSkip(t, serverName, SERVERS[serverName]!);
     if (!srv) return;
     const scratch = mkdtempSync(join(tmpdir(), 'geodvc-conf-'));
@@ -104,6 +104,15 @@ export function conformanceSuite(serverName: string, opts: { bigMiB?: number; mi
           const mb = await openBackend(opts.missingBucketUrl!(srv), srv.options, { retry: { retries: 0 } });
           await assert.rejects(mb.stat('files/md5/00/x'), (e: unknown) => e instanceof StorageError && e.kind === 'bucket-missing' && !!e.hint);
           await mb.close();
+        });
+      }
+      if (opts.wrongCredentials) {
+        await t.test('wrong credentials: access denied with a hint', async () => {
+          const r = await srv.newRemote('denied');
+          const db = await openBackend(r.url, { ...r.options, ...opts.wrongCredentials }, { retry: { retries: 0 } });
+          await assert.rejects(db.stat('files/md5/00/x'), (e: unknown) => e instanceof StorageError && e.kind === 'access-denied' && /credentials/.test(e.hint ?? ''));
+          await assert.rejects(db.put('files/md5/00/x', { data: Buffer.from('x') }), (e: unknown) => e instanceof StorageError && e.kind === 'access-denied');
+          await db.close();
         });
       }
     } finally {

@@ -21,7 +21,7 @@ const FULL = process.env.GEODVC_FULL_TRANSFER === '1';
 export function roundtripSuite(serverName: string, small: { files: number; bigMiB: number }): void {
   const files = FULL ? 2000 : small.files;
   const bigMiB = FULL ? 300 : small.bigMiB;
-  test(`push/pull round trip via ${serverName}: ${files} files + ${bigMiB} MiB`, { timeout: 600_000 }, async (t: TestContext) => {
+  test(`push/pull round trip via ${serverName}: ${files} files + ${bigMiB} MiB`, { timeout: 900_000 }, async (t: TestContext) => {
     const srv = await startOrSkip(t, serverName, SERVERS[serverName]!);
     if (!srv) return;
     const tmp = mkdtempSync(join(tmpdir(), 'geodvc-rt-'));

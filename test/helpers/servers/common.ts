@@ -77,9 +77,10 @@ export async function killChild(child: ChildProcess | undefined, sig: NodeJS.Sig
 /** Polls `probe` until it resolves true. */
 export async function waitFor(probe: () => Promise<boolean>, timeoutMs = 10000, what = 'server'): Promise<void> {
   const t0 = Date.now();
+  let last: unknown;
   for (;;) {
-    try { if (await probe()) return; } catch { /* not yet */ }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what} did not answer within ${timeoutMs} ms`);
+    try { if (await probe()) return; } catch (err) { last = err; }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what} did not answer within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).name}: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

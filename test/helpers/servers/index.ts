@@ -7,6 +7,7 @@ import { startGcsFake } from './gcs-fake.js';
 import { startSshd } from './sshd.js';
 import { startHttpServer } from './http-server.js';
 import { startNginxDav } from './nginx-dav.js';
+import { startSwift } from './swift.js';
 
 export * from './common.js';
 
@@ -18,4 +19,5 @@ export const SERVERS: Record<string, () => Promise<TestServer>> = {
   sshd: startSshd,
   'node-http': startHttpServer,
   'nginx-dav': startNginxDav,
+  swift: () => startSwift(),
 };
