@@ -6,6 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { HashName } from '../odb/hash.js';
 import { HashPool } from '../odb/pool.js';
 import { InterruptedError } from '../../lib/errors.js';
@@ -79,7 +81,35 @@ export async function verifyObjects(items: VerifyItem[], opts: VerifyOptions = {
   return out;
 }
 
+/** Small jobs are hashed in this thread: starting workers costs more than the hashing. */
+function verifyInline(items: VerifyItem[], opts: VerifyOptions): VerifyMismatch[] {
+  const out: VerifyMismatch[] = [];
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  items.forEach((it, i) => {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    try {
+      const fd = openSync(it.path, 'r');
+      try {
+        const h = createHash(it.hashName);
+        let n;
+        while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) { h.update(buf.subarray(0, n)); bytes += n; }
+        const d = h.digest('hex') + (it.oid.endsWith('.dir') ? '.dir' : '');
+        if (d !== it.oid) out.push({ item: it, actual: d });
+      } finally { closeSync(fd); }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      out.push({ item: it, errorCode: err.code, error: err.message });
+    }
+    if ((i & 255) === 255) opts.onProgress?.(i + 1, bytes);
+  });
+  opts.onProgress?.(items.length, bytes);
+  return out;
+}
+
 async function verifyNative(items: VerifyItem[], opts: VerifyOptions): Promise<VerifyMismatch[]> {
+  const total = items.reduce((a, i) => a + i.size, 0);
+  if (items.length <= 3000 && total <= 32 << 20) return verifyInline(items, opts);
   // Batches of ~1000 small objects or ~256 MiB, so workers stay balanced.
   const batches: { start: number; end: number }[] = [];
   let start = 0;
