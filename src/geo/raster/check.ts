@@ -47,6 +47,8 @@ const KNOWN_CODECS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 32946, 32773, 34676, 34677
 /** GDAL's limit on blocks per band (nBlocksPerRow * nBlocksPerColumn must fit in an int). */
 const MAX_BLOCKS = 0x7fffffff;
 
+/** Tags without which the pixels cannot be located or decoded. */
+const DATA_TAGS = [Tag.StripOffsets, Tag.StripByteCounts, Tag.TileOffsets, Tag.TileByteCounts, Tag.BitsPerSample, Tag.SampleFormat, Tag.JPEGTables, Tag.LercParameters, Tag.YCbCrSubSampling, Tag.ColorMap];
 const INTEGER_TYPES = new Set([1, 3, 4, 6, 8, 9, 16, 17]);
 
 const EXPECTED_TYPES: Record<number, number[]> = {
@@ -253,10 +255,11 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
     for (const ifd of t.ifds) {
       const before = problems.length;
       const plan = checkIfd(t, ifd, problems);
-      // GeoTIFF tags that are cut off are ignored by GDAL (warning); data tags are errors.
+      // Cut-off tags are ignored by libtiff/GDAL with a warning, except those needed to locate and
+      // decode the pixels.
       for (let k = before; k < problems.length; k++) {
         const p = problems[k]!;
-        if (p.code === 'tag-out-of-file' && /Model|GeoKey|GeoDouble|GeoAscii|GdalMetadata|ImageDescription|Software|DateTime/.test(p.structure)) p.severity = 'warning';
+        if (p.code === 'tag-out-of-file' && !DATA_TAGS.some((t) => p.structure.includes(tagName(t)))) p.severity = 'warning';
       }
       if (plan) plans.push(plan);
     }
