@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
@@ -62,9 +62,12 @@ test('reproject: utm picks the centroid zone; default grid; second run is a no-o
   const d = checkAgainstGdalwarp(f, dir, 0);
   assert.equal(d.differing, 0);
   const m1 = statSync(f.output).mtimeMs;
+  const stale = join(out, '.geodvc-tmp-scene.tif-1-deadbeef-strip0.tif');
+  writeFileSync(stale, 'left by an interrupted run');
   const r2 = await reproject({ input: src, output: out, crs: 'utm', resampling: 'nearest', jobs: 2, stripThresholdPixels: 1000 });
   assert.equal(r2.files[0]!.skipped, true);
   assert.equal(statSync(f.output).mtimeMs, m1);
+  assert.equal(existsSync(stale), false, 'temp files of an interrupted run are removed');
 
   // warp to 4326 in strips vs native in one go (bilinear, ≤ 1 DN)
   const r3 = await reproject({ input: src, output: join(dir, 'out4326'), crs: 'EPSG:4326', resampling: 'bilinear', jobs: 2, stripThresholdPixels: 1000 });

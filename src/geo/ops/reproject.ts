@@ -6,10 +6,10 @@
  * The grid is computed here and always passed to GDAL explicitly (-te/-tr): GDAL 3.8's suggested
  * extent differs from 3.6's by about a pixel, so a pinned grid is the only reproducible one.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, renameSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { AppError, UsageError } from '../../lib/errors.js';
-import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
+import { writeFileAtomicSync, tmpPathFor, TMP_PREFIX } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { GDAL_ENGINE, withDataset, outName } from './gdal.js';
 import { listInputs, rasterInfo, type GeoTransform, type OpsRasterInfo } from './info.js';
@@ -152,6 +152,8 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   const files = listInputs(opts.input, 'raster');
   const outDir = resolve(opts.output);
   mkdirSync(outDir, { recursive: true });
+  // leftovers of an interrupted run (strips can be GBs): temp names are never outputs
+  for (const n of readdirSync(outDir)) if (n.startsWith(TMP_PREFIX)) rmSync(join(outDir, n), { force: true });
 
   progress({ phase: 'reading', done: 0, total: files.length });
   const infos: OpsRasterInfo[] = [];
