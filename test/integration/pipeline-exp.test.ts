@@ -49,3 +49,25 @@ test('exp run -S with nested keys, lists and another params file; push and pull 
     assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), '5 0.1\n');
   } finally { t.cleanup(); bare.cleanup(); clone.cleanup(); }
 });
+
+test('exp run --queue with a choice sweep queues one experiment per combination', async () => {
+  const { expandSweep, sweepCombinations } = await import('../../src/core/pipeline/experiments.js');
+  const { queueStatus } = await import('../../src/core/api/exp.js');
+  assert.deepEqual(expandSweep('a=1,2'), ['a=1', 'a=2']);
+  assert.deepEqual(expandSweep('a=[1,2]'), ['a=[1,2]']);
+  assert.deepEqual(expandSweep("a='x,y'"), ["a='x,y'"]);
+  assert.equal(sweepCombinations(['a=1,2', 'b=x,y,z', 'c=0']).length, 6);
+  const t = makeTmpDir('geodvc-pl-sweep-');
+  try {
+    gitInit(t.dir);
+    mkdirSync(join(t.dir, '.dvc'));
+    writeTree(t.dir, { '.dvc/config': '', 'params.yaml': 'tile_size: 512\noverlap: 64\n', 'dvc.yaml': 'stages:\n  s:\n    cmd: echo ${tile_size} > o.txt\n    params: [tile_size, overlap]\n    outs: [o.txt]\n' });
+    git(t.dir, 'add', '-A');
+    git(t.dir, 'commit', '-qm', 'base');
+    await assert.rejects(expRun({ cwd: t.dir, set: ['tile_size=256,512'] }), /need --queue/);
+    await expRun({ cwd: t.dir, set: ['tile_size=256,512', 'overlap=0,32'], queue: true, name: 'grid' });
+    const q = queueStatus(t.dir);
+    assert.deepEqual(q.map((e) => e.name).sort(), ['grid-1', 'grid-2', 'grid-3', 'grid-4']);
+    assert.deepEqual(q.map((e) => e.set.join(' ')).sort(), ['tile_size=256 overlap=0', 'tile_size=256 overlap=32', 'tile_size=512 overlap=0', 'tile_size=512 overlap=32']);
+  } finally { t.cleanup(); }
+});

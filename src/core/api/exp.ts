@@ -6,6 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import type { OpContext } from '../../lib/progress.js';
 import { AppError, UsageError } from '../../lib/errors.js';
@@ -18,7 +19,7 @@ import { checkoutFromCache, objectComplete } from '../pipeline/cache.js';
 import { hashPath } from '../pipeline/hashing.js';
 import {
   applyOverrides, autoName, commitWorkspace, expRef, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
-  ExperimentError, type ExpRefInfo,
+  ExperimentError, parseOverride, sweepCombinations, type ExpRefInfo,
 } from '../pipeline/experiments.js';
 import { paramsAt, paramsFiles, diffFlat, readAtRev, type ParamsDiff } from './params.js';
 import { metricsAt, metricsFiles } from './metrics.js';
@@ -68,13 +69,23 @@ export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
   if (git(opts.cwd, ['rev-parse', '--verify', '-q', ref], { allowFail: true }).trim() && !opts.force) {
     throw new ExperimentError(`experiment '${name}' already exists`, 'pick another --name, or pass --force to replace it', 'exp-exists');
   }
+  const combos = sweepCombinations(opts.set ?? []);
+  if (combos.length > 1 && !opts.queue) {
+    throw new UsageError(`-S sweeps (${combos.length} combinations) need --queue`, { hint: 'add --queue, then run them with `geodvc queue start`' });
+  }
   if (opts.queue) {
-    const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const entry: QueueEntry = { id, name, set: opts.set ?? [], baseline, created: new Date().toISOString(), status: 'queued' };
-    // validate overrides now so a typo fails at queue time
-    for (const s of entry.set) (await import('../pipeline/experiments.js')).parseOverride(s);
-    writeFileAtomicSync(join(queueDir(repo.tmpDir), `${id}.json`), JSON.stringify(entry, null, 2));
-    return { name, baseline, queued: id, applied: [] };
+    let first: ExpRunResult | undefined;
+    combos.forEach((set, i) => {
+      const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      const n = combos.length > 1 ? (opts.name ? `${opts.name}-${i + 1}` : autoName(baseline + set.join(','))) : name;
+      validateName(n);
+      // validate overrides now so a typo fails at queue time
+      for (const o of set) parseOverride(o);
+      const entry: QueueEntry = { id, name: n, set, baseline, created: new Date().toISOString(), status: 'queued' };
+      writeFileAtomicSync(join(queueDir(repo.tmpDir), `${id}.json`), JSON.stringify(entry, null, 2));
+      first ??= { name: n, baseline, queued: id, applied: [] };
+    });
+    return first!;
   }
   const applied = applyOverrides(repo.root, opts.set ?? []);
   const res = await reproduce({ cwd: opts.cwd, targets: opts.targets, jobs: opts.jobs, signal: opts.signal, onOutput: opts.onOutput, onStage: opts.onStage, onProgress: opts.onProgress, allPipelines: !opts.targets?.length });
@@ -170,11 +181,9 @@ export async function expApply(cwd: string, name: string): Promise<{ files: stri
   const files: string[] = [];
   for (const f of changed) {
     const abs = join(top, f);
-    const r = git(top, ['cat-file', '-e', `${e.rev}:${f}`], { allowFail: true });
-    void r;
     const exists = git(top, ['ls-tree', '--name-only', e.rev, '--', f]).trim() !== '';
     if (exists) {
-      const buf = (await import('node:child_process')).spawnSync('git', ['show', `${e.rev}:${f}`], { cwd: top, maxBuffer: 256 << 20 }).stdout;
+      const buf = spawnSync('git', ['show', `${e.rev}:${f}`], { cwd: top, maxBuffer: 256 << 20 }).stdout;
       mkdirSync(resolve(abs, '..'), { recursive: true });
       writeFileAtomicSync(abs, buf);
     } else rmSync(abs, { force: true });
@@ -182,9 +191,7 @@ export async function expApply(cwd: string, name: string): Promise<{ files: stri
   }
   const outs: string[] = [];
   const state = stateFor(repo);
-  const lockRel = relative(top, join(repo.root, 'dvc.lock'));
   const text = readAtRev(repo, 'dvc.lock', e.rev);
-  void lockRel;
   if (text) {
     const { loadPipeline } = await import('../pipeline/graph.js');
     const p = loadPipeline(repo);

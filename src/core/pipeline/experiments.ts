@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve, extname } from 'node:path';
 import { parseDocument, isScalar, isCollection, type Node } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
@@ -179,4 +179,33 @@ export function validateName(name: string): void {
   if (r.status !== 0 || name.includes('/')) throw new UsageError(`invalid experiment name '${name}'`, { hint: 'use letters, digits, - and _ only' });
 }
 
-export { writeFileSync as _writeFileSync };
+
+/** Splits a Hydra choice sweep `key=a,b,c` (commas outside brackets/quotes) into single overrides. */
+export function expandSweep(override: string): string[] {
+  const eq = override.indexOf('=');
+  if (eq <= 0) return [override];
+  const lhs = override.slice(0, eq + 1);
+  const rhs = override.slice(eq + 1);
+  const parts: string[] = [];
+  let depth = 0, quote = '', cur = '';
+  for (const ch of rhs) {
+    if (quote) { if (ch === quote) quote = ''; cur += ch; continue; }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '{' || ch === '(') depth++;
+    else if (ch === ']' || ch === '}' || ch === ')') depth--;
+    if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; continue; }
+    cur += ch;
+  }
+  parts.push(cur);
+  return parts.length > 1 ? parts.map((p) => lhs + p.trim()) : [override];
+}
+
+/** The cartesian product of the sweeps in `overrides` (one list of overrides per experiment). */
+export function sweepCombinations(overrides: string[]): string[][] {
+  let combos: string[][] = [[]];
+  for (const o of overrides) {
+    const choices = expandSweep(o);
+    combos = combos.flatMap((c) => choices.map((x) => [...c, x]));
+  }
+  return combos;
+}

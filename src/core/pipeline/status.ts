@@ -181,4 +181,3 @@ export function statusJson(st: StageStatus): unknown[] {
   return out;
 }
 
-export { existsSync as _exists };
