@@ -164,20 +164,24 @@ export async function compareLayers(path: string, a: NamedLayer | null, b: Named
   pairByKey(poolA, poolB, () => { counts.unchanged++; });
 
   const pairs: { i: number; j: number; by: FeatureChange['matchedBy'] }[] = [];
-  // (2) equal on the tolerance grid
-  if (pa && pb && poolA.size && poolB.size) {
+  const byGrid = () => {
+    if (!pa || !pb || !poolA.size || !poolB.size) return;
     for (const i of poolA.keys()) poolA.set(i, keyOf(pa.features[i]!, pa.props[i]!, cs.quantum));
     for (const j of poolB.keys()) poolB.set(j, keyOf(pb.features[j]!, pb.props[j]!, cs.quantum));
     pairByKey(poolA, poolB, (i, j) => pairs.push({ i, j, by: 'precision' }));
-  }
-  // (3) ids
-  if (pa && pb && poolA.size && poolB.size) {
-    const idKey = (pf: PreparedFeature) => (pf.feature.id === undefined || pf.feature.id === null ? undefined : `${typeof pf.feature.id}:${String(pf.feature.id)}`);
+  };
+  const idKey = (pf: PreparedFeature) => (pf.feature.id === undefined || pf.feature.id === null ? undefined : `${typeof pf.feature.id}:${String(pf.feature.id)}`);
+  const byId = () => {
+    if (!pa || !pb || !poolA.size || !poolB.size) return;
     const ka = new Map<number, string>(), kb = new Map<number, string>();
     for (const i of poolA.keys()) { const k = idKey(pa.features[i]!); if (k) ka.set(i, k); }
     for (const j of poolB.keys()) { const k = idKey(pb.features[j]!); if (k) kb.set(j, k); }
     pairByKey(ka, kb, (i, j) => { poolA.delete(i); poolB.delete(j); pairs.push({ i, j, by: 'id' }); });
-  }
+  };
+  // (2) equal on the tolerance grid, (3) same id. When every remaining feature on both sides has
+  // an id, ids go first: the pairs are the same and the grid keys need not be computed.
+  const allIds = !!pa && !!pb && [...poolA.keys()].every((i) => idKey(pa.features[i]!) !== undefined) && [...poolB.keys()].every((j) => idKey(pb.features[j]!) !== undefined);
+  if (allIds) { byId(); byGrid(); } else { byGrid(); byId(); }
   // (4) geometry
   if (pa && pb && poolA.size && poolB.size) {
     const margin = cs.quantum * 20;
