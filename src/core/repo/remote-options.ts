@@ -56,7 +56,7 @@ const PER_SCHEME: Record<RemoteScheme, Record<string, Kind>> = {
   gs: { projectname: 'str', credentialpath: 'str', endpointurl: 'str', allow_anonymous_login: 'bool', token: 'str' },
   ssh: {
     port: 'int', user: 'str', password: 'str', ask_password: 'bool', keyfile: 'str', passphrase: 'str',
-    ask_passphrase: 'bool', gss_auth: 'bool', allow_agent: 'bool', max_sessions: 'int',
+    ask_passphrase: 'bool', gss_auth: 'bool', allow_agent: 'bool', max_sessions: 'int', host_key: 'str',
   },
   http: {
     auth: 'str', custom_auth_header: 'str', user: 'str', password: 'str', ask_password: 'bool', token: 'str',
