@@ -83,7 +83,10 @@ function freshRepo(name: string, checksum: string, linkType?: string): string {
 
 const rows: (string | number)[][] = [];
 const row = (what: string, r: Run, peerName: string, peer: Run | undefined, extra = '') => {
-  rows.push([what, fmt(r.wall), fmt(r.cpu, 2), fmt(r.rssMiB, 0), peerName, peer ? fmt(peer.wall) : '-', peer ? fmt(r.wall / peer.wall, 2) : '-', extra]);
+  const cells = [what, fmt(r.wall), fmt(r.cpu, 2), fmt(r.rssMiB, 0), peerName, peer ? fmt(peer.wall) : '-', peer ? fmt(r.wall / peer.wall, 2) : '-', extra];
+  rows.push(cells);
+  // Progress line per measurement (the full table is printed at the end).
+  process.stderr.write(`  ${cells.join(' | ')}\n`);
 };
 
 /** Compiled dist/ start-up is ~0.3 s instead of ~1 s through tsx: build once, then use it. */
@@ -111,6 +114,7 @@ function main(): void {
   rmSync(join(WORK, 'cpr'), { recursive: true, force: true });
   rmSync(join(WORK, 'cpal'), { recursive: true, force: true });
   const pLstat = measure(RUNS, `find ${src} -type f -printf '%s\\n' > /dev/null`);
+  process.stderr.write(`  peers: md5sum ${fmt(pMd5.wall)} s, xxhsum ${pXxh ? fmt(pXxh.wall) : '-'} s, cp -al ${fmt(pCpAl.wall)} s, cp -r ${fmt(pCpR.wall)} s, find -printf ${fmt(pLstat.wall)} s\n`);
 
   for (const algo of ['md5', 'xxh128']) {
     const hashPeer = algo === 'md5' ? ['md5sum', pMd5] as const : ['xxhsum -H2', pXxh] as const;
