@@ -34,6 +34,13 @@ export interface ExpRunOptions extends OpContext {
   targets?: string[];
   onOutput?: OutputFn;
   onStage?: (e: StageEvent) => void;
+  /** Redis URL for a shared queue (default: GEODVC_QUEUE_URL); local queue when unset. */
+  redisUrl?: string;
+}
+
+/** The Redis queue URL in effect (flag, then GEODVC_QUEUE_URL), or undefined for the local queue. */
+export function redisUrlOf(explicit?: string): string | undefined {
+  return explicit || process.env.GEODVC_QUEUE_URL || undefined;
 }
 
 export interface ExpRunResult {
@@ -72,6 +79,15 @@ export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
   const combos = sweepCombinations(opts.set ?? []);
   if (combos.length > 1 && !opts.queue) {
     throw new UsageError(`-S sweeps (${combos.length} combinations) need --queue`, { hint: 'add --queue, then run them with `geodvc queue start`' });
+  }
+  const redisUrl = redisUrlOf(opts.redisUrl);
+  if (opts.queue && redisUrl) {
+    for (const set of combos) for (const o of set) parseOverride(o);
+    const items = combos.map((set, i) => ({ set, name: combos.length > 1 ? (opts.name ? `${opts.name}-${i + 1}` : autoName(baseline + set.join(','))) : name }));
+    items.forEach((it) => validateName(it.name));
+    const { enqueueRedis } = await import('../pipeline/redis-queue.js');
+    const jobs = await enqueueRedis(opts.cwd, redisUrl, items);
+    return { name: jobs[0].name, baseline, queued: jobs[0].id, applied: [] };
   }
   if (opts.queue) {
     let first: ExpRunResult | undefined;
@@ -329,4 +345,29 @@ export async function queueStart(cwd: string, opts: OpContext & { onEntry?: (e: 
     done.push(entry);
   }
   return done;
+}
+
+// --- shared queue on Redis (BullMQ) ------------------------------------------------------------
+
+export async function redisQueueStatus(url: string) {
+  return (await import('../pipeline/redis-queue.js')).redisQueueStatus(url);
+}
+
+/** Runs a BullMQ worker taking experiments from the shared queue (see redis-queue.ts). */
+export async function redisWorker(url: string, opts: OpContext & { concurrency?: number; exitWhenEmpty?: boolean; log: (s: string) => void }): Promise<number> {
+  const { runRedisWorker } = await import('../pipeline/redis-queue.js');
+  return runRedisWorker(url, {
+    ...opts,
+    runExp: async (cwd, set, name) => {
+      const r = await expRun({ cwd, set, name, signal: opts.signal });
+      return { ref: r.ref!, rev: r.rev! };
+    },
+    pushData: async (cwd) => {
+      const { openRepoSync } = await import('../repo/repo.js');
+      if (!openRepoSync(cwd).config.core?.remote) return false;
+      const { push } = await import('./push.js');
+      await push({ cwd, signal: opts.signal });
+      return true;
+    },
+  });
 }

@@ -7,14 +7,15 @@ export const command: CommandModule = {
     cmd.argument('[targets...]', 'stages to reproduce (default: all)')
       .option('-S, --set-param <override...>', 'params to change: key=value, file.yaml:key=value, nested.key=value, key=[1,2]')
       .option('-n, --name <name>', 'experiment name (default: generated)')
-      .option('--queue', 'add to the local queue instead of running now (`geodvc queue start`)')
+      .option('--queue', 'add to the queue instead of running now (`geodvc queue start`); Redis when GEODVC_QUEUE_URL/--redis-url is set')
+      .option('--redis-url <url>', 'shared queue on Redis (default: $GEODVC_QUEUE_URL)')
       .option('-f, --force', 'replace an experiment with the same name')
       .option('-j, --jobs <n>', 'run up to n independent stages at once', '1');
   },
   async run(ctx, args, opts) {
     const { expRun } = await import('../../../core/api/exp.js');
     const res = await expRun({
-      cwd: ctx.cwd, set: opts.setParam ?? [], name: opts.name, queue: !!opts.queue, force: !!opts.force, jobs: Number(opts.jobs) || 1,
+      cwd: ctx.cwd, set: opts.setParam ?? [], name: opts.name, redisUrl: opts.redisUrl, queue: !!opts.queue, force: !!opts.force, jobs: Number(opts.jobs) || 1,
       targets: args[0]?.length ? args[0] : undefined, signal: ctx.signal, onProgress: ctx.onProgress,
       onOutput: (_s, chunk, stream) => { if (!ctx.json) (stream === 'stdout' && !ctx.quiet ? process.stdout : process.stderr).write(chunk); },
       onStage: (e) => {
