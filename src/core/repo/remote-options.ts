@@ -22,6 +22,7 @@ export function remoteScheme(url: string): RemoteScheme {
   const s = m[1]!.toLowerCase();
   if (s === 'file') return 'local';
   if (s === 'gcs') return 'gs';
+  if (s === 'sftp') return 'ssh';
   if (s === 'azure' || s === 'az' || s === 'abfs') return 'azure';
   if ((SCHEMES as readonly string[]).includes(s)) return s as RemoteScheme;
   throw new ConfigError(`unsupported remote url scheme '${s}://' in '${url}'`, {
