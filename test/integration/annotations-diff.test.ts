@@ -237,5 +237,12 @@ test('DVC-tracked directory: the old version comes from the DVC cache (.dir mani
     assert.equal(st['labels/poly.shp'].status, 'byte-identical');
     assert.equal(st['labels/states.geojson'].status, 'semantic');
     assert.deepEqual(st['labels/states.geojson'].features.map((c: any) => [c.status, c.a]), [['removed', `id=${gone.properties.STATE_NAME}`]]);
+    // without the .dir manifest in the cache the old version cannot be read: a clear error
+    const oid = /md5: ([0-9a-f]{32}\.dir)/.exec(readFileSync(join(d2, 'labels.dvc'), 'utf8'))![1]!;
+    rmSync(join(d2, '.dvc/cache/files/md5', oid.slice(0, 2), oid.slice(2)), { force: true });
+    const miss = await runCli(['geo', 'diff'], { cwd: d2 });
+    assert.equal(miss.code, 1);
+    assert.match(miss.stderr, /labels at HEAD is a DVC-tracked directory whose \.dir manifest is not in the cache/);
+    assert.match(miss.stderr, /hint: .*fetch/);
   } finally { c2(); }
 });

@@ -32,6 +32,8 @@ export interface VersionSource {
   label: string;
   list(): string[];
   read(rel: string): Buffer | undefined;
+  /** DVC-tracked directories whose `.dir` manifest is not in the local cache. */
+  missingDirs?: string[];
 }
 
 function walkFiles(root: string, dir: string, out: string[]): void {
@@ -60,6 +62,7 @@ export function revisionSource(git: Git, rev: string, cacheDir: string | undefin
   const files = git.listFiles(sha);
   const gitSet = new Set(files);
   const dvcObjects = new Map<string, { name: HashName; oid: string }>();
+  const missingDirs: string[] = [];
   for (const f of files.filter((x) => x.endsWith('.dvc'))) {
     const bytes = git.showFile(sha, f);
     if (!bytes) continue;
@@ -70,15 +73,16 @@ export function revisionSource(git: Git, rev: string, cacheDir: string | undefin
       if (!o.oid) continue;
       const outRel = `${base}${o.path}`.replace(/\/$/, '');
       if (o.oid.endsWith('.dir')) {
-        if (!cacheDir) continue;
+        if (!cacheDir) { missingDirs.push(outRel); continue; }
         let tree;
-        try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { continue; }
+        try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { missingDirs.push(outRel); continue; }
         for (const e of tree.entries) dvcObjects.set(`${outRel}/${e.relpath}`, { name: o.hashName, oid: e.oid });
       } else dvcObjects.set(outRel, { name: o.hashName, oid: o.oid });
     }
   }
   return {
     label: rev,
+    missingDirs,
     list: () => [...files, ...[...dvcObjects.keys()].filter((k) => !gitSet.has(k))],
     read(rel) {
       if (gitSet.has(rel)) return git.showFile(sha, rel);
@@ -213,6 +217,14 @@ export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
       const targetRels = targets.map((t) => relative(root, resolve(opts.cwd, t)).split(sep).join('/'));
       for (const t of targetRels) if (t.startsWith('..')) throw new UsageError(`target '${t}' is outside the repository`, { hint: 'give paths inside the repository' });
       const inTargets = (p: string) => !targetRels.length || targetRels.some((t) => t === '' || p === t || p.startsWith(t.endsWith('/') ? t : `${t}/`));
+      for (const src of [srcA, srcB]) {
+        const miss = (src.missingDirs ?? []).filter((m) => inTargets(m) || targetRels.some((t) => m.startsWith(`${t}/`) || t.startsWith(`${m}/`) || t === m));
+        if (miss.length) {
+          throw new AppError('missing-cache', `${miss.join(', ')} at ${src.label} ${miss.length === 1 ? 'is a' : 'are'} DVC-tracked director${miss.length === 1 ? 'y' : 'ies'} whose .dir manifest is not in the cache`, 1, {
+            hint: 'fetch that revision\'s data first (`geodvc fetch` / `dvc fetch --rev REV`), then run the diff again',
+          });
+        }
+      }
       const listA = srcA.list(), listB = srcB.list();
       const candidates = [...new Set([...listA, ...listB])].filter((p) => VECTOR_EXT.test(p) && inTargets(p)).sort();
       let done = 0;
