@@ -8,7 +8,8 @@ export type MetaExtractor = (absPath: string, isDir: boolean) => Promise<unknown
 
 let extractor: MetaExtractor | null | undefined;
 
-export function setMetaExtractor(fn: MetaExtractor | null): void {
+/** `null` disables the hook, `undefined` restores the lazily loaded default. */
+export function setMetaExtractor(fn: MetaExtractor | null | undefined): void {
   extractor = fn;
 }
 
