@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalBackend } from '../../storage/backends/local.js';
+import type { Backend } from '../../storage/backend.js';
+import { chooseStrategy, remoteHas, prefixOf } from './exists.js';
+
+/** Counts the calls a strategy makes. */
+function counting(b: Backend): Backend & { stats: number; lists: number } {
+  const c = { stats: 0, lists: 0 } as { stats: number; lists: number };
+  return Object.assign(Object.create(b), c, {
+    stat(this: typeof c, k: string) { this.stats++; return b.stat(k); },
+    list(this: typeof c, p: string) { this.lists++; return b.list(p); },
+  });
+}
+
+test('existence: HEADs for few keys, prefix listings for many keys over few prefixes; same answer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-exists-'));
+  try {
+    const b = new LocalBackend(dir);
+    const keys = Array.from({ length: 400 }, (_, i) => `files/md5/${(i % 8).toString(16).padStart(2, '0')}/${String(i).padStart(30, '0')}`);
+    for (const k of keys.filter((_, i) => i % 3 === 0)) await b.put(k, { data: Buffer.from(k) });
+    assert.equal(prefixOf('files/md5/ab/cd'), 'files/md5/ab/');
+    assert.equal(chooseStrategy(b, keys.slice(0, 10)), 'stat');
+    assert.equal(chooseStrategy(b, keys), 'list');
+    const viaList = counting(b);
+    const a = await remoteHas(viaList, keys);
+    assert.equal(viaList.lists, 8);
+    assert.equal(viaList.stats, 0);
+    const viaStat = counting(b);
+    const s = await remoteHas(viaStat, keys, { strategy: 'stat' });
+    assert.equal(viaStat.stats, 400);
+    assert.deepEqual([...a].sort(), [...s].sort());
+    assert.equal(a.size, Math.ceil(400 / 3));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
