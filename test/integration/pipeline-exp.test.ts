@@ -71,3 +71,25 @@ test('exp run --queue with a choice sweep queues one experiment per combination'
     assert.deepEqual(q.map((e) => e.set.join(' ')).sort(), ['tile_size=256 overlap=0', 'tile_size=256 overlap=32', 'tile_size=512 overlap=0', 'tile_size=512 overlap=32']);
   } finally { t.cleanup(); }
 });
+
+test('local queue: queued experiments run in a temporary worktree, the workspace is untouched', async () => {
+  const { queueStatus, queueStart, queueLogs } = await import('../../src/core/api/exp.js');
+  const t = makeTmpDir('geodvc-pl-queue-');
+  try {
+    gitInit(t.dir);
+    mkdirSync(join(t.dir, '.dvc'));
+    writeTree(t.dir, { '.dvc/config': '', 'in.txt': 'scene', 'params.yaml': 'overlap: 64\n', 'dvc.yaml': 'stages:\n  s:\n    cmd: echo ${overlap} > o.txt && cat in.txt >> o.txt\n    deps: [in.txt]\n    params: [overlap]\n    outs: [o.txt]\n' });
+    git(t.dir, 'add', '-A');
+    git(t.dir, 'commit', '-qm', 'base');
+    await expRun({ cwd: t.dir, set: ['overlap=32'], queue: true, name: 'ov32' });
+    assert.deepEqual(queueStatus(t.dir).map((e) => [e.name, e.status]), [['ov32', 'queued']]);
+    const done = await queueStart(t.dir);
+    assert.deepEqual(done.map((e) => [e.name, e.status]), [['ov32', 'success']]);
+    assert.match(queueLogs(t.dir, 'ov32'), /\[start\] s/);
+    assert.equal(readFileSync(join(t.dir, 'params.yaml'), 'utf8'), 'overlap: 64\n');
+    const e = expList(t.dir);
+    assert.deepEqual(e.map((x) => x.name), ['ov32']);
+    assert.equal(git(t.dir, 'show', `${e[0].rev}:params.yaml`), 'overlap: 32\n');
+    assert.equal(git(t.dir, 'worktree', 'list').trim().split('\n').length, 1, 'temporary worktree removed');
+  } finally { t.cleanup(); }
+});
