@@ -37,6 +37,9 @@ export interface RasterCheckOptions {
   deep?: boolean;
   /** Blocks decoded per image when not deep (default 16). */
   sample?: number;
+  /** CPU seconds the decoder child may spend on one block (default 4). */
+  cpuLimitS?: number;
+  /** Wall-clock cap of a decoder child (default 60 s; deep 600 s). */
   timeoutMs?: number;
   heapMiB?: number;
   signal?: AbortSignal;
@@ -158,7 +161,19 @@ function geotiffEntry(): string {
   return geotiffUrl;
 }
 
+/** CPU seconds (user + system) used by a process, from /proc (Linux); undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return undefined; }
+}
+
 interface WorkerOutcome {
+  /** true when the wall-clock cap was hit without the CPU limit (a starved machine, not a bad file). */
+  starved?: boolean;
   decoded: number;
   errors: { image: number; block: number; message: string }[];
   unsupported: Map<number, string>;
@@ -178,19 +193,20 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
         return { compression: plan.compression, params, blocks: blocks.map((i) => [i, plan.offsets[i]!, plan.counts[i]!, plan.expected(i)]) };
       }),
     };
-    const heap = opts.heapMiB ?? 128;
+    const heap = opts.heapMiB ?? 96;
     const child = spawn(process.execPath, [`--max-old-space-size=${heap}`, '--input-type=module', '-e', DECODE_WORKER_SOURCE, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: WorkerOutcome = { decoded: 0, errors: [], unsupported: new Map() };
     let buf = '';
     let ended = false;
     let stderr = '';
+    let blockCpu0 = 0;
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
         let m: any; try { m = JSON.parse(line); } catch { continue; }
-        if (m.start !== undefined) out.started = { image: m.image, block: m.start };
+        if (m.start !== undefined) { out.started = { image: m.image, block: m.start }; blockCpu0 = cpuSeconds(child.pid) ?? blockCpu0; }
         else if (m.done !== undefined) out.decoded++;
         else if (m.error !== undefined) out.errors.push({ image: m.image, block: m.error, message: m.message });
         else if (m.unsupported) out.unsupported.set(m.image, m.unsupported);
@@ -199,12 +215,27 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
       }
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
-    const timeoutMs = opts.timeoutMs ?? 8000;
-    const timer = setTimeout(() => { out.crashed = `decoder timed out after ${timeoutMs} ms`; child.kill('SIGKILL'); }, timeoutMs);
+    // A runaway decoder is caught by its CPU time (so a loaded machine does not turn slow into
+    // "corrupt"); the wall-clock cap only bounds the wait. Without /proc the wall cap decides.
+    const cpuLimit = opts.cpuLimitS ?? 4;
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const t0 = Date.now();
+    const hasProc = cpuSeconds(child.pid) !== undefined;
+    const timer = setInterval(() => {
+      const cpu = cpuSeconds(child.pid);
+      if (cpu !== undefined && cpu - blockCpu0 > cpuLimit) {
+        out.crashed = `decoder used more than ${cpuLimit} s of CPU on one block without finishing (runaway decode)`;
+        child.kill('SIGKILL');
+      } else if (Date.now() - t0 > (hasProc ? timeoutMs : Math.min(timeoutMs, cpuLimit * 1500))) {
+        if (hasProc) { out.starved = true; out.crashed = `decoder did not finish within ${Math.round((Date.now() - t0) / 1000)} s (machine too busy; ${cpu?.toFixed(1)} s CPU used)`; }
+        else out.crashed = `decoder timed out after ${Date.now() - t0} ms`;
+        child.kill('SIGKILL');
+      }
+    }, 200);
     const onAbort = () => { child.kill('SIGKILL'); };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('close', (code, sig) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (!ended && !out.crashed) {
         const oom = /heap out of memory|Allocation failed|JavaScript heap/i.test(stderr);
@@ -282,7 +313,7 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
       if (cur.length) batches.push(cur);
       for (const batch of batches) {
         if (opts.signal?.aborted) break;
-        const r = await runDecodeWorker(absPath, batch, { ...opts, timeoutMs: opts.timeoutMs ?? (opts.deep ? 60_000 : 6000) });
+        const r = await runDecodeWorker(absPath, batch, { ...opts, timeoutMs: opts.timeoutMs ?? (opts.deep ? 3_600_000 : 60_000) });
         blocksDecoded += r.decoded;
         const describeImage = (k: number) => {
           const plan = batch[k]!.plan;
@@ -310,8 +341,8 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
           const st = r.started;
           const d = st ? describeImage(st.image) : undefined;
           problems.push({
-            code: 'decode-crashed', structure: d && st ? `${d.where} ${d.kindName} ${st.block}` : 'decoder', offset: d && st ? d.plan.offsets[st.block] : undefined,
-            message: d && st ? `${d.codec} ${d.kindName} ${st.block} (${d.plan.counts[st.block]} bytes at offset ${d.plan.offsets[st.block]}): ${r.crashed}` : r.crashed, severity: 'error',
+            code: r.starved ? 'decode-unfinished' : 'decode-crashed', structure: d && st ? `${d.where} ${d.kindName} ${st.block}` : 'decoder', offset: d && st ? d.plan.offsets[st.block] : undefined,
+            message: d && st ? `${d.codec} ${d.kindName} ${st.block} (${d.plan.counts[st.block]} bytes at offset ${d.plan.offsets[st.block]}): ${r.crashed}` : r.crashed, severity: r.starved ? 'warning' : 'error',
           });
         }
         if (problems.some((p) => p.severity === 'error')) break;
