@@ -40,6 +40,7 @@ export function relpathProblem(rel: unknown): string | undefined {
   if (rel.length === 0) return 'empty relpath';
   // Fast path: no NUL, backslash, leading slash, drive letter, '//', or dot segments.
   if (rel.indexOf('\0') < 0 && rel.indexOf('\\') < 0 && rel.charCodeAt(0) !== 47 && rel.indexOf('//') < 0 && rel.charCodeAt(rel.length - 1) !== 47
+    && rel.charCodeAt(1) !== 58 /* no drive letter "C:" (hardening, issue 10; found by fuzzing) */
     && !hasDotSegment(rel)) return undefined;
   if (rel.includes('\0')) return 'relpath contains a NUL byte';
   if (rel.includes('\\')) return 'relpath contains a backslash';
