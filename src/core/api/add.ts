@@ -134,7 +134,10 @@ export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: 
     nfiles: built.kind === 'dir' ? built.nfiles : undefined,
     isexec: built.kind === 'file' && built.isexec ? true : undefined,
   };
-  if (!prev) {
+  // New outputs get `meta`; so do changed data whose `meta` was geodvc's geo metadata (it describes
+  // the old bytes otherwise). A user-written `meta` (no geo `kind`) is left alone.
+  const prevGeoMeta = !!prevOut && prevOut.oid !== built.oid && isGeneratedGeoMeta(prevOut.meta);
+  if (!prev || prevGeoMeta) {
     const meta = await extractMetaHook(t, built.kind === 'dir');
     if (meta !== undefined) entry.meta = meta;
   }
@@ -146,6 +149,11 @@ export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: 
     nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
     changed, gitignore: gi ? toPosixRel(repo.root, gi) : undefined,
   };
+}
+
+function isGeneratedGeoMeta(m: unknown): boolean {
+  const k = m && typeof m === 'object' ? (m as Record<string, unknown>).kind : undefined;
+  return k === 'raster' || k === 'vector';
 }
 
 function mergeOuts(prev: DvcFile, entry: OutEntry): OutEntry[] {

@@ -1,0 +1,173 @@
+/**
+ * `geo stac`: publish tracked rasters and vector label sets as a STAC Catalog + Collection + Items
+ * (src/geo/stac), at the workspace or at a git revision, without reading rasters when the `.dvc`
+ * `meta` or the per-directory geo index already has the metadata.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, posix, relative, resolve, sep } from 'node:path';
+import { AppError, NotARepoError, UsageError } from '../../lib/errors.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { throttledProgress, type OpContext } from '../../lib/progress.js';
+import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
+import { Git } from '../scm/git.js';
+import { parseDvcFile } from '../dvcfile/dvcfile.js';
+import { objectPath, isDirOid } from '../odb/layout.js';
+import { parseTree } from '../odb/tree.js';
+import { buildDirIndex, readDirIndex, isGeoFile } from './geo-info.js';
+import { extractGeoMeta } from '../../geo/meta.js';
+import { buildCatalog, buildCollection, buildItem, itemId, type Json, type StacSource } from '../../geo/stac/stac.js';
+import { validateStac, type StacProblem } from '../../geo/stac/validate.js';
+
+export interface StacOptions extends OpContext {
+  cwd: string;
+  targets?: string[];
+  output: string;
+  rev?: string;
+  hrefBase?: string;
+  validate?: boolean;
+  collectionId?: string;
+}
+
+export interface StacResult {
+  output: string;
+  catalog: string;
+  collection: string;
+  items: { id: string; path: string; file: string }[];
+  skipped: { path: string; reason: string }[];
+  problems: (StacProblem & { file: string })[];
+}
+
+interface TrackedFile { path: string; oid?: string; hashName: string; size?: number; meta?: Json; dvcRel: string; objAbs?: string; wsAbs: string }
+
+function walkDvcFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.dvc')) out.push(relative(root, p).split(sep).join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Every tracked geodata file (with its object hash and meta) selected by the targets. */
+async function collect(repo: Repo, git: Git | null, o: StacOptions, skipped: StacResult['skipped']): Promise<TrackedFile[]> {
+  const dvcFiles = o.rev ? git!.listFiles(o.rev).filter((f) => f.endsWith('.dvc')) : walkDvcFiles(repo.root);
+  const targets = (o.targets ?? []).map((t) => relative(repo.root, resolve(o.cwd, t)).split(sep).join('/').replace(/\.dvc$/, '').replace(/\/$/, ''));
+  for (const t of targets) if (t.startsWith('..')) throw new UsageError(`${t} is outside the repository`, { hint: 'pass paths inside the repository' });
+  const files: TrackedFile[] = [];
+  for (const dvcRel of dvcFiles) {
+    const text = o.rev ? git!.showFile(o.rev, dvcRel)?.toString('utf8') : readFileSync(join(repo.root, dvcRel), 'utf8');
+    if (!text) continue;
+    let df;
+    try { df = parseDvcFile(text, join(repo.root, dvcRel)); } catch { skipped.push({ path: dvcRel, reason: 'invalid .dvc file' }); continue; }
+    for (const out of df.outs) {
+      const outRel = relative(repo.root, out.absPath).split(sep).join('/');
+      const sel = (p: string) => !targets.length || targets.some((t) => t === '' || p === t || p.startsWith(`${t}/`) || t.startsWith(`${outRel}/`) && p === t);
+      if (!out.oid) continue;
+      if (isDirOid(out.oid)) {
+        if (targets.length && !targets.some((t) => t === '' || outRel === t || outRel.startsWith(`${t}/`) || t.startsWith(`${outRel}/`))) continue;
+        const manifest = objectPath(repo.cacheDir, out.hashName, out.oid);
+        if (!existsSync(manifest)) { skipped.push({ path: outRel, reason: `the .dir manifest ${out.oid} is not in the cache (run geodvc fetch)` }); continue; }
+        const tree = parseTree(readFileSync(manifest), out.hashName);
+        const index = readDirIndex(repo.cacheDir, out.oid) ?? await buildDirIndex(repo.cacheDir, out.oid, out.hashName, o.onProgress);
+        for (const e of tree.entries) {
+          const p = `${outRel}/${e.relpath}`;
+          if (!isGeoFile(e.relpath) || !sel(p)) continue;
+          const obj = objectPath(repo.cacheDir, out.hashName, e.oid);
+          const meta = index[e.relpath] as Json | undefined;
+          if (!meta) { skipped.push({ path: p, reason: 'no geo metadata (unreadable, or the object is not in the cache)' }); continue; }
+          files.push({ path: p, oid: e.oid, hashName: out.hashName, size: e.size ?? (existsSync(obj) ? statSync(obj).size : undefined), meta, dvcRel, wsAbs: join(repo.root, p) });
+        }
+      } else {
+        if (!sel(outRel) || !isGeoFile(outRel)) continue;
+        const obj = objectPath(repo.cacheDir, out.hashName, out.oid);
+        files.push({ path: outRel, oid: out.oid, hashName: out.hashName, size: out.size, meta: (out.meta && typeof out.meta === 'object' ? out.meta : undefined) as Json | undefined, dvcRel, objAbs: obj, wsAbs: out.absPath });
+      }
+    }
+  }
+  // files without `meta` (added before the meta hook existed): read the cache object, else the workspace file
+  for (const f of files) {
+    if (f.meta) continue;
+    const src = f.objAbs && existsSync(f.objAbs) ? f.objAbs : !o.rev && existsSync(f.wsAbs) ? f.wsAbs : undefined;
+    if (!src) continue;
+    const tmp = mkdtempSync(join(tmpdir(), 'geodvc-stac-'));
+    try {
+      const p = join(tmp, basename(f.path));
+      symlinkSync(src, p);
+      f.meta = (await extractGeoMeta(p).catch(() => undefined)) as Json | undefined;
+    } finally { rmSync(tmp, { recursive: true, force: true }); }
+  }
+  return files.filter((f) => {
+    if (f.meta) return true;
+    skipped.push({ path: f.path, reason: 'no geo metadata and the data is not in the cache' });
+    return false;
+  });
+}
+
+export async function geoStac(o: StacOptions): Promise<StacResult> {
+  const root = findRepoRoot(o.cwd);
+  if (!root) throw new NotARepoError();
+  const repo = openRepoSync(root);
+  const git = Git.open(root);
+  if (o.rev && !git) throw new UsageError('--rev needs a git repository', { hint: 'initialise git, or omit --rev' });
+  const sha = o.rev ? git!.revParse(o.rev) : undefined;
+  if (o.rev && !sha) throw new UsageError(`unknown revision '${o.rev}'`, { hint: 'check it with `git log`' });
+  const outDir = resolve(o.cwd, o.output);
+  const skipped: StacResult['skipped'] = [];
+  const progress = throttledProgress(o.onProgress);
+  const files = await collect(repo, git, o, skipped);
+  const hrefBase = o.hrefBase?.replace(/\/+$/, '');
+  const itemsDir = join(outDir, 'items');
+  const collectionId = o.collectionId ?? (basename(repo.root).replace(/[^A-Za-z0-9._-]+/g, '-') || 'geodvc');
+  const logs = new Map<string, ReturnType<Git['log']>>();
+  const items: { doc: Json; file: string; path: string }[] = [];
+  const seen = new Set<string>();
+  let done = 0;
+  for (const f of files) {
+    progress({ phase: 'items', done: done++, total: files.length, item: f.path });
+    if (!logs.has(f.dvcRel)) logs.set(f.dvcRel, git && git.hasCommits() ? git.log(f.dvcRel, { maxCount: 2, rev: sha ?? 'HEAD' }) : []);
+    const log = logs.get(f.dvcRel)!;
+    const id = itemId(f.path);
+    if (seen.has(id)) { skipped.push({ path: f.path, reason: `duplicate item id ${id}` }); continue; }
+    const file = join(itemsDir, `${id}.json`);
+    const assetHref = hrefBase ? `${hrefBase}/${f.path.split('/').map(encodeURIComponent).join('/')}` : relative(itemsDir, join(repo.root, f.path)).split(sep).join('/');
+    const src: StacSource = { path: f.path, meta: f.meta!, oid: f.oid, hashName: f.hashName, size: f.size, commitDate: log[0]?.date, version: log[0]?.sha.slice(0, 12), predecessor: log[1]?.sha.slice(0, 12) };
+    const doc = buildItem(src, {
+      assetHref, selfHref: hrefBase ? `${hrefBase}/items/${id}.json` : `./${id}.json`, collectionId,
+      rootHref: '../catalog.json', collectionHref: '../collection.json',
+      predecessorHref: src.predecessor ? `../../${src.predecessor}/items/${id}.json` : undefined,
+    });
+    if (!doc) { skipped.push({ path: f.path, reason: 'no georeferencing (no footprint in EPSG:4326)' }); continue; }
+    seen.add(id);
+    items.push({ doc, file, path: f.path });
+  }
+  if (!items.length) throw new AppError('nothing-to-publish', 'no georeferenced tracked raster or vector found for the targets', 1, { hint: skipped.length ? `skipped: ${skipped.slice(0, 3).map((s) => `${s.path} (${s.reason})`).join('; ')}` : 'track geodata with `geodvc add` first' });
+  const headSha = sha ?? (git?.hasCommits() ? git.revParse('HEAD') : undefined);
+  const collection = buildCollection(items.map((i) => i.doc), {
+    id: collectionId, description: `geodvc data of ${basename(repo.root)}${headSha ? ` at ${headSha.slice(0, 12)}` : ''}`,
+    selfHref: hrefBase ? `${hrefBase}/collection.json` : './collection.json', rootHref: './catalog.json',
+    itemHrefs: items.map((i) => `./items/${basename(i.file)}`), version: headSha?.slice(0, 12),
+  });
+  const catalog = buildCatalog({ id: `${collectionId}-catalog`, description: `STAC catalog of ${basename(repo.root)}`, selfHref: hrefBase ? `${hrefBase}/catalog.json` : './catalog.json', childHref: './collection.json' });
+  const problems: StacResult['problems'] = [];
+  const catFile = join(outDir, 'catalog.json');
+  const colFile = join(outDir, 'collection.json');
+  if (o.validate !== false) {
+    for (const [doc, file] of [[catalog, catFile], [collection, colFile], ...items.map((i) => [i.doc, i.file] as const)] as [Json, string][]) {
+      for (const p of await validateStac(doc)) problems.push({ ...p, file: relative(outDir, file).split(sep).join('/') });
+    }
+    if (problems.length) throw new AppError('stac-invalid', `the STAC output does not validate (${problems.length} problem(s)); first: ${problems[0]!.file} ${problems[0]!.path} ${problems[0]!.message}`, 1, { hint: 'report it; --no-validate writes it anyway', details: { problems } });
+  }
+  mkdirSync(itemsDir, { recursive: true });
+  writeFileAtomicSync(catFile, JSON.stringify(catalog, null, 2) + '\n');
+  writeFileAtomicSync(colFile, JSON.stringify(collection, null, 2) + '\n');
+  for (const i of items) writeFileAtomicSync(i.file, JSON.stringify(i.doc, null, 2) + '\n');
+  progress({ phase: 'items', done: files.length, total: files.length, finished: true });
+  void posix;
+  return { output: outDir, catalog: catFile, collection: colFile, items: items.map((i) => ({ id: i.doc.id as string, path: i.path, file: i.file })), skipped, problems };
+}
