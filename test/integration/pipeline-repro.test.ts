@@ -149,3 +149,21 @@ test('status of a never-run stage and of a changed command, in DVC shape', async
     assert.deepEqual(await pipelineStatus(undefined, [], dir), { a: [{ 'changed deps': { 'params.yaml': 'deleted' } }, 'changed command'] });
   } finally { cleanup(); }
 });
+
+test('a DVC 2 lock (no hash field, dos2unix md5, legacy cache layout) is accepted as up to date', async () => {
+  const { pipelineStatus } = await import('../../src/core/api/stage-status.js');
+  const { dir, cleanup } = repo({
+    'dvc.yaml': 'stages:\n  a:\n    cmd: cp legacy.txt out.txt\n    deps: [legacy.txt]\n    outs: [out.txt]\n',
+    'legacy.txt': 'a\r\nb\r\nc',
+    'out.txt': 'a\r\nb\r\nc',
+    // DVC 2.x wrote md5 of the dos2unix text and no `hash:` key
+    'dvc.lock': "schema: '2.0'\nstages:\n  a:\n    cmd: cp legacy.txt out.txt\n    deps:\n    - path: legacy.txt\n      md5: c32b2057b9bd62caa835386346177935\n      size: 7\n    outs:\n    - path: out.txt\n      md5: c32b2057b9bd62caa835386346177935\n      size: 7\n",
+    '.dvc/cache/c3/2b2057b9bd62caa835386346177935': 'a\r\nb\r\nc',
+  });
+  try {
+    assert.deepEqual(await pipelineStatus(undefined, [], dir), {});
+    assert.deepEqual((await reproduce({ cwd: dir })).ran, []);
+    writeFileSync(join(dir, 'legacy.txt'), 'a\r\nb\r\nd');
+    assert.deepEqual(await pipelineStatus(undefined, [], dir), { a: [{ 'changed deps': { 'legacy.txt': 'modified' } }] });
+  } finally { cleanup(); }
+});

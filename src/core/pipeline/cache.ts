@@ -41,14 +41,22 @@ export async function commitToCache(cacheDir: string, abs: string, state: HashSt
   return h;
 }
 
-/** True when the object (and for a `.dir`, every entry) is in the cache. */
+/** DVC 2's cache layout (`<cache>/ab/cdef...`), still read by DVC 3 for legacy entries. */
+export function legacyObjectPath(cacheDir: string, md5: string): string {
+  return join(cacheDir, md5.slice(0, 2), md5.slice(2));
+}
+
+/** True when the object (and for a `.dir`, every entry) is in the cache (DVC 3 or DVC 2 layout). */
 export function objectComplete(cacheDir: string, md5: string): boolean {
-  const p = objectPath(cacheDir, md5);
-  if (!existsSync(p)) return false;
+  let p = objectPath(cacheDir, md5);
+  if (!existsSync(p)) {
+    p = legacyObjectPath(cacheDir, md5);
+    if (!existsSync(p)) return false;
+  }
   if (!md5.endsWith('.dir')) return true;
   try {
     const entries = JSON.parse(readFileSync(p, 'utf8')) as { md5: string }[];
-    return entries.every((e) => hasObject(cacheDir, e.md5));
+    return entries.every((e) => hasObject(cacheDir, e.md5) || existsSync(legacyObjectPath(cacheDir, e.md5)));
   } catch { return false; }
 }
 

@@ -141,3 +141,21 @@ export async function hashPath(abs: string, state: HashState, withEntries = fals
   state.setDir(abs, { f: fp, h: md5, s: size, n: entries.length });
   return { md5, size, nfiles: entries.length, isDir: true, entries };
 }
+
+/**
+ * The DVC 2 (`md5-dos2unix`) hash of a file or directory, for lock entries written by DVC 2 (no
+ * `hash:` field): text chunks have CRLF turned into LF before hashing (the data engineer's
+ * `hashFile`), directories hash the same manifest built from those per-file hashes.
+ */
+export async function legacyHashPath(abs: string): Promise<string | undefined> {
+  const { hashFile } = await import('../odb/hash.js');
+  let st: Stats;
+  try { st = statSync(abs); } catch { return undefined; }
+  if (!st.isDirectory()) return (await hashFile(abs, 'md5-dos2unix')).value;
+  const files: { rel: string; abs: string; st: Stats }[] = [];
+  walkFiles(abs, '', files);
+  files.sort((a, b) => compareCodePoints(a.rel, b.rel));
+  const entries: { relpath: string; md5: string }[] = [];
+  for (const f of files) entries.push({ relpath: f.rel, md5: (await hashFile(f.abs, 'md5-dos2unix')).value });
+  return createHash('md5').update(dirManifest(entries)).digest('hex') + '.dir';
+}

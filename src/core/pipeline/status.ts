@@ -10,7 +10,7 @@ import type { LockEntry, LockStage } from '../dvcfile/lock.js';
 import type { StageDef } from '../dvcfile/dvcyaml.js';
 import { stageAddress } from '../dvcfile/dvcyaml.js';
 import { readParamsFile, getDotted, hasDotted, paramEqual, type ParamsTree } from '../dvcfile/params.js';
-import { hashPath, type HashState } from './hashing.js';
+import { hashPath, legacyHashPath, type HashState } from './hashing.js';
 import { objectComplete } from './cache.js';
 import type { PipelineRepo } from './graph.js';
 import { getDepFingerprinter, readFingerprintMemo, writeFingerprintMemo } from './fingerprint.js';
@@ -89,6 +89,13 @@ function lockHash(e: LockEntry | undefined): string | undefined {
   return e?.md5 as string | undefined;
 }
 
+/** True when the lock entry's hash matches the path: DVC 3 md5, or DVC 2's dos2unix md5 for entries without `hash:`. */
+async function sameHash(locked: LockEntry, abs: string, current: string): Promise<boolean> {
+  if (lockHash(locked) === current) return true;
+  if (locked.hash !== undefined) return false;
+  return (await legacyHashPath(abs)) === lockHash(locked);
+}
+
 async function semanticEqual(sc: StatusContext, kind: string, abs: string, lockedMd5: string, currentMd5: string): Promise<boolean> {
   const fn = getDepFingerprinter(kind);
   if (!fn) return false;
@@ -127,7 +134,7 @@ export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStag
       const key = sc.display(abs);
       if (!h) st.deps[key] = 'deleted';
       else if (!lockHash(locked)) { st.deps[key] = 'modified'; st.onlyMissing = false; } // DVC: empty HashInfo != current
-      else if (lockHash(locked) !== h.md5) {
+      else if (!(await sameHash(locked!, abs, h.md5))) {
         if (d.kind && await semanticEqual(sc, d.kind, abs, lockHash(locked)!, h.md5)) {
           st.semanticSame.push({ path: d.path, md5: h.md5, size: h.size, nfiles: h.nfiles });
         } else { st.deps[key] = 'modified'; st.onlyMissing = false; }
@@ -160,8 +167,8 @@ export async function stageStatus(sc: StatusContext, s: StageDef, lock: LockStag
     const h = await hashPath(abs, sc.state);
     if (!h) st.outs[key] = 'deleted';
     else if (!lockHash(locked)) { st.outs[key] = 'modified'; st.onlyMissing = false; }
-    else if (lockHash(locked) !== h.md5) { st.outs[key] = 'modified'; st.onlyMissing = false; }
-    else if (o.cache && !objectComplete(sc.repo.cacheDir, h.md5)) st.outs[key] = 'not in cache';
+    else if (!(await sameHash(locked!, abs, h.md5))) { st.outs[key] = 'modified'; st.onlyMissing = false; }
+    else if (o.cache && !objectComplete(sc.repo.cacheDir, h.md5) && !objectComplete(sc.repo.cacheDir, lockHash(locked)!)) st.outs[key] = 'not in cache';
   }
   const callback = s.deps.length === 0 && s.outs.length === 0 && s.params.length === 0;
   if (s.alwaysChanged || callback) { st.alwaysChanged = true; st.onlyMissing = false; }
