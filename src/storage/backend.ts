@@ -58,6 +58,11 @@ export interface Backend {
   put(key: string, src: PutSource, opts?: PutOptions): Promise<void>;
   /** Every key under `prefix` (a directory-like prefix ending in '/' or ''), in no particular order. */
   list(prefix: string, signal?: AbortSignal): AsyncIterable<string>;
+  /**
+   * Optional: keys with their sizes, when the listing carries them (S3). Lets a push notice a
+   * truncated object left by a non-atomic server that died mid-upload.
+   */
+  listDetailed?(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }>;
   /** Removes an object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

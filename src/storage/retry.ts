@@ -74,6 +74,14 @@ export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
       }, o, signal);
       yield* keys;
     },
+    listDetailed: b.listDetailed ? async function* (prefix: string, signal?: AbortSignal) {
+      const items = await withRetry('list', b.url, async () => {
+        const out: { key: string; size: number }[] = [];
+        for await (const it of b.listDetailed!(prefix, signal)) out.push(it);
+        return out;
+      }, o, signal);
+      yield* items;
+    } : undefined,
     delete: (key: string): Promise<void> => withRetry('delete', b.url, () => b.delete(key), o),
     close: () => b.close(),
   };

@@ -15,7 +15,7 @@ import { listFiles, setRemote } from './storage-repo.js';
 
 const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 
-test('push writes the paths and bytes of DVC\'s remote layout (golden 07)', { timeout: 60_000 }, async () => {
+test('push writes the paths and bytes of DVC\'s remote layout (golden 07)', { timeout: 300_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-layout-'));
   try {
     const root = join(tmp, 'repo');
@@ -45,7 +45,7 @@ test('push writes the paths and bytes of DVC\'s remote layout (golden 07)', { ti
   }
 });
 
-test('a remote written in DVC\'s layout (DVC 3 and a legacy DVC 2 object) is pulled', { timeout: 60_000 }, async () => {
+test('a remote written in DVC\'s layout (DVC 3 and a legacy DVC 2 object) is pulled', { timeout: 300_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-layout-'));
   try {
     // the remote, built byte by byte as DVC lays it out

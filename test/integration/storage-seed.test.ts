@@ -15,7 +15,7 @@ import { startOrSkip } from '../helpers/servers/index.js';
 import { startS3rver } from '../helpers/servers/s3rver.js';
 import { writeRandomFile, listFiles } from './storage-repo.js';
 
-test('seed sequence: s3 remote with credentialpath, concurrency options and checksum xxhash', { timeout: 120_000 }, async (t) => {
+test('seed sequence: s3 remote with credentialpath, concurrency options and checksum xxhash', { timeout: 400_000 }, async (t) => {
   const srv = await startOrSkip(t, 's3rver', () => startS3rver());
   if (!srv) return;
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-seed-'));
@@ -40,7 +40,7 @@ test('seed sequence: s3 remote with credentialpath, concurrency options and chec
     const config = readFileSync(join(root, '.dvc', 'config'), 'utf8');
     assert.match(config, /credentialpath = ~\/.aws\/credentials|credentialpath = .*\.aws\/credentials/);
     for (let i = 0; i < 30; i++) writeFileSync(join(root, 'data', 'chips', `c${i}.tif`), `chip ${i}`);
-    const bigSha = writeRandomFile(join(root, 'data', 'scene.tif'), 40 << 20);
+    const bigSha = writeRandomFile(join(root, 'data', 'scene.tif'), 20 << 20);
     await cli('add', 'data/chips', 'data/scene.tif');
     const dvc = readFileSync(join(root, 'data', 'scene.tif.dvc'), 'utf8');
     const p = await cli('push');

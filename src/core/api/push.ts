@@ -3,6 +3,7 @@
  * shared plumbing of push/fetch/pull/cloud-status: which objects (targets, --all-branches/tags/
  * commits), grouped by remote (per-output `remote:` overrides `core.remote`, `-r` overrides all).
  */
+import { resolve } from 'node:path';
 import { withDataRepo, type DataRepo } from './data-repo.js';
 import { collectUsedObjects, type UsedObject } from './used.js';
 import { Git } from '../scm/git.js';
@@ -56,9 +57,15 @@ export function usedByRemote(d: DataRepo, o: TransferApiOptions, forPush: boolea
   if (o.targets?.length && used.length === 0) {
     throw new AppError('no-such-target', `no tracked data matches ${o.targets.map((t) => `'${t}'`).join(', ')}`, 1, { hint: 'pass a .dvc file, a tracked output or a path inside a tracked directory' });
   }
+  // A target strictly inside a tracked directory selects some of its files, not the directory: its
+  // .dir is left out (pushing it would promise files that were not selected; a fetch keeps it
+  // only when the manifest is not local yet, to learn the entries).
+  const targetsAbs = (o.targets ?? []).map((t) => resolve(o.cwd, t).replace(/\/+$/, ''));
+  const partialDir = (u: UsedObject) => u.isDir && u.paths.some((p) => targetsAbs.some((t) => t.startsWith(`${resolve(d.repo.root, p)}/`)));
   const groups = new Map<string, UsedObject[]>();
   for (const u of used) {
     if (forPush && !u.push) continue;
+    if (partialDir(u) && (forPush || !u.manifestMissing)) continue;
     const name = o.remote ?? u.remote ?? '';
     let g = groups.get(name);
     if (!g) groups.set(name, (g = []));

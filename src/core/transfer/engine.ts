@@ -164,7 +164,9 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   throwIfAborted(o.signal);
 
   progress({ phase: 'checking remote', done: 0, total: local.length });
-  const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  const localSizes = new Map<string, number>();
+  for (const x of local) localSizes.set(keyOf(x), statSync(odb.path(x.hashName, x.oid)).size);
+  const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes: localSizes, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
   progress({ phase: 'checking remote', done: local.length, total: local.length, finished: true });
 
   const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
@@ -173,7 +175,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const sizes = new Map<string, number>();
   let bytesTotal = 0;
   for (const x of [...todoFiles, ...todoDirs]) {
-    const s = statSync(odb.path(x.hashName, x.oid)).size;
+    const s = localSizes.get(keyOf(x))!;
     sizes.set(keyOf(x), s);
     bytesTotal += s;
   }

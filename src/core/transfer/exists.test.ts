@@ -38,3 +38,17 @@ test('existence: HEADs for few keys, prefix listings for many keys over few pref
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('existence with expected sizes: a truncated remote object counts as absent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-exists-'));
+  try {
+    const b = new LocalBackend(dir);
+    await b.put('files/md5/aa/whole', { data: Buffer.from('12345') });
+    await b.put('files/md5/aa/cut', { data: Buffer.alloc(0) });
+    const sizes = new Map([['files/md5/aa/whole', 5], ['files/md5/aa/cut', 5]]);
+    const s = await remoteHas(b, [...sizes.keys()], { strategy: 'stat', sizes });
+    assert.deepEqual([...s], ['files/md5/aa/whole']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,6 +12,11 @@ export interface ExistsOptions {
   /** Force a strategy (tests, bench). */
   strategy?: 'stat' | 'list';
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Expected sizes: a remote object of another size counts as absent (a truncated object left by
+   * a server that died mid-upload is then sent again). Checked when the strategy sees sizes.
+   */
+  sizes?: Map<string, number>;
 }
 
 export function prefixOf(key: string): string {
@@ -38,7 +43,9 @@ export async function remoteHas(b: Backend, keys: string[], o: ExistsOptions = {
   if (strategy === 'stat') {
     let done = 0;
     await mapLimit(uniq, jobs, async (k) => {
-      if (await b.stat(k)) found.add(k);
+      const st = await b.stat(k);
+      const want = o.sizes?.get(k);
+      if (st && (want === undefined || st.size === want)) found.add(k);
       o.onProgress?.(++done, uniq.length);
     }, o.signal);
     return found;
@@ -47,7 +54,14 @@ export async function remoteHas(b: Backend, keys: string[], o: ExistsOptions = {
   const prefixes = [...new Set(uniq.map(prefixOf))];
   let done = 0;
   await mapLimit(prefixes, jobs, async (p) => {
-    for await (const k of b.list(p, o.signal)) if (wanted.has(k)) found.add(k);
+    if (o.sizes && b.listDetailed) {
+      for await (const it of b.listDetailed(p, o.signal)) {
+        const want = o.sizes.get(it.key);
+        if (wanted.has(it.key) && (want === undefined || want === it.size)) found.add(it.key);
+      }
+    } else {
+      for await (const k of b.list(p, o.signal)) if (wanted.has(k)) found.add(k);
+    }
     o.onProgress?.(++done, prefixes.length);
   }, o.signal);
   return found;

@@ -178,6 +178,10 @@ export class S3Backend implements Backend {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    for await (const it of this.listDetailed(prefix)) yield it.key;
+  }
+
+  async *listDetailed(prefix: string): AsyncIterable<{ key: string; size: number }> {
     const full = this.key(prefix);
     const strip = this.prefix ? this.prefix.length + 1 : 0;
     let token: string | undefined;
@@ -186,7 +190,7 @@ export class S3Backend implements Backend {
       try {
         r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, MaxKeys: 1000 }));
       } catch (err) { throw this.wrap(err, `listing of ${prefix || '/'}`); }
-      for (const c of r.Contents ?? []) if (c.Key) yield c.Key.slice(strip);
+      for (const c of r.Contents ?? []) if (c.Key) yield { key: c.Key.slice(strip), size: Number(c.Size ?? 0) };
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
   }
