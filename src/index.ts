@@ -7,7 +7,7 @@
  *   const r = await open('data/scene.tif', { rev: 'v1.2', remote: 's3store' });
  *   const img = await r.tiff.getImage();
  *   const px = await img.readRasters({ window: [0, 0, 512, 512] });
- *   console.log(r.source.stats); // bytes and requests made
+ *   const { bytes, requests } = r.source.stats; // what the read cost
  *   await r.close();
  */
 import { openRaster, type OpenOptions, type OpenedRaster } from './core/api/open.js';
