@@ -4,7 +4,7 @@
  * directory. Refuses to overwrite or delete workspace data that is not in the cache unless
  * `--force`; objects missing from the cache are reported (exit 1) and left alone.
  */
-import { resolve, relative } from 'node:path';
+import { dirname, resolve, relative } from 'node:path';
 import { withDataRepo, type DataRepo } from './data-repo.js';
 import { collectOuts } from './used.js';
 import { applyPlan, planOutput, type OutPlan } from '../workspace/checkout.js';
@@ -70,9 +70,13 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
   }
   // hardening (issue 10): never write or delete through a path or symlink that leaves the repo
   const inside = insideResolver(repo.root);
+  // The leaf may be a symlink (cache.type symlink), so only parent directories matter: check each
+  // distinct one once (100k files live in a few hundred directories) instead of every file.
+  const parents = new Set<string>();
   for (const p of plans) {
-    for (const x of [...p.link.map((l) => l.dest), ...p.remove, ...p.unsaved]) inside(relative(repo.root, x), { allowFinalSymlink: true, what: 'checkout target' });
+    for (const x of [...p.link.map((l) => l.dest), ...p.remove, ...p.unsaved]) parents.add(dirname(x));
   }
+  for (const dir of parents) if (dir !== repo.root) inside(relative(repo.root, dir), { what: 'checkout target' });
   const unsaved = plans.flatMap((p) => p.unsaved);
   if (unsaved.length && !opts.force) {
     const list = unsaved.slice(0, 20).map((p) => toPosixRel(repo.root, p));
