@@ -44,59 +44,180 @@ function run(cmd: string, args: string[], opts: { expect?: number; cwd?: string;
 
 function md5(path: string): string { return createHash('md5').update(readFileSync(path)).digest('hex'); }
 
-function pickRasters(): string[] {
-  if (!existsSync(join(corpus, 'corpus.json'))) return [];
-  const wanted = ['byte.tif', 'cog.tif', 'utm.tif', 'float32.tif', 'int16.tif', 'RGB.byte.tif'];
-  return wanted.map((f) => join(corpus, f)).filter((p) => existsSync(p));
+function labelsGeoJson(shiftEast = 0, round = false): string {
+  // Three labelled fields inside the scene footprint (NAD83 / UTM 12N, like the imagery), with the
+  // legacy GeoJSON `crs` member that labelling tools still write.
+  const q = (v: number) => (round ? Math.round(v * 10) / 10 : v);
+  const box = (x: number, y: number, w: number, h: number) => [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]].map(([a, b]) => [q(a!), q(b!)])];
+  const f = (id: number, cls: number, ring: number[][][]) => ({ type: 'Feature', properties: { id, class: cls }, geometry: { type: 'Polygon', coordinates: ring } });
+  const feats = [
+    f(1, 1, box(323700.123, 5102300.456, 900, 600)),
+    f(2, 2, box(325100.321, 5103200.654, 1200, 900)),
+    f(3, 1, box(326400.789, 5101990.987, 700, 1000)),
+  ];
+  feats[1]!.geometry.coordinates[0]![1]![0] += shiftEast;
+  return JSON.stringify({ type: 'FeatureCollection', crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::26912' } }, features: feats }, null, 1) + '\n';
 }
+
+const DVC_YAML = `stages:
+  normalize_crs:
+    cmd: geodvc geo reproject --input data/raw --output data/processed/normalized --crs \${crs_target} --res 30 --tap
+    deps:
+    - data/raw
+    params:
+    - crs_target
+    outs:
+    - data/processed/normalized
+  generate_chips:
+    cmd: geodvc geo chip --input data/processed/normalized --output data/processed/chips --size \${tile_size} --overlap \${overlap} --edge pad
+    deps:
+    - data/processed/normalized
+    params:
+    - tile_size
+    - overlap
+    outs:
+    - data/processed/chips
+  export_labels:
+    cmd: geodvc geo rasterize --annotations data/labels --grid data/processed/chips --output data/processed/masks --class-field class
+    deps:
+    - data/labels/fields.geojson
+    - data/processed/chips
+    outs:
+    - data/processed/masks
+    meta:
+      geodvc:
+        dep-kinds:
+          data/labels/fields.geojson: annotations@0.5m
+`;
 
 async function main(): Promise<void> {
   rmSync(repo, { recursive: true, force: true });
   rmSync(remote, { recursive: true, force: true });
   mkdirSync(join(repo, 'data', 'raw'), { recursive: true });
+  // Pipeline commands call `geodvc`: put this checkout's CLI first on PATH for them.
+  const shim = join(work, 'bin');
+  mkdirSync(shim, { recursive: true });
+  writeFileSync(join(shim, 'geodvc'), `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 });
+  process.env.PATH = `${shim}:${process.env.PATH}`;
   process.stdout.write(`${bold('geodvc demo')}: data version control for geospatial training data\nworking in ${work}\n`);
 
   section('Start a repository', 'geodvc lives next to git: code in git, data in a content-addressed cache.');
   run('git', ['init', '-q', '-b', 'main']);
   run('geodvc', ['init']);
+  run('git', ['commit', '-qm', 'Initialize geodvc']);
 
-  section('Configure the remote as the seed does', 'An embedded local directory stands in for s3://…; the options are the seed\'s.');
+  section('Configure the remote as the seed does', "An embedded local directory stands in for s3://…; the options are the seed's.");
   run('geodvc', ['remote', 'add', '-d', 'geospatial-remote', remote]);
   run('geodvc', ['remote', 'modify', 'geospatial-remote', 'upload_concurrency', '10']);
   run('geodvc', ['remote', 'modify', 'geospatial-remote', 'download_concurrency', '10']);
   run('geodvc', ['remote', 'modify', 'geospatial-remote', 'checksum', 'xxhash']);
   run('cat', ['.dvc/config']);
 
-  section('Track raw imagery', 'Rasters go to the cache; a small .dvc file with their hash goes to git.');
-  const rasters = pickRasters();
-  if (!rasters.length) throw new Error(`no rasters found in ${corpus}; set GEODVC_CORPUS`);
-  for (const r of rasters) cpSync(r, join(repo, 'data', 'raw', r.split('/').pop()!));
-  run('ls', ['-l', 'data/raw']);
+  section('Raw imagery arrives in three CRSs', 'A Landsat band (NAD83 / UTM 12N) from the corpus, and the same scene delivered by two other providers in WGS 84 / UTM 12N and in lon/lat.');
+  const scene = join(corpus, 'sr_b4_20200829.tif');
+  if (!existsSync(scene)) throw new Error(`demo input ${scene} not found; set GEODVC_CORPUS to the corpus folder`);
+  cpSync(scene, join(repo, 'data', 'raw', 'provider_a_utm12n_nad83.tif'));
+  run('chmod', ['u+w', 'data/raw/provider_a_utm12n_nad83.tif']);
+  const staging = join(work, 'staging');
+  rmSync(staging, { recursive: true, force: true });
+  run('geodvc', ['geo', 'reproject', '--input', scene, '--output', join(staging, 'b'), '--crs', 'EPSG:32612', '--res', '30', '-q']);
+  run('geodvc', ['geo', 'reproject', '--input', scene, '--output', join(staging, 'c'), '--crs', 'EPSG:4326', '--res', '0.0003', '-q']);
+  cpSync(join(staging, 'b', 'sr_b4_20200829.tif'), join(repo, 'data', 'raw', 'provider_b_utm12n_wgs84.tif'));
+  cpSync(join(staging, 'c', 'sr_b4_20200829.tif'), join(repo, 'data', 'raw', 'provider_c_lonlat.tif'));
+  mkdirSync(join(repo, 'data', 'labels'), { recursive: true });
+  writeFileSync(join(repo, 'data', 'labels', 'fields.geojson'), labelsGeoJson());
+
+  section('Track the raw data', 'Rasters go to the cache and a small .dvc file goes to git; geodvc records CRS, grid and bands on the way.');
   run('geodvc', ['add', 'data/raw']);
   run('cat', ['data/raw.dvc']);
-  run('git', ['add', 'data/raw.dvc', 'data/.gitignore', '.dvc/config']);
-  run('git', ['commit', '-qm', 'Track raw imagery']);
+  run('geodvc', ['geo', 'info', 'data/raw/provider_c_lonlat.tif']);
+  run('git', ['add', 'data/raw.dvc', 'data/.gitignore', '.dvc/config', 'data/labels/fields.geojson']);
+  run('git', ['commit', '-qm', 'Track raw imagery and labels']);
 
-  section('Edit a file and see exactly what changed', 'status compares the workspace with the .dvc files without re-hashing unchanged files.');
-  const victim = join(repo, 'data', 'raw', rasters[0]!.split('/').pop()!);
-  const before = md5(victim);
-  run('chmod', ['u+w', victim]);
-  appendFileSync(victim, Buffer.from('trailing bytes written by a careless script'));
-  run('geodvc', ['status'], { expect: 0 });
+  section('The alignment gate catches the mixed CRSs', 'geo validate names every raster off the target CRS/grid, with the numbers; exit code 1 stops a commit hook or CI.');
+  run('geodvc', ['config', 'geo.crs', 'EPSG:32612']);
+  run('geodvc', ['geo', 'validate', 'data/raw'], { expect: 1 });
+  run('geodvc', ['geo', 'check', 'data/raw']);
+
+  section('The three-stage pipeline with built-in commands', 'normalize_crs -> generate_chips -> export_labels, parameters in params.yaml.');
+  writeFileSync(join(repo, 'params.yaml'), 'tile_size: 64\noverlap: 0\ncrs_target: EPSG:32612\n');
+  writeFileSync(join(repo, 'dvc.yaml'), DVC_YAML);
+  run('cat', ['dvc.yaml']);
+  run('geodvc', ['dag']);
+  run('geodvc', ['repro']);
+  run('geodvc', ['geo', 'validate', 'data/processed/normalized']);
+  run('git', ['add', '-A']);
+  run('git', ['commit', '-qm', 'Pipeline: normalize, chip, rasterize labels']);
+  run('geodvc', ['repro'], {});
+
+  section('Push everything to the remote', 'Only objects the remote lacks move; every byte is verified on the way back.');
+  run('geodvc', ['push']);
+  run('geodvc', ['status', '-c']);
+
+  section('Experiment with the tile size', 'exp run -S changes a parameter, reruns only what depends on it, and keeps the result under refs/exps.');
+  run('geodvc', ['exp', 'run', '-S', 'tile_size=32', '--name', 'tiles-32']);
+  run('geodvc', ['exp', 'show']);
+  run('git', ['checkout', '--', 'params.yaml']);
+  run('geodvc', ['repro']);
+
+  section('A labelling tool rewrites the annotations', 'Rounding coordinates to 10 cm changes every byte but no label: the diff says so and the stage is skipped.');
+  writeFileSync(join(repo, 'data', 'labels', 'fields.geojson'), labelsGeoJson(0, true));
+  run('geodvc', ['geo', 'diff', '--tolerance', '0.5m', 'data/labels/fields.geojson']);
+  run('geodvc', ['repro']);
+  section('A real label edit', 'Moving one field boundary by 5 m is semantic: the diff names the feature and the label stage reruns.');
+  writeFileSync(join(repo, 'data', 'labels', 'fields.geojson'), labelsGeoJson(5, true));
+  run('geodvc', ['geo', 'diff', '--tolerance', '0.5m', 'data/labels/fields.geojson']);
+  run('geodvc', ['repro']);
+  run('git', ['add', '-A']);
+  run('git', ['commit', '-qm', 'Move the east boundary of field 2']);
+  run('geodvc', ['push']);
+
+  section('Corruption in the cache, found and repaired', 'A failing disk flips a byte in a cached raster; fsck finds it, names who uses it and fetches a good copy.');
+  const cacheFiles = join(repo, '.dvc', 'cache', 'files', 'xxh128');
+  const objects: string[] = [];
+  for (const d of readdirSync(cacheFiles)) for (const f of readdirSync(join(cacheFiles, d))) if (!f.endsWith('.dir')) objects.push(join(cacheFiles, d, f));
+  const victimObj = objects.sort()[0]!;
+  run('chmod', ['u+w', victimObj]);
+  const bytes = readFileSync(victimObj);
+  bytes[bytes.length >> 1] ^= 0xff;
+  writeFileSync(victimObj, bytes);
+  run('geodvc', ['fsck'], { expect: 1 });
+  run('geodvc', ['fsck', '--repair']);
+  run('geodvc', ['fsck']);
+
+  section('Roll back the raw data to its first version', 'git brings back the old .dvc file; geodvc checkout brings back its bytes.');
+  const rawFile = join(repo, 'data', 'raw', 'provider_a_utm12n_nad83.tif');
+  const before = md5(rawFile);
+  run('chmod', ['u+w', rawFile]);
+  appendFileSync(rawFile, Buffer.from('bytes appended by a careless script'));
+  run('geodvc', ['status']);
   run('geodvc', ['commit', '-f']);
-  run('git', ['commit', '-qam', 'Raw imagery v2']);
-
-  section('Roll back to the previous dataset version', 'git brings back the old .dvc file; geodvc checkout brings back its bytes.');
-  run('git', ['log', '--oneline', '--', 'data/raw.dvc']);
+  run('git', ['commit', '-qam', 'Raw imagery, damaged']);
+  run('geodvc', ['history', 'data/raw']);
   run('git', ['checkout', 'HEAD~1', '--', 'data/raw.dvc']);
   run('geodvc', ['checkout', 'data/raw.dvc']);
-  const after = md5(victim);
-  process.stdout.write(`  md5 of ${victim.split('/').pop()} before the edit ${before}, after rollback ${after}: ${before === after ? 'identical' : 'DIFFERENT'}\n`);
+  const after = md5(rawFile);
+  process.stdout.write(`  md5 of provider_a_utm12n_nad83.tif before the damage ${before}, after rollback ${after}: ${before === after ? 'identical' : 'DIFFERENT'}\n`);
   if (before !== after) throw new Error('rollback did not restore the file');
-  run('git', ['checkout', 'HEAD', '--', 'data/raw.dvc']);
-  run('geodvc', ['checkout', 'data/raw.dvc']);
+  run('git', ['commit', '-qam', 'Roll back raw imagery']);
+
+  section('Clean the cache', 'gc keeps what the workspace, branches, tags, experiments and the run-cache use and removes the rest.');
+  run('geodvc', ['gc', '-w', '--dry']);
+  run('geodvc', ['gc', '-w', '-f']);
+  run('geodvc', ['status']);
+
+  if (hasCommand(['geo', 'stac'])) {
+    section('Publish the dataset as STAC', 'A STAC catalog with one item per raster, footprints in WGS 84, projection and file checksums.');
+    run('geodvc', ['geo', 'stac', 'data/raw', '--output', join(work, 'stac')]);
+  }
 
   process.stdout.write(`\n${bold('Done.')} The repository is in ${repo}\n`);
+  if (hasCommand(['ui'])) process.stdout.write(`Look at it on a map:  cd ${repo} && ${bin} ui\n`);
+}
+
+function hasCommand(path: string[]): boolean {
+  const r = spawnSync(process.execPath, [bin, ...path, '--help'], { encoding: 'utf8' });
+  return r.status === 0;
 }
 
 main().catch((err) => {
