@@ -5,10 +5,24 @@ import { reportFetchProblems } from './fetch.js';
 export const command: CommandModule = {
   path: ['pull'],
   describe: 'fetch tracked data from a remote and check it out into the workspace',
-  configure: transferOptions,
+  configure(cmd) {
+    transferOptions(cmd);
+    cmd.option('--bbox <minx,miny,maxx,maxy>', 'only the tracked rasters/vectors whose footprint intersects this area (docs/scale.md)')
+      .option('--crs <crs>', 'CRS of --bbox (default EPSG:4326)');
+  },
   async run(ctx, args, opts) {
     const { pull } = await import('../../core/api/pull.js');
-    const res = await pull(transferArgs(ctx, args, opts));
+    const targs = transferArgs(ctx, args, opts);
+    if (opts.bbox) {
+      const { pullBboxTargets } = await import('./_pull-bbox.js');
+      const t = await pullBboxTargets(ctx, targs, opts);
+      if (!t) return 0;
+      targs.targets = t;
+    } else if (opts.crs) {
+      const { UsageError } = await import('../../lib/errors.js');
+      throw new UsageError('--crs applies to --bbox', { hint: 'geodvc pull --bbox 11.2,45.1,11.4,45.3 --crs EPSG:4326' });
+    }
+    const res = await pull(targs);
     if (ctx.json) ctx.outJson(res);
     reportFetchProblems(ctx, res);
     if (res.skippedExisting && ctx.verbose) ctx.info(`${plural(res.skippedExisting, 'file')} already in the workspace were left as they are`);

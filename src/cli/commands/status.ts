@@ -40,7 +40,11 @@ export const command: CommandModule = {
               if (d?.changes) {
                 for (const f of d.changes.modified) ctx.out(`\t\t\t${'modified:'.padEnd(12)}${p}/${f}`);
                 for (const f of d.changes.added) ctx.out(`\t\t\t${'new:'.padEnd(12)}${p}/${f}`);
-                for (const f of d.changes.deleted) ctx.out(`\t\t\t${'deleted:'.padEnd(12)}${p}/${f}`);
+                // a file absent from the workspace whose object is not in the cache either (e.g. after
+                // `pull --bbox`) is "not in cache", not a deletion the user made
+                const ch = d.changes;
+                const absent = ch.deleted.length ? await (async () => { const m = await import('./_status-absent.js'); await m.loadStatusMods(); return m.notInCacheSet(ctx.cwd, d.dvcfile, d.path, ch.deleted); })() : new Set<string>();
+                for (const f of d.changes.deleted) ctx.out(`\t\t\t${(absent.has(f) ? 'not in cache:' : 'deleted:').padEnd(12)}${absent.has(f) ? ' ' : ''}${p}/${f}`);
               }
             }
           }
