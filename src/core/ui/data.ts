@@ -1,0 +1,299 @@
+/**
+ * What the `geodvc ui` page shows, computed from the repository: revisions touching tracking
+ * files, footprints (WGS 84) of the rasters and vector features tracked at a revision, a raster
+ * preview PNG read from the cache, and helpers for the injected core/api functions (annotation
+ * diff, experiments table, per-directory geo index) that this layer must not import itself.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, posix } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { AppError, PathError, UsageError } from '../../lib/errors.js';
+import { Git } from '../scm/git.js';
+import { objectPath, isDirOid } from '../odb/layout.js';
+import { parseTree } from '../odb/tree.js';
+import { extractGeoMeta } from '../../geo/meta.js';
+import { bboxToWgs84, rasterBounds, pixelToWorld } from '../../geo/crs/grid.js';
+import { crsFromText, transformer, WGS84 } from '../../geo/crs/crs.js';
+import { readAnnotationFile, isVectorFile } from '../../geo/annotations/load.js';
+import { encodePng } from './png.js';
+
+/** core/api functions the UI needs, injected by the CLI (core must not import core/api). */
+export interface UiApi {
+  readDirIndex(cacheDir: string, dirOid: string): Record<string, unknown> | undefined;
+  buildDirIndex(cacheDir: string, dirOid: string, hashName: string): Promise<Record<string, unknown>>;
+  /** Returns the GeoJSON FeatureCollection text of the annotation changes between two revisions. */
+  annotationDiff(root: string, a: string, b: string): Promise<{ summary: unknown; geojson: unknown }>;
+  experiments(root: string): unknown[];
+}
+
+export interface Revision { sha: string; short: string; date: string; subject: string }
+
+export interface TrackedOut { outRel: string; oid: string; hashName: string; source: string }
+
+export interface Footprint {
+  type: 'Feature';
+  geometry: { type: string; coordinates: unknown };
+  properties: Record<string, unknown>;
+}
+
+const MAX_VECTOR_BYTES = 32 * 1024 * 1024;
+const MAX_VECTOR_FEATURES = 20000;
+
+export function openGit(root: string): Git {
+  const git = Git.open(root);
+  if (!git) throw new UsageError(`${root} is not inside a git repository`, { hint: 'geodvc ui shows versions from git; run `git init` and commit the .dvc files' });
+  return git;
+}
+
+/** Commits (newest first) that touch a `.dvc` file or `dvc.lock`. */
+export function listRevisions(git: Git, max = 200): Revision[] {
+  if (!git.hasCommits()) return [];
+  const out = git.run(['log', `--max-count=${max}`, '--format=%H%x1f%cI%x1f%s%x1e', 'HEAD', '--', '*.dvc', 'dvc.lock', '**/dvc.lock']);
+  return out.split('\x1e').map((s) => s.trim()).filter(Boolean).map((rec) => {
+    const [sha, date, subject] = rec.split('\x1f');
+    return { sha: sha!, short: sha!.slice(0, 7), date: date!, subject: subject ?? '' };
+  });
+}
+
+export function resolveRev(git: Git, rev: string): string {
+  const sha = git.revParse(rev);
+  if (!sha) throw new UsageError(`unknown revision '${rev}'`, { hint: 'pick a revision from /api/revisions' });
+  return sha;
+}
+
+function hashOf(o: any): { oid?: string; hashName: string } {
+  return { oid: o?.md5 ?? o?.etag, hashName: o?.hash === 'md5' ? 'md5' : (o?.md5 !== undefined && o?.hash === undefined ? 'md5-dos2unix' : 'md5') };
+}
+
+/** Outputs tracked at `sha`: `.dvc` files and `dvc.lock` stage outs. */
+export function trackedOuts(git: Git, sha: string): TrackedOut[] {
+  const files = git.listFiles(sha).filter((f) => (f.endsWith('.dvc') && !f.startsWith('.dvc/')) || f === 'dvc.lock' || f.endsWith('/dvc.lock'));
+  const outs: TrackedOut[] = [];
+  for (const f of files) {
+    let doc: any;
+    try { doc = parseYaml(git.showFile(sha, f)?.toString('utf8') ?? ''); } catch { continue; }
+    const dir = posix.dirname(f) === '.' ? '' : posix.dirname(f) + '/';
+    const list: any[] = f.endsWith('.dvc') ? doc?.outs ?? [] : Object.values(doc?.stages ?? {}).flatMap((s: any) => s?.outs ?? []);
+    for (const o of list) {
+      const { oid, hashName } = hashOf(o);
+      if (!o?.path || !oid) continue;
+      outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f });
+    }
+  }
+  return outs;
+}
+
+/** The short sha of the newest commit up to `sha` that changed the tracking file `source`. */
+function versionOf(git: Git, sha: string, source: string): string {
+  return git.run(['log', '-1', '--format=%h', sha, '--', source]).trim() || sha.slice(0, 7);
+}
+
+/** Files of an out: `[relpath, oid]` (a single file out gives one entry with its own path). */
+function outFiles(cacheDir: string, out: TrackedOut): { rel: string; oid: string }[] | undefined {
+  if (!isDirOid(out.oid)) return [{ rel: out.outRel, oid: out.oid }];
+  const manifest = objectPath(cacheDir, out.hashName as any, out.oid);
+  if (!existsSync(manifest)) return undefined;
+  const tree = parseTree(readFileSync(manifest), out.hashName as any);
+  return tree.entries.map((e) => ({ rel: `${out.outRel}/${e.relpath}`, oid: e.oid }));
+}
+
+function ringFromBounds(gt: number[], w: number, h: number, crs: ReturnType<typeof crsFromText>): number[][] | undefined {
+  if (!crs) return undefined;
+  let f: (xy: [number, number]) => [number, number];
+  try { f = crs.epsg === 4326 ? (xy) => xy : transformer(crs, WGS84); } catch { return undefined; }
+  const ring: number[][] = [];
+  const n = 8;
+  const edge = (px0: number, py0: number, px1: number, py1: number) => {
+    for (let i = 0; i < n; i++) {
+      const t = i / n;
+      const [x, y] = pixelToWorld(gt, px0 + (px1 - px0) * t, py0 + (py1 - py0) * t);
+      const p = f([x, y]);
+      if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) return false;
+      ring.push([p[0], p[1]]);
+    }
+    return true;
+  };
+  if (!edge(0, 0, w, 0) || !edge(w, 0, w, h) || !edge(w, h, 0, h) || !edge(0, h, 0, 0)) {
+    const bb = bboxToWgs84(rasterBounds(gt, w, h), crs);
+    if (!bb) return undefined;
+    return [[bb[0], bb[1]], [bb[2], bb[1]], [bb[2], bb[3]], [bb[0], bb[3]], [bb[0], bb[1]]];
+  }
+  ring.push([...ring[0]!]);
+  return ring;
+}
+
+/** Footprint feature of a raster from its compact metadata (`extractGeoMeta` / dir index). */
+export function rasterFootprint(meta: any, props: Record<string, unknown>): Footprint | undefined {
+  const gt = meta?.geotransform as number[] | undefined;
+  const size = meta?.size as number[] | undefined;
+  if (!gt || !size || typeof meta.crs !== 'string') return undefined;
+  const ring = ringFromBounds(gt, size[0]!, size[1]!, crsFromText(meta.crs));
+  if (!ring) return undefined;
+  return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties: { ...props, kind: 'raster', crs: meta.crs, width: size[0], height: size[1], bands: meta.bands, dtype: meta.dtype, overviews: meta.overviews ?? 0 } };
+}
+
+function mapCoords(c: any, f: (xy: [number, number]) => [number, number]): any {
+  if (typeof c?.[0] === 'number') { const p = f([c[0], c[1]]); return [p[0], p[1]]; }
+  return Array.isArray(c) ? c.map((x) => mapCoords(x, f)) : c;
+}
+
+function reprojectGeometry(g: any, f: ((xy: [number, number]) => [number, number]) | null): any {
+  if (!g) return null;
+  if (!f) return g;
+  if (g.type === 'GeometryCollection') return { type: g.type, geometries: (g.geometries ?? []).map((x: any) => reprojectGeometry(x, f)) };
+  return { type: g.type, coordinates: mapCoords(g.coordinates, f) };
+}
+
+function linkNamed(obj: string, name: string, tmp: string): string {
+  const p = join(tmp, `${Math.random().toString(36).slice(2)}-${name}`);
+  symlinkSync(obj, p);
+  return p;
+}
+
+export interface FootprintsResult {
+  rev: string;
+  features: Footprint[];
+  versions: string[];
+  splits: string[];
+  missing: string[];
+}
+
+/**
+ * Footprints at `sha` in WGS 84: one polygon per tracked raster (from the dir index or the file's
+ * header), and the features of tracked vector files (chip indexes keep their `split`; a tracked
+ * `splits.json` with `assignments` colours chips by `properties.chip`). Every feature carries
+ * `path`, `version` (the commit that last changed its tracking file) and `layer`.
+ */
+export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: string): Promise<FootprintsResult> {
+  const outs = trackedOuts(git, sha);
+  const features: Footprint[] = [];
+  const missing: string[] = [];
+  const assignments: Record<string, string> = {};
+  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-ui-'));
+  try {
+    for (const out of outs) {
+      const version = versionOf(git, sha, out.source);
+      const files = outFiles(cacheDir, out);
+      if (!files) { missing.push(out.outRel); continue; }
+      let index: Record<string, unknown> | undefined;
+      if (isDirOid(out.oid)) {
+        index = api.readDirIndex(cacheDir, out.oid);
+        if (!index) { try { index = await api.buildDirIndex(cacheDir, out.oid, out.hashName); } catch { index = undefined; } }
+      }
+      for (const file of files) {
+        const obj = objectPath(cacheDir, out.hashName as any, file.oid);
+        const props = { path: file.rel, version, out: out.outRel };
+        const sub = isDirOid(out.oid) ? file.rel.slice(out.outRel.length + 1) : undefined;
+        const indexed = sub !== undefined ? index?.[sub] as any : undefined;
+        if (indexed?.kind === 'raster') {
+          const fp = rasterFootprint(indexed, props);
+          if (fp) features.push(fp);
+          continue;
+        }
+        if (/\.(tiff?|vrt)$/i.test(file.rel)) {
+          if (!existsSync(obj)) { missing.push(file.rel); continue; }
+          try {
+            const meta = await extractGeoMeta(linkNamed(obj, basename(file.rel), tmp));
+            const fp = meta?.kind === 'raster' ? rasterFootprint(meta, props) : undefined;
+            if (fp) features.push(fp);
+          } catch { /* unreadable rasters are `geo check`'s business */ }
+          continue;
+        }
+        if (basename(file.rel) === 'splits.json' && existsSync(obj) && statSync(obj).size < MAX_VECTOR_BYTES) {
+          try { Object.assign(assignments, JSON.parse(readFileSync(obj, 'utf8'))?.assignments ?? {}); } catch { /* not a split file */ }
+          continue;
+        }
+        if (!/\.(geojson|json|gpkg|fgb|shp)$/i.test(file.rel)) continue;
+        if (!existsSync(obj)) { missing.push(file.rel); continue; }
+        if (statSync(obj).size > MAX_VECTOR_BYTES) continue;
+        const p = linkNamed(obj, basename(file.rel), tmp);
+        if (!isVectorFile(p)) continue;
+        try {
+          const layers = await readAnnotationFile(p, file.rel);
+          for (const { layer } of layers) {
+            let f: ((xy: [number, number]) => [number, number]) | null = null;
+            if (layer.crs && layer.crs.epsg !== 4326) { try { f = transformer(layer.crs, WGS84); } catch { continue; } }
+            for (const feat of layer.features.slice(0, MAX_VECTOR_FEATURES)) {
+              if (!feat.geometry) continue;
+              const split = typeof feat.properties.split === 'string' ? feat.properties.split : undefined;
+              features.push({ type: 'Feature', geometry: reprojectGeometry(feat.geometry, f), properties: { ...props, kind: 'vector', id: feat.id ?? feat.index, chip: feat.properties.chip, split, class: feat.properties.class ?? feat.properties.label } });
+            }
+          }
+        } catch { /* unreadable vectors are reported by geo check */ }
+      }
+    }
+  } finally { rmSync(tmp, { recursive: true, force: true }); }
+  for (const f of features) {
+    const chip = f.properties.chip;
+    if (!f.properties.split && typeof chip === 'string' && assignments[chip]) f.properties.split = assignments[chip];
+  }
+  const versions = [...new Set(features.map((f) => String(f.properties.version)))];
+  const splits = [...new Set(features.map((f) => f.properties.split).filter((s): s is string => typeof s === 'string'))].sort();
+  return { rev: sha, features, versions, splits, missing };
+}
+
+/** Finds the object of a tracked file at `sha` (a file out, or a file inside a directory out). */
+export function locateTracked(git: Git, cacheDir: string, sha: string, rel: string): { obj: string; oid: string } {
+  for (const out of trackedOuts(git, sha)) {
+    if (rel !== out.outRel && !rel.startsWith(out.outRel + '/')) continue;
+    const files = outFiles(cacheDir, out);
+    const hit = files?.find((f) => f.rel === rel);
+    if (!hit) continue;
+    const obj = objectPath(cacheDir, out.hashName as any, hit.oid);
+    if (!existsSync(obj)) throw new PathError('missing-cache', `${rel}@${sha.slice(0, 7)} is not in the cache`, { hint: 'run `geodvc fetch --rev REV` (or `pull`) first' });
+    return { obj, oid: hit.oid };
+  }
+  throw new PathError('not-tracked', `${rel} is not tracked at ${sha.slice(0, 7)}`, { hint: 'pick a footprint on the map' });
+}
+
+function stretch(values: ArrayLike<number>, nodata: number | undefined): (v: number) => number {
+  const finite: number[] = [];
+  const step = Math.max(1, Math.floor(values.length / 20000));
+  for (let i = 0; i < values.length; i += step) { const v = values[i]!; if (Number.isFinite(v) && v !== nodata) finite.push(v); }
+  finite.sort((a, b) => a - b);
+  const lo = finite.length ? finite[Math.floor(finite.length * 0.02)]! : 0;
+  const hi = finite.length ? finite[Math.min(finite.length - 1, Math.floor(finite.length * 0.98))]! : 1;
+  const span = hi > lo ? hi - lo : 1;
+  return (v) => (Number.isFinite(v) ? Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255))) : 0);
+}
+
+/**
+ * A downsampled PNG of a raster file (at most `maxSize` pixels on the longer side): geotiff.js
+ * picks the smallest overview that is at least that large, or decimates the full image. Bands
+ * 1-3 as RGB when there are three or more, else band 1 as grey; 2-98 % stretch per band; nodata
+ * and non-finite pixels transparent.
+ */
+export async function rasterPreview(absPath: string, maxSize = 256): Promise<{ png: Buffer; width: number; height: number; fromOverview: boolean }> {
+  const { fromFile } = await import('geotiff');
+  const tiff = await fromFile(absPath);
+  try {
+    const image = await tiff.getImage(0);
+    const W = image.getWidth(), H = image.getHeight();
+    const scale = Math.min(1, maxSize / Math.max(W, H));
+    const width = Math.max(1, Math.round(W * scale)), height = Math.max(1, Math.round(H * scale));
+    const bands = image.getSamplesPerPixel();
+    const samples = bands >= 3 ? [0, 1, 2] : [0];
+    const count = await tiff.getImageCount();
+    const rasters = await tiff.readRasters({ samples, width, height, resampleMethod: 'nearest' }) as unknown as ArrayLike<number>[];
+    const nd = image.getGDALNoData();
+    const nodata = nd === null ? undefined : nd;
+    const out = new Uint8Array(width * height * 4);
+    const maps = samples.map((_, i) => stretch(rasters[i]!, nodata));
+    for (let p = 0; p < width * height; p++) {
+      let transparent = false;
+      for (let i = 0; i < samples.length; i++) { const v = rasters[i]![p]!; if (!Number.isFinite(v) || v === nodata) transparent = true; }
+      const g = maps[0]!(rasters[0]![p]!);
+      out[p * 4] = g;
+      out[p * 4 + 1] = samples.length === 3 ? maps[1]!(rasters[1]![p]!) : g;
+      out[p * 4 + 2] = samples.length === 3 ? maps[2]!(rasters[2]![p]!) : g;
+      out[p * 4 + 3] = transparent ? 0 : 255;
+    }
+    return { png: encodePng(width, height, 4, out), width, height, fromOverview: count > 1 && scale < 1 };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError('preview-failed', `cannot render a preview: ${(e as Error).message}`, 1, { hint: 'the file may use a compression geotiff.js cannot decode; `geodvc geo check` tells more' });
+  } finally {
+    (tiff as any).close?.();
+  }
+}

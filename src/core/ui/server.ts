@@ -1,0 +1,144 @@
+/**
+ * The `geodvc ui` HTTP server: plain node:http, the page from `assets/ui/` and JSON endpoints
+ * over the repository. Read-only: no endpoint writes to the workspace, git or the cache (except
+ * the per-directory geo index, a cache file keyed by content).
+ *
+ *   GET /                                  the page (assets/ui/index.html, app.js, app.css)
+ *   GET /api/info                          {root, head, revisions}
+ *   GET /api/revisions                     commits touching .dvc files / dvc.lock
+ *   GET /api/footprints?rev=R              FeatureCollection (WGS 84) + versions/splits/missing
+ *   GET /api/diff?a=A&b=B                  annotation diff: {summary, geojson}
+ *   GET /api/preview.png?rev=R&path=P[&size=N]   downsampled PNG of a tracked raster
+ *   GET /api/experiments                   rows of `exp show`
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { AppError } from '../../lib/errors.js';
+import { footprints, listRevisions, locateTracked, openGit, rasterPreview, resolveRev, type FootprintsResult, type UiApi } from './data.js';
+
+export interface UiServerOptions {
+  root: string;
+  cacheDir: string;
+  api: UiApi;
+  host?: string;
+  port?: number;
+  /** Directory with index.html/app.js/app.css (default: the package's assets/ui). */
+  assetsDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface UiServer { url: string; port: number; close(): Promise<void> }
+
+/** The package's `assets/ui` directory, found from this module upwards (source or dist). */
+export function defaultAssetsDir(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const c = join(d, 'assets', 'ui');
+    if (existsSync(join(c, 'index.html'))) return c;
+    d = dirname(d);
+  }
+  throw new AppError('ui-assets-missing', 'the ui page (assets/ui/index.html) is not in the package', 1, { hint: 'reinstall geodvc; the package must ship its assets/ folder' });
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+function errorStatus(e: AppError): number {
+  if (e.code === 'not-tracked' || e.code === 'not-found') return 404;
+  if (e.code === 'missing-cache') return 409;
+  if (e.exitCode === 254) return 400;
+  return 500;
+}
+
+export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
+  const git = openGit(opts.root);
+  const assets = opts.assetsDir ?? defaultAssetsDir();
+  const fpCache = new Map<string, Promise<FootprintsResult>>();
+  const diffCache = new Map<string, Promise<unknown>>();
+  const param = (u: URL, name: string): string => {
+    const v = u.searchParams.get(name);
+    if (!v) throw new AppError('bad-request', `missing query parameter '${name}'`, 254, { hint: `add ?${name}=...` });
+    return v;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: { code: 'method', message: 'read-only server: GET only' } }); return; }
+    const p = u.pathname;
+    if (!p.startsWith('/api/')) {
+      const name = p === '/' ? 'index.html' : p.slice(1);
+      if (!/^[a-z0-9_-]+\.(html|js|css|svg)$/.test(name)) { send(res, 404, 'not found', 'text/plain'); return; }
+      const f = join(assets, name);
+      if (!existsSync(f)) { send(res, 404, 'not found', 'text/plain'); return; }
+      send(res, 200, readFileSync(f), TYPES[extname(f)] ?? 'application/octet-stream');
+      return;
+    }
+    if (p === '/api/revisions') { sendJson(res, 200, listRevisions(git)); return; }
+    if (p === '/api/info') {
+      const head = git.revParse('HEAD');
+      sendJson(res, 200, { root: opts.root, head, branch: git.currentBranch(), revisions: listRevisions(git) });
+      return;
+    }
+    if (p === '/api/footprints') {
+      const sha = resolveRev(git, param(u, 'rev'));
+      let pr = fpCache.get(sha);
+      if (!pr) { pr = footprints(opts.api, git, opts.cacheDir, sha); fpCache.set(sha, pr); pr.catch(() => fpCache.delete(sha)); }
+      const r = await pr;
+      sendJson(res, 200, { type: 'FeatureCollection', rev: r.rev, versions: r.versions, splits: r.splits, missing: r.missing, features: r.features });
+      return;
+    }
+    if (p === '/api/diff') {
+      const a = resolveRev(git, param(u, 'a')), b = resolveRev(git, param(u, 'b'));
+      const key = `${a}..${b}`;
+      let pr = diffCache.get(key);
+      if (!pr) { pr = opts.api.annotationDiff(opts.root, a, b); diffCache.set(key, pr); pr.catch(() => diffCache.delete(key)); }
+      sendJson(res, 200, await pr);
+      return;
+    }
+    if (p === '/api/preview.png') {
+      const sha = resolveRev(git, param(u, 'rev'));
+      const size = Math.max(16, Math.min(1024, Number(u.searchParams.get('size') ?? 256) || 256));
+      const { obj } = locateTracked(git, opts.cacheDir, sha, param(u, 'path'));
+      const r = await rasterPreview(obj, size);
+      res.setHeader('x-preview-size', `${r.width}x${r.height}`);
+      send(res, 200, r.png, 'image/png');
+      return;
+    }
+    if (p === '/api/experiments') { sendJson(res, 200, opts.api.experiments(opts.root)); return; }
+    sendJson(res, 404, { error: { code: 'not-found', message: `no endpoint ${p}` } });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      const err = e instanceof AppError ? e : new AppError('internal', (e as Error)?.message ?? String(e), 255);
+      opts.log?.(`${req.method} ${req.url}: ${err.code}: ${err.message}`);
+      if (!res.headersSent) sendJson(res, errorStatus(err), { error: { code: err.code, message: err.message, hint: err.hint } });
+      else res.end();
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE'
+      ? new AppError('port-in-use', `port ${opts.port} on ${opts.host ?? '127.0.0.1'} is already in use`, 1, { hint: 'pass another --port, or --port 0 for a free one' })
+      : e));
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  return {
+    url, port,
+    close: () => new Promise<void>((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+  };
+}
+
