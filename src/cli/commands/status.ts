@@ -25,7 +25,12 @@ export const command: CommandModule = {
       ctx.outJson(opts.granular ? { ...r.json, granular: r.outputs } : r.json);
       return;
     }
-    if (r.clean) { ctx.out('Data and pipelines are up to date.'); return 0; }
+    // VRTs whose sources changed since `add` recorded their hashes (meta.vrt_sources)
+    const { findRepoRoot } = await import('../../core/repo/repo.js');
+    const root = findRepoRoot(ctx.cwd);
+    const stale = root ? await (await import('../../core/api/open-vrt.js')).staleVrts(root).catch(() => []) : [];
+    for (const s of stale) ctx.out(`stale VRT: ${s.vrt} (sources changed since it was added: ${s.changed.join(', ')})`);
+    if (r.clean) { if (!stale.length) ctx.out('Data and pipelines are up to date.'); return 0; }
     const details = new Map(r.outputs.map((o) => [o.path, o]));
     for (const [file, entries] of Object.entries(r.json)) {
       ctx.out(`${file}:`);

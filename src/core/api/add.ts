@@ -136,19 +136,30 @@ export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: 
   };
   // New outputs get `meta`; so do changed data whose `meta` was geodvc's geo metadata (it describes
   // the old bytes otherwise). A user-written `meta` (no geo `kind`) is left alone.
-  const prevGeoMeta = !!prevOut && prevOut.oid !== built.oid && isGeneratedGeoMeta(prevOut.meta);
+  // (A VRT's meta also holds its sources' hashes, which change without the VRT's bytes changing.)
+  const isVrt = /\.vrt$/i.test(t);
+  const prevGeoMeta = !!prevOut && (prevOut.oid !== built.oid || isVrt) && isGeneratedGeoMeta(prevOut.meta);
   if (!prev || prevGeoMeta) {
     const meta = await extractMetaHook(t, built.kind === 'dir');
     if (meta !== undefined) entry.meta = meta;
+    // a VRT records the hashes of the sources it references, so `status` can report it stale
+    if (meta && typeof meta === 'object' && isVrt) {
+      try { (meta as Record<string, unknown>).vrt_sources = await (await import('./open-vrt.js')).vrtSourceHashes(t); } catch { /* annotation only */ }
+    }
   }
   const changed = !prevOut || prevOut.oid !== built.oid || prevOut.hashName !== name || prevOut.size !== built.size;
-  if (changed || !prev) saveDvcFile(dvcPath, prev && prev.outs.length > 1 ? mergeOuts(prev, entry) : [entry], prev);
+  const metaChanged = prevGeoMeta && entry.meta !== undefined && stableJson(entry.meta) !== stableJson(prevOut!.meta);
+  if (changed || !prev || metaChanged) saveDvcFile(dvcPath, prev && prev.outs.length > 1 ? mergeOuts(prev, entry) : [entry], prev);
   const gi = prevOut?.cache === false ? undefined : ignoreOutput(repo, t);
   return {
     path: toPosixRel(repo.root, t), dvcfile: toPosixRel(repo.root, dvcPath), hash: name, oid: built.oid, size: built.size,
     nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
     changed, gitignore: gi ? toPosixRel(repo.root, gi) : undefined,
   };
+}
+
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
 }
 
 function isGeneratedGeoMeta(m: unknown): boolean {
