@@ -239,6 +239,11 @@ async function loadExperiments() {
   const mk = numericKeys(rows.map((x) => x.m)), pk = numericKeys(rows.map((x) => x.p));
   $('#metric').replaceChildren(...mk.map((k) => el('option', { value: k }, k)));
   $('#param').replaceChildren(...pk.map((k) => el('option', { value: k }, k)));
+  // Default to the columns that vary between experiments (the param someone changed with -S).
+  const varies = (list, k) => new Set(list.map((o) => o[k]).filter((v) => typeof v === 'number')).size > 1;
+  const pv = pk.find((k) => varies(rows.map((x) => x.p), k)), mv = mk.find((k) => varies(rows.map((x) => x.m), k));
+  if (pv) $('#param').value = pv;
+  if (mv) $('#metric').value = mv;
   const table = $('#exp-table');
   table.replaceChildren();
   const allM = [...new Set(rows.flatMap((x) => Object.keys(x.m)))], allP = [...new Set(rows.flatMap((x) => Object.keys(x.p)))];
