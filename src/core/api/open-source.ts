@@ -12,22 +12,27 @@ export interface RangeReader {
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
   close(): Promise<void>;
   readonly describe: string;
+  /** Bytes received from the server (before any clipping), when the reader counts them. */
+  readonly received?: number;
 }
 
 export function backendReader(b: Backend, key: string): RangeReader {
-  return {
+  const r = {
+    received: 0,
     describe: `${b.url}/${key}`,
-    async read(offset, length, signal) {
+    async read(offset: number, length: number, signal?: AbortSignal) {
       const s = await b.get(key, { start: offset, end: offset + length - 1, signal });
       const chunks: Buffer[] = [];
       let n = 0;
       for await (const c of s) { const buf = typeof c === 'string' ? Buffer.from(c) : (c as Buffer); chunks.push(buf); n += buf.length; }
+      r.received += n;
       const out = Buffer.concat(chunks, n);
       // a server that ignores Range sends the whole object: keep the asked part only
       return out.length > length ? out.subarray(offset, offset + length) : out;
     },
     async close() { /* the backend is closed by its owner */ },
   };
+  return r;
 }
 
 export function fileReader(path: string): RangeReader {
@@ -95,7 +100,8 @@ export class RangeSource {
     if (this.opts.size !== undefined) len = Math.max(0, Math.min(len, this.opts.size - start));
     const p = this.slot(async () => {
       const data = await this.reader.read(start, len, signal);
-      this.stats.bytes += data.length;
+      // bytes as received from the backend when the reader counts them (before clipping)
+      this.stats.bytes = this.reader.received ?? this.stats.bytes + data.length;
       this.stats.requests++;
       return data;
     });
