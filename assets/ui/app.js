@@ -88,8 +88,7 @@ function drawGraticule() {
   for (let lon = Math.ceil(lonA / step) * step; lon <= lonB; lon += step) d.push(linePath([[lon, Math.max(latA, -85)], [lon, Math.min(latB, 85)]]));
   for (let lat = Math.ceil(latA / step) * step; lat <= latB; lat += step) d.push(linePath([[lonA, lat], [lonB, lat]]));
   g.append(el('path', { d: d.join('') }));
-  const label = el('svgtext', { x: (10 - x) / k, y: (18 - y) / k, 'font-size': 11 / k }, `graticule ${step}°`);
-  g.append(label);
+  $('#graticule-step').textContent = `graticule ${step}°`;
 }
 function setupPanZoom() {
   const svg = $('#map'); let drag = null;
@@ -267,7 +266,7 @@ function drawPlot() {
   const pts = expColumns().filter((x) => x.r.kind !== 'workspace' && typeof x.m[metric] === 'number' && typeof x.p[param] === 'number').map((x) => ({ name: x.r.name, kind: x.r.kind, x: x.p[param], y: x.m[metric] }));
   svg.setAttribute('data-points', pts.length); state.counts.points = pts.length;
   if (!pts.length) { svg.append(el('svgtext', { x: 180, y: 110, 'text-anchor': 'middle' }, metric && param ? 'no experiment has both values' : 'no numeric metrics/params')); return; }
-  const W = 360, H = 220, m = { l: 48, r: 14, t: 14, b: 36 };
+  const W = 360, H = 220, m = { l: 48, r: 40, t: 18, b: 36 };
   const X = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
   const Y = niceTicks(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
   const sx = (v) => m.l + (v - X.lo) / (X.hi - X.lo) * (W - m.l - m.r), sy = (v) => H - m.b - (v - Y.lo) / (Y.hi - Y.lo) * (H - m.t - m.b);
@@ -280,7 +279,8 @@ function drawPlot() {
   for (const p of pts) {
     const c = el('circle', { class: `exp-point ${p.kind}`, cx: sx(p.x), cy: sy(p.y), r: 5, 'data-name': p.name });
     c.append(el('title', {}, `${p.name}: ${param}=${fmt(p.x)}, ${metric}=${fmt(p.y)}`)); svg.append(c);
-    svg.append(el('svgtext', { x: sx(p.x) + 7, y: sy(p.y) - 6 }, p.name));
+    const right = sx(p.x) > W - m.r - 50;
+    svg.append(el('svgtext', { x: sx(p.x) + (right ? -7 : 7), y: sy(p.y) - 7, 'text-anchor': right ? 'end' : 'start' }, p.name));
   }
 }
 

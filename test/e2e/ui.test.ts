@@ -128,6 +128,16 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
     const bytes = Buffer.from(await png.arrayBuffer());
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.equal(png.headers.get('x-preview-size'), '128x116');
+    const fp = await (await fetch(new URL(`/api/footprints?rev=${rev3}`, url))).json() as any;
+    assert.equal(fp.type, 'FeatureCollection');
+    assert.deepEqual(fp.missing, []);
+    assert.equal(fp.features.length, 15);
+    const naip = fp.features.find((f: any) => f.properties.path === 'scenes/virginia_naip.tif');
+    // Footprint corners against GDAL's wgs84Extent of the NAIP file (corpus truth): within 1e-4 degree.
+    const ring = naip.geometry.coordinates[0] as number[][];
+    const lons = ring.map((c) => c[0]!), lats = ring.map((c) => c[1]!);
+    assert.ok(Math.abs(Math.min(...lons) - -78.0001648) < 1e-4 && Math.abs(Math.max(...lons) - -77.9967095) < 1e-4, `lon ${Math.min(...lons)} ${Math.max(...lons)}`);
+    assert.ok(Math.abs(Math.min(...lats) - 36.6206498) < 1e-4 && Math.abs(Math.max(...lats) - 36.623435) < 1e-4, `lat ${Math.min(...lats)} ${Math.max(...lats)}`);
     const bad = await fetch(new URL(`/api/preview.png?rev=${rev3}&path=nope.tif`, url));
     assert.equal(bad.status, 404);
     assert.match((await bad.json() as any).error.hint, /footprint/);
@@ -205,6 +215,8 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
     const v3 = rev3.slice(0, 7), v1 = rev1.slice(0, 7);
     assert.ok(byVersion.filter((x) => x[0] === 'chips/index.geojson').every((x) => x[1] === v1));
     assert.ok(byVersion.filter((x) => x[0] === 'labels/labels.geojson').every((x) => x[1] === v3));
+    // Files of one tracked directory keep their own versions: the Bahamas scene is unchanged since v1.
+    assert.deepEqual(byVersion.filter((x) => x[0]!.startsWith('scenes/')).map((x) => [x[0], x[1]]).sort(), [['scenes/bahamas_utm18.tif', v1], ['scenes/virginia_naip.tif', v3]]);
     const fills = new Set(byVersion.map((x) => x[2]));
     assert.equal(fills.size, 2, `two versions, two colours: ${[...fills]}`);
     assert.match(await page.locator('#legend').innerText(), new RegExp(v3));

@@ -39,6 +39,7 @@ export interface Footprint {
 
 const MAX_VECTOR_BYTES = 32 * 1024 * 1024;
 const MAX_VECTOR_FEATURES = 20000;
+const GEO_EXT = /\.(tiff?|vrt|geojson|json|gpkg|fgb|shp)$/i;
 
 export function openGit(root: string): Git {
   const git = Git.open(root);
@@ -66,27 +67,51 @@ function hashOf(o: any): { oid?: string; hashName: string } {
   return { oid: o?.md5 ?? o?.etag, hashName: o?.hash === 'md5' ? 'md5' : (o?.md5 !== undefined && o?.hash === undefined ? 'md5-dos2unix' : 'md5') };
 }
 
-/** Outputs tracked at `sha`: `.dvc` files and `dvc.lock` stage outs. */
-export function trackedOuts(git: Git, sha: string): TrackedOut[] {
-  const files = git.listFiles(sha).filter((f) => (f.endsWith('.dvc') && !f.startsWith('.dvc/')) || f === 'dvc.lock' || f.endsWith('/dvc.lock'));
+/** Outs declared by one tracking file (`.dvc` or `dvc.lock`) at `sha`; `cache: false` outs are left out. */
+function outsOf(git: Git, sha: string, f: string): TrackedOut[] {
+  let doc: any;
+  try { doc = parseYaml(git.showFile(sha, f)?.toString('utf8') ?? ''); } catch { return []; }
+  const dir = posix.dirname(f) === '.' ? '' : posix.dirname(f) + '/';
+  const list: any[] = f.endsWith('.dvc') ? doc?.outs ?? [] : Object.values(doc?.stages ?? {}).flatMap((s: any) => s?.outs ?? []);
   const outs: TrackedOut[] = [];
-  for (const f of files) {
-    let doc: any;
-    try { doc = parseYaml(git.showFile(sha, f)?.toString('utf8') ?? ''); } catch { continue; }
-    const dir = posix.dirname(f) === '.' ? '' : posix.dirname(f) + '/';
-    const list: any[] = f.endsWith('.dvc') ? doc?.outs ?? [] : Object.values(doc?.stages ?? {}).flatMap((s: any) => s?.outs ?? []);
-    for (const o of list) {
-      const { oid, hashName } = hashOf(o);
-      if (!o?.path || !oid) continue;
-      outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f });
-    }
+  for (const o of list) {
+    const { oid, hashName } = hashOf(o);
+    if (!o?.path || !oid || o.cache === false) continue;
+    outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f });
   }
   return outs;
 }
 
-/** The short sha of the newest commit up to `sha` that changed the tracking file `source`. */
-function versionOf(git: Git, sha: string, source: string): string {
-  return git.run(['log', '-1', '--format=%h', sha, '--', source]).trim() || sha.slice(0, 7);
+/** Outputs tracked at `sha`: `.dvc` files and `dvc.lock` stage outs. */
+export function trackedOuts(git: Git, sha: string): TrackedOut[] {
+  const files = git.listFiles(sha).filter((f) => (f.endsWith('.dvc') && !f.startsWith('.dvc/')) || f === 'dvc.lock' || f.endsWith('/dvc.lock'));
+  return files.flatMap((f) => outsOf(git, sha, f));
+}
+
+/**
+ * Version of every file of an out at `sha`: the short sha of the oldest commit of the unbroken
+ * run (going back through the commits that changed the tracking file) in which the file had its
+ * current content. Looks back at most `maxCommits` commits; stops where a .dir manifest is
+ * missing from the cache.
+ */
+export function fileVersions(git: Git, cacheDir: string, sha: string, out: TrackedOut, files: { rel: string; oid: string }[], maxCommits = 50): Map<string, string> {
+  const commits = git.run(['log', `--max-count=${maxCommits}`, '--format=%H', sha, '--', out.source]).split('\n').filter(Boolean);
+  const version = new Map<string, string>();
+  if (!commits.length) { for (const f of files) version.set(f.rel, sha.slice(0, 7)); return version; }
+  const open = new Map(files.map((f) => [f.rel, f.oid]));
+  for (const f of files) version.set(f.rel, commits[0]!.slice(0, 7));
+  for (const c of commits.slice(1)) {
+    if (!open.size) break;
+    const prev = outsOf(git, c, out.source).find((o) => o.outRel === out.outRel);
+    const prevFiles = prev ? outFiles(cacheDir, prev) : [];
+    if (!prevFiles) break;
+    const byRel = new Map(prevFiles.map((f) => [f.rel, f.oid]));
+    for (const [rel, oid] of [...open]) {
+      if (byRel.get(rel) === oid) version.set(rel, c.slice(0, 7));
+      else open.delete(rel);
+    }
+  }
+  return version;
 }
 
 /** Files of an out: `[relpath, oid]` (a single file out gives one entry with its own path). */
@@ -163,7 +188,7 @@ export interface FootprintsResult {
  * Footprints at `sha` in WGS 84: one polygon per tracked raster (from the dir index or the file's
  * header), and the features of tracked vector files (chip indexes keep their `split`; a tracked
  * `splits.json` with `assignments` colours chips by `properties.chip`). Every feature carries
- * `path`, `version` (the commit that last changed its tracking file) and `layer`.
+ * `path`, `out` and `version` (see `fileVersions`).
  */
 export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: string): Promise<FootprintsResult> {
   const outs = trackedOuts(git, sha);
@@ -173,9 +198,11 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-ui-'));
   try {
     for (const out of outs) {
-      const version = versionOf(git, sha, out.source);
+      // File outs that are not geodata (metrics, models) are not drawn, so not looked at.
+      if (!isDirOid(out.oid) && !GEO_EXT.test(out.outRel) && basename(out.outRel) !== 'splits.json') continue;
       const files = outFiles(cacheDir, out);
       if (!files) { missing.push(out.outRel); continue; }
+      const versions = fileVersions(git, cacheDir, sha, out, files);
       let index: Record<string, unknown> | undefined;
       if (isDirOid(out.oid)) {
         index = api.readDirIndex(cacheDir, out.oid);
@@ -183,7 +210,7 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
       }
       for (const file of files) {
         const obj = objectPath(cacheDir, out.hashName as any, file.oid);
-        const props = { path: file.rel, version, out: out.outRel };
+        const props = { path: file.rel, version: versions.get(file.rel), out: out.outRel };
         const sub = isDirOid(out.oid) ? file.rel.slice(out.outRel.length + 1) : undefined;
         const indexed = sub !== undefined ? index?.[sub] as any : undefined;
         if (indexed?.kind === 'raster') {
@@ -204,8 +231,8 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
           try { Object.assign(assignments, JSON.parse(readFileSync(obj, 'utf8'))?.assignments ?? {}); } catch { /* not a split file */ }
           continue;
         }
-        if (!/\.(geojson|json|gpkg|fgb|shp)$/i.test(file.rel)) continue;
-        if (!existsSync(obj)) { missing.push(file.rel); continue; }
+        if (!GEO_EXT.test(file.rel)) continue;
+        if (!existsSync(obj)) { if (!/\.json$/i.test(file.rel)) missing.push(file.rel); continue; }
         if (statSync(obj).size > MAX_VECTOR_BYTES) continue;
         const p = linkNamed(obj, basename(file.rel), tmp);
         if (!isVectorFile(p)) continue;
