@@ -49,3 +49,13 @@ test('RangeSource keeps at most `concurrency` reads in flight and evicts beyond 
   await src.fetch([{ offset: 10, length: 20 }]);
   assert.equal(rd.calls.length, 17);
 });
+
+test('RangeSource merges the neighbouring requests of separate fetch() calls made in the same turn', async () => {
+  const data = randomBytes(20_000);
+  const rd = memReader(data);
+  const src = new RangeSource(rd, { blockSize: 1000, size: data.length });
+  // like geotiff.js asking for three adjacent tiles one by one
+  const parts = await Promise.all([0, 1, 2].map((i) => src.fetch([{ offset: 5000 + i * 1000, length: 1000 }])));
+  parts.forEach(([p], i) => assert.deepEqual(Buffer.from(p!), data.subarray(5000 + i * 1000, 6000 + i * 1000)));
+  assert.deepEqual(rd.calls, [[5000, 3000]]);
+});

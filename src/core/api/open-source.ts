@@ -93,27 +93,59 @@ export class RangeSource {
     try { return await fn(); } finally { this.active--; this.queue.shift()?.(); }
   }
 
-  /** Fetches blocks [first..last] (all missing) in one ranged GET and caches them. */
+  private readonly deferred = new Map<number, { res: (d: Uint8Array) => void; rej: (e: unknown) => void }>();
+  private readonly wanted = new Set<number>();
+  private flushScheduled = false;
+
+  /**
+   * Marks block `b` as wanted; the GETs start on the next macrotask, so the requests geotiff.js
+   * makes for neighbouring tiles in the same turn are merged into one ranged GET per run.
+   */
+  private request(b: number, signal?: AbortSignal): void {
+    const p = new Promise<Uint8Array>((res, rej) => this.deferred.set(b, { res, rej }));
+    p.catch(() => { /* the awaiting fetch() reports it */ });
+    this.pending.set(b, p);
+    this.wanted.add(b);
+    if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush(signal)); }
+  }
+
+  private flush(signal?: AbortSignal): void {
+    this.flushScheduled = false;
+    const missing = [...this.wanted].sort((a, b) => a - b);
+    this.wanted.clear();
+    for (let i = 0; i < missing.length;) {
+      let j = i;
+      while (j + 1 < missing.length && missing[j + 1] === missing[j]! + 1) j++;
+      this.loadRun(missing[i]!, missing[j]!, signal);
+      i = j + 1;
+    }
+  }
+
+  /** Fetches blocks [first..last] in one ranged GET, caches them and settles their promises. */
   private loadRun(first: number, last: number, signal?: AbortSignal): void {
     const start = first * this.blockSize;
     let len = (last - first + 1) * this.blockSize;
     if (this.opts.size !== undefined) len = Math.max(0, Math.min(len, this.opts.size - start));
-    const p = this.slot(async () => {
+    const settle = (b: number, fn: (d: { res: (d: Uint8Array) => void; rej: (e: unknown) => void }) => void) => {
+      const d = this.deferred.get(b);
+      this.deferred.delete(b);
+      this.pending.delete(b);
+      if (d) fn(d);
+    };
+    this.slot(async () => {
       const data = await this.reader.read(start, len, signal);
       // bytes as received from the backend when the reader counts them (before clipping)
       this.stats.bytes = this.reader.received ?? this.stats.bytes + data.length;
       this.stats.requests++;
       return data;
-    });
-    for (let b = first; b <= last; b++) {
-      const off = (b - first) * this.blockSize;
-      const bp = p.then((d) => {
+    }).then((d) => {
+      for (let b = first; b <= last; b++) {
+        const off = (b - first) * this.blockSize;
         const blk = d.subarray(off, Math.min(d.length, off + this.blockSize));
         this.put(b, blk);
-        return blk;
-      }).finally(() => this.pending.delete(b));
-      this.pending.set(b, bp);
-    }
+        settle(b, (x) => x.res(blk));
+      }
+    }, (err) => { for (let b = first; b <= last; b++) settle(b, (x) => x.rej(err)); });
   }
 
   private put(b: number, data: Uint8Array): void {
@@ -139,13 +171,7 @@ export class RangeSource {
       if (!s.length) continue;
       for (let b = Math.floor(s.offset / this.blockSize); b <= Math.floor((s.offset + s.length - 1) / this.blockSize); b++) need.add(b);
     }
-    const missing = [...need].filter((b) => !this.cache.has(b) && !this.pending.has(b)).sort((a, b) => a - b);
-    for (let i = 0; i < missing.length;) {
-      let j = i;
-      while (j + 1 < missing.length && missing[j + 1] === missing[j]! + 1) j++;
-      this.loadRun(missing[i]!, missing[j]!, signal);
-      i = j + 1;
-    }
+    for (const b of need) if (!this.cache.has(b) && !this.pending.has(b)) this.request(b, signal);
     // hold the needed blocks (a long run could evict blocks needed by the same call)
     const got = new Map<number, Uint8Array>();
     await Promise.all([...need].map(async (b) => { got.set(b, await this.block(b)); }));
