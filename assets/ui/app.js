@@ -165,6 +165,7 @@ function drawLegend() {
 }
 function select(i) {
   const f = state.footprints.features[i]; state.selected = f.properties.path;
+  document.body.dataset.selected = f.properties.path;
   for (const p of document.querySelectorAll('.fp.selected')) p.classList.remove('selected');
   document.querySelector(`.fp[data-index="${i}"]`)?.classList.add('selected');
   const d = $('#details'); d.replaceChildren(el('h2', {}, 'Selection'));
@@ -196,6 +197,7 @@ async function loadRevision(sha, base) {
   state.rev = sha; state.base = base === undefined ? defaultBase(sha) : base;
   $('#rev').value = sha; $('#base').value = state.base;
   document.body.dataset.state = 'loading'; status(`loading ${shortRev(sha)}…`);
+  if (state.selected) { state.selected = null; $('#details').replaceChildren(el('h2', {}, 'Selection'), el('p', { class: 'muted' }, 'Click a footprint on the map.')); }
   try {
     const [fp, diff] = await Promise.all([api(`/api/footprints?rev=${sha}`), state.base ? api(`/api/diff?a=${state.base}&b=${sha}`) : Promise.resolve(null)]);
     state.footprints = fp; state.diff = diff;

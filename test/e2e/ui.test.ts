@@ -196,6 +196,7 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
     await page.waitForSelector(`body[data-state="ready"][data-rev="${rev1}"]`, { timeout: 120_000 });
     const c1 = await page.evaluate(() => (window as any).geodvcUi.counts);
     assert.equal(c1.rasters, 1);
+    assert.equal(await page.locator('#preview').count(), 0, 'the selection of the previous revision is cleared');
     assert.equal(c1.vectors, 13);
     assert.equal(await page.locator('#layer-diff').getAttribute('data-count'), '0');
     assert.equal(await page.locator('#layer-footprints path[data-path="scenes/virginia_naip.tif"]').count(), 0);
