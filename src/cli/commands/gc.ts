@@ -1,12 +1,6 @@
 import type { CommandModule } from '../types.js';
 
-function human(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${u[i]}`;
-}
+import { formatBytes as human } from '../ui/reporter.js';
 
 export const command: CommandModule = {
   path: ['gc'],

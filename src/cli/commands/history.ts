@@ -1,13 +1,8 @@
 import type { CommandModule } from '../types.js';
 
-function human(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${u[i]}`;
-}
+import { formatBytes } from '../ui/reporter.js';
+
+const human = (n: number | undefined): string => (n === undefined ? '-' : formatBytes(n));
 
 export const command: CommandModule = {
   path: ['history'],
