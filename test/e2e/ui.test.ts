@@ -248,6 +248,16 @@ test('geodvc ui: --check answers once and stops; outside a repository a clear er
     const ok = JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir })).stdout);
     assert.equal(ok.ok, true);
     assert.equal(ok.revisions, 0);
+    // A port already taken: a clear error with a hint, not a stack trace.
+    const { createServer } = await import('node:http');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const taken = await runCli(['ui', '--check', '--port', String((busy.address() as any).port)], { cwd: dir });
+      assert.equal(taken.code, 1);
+      assert.match(taken.stderr, /already in use/);
+      assert.match(taken.stderr, /--port 0/);
+    } finally { busy.close(); }
     const badPort = await runCli(['ui', '--port', 'x'], { cwd: dir });
     assert.equal(badPort.code, 254);
     assert.match(badPort.stderr, /--port/);
