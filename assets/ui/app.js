@@ -4,6 +4,8 @@
 const $ = (s) => document.querySelector(s);
 const SVGNS = 'http://www.w3.org/2000/svg';
 const SPLIT_COLOURS = { train: '#2563eb', val: '#f59e0b', validation: '#f59e0b', test: '#db2777' };
+// Versions avoid the diff's green/red/amber; assigned in revision order so they never collide.
+const VERSION_PALETTE = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#92400e', '#475569', '#4f46e5', '#be185d', '#0f766e', '#9333ea'];
 const PALETTE = ['#2563eb', '#16a34a', '#db2777', '#f59e0b', '#7c3aed', '#0891b2', '#dc2626', '#65a30d', '#9333ea', '#ea580c'];
 const R = 6378137;
 
@@ -74,7 +76,15 @@ function fit() {
   applyView();
   redrawPoints();
 }
-function redrawPoints() { for (const p of document.querySelectorAll('path[data-point]')) p.setAttribute('d', geomPath(p.__geom)); }
+function sizeMarkers() {
+  const k = state.view.k;
+  for (const m of document.querySelectorAll('.fp-marker')) {
+    m.setAttribute('r', String(7 / k));
+    m.style.display = Number(m.getAttribute('data-size')) * k < 10 ? '' : 'none';
+  }
+}
+function redrawPoints() {
+  sizeMarkers(); for (const p of document.querySelectorAll('path[data-point]')) p.setAttribute('d', geomPath(p.__geom)); }
 function drawGraticule() {
   const g = $('#graticule'); g.replaceChildren();
   const box = $('#map').getBoundingClientRect(); const { k, x, y } = state.view;
@@ -109,12 +119,18 @@ function setupPanZoom() {
 function footprintColour(f) {
   const p = f.properties;
   if (state.colour === 'split') return p.split ? (SPLIT_COLOURS[p.split] || colourOf(p.split)) : '#64748b';
-  return colourOf(p.version);
+  return versionColour(p.version);
+}
+function versionColour(v) {
+  const order = state.revisions.map((r) => r.short).reverse(); // oldest first
+  const i = order.indexOf(v);
+  return i >= 0 ? VERSION_PALETTE[i % VERSION_PALETTE.length] : colourOf(v);
 }
 function drawFootprints() {
   const g = $('#layer-footprints'); g.replaceChildren();
   const feats = state.footprints?.features || [];
   let rasters = 0, vectors = 0;
+  const markers = [];
   feats.forEach((f, i) => {
     const c = footprintColour(f); const isPoint = /Point/.test(f.geometry?.type || '');
     const p = el('path', { d: geomPath(f.geometry), class: `fp ${f.properties.kind}${isPoint ? ' point' : ''}`, fill: /Line/.test(f.geometry?.type || '') ? 'none' : c, stroke: c,
@@ -123,8 +139,19 @@ function drawFootprints() {
     p.append(el('title', {}, `${f.properties.path}${f.properties.split ? ` · ${f.properties.split}` : ''} · ${f.properties.version}`));
     p.addEventListener('click', () => select(i));
     g.append(p);
-    if (f.properties.kind === 'raster') rasters++; else vectors++;
+    if (f.properties.kind === 'raster') {
+      rasters++;
+      // A marker keeps a small scene visible when its footprint is only a few pixels wide.
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      eachCoord(f.geometry, (co) => { const [x, y] = project(co); x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); });
+      const m = el('circle', { class: 'fp-marker', cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, stroke: c, 'data-index': i, 'data-size': Math.max(x1 - x0, y1 - y0) });
+      m.append(el('title', {}, f.properties.path));
+      m.addEventListener('click', () => select(i));
+      markers.push(m);
+    } else vectors++;
   });
+  g.append(...markers);
+  sizeMarkers();
   g.setAttribute('data-count', feats.length);
   Object.assign(state.counts, { footprints: feats.length, rasters, vectors });
   drawLegend();
@@ -156,7 +183,7 @@ function drawLegend() {
   } else {
     for (const v of state.footprints?.versions || []) {
       const r = state.revisions.find((x) => x.short === v);
-      row(colourOf(v), `${v}${r ? ` ${r.subject.slice(0, 40)}` : ''} (${feats.filter((f) => f.properties.version === v).length})`);
+      row(versionColour(v), `${v}${r ? ` ${r.subject.slice(0, 40)}` : ''} (${feats.filter((f) => f.properties.version === v).length})`);
     }
   }
   if ($('#show-diff').checked && state.diff) {
@@ -268,14 +295,14 @@ function drawPlot() {
   const pts = expColumns().filter((x) => x.r.kind !== 'workspace' && typeof x.m[metric] === 'number' && typeof x.p[param] === 'number').map((x) => ({ name: x.r.name, kind: x.r.kind, x: x.p[param], y: x.m[metric] }));
   svg.setAttribute('data-points', pts.length); state.counts.points = pts.length;
   if (!pts.length) { svg.append(el('svgtext', { x: 180, y: 110, 'text-anchor': 'middle' }, metric && param ? 'no experiment has both values' : 'no numeric metrics/params')); return; }
-  const W = 360, H = 220, m = { l: 48, r: 40, t: 18, b: 36 };
+  const W = 360, H = 220, m = { l: 58, r: 40, t: 18, b: 36 };
   const X = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
   const Y = niceTicks(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
   const sx = (v) => m.l + (v - X.lo) / (X.hi - X.lo) * (W - m.l - m.r), sy = (v) => H - m.b - (v - Y.lo) / (Y.hi - Y.lo) * (H - m.t - m.b);
   svg.append(el('line', { class: 'axis', x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b }), el('line', { class: 'axis', x1: m.l, y1: m.t, x2: m.l, y2: H - m.b }));
   for (const v of X.t) svg.append(el('line', { class: 'axis', x1: sx(v), x2: sx(v), y1: H - m.b, y2: H - m.b + 4 }), el('svgtext', { x: sx(v), y: H - m.b + 15, 'text-anchor': 'middle' }, fmt(v)));
   for (const v of Y.t) svg.append(el('line', { class: 'axis', x1: m.l - 4, x2: m.l, y1: sy(v), y2: sy(v) }), el('svgtext', { x: m.l - 6, y: sy(v) + 4, 'text-anchor': 'end' }, fmt(v)));
-  svg.append(el('svgtext', { x: (W + m.l) / 2, y: H - 4, 'text-anchor': 'middle' }, param), el('svgtext', { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, 'text-anchor': 'middle' }, metric));
+  svg.append(el('svgtext', { x: (W + m.l) / 2, y: H - 4, 'text-anchor': 'middle' }, param), el('svgtext', { x: 11, y: H / 2, transform: `rotate(-90 11 ${H / 2})`, 'text-anchor': 'middle' }, metric));
   const sorted = [...pts].sort((a, b) => a.x - b.x);
   if (sorted.length > 1) svg.append(el('path', { d: sorted.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x)},${sy(p.y)}`).join(''), fill: 'none', stroke: '#93c5fd', 'stroke-width': 1.2 }));
   for (const p of pts) {

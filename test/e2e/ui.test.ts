@@ -170,6 +170,10 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
     assert.equal(await page.locator('#layer-diff').getAttribute('data-changed'), '1');
     assert.equal(await page.locator('#layer-diff path.chg').count(), 3);
     assert.equal(await page.locator('#base').inputValue(), rev2);
+    // The Virginia scene (300 m wide, 12 degrees from the rest) is a few pixels: a marker shows it.
+    const marker = page.locator('#layer-footprints circle.fp-marker').nth(1);
+    assert.equal(await page.locator('#layer-footprints circle.fp-marker:visible').count(), 1);
+    assert.ok(await marker.isVisible());
     // A drawn footprint has a real on-screen size (the map fitted the data).
     const box = await page.locator('#layer-footprints path.raster').first().boundingBox();
     assert.ok(box && box.width > 20 && box.height > 20, `raster footprint box ${JSON.stringify(box)}`);
