@@ -122,7 +122,8 @@ function footprintColour(f) {
   return versionColour(p.version);
 }
 function versionColour(v) {
-  const order = state.revisions.map((r) => r.short).reverse(); // oldest first
+  const present = state.footprints?.versions || [];
+  const order = state.revisions.map((r) => r.short).reverse().filter((x) => present.includes(x)); // oldest first
   const i = order.indexOf(v);
   return i >= 0 ? VERSION_PALETTE[i % VERSION_PALETTE.length] : colourOf(v);
 }
