@@ -9,7 +9,8 @@
  *   we install an errorHandler, collect every `ERROR n:` line, and treat any of them as a failure.
  */
 import { createRequire } from 'node:module';
-import { relative, dirname, isAbsolute, resolve } from 'node:path';
+import { relative, dirname, isAbsolute, resolve, join, basename } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { AppError } from '../../lib/errors.js';
 
 export const GDAL_ENGINE = 'GDAL 3.8.4-wasm (gdal3.js 2.8.1)';
@@ -66,15 +67,34 @@ export function getGdal(): Promise<GdalApi> {
   return instance;
 }
 
+/**
+ * Resolves symlinks in a path (or, for a path that does not exist yet, in its nearest existing
+ * ancestor). Emscripten's NODEFS resolves an absolute symlink target inside its own file system,
+ * not under our `/output` mount, so a path through a linked folder must be resolved here first.
+ */
+function resolveLinks(path: string): string {
+  const abs = isAbsolute(path) ? path : resolve(path);
+  let head = abs;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...tail.reverse());
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return abs;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
+
 /** Maps a real absolute path to the path gdal3.js sees through its NODEFS `/output` mount. */
 export function vpath(realPath: string): string {
-  const abs = isAbsolute(realPath) ? realPath : resolve(realPath);
-  return `/output${abs}`;
+  return `/output${resolveLinks(realPath)}`;
 }
 /** The `outputName` argument for a real output path (gdal3.js appends the driver's extension). */
 export function outName(realPathWithoutExt: string): string {
-  const abs = isAbsolute(realPathWithoutExt) ? realPathWithoutExt : resolve(realPathWithoutExt);
-  return abs.slice(1);
+  return resolveLinks(realPathWithoutExt).slice(1);
 }
 
 function errorLines(lines: string[]): string[] {

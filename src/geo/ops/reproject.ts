@@ -11,7 +11,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { AppError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor, TMP_PREFIX } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
-import { GDAL_ENGINE, withDataset, outName } from './gdal.js';
+import { GDAL_ENGINE, withDataset, outName, vpath } from './gdal.js';
 import { listInputs, rasterInfo, type GeoTransform, type OpsRasterInfo } from './info.js';
 import { GdalWorkerPool, defaultJobs } from './worker-pool.js';
 import { buildVrt } from '../export/vrt.js';
@@ -111,7 +111,7 @@ async function suggestedExtent(src: OpsRasterInfo, crs: string, tmpDir: string):
   try {
     const gt = await withDataset(`gdalwarp (grid) ${src.path}`, src.path, async (g, ds) => {
       await g.gdalwarp(ds, ['-of', 'VRT', '-t_srs', crs], outName(vrtBase));
-      const vds = (await g.open(`/output${vrtBase}.vrt`)).datasets[0];
+      const vds = (await g.open(vpath(`${vrtBase}.vrt`))).datasets[0];
       if (!vds) throw new AppError('gdal-error', 'cannot open the warp VRT');
       try {
         const j = await g.gdalinfo(vds, []);
