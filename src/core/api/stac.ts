@@ -135,7 +135,7 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
     const id = itemId(f.path);
     if (seen.has(id)) { skipped.push({ path: f.path, reason: `duplicate item id ${id}` }); continue; }
     const file = join(itemsDir, `${id}.json`);
-    const assetHref = hrefBase ? `${hrefBase}/${f.path.split('/').map(encodeURIComponent).join('/')}` : relative(itemsDir, join(repo.root, f.path)).split(sep).join('/');
+    const assetHref = hrefBase ? `${hrefBase}/${f.path.split('/').map(encodeURIComponent).join('/')}` : relative(itemsDir, join(repo.root, f.path)).split(sep).map(encodeURIComponent).join('/');
     const src: StacSource = { path: f.path, meta: f.meta!, oid: f.oid, hashName: f.hashName, size: f.size, commitDate: log[0]?.date, version: log[0]?.sha.slice(0, 12), predecessor: log[1]?.sha.slice(0, 12) };
     const doc = buildItem(src, {
       assetHref, selfHref: hrefBase ? `${hrefBase}/items/${id}.json` : `./${id}.json`, collectionId,

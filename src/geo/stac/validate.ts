@@ -20,6 +20,10 @@ async function load(): Promise<Record<string, Validate>> {
   const { default: addFormats } = (await import('ajv-formats')) as any;
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
+  // IRIs (RFC 3987) as our schemas use them: absolute ones must parse as URLs; references may be
+  // relative, but never contain white space, controls or the characters RFC 3986 excludes.
+  ajv.addFormat('iri', (v: string) => { try { return !!new URL(v).protocol; } catch { return false; } });
+  ajv.addFormat('iri-reference', (v: string) => !/[\s<>"{}|\\^`\u0000-\u001f]/.test(v));
   const dir = schemaDir();
   const out: Record<string, Validate> = {};
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) ajv.addSchema(JSON.parse(readFileSync(join(dir, f), 'utf8')), f);
