@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { encodeTiff, T } from '../src/geo/ops/tiff-writer.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'geodvc.js');
@@ -43,6 +44,32 @@ function run(cmd: string, args: string[], opts: { expect?: number; cwd?: string;
 }
 
 function md5(path: string): string { return createHash('md5').update(readFileSync(path)).digest('hex'); }
+
+/**
+ * Without the corpus (a fresh machine), a synthetic Landsat-like band stands in for sr_b4: the same
+ * grid (149x112 px of 30 m in NAD83 / UTM 12N), UInt16 reflectance-like values, nodata 0.
+ */
+function writeSyntheticScene(path: string): void {
+  const w = 149, h = 112;
+  const px = Buffer.alloc(w * h * 2);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const v = 6000 + 2500 * Math.sin(x / 9) * Math.cos(y / 7) + 15 * ((x * 7 + y * 13) % 37);
+    px.writeUInt16LE(Math.max(1, Math.round(v)), 2 * (y * w + x));
+  }
+  const tif = encodeTiff({
+    littleEndian: true, width: w, height: h, tiled: false, blockW: w, blockH: h, blocks: [px],
+    tags: [
+      { tag: 258, type: T.SHORT, values: [16] }, { tag: 259, type: T.SHORT, values: [1] },
+      { tag: 262, type: T.SHORT, values: [1] }, { tag: 277, type: T.SHORT, values: [1] },
+      { tag: 284, type: T.SHORT, values: [1] }, { tag: 339, type: T.SHORT, values: [1] },
+      { tag: 33550, type: T.DOUBLE, values: [30, 30, 0] },
+      { tag: 33922, type: T.DOUBLE, values: [0, 0, 0, 323400.85, 5105175.78, 0] },
+      { tag: 34735, type: T.SHORT, values: [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 26912] },
+      { tag: 42113, type: T.ASCII, values: '0' },
+    ],
+  });
+  writeFileSync(path, tif);
+}
 
 function labelsGeoJson(shiftEast = 0, round = false): string {
   // Three labelled fields inside the scene footprint (NAD83 / UTM 12N, like the imagery), with the
@@ -114,8 +141,12 @@ async function main(): Promise<void> {
   run('cat', ['.dvc/config']);
 
   section('Raw imagery arrives in three CRSs', 'A Landsat band (NAD83 / UTM 12N) from the corpus, and the same scene delivered by two other providers in WGS 84 / UTM 12N and in lon/lat.');
-  const scene = join(corpus, 'sr_b4_20200829.tif');
-  if (!existsSync(scene)) throw new Error(`demo input ${scene} not found; set GEODVC_CORPUS to the corpus folder`);
+  let scene = join(corpus, 'sr_b4_20200829.tif');
+  if (!existsSync(scene)) {
+    scene = join(work, 'sr_b4_20200829.tif');
+    writeSyntheticScene(scene);
+    process.stdout.write(dim(`(no corpus at ${corpus}: using a generated scene on the same grid)\n`));
+  }
   cpSync(scene, join(repo, 'data', 'raw', 'provider_a_utm12n_nad83.tif'));
   run('chmod', ['u+w', 'data/raw/provider_a_utm12n_nad83.tif']);
   const staging = join(work, 'staging');
