@@ -169,7 +169,15 @@ export function parseParamsText(text: string, displayName: string): ParamsTree {
 }
 
 export function readParamsFile(absPath: string, displayName: string): ParamsTree {
-  return parseParamsText(readFileSync(absPath, 'utf8'), displayName);
+  let text: string;
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? (e as Error).message})`;
+    throw new InvalidFileError(`params file '${displayName}' ${why}`, { cause: e, hint: `point params/vars at a readable .yaml, .json, .toml or .py file` });
+  }
+  return parseParamsText(text, displayName);
 }
 
 const MISSING = Symbol('missing');
