@@ -9,6 +9,16 @@ function env(dir: string) {
   return { GEODVC_GLOBAL_CONFIG_DIR: join(dir, '_global'), GEODVC_SYSTEM_CONFIG_DIR: join(dir, '_system') };
 }
 
+/** A git repository at `<dir>/repo` (with `extraDir` made inside it) after `geodvc init`. */
+async function initedRepo(dir: string, extraDir = ''): Promise<{ repo: string; e: ReturnType<typeof env> }> {
+  const repo = join(dir, 'repo');
+  mkdirSync(join(repo, extraDir), { recursive: true });
+  gitInit(repo);
+  const e = env(dir);
+  await cliOk(['init'], { cwd: repo, env: e });
+  return { repo, e };
+}
+
 test('init writes the 01-init golden files byte for byte and git-adds them', async () => {
   const t = makeTmpDir();
   try {
@@ -51,11 +61,7 @@ test('init outside git needs --no-scm; --no-scm writes core.no_scm and no .dvc/.
 test('the 05-config sequence produces the golden .dvc/config and .dvc/config.local', async () => {
   const t = makeTmpDir();
   try {
-    const repo = join(t.dir, 'repo');
-    mkdirSync(repo);
-    gitInit(repo);
-    const e = env(t.dir);
-    await cliOk(['init'], { cwd: repo, env: e });
+    const { repo, e } = await initedRepo(t.dir);
     const steps = [
       ['remote', 'add', '-d', 'geospatial-remote', 's3://your-bucket-name/dvc-data'],
       ['remote', 'modify', 'geospatial-remote', 'credentialpath', '~/.aws/credentials'],
@@ -90,11 +96,7 @@ test('the 05-config sequence produces the golden .dvc/config and .dvc/config.loc
 test('the seed sequence: checksum xxhash, concurrency options; bad input gets errors with hints', async () => {
   const t = makeTmpDir();
   try {
-    const repo = join(t.dir, 'repo');
-    mkdirSync(repo);
-    gitInit(repo);
-    const e = env(t.dir);
-    await cliOk(['init'], { cwd: repo, env: e });
+    const { repo, e } = await initedRepo(t.dir);
     await cliOk(['remote', 'add', '-d', 'geospatial-remote', 's3://BUCKET/dvc-data'], { cwd: repo, env: e });
     for (const [k, v] of [['credentialpath', '~/.aws/credentials'], ['upload_concurrency', '10'], ['download_concurrency', '10'], ['checksum', 'xxhash']]) {
       await cliOk(['remote', 'modify', 'geospatial-remote', k!, v!], { cwd: repo, env: e });
@@ -130,11 +132,7 @@ test('the seed sequence: checksum xxhash, concurrency options; bad input gets er
 test('remote rename/default/remove, relative local urls, --global, cache dir', async () => {
   const t = makeTmpDir();
   try {
-    const repo = join(t.dir, 'repo');
-    mkdirSync(join(repo, 'sub'), { recursive: true });
-    gitInit(repo);
-    const e = env(t.dir);
-    await cliOk(['init'], { cwd: repo, env: e });
+    const { repo, e } = await initedRepo(t.dir, 'sub');
     await cliOk(['remote', 'add', '-d', 'rel', '../remote-rel'], { cwd: repo, env: e });
     await cliOk(['remote', 'modify', 'rel', 'jobs', '4'], { cwd: repo, env: e });
     await cliOk(['remote', 'add', 'other', 'file:///srv/x'], { cwd: join(repo, 'sub'), env: e });
