@@ -4,9 +4,11 @@
  * report a VRT whose sources changed since it was added (a stale VRT).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { parseDvcFile } from '../dvcfile/dvcfile.js';
+import { findDvcFiles } from '../workspace/collect.js';
+import { loadDvcIgnore } from '../repo/dvcignore.js';
 
 const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
@@ -50,26 +52,24 @@ export async function vrtSourceHashes(vrtAbs: string): Promise<Record<string, st
 
 export interface StaleVrt { vrt: string; changed: string[] }
 
-/** Tracked VRTs (workspace `.dvc` files) whose recorded source hashes differ from the sources now. */
+/**
+ * Tracked VRTs (workspace `.dvc` files) whose recorded source hashes differ from the sources now.
+ * Only `.vrt.dvc` files are read; the search skips tracked directories (a 100k-file output is never
+ * walked) and `.dvcignore`d paths.
+ */
 export async function staleVrts(root: string): Promise<StaleVrt[]> {
   const out: StaleVrt[] = [];
-  const walk = async (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules') continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) { await walk(p); continue; }
-      if (!e.name.toLowerCase().endsWith('.vrt.dvc')) continue;
-      let df;
-      try { df = parseDvcFile(readFileSync(p, 'utf8'), p); } catch { continue; }
-      for (const o of df.outs) {
-        const rec = (o.meta as Record<string, unknown> | undefined)?.vrt_sources as Record<string, string> | undefined;
-        if (!rec || !existsSync(o.absPath)) continue;
-        const now = await vrtSourceHashes(o.absPath);
-        const changed = [...new Set([...Object.keys(rec), ...Object.keys(now)])].filter((k) => rec[k] !== now[k]).sort();
-        if (changed.length) out.push({ vrt: relative(root, o.absPath).split(sep).join('/'), changed });
-      }
+  const vrtDvcs = findDvcFiles(root, loadDvcIgnore(root)).filter((p) => p.toLowerCase().endsWith('.vrt.dvc'));
+  for (const p of vrtDvcs) {
+    let df;
+    try { df = parseDvcFile(readFileSync(p, 'utf8'), p); } catch { continue; }
+    for (const o of df.outs) {
+      const rec = (o.meta as Record<string, unknown> | undefined)?.vrt_sources as Record<string, string> | undefined;
+      if (!rec || !existsSync(o.absPath)) continue;
+      const now = await vrtSourceHashes(o.absPath);
+      const changed = [...new Set([...Object.keys(rec), ...Object.keys(now)])].filter((k) => rec[k] !== now[k]).sort();
+      if (changed.length) out.push({ vrt: relative(root, o.absPath).split(sep).join('/'), changed });
     }
-  };
-  await walk(root);
+  }
   return out;
 }

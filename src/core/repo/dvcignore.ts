@@ -21,6 +21,11 @@ export interface DvcIgnore {
   ignores(relpath: string, isDir: boolean): boolean;
   /** Clears memoised answers (after a `.dvcignore` changed). */
   reset(): void;
+  /**
+   * False when no `.dvcignore` rule can apply to the files directly inside `relDir` (none in it or
+   * its ancestors) and `relDir` is not ignored: a walker may then skip `ignores()` for each file.
+   */
+  filesMayBeIgnored?(relDir: string): boolean;
 }
 
 function escapeRe(c: string): string {
@@ -155,5 +160,18 @@ export function loadDvcIgnore(root: string, opts: { fileName?: string } = {}): D
       return matches(rel, false);
     },
     reset() { rulesByDir.clear(); dirIgnored.clear(); },
+    filesMayBeIgnored(relDir: string): boolean {
+      const rel = relDir.replace(/^\.\//, '').replace(/\/+$/, '');
+      if (rel !== '' && rel !== '.' && isDirIgnored(rel)) return true;
+      // Default rules are directory-only: they never match a file.
+      if (rulesOf('').length) return true;
+      let idx = -1;
+      for (;;) {
+        idx = rel.indexOf('/', idx + 1);
+        const dir = idx < 0 ? rel : rel.slice(0, idx);
+        if (dir && rulesOf(dir).length) return true;
+        if (idx < 0) return false;
+      }
+    },
   };
 }

@@ -6,7 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import type { HashName } from '../odb/hash.js';
 import type { ObjectDB } from '../odb/odb.js';
-import { StateDB, type DirIndexEntry } from '../odb/state.js';
+import { StateDB, type DirIndex, type DirIndexEntry } from '../odb/state.js';
 import { HashPool, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
 import { buildTree, type TreeEntry, type Tree } from '../odb/tree.js';
 import type { DvcIgnore } from '../repo/dvcignore.js';
@@ -26,7 +26,12 @@ export interface BuildEnv {
 }
 
 export interface BuiltFile { kind: 'file'; oid: string; size: number; isexec: boolean }
-export interface BuiltDir { kind: 'dir'; oid: string; size: number; nfiles: number; tree: Tree; bytes: Buffer; files: WalkedFile[] }
+/**
+ * A built directory. `tree` and `bytes` (the manifest) are computed on first use: when every walked
+ * file matched the state index, the `.dir` oid is known without serialising and hashing 100k
+ * entries. `oids[i]` is the object of `files[i]`.
+ */
+export interface BuiltDir { kind: 'dir'; oid: string; size: number; nfiles: number; readonly tree: Tree; readonly bytes: Buffer; files: WalkedFile[]; oids: string[] }
 export type Built = BuiltFile | BuiltDir;
 
 function opFor(mode: StoreMode): PoolOp {
@@ -37,18 +42,18 @@ function opFor(mode: StoreMode): PoolOp {
  * Hashes `files` (state DB first), storing them with `mode`. Returns one oid per file.
  * Throws the first per-file error as an AppError (with all failures in details).
  */
-export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashName, mode: StoreMode, ctx: OpContext & { phase?: string } = {}, dirKey?: string): Promise<string[]> {
+export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashName, mode: StoreMode, ctx: OpContext & { phase?: string } = {}, dirKey?: string, dirState?: DirHashState): Promise<string[]> {
   const oids = new Array<string>(files.length);
   const todo: number[] = [];
   // A whole tracked directory keeps one index document; single files use per-path rows.
-  const index = dirKey !== undefined ? env.state.loadDirIndex(dirKey, name) : undefined;
+  const index: DirIndex | undefined = dirKey !== undefined ? env.state.loadDirIndex(dirKey, name) : undefined;
+  if (dirState) dirState.index = index;
   const checkCache = mode !== 'none';
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     let hit: string | undefined;
     if (index) {
-      const row = index.get(f.rel);
-      if (row !== undefined && row.ino === f.ino && row.mtime === f.mtimeMs && row.size === f.size) hit = row.oid;
+      hit = index.lookup(i, f.rel, f.ino, f.mtimeMs, f.size);
     } else {
       hit = env.state.get(f.abs, name, { ino: f.ino, mtimeMs: f.mtimeMs, size: f.size });
     }
@@ -61,7 +66,11 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     todo.push(i);
   }
   if (todo.length === 0) {
-    if (index && index.size !== files.length) saveIndex(env, dirKey!, name, files, oids);
+    if (dirState) {
+      // every file matched its remembered entry: the remembered tree oid holds iff no entry is extra
+      dirState.allHit = index!.size === files.length;
+      dirState.dirty = !dirState.allHit;
+    } else if (index && index.size !== files.length) saveIndex(env, dirKey!, name, files, oids);
     return oids;
   }
   const pool = env.pool ?? HashPool.shared();
@@ -93,7 +102,10 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     f.mtimeMs = r.mtimeMs!;
     if (!index) env.state.set(f.abs, name, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, r.oid!);
   }
-  if (index && failures.length === 0) saveIndex(env, dirKey!, name, files, oids);
+  if (index && failures.length === 0) {
+    if (dirState) dirState.dirty = true;
+    else saveIndex(env, dirKey!, name, files, oids);
+  }
   env.state.flush();
   if (failures.length) {
     const first = failures[0]!;
@@ -105,13 +117,18 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
   return oids;
 }
 
-function saveIndex(env: BuildEnv, dirKey: string, name: HashName, files: WalkedFile[], oids: string[]): void {
-  const idx = new Map<string, DirIndexEntry>();
+/** What hashFiles learnt about a directory's state index (buildOutput saves it with the tree oid). */
+export interface DirHashState { index?: DirIndex; allHit?: boolean; dirty?: boolean }
+
+function saveIndex(env: BuildEnv, dirKey: string, name: HashName, files: WalkedFile[], oids: string[], treeOid?: string): void {
+  const idx: [string, DirIndexEntry][] = [];
+  let complete = true;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    if (oids[i] !== undefined) idx.set(f.rel, { ino: f.ino, mtime: f.mtimeMs, size: f.size, oid: oids[i]! });
+    if (oids[i] !== undefined) idx.push([f.rel, { ino: f.ino, mtime: f.mtimeMs, size: f.size, oid: oids[i]! }]);
+    else complete = false;
   }
-  env.state.saveDirIndex(dirKey, name, idx);
+  env.state.saveDirIndex(dirKey, name, idx, complete ? treeOid : undefined);
 }
 
 function sameInode(p: string, ino: number): boolean {
@@ -131,12 +148,21 @@ export async function buildOutput(env: BuildEnv, absPath: string, name: HashName
   try { st = statSync(absPath); } catch { return undefined; }
   if (st.isDirectory()) {
     const files = walkDir(absPath, { ignore: env.ignore, repoRel: env.repoRel, forbidDvcIgnore: true });
-    const oids = await hashFiles(env, files, name, mode, ctx, absPath);
-    const entries: TreeEntry[] = files.map((f, i) => ({ relpath: f.rel, oid: oids[i]! }));
-    const built = buildTree(name, entries, { trusted: true });
-    if (mode !== 'none') env.odb.addBytes(built.bytes, name, built.oid);
-    const size = files.reduce((s, f) => s + f.size, 0);
-    return { kind: 'dir', oid: built.oid, size, nfiles: files.length, tree: built.tree, bytes: built.bytes, files };
+    const ds: DirHashState = {};
+    const oids = await hashFiles(env, files, name, mode, ctx, absPath, ds);
+    let manifest: { tree: Tree; bytes: Buffer; oid: string } | undefined;
+    const make = () => (manifest ??= buildTree(name, files.map((f, i): TreeEntry => ({ relpath: f.rel, oid: oids[i]! })), { trusted: true }));
+    const known = ds.allHit && ds.index?.treeOid ? ds.index.treeOid : undefined;
+    const oid = known ?? make().oid;
+    if (mode !== 'none' && !env.odb.has(name, oid)) env.odb.addBytes(make().bytes, name, oid);
+    if (ds.dirty || !known) saveIndex(env, absPath, name, files, oids, oid);
+    let size = 0;
+    for (const f of files) size += f.size;
+    return {
+      kind: 'dir', oid, size, nfiles: files.length, files, oids,
+      get tree() { return make().tree; },
+      get bytes() { return make().bytes; },
+    };
   }
   if (!st.isFile()) throw new AppError('unsupported-file', `'${absPath}' is not a regular file or directory`, 1, { hint: 'only files and directories can be tracked' });
   const f = statFile(absPath)!;

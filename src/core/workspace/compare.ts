@@ -2,7 +2,9 @@
  * Compares a workspace output with what its `.dvc` records: clean, modified (with per-file
  * details inside directories), deleted, not in cache, new (no hash recorded yet).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HashName } from '../odb/hash.js';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
 import { buildOutput, type Built } from './build.js';
 import type { BuildEnv } from './build.js';
@@ -44,27 +46,54 @@ export async function compareOut(env: BuildEnv, out: DvcOut, ctx: OpContext = {}
   if (!built) return { state: out.oid ? 'deleted' : 'new' };
   if (!out.oid) return { state: 'new', built };
   const recordedIsDir = isDirOid(out.oid);
-  let recordedTree: Tree | undefined;
-  if (recordedIsDir) {
-    try { recordedTree = env.odb.readTree(out.hashName, out.oid); } catch { recordedTree = undefined; }
-  }
+  const readRecorded = (): Tree | undefined => {
+    try { return env.odb.readTree(out.hashName, out.oid!); } catch { return undefined; }
+  };
   if (built.oid !== out.oid) {
+    const recordedTree = recordedIsDir ? readRecorded() : undefined;
     const res: OutComparison = { state: 'modified', built, recordedTree };
     if (built.kind === 'dir' && recordedIsDir) res.changes = diffTrees(recordedTree, built.tree);
     return res;
   }
   if (out.cache) {
     let missing = 0;
-    if (!env.odb.has(out.hashName, out.oid)) missing++;
-    if (recordedTree) {
-      if (recordedTree.entries.length > 2000) {
-        const present = env.odb.listOids(out.hashName);
-        for (const e of recordedTree.entries) if (!present.has(e.oid)) missing++;
-      } else {
-        for (const e of recordedTree.entries) if (!existsSync(env.odb.path(out.hashName, e.oid))) missing++;
-      }
+    const manifestPresent = env.odb.has(out.hashName, out.oid);
+    if (!manifestPresent) missing++;
+    // Same oid: the recorded entries are exactly the workspace's, whose objects we know already
+    // (no need to parse the manifest). Without the manifest, nothing says what else is missing.
+    const oids = built.kind === 'dir' && recordedIsDir ? built.oids : [];
+    if (oids.length > 2000) missing += countMissingMemo(env, out.hashName, out.oid, oids);
+    else {
+      for (const o of oids) if (!existsSync(env.odb.path(out.hashName, o))) missing++;
     }
-    if (missing) return { state: 'not in cache', built, recordedTree, missingObjects: missing };
+    if (missing) return { state: 'not in cache', built, recordedTree: manifestPresent && recordedIsDir ? readRecorded() : undefined, missingObjects: missing };
   }
-  return { built, recordedTree };
+  return { built };
+}
+
+/**
+ * Objects of `oids` missing from the cache, for a big directory: one readdir per cache prefix
+ * directory, skipped entirely when a previous check found them all and no prefix directory changed
+ * since (state DB presence memo; see StateDB.getPresence).
+ */
+function countMissingMemo(env: BuildEnv, name: HashName, treeOid: string, oids: string[]): number {
+  const base = dirname(env.odb.path(name, '00' + '0'.repeat(30)));
+  const cacheBase = dirname(base);
+  const prefixes = new Set<string>();
+  for (const o of oids) prefixes.add(o.slice(0, 2));
+  const mtimes: Record<string, number> = {};
+  let missingDir = false;
+  for (const p of prefixes) {
+    try { mtimes[p] = statSync(join(cacheBase, p)).mtimeMs; } catch { missingDir = true; }
+  }
+  const key = `${cacheBase}\0${treeOid}`;
+  if (!missingDir) {
+    const memo = env.state.getPresence(key);
+    if (memo && [...prefixes].every((p) => memo[p] === mtimes[p])) return 0;
+  }
+  const present = env.odb.listOids(name);
+  let missing = 0;
+  for (const o of oids) if (!present.has(o)) missing++;
+  env.state.setPresence(key, missing === 0 && !missingDir ? mtimes : undefined);
+  return missing;
 }

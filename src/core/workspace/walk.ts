@@ -37,6 +37,8 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
     } catch (err) {
       throw new PathError('unreadable', `cannot read directory '${dir}': ${(err as Error).message}`, { cause: err, hint: 'check the directory permissions' });
     }
+    const dirRepoRel = opts.repoRel ? (rel ? opts.repoRel + '/' + rel : opts.repoRel) : rel;
+    const checkFiles = !opts.ignore?.filesMayBeIgnored || opts.ignore.filesMayBeIgnored(dirRepoRel);
     for (const e of names) {
       const r = rel ? rel + '/' + e.name : e.name;
       const abs = dir + '/' + e.name;
@@ -63,7 +65,7 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
         continue;
       }
       if (!e.isFile() && !isSymlink) continue;
-      if (opts.ignore?.ignores(repoRel, false)) continue;
+      if (checkFiles && opts.ignore?.ignores(repoRel, false)) continue;
       st ??= lstatSync(abs);
       if (!st.isFile()) continue;
       out.push({ rel: r, abs, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, isexec: (st.mode & 0o100) !== 0, isSymlink });
