@@ -27,7 +27,7 @@ let wasm = null;
 let seq = 0;
 const madeDirs = new Set();
 
-function tmpName(dir, base) { return pathm.join(dir, TMP + base.slice(0, 40) + '-' + process.pid + '-' + workerData.id + '-' + (seq++)); }
+function tmpName(dir, base) { return dir + '/' + TMP + base.slice(0, 40) + '-' + process.pid + '-' + workerData.id + '-' + (seq++); }
 function mkdirp(d) { if (madeDirs.has(d)) return; fs.mkdirSync(d, { recursive: true }); madeDirs.add(d); }
 function isText(c) {
   const n = Math.min(c.length, 512);
@@ -66,11 +66,22 @@ function hashSmall(data, name) {
     }
     return h.digest('hex');
   }
-  return crypto.createHash(name).update(data).digest('hex');
+  return oneShot ? crypto.hash(name, data, 'hex') : crypto.createHash(name).update(data).digest('hex');
+}
+const oneShot = typeof crypto.hash === 'function'; // Node >= 20.12: no Hash object per small file
+// Small files are read into this reused buffer (no allocation per file).
+let smallBuf = Buffer.allocUnsafe(64 << 10);
+// Reads a whole small file through an open fd: one fstat (the stat key) and one read.
+function readSmall(fd, size) {
+  if (smallBuf.length < size + 1) smallBuf = Buffer.allocUnsafe(Math.max(size + 1, smallBuf.length * 2));
+  let n = 0;
+  for (;;) { const r = fs.readSync(fd, smallBuf, n, smallBuf.length - n, n); if (!r) break; n += r; if (n > size) break; }
+  return smallBuf.subarray(0, n);
 }
 function objPath(cache, name, oid) {
   const rel = oid.slice(0, 2) + '/' + oid.slice(2);
-  return name === 'md5-dos2unix' ? pathm.join(cache, rel) : pathm.join(cache, 'files', name, rel);
+  const base = cache.endsWith('/') ? cache.slice(0, -1) : cache;
+  return name === 'md5-dos2unix' ? base + '/' + rel : base + '/files/' + name + '/' + rel;
 }
 function trusted(p, size) {
   const s = fs.statSync(p, { throwIfNoEntry: false });
@@ -105,6 +116,40 @@ function replaceWith(dest, make) {
 }
 function finalStat(path) { const s = fs.statSync(path); return { ino: s.ino, mtimeMs: s.mtimeMs, size: s.size }; }
 
+// store-hardlink of a small file in few syscalls: open, fstat, read, fchmod 0444 (the inode the
+// cache will share), close, then link(2) straight to the object path (atomic: the name appears
+// complete or not at all). Returns undefined when the generic path must handle the file.
+function storeHardlinkSmall(it, job) {
+  const name = job.name;
+  const fd = fs.openSync(it.path, 'r');
+  let st0, data, oid, final, chmodded = false;
+  try {
+    st0 = fs.fstatSync(fd);
+    if (!st0.isFile() || st0.size > BIG) return undefined;
+    data = readSmall(fd, st0.size);
+    if (data.length !== st0.size) throw changedErr(it.path);
+    oid = hashSmall(data, name);
+    final = objPath(job.cache, name, oid);
+    if ((st0.mode & 0o777) !== 0o444) { fs.fchmodSync(fd, 0o444); chmodded = true; }
+  } finally { fs.closeSync(fd); }
+  mkdirp(pathm.dirname(final));
+  try {
+    fs.linkSync(it.path, final);
+    return { oid, size: st0.size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+  } catch (e) {
+    if (!e || e.code !== 'EEXIST') { if (chmodded) { try { fs.chmodSync(it.path, st0.mode & 0o7777); } catch {} } throw e; }
+  }
+  // The object exists already.
+  const fo = fs.statSync(final);
+  if (fo.ino === st0.ino) return { oid, size: st0.size, ino: st0.ino, mtimeMs: st0.mtimeMs };
+  if (fo.isFile() && (fo.mode & 0o777) === 0o444 && fo.size === st0.size) {
+    replaceWith(it.path, (tmp) => fs.linkSync(final, tmp));
+  } else {
+    replaceWith(final, (tmp) => fs.linkSync(it.path, tmp));
+  }
+  return Object.assign({ oid }, finalStat(it.path));
+}
+
 function doItem(it, job) {
   const name = job.name;
   const op = job.op;
@@ -123,11 +168,17 @@ function doItem(it, job) {
     } else throw new Error('bad link ' + kind);
     return finalStat(dest);
   }
+  if (op === 'store-hardlink' && (it.size ?? 0) <= BIG) {
+    const r = storeHardlinkSmall(it, job);
+    if (r) return r;
+  }
   const st0 = fs.statSync(it.path);
   if (!st0.isFile()) { const e = new Error("'" + it.path + "' is not a regular file"); e.code = 'ENOTFILE'; throw e; }
   let oid, size, tmpObj;
   if (st0.size <= BIG) {
-    const data = fs.readFileSync(it.path);
+    let data;
+    const fd = fs.openSync(it.path, 'r');
+    try { data = readSmall(fd, st0.size); } finally { fs.closeSync(fd); }
     oid = hashSmall(data, name); size = data.length;
     // One read call: a concurrent writer shows up as a size mismatch (big files re-stat below).
     if (size !== st0.size) throw changedErr(it.path);
