@@ -63,6 +63,16 @@ export interface Backend {
    * truncated object left by a non-atomic server that died mid-upload.
    */
   listDetailed?(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }>;
+  /**
+   * Optional: the whole object in memory, for small objects (the engine calls it for objects of a
+   * known size up to 1 MiB). Cheaper than a stream where the backend can read directly (local).
+   */
+  getSmall?(key: string, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Optional: the object's path on this machine when the remote is a local directory, so a fetch
+   * can copy and hash it in one pass. undefined when the object does not exist.
+   */
+  localPath?(key: string): string | undefined;
   /** Removes an object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

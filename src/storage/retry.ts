@@ -82,6 +82,8 @@ export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
       }, o, signal);
       yield* items;
     } : undefined,
+    getSmall: b.getSmall ? (key: string, signal?: AbortSignal): Promise<Buffer> => withRetry('get', b.url, () => b.getSmall!(key, signal), o, signal) : undefined,
+    localPath: b.localPath ? (key: string) => b.localPath!(key) : undefined,
     delete: (key: string): Promise<void> => withRetry('delete', b.url, () => b.delete(key), o),
     close: () => b.close(),
   };

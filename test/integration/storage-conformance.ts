@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBackend } from '../../src/storage/registry.js';
@@ -21,9 +21,9 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
   return out.sort();
 }
 
-export function conformanceSuite(serverName: string, opts: { bigMiB?: number; missingBucketUrl?: (s: TestServer) => string; wrongCredentials?: Record<string, string> } = {}): void {
+export function conformanceSuite(serverName: string, opts: { bigMiB?: number; missingBucketUrl?: (s: TestServer) => string; wrongCredentials?: Record<string, string>; start?: () => Promise<TestServer> } = {}): void {
   test(`storage conformance: ${serverName}`, { timeout: 400_000 }, async (t: TestContext) => {
-    const srv = await startOrSkip(t, serverName, SERVERS[serverName]!);
+    const srv = await startOrSkip(t, serverName, opts.start ?? SERVERS[serverName]!);
     if (!srv) return;
     const scratch = mkdtempSync(join(tmpdir(), 'geodvc-conf-'));
     let b: Backend | undefined;
@@ -84,6 +84,23 @@ export function conformanceSuite(serverName: string, opts: { bigMiB?: number; mi
         assert.deepEqual(await collect(be.list('files/md5/ff/')), []);
         const all = await collect(be.list(''));
         assert.deepEqual(all, ['files/md5/12/bigobject', 'files/md5/ab/cdef0123', 'files/md5/ab/cdef0124.dir', 'files/md5/ab/empty', 'files/md5/cd/0001', 'files/md5/cd/0002', 'other/x']);
+      });
+
+      await t.test('optional fast paths (getSmall, localPath) agree with get', async (tt) => {
+        const data = Buffer.from('small object body\n');
+        await be.put('files/md5/ef/small0001', { data });
+        if (be.getSmall) {
+          assert.deepEqual(await be.getSmall('files/md5/ef/small0001'), data);
+          await assert.rejects(be.getSmall('files/md5/ef/missing'), (e: unknown) => e instanceof StorageError && e.kind === 'object-missing');
+        }
+        if (be.localPath) {
+          const p = be.localPath('files/md5/ef/small0001');
+          assert.ok(p);
+          assert.deepEqual(readFileSync(p), data);
+          assert.equal(be.localPath('files/md5/ef/missing'), undefined);
+        }
+        tt.diagnostic(`getSmall: ${be.getSmall ? 'yes' : 'no (get + collect)'}, localPath: ${be.localPath ? 'yes' : 'no'}`);
+        await be.delete('files/md5/ef/small0001');
       });
 
       await t.test('delete, and delete of a missing object', async () => {

@@ -7,6 +7,7 @@ import { usedByRemote, toTransfer, remoteOpts, type TransferApiOptions } from '.
 import { openRemotesWithFallbacks, closeRemotes } from '../transfer/remote.js';
 import { fetchObjects, type FetchResult, type FailedObject, type CorruptObject } from '../transfer/engine.js';
 import { UsageError } from '../../lib/errors.js';
+import type { UsedObject } from './used.js';
 
 export interface FetchApiResult {
   fetched: number;
@@ -16,13 +17,12 @@ export interface FetchApiResult {
   corrupt: CorruptObject[];
 }
 
-export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<FetchApiResult> {
-  const groups = usedByRemote(d, o, false);
-  const out: FetchApiResult = { fetched: 0, bytes: 0, byRemote: {}, failed: [], corrupt: [] };
+async function fetchGroups(d: DataRepo, o: TransferApiOptions, groups: Map<string, UsedObject[]>, out: FetchApiResult, expandDirs: boolean): Promise<void> {
   for (const [name, used] of groups) {
+    if (!used.length) continue;
     const remotes = await openRemotesWithFallbacks(d.repo, name || undefined, remoteOpts(o));
     try {
-      const res: FetchResult = await fetchObjects(d.repo.cacheDir, remotes, used.map(toTransfer), { signal: o.signal, onProgress: o.onProgress, logger: o.logger });
+      const res: FetchResult = await fetchObjects(d.repo.cacheDir, remotes, used.map(toTransfer), { signal: o.signal, onProgress: o.onProgress, logger: o.logger, expandDirs });
       out.fetched += res.fetched;
       out.bytes += res.bytes;
       for (const [k, v] of Object.entries(res.byRemote)) out.byRemote[k] = (out.byRemote[k] ?? 0) + v;
@@ -32,6 +32,22 @@ export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<F
       await closeRemotes(remotes);
     }
   }
+}
+
+export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<FetchApiResult> {
+  let groups = usedByRemote(d, o, false);
+  const out: FetchApiResult = { fetched: 0, bytes: 0, byRemote: {}, failed: [], corrupt: [] };
+  // Targets inside a directory whose manifest is not local yet (`pull DIR/file`, `pull --bbox` on
+  // a fresh clone): get the manifests first, then select the targeted entries from them, so only
+  // the selected files are downloaded rather than the whole directory.
+  if (o.targets?.length && [...groups.values()].some((g) => g.some((u) => u.manifestMissing))) {
+    const manifests = new Map([...groups].map(([k, g]) => [k, g.filter((u) => u.manifestMissing)]));
+    await fetchGroups(d, o, manifests, out, false);
+    const failedOids = new Set(out.failed.map((f) => f.oid));
+    groups = usedByRemote(d, o, false);
+    for (const [k, g] of groups) groups.set(k, g.filter((u) => !(u.manifestMissing && failedOids.has(u.oid))));
+  }
+  await fetchGroups(d, o, groups, out, true);
   return out;
 }
 

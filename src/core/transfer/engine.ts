@@ -7,16 +7,16 @@
  * Objects are written atomically on both sides, so an interrupted run is resumed by running it
  * again: what arrived is skipped, what did not is sent.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, readFileSync, renameSync, rmSync, statSync, writeSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setMaxListeners } from 'node:events';
-import { getBuffer, type Backend } from '../../storage/backend.js';
+import { getBuffer, type Backend, type PutSource } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry, isRetryable } from '../../storage/retry.js';
 import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
 import { objectRelPath, isDirOid } from '../odb/layout.js';
-import { createHasher, hashBuffer, hashFile, initHashers, type HashName } from '../odb/hash.js';
+import { createHasher, hashBuffer, hashFileWith, initHashers, type HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
 import { QUARANTINE_DIR } from '../repo/cache-objects.js';
 import { mapLimitSettled } from '../../lib/pool.js';
@@ -81,6 +81,8 @@ export interface FetchResult {
 export interface TransferOptions extends OpContext {
   /** Existence-check strategy override (bench/tests). */
   existsStrategy?: 'stat' | 'list';
+  /** fetch: also download every entry of the directories (default true); false = manifests only. */
+  expandDirs?: boolean;
 }
 
 /**
@@ -165,7 +167,8 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
 
   progress({ phase: 'checking remote', done: 0, total: local.length });
   const localSizes = new Map<string, number>();
-  for (const x of local) localSizes.set(keyOf(x), statSync(odb.path(x.hashName, x.oid)).size);
+  // odb.has checked the recorded size of files; only directories (and files of unknown size) need a stat
+  for (const x of local) localSizes.set(keyOf(x), x.size !== undefined && !x.isDir ? x.size : statSync(odb.path(x.hashName, x.oid)).size);
   const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes: localSizes, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
   progress({ phase: 'checking remote', done: local.length, total: local.length, finished: true });
 
@@ -195,7 +198,9 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
       await withRetry('push', remote.url, async () => {
         bytesDone -= sentThisTry;
         sentThisTry = 0;
-        await remote.backend.put(key, { path: odb.path(x.hashName, x.oid), size }, {
+        // small objects go as bytes: one read instead of a stream per object on every backend
+        const src: PutSource = size <= SMALL_OBJECT ? { data: readFileSync(odb.path(x.hashName, x.oid)) } : { path: odb.path(x.hashName, x.oid), size };
+        await remote.backend.put(key, src, {
           concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: o.signal,
           onBytes: (n) => { sentThisTry += n; bytesDone += n; report(x.paths[0]); },
         });
@@ -271,13 +276,48 @@ async function pipeToFd(stream: Readable, fd: number, position: number | null, h
 
 interface DownloadOutcome { ok: boolean; actual: string; size: number }
 
+/** Objects of a known size up to this are downloaded into memory, hashed and written at once. */
+const SMALL_OBJECT = 1 << 20;
+
+function ensureDir(dir: string, made: Set<string>): void {
+  if (made.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  made.add(dir);
+}
+
+const withDirSuffix = (x: TransferObject, digest: string) => (isDirOid(x.oid) ? digest + '.dir' : digest);
+
 /**
- * Downloads one object of `remote` into `tmp` and hashes it. Ranged parallel GETs when the size
- * is known and large; otherwise one stream, hashed as it is written.
+ * Downloads one object of `remote` into `tmp` and hashes it:
+ * - small objects of a known size: into memory, hashed, written with one call;
+ * - a local-directory remote: copied and hashed in one pass (no second read);
+ * - large objects: concurrent ranged GETs written at their offsets, hashed in order as the
+ *   contiguous prefix completes (hashing overlaps the download instead of following it);
+ * - otherwise one stream, hashed as it is written.
  */
-async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<DownloadOutcome> {
+async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: string, onBytes: (n: number) => void, signal: AbortSignal | undefined, dirs: Set<string>): Promise<DownloadOutcome> {
   const key = keyOf(x);
   const b: Backend = remote.backend;
+  ensureDir(dirname(tmp), dirs);
+  if (x.size !== undefined && x.size <= SMALL_OBJECT && !x.isDir) {
+    const bytes = b.getSmall ? await b.getSmall(key, signal) : await getBuffer(b, key, { signal });
+    onBytes(bytes.length);
+    const actual = hashBuffer(bytes, x.hashName);
+    writeFileSync(tmp, bytes, { mode: 0o644 });
+    return { ok: actual === x.oid, actual, size: bytes.length };
+  }
+  if (b.localPath) {
+    const src = b.localPath(key);
+    if (!src) throw new StorageError('object-missing', `${key} not found on remote '${remote.name}'`);
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      let last = 0;
+      const h = hashFileWith(src, await createHasher(x.hashName), { copyToFd: fd, signal, onBytes: (t) => { onBytes(t - last); last = t; } });
+      return { ok: withDirSuffix(x, h.value) === x.oid, actual: h.value, size: h.size };
+    } finally {
+      closeSync(fd);
+    }
+  }
   let size = x.size;
   const part = remote.partSize;
   if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
@@ -285,12 +325,30 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
     if (!st) throw new StorageError('object-missing', `${key} not found on remote '${remote.name}'`);
     size = st.size;
   }
-  mkdirSync(dirname(tmp), { recursive: true });
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
-      const parts: { start: number; end: number }[] = [];
-      for (let s = 0; s < size; s += part) parts.push({ start: s, end: Math.min(size, s + part) - 1 });
+  const hasher = await createHasher(x.hashName);
+  if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
+    const fd = openSync(tmp, 'w+', 0o644);
+    try {
+      const parts: { start: number; end: number; done: boolean }[] = [];
+      for (let s = 0; s < size; s += part) parts.push({ start: s, end: Math.min(size, s + part) - 1, done: false });
+      // hash the parts in order as soon as the contiguous prefix is on disk (read back from the
+      // page cache), so the hash is ready when the last part lands
+      let cursor = 0;
+      let hashed = 0;
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const advance = () => {
+        while (cursor < parts.length && parts[cursor]!.done) {
+          const p = parts[cursor]!;
+          for (let pos = p.start; pos <= p.end;) {
+            const n = readSync(fd, buf, 0, Math.min(buf.length, p.end + 1 - pos), pos);
+            if (n === 0) throw new StorageError('transient', `short read back of ${key} at ${pos}`);
+            hasher.update(buf.subarray(0, n));
+            pos += n;
+            hashed += n;
+          }
+          cursor++;
+        }
+      };
       const settled = await mapLimitSettled(parts, remote.downloadConcurrency, async (p) => {
         let got = 0;
         await withRetry('get-range', remote.url, async () => {
@@ -300,23 +358,26 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
           got = await pipeToFd(s, fd, p.start, undefined, (n) => { onBytes(n); }, signal);
           if (got !== p.end - p.start + 1) throw new StorageError('transient', `short read of ${key} bytes ${p.start}-${p.end} from '${remote.name}'`);
         }, ENGINE_RETRY, signal);
+        p.done = true;
+        advance();
       }, signal);
       const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
       if (bad) throw bad.reason;
+      advance();
+      const actual = hasher.digest();
+      return { ok: withDirSuffix(x, actual) === x.oid, actual, size: hashed };
+    } finally {
       closeSync(fd);
-      const h = await hashFile(tmp, x.hashName, { signal });
-      return { ok: (isDirOid(x.oid) ? h.value + '.dir' : h.value) === x.oid, actual: h.value, size: h.size };
     }
-    const hasher = await createHasher(x.hashName);
+  }
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
     const s = await b.get(key, { signal });
     const n = await pipeToFd(s, fd, null, hasher, onBytes, signal);
+    const actual = hasher.digest();
+    return { ok: withDirSuffix(x, actual) === x.oid, actual, size: n };
+  } finally {
     closeSync(fd);
-    let actual = hasher.digest();
-    if (isDirOid(x.oid)) actual += '.dir';
-    return { ok: actual === x.oid, actual, size: n };
-  } catch (err) {
-    try { closeSync(fd); } catch { /* closed */ }
-    throw err;
   }
 }
 
@@ -341,6 +402,7 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
   const report = (item?: string, finished = false) => progress({ phase: 'fetching', done, total, bytesDone, bytesTotal, item, finished });
 
   const down = new Map<string, unknown>();
+  const madeDirs = new Set<string>();
   const fetchOne = async (x: TransferObject): Promise<void> => {
     const final = odb.path(x.hashName, x.oid);
     let lastErr: unknown;
@@ -353,7 +415,7 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
         const out = await withRetry('fetch', r.url, () => {
           bytesDone -= counted;
           counted = 0;
-          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal);
+          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal, madeDirs);
         }, ENGINE_RETRY, o.signal);
         if (!out.ok || (x.size !== undefined && !x.isDir && out.size !== x.size)) {
           const q = join(cacheDir, QUARANTINE_DIR, `${x.oid}.${r.name.replace(/[^\w.-]/g, '_')}.${Date.now()}`);
@@ -365,7 +427,6 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
           continue;
         }
         chmodSync(tmp, CACHE_MODE);
-        mkdirSync(dirname(final), { recursive: true });
         renameSync(tmp, final);
         res.fetched++;
         res.bytes += out.size;
@@ -410,7 +471,7 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
   res.skipped += dirs.length - needDirs.length;
   await runAll(needDirs);
   // 2. expand every directory whose manifest is now local
-  for (const d of dirs) {
+  for (const d of o.expandDirs === false ? [] : dirs) {
     let tree;
     try { tree = odb.readTree(d.hashName, d.oid); } catch { continue; }
     for (const e of tree.entries) {
@@ -422,7 +483,15 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
     }
   }
   all = all.filter((x) => !x.isDir);
-  const needFiles = all.filter((x) => !odb.has(x.hashName, x.oid, x.size));
+  // many objects: one readdir per prefix tells which are absent, instead of a failing stat each
+  const listed = new Map<HashName, Set<string>>();
+  const inCache = (x: TransferObject) => {
+    if (all.length < 1000) return odb.has(x.hashName, x.oid, x.size);
+    let set = listed.get(x.hashName);
+    if (!set) listed.set(x.hashName, (set = odb.listOids(x.hashName)));
+    return set.has(x.oid) && odb.has(x.hashName, x.oid, x.size);
+  };
+  const needFiles = all.filter((x) => !inCache(x));
   res.skipped += all.length - needFiles.length;
   await runAll(needFiles);
   report(undefined, true);

@@ -78,6 +78,14 @@ export class GcsBackend implements Backend {
     return s as Readable;
   }
 
+  /** Small objects: one media GET (no metadata probe first); a 404 is object-missing. */
+  async getSmall(key: string): Promise<Buffer> {
+    try {
+      const [buf] = await this.bucket.file(this.key(key)).download({ validation: false, decompress: false } as any);
+      return buf;
+    } catch (err) { throw this.wrap(err, key); }
+  }
+
   async put(key: string, src: PutSource, opts: PutOptions = {}): Promise<void> {
     const f = this.bucket.file(this.key(key));
     try {

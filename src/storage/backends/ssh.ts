@@ -113,6 +113,12 @@ export class SshBackend implements Backend {
     } catch (err) { throw this.wrap(err, key); }
   }
 
+  /** Small objects: one open/read/close (no stat first). */
+  async getSmall(key: string): Promise<Buffer> {
+    const c = await this.conn();
+    try { return await c.get(this.path(key)) as Buffer; } catch (err) { throw this.wrap(err, key); }
+  }
+
   private mkdirs = new Map<string, Promise<void>>();
   /** mkdir -p that tolerates concurrent callers (ssh2-sftp-client's recursive mkdir races). */
   private mkdirp(c: SftpClient, dir: string): Promise<void> {
