@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { nativeXxh128 } from './xxh-native.js';
 
 export type HashName = 'md5' | 'md5-dos2unix' | 'xxh128' | 'sha256';
 export const HASH_NAMES: readonly HashName[] = ['md5', 'md5-dos2unix', 'xxh128', 'sha256'];
@@ -142,6 +143,8 @@ export function createHasherSync(name: HashName): Hasher {
     case 'sha256': return new NodeHasher('sha256');
     case 'md5-dos2unix': return new Dos2UnixHasher();
     case 'xxh128': {
+      const nx = nativeXxh128();
+      if (nx) return new NativeXxhHasher(nx.create());
       const h = xxh128Pool.pop();
       if (!h) throw new Error('xxh128 hasher not initialised: await initHashers() first');
       h.init();
@@ -162,12 +165,23 @@ export async function createHasher(name: HashName): Promise<Hasher> {
     case 'md5': return new NodeHasher('md5');
     case 'sha256': return new NodeHasher('sha256');
     case 'md5-dos2unix': return new Dos2UnixHasher();
-    case 'xxh128': return new XxhHasher(await takeXxh());
+    case 'xxh128': {
+      const nx = nativeXxh128();
+      return nx ? new NativeXxhHasher(nx.create()) : new XxhHasher(await takeXxh());
+    }
   }
+}
+
+class NativeXxhHasher implements Hasher {
+  constructor(private h: { update(c: Uint8Array): void; digest(): string }) {}
+  update(c: Uint8Array): void { this.h.update(c); }
+  digest(): string { return this.h.digest(); }
 }
 
 let nativeXxh: ((b: Uint8Array) => bigint) | undefined;
 function xxh128OneShot(buf: Uint8Array): string {
+  const nx = nativeXxh128();
+  if (nx) return nx.oneShot(buf);
   if (!nativeXxh) nativeXxh = (require('@node-rs/xxhash') as { xxh3: { xxh128: (b: Uint8Array) => bigint } }).xxh3.xxh128;
   return nativeXxh(buf).toString(16).padStart(32, '0');
 }

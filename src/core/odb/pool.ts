@@ -7,12 +7,13 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { WORKER_SOURCE } from './worker-source.js';
+import { koffiPath } from './xxh-native.js';
 import type { HashName } from './hash.js';
 import { InterruptedError } from '../../lib/errors.js';
 
 const require = createRequire(import.meta.url);
 
-export type PoolOp = 'hash' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
+export type PoolOp = 'copy-tmp' | 'hash' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
 
 export interface PoolItem {
   /** Absolute workspace path. */
@@ -24,9 +25,13 @@ export interface PoolItem {
   exists?: boolean;
   /** Size, used to balance batches and report bytes. */
   size?: number;
+  /** This item's op, when not the job's (a big file's 'copy-tmp' beside its 'hash'). */
+  op?: PoolOp;
 }
 
 export interface PoolResult {
+  /** copy-tmp: the temp file in the cache holding the copy. */
+  tmp?: string;
   oid?: string;
   size?: number;
   ino?: number;
@@ -62,12 +67,17 @@ export class HashPool {
     while (this.workers.length < n) {
       const w = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { id: this.workers.length, xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm') },
+        workerData: { id: this.workers.length, xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm'), koffiPath: koffiPath() },
       });
       w.unref();
       this.workers.push(w);
     }
     return this.workers.slice(0, n);
+  }
+
+  /** Starts the workers now, so their start-up overlaps the caller's own preparation. */
+  warm(n = this.size): void {
+    this.spawn(Math.min(n, this.size));
   }
 
   /** Runs one job; results are in item order. Per-item failures come back as `error`. */

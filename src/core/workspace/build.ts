@@ -3,7 +3,8 @@
  * the objects in the cache on the way (add/commit). Unchanged files come from the state DB;
  * the rest go to the worker pool on all cores.
  */
-import { statSync, type Stats } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import type { HashName } from '../odb/hash.js';
 import type { ObjectDB } from '../odb/odb.js';
 import { StateDB, type DirIndex, type DirIndexEntry } from '../odb/state.js';
@@ -79,17 +80,38 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
   const progress = throttledProgress(ctx.onProgress);
   const phase = ctx.phase ?? (mode === 'none' ? 'hashing' : 'adding');
   progress({ phase, done: 0, total, bytesDone: 0, bytesTotal });
-  const items: PoolItem[] = todo.map((i) => ({ path: files[i]!.abs, size: files[i]!.size }));
-  let results: PoolResult[];
+  // A big file stored by copy is hashed on one worker while another copies it into the cache in
+  // the kernel (copy_file_range): the copy overlaps the hash instead of following it.
+  const split = mode === 'copy' && pool.size >= 2;
+  const items: PoolItem[] = [];
+  const copyOf = new Map<number, number>(); // todo position -> index of its copy-tmp item
+  const mainOf: number[] = [];
+  for (let k = 0; k < todo.length; k++) {
+    const f = files[todo[k]!]!;
+    mainOf.push(items.length);
+    if (split && f.size >= SPLIT_COPY_BYTES) {
+      items.push({ path: f.abs, size: f.size, op: 'hash' });
+      copyOf.set(k, items.length);
+      items.push({ path: f.abs, size: f.size, op: 'copy-tmp' });
+    } else items.push({ path: f.abs, size: f.size });
+  }
+  const poolBytes = bytesTotal + [...copyOf.keys()].reduce((s, k) => s + files[todo[k]!]!.size, 0);
+  let raw: PoolResult[];
   try {
-    results = await pool.run({
+    raw = await pool.run({
       op: opFor(mode), name, cache: env.odb.root, items, signal: ctx.signal,
-      onProgress: (done, bytesDone) => progress({ phase, done, total, bytesDone, bytesTotal }),
+      onProgress: (_done, bytesDone) => progress({ phase, done: Math.min(total, _done), total, bytesDone: Math.round(bytesDone * bytesTotal / (poolBytes || 1)), bytesTotal }),
     });
   } catch (err) {
+    // (a finished copy-tmp of an aborted job stays as a `.geodvc-tmp-` file in the cache: `gc` removes it)
     if (ctx.signal?.aborted) throw new InterruptedError();
     throw toAppError(err);
   }
+  const results: PoolResult[] = mainOf.map((mi, k) => {
+    const r = raw[mi]!;
+    const ci = copyOf.get(k);
+    return ci === undefined ? r : settleCopy(env, name, r, raw[ci]!, files[todo[k]!]!.abs);
+  });
   progress({ phase, done: total, total, bytesDone: bytesTotal, bytesTotal, finished: true });
   const failures: { path: string; code?: string; message: string }[] = [];
   for (let k = 0; k < todo.length; k++) {
@@ -115,6 +137,37 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     throw new AppError(base.code, `${failures.length} file(s) could not be processed; first: ${first.path}: ${first.message}`, 1, { cause: errno, hint: base.hint ?? 'check the files and permissions, then run the command again', details: { failures: failures.slice(0, 100) } });
   }
   return oids;
+}
+
+/** Files at least this big are hashed and copied into the cache in parallel (two workers). */
+const SPLIT_COPY_BYTES = 32 << 20;
+
+/**
+ * Joins a big file's hash and its kernel copy: the copy becomes the object when both saw the same
+ * (ino, mtime, size) of the file; otherwise the file changed underneath and nothing is stored.
+ */
+function settleCopy(env: BuildEnv, name: HashName, h: PoolResult, c: PoolResult, path: string): PoolResult {
+  const drop = () => { if (c.tmp) rmSync(c.tmp, { force: true }); };
+  if (h.error) { drop(); return h; }
+  if (c.error) return c;
+  if (h.ino !== c.ino || h.mtimeMs !== c.mtimeMs || h.size !== c.size) {
+    drop();
+    return { error: { code: 'ECHANGED', message: `'${path}' changed while it was being hashed`, path } };
+  }
+  try {
+    if (env.odb.has(name, h.oid!, h.size)) drop();
+    else {
+      const final = env.odb.path(name, h.oid!);
+      mkdirSync(dirname(final), { recursive: true });
+      chmodSync(c.tmp!, 0o444);
+      renameSync(c.tmp!, final);
+    }
+  } catch (err) {
+    drop();
+    const e = err as NodeJS.ErrnoException;
+    return { error: { code: e.code, message: e.message, path } };
+  }
+  return h;
 }
 
 /** What hashFiles learnt about a directory's state index (buildOutput saves it with the tree oid). */
