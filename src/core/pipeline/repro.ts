@@ -15,7 +15,8 @@ import { checkoutFromCache, commitToCache, gitignoreOutput } from './cache.js';
 import { downstreamOf, findPipelineRepo, loadPipeline, postOrder, resolveTargets, type Pipeline, type PipelineRepo } from './graph.js';
 import { StatusContext, currentParams, isChanged, memoFingerprints, stageStatus, type StageStatus } from './status.js';
 import { runCommand, type OutputFn } from './executor.js';
-import { findRuns, runCacheEligible, saveRun } from './runcache.js';
+import { findRuns, runCacheEligible, runsDir, saveRun } from './runcache.js';
+import { beginRun, parentDirs, recordsDir, type RunJournal } from './supervisor.js';
 import { NotARepoError } from '../../lib/errors.js';
 import { withRepoLock } from '../repo/lock.js';
 
@@ -214,7 +215,7 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
     emit({ stage: addr, action: 'start', cmd: s.cmd });
     for (const o of s.outs) if (!o.persist) rmSync(resolve(s.wdir, o.path), { recursive: true, force: true });
     if (!existsSync(s.wdir)) throw new PathError('missing-wdir', `wdir '${relative(repo.root, s.wdir)}' of stage '${addr}' does not exist`, { hint: 'create the directory or fix `wdir`' });
-    for (const c of cmdList(s)) await runCommand(addr, c, s.wdir, { signal: opts.signal, onOutput: opts.onOutput });
+    for (const c of cmdList(s)) await runCommand(addr, c, s.wdir, { signal: opts.signal, onOutput: opts.onOutput, recordDir: recordsDir(repo.tmpDir) });
     const outs: LockEntry[] = [];
     for (const o of s.outs) {
       const abs = resolve(s.wdir, o.path);
@@ -238,6 +239,15 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
     emit({ stage: addr, action: 'done' });
   };
 
+  // Kill stage commands orphaned by a killed repro and sweep its temp files before looking at outs.
+  let journal: RunJournal | undefined;
+  if (!opts.dry) {
+    const lockDirs = parentDirs(p.stages.map((s) => lockPathOf(repo, s)));
+    const outDirs = parentDirs(p.stages.flatMap((s) => s.outs.map((o) => resolve(s.wdir, o.path))));
+    journal = await beginRun(repo.tmpDir, [...lockDirs, ...outDirs], runsDir(repo.cacheDir));
+    for (const r of journal.reaped) opts.logger?.warn(`killed ${r.processesKilled} leftover process(es) of stage '${r.stage}' from an interrupted repro`);
+    if (journal.sweptTempFiles.length) opts.logger?.debug(`removed ${journal.sweptTempFiles.length} temp file(s) of an interrupted repro`);
+  }
   // scheduler
   const running = new Map<string, Promise<void>>();
   const remaining = [...order];
@@ -276,6 +286,7 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
   } finally {
     if (running.size) await Promise.allSettled(running.values());
     state.save();
+    journal?.end();
   }
   if (stopError) throw stopError;
   return result;

@@ -1,0 +1,106 @@
+/** The stage executor under its supervisor: exit codes, output, env, records, Ctrl-C, temp-file sweep. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand, StageFailedError } from './executor.js';
+import { processAlive, processStart, reapOrphanStages, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV } from './supervisor.js';
+
+function tmp(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-exec-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function deadPid(): Promise<number> {
+  const c = spawn('true');
+  await new Promise((r) => c.on('close', r));
+  return c.pid!;
+}
+
+test('runCommand: output, exit codes, the stage env (NODE_OPTIONS kept, tag added), record kept while running', async () => {
+  const t = tmp();
+  try {
+    const out: string[] = [];
+    const rec = join(t.dir, 'records');
+    const p = runCommand('s', `echo "opts=$NODE_OPTIONS tag=\${${STAGE_TAG_ENV}:+yes}"; echo err >&2; sleep 1`, t.dir, {
+      recordDir: rec, env: { NODE_OPTIONS: '--no-warnings' }, onOutput: (_s, c, stream) => out.push(`${stream}:${c}`),
+    });
+    let seen: string[] = [];
+    for (let i = 0; i < 500 && !seen.length; i++) { await new Promise((r) => setTimeout(r, 20)); seen = existsSync(rec) ? readdirSync(rec) : []; }
+    assert.equal(seen.length, 1, 'a record while the command runs');
+    const r = JSON.parse(readFileSync(join(rec, seen[0]!), 'utf8'));
+    assert.equal(r.stage, 's');
+    assert.equal(r.owner.pid, process.pid);
+    assert.equal(r.pgid, r.pid);
+    assert.equal(r.start, processStart(r.pid));
+    await p;
+    assert.deepEqual(readdirSync(rec), [], 'the record is removed when the command ends');
+    assert.ok(out.includes('stdout:opts=--no-warnings tag=yes\n'), out.join('|'));
+    assert.ok(out.includes('stderr:err\n'));
+    await assert.rejects(runCommand('s', 'echo boom; exit 3', t.dir, {}), (e: unknown) => e instanceof StageFailedError && /exited with code 3/.test(e.message) && /boom/.test(e.message));
+    await assert.rejects(runCommand('s', 'kill -TERM $$', t.dir, {}), /was killed by SIGTERM/);
+    await assert.rejects(runCommand('s', 'true', join(t.dir, 'nope'), {}), /cannot start the command of 's': its directory '.*nope' does not exist/);
+  } finally { t.cleanup(); }
+});
+
+test('abort: SIGINT to the group, SIGKILL 3 s later when ignored; nothing of the group is left', async () => {
+  const t = tmp();
+  try {
+    const ac = new AbortController();
+    const pidFile = join(t.dir, 'pid');
+    const p = runCommand('s', `trap '' INT; sleep 30 & echo $! > ${pidFile}; wait; wait`, t.dir, { signal: ac.signal });
+    for (let i = 0; i < 500 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    const t0 = Date.now();
+    ac.abort();
+    await assert.rejects(p, /interrupted while running 's'/);
+    const took = Date.now() - t0;
+    assert.ok(took >= 2500 && took < 8000, `stopped after ${took} ms`);
+    assert.ok(!processAlive({ pid: sleeper }), 'the background child was killed too');
+  } finally { t.cleanup(); }
+});
+
+test('temp-file owners and the sweep: dead writers only, not ours, not live ones, age limit', async () => {
+  const t = tmp();
+  try {
+    const d = await deadPid();
+    assert.equal(tempFileOwner(`.geodvc-tmp-dvc.lock-${d}-0a1b2c3d`), d);
+    assert.equal(tempFileOwner('.geodvc-tmp-a-b-c-12-0a1b2c3d'), 12);
+    assert.equal(tempFileOwner('dvc.lock'), undefined);
+    const names = [`.geodvc-tmp-x-${d}-0a1b2c3d`, `.geodvc-tmp-x-${process.pid}-0a1b2c3d`, `.geodvc-tmp-x-1-0a1b2c3d`, 'keep.txt'];
+    for (const n of names) writeFileSync(join(t.dir, n), 'x');
+    assert.deepEqual(sweepTempFiles([t.dir], { minAgeMs: 60_000 }), [], 'too fresh');
+    assert.deepEqual(sweepTempFiles([t.dir]), [join(t.dir, names[0]!)]);
+    assert.deepEqual(readdirSync(t.dir).sort(), names.slice(1).sort());
+  } finally { t.cleanup(); }
+});
+
+test('reapOrphanStages: kills the group of a dead owner, spares live owners and recycled PIDs', async () => {
+  const t = tmp();
+  const orphan = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { detached: true, stdio: 'ignore' });
+  const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  const mine = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await deadPid();
+    const rec = (pid: number, start: string | undefined, owner: { pid: number; start?: string }) =>
+      JSON.stringify({ v: 1, stage: 's', cmd: 'c', cwd: t.dir, pid, pgid: pid, start, tag: 'ab', owner, supervisor: { pid: d }, time: '' });
+    writeFileSync(join(t.dir, 'stage-1.json'), rec(orphan.pid!, processStart(orphan.pid!), { pid: d }));
+    writeFileSync(join(t.dir, 'stage-2.json'), rec(stranger.pid!, 'not-its-start', { pid: d }));
+    writeFileSync(join(t.dir, 'stage-3.json'), rec(mine.pid!, processStart(mine.pid!), { pid: process.pid, start: processStart(process.pid) }));
+    const reaped = await reapOrphanStages(t.dir);
+    const byPid = new Map(reaped.map((r) => [r.pid, r.processesKilled]));
+    assert.deepEqual([...byPid.keys()].sort(), [orphan.pid, stranger.pid].sort(), 'records of dead owners are handled');
+    assert.ok(byPid.get(orphan.pid!)! >= 1, 'the orphan group was found alive');
+    assert.equal(byPid.get(stranger.pid!), 0, 'nothing is killed for a record whose PID was recycled');
+    assert.ok(!processAlive({ pid: orphan.pid! }), 'the orphan group was killed');
+    assert.ok(processAlive({ pid: stranger.pid! }), 'a recycled PID is not killed');
+    assert.ok(processAlive({ pid: mine.pid! }), 'a live owner\'s stage is left alone');
+    assert.deepEqual(readdirSync(t.dir), ['stage-3.json']);
+  } finally {
+    for (const c of [orphan, stranger, mine]) { try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } }
+    t.cleanup();
+  }
+});
