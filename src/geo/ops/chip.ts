@@ -14,11 +14,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { AppError, UsageError } from '../../lib/errors.js';
+import { AppError, InvalidFileError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
-import { TiffFile, Tag, type TiffIfd } from '../raster/tiff.js';
+import { TiffFile, TiffFormatError, Tag, parseRemote, type AsyncByteReader, type TiffIfd } from '../raster/tiff.js';
 import { readRasterInfo, type RasterInfo } from '../raster/info.js';
+import { describeGeoTiff } from '../raster/geotiff-info.js';
 import { readVectorFeatures } from '../vector/info.js';
 import { transformer, WGS84 } from '../crs/crs.js';
 import type { CoordinateSystem } from '../raster/types.js';
@@ -42,6 +43,30 @@ export interface ChipOptions extends OpContext {
   aoi?: string;
   /** Name of the chip index written in the output directory. */
   indexName?: string;
+  /**
+   * The rasters to chip, instead of listing `input` (which then only names the input): local files
+   * or remote objects read in place by byte ranges (e.g. tracked rasters at a revision, see
+   * `chipTracked` in core/api).
+   */
+  inputs?: ChipInput[];
+  /** Remote inputs: chips whose tiles are fetched ahead of the one being cut (default 2). */
+  lookahead?: number;
+}
+
+/** One raster to chip. */
+export interface ChipInput {
+  /** File name the chips and the index are named after (`scene.tif` -> `scene_r0_c0.tif`). */
+  name: string;
+  /** A local file with the bytes (read with positional reads). */
+  file?: string;
+  /**
+   * Or a remote object read in place: the TIFF header by a few ranged reads, then the tiles of each
+   * chip window (and of the next `lookahead` windows) requested together, so they are fetched
+   * concurrently; nothing else is read.
+   */
+  remote?: AsyncByteReader;
+  /** The object hash recorded in the index as `source_md5` (computed from `file` when absent). */
+  md5?: string;
 }
 
 export interface ChipRecord {
@@ -112,6 +137,10 @@ interface Source {
   decoders: Map<number, any>;
   cache: Map<number, Uint8Array>;
   cacheMax: number;
+  /** Tags copied into chips (ExtraSamples, ColorMap, JPEGTables, LercParameters), read once with the header. */
+  chipTags: Map<number, number[]>;
+  /** Remote inputs: raw tiles requested ahead of use (block index -> bytes). */
+  remote?: { reader: AsyncByteReader; staged: Map<number, Promise<Uint8Array>>; signal?: AbortSignal };
 }
 
 function tagValues(t: TiffFile, ifd: TiffIfd, tag: number): number[] | undefined {
@@ -119,8 +148,66 @@ function tagValues(t: TiffFile, ifd: TiffIfd, tag: number): number[] | undefined
   return e ? t.values(e) : undefined;
 }
 
-function openSource(path: string, info: RasterInfo): Source {
-  const tiff = TiffFile.open(path);
+function openSource(path: string, info: RasterInfo, name = basename(path)): Source {
+  return sourceFromTiff(TiffFile.open(path), path, name, info);
+}
+
+/** A remote raster: its header parsed from a few ranged reads (the tiles are read per chip). */
+async function openRemoteSource(inp: ChipInput, signal?: AbortSignal): Promise<Source> {
+  const label = `${inp.remote!.describe ?? 'remote'}#${inp.name}`;
+  try {
+    const s = await parseRemote(inp.remote!, (bytes) => {
+      const t = TiffFile.fromReader(bytes, label);
+      try { return sourceFromTiff(t, label, inp.name, describeGeoTiff(t, label)); } catch (e) { t.close(); throw e; }
+    }, { signal });
+    s.remote = { reader: inp.remote!, staged: new Map(), signal };
+    return s;
+  } catch (e) {
+    if (e instanceof TiffFormatError) throw new InvalidFileError(`${inp.name}: ${e.message}${e.offset !== undefined ? ` (byte offset ${e.offset})` : ''}`, { cause: e, hint: 'geo chip reads GeoTIFF/COG files; check the object with `geodvc geo check` after a pull' });
+    throw e;
+  }
+}
+
+/** The raw (compressed) bytes of block `index` of a remote source: staged ahead, or fetched now. */
+function remoteBlock(s: Source, index: number): Promise<Uint8Array> {
+  const r = s.remote!;
+  const staged = r.staged.get(index);
+  if (staged) return staged;
+  const off = s.offsets[index]!, n = s.counts[index]!;
+  if (!n) return Promise.resolve(new Uint8Array(0));
+  return r.reader.read(off, n, r.signal).then((d) => {
+    if (d.length < n) throw new InvalidFileError(`${s.name}: block ${index} is cut off (${d.length} of ${n} bytes at offset ${off})`, { hint: 'the object is truncated on the remote; run `geodvc geo check` on a pulled copy' });
+    return d;
+  });
+}
+
+/** Requests the blocks not yet staged (together, so the reader fetches them concurrently); drops the others. */
+function stageBlocks(s: Source, wanted: Set<number>): void {
+  const r = s.remote!;
+  for (const k of [...r.staged.keys()]) if (!wanted.has(k)) r.staged.delete(k);
+  for (const i of wanted) {
+    if (r.staged.has(i) || s.cache.has(i)) continue;
+    const p = remoteBlock(s, i);
+    p.catch(() => { /* reported where it is awaited */ });
+    r.staged.set(i, p);
+  }
+}
+
+/** Block indices a chip window reads (the same walk as `readWindow`, or the fast path's tiles). */
+function windowBlocks(s: Source, x0: number, y0: number, w: number, h: number, bands: number[], fast: boolean, out: Set<number>): void {
+  const bxs = Math.ceil(s.width / s.blockW), bys = Math.ceil(s.height / s.blockH);
+  const cx0 = Math.max(0, x0), cy0 = Math.max(0, y0), cx1 = Math.min(s.width, x0 + w), cy1 = Math.min(s.height, y0 + h);
+  if (cx1 <= cx0 || cy1 <= cy0) return;
+  for (let by = Math.floor(cy0 / s.blockH); by * s.blockH < cy1; by++) {
+    for (let bx = Math.floor(cx0 / s.blockW); bx * s.blockW < cx1; bx++) {
+      if (s.planar === 1) out.add(by * bxs + bx);
+      else if (fast) for (let k = 0; k < s.spp; k++) out.add(k * bxs * bys + by * bxs + bx);
+      else for (const b of bands) out.add((b - 1) * bxs * bys + by * bxs + bx);
+    }
+  }
+}
+
+function sourceFromTiff(tiff: TiffFile, path: string, name: string, info: RasterInfo): Source {
   const ifd = tiff.ifds.find((i) => i.parent === undefined)!;
   const v = (tag: number) => tiff.value(ifd, tag);
   const spp = v(Tag.SamplesPerPixel) ?? 1;
@@ -128,7 +215,7 @@ function openSource(path: string, info: RasterInfo): Source {
   const bpsAll = bps.length === spp ? bps : new Array(spp).fill(bps[0]);
   if (bpsAll.some((b) => b !== bpsAll[0] || (b !== 8 && b !== 16 && b !== 32 && b !== 64))) {
     tiff.close();
-    throw new AppError('unsupported-raster', `${basename(path)}: ${bps.join('/')}-bit samples are not supported by geo chip`, 1, { hint: 'convert to 8/16/32/64-bit samples first (gdal_translate -ot)' });
+    throw new AppError('unsupported-raster', `${name}: ${bps.join('/')}-bit samples are not supported by geo chip`, 1, { hint: 'convert to 8/16/32/64-bit samples first (gdal_translate -ot)' });
   }
   const tiled = ifd.entries.has(Tag.TileWidth);
   const width = v(Tag.ImageWidth)!;
@@ -137,7 +224,7 @@ function openSource(path: string, info: RasterInfo): Source {
   const blockH = tiled ? v(Tag.TileLength)! : Math.min(v(Tag.RowsPerStrip) ?? height, height);
   const offE = ifd.entries.get(tiled ? Tag.TileOffsets : Tag.StripOffsets);
   const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
-  if (!offE || !cntE) { tiff.close(); throw new AppError('invalid-file', `${basename(path)}: no block offsets`, 1, { hint: 'the TIFF is damaged; run geodvc geo check' }); }
+  if (!offE || !cntE) { tiff.close(); throw new AppError('invalid-file', `${name}: no block offsets`, 1, { hint: 'the TIFF is damaged; run geodvc geo check' }); }
   const copyTags: TagValue[] = [];
   const copyShort = (tag: number) => { const x = tagValues(tiff, ifd, tag); if (x) copyTags.push({ tag, type: T.SHORT, values: x }); };
   const copyDouble = (tag: number) => { const x = tagValues(tiff, ifd, tag); if (x) copyTags.push({ tag, type: T.DOUBLE, values: x }); };
@@ -149,21 +236,22 @@ function openSource(path: string, info: RasterInfo): Source {
   for (let i = 4; i + 3 < keys.length; i += 4) if (keys[i] === 1025 && keys[i + 1] === 0 && keys[i + 3] === 2) pixelIsPoint = true;
   const nd = info.bands[0]?.noDataValue;
   const nodata = nd === undefined ? undefined : typeof nd === 'number' ? nd : Number(nd);
-  if (!info.geoTransform) { tiff.close(); throw new AppError('no-georeferencing', `${basename(path)} has no geotransform`, 1, { hint: 'chips need georeferenced rasters; GCP-only rasters must be warped first (geo reproject)' }); }
+  if (!info.geoTransform) { tiff.close(); throw new AppError('no-georeferencing', `${name} has no geotransform`, 1, { hint: 'chips need georeferenced rasters; GCP-only rasters must be warped first (geo reproject)' }); }
   return {
-    path, name: basename(path, extname(path)), tiff, ifd, info, width, height, spp, bps: bpsAll, bytes: bpsAll[0]! / 8,
+    path, name: basename(name, extname(name)), tiff, ifd, info, width, height, spp, bps: bpsAll, bytes: bpsAll[0]! / 8,
     sampleFormat: tagValues(tiff, ifd, Tag.SampleFormat) ?? [1], planar: v(Tag.PlanarConfig) ?? 1,
     compression: v(Tag.Compression) ?? 1, predictor: v(Tag.Predictor) ?? 1, tiled, blockW, blockH,
     offsets: tiff.array(offE), counts: tiff.array(cntE), gt: info.geoTransform, nodata, crs: info.coordinateSystem,
     copyTags, pixelIsPoint, photometric: v(Tag.Photometric) ?? 1, decoders: new Map(), cache: new Map(),
     cacheMax: Math.ceil(width / blockW) * 2 + 8,
+    chipTags: new Map([Tag.ExtraSamples, Tag.ColorMap, Tag.JPEGTables, Tag.LercParameters].flatMap((tag) => { const x = tagValues(tiff, ifd, tag); return x ? [[tag, x] as [number, number[]]] : []; })),
   };
 }
 
 async function decodeBlock(s: Source, index: number, rows: number): Promise<Uint8Array> {
   const hit = s.cache.get(index);
   if (hit) { s.cache.delete(index); s.cache.set(index, hit); return hit; }
-  const raw = s.tiff.read(s.offsets[index]!, s.counts[index]!);
+  const raw = s.remote ? await remoteBlock(s, index) : s.tiff.read(s.offsets[index]!, s.counts[index]!);
   let out: Uint8Array;
   if (s.compression === 1) out = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   else {
@@ -344,8 +432,8 @@ function baseTags(s: Source, nb: number, allBands: boolean, compression: number,
   ];
   if (predictor !== 1) tags.push({ tag: Tag.Predictor, type: T.SHORT, values: [predictor] });
   if (allBands) {
-    const es = tagValues(s.tiff, s.ifd, Tag.ExtraSamples); if (es) tags.push({ tag: Tag.ExtraSamples, type: T.SHORT, values: es });
-    const cm = tagValues(s.tiff, s.ifd, Tag.ColorMap); if (cm) tags.push({ tag: Tag.ColorMap, type: T.SHORT, values: cm });
+    const es = s.chipTags.get(Tag.ExtraSamples); if (es) tags.push({ tag: Tag.ExtraSamples, type: T.SHORT, values: es });
+    const cm = s.chipTags.get(Tag.ColorMap); if (cm) tags.push({ tag: Tag.ColorMap, type: T.SHORT, values: cm });
   } else if (nb > 1) {
     tags.push({ tag: Tag.ExtraSamples, type: T.SHORT, values: new Array(nb - 1).fill(0) });
   }
@@ -401,7 +489,8 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
   const edge = opts.edge ?? 'drop';
   if (!['drop', 'pad', 'shift'].includes(edge)) throw new UsageError(`unknown --edge ${edge}`, { hint: 'use drop, pad or shift' });
   const maxNodata = opts.maxNodata ?? 1;
-  const files = listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f));
+  const inputs: ChipInput[] = opts.inputs ?? listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f)).map((f) => ({ name: basename(f), file: f }));
+  const lookahead = Math.max(0, opts.lookahead ?? 2);
   const outDir = resolve(opts.output);
   mkdirSync(outDir, { recursive: true });
   const indexName = opts.indexName ?? CHIP_INDEX;
@@ -415,90 +504,120 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
 
   const records: ChipRecord[] = [];
   let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
-  for (const file of files) {
-    const info = await readRasterInfo(file);
-    const s = openSource(file, info);
+  for (const inp of inputs) {
+    let s: Source;
+    if (inp.remote) {
+      progress({ phase: 'reading header', item: inp.name });
+      s = await openRemoteSource(inp, opts.signal);
+    } else {
+      if (!inp.file) throw new UsageError(`chip input ${inp.name} has neither a file nor a remote reader`, { hint: 'pass file or remote' });
+      s = openSource(inp.file, await readRasterInfo(inp.file), inp.name);
+    }
     try {
       if (edge !== 'pad' && (size > s.width || size > s.height)) {
-        throw new UsageError(`chip size ${size} is larger than ${basename(file)} (${s.width}x${s.height})`, { hint: 'use a smaller --size, or --edge pad' });
+        throw new UsageError(`chip size ${size} is larger than ${inp.name} (${s.width}x${s.height})`, { hint: 'use a smaller --size, or --edge pad' });
       }
       const bands = opts.bands ?? Array.from({ length: s.spp }, (_, i) => i + 1);
-      for (const b of bands) if (!(b >= 1 && b <= s.spp)) throw new UsageError(`band ${b} does not exist in ${basename(file)} (${s.spp} bands)`, { hint: `use bands 1..${s.spp}` });
+      for (const b of bands) if (!(b >= 1 && b <= s.spp)) throw new UsageError(`band ${b} does not exist in ${inp.name} (${s.spp} bands)`, { hint: `use bands 1..${s.spp}` });
       const allBands = bands.length === s.spp && bands.every((b, i) => b === i + 1);
       const boxes = opts.aoi ? await aoiBoxes(opts.aoi, s.crs) : undefined;
       const toWgs = s.crs ? (() => { try { return transformer(s.crs!, WGS84); } catch { return undefined; } })() : undefined;
-      progress({ phase: 'hashing', item: basename(file) });
-      const md5 = await md5File(file);
+      progress({ phase: 'hashing', item: inp.name });
+      const md5 = inp.md5 ?? await md5File(inp.file!);
       const xs = windows(s.width, size, stride, edge);
       const ys = windows(s.height, size, stride, edge);
       const total = xs.length * ys.length;
-      let done = 0;
       const [a, b, c, d, e, f] = s.gt as [number, number, number, number, number, number];
-      for (let r = 0; r < ys.length; r++) {
-        for (let q = 0; q < xs.length; q++) {
-          opts.signal?.throwIfAborted();
-          const x0 = xs[q]!, y0 = ys[r]!;
-          const corners: [number, number][] = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size]].map(([px, py]) => [a + px! * b + py! * c, d + px! * e + py! * f]);
-          const bounds: [number, number, number, number] = [
-            Math.min(...corners.map((p) => p[0])), Math.min(...corners.map((p) => p[1])),
-            Math.max(...corners.map((p) => p[0])), Math.max(...corners.map((p) => p[1])),
-          ];
-          done++;
-          if (boxes && !boxes.some((bb) => bb[0] <= bounds[2] && bb[2] >= bounds[0] && bb[1] <= bounds[3] && bb[3] >= bounds[1])) { skippedAoi++; continue; }
-          const name = `${s.name}_r${r}_c${q}.tif`;
-          const out = join(outDir, name);
-          const fast = allBands && s.tiled && s.blockW === size && s.blockH === size && x0 % size === 0 && y0 % size === 0 && x0 + size <= s.width && y0 + size <= s.height;
-          let frac = 0;
-          let pixels: Uint8Array | undefined;
-          if (s.nodata !== undefined || !fast) {
-            pixels = await readWindow(s, x0, y0, size, size, bands);
-            frac = nodataFraction(s, pixels, bands.length);
-            // padded pixels of a raster without nodata count as nodata too
-            if (s.nodata === undefined && edge === 'pad') {
-              const inside = (Math.min(s.width, x0 + size) - x0) * (Math.min(s.height, y0 + size) - y0);
-              frac = 1 - inside / (size * size);
-            }
-          }
-          if (frac > maxNodata) { skippedNodata++; continue; }
+      // window k (row-major); `reads`: a remote chip that will fetch tiles (for the lookahead)
+      interface Task { k: number; r: number; q: number; x0: number; y0: number; name: string; out: string; fast: boolean; corners: [number, number][]; bounds: [number, number, number, number]; inAoi: boolean; reads: boolean }
+      const taskAt = (k: number): Task => {
+        const r = Math.floor(k / xs.length), q = k % xs.length;
+        const x0 = xs[q]!, y0 = ys[r]!;
+        const corners: [number, number][] = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size]].map(([px, py]) => [a + px! * b + py! * c, d + px! * e + py! * f]);
+        const bounds: [number, number, number, number] = [
+          Math.min(...corners.map((p) => p[0])), Math.min(...corners.map((p) => p[1])),
+          Math.max(...corners.map((p) => p[0])), Math.max(...corners.map((p) => p[1])),
+        ];
+        const inAoi = !boxes || boxes.some((bb) => bb[0] <= bounds[2] && bb[2] >= bounds[0] && bb[1] <= bounds[3] && bb[3] >= bounds[1]);
+        const name = `${s.name}_r${r}_c${q}.tif`;
+        const out = join(outDir, name);
+        const fast = allBands && s.tiled && s.blockW === size && s.blockH === size && x0 % size === 0 && y0 % size === 0 && x0 + size <= s.width && y0 + size <= s.height;
+        let reads = false;
+        if (s.remote && inAoi) {
           const prev = previous.get(name);
-          if (prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out)) unchanged++;
-          else {
-            let bytes: Buffer;
-            if (fast) {
-              const bxs = Math.ceil(s.width / s.blockW), bys = Math.ceil(s.height / s.blockH);
-              const idx = (y0 / size) * bxs + x0 / size;
-              const blocks: Uint8Array[] = [];
-              const planes = s.planar === 2 ? s.spp : 1;
-              for (let k = 0; k < planes; k++) { const i = k * bxs * bys + idx; blocks.push(s.tiff.read(s.offsets[i]!, s.counts[i]!)); }
-              bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled: true, blockW: size, blockH: size, blocks,
-                tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
-            } else {
-              const tiled = size % 16 === 0;
-              const predictor = applyHorizontalPredictor(s, pixels!, size, bands.length) ? 2 : 1;
-              const block = deflateSync(pixels!, { level: 1 });
-              bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled, blockW: size, blockH: size, blocks: [block],
-                tags: [...baseTags(s, bands.length, allBands, 8, predictor, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
-            }
-            const tmp = tmpPathFor(out);
-            writeFileSync(tmp, bytes);
-            renameSync(tmp, out);
-            written++;
-          }
-          records.push({
-            chip: name, source: basename(file), sourceMd5: md5, window: [x0, y0, size, size], row: r, col: q, nodataFraction: frac,
-            bounds, crs: crsLabel(s.crs), footprint: toWgs ? [...corners, corners[0]!].map((p) => toWgs(p)) : [], fastPath: fast,
-          });
-          progress({ phase: 'chipping', done, total, item: name });
+          reads = s.nodata !== undefined || !fast || !(prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out));
         }
+        return { k, r, q, x0, y0, name, out, fast, corners, bounds, inAoi, reads };
+      };
+      // remote: the reading chips from the current one on, so the tiles of the next `lookahead` are requested early
+      const ahead: Task[] = [];
+      let scan = 0;
+      let done = 0;
+      for (let k = 0; k < total; k++) {
+        opts.signal?.throwIfAborted();
+        const t = taskAt(k);
+        const { r, q, x0, y0, name, out, fast, corners, bounds } = t;
+        done++;
+        if (!t.inAoi) { skippedAoi++; continue; }
+        if (s.remote && t.reads) {
+          while (ahead.length && ahead[0]!.k < k) ahead.shift();
+          scan = Math.max(scan, k);
+          while (ahead.length < 1 + lookahead && scan < total) { const u = taskAt(scan++); if (u.reads) ahead.push(u); }
+          const wanted = new Set<number>();
+          for (const u of ahead) windowBlocks(s, u.x0, u.y0, size, size, bands, u.fast && s.nodata === undefined, wanted);
+          stageBlocks(s, wanted);
+        }
+        let frac = 0;
+        let pixels: Uint8Array | undefined;
+        if (s.nodata !== undefined || !fast) {
+          pixels = await readWindow(s, x0, y0, size, size, bands);
+          frac = nodataFraction(s, pixels, bands.length);
+          // padded pixels of a raster without nodata count as nodata too
+          if (s.nodata === undefined && edge === 'pad') {
+            const inside = (Math.min(s.width, x0 + size) - x0) * (Math.min(s.height, y0 + size) - y0);
+            frac = 1 - inside / (size * size);
+          }
+        }
+        if (frac > maxNodata) { skippedNodata++; continue; }
+        const prev = previous.get(name);
+        if (prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out)) unchanged++;
+        else {
+          let bytes: Buffer;
+          if (fast) {
+            const bxs = Math.ceil(s.width / s.blockW), bys = Math.ceil(s.height / s.blockH);
+            const idx = (y0 / size) * bxs + x0 / size;
+            const blocks: Uint8Array[] = [];
+            const planes = s.planar === 2 ? s.spp : 1;
+            for (let k = 0; k < planes; k++) { const i = k * bxs * bys + idx; blocks.push(s.remote ? await remoteBlock(s, i) : s.tiff.read(s.offsets[i]!, s.counts[i]!)); }
+            bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled: true, blockW: size, blockH: size, blocks,
+              tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
+          } else {
+            const tiled = size % 16 === 0;
+            const predictor = applyHorizontalPredictor(s, pixels!, size, bands.length) ? 2 : 1;
+            const block = deflateSync(pixels!, { level: 1 });
+            bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled, blockW: size, blockH: size, blocks: [block],
+              tags: [...baseTags(s, bands.length, allBands, 8, predictor, 1), ...s.copyTags, ...geoTags(s, x0, y0)] });
+          }
+          const tmp = tmpPathFor(out);
+          writeFileSync(tmp, bytes);
+          renameSync(tmp, out);
+          written++;
+        }
+        records.push({
+          chip: name, source: inp.name, sourceMd5: md5, window: [x0, y0, size, size], row: r, col: q, nodataFraction: frac,
+          bounds, crs: crsLabel(s.crs), footprint: toWgs ? [...corners, corners[0]!].map((p) => toWgs(p)) : [], fastPath: fast,
+        });
+        progress({ phase: 'chipping', done, total, item: name });
       }
     } finally {
+      s.remote?.staged.clear();
       s.tiff.close();
     }
   }
   progress({ phase: 'chipping', finished: true });
   // drop chips of earlier runs that this run no longer produces
   const keep = new Set(records.map((r) => r.chip));
-  const stems = new Set(files.map((f) => basename(f, extname(f))));
+  const stems = new Set(inputs.map((i) => basename(i.name, extname(i.name))));
   let removed = 0;
   for (const n of readdirSync(outDir)) {
     const m = /^(.*)_r\d+_c\d+\.tif$/.exec(n);
@@ -510,10 +629,10 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
 
 function copyCodecTags(s: Source): TagValue[] {
   const out: TagValue[] = [];
-  const jt = s.ifd.entries.get(Tag.JPEGTables);
-  if (jt) out.push({ tag: Tag.JPEGTables, type: T.UNDEFINED, values: s.tiff.values(jt) });
-  const lp = s.ifd.entries.get(Tag.LercParameters);
-  if (lp) out.push({ tag: Tag.LercParameters, type: T.LONG, values: s.tiff.values(lp) });
+  const jt = s.chipTags.get(Tag.JPEGTables);
+  if (jt) out.push({ tag: Tag.JPEGTables, type: T.UNDEFINED, values: jt });
+  const lp = s.chipTags.get(Tag.LercParameters);
+  if (lp) out.push({ tag: Tag.LercParameters, type: T.LONG, values: lp });
   return out;
 }
 

@@ -31,6 +31,11 @@ export interface ReprojectOptions extends OpContext {
   jobs?: number;
   /** Outputs larger than this many pixels are warped in row strips across workers. */
   stripThresholdPixels?: number;
+  /**
+   * Identity of input files (absolute path -> e.g. the object hash) for the idempotency key, instead
+   * of size + mtime: inputs fetched from a remote into temp files (`reprojectTracked`).
+   */
+  inputKeys?: Record<string, string>;
 }
 
 export interface ReprojectedFile {
@@ -183,7 +188,7 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
     const g = snapExtent(sugg[k]!.extent, res, ox, oy);
     const args = [...warpCommonArgs({ crs, resampling, nodata: opts.nodata }), '-te', ...g.te.map(fmt), '-tr', fmt(res), fmt(res)];
     const out = join(outDir, basename(src.path, extname(src.path)) + '.tif');
-    return { src, out, width: g.width, height: g.height, te: g.te, args, key: JSON.stringify({ in: fileKey(src.path), args, engine: GDAL_ENGINE }) };
+    return { src, out, width: g.width, height: g.height, te: g.te, args, key: JSON.stringify({ in: opts.inputKeys?.[src.path] ?? fileKey(src.path), args, engine: GDAL_ENGINE }) };
   });
   const outs = new Set<string>();
   for (const p of plans) {

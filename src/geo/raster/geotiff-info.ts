@@ -200,6 +200,11 @@ export function readGeoTiffInfo(absPath: string): RasterInfo {
   }
 }
 
+/** RasterInfo of an already opened TiffFile (e.g. one parsed from a remote object's bytes). */
+export function describeGeoTiff(t: TiffFile, label: string): RasterInfo {
+  return describe(t, label);
+}
+
 function describe(t: TiffFile, absPath: string): RasterInfo {
   const warnings: string[] = t.issues.map((i) => i.message);
   const ifd = t.ifds[0]!;

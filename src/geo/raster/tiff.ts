@@ -75,10 +75,22 @@ export class TiffFile {
   readonly issues: TiffIssue[] = [];
   private fd: number;
   private closed = false;
+  private readonly src?: TiffByteReader;
 
-  private constructor(readonly path: string) {
+  private constructor(readonly path: string, src?: TiffByteReader) {
+    if (src) { this.src = src; this.fd = -1; this.size = src.size; return; }
     this.fd = openSync(path, 'r');
     this.size = fstatSync(this.fd).size;
+  }
+
+  /**
+   * Parses a TIFF from positional reads other than a local file (e.g. `PrefetchedBytes` of a remote
+   * object). `label` names it in messages. Throws TiffFormatError when it is not a TIFF.
+   */
+  static fromReader(src: TiffByteReader, label: string): TiffFile {
+    const t = new TiffFile(label, src);
+    try { t.parse(); } catch (e) { t.close(); throw e; }
+    return t;
   }
 
   /** Opens and walks the IFD chain; throws TiffFormatError when the file is not a TIFF at all. */
@@ -88,11 +100,12 @@ export class TiffFile {
     return t;
   }
 
-  close(): void { if (!this.closed) { closeSync(this.fd); this.closed = true; } }
+  close(): void { if (!this.closed) { if (this.src) this.src.close?.(); else closeSync(this.fd); this.closed = true; } }
 
   /** Reads up to `length` bytes at `offset` (short at EOF). */
   read(offset: number, length: number): Buffer {
     const len = Math.max(0, Math.min(length, this.size - offset));
+    if (this.src) return this.src.read(offset, len);
     const buf = Buffer.alloc(len);
     let got = 0;
     while (got < len) {
@@ -266,6 +279,103 @@ export class TiffFile {
     const e = ifd.entries.get(tag);
     if (!e || e.outOfFile) return undefined;
     return e.type === 2 || e.type === 7 || e.type === 1 ? this.ascii(e) : undefined;
+  }
+}
+
+/** Positional reads a TiffFile can be parsed from instead of a local file. */
+export interface TiffByteReader {
+  readonly size: number;
+  /** Exactly `length` bytes at `offset` (the caller clips to `size`). */
+  read(offset: number, length: number): Buffer;
+  close?(): void;
+}
+
+/** An asynchronous positional reader, e.g. ranged GETs of a remote object. */
+export interface AsyncByteReader {
+  readonly size: number;
+  /** `length` bytes at `offset` (may be short at the end of the object). */
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /** For messages: where the bytes come from. */
+  readonly describe?: string;
+}
+
+/** Thrown by `PrefetchedBytes.read` for bytes not loaded yet. */
+export class TiffNeedBytes extends Error {
+  constructor(readonly offset: number, readonly length: number) { super(`bytes ${offset}+${length} not loaded`); }
+}
+
+/**
+ * The bytes of a remote object loaded so far, in fixed-size blocks, readable synchronously: a read
+ * of bytes not loaded yet throws `TiffNeedBytes` (and remembers it, in case a parser swallows the
+ * exception). `parseRemote` loads them and runs the synchronous parse again.
+ */
+export class PrefetchedBytes implements TiffByteReader {
+  private readonly blocks = new Map<number, Uint8Array>();
+  /** The first read that missed since the last `load`. */
+  missed?: { offset: number; length: number };
+
+  constructor(readonly size: number, readonly blockSize = 64 << 10) {}
+
+  read(offset: number, length: number): Buffer {
+    const out = Buffer.allocUnsafe(length);
+    let pos = 0;
+    while (pos < length) {
+      const abs = offset + pos;
+      const b = Math.floor(abs / this.blockSize);
+      const blk = this.blocks.get(b);
+      if (!blk) {
+        this.missed ??= { offset: abs, length: length - pos };
+        throw new TiffNeedBytes(abs, length - pos);
+      }
+      const from = abs - b * this.blockSize;
+      const n = Math.min(length - pos, blk.length - from);
+      if (n <= 0) throw new TiffNeedBytes(abs, length - pos);
+      out.set(blk.subarray(from, from + n), pos);
+      pos += n;
+    }
+    return out;
+  }
+
+  /** Loads the blocks covering `offset..offset+length` that are missing (one ranged read). */
+  async load(reader: AsyncByteReader, offset: number, length: number, signal?: AbortSignal): Promise<void> {
+    this.missed = undefined;
+    const end = Math.min(this.size, offset + Math.max(1, length));
+    let first = Math.floor(offset / this.blockSize);
+    let last = Math.floor((end - 1) / this.blockSize);
+    while (first <= last && this.blocks.has(first)) first++;
+    while (last >= first && this.blocks.has(last)) last--;
+    if (first > last) return;
+    const start = first * this.blockSize;
+    const len = Math.min(this.size, (last + 1) * this.blockSize) - start;
+    const data = await reader.read(start, len, signal);
+    if (data.length < len) throw new TiffFormatError(`short read: ${data.length} of ${len} bytes at offset ${start}`, start);
+    for (let b = first; b <= last; b++) {
+      const off = (b - first) * this.blockSize;
+      if (!this.blocks.has(b)) this.blocks.set(b, data.slice(off, Math.min(data.length, off + this.blockSize)));
+    }
+  }
+
+  get loadedBytes(): number { let n = 0; for (const b of this.blocks.values()) n += b.length; return n; }
+}
+
+/**
+ * Runs a synchronous parse (`fn`, e.g. `TiffFile.fromReader` + tag reads) over a remote object:
+ * whenever it reads bytes not loaded yet, they are fetched (whole blocks, at least `readAhead`
+ * bytes) and `fn` runs again from the start. A COG's header and tag arrays take a few rounds.
+ */
+export async function parseRemote<T>(reader: AsyncByteReader, fn: (bytes: PrefetchedBytes) => T, o: { blockSize?: number; readAhead?: number; maxRounds?: number; signal?: AbortSignal } = {}): Promise<T> {
+  const bytes = new PrefetchedBytes(reader.size, o.blockSize);
+  const readAhead = o.readAhead ?? 128 << 10;
+  await bytes.load(reader, 0, Math.min(reader.size, readAhead), o.signal);
+  for (let round = 0; ; round++) {
+    let result: T | undefined;
+    let err: unknown;
+    try { result = fn(bytes); } catch (e) { err = e; }
+    const miss = err instanceof TiffNeedBytes ? { offset: err.offset, length: err.length } : bytes.missed;
+    if (!miss) { if (err) throw err; return result as T; }
+    if (round >= (o.maxRounds ?? 256)) throw new TiffFormatError(`gave up after ${round} rounds of reading the TIFF header`, miss.offset);
+    if (miss.offset >= reader.size) { if (err) throw err; return result as T; }
+    await bytes.load(reader, miss.offset, Math.max(miss.length, readAhead), o.signal);
   }
 }
 

@@ -5,7 +5,7 @@ export const command: CommandModule = {
   path: ['geo', 'chip'],
   describe: 'cut georeferenced GeoTIFF chips and write a chip index (GeoJSON)',
   configure(cmd) {
-    cmd.requiredOption('--input <path>', 'GeoTIFF file or directory')
+    cmd.requiredOption('--input <path>', 'GeoTIFF file or directory (with --rev/--remote: a tracked file or directory)')
       .requiredOption('--output <dir>', 'output directory for chips and chips.geojson')
       .option('--size <n>', 'chip size in pixels', '512')
       .option('--overlap <n>', 'overlap between neighbouring chips in pixels')
@@ -13,7 +13,10 @@ export const command: CommandModule = {
       .option('--edge <mode>', 'drop|pad|shift: what to do with the partial chips at the right/bottom edge', 'drop')
       .option('--max-nodata <fraction>', 'skip chips with a larger nodata fraction (0..1)')
       .option('--bands <list>', 'comma-separated 1-based bands to keep, e.g. 4,3,2')
-      .option('--aoi <file>', 'vector file: keep only chips intersecting its features');
+      .option('--aoi <file>', 'vector file: keep only chips intersecting its features')
+      .option('--rev <rev>', 'chip the tracked data as of this git revision (read from the cache, else from the remote, in place)')
+      .option('-r, --remote <name>', 'read the tracked rasters from this remote in place by byte ranges (no pull)')
+      .option('-j, --jobs <n>', 'with --rev/--remote: range requests in flight');
   },
   async run(ctx, _args, opts) {
     const { chip } = await import('../../../geo/ops/chip.js');
@@ -26,12 +29,23 @@ export const command: CommandModule = {
     const maxNodata = opts.maxNodata === undefined ? undefined : Number(opts.maxNodata);
     if (maxNodata !== undefined && !(maxNodata >= 0 && maxNodata <= 1)) throw new UsageError(`--max-nodata must be a fraction between 0 and 1, got ${opts.maxNodata}`, { hint: 'e.g. --max-nodata 0.2' });
     const bands = opts.bands ? String(opts.bands).split(',').map((b) => int(b.trim(), '--bands')!) : undefined;
-    const r = await chip({
+    const jobs = int(opts.jobs, '--jobs');
+    if (jobs !== undefined && jobs <= 0) throw new UsageError(`--jobs must be a positive integer, got ${opts.jobs}`, { hint: '-j 8' });
+    if (jobs !== undefined && !opts.rev && !opts.remote) throw new UsageError('--jobs applies to --rev/--remote inputs', { hint: 'add --remote NAME (or --rev REV), or drop -j' });
+    const common = {
       input: opts.input, output: opts.output, size: int(opts.size, '--size')!, overlap: int(opts.overlap, '--overlap'), stride: int(opts.stride, '--stride'),
       edge: opts.edge, maxNodata, bands, aoi: opts.aoi, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
-    });
-    const summary = { chips: r.chips.length, written: r.written, unchanged: r.unchanged, removed: r.removed, skippedNodata: r.skippedNodata, skippedAoi: r.skippedAoi, index: r.index };
+    };
+    let r, tracked: { sources: { path: string; oid: string; size: number; from: string }[]; bytesRead: number; requests: number } | undefined;
+    if (opts.rev || opts.remote) {
+      const { chipTracked } = await import('../../../core/api/open-inputs.js');
+      const t0 = performance.now();
+      r = await chipTracked({ ...common, rev: opts.rev, remote: opts.remote, cwd: ctx.cwd, concurrency: jobs });
+      tracked = { sources: r.sources, bytesRead: r.bytesRead, requests: r.requests };
+      ctx.info(`read ${r.bytesRead} bytes in ${r.requests} range request(s) from ${[...new Set(r.sources.map((x) => x.from))].join(', ')} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    } else r = await chip(common);
+    const summary = { chips: r.chips.length, written: r.written, unchanged: r.unchanged, removed: r.removed, skippedNodata: r.skippedNodata, skippedAoi: r.skippedAoi, index: r.index, ...tracked };
     if (ctx.json) ctx.outJson(summary);
-    else ctx.out(`${r.chips.length} chips (${r.written} written, ${r.unchanged} unchanged, ${r.skippedNodata} over --max-nodata, ${r.skippedAoi} outside the AOI); index ${r.index}`);
+    else ctx.out(`${r.chips.length} chips (${r.written} written, ${r.unchanged} unchanged, ${r.skippedNodata} over --max-nodata, ${r.skippedAoi} outside the AOI); index ${r.index}${tracked ? `; ${tracked.bytesRead} bytes read from the remote in ${tracked.requests} request(s)` : ''}`);
   },
 };

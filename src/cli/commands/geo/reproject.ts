@@ -5,14 +5,16 @@ export const command: CommandModule = {
   path: ['geo', 'reproject'],
   describe: 'reproject rasters onto one CRS and pixel grid, written as COGs (GDAL warper via gdal3.js)',
   configure(cmd) {
-    cmd.requiredOption('--input <path>', 'raster file or directory of rasters')
+    cmd.requiredOption('--input <path>', 'raster file or directory of rasters (with --rev/--remote: a tracked file or directory)')
       .requiredOption('--output <dir>', 'output directory (one COG per input)')
       .requiredOption('--crs <crs>', 'target CRS: EPSG:XXXX, or "utm" for the UTM zone of the data\'s centroid')
       .option('--res <r>', 'pixel size in target CRS units (default: the finest suggested by GDAL)')
       .option('--tap', 'align the grid to multiples of the resolution (like gdalwarp -tap)')
       .option('--resampling <method>', 'nearest|bilinear|cubic|average|mode', 'nearest')
       .option('--nodata <v>', 'output nodata value (default: the source\'s)')
-      .option('-j, --jobs <n>', 'worker threads (default: number of cores)');
+      .option('-j, --jobs <n>', 'worker threads (default: number of cores)')
+      .option('--rev <rev>', 'reproject the tracked data as of this git revision (from the cache, else fetched from the remote to a temp file)')
+      .option('-r, --remote <name>', 'fetch the tracked rasters from this remote (md5-verified temp files, not the cache)');
   },
   async run(ctx, _args, opts) {
     const { reproject } = await import('../../../geo/ops/reproject.js');
@@ -22,11 +24,17 @@ export const command: CommandModule = {
       if (!Number.isFinite(n)) throw new UsageError(`${name} must be a number, got ${v}`, { hint: `e.g. ${name} 10` });
       return n;
     };
-    const r = await reproject({
+    const common = {
       input: opts.input, output: opts.output, crs: opts.crs, res: num(opts.res, '--res'), tap: !!opts.tap,
       resampling: opts.resampling, nodata: num(opts.nodata, '--nodata'), jobs: num(opts.jobs, '--jobs'),
       signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
-    });
+    };
+    let r;
+    if (opts.rev || opts.remote) {
+      const { reprojectTracked } = await import('../../../core/api/open-inputs.js');
+      r = await reprojectTracked({ ...common, rev: opts.rev, remote: opts.remote, cwd: ctx.cwd });
+      if (r.bytesFetched) ctx.info(`fetched ${r.bytesFetched} bytes from ${[...new Set(r.sources.map((x) => x.from))].join(', ')} into temp files`);
+    } else r = await reproject(common);
     if (ctx.json) ctx.outJson(r);
     else {
       for (const f of r.files) ctx.out(`${f.skipped ? 'unchanged' : 'wrote'} ${f.output} (${f.width}x${f.height})`);
