@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, StageFailedError } from './executor.js';
-import { processAlive, processStart, reapOrphanStages, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV } from './supervisor.js';
+import { processAlive, processStart, reapOrphanStages, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV, SUPERVISOR_SOURCE } from './supervisor.js';
 
 function tmp(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'geodvc-exec-'));
@@ -103,4 +103,32 @@ test('reapOrphanStages: kills the group of a dead owner, spares live owners and 
     for (const c of [orphan, stranger, mine]) { try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } }
     t.cleanup();
   }
+});
+
+test('a supervisor whose geodvc dies at any moment (even before the supervisor is up) kills its command', async () => {
+  const t = tmp();
+  try {
+    const parent = join(t.dir, 'parent.mjs');
+    writeFileSync(parent, [
+      "import { spawn } from 'node:child_process';",
+      "const c = spawn(process.execPath, ['--input-type=commonjs', '-e', process.env.SUP_SRC, process.env.SUP_CMD, '', 's', '{}'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });",
+      "process.stdout.write(String(c.pid) + '\\n', () => setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.env.DELAY)));",
+    ].join('\n'));
+    for (const delay of [0, 60, 400]) {
+      const pidFile = join(t.dir, `pid-${delay}`);
+      const p = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SUP_SRC: SUPERVISOR_SOURCE, SUP_CMD: `echo $$ > ${pidFile}; exec sleep 30`, DELAY: String(delay) } });
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      await new Promise((r) => p.on('close', r));
+      const sup = Number(out.trim());
+      assert.ok(sup > 0, 'the parent started a supervisor');
+      for (let i = 0; i < 500 && processAlive({ pid: sup }); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(!processAlive({ pid: sup }), `delay ${delay}: the supervisor ended`);
+      if (existsSync(pidFile)) {
+        const cmdPid = Number(readFileSync(pidFile, 'utf8'));
+        for (let i = 0; i < 100 && processAlive({ pid: cmdPid }); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(!processAlive({ pid: cmdPid }), `delay ${delay}: the command was killed`);
+      }
+    }
+  } finally { t.cleanup(); }
 });

@@ -66,7 +66,8 @@ const path = require('path');
 const crypto = require('crypto');
 const [cmd, recordDir, stage, ownerJson] = process.argv.slice(1);
 const startOf = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch { return undefined; } };
-const send = (m, cb) => { try { if (process.connected) { process.send(m, cb); return; } } catch {} if (cb) cb(); };
+// Always with a callback: a failed send (geodvc gone: EPIPE) must not become an 'error' event.
+const send = (m, cb) => { const done = () => { if (cb) cb(); }; try { if (process.connected) { process.send(m, done); return; } } catch {} done(); };
 const hangUp = () => { try { if (process.connected) process.disconnect(); } catch {} };
 function main() {
   if (!process.connected) return;
@@ -127,6 +128,9 @@ function main() {
   });
   // geodvc is gone (SIGKILL cannot be caught, but the channel's EOF arrives at once).
   process.on('disconnect', () => { if (!finished) abandon(); });
+  process.on('error', abandon);
+  // Whatever goes wrong here, the command must not outlive its supervisor.
+  process.on('uncaughtException', abandon);
   process.on('SIGTERM', abandon);
   process.on('SIGHUP', abandon);
   process.on('SIGINT', () => {});
