@@ -25,6 +25,9 @@ export interface PoolItem {
   exists?: boolean;
   /** Size, used to balance batches and report bytes. */
   size?: number;
+  /** For link-* ops: check that the object is protected (0444), and of `objSize` when given, before linking. */
+  verify?: boolean;
+  objSize?: number;
   /** This item's op, when not the job's (a big file's 'copy-tmp' beside its 'hash'). */
   op?: PoolOp;
 }

@@ -90,6 +90,10 @@ function objPath(cache, name, oid) {
   const base = cache.endsWith('/') ? cache.slice(0, -1) : cache;
   return name === 'md5-dos2unix' ? base + '/' + rel : base + '/files/' + name + '/' + rel;
 }
+function trustedAnySize(p) {
+  const s = fs.statSync(p, { throwIfNoEntry: false });
+  return !!s && s.isFile() && (s.mode & 0o777) === 0o444;
+}
 function trusted(p, size) {
   const s = fs.statSync(p, { throwIfNoEntry: false });
   return !!s && s.isFile() && (s.mode & 0o777) === 0o444 && s.size === size;
@@ -221,12 +225,16 @@ function doItem(it, job, pre) {
     mkdirp(pathm.dirname(dest));
     const kind = op.slice(5);
     const exists = it.exists;
+    if (it.verify && !(it.objSize === undefined || it.objSize === null ? trustedAnySize(src) : trusted(src, it.objSize))) {
+      const e = new Error("object " + it.oid + " is not trusted"); e.code = 'EUNTRUSTED'; throw e;
+    }
+    const direct = (fn) => { try { fn(); } catch (e) { if (!e || e.code !== 'EEXIST') throw e; return false; } return true; };
     if (kind === 'copy') {
       replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp); fs.chmodSync(tmp, it.isexec ? 0o755 : 0o644); });
     } else if (kind === 'hardlink') {
-      if (exists) replaceWith(dest, (tmp) => fs.linkSync(src, tmp)); else fs.linkSync(src, dest);
+      if (exists || !direct(() => fs.linkSync(src, dest))) replaceWith(dest, (tmp) => fs.linkSync(src, tmp));
     } else if (kind === 'symlink') {
-      if (exists) replaceWith(dest, (tmp) => fs.symlinkSync(src, tmp)); else fs.symlinkSync(src, dest);
+      if (exists || !direct(() => fs.symlinkSync(src, dest))) replaceWith(dest, (tmp) => fs.symlinkSync(src, tmp));
     } else throw new Error('bad link ' + kind);
     return finalStat(dest);
   }

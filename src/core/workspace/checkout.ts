@@ -5,7 +5,7 @@
  * `applyPlan` links via the worker pool (temp + rename for replacements, so a killed checkout
  * never leaves a half-written file under a data name) and records the new files in the state DB.
  */
-import { constants as fsc, copyFileSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as fsc, copyFileSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
 import type { BuildEnv } from './build.js';
@@ -19,7 +19,14 @@ import type { Tree } from '../odb/tree.js';
 import { AppError } from '../../lib/errors.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 
-export interface LinkItem { dest: string; oid: string; isexec?: boolean; exists: boolean; size?: number; rel: string }
+export interface LinkItem {
+  dest: string; oid: string; isexec?: boolean; exists: boolean;
+  /** Bytes to expect (for progress and batching; may be the workspace file's size). */
+  size?: number;
+  /** The object's recorded size, when known (checked before linking). */
+  objSize?: number;
+  rel: string;
+}
 
 export interface OutPlan {
   out: DvcOut;
@@ -103,16 +110,19 @@ export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, 
     onlyWs.forEach((f, i) => wsOids.set(f.rel, oids[i]!));
   }
   const treeRels = new Set<string>();
+  // Big trees: one readdir per cache prefix instead of one stat per object; the workers check
+  // each object's protection (0444, size) before linking it (PoolItem.verify).
+  const present = tree.entries.length > 2000 ? odb.listOids(name) : undefined;
   for (const e of tree.entries) {
     treeRels.add(e.relpath);
     const dest = join(out.absPath, e.relpath);
     if (!within(dest, opts.only)) continue;
     const cur = wsOids.get(e.relpath);
     if (cur === e.oid && !opts.relink) { plan.unchanged++; continue; }
-    if (!odb.has(name, e.oid, e.size)) { plan.missing.push(dest); continue; }
+    if (present ? !present.has(e.oid) : !odb.has(name, e.oid, e.size)) { plan.missing.push(dest); continue; }
     const w = wsByRel.get(e.relpath);
     if (cur !== undefined && cur !== e.oid && !odb.has(name, cur)) plan.unsaved.push(dest);
-    plan.link.push({ dest, oid: e.oid, isexec: e.isexec, exists: !!w, size: e.size ?? w?.size, rel: e.relpath });
+    plan.link.push({ dest, oid: e.oid, isexec: e.isexec, exists: !!w, size: e.size ?? w?.size, objSize: e.size, rel: e.relpath });
   }
   for (const f of onlyWs) {
     if (treeRels.has(f.rel)) continue;
@@ -170,13 +180,22 @@ export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly Li
   if (type === 'reflink') type = 'copy'; // reflink-capable filesystems: the pool copies (copy_file_range)
   res.linkType = type;
   const progress = throttledProgress(ctx.onProgress);
-  const items: PoolItem[] = plan.link.map((l) => ({ path: l.dest, oid: l.oid, isexec: l.isexec, exists: l.exists || existsAt(l.dest), size: l.size }));
+  // (a destination the walk did not see but that exists is replaced too: the worker handles EEXIST)
+  const items: PoolItem[] = plan.link.map((l) => ({ path: l.dest, oid: l.oid, isexec: l.isexec, exists: l.exists, size: l.size, objSize: l.rel === '' ? l.size : l.objSize, verify: true }));
   const total = items.length;
   progress({ phase: 'checkout', done: 0, total });
-  const results = await (env.pool ?? HashPool.shared()).run({
-    op: `link-${type}` as 'link-copy', name: plan.hashName, cache: env.odb.root, items, signal: ctx.signal,
-    onProgress: (done) => progress({ phase: 'checkout', done, total }),
-  });
+  const pool = env.pool ?? HashPool.shared();
+  const job = { op: `link-${type}` as 'link-copy', name: plan.hashName, cache: env.odb.root, signal: ctx.signal };
+  const results = await pool.run({ ...job, items, onProgress: (done) => progress({ phase: 'checkout', done, total }) });
+  // Objects the workers did not trust (not read-only, or of the wrong size): verify them here
+  // (re-hash; a corrupt copy is removed) and link the good ones.
+  const retry: number[] = [];
+  results.forEach((r, i) => { if (r.error?.code === 'EUNTRUSTED' && env.odb.has(plan.hashName, items[i]!.oid!, items[i]!.objSize)) retry.push(i); });
+  if (retry.length) {
+    const again = await pool.run({ ...job, items: retry.map((i) => ({ ...items[i]!, verify: false })) });
+    retry.forEach((i, k) => { results[i] = again[k]!; });
+  }
+  results.forEach((r) => { if (r.error?.code === 'EUNTRUSTED') r.error.message = `${r.error.message}: the cached object is missing or corrupted (fetch it again with \`geodvc fetch\`)`; });
   progress({ phase: 'checkout', done: total, total, finished: true });
   const isDir = !!out.oid && out.oid.endsWith('.dir');
   const index = isDir ? env.state.loadDirIndex(out.absPath, plan.hashName) : undefined;
@@ -191,10 +210,6 @@ export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly Li
   if (index) env.state.saveDirIndex(out.absPath, plan.hashName, index);
   env.state.flush();
   return res;
-}
-
-function existsAt(p: string): boolean {
-  try { lstatSync(p); return true; } catch { return false; }
 }
 
 function pruneEmptyDirs(root: string, removed: string[]): void {
