@@ -69,7 +69,11 @@ test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal
   for (const f of RASTERS) copyFileSync(join(CORPUS, f), join(tiles, f));
   writeFileSync(join(tiles, 'README.txt'), 'not a raster\n');
   copyFileSync(join(CORPUS, 'cog.tif'), join(dir, 'scene.tif'));
-  await cliOk(['add', '-q', 'tiles', 'scene.tif'], { cwd: dir });
+  // a plain folder of file outputs (singles/a.tif.dvc, singles/b.tif.dvc)
+  mkdirSync(join(dir, 'singles'));
+  copyFileSync(join(CORPUS, 'shade.tif'), join(dir, 'singles', 'a.tif'));
+  copyFileSync(join(CORPUS, 'byte.tif'), join(dir, 'singles', 'b.tif'));
+  await cliOk(['add', '-q', 'tiles', 'scene.tif', 'singles/a.tif', 'singles/b.tif'], { cwd: dir });
   git(dir, 'add', '-A'); git(dir, 'commit', '-q', '-m', 'v1');
   const v1 = join(base, 'v1-copy');
   cpSync(tiles, v1, { recursive: true, dereference: true });
@@ -141,6 +145,19 @@ test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal
   const sr = await chipTracked({ input: 'scene.tif', remote: 'web', cwd: dir, output: 's-remote', size: 128, aoi });
   assert.ok(sr.skippedAoi > 0 && sr.chips.length > 0);
   sameDirs(join(dir, 's-local'), join(dir, 's-remote'));
+
+  // a folder of .dvc file outputs, at HEAD and in the workspace
+  await chip({ input: join(dir, 'singles'), output: join(dir, 'singles-local'), size: 256, edge: 'pad' });
+  const sg = await chipTracked({ input: 'singles', rev: 'HEAD', remote: 'web', cwd: dir, output: 'singles-remote', size: 256, edge: 'pad' });
+  assert.deepEqual(sg.sources.map((x) => x.path), ['singles/a.tif', 'singles/b.tif']);
+  sameDirs(join(dir, 'singles-local'), join(dir, 'singles-remote'));
+  // an output recorded in dvc.lock (a pipeline stage's out): the v1 tiles directory under another path
+  const v1dir = /md5: ([0-9a-f]{32}\.dir)/.exec(git(dir, 'show', 'HEAD~1:tiles.dvc'))![1]!;
+  writeFileSync(join(dir, 'dvc.lock'), `schema: '2.0'\nstages:\n  make:\n    cmd: make-tiles\n    outs:\n    - path: stage-out\n      hash: md5\n      md5: ${v1dir}\n      nfiles: 5\n`);
+  const lk = await chipTracked({ input: 'stage-out', remote: 'web', cwd: dir, output: 'c-lock', ...o });
+  assert.deepEqual(lk.sources.map((x) => x.path), RASTERS.slice().sort().map((f) => `stage-out/${f}`));
+  sameDirs(join(dir, 'c-local'), join(dir, 'c-lock'));
+  rmSync(join(dir, 'dvc.lock'));
 
   // bad input: clear errors with hints (CLI: non-zero exits), nothing written
   for (const [args, re] of [[['--input', 'nothere', '-r', 'web'], /not tracked/], [['--input', 'tiles', '-j', '4'], /--jobs applies to --rev\/--remote/]] as const) {

@@ -10,7 +10,7 @@
  * object to a temp file (md5-verified, not into the cache: gdal3.js needs a file) and reprojects it.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, mkdirSync, copyFileSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, mkdirSync, copyFileSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { posix, relative, resolve, sep, join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -103,8 +103,9 @@ function outputAt(repo: Repo, outRel: string, rev: string | undefined, git: Git 
 
 /**
  * The tracked objects PATH (repository-relative posix) names at `rev`: a file output, a file inside a
- * tracked directory, or the raster files directly inside a tracked directory (or a folder of one),
- * like the local input listing. Undefined when nothing tracked covers PATH.
+ * tracked directory, the raster files directly inside a tracked directory (or a folder of one),
+ * like the local input listing, or the raster file outputs of a plain folder of `.dvc` files.
+ * Undefined when nothing tracked covers PATH.
  */
 export async function resolveTrackedFiles(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: FetchManifest, accept: (name: string) => boolean = isOpsRaster): Promise<TrackedObject[] | undefined> {
   const parts = rel.split('/').filter(Boolean);
@@ -124,7 +125,19 @@ export async function resolveTrackedFiles(repo: Repo, rel: string, rev: string |
       .sort((a, b) => (a.relpath < b.relpath ? -1 : a.relpath > b.relpath ? 1 : 0))
       .map((x) => ({ path: `${outRel}/${x.relpath}`, oid: x.oid, hashName: out.hashName, size: x.size, remote: out.remote }));
   }
-  return undefined;
+  // a plain folder holding file outputs (`a.tif.dvc`, `b.tif.dvc`, ...): its raster outputs
+  const dvcFiles = rev
+    ? (git?.listFiles(rev, `${rel}/`) ?? []).filter((f) => f.startsWith(`${rel}/`) && !f.slice(rel.length + 1).includes('/'))
+    : (() => { try { return readdirSync(resolve(repo.root, rel)).map((n) => `${rel}/${n}`); } catch { return []; } })();
+  const outs = dvcFiles.filter((f) => f.endsWith('.dvc') && !f.endsWith('/.dvc')).map((f) => f.slice(0, -4)).sort();
+  if (!outs.length) return undefined;
+  const found: TrackedObject[] = [];
+  for (const outRel of outs) {
+    if (!accept(basename(outRel))) continue;
+    const out = outputAt(repo, outRel, rev, git);
+    if (out && !isDirOid(out.oid)) found.push({ path: outRel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote });
+  }
+  return found;
 }
 
 /**
