@@ -52,6 +52,36 @@ test('parseRemote: a TIFF header parsed from ranged reads equals the local parse
   }
 });
 
+test('chip() with a remote input: the tiles of a window are read concurrently, only they are read, and the chips equal local ones', async (t) => {
+  const { dir, cleanup } = makeTmpDir('remote-chip-unit-');
+  try {
+    const p = join(CORPUS, 'cog.tif'); // 2658x2667 UInt16, tiles 256, DEFLATE
+    const bytes = readFileSync(p);
+    let inFlight = 0, maxInFlight = 0, got = 0, reads = 0;
+    const reader = {
+      size: bytes.length, describe: 'test',
+      async read(o: number, n: number) {
+        inFlight++; reads++; maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--; got += n;
+        return bytes.subarray(o, o + n);
+      },
+    };
+    const o = { size: 1024, stride: 1000 };
+    await chip({ input: p, output: join(dir, 'local'), ...o });
+    const r = await chip({ input: 'cog.tif', output: join(dir, 'remote'), ...o, inputs: [{ name: 'cog.tif', remote: reader, md5: 'x'.repeat(32) }] });
+    assert.equal(r.chips.length, 4);
+    t.diagnostic(`${reads} reads (${got} of ${bytes.length} bytes), up to ${maxInFlight} in flight`);
+    for (const c of r.chips) assert.ok(readFileSync(join(dir, 'remote', c.chip)).equals(readFileSync(join(dir, 'local', c.chip))), c.chip);
+    // a 1024 window at a 1000 stride touches 5x5 tiles: they are requested together
+    assert.ok(maxInFlight >= 8, `at most ${maxInFlight} reads in flight`);
+    // every tile at most once (the staged tiles of a chip are reused by the next), plus the header
+    const tiles = 8 * 8; // the 4 windows cover x,y in [0, 2024): 8 tile columns and rows
+    assert.ok(reads <= tiles + 2, `${reads} reads`);
+    assert.ok(got < bytes.length, `${got} of ${bytes.length} bytes`);
+  } finally { cleanup(); }
+});
+
 test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal local chips; reproject from a verified temp copy', { timeout: 300_000 }, async (t) => {
   const { dir: base, cleanup } = makeTmpDir('remote-chip-');
   t.after(cleanup);
