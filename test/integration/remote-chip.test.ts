@@ -187,6 +187,13 @@ test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal
   const lk = await chipTracked({ input: 'stage-out', remote: 'web', cwd: dir, output: 'c-lock', ...o });
   assert.deepEqual(lk.sources.map((x) => x.path), RASTERS.slice().sort().map((f) => `stage-out/${f}`));
   sameDirs(join(dir, 'c-local'), join(dir, 'c-lock'));
+  // open() (geo read) resolves dvc.lock outs the same way
+  const { openRaster } = await import('../../src/core/api/open.js');
+  const opened = await openRaster('stage-out/cog.tif', { remote: 'web', cwd: dir });
+  try {
+    assert.equal(opened.from, 'remote:web');
+    assert.equal((await opened.tiff.getImage()).getWidth(), 2658);
+  } finally { await opened.close(); }
   rmSync(join(dir, 'dvc.lock'));
 
   // bad input: clear errors with hints (CLI: non-zero exits), nothing written

@@ -71,8 +71,8 @@ function lockHashName(e: Record<string, unknown>): HashName {
 
 type FetchManifest = (hashName: HashName, oid: string, remote?: string) => Promise<Uint8Array>;
 
-/** The outputs (`.dvc` files and `dvc.lock` outs) at `rev` covering `outRel` exactly. */
-function outputAt(repo: Repo, outRel: string, rev: string | undefined, git: Git | null): { oid: string; hashName: HashName; size?: number; remote?: string } | undefined {
+/** The output (a `.dvc` file's or a `dvc.lock` out) at `rev` whose path is `outRel` exactly. */
+export function outputAt(repo: Repo, outRel: string, rev: string | undefined, git: Git | null): { oid: string; hashName: HashName; size?: number; remote?: string } | undefined {
   const read = (rel: string) => (rev ? git?.showFile(rev, rel)?.toString('utf8') : existsSync(resolve(repo.root, rel)) ? readFileSync(resolve(repo.root, rel), 'utf8') : undefined);
   const dvcText = read(`${outRel}.dvc`);
   if (dvcText) {

@@ -8,7 +8,7 @@ import { relative, resolve, sep } from 'node:path';
 import { AppError, PathError, UsageError, NotARepoError } from '../../lib/errors.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { parseDvcFile } from '../dvcfile/dvcfile.js';
+import { outputAt } from './open-inputs.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -35,17 +35,16 @@ export interface TrackedObject {
   remote?: string;
 }
 
-/** The object of a tracked file (itself an output, or inside a tracked directory) at `rev`. */
+/**
+ * The object of a tracked file (itself an output, or inside a tracked directory) at `rev`; outputs
+ * come from `.dvc` files and from `dvc.lock` outs (pipeline stages).
+ */
 export async function resolveTracked(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: (hashName: HashName, oid: string, remote?: string) => Promise<Uint8Array>): Promise<TrackedObject | undefined> {
   const parts = rel.split('/');
   for (let i = parts.length; i >= 1; i--) {
     const outRel = parts.slice(0, i).join('/');
-    const dvcRel = `${outRel}.dvc`;
-    const text = rev ? git?.showFile(rev, dvcRel)?.toString('utf8') : existsSync(resolve(repo.root, dvcRel)) ? readFileSync(resolve(repo.root, dvcRel), 'utf8') : undefined;
-    if (!text) continue;
-    const df = parseDvcFile(text, resolve(repo.root, dvcRel));
-    const out = df.outs.find((o) => relative(repo.root, o.absPath).split(sep).join('/') === outRel);
-    if (!out?.oid) continue;
+    const out = outputAt(repo, outRel, rev, git);
+    if (!out) continue;
     if (!isDirOid(out.oid)) return i === parts.length ? { path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote } : undefined;
     const inner = parts.slice(i).join('/');
     if (!inner) throw new UsageError(`${rel} is a tracked directory`, { hint: 'open a file inside it' });
