@@ -15,7 +15,7 @@ import { parseLock } from '../dvcfile/lock.js';
 import { flattenParams, toPlain } from '../dvcfile/params.js';
 import { reproduce, openPipelineRepo, stateFor, type ReproResult, type StageEvent } from '../pipeline/repro.js';
 import type { OutputFn } from '../pipeline/executor.js';
-import { checkoutFromCache, objectComplete } from '../pipeline/cache.js';
+import { checkoutFromCache, objectComplete, pipelineLinkOf } from '../pipeline/cache.js';
 import { hashPath } from '../pipeline/hashing.js';
 import {
   applyOverrides, autoName, commitWorkspace, expRef, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
@@ -220,7 +220,7 @@ export async function expApply(cwd: string, name: string): Promise<{ files: stri
         const abs = resolve(wdir, o.path);
         const h = await hashPath(abs, state);
         if (h?.md5 === md5) continue;
-        checkoutFromCache(repo.cacheDir, md5, abs);
+        checkoutFromCache(repo.cacheDir, md5, abs, pipelineLinkOf(repo));
         outs.push(relative(repo.root, abs));
       }
     }

@@ -11,7 +11,7 @@ import type { OpContext } from '../../lib/progress.js';
 import { readLock, writeLock, type LockEntry, type LockStage } from '../dvcfile/lock.js';
 import { stageAddress, type StageDef } from '../dvcfile/dvcyaml.js';
 import { HashState, hashPath } from './hashing.js';
-import { checkoutFromCache, commitToCache, gitignoreOutput } from './cache.js';
+import { checkoutFromCache, commitToCache, gitignoreOutput, pipelineLinkOf, unprotectOutput } from './cache.js';
 import { downstreamOf, findPipelineRepo, loadPipeline, postOrder, resolveTargets, type Pipeline, type PipelineRepo } from './graph.js';
 import { StatusContext, currentParams, isChanged, memoFingerprints, stageStatus, type StageStatus } from './status.js';
 import { runCommand, type OutputFn } from './executor.js';
@@ -200,7 +200,7 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
         const run = runs[0];
         for (const o of run.outs ?? []) {
           const abs = resolve(s.wdir, o.path);
-          checkoutFromCache(repo.cacheDir, o.md5 as string, abs);
+          checkoutFromCache(repo.cacheDir, o.md5 as string, abs, pipelineLinkOf(repo));
           gitignoreOutput(repo, abs);
         }
         const entry = lockStageFor(s, deps, params, (run.outs ?? []).map((o) => ({ ...o })));
@@ -213,13 +213,16 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
       }
     }
     emit({ stage: addr, action: 'start', cmd: s.cmd });
-    for (const o of s.outs) if (!o.persist) rmSync(resolve(s.wdir, o.path), { recursive: true, force: true });
+    for (const o of s.outs) {
+      if (!o.persist) rmSync(resolve(s.wdir, o.path), { recursive: true, force: true });
+      else if (pipelineLinkOf(repo) !== 'copy') unprotectOutput(resolve(s.wdir, o.path));
+    }
     if (!existsSync(s.wdir)) throw new PathError('missing-wdir', `wdir '${relative(repo.root, s.wdir)}' of stage '${addr}' does not exist`, { hint: 'create the directory or fix `wdir`' });
     for (const c of cmdList(s)) await runCommand(addr, c, s.wdir, { signal: opts.signal, onOutput: opts.onOutput, recordDir: recordsDir(repo.tmpDir) });
     const outs: LockEntry[] = [];
     for (const o of s.outs) {
       const abs = resolve(s.wdir, o.path);
-      const h = o.cache ? await commitToCache(repo.cacheDir, abs, state) : await hashPath(abs, state);
+      const h = o.cache ? await commitToCache(repo.cacheDir, abs, state, pipelineLinkOf(repo)) : await hashPath(abs, state);
       if (!h) {
         throw new PathError('missing-out', `failed to reproduce '${addr}': output '${relative(opts.cwd, abs)}' does not exist after the command`, {
           hint: 'the command must create every declared output; fix the command or the outs list (dvc.lock was not changed)',
