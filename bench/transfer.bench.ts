@@ -1,22 +1,32 @@
 /**
- * Transfer benchmark: `geodvc push`, `geodvc pull` and a no-op `geodvc status -c` for many small
- * files and for one big file, against a local-directory remote and S3 (s3rver on 127.0.0.1), with
- * -j 1, 4 and 16, each beside a plain copy of the same data run in the same script: `cp -r` of the
- * objects (local) and a plain @aws-sdk/lib-storage upload loop (S3). Every geodvc figure is the
- * whole CLI process (wall, and peak RSS from /usr/bin/time).
+ * Transfer benchmark (issue 3): `geodvc push`, `geodvc pull` and a no-op `geodvc status -c` for many
+ * small files and for one big file, against a local-directory remote and S3 (s3rver on 127.0.0.1),
+ * with -j 1, 4 and 16, each beside a plain copy of the same data run in the same script:
+ *   - local: `cp -r` of the objects into the remote (push peer) and out of it (pull peer);
+ *   - S3: a plain @aws-sdk/lib-storage upload loop (push peer; 16 objects in flight, `Upload` with
+ *     4 x 16 MiB parts for the big file) and a plain GetObject-to-file loop (pull peer).
+ * Every geodvc figure is the whole CLI process (wall, CPU and peak RSS from /usr/bin/time); the CLI
+ * start-up alone is measured too (`start-up` row) so it can be told apart from transfer time.
  *
- * Sizes: full = 100,000 files of 4 KiB and one 2 GiB file (local); S3 uses 10,000 small files at
- * full scale because s3rver itself accepts only ~200 PUT/s here. BENCH_SCALE=small: 2,000 files and
- * 128 MiB (S3: 1,000 files). Runs: BENCH_RUNS (default 3 small / 1 full); medians are printed.
+ * Sizes: full = 100,000 files of 4 KiB and one 2 GiB file on both remotes. BENCH_SCALE=small:
+ * 2,000 files and 128 MiB. BENCH_S3_FILES overrides the S3 small-file count (s3rver itself takes
+ * ~200-500 PUT/s here, so 100,000 objects cost minutes per run). BENCH_RUNS (default 3 small / 1
+ * full): medians are printed. BENCH_FILES overrides the small-file count. BENCH_ONLY=local|s3 and BENCH_WORKLOAD=small|big pick a subset.
+ * GEODVC_DIST=1 runs the compiled CLI (dist/, after `npm run build`): faster start-up than tsx.
+ *
+ * Targets from the issue: large-file transfer within 1.5x of the plain copy; no-op `status -c` of
+ * 100,000 objects under 5 s on the local remote; peak memory under 500 MiB.
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync, mkdtempSync, openSync, writeSync, closeSync, chmodSync, readdirSync, statSync, createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync, mkdtempSync, openSync, writeSync, closeSync, chmodSync, statSync, createReadStream, createWriteStream } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { S3Client, PutObjectCommand, GetObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { buildTree } from '../src/core/odb/tree.js';
 import { fmt, median, table } from './lib.js';
@@ -25,17 +35,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'geodvc.js');
 const small = process.env.BENCH_SCALE === 'small';
 const RUNS = Number(process.env.BENCH_RUNS ?? (small ? 3 : 1));
-const N_LOCAL = small ? 2000 : 100_000;
-const N_S3 = small ? 1000 : 10_000;
+const N_LOCAL = Number(process.env.BENCH_FILES ?? (small ? 2000 : 100_000));
+const N_S3 = Number(process.env.BENCH_S3_FILES ?? N_LOCAL);
 const BIG = small ? 128 << 20 : 2 << 30;
-const JOBS = [1, 4, 16];
+const JOBS = (process.env.BENCH_JOBS ?? '1,4,16').split(',').map(Number);
+const ONLY = process.env.BENCH_ONLY;
+const WORKLOAD = process.env.BENCH_WORKLOAD;
 const require = createRequire(import.meta.url);
 
-interface Run { wall: number; rssMiB: number; cpu: number }
+interface T { wall: number; cpu: number; rssMiB?: number }
 
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
+function cli(args: string[], cwd: string): T {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, encoding: 'utf8', maxBuffer: 1 << 28 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`geodvc ${args.join(' ')} exited ${r.status}\n${r.stderr.slice(-3000)}`);
   const [rss, u, sy] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
@@ -43,15 +55,16 @@ function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
 }
 
 /** Wall and CPU seconds of a child process command (GNU time). */
-function timedCmd(cmd: string, args: string[]): { wall: number; cpu: number } {
+function timedCmd(cmd: string, args: string[]): T {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd, ...args], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const [u, sy] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
-  return { wall, cpu: (u ?? NaN) + (sy ?? NaN) };
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-1000)}`);
+  const [rss, u, sy] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  return { wall, cpu: (u ?? NaN) + (sy ?? NaN), rssMiB: rss! / 1024 };
 }
-/** Wall and CPU seconds of in-process work (the peer upload loop runs in this process). */
-async function timedAsync(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+/** Wall and CPU seconds of in-process work (the S3 peer loops run in this process). */
+async function timedAsync(fn: () => Promise<void>): Promise<T> {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   await fn();
@@ -115,7 +128,7 @@ function writeRemote(root: string, url: string, opts: Record<string, string>): v
   writeFileSync(join(root, '.dvc', 'config.local'), lines.join('\n'));
 }
 
-async function startS3rver(dir: string): Promise<{ port: number; kill: () => void }> {
+async function startS3rver(dir: string): Promise<{ port: number; kill: () => void; pid: number }> {
   const bin = join(require.resolve('s3rver/package.json'), '..', 'bin', 's3rver.js');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   const port = await new Promise<number>((res, rej) => {
@@ -123,18 +136,26 @@ async function startS3rver(dir: string): Promise<{ port: number; kill: () => voi
     child.stdout!.on('data', (d) => { out += d; const m = /:(\d+)/.exec(out); if (m) res(Number(m[1])); });
     child.on('exit', () => rej(new Error(`s3rver exited: ${out}`)));
   });
-  return { port, kill: () => child.kill('SIGKILL') };
+  return { port, pid: child.pid!, kill: () => child.kill('SIGKILL') };
+}
+
+/** Runs `fn` over `items` with `n` in flight. */
+async function pool<X>(items: X[], n: number, fn: (x: X, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    for (let k = next++; k < items.length; k = next++) await fn(items[k]!, k);
+  }));
 }
 
 const rows: (string | number)[][] = [];
-type T = { wall: number; cpu: number };
-const add = (remote: string, workload: string, op: string, jobs: string, geodvc: T[], peer: T[] | undefined, peerName: string, rss: number[]) => {
+const add = (remote: string, workload: string, op: string, jobs: string, geodvc: T[], peer: T[] | undefined, peerName: string) => {
   const g = median(geodvc.map((x) => x.wall));
   const gc = median(geodvc.map((x) => x.cpu));
   const p = peer ? median(peer.map((x) => x.wall)) : NaN;
   const pc = peer ? median(peer.map((x) => x.cpu)) : NaN;
-  rows.push([remote, workload, op, jobs, fmt(g), fmt(gc, 2), peer ? `${fmt(p)} (${peerName})` : '—', peer ? fmt(pc, 2) : '—', peer ? fmt(g / p, 2) : '—', rss.length ? Math.round(Math.max(...rss)) : '—']);
-  process.stderr.write(`${remote} ${workload} ${op} -j${jobs}: ${fmt(g)} s (cpu ${fmt(gc, 2)})${peer ? `, peer ${fmt(p)} s, ratio ${fmt(g / p, 2)}` : ''}\n`);
+  const rss = Math.max(...geodvc.map((x) => x.rssMiB ?? NaN));
+  rows.push([remote, workload, op, jobs, fmt(g, 2), fmt(gc, 2), peer ? `${fmt(p, 2)} (${peerName})` : '—', peer ? fmt(pc, 2) : '—', peer ? fmt(g / p, 2) : '—', Number.isFinite(rss) ? Math.round(rss) : '—']);
+  process.stderr.write(`${remote} ${workload} ${op} -j${jobs}: ${fmt(g, 2)} s (cpu ${fmt(gc, 2)}, rss ${Math.round(rss)} MiB)${peer ? `, peer ${fmt(p, 2)} s, ratio ${fmt(g / p, 2)}` : ''} [load ${loadavg()[0]!.toFixed(1)}]\n`);
 };
 
 async function main(): Promise<void> {
@@ -142,7 +163,13 @@ async function main(): Promise<void> {
   const s3dir = join(tmp, 's3rver');
   mkdirSync(s3dir);
   let s3: { port: number; kill: () => void } | undefined;
+  const load0 = loadavg()[0]!;
   try {
+    // the CLI's own start-up: every geodvc figure below includes it once
+    const startup: T[] = [];
+    for (let i = 0; i < 3; i++) startup.push(cli(['--version'], tmp));
+    add('—', '—', 'start-up (geodvc --version)', '—', startup, undefined, '');
+
     s3 = await startS3rver(s3dir);
     const endpoint = `http://127.0.0.1:${s3.port}`;
     const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
@@ -150,65 +177,70 @@ async function main(): Promise<void> {
     const newBucket = async () => { const b = `bench-${++bucketN}`; await client.send(new CreateBucketCommand({ Bucket: b })); return b; };
 
     for (const remoteKind of ['local', 's3'] as const) {
+      if (ONLY && ONLY !== remoteKind) continue;
       for (const workload of ['small', 'big'] as const) {
+        if (WORKLOAD && WORKLOAD !== workload) continue;
         const n = workload === 'small' ? (remoteKind === 'local' ? N_LOCAL : N_S3) : BIG;
         const label = workload === 'small' ? `${n} x 4 KiB` : `${(BIG / (1 << 20)).toFixed(0)} MiB`;
         const root = join(tmp, `repo-${remoteKind}-${workload}`);
         const { objects } = makeRepo(root, workload, n);
         const cacheFiles = join(root, '.dvc', 'cache', 'files');
         const bytes = objects.reduce((a, p) => a + statSync(p).size, 0);
+        const keys = objects.map((p) => p.slice(cacheFiles.length + 1));
 
-        // peer: a plain copy of the same objects
-        const peer: T[] = [];
+        // peers: a plain copy of the same objects, up and down
+        const peerUp: T[] = [], peerDown: T[] = [];
         for (let i = 0; i < RUNS; i++) {
           if (remoteKind === 'local') {
             const dst = join(tmp, `cp-${i}`);
-            peer.push(timedCmd('cp', ['-r', cacheFiles, dst]));
+            peerUp.push(timedCmd('cp', ['-r', cacheFiles, dst]));
+            const back = join(tmp, `cp-back-${i}`);
+            peerDown.push(timedCmd('cp', ['-r', dst, back]));
             rmSync(dst, { recursive: true, force: true });
+            rmSync(back, { recursive: true, force: true });
           } else {
             const bucket = await newBucket();
-            peer.push(await timedAsync(async () => {
-              let next = 0;
-              const worker = async () => {
-                for (let k = next++; k < objects.length; k = next++) {
-                  const p = objects[k]!;
-                  const size = statSync(p).size;
-                  if (size > (16 << 20)) {
-                    await new Upload({ client, params: { Bucket: bucket, Key: `plain/${k}`, Body: createReadStream(p) }, queueSize: 4, partSize: 16 << 20 }).done();
-                  } else {
-                    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `plain/${k}`, Body: createReadStream(p), ContentLength: size }));
-                  }
-                }
-              };
-              await Promise.all(Array.from({ length: 16 }, worker));
-            }));
+            peerUp.push(await timedAsync(() => pool(objects, 16, async (p, k) => {
+              const size = statSync(p).size;
+              if (size > (16 << 20)) {
+                await new Upload({ client, params: { Bucket: bucket, Key: `plain/${keys[k]}`, Body: createReadStream(p) }, queueSize: 4, partSize: 16 << 20 }).done();
+              } else {
+                await client.send(new PutObjectCommand({ Bucket: bucket, Key: `plain/${keys[k]}`, Body: createReadStream(p), ContentLength: size }));
+              }
+            })));
+            const down = join(tmp, `get-${i}`);
+            peerDown.push(await timedAsync(() => pool(objects, 16, async (_p, k) => {
+              const dest = join(down, keys[k]!);
+              mkdirSync(dirname(dest), { recursive: true });
+              const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `plain/${keys[k]}` }));
+              await pipeline(r.Body as Readable, createWriteStream(dest));
+            })));
+            rmSync(down, { recursive: true, force: true });
           }
         }
 
-        for (const jobs of workload === 'small' ? JOBS : [4]) {
-          const pushT: T[] = [], pullT: T[] = [], statT: T[] = [], rss: number[] = [];
+        for (const jobs of JOBS) {
+          const pushT: T[] = [], pullT: T[] = [], statT: T[] = [];
           for (let i = 0; i < RUNS; i++) {
             const remoteUrl = remoteKind === 'local' ? join(tmp, `remote-${remoteKind}-${workload}-${jobs}-${i}`) : `s3://${await newBucket()}/dvc-data`;
             writeRemote(root, remoteUrl, remoteKind === 's3' ? { endpointurl: endpoint, access_key_id: 'S3RVER', secret_access_key: 'S3RVER', upload_concurrency: '4', download_concurrency: '4' } : {});
-            const p = cli(['push', '-j', String(jobs), '-q'], root);
-            pushT.push(p); rss.push(p.rssMiB);
-            const s = cli(['status', '-c', '-j', String(jobs), '-q'], root);
-            statT.push(s); rss.push(s.rssMiB);
+            pushT.push(cli(['push', '-j', String(jobs), '-q'], root));
+            statT.push(cli(['status', '-c', '-j', String(jobs), '-q'], root));
             // pull into an empty cache and workspace (the pushed cache is kept aside and restored)
             const aside = join(tmp, 'cache-aside');
             spawnSync('mv', [join(root, '.dvc', 'cache'), aside]);
-            const l = cli(['pull', '-j', String(jobs), '-q'], root);
-            pullT.push(l); rss.push(l.rssMiB);
+            pullT.push(cli(['pull', '-j', String(jobs), '-q'], root));
             rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
+            rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
             spawnSync('mv', [aside, join(root, '.dvc', 'cache')]);
             rmSync(join(root, 'tiles'), { recursive: true, force: true });
             rmSync(join(root, 'big.tif'), { force: true });
             if (remoteKind === 'local') rmSync(remoteUrl, { recursive: true, force: true });
           }
           const pn = remoteKind === 'local' ? 'cp -r' : 'lib-storage loop';
-          add(remoteKind, label, 'push', String(jobs), pushT, peer, pn, rss);
-          add(remoteKind, label, 'pull', String(jobs), pullT, peer, pn, rss);
-          add(remoteKind, label, 'status -c (no-op)', String(jobs), statT, undefined, '', rss);
+          add(remoteKind, label, 'push', String(jobs), pushT, peerUp, pn);
+          add(remoteKind, label, 'pull', String(jobs), pullT, peerDown, remoteKind === 'local' ? 'cp -r' : 'GetObject loop');
+          add(remoteKind, label, 'status -c (no-op)', String(jobs), statT, undefined, '');
         }
         process.stderr.write(`${remoteKind} ${label}: ${(bytes / (1 << 20)).toFixed(0)} MiB of objects\n`);
         rmSync(root, { recursive: true, force: true });
@@ -219,9 +251,9 @@ async function main(): Promise<void> {
     s3?.kill();
     rmSync(tmp, { recursive: true, force: true });
   }
-  process.stdout.write(`scale: ${small ? 'small' : 'full'}, runs: ${RUNS} (median), machine: 2 cores shared\n\n`);
+  process.stdout.write(`scale: ${small ? 'small' : 'full'}, runs: ${RUNS} (median), machine: 2 cores shared, load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end\n\n`);
   process.stdout.write(table(['remote', 'workload', 'op', 'jobs', 'geodvc wall s', 'geodvc cpu s', 'peer wall s', 'peer cpu s', 'wall ratio', 'peak RSS MiB'], rows) + '\n');
-  process.stdout.write('\ngeodvc times are whole CLI processes (about 1 s of it is start-up through tsx); the S3 peer runs in this process (no start-up).\n');
+  process.stdout.write('\ngeodvc times are whole CLI processes (start-up included, see the start-up row); pull also checks the files out into the workspace, which the peers do not. The S3 peers run in this process (no start-up).\n');
 }
 
 main().catch((e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exitCode = 1; });

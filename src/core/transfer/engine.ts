@@ -536,8 +536,16 @@ export async function cloudStatusObjects(cacheDir: string, remote: RemoteHandle,
     all = [...all, ...extra];
   }
   progress({ phase: 'checking remote', finished: true });
+  // many objects: one readdir per cache prefix instead of a stat per object
+  const listed = new Map<HashName, Set<string>>();
+  const cached = (x: TransferObject) => {
+    if (all.length < 1000) return odb.exists(x.hashName, x.oid);
+    let set = listed.get(x.hashName);
+    if (!set) listed.set(x.hashName, (set = odb.listOids(x.hashName)));
+    return set.has(x.oid);
+  };
   const entries = all.map((x): CloudStatusEntry => {
-    const inCache = odb.exists(x.hashName, x.oid);
+    const inCache = cached(x);
     const onRemote = present.has(keyOf(x));
     const state: CloudState = inCache && onRemote ? 'ok' : inCache ? 'new' : onRemote ? 'deleted' : 'missing';
     return { oid: x.oid, hashName: x.hashName, isDir: x.isDir, paths: x.paths, state };
