@@ -15,6 +15,7 @@ import { posix, relative, resolve, sep, join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { AppError, NotARepoError, PathError, UsageError } from '../../lib/errors.js';
+import { throttledProgress } from '../../lib/progress.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
 import { parseDvcFile } from '../dvcfile/dvcfile.js';
@@ -279,6 +280,7 @@ export async function reprojectTracked(o: ReprojectTrackedOptions): Promise<Repr
   const ti = await openTrackedInputs(o.input, { rev: o.rev, remote: o.remote, cwd: o.cwd, signal: o.signal }, (n) => isOpsRaster(n) && !/\.vrt$/i.test(n));
   const tmpDir = join(ti.root, '.dvc', 'tmp', `reproject-${process.pid}-${Date.now().toString(36)}`);
   let fetched = 0;
+  const progress = throttledProgress(o.onProgress);
   try {
     mkdirSync(tmpDir, { recursive: true });
     const total = ti.inputs.reduce((s, i) => s + (i.file ? 0 : i.size), 0);
@@ -286,9 +288,10 @@ export async function reprojectTracked(o: ReprojectTrackedOptions): Promise<Repr
     for (const i of ti.inputs) {
       o.signal?.throwIfAborted();
       const dest = join(tmpDir, i.name);
-      await materialize(i, dest, o.signal, (n) => { fetched += n; o.onProgress?.({ phase: 'fetching', bytesDone: fetched, bytesTotal: total, item: i.path }); });
+      await materialize(i, dest, o.signal, (n) => { fetched += n; progress({ phase: 'fetching', bytesDone: fetched, bytesTotal: total, item: i.path }); });
       keys[dest] = `${i.hashName}:${i.oid}`;
     }
+    if (total) progress({ phase: 'fetching', bytesDone: fetched, bytesTotal: total, finished: true });
     const cwd = o.cwd ?? process.cwd();
     const r = await reproject({ ...o, input: tmpDir, output: resolve(cwd, o.output), inputKeys: keys });
     const byTmp = new Map(ti.inputs.map((i) => [join(tmpDir, i.name), i.path]));
