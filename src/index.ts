@@ -16,6 +16,8 @@ export type { OpenOptions, OpenedRaster } from './core/api/open.js';
 export { RangeSource, backendReader, fileReader, type RangeReader, type RangeStats } from './core/api/open-source.js';
 export { readWindow, writeWindowTiff, bboxToWindow, rasterGrid, type Window, type WindowRead } from './core/api/read-window.js';
 export { geoStac, type StacOptions, type StacResult } from './core/api/stac.js';
+/** Chips / reprojection of tracked rasters at any revision, read from a remote in place (chip) or via verified temp files (reproject). */
+export { chipTracked, reprojectTracked, type ChipTrackedOptions, type ChipTrackedResult, type ReprojectTrackedOptions, type ReprojectTrackedResult } from './core/api/open-inputs.js';
 export { validateStac } from './geo/stac/validate.js';
 
 export function open(path: string, opts: OpenOptions = {}): Promise<OpenedRaster> {
