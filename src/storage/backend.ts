@@ -73,6 +73,11 @@ export interface Backend {
    * can copy and hash it in one pass. undefined when the object does not exist.
    */
   localPath?(key: string): string | undefined;
+  /**
+   * Optional: downloads a whole object straight into the local file `dest` (truncated first), for
+   * protocols whose client reads faster that way than through a stream (SFTP: many reads in flight).
+   */
+  getToFile?(key: string, dest: string, opts?: { onBytes?: (n: number) => void; signal?: AbortSignal }): Promise<void>;
   /** Removes an object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

@@ -83,6 +83,7 @@ export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
       yield* items;
     } : undefined,
     getSmall: b.getSmall ? (key: string, signal?: AbortSignal): Promise<Buffer> => withRetry('get', b.url, () => b.getSmall!(key, signal), o, signal) : undefined,
+    getToFile: b.getToFile ? (key: string, dest: string, opts?: { onBytes?: (n: number) => void; signal?: AbortSignal }) => withRetry('get', b.url, () => b.getToFile!(key, dest, opts), o, opts?.signal) : undefined,
     localPath: b.localPath ? (key: string) => b.localPath!(key) : undefined,
     delete: (key: string): Promise<void> => withRetry('delete', b.url, () => b.delete(key), o),
     close: () => b.close(),

@@ -99,7 +99,17 @@ export function conformanceSuite(serverName: string, opts: { bigMiB?: number; mi
           assert.deepEqual(readFileSync(p), data);
           assert.equal(be.localPath('files/md5/ef/missing'), undefined);
         }
-        tt.diagnostic(`getSmall: ${be.getSmall ? 'yes' : 'no (get + collect)'}, localPath: ${be.localPath ? 'yes' : 'no'}`);
+        if (be.getToFile) {
+          const dest = join(scratch, 'got.bin');
+          let n = 0;
+          await be.getToFile('files/md5/12/bigobject', dest, { onBytes: (k) => { n += k; } });
+          assert.equal(sha(readFileSync(dest)), sha(big));
+          assert.equal(n, bigSize, 'onBytes adds up to the size');
+          await be.getToFile('files/md5/ef/small0001', dest);
+          assert.deepEqual(readFileSync(dest), data, 'the file is truncated first');
+          await assert.rejects(be.getToFile('files/md5/ef/missing', dest), (e: unknown) => e instanceof StorageError && e.kind === 'object-missing');
+        }
+        tt.diagnostic(`getSmall: ${be.getSmall ? 'yes' : 'no (get + collect)'}, localPath: ${be.localPath ? 'yes' : 'no'}, getToFile: ${be.getToFile ? 'yes' : 'no'}`);
         await be.delete('files/md5/ef/small0001');
       });
 

@@ -291,6 +291,7 @@ const withDirSuffix = (x: TransferObject, digest: string) => (isDirOid(x.oid) ? 
  * Downloads one object of `remote` into `tmp` and hashes it:
  * - small objects of a known size: into memory, hashed, written with one call;
  * - a local-directory remote: copied and hashed in one pass (no second read);
+ * - a backend with its own file download (SFTP: many reads in flight): that, then hashed;
  * - large objects: concurrent ranged GETs written at their offsets, hashed in order as the
  *   contiguous prefix completes (hashing overlaps the download instead of following it);
  * - otherwise one stream, hashed as it is written.
@@ -317,6 +318,13 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
     } finally {
       closeSync(fd);
     }
+  }
+  if (b.getToFile) {
+    let last = 0;
+    await b.getToFile(key, tmp, { signal, onBytes: (n) => { onBytes(n); last += n; } });
+    const h = hashFileWith(tmp, await createHasher(x.hashName), { signal });
+    if (h.size > last) onBytes(h.size - last);
+    return { ok: withDirSuffix(x, h.value) === x.oid, actual: h.value, size: h.size };
   }
   let size = x.size;
   const part = remote.partSize;

@@ -119,6 +119,19 @@ export class SshBackend implements Backend {
     try { return await c.get(this.path(key)) as Buffer; } catch (err) { throw this.wrap(err, key); }
   }
 
+  /**
+   * Large objects: the SFTP client's concurrent reads (64 x 64 KiB in flight) straight into a
+   * local file. A stream issues one read at a time, which makes a download latency-bound.
+   */
+  async getToFile(key: string, dest: string, opts: { onBytes?: (n: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+    const c = await this.conn();
+    let last = 0;
+    try {
+      await c.fastGet(this.path(key), dest, { concurrency: 64, chunkSize: 64 << 10, step: (total: number) => { opts.onBytes?.(total - last); last = total; } } as any);
+    } catch (err) { throw this.wrap(err, key); }
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+  }
+
   private mkdirs = new Map<string, Promise<void>>();
   /** mkdir -p that tolerates concurrent callers (ssh2-sftp-client's recursive mkdir races). */
   private mkdirp(c: SftpClient, dir: string): Promise<void> {
