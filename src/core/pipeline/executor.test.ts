@@ -24,8 +24,8 @@ test('runCommand: output, exit codes, the stage env (NODE_OPTIONS kept, tag adde
   try {
     const out: string[] = [];
     const rec = join(t.dir, 'records');
-    const p = runCommand('s', `echo "opts=$NODE_OPTIONS tag=\${${STAGE_TAG_ENV}:+yes}"; echo err >&2; sleep 1`, t.dir, {
-      recordDir: rec, env: { NODE_OPTIONS: '--no-warnings' }, onOutput: (_s, c, stream) => out.push(`${stream}:${c}`),
+    const p = runCommand('s', `echo "opts=$NODE_OPTIONS ca=$NODE_EXTRA_CA_CERTS tag=\${${STAGE_TAG_ENV}:+yes}"; echo err >&2; sleep 1`, t.dir, {
+      recordDir: rec, env: { NODE_OPTIONS: '--no-warnings', NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, onOutput: (_s, c, stream) => out.push(`${stream}:${c}`),
     });
     let seen: string[] = [];
     for (let i = 0; i < 500 && !seen.length; i++) { await new Promise((r) => setTimeout(r, 20)); seen = existsSync(rec) ? readdirSync(rec) : []; }
@@ -35,9 +35,11 @@ test('runCommand: output, exit codes, the stage env (NODE_OPTIONS kept, tag adde
     assert.equal(r.owner.pid, process.pid);
     assert.equal(r.pgid, r.pid);
     assert.equal(r.start, processStart(r.pid));
+    const supEnv = readFileSync(`/proc/${r.supervisor.pid}/environ`, 'latin1');
+    assert.ok(!/(^|\0)NODE_(OPTIONS|EXTRA_CA_CERTS)=/.test(supEnv), 'the supervisor starts without slow start-up variables');
     await p;
     assert.deepEqual(readdirSync(rec), [], 'the record is removed when the command ends');
-    assert.ok(out.includes('stdout:opts=--no-warnings tag=yes\n'), out.join('|'));
+    assert.ok(out.includes('stdout:opts=--no-warnings ca=/nonexistent/ca.pem tag=yes\n'), out.join('|'));
     assert.ok(out.includes('stderr:err\n'));
     await assert.rejects(runCommand('s', 'echo boom; exit 3', t.dir, {}), (e: unknown) => e instanceof StageFailedError && /exited with code 3/.test(e.message) && /boom/.test(e.message));
     await assert.rejects(runCommand('s', 'kill -TERM $$', t.dir, {}), /was killed by SIGTERM/);

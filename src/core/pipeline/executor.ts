@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, InterruptedError } from '../../lib/errors.js';
-import { SUPERVISOR_SOURCE, STAGE_NODE_OPTIONS_ENV, killStage, processStart, type StageRecord } from './supervisor.js';
+import { SUPERVISOR_SOURCE, STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, killStage, processStart, type StageRecord } from './supervisor.js';
 
 export type OutputFn = (stage: string, chunk: string, stream: 'stdout' | 'stderr') => void;
 
@@ -47,11 +47,15 @@ function spawnError(stage: string, message: string, cause?: unknown): AppError {
 export async function runCommand(stage: string, cmd: string, cwd: string, opts: RunCommandOptions): Promise<void> {
   if (opts.signal?.aborted) throw new InterruptedError();
   ownerJson ??= JSON.stringify({ pid: process.pid, start: processStart(process.pid) });
-  // The supervisor starts without the user's NODE_OPTIONS (e.g. `--import tsx` would slow it
-  // down); it hands them back to the stage command.
+  // The supervisor starts without variables that slow a Node start-up; it hands them back to the
+  // stage command.
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  if (env.NODE_OPTIONS !== undefined) env[STAGE_NODE_OPTIONS_ENV] = env.NODE_OPTIONS;
-  delete env.NODE_OPTIONS;
+  const restore: Record<string, string> = {};
+  for (const k of SUPERVISOR_DROPPED_ENV) {
+    if (env[k] !== undefined) restore[k] = env[k]!;
+    delete env[k];
+  }
+  env[STAGE_RESTORE_ENV] = JSON.stringify(restore);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=commonjs', '-e', SUPERVISOR_SOURCE, cmd, opts.recordDir ?? '', stage, ownerJson!], {
       cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env, serialization: 'json',

@@ -29,8 +29,13 @@ import { TMP_PREFIX, writeFileAtomicSync } from '../../lib/atomic.js';
 export const RECORDS_DIR = 'geodvc-stages';
 /** Environment variable the supervisor puts in the stage command's environment (the record's tag). */
 export const STAGE_TAG_ENV = 'GEODVC_STAGE_RUN';
-/** The stage's own NODE_OPTIONS travel under this name so the supervisor starts without them. */
-export const STAGE_NODE_OPTIONS_ENV = 'GEODVC_STAGE_NODE_OPTIONS';
+/**
+ * Variables that slow down a Node start-up (`NODE_OPTIONS` may load tsx; `NODE_EXTRA_CA_CERTS`
+ * parses a CA bundle: ~100 ms of CPU) are kept out of the supervisor's environment: they travel as
+ * JSON under `STAGE_RESTORE_ENV` and the supervisor gives them back to the stage command.
+ */
+export const STAGE_RESTORE_ENV = 'GEODVC_STAGE_RESTORE_ENV';
+export const SUPERVISOR_DROPPED_ENV = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'] as const;
 
 export function recordsDir(tmpDir: string): string { return join(tmpDir, RECORDS_DIR); }
 
@@ -72,7 +77,8 @@ const hangUp = () => { try { if (process.connected) process.disconnect(); } catc
 function main() {
   if (!process.connected) return;
   const env = Object.assign({}, process.env);
-  if (Object.prototype.hasOwnProperty.call(env, '${STAGE_NODE_OPTIONS_ENV}')) { env.NODE_OPTIONS = env['${STAGE_NODE_OPTIONS_ENV}']; delete env['${STAGE_NODE_OPTIONS_ENV}']; } else delete env.NODE_OPTIONS;
+  try { Object.assign(env, JSON.parse(env['${STAGE_RESTORE_ENV}'] || '{}')); } catch {}
+  delete env['${STAGE_RESTORE_ENV}'];
   const tag = crypto.randomBytes(8).toString('hex');
   env['${STAGE_TAG_ENV}'] = tag;
   const record = recordDir ? path.join(recordDir, 'stage-' + process.pid + '.json') : '';
