@@ -56,13 +56,17 @@ export interface Backend {
   get(key: string, opts?: GetOptions): Promise<Readable>;
   /** Writes the object atomically where the server allows it (no half-written object under `key`). */
   put(key: string, src: PutSource, opts?: PutOptions): Promise<void>;
-  /** Every key under `prefix` (a directory-like prefix ending in '/' or ''), in no particular order. */
-  list(prefix: string, signal?: AbortSignal): AsyncIterable<string>;
+  /**
+   * Every key under `prefix` (a directory-like prefix ending in '/' or ''), in no particular order.
+   * `limit`: a hint that the caller stops reading after `limit + 1` keys (wrappers that buffer a
+   * listing stop there too); backends may ignore it.
+   */
+  list(prefix: string, signal?: AbortSignal, limit?: number): AsyncIterable<string>;
   /**
    * Optional: keys with their sizes, when the listing carries them (S3). Lets a push notice a
    * truncated object left by a non-atomic server that died mid-upload.
    */
-  listDetailed?(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }>;
+  listDetailed?(prefix: string, signal?: AbortSignal, limit?: number): AsyncIterable<{ key: string; size: number }>;
   /**
    * Optional: the whole object in memory, for small objects (the engine calls it for objects of a
    * known size up to 1 MiB). Cheaper than a stream where the backend can read directly (local).

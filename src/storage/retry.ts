@@ -65,19 +65,19 @@ export function withRetries(b: Backend, o: RetryOptions = {}): Backend {
     stat: (key: string): Promise<StatResult | null> => withRetry('stat', b.url, () => b.stat(key), o),
     get: (key: string, opts?: GetOptions): Promise<Readable> => { const n = normalizeGet(opts); return withRetry('get', b.url, () => b.get(key, n), o, opts?.signal); },
     put: (key: string, src: PutSource, opts?: PutOptions): Promise<void> => withRetry('put', b.url, () => b.put(key, src, opts), o, opts?.signal),
-    async *list(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
+    async *list(prefix: string, signal?: AbortSignal, limit?: number): AsyncIterable<string> {
       // A listing is retried as a whole (keys are collected first so a retry yields no duplicates).
       const keys = await withRetry('list', b.url, async () => {
         const out: string[] = [];
-        for await (const k of b.list(prefix, signal)) out.push(k);
+        for await (const k of b.list(prefix, signal, limit)) { out.push(k); if (limit !== undefined && out.length > limit) break; }
         return out;
       }, o, signal);
       yield* keys;
     },
-    listDetailed: b.listDetailed ? async function* (prefix: string, signal?: AbortSignal) {
+    listDetailed: b.listDetailed ? async function* (prefix: string, signal?: AbortSignal, limit?: number) {
       const items = await withRetry('list', b.url, async () => {
         const out: { key: string; size: number }[] = [];
-        for await (const it of b.listDetailed!(prefix, signal)) out.push(it);
+        for await (const it of b.listDetailed!(prefix, signal, limit)) { out.push(it); if (limit !== undefined && out.length > limit) break; }
         return out;
       }, o, signal);
       yield* items;

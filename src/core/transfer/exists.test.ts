@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../../storage/backends/local.js';
 import type { Backend } from '../../storage/backend.js';
-import { chooseStrategy, remoteHas, prefixOf } from './exists.js';
+import { chooseStrategy, remoteHas, prefixOf, commonParent } from './exists.js';
 
 /** Counts the calls a strategy makes. */
 function counting(b: Backend): Backend & { stats: number; lists: number } {
@@ -48,6 +48,34 @@ test('existence with expected sizes: a truncated remote object counts as absent'
     const sizes = new Map([['files/md5/aa/whole', 5], ['files/md5/aa/cut', 5]]);
     const s = await remoteHas(b, [...sizes.keys()], { strategy: 'stat', sizes });
     assert.deepEqual([...s], ['files/md5/aa/whole']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('existence over many prefixes: one flat listing of the parent while the remote is small, per-prefix listings when it is big', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-exists-'));
+  try {
+    const b = new LocalBackend(dir);
+    assert.equal(commonParent(['files/md5/ab/', 'files/md5/cd/']), 'files/md5/');
+    assert.equal(commonParent(['files/md5/ab/', 'c3/']), '');
+    const keys = Array.from({ length: 400 }, (_, i) => `files/md5/${(i % 32).toString(16).padStart(2, '0')}/${String(i).padStart(30, '0')}`);
+    for (const k of keys.filter((_, i) => i % 3 === 0)) await b.put(k, { data: Buffer.from(k) });
+    const flat = counting(b);
+    const a = await remoteHas(flat, keys);
+    assert.equal(flat.lists, 1, 'one listing of files/md5/');
+    const per = counting(b);
+    const p = await remoteHas(per, keys, { noFlat: true });
+    assert.equal(per.lists, 32);
+    const s = await remoteHas(b, keys, { strategy: 'stat' });
+    assert.deepEqual([...a].sort(), [...s].sort());
+    assert.deepEqual([...p].sort(), [...s].sort());
+    // a remote with more keys under the parent than the flat attempt reads: it gives up and lists each prefix
+    for (let i = 0; i < 2100; i++) await b.put(`files/md5/ff/${String(i).padStart(30, '0')}`, { data: Buffer.from('x') });
+    const big = counting(b);
+    const c = await remoteHas(big, keys);
+    assert.equal(big.lists, 1 + 32);
+    assert.deepEqual([...c].sort(), [...s].sort());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

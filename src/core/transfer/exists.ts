@@ -17,6 +17,20 @@ export interface ExistsOptions {
    * a server that died mid-upload is then sent again). Checked when the strategy sees sizes.
    */
   sizes?: Map<string, number>;
+  /** Never try the flat parent listing (tests). */
+  noFlat?: boolean;
+}
+
+/** From this many prefixes on, a flat listing of their parent is tried first. */
+export const FLAT_MIN_PREFIXES = 16;
+
+/** The longest '/'-terminated prefix shared by every prefix ('' when none). */
+export function commonParent(prefixes: string[]): string {
+  let c = prefixes[0] ?? '';
+  for (const p of prefixes) {
+    while (c && !p.startsWith(c)) c = c.slice(0, c.lastIndexOf('/', c.length - 2) + 1);
+  }
+  return c;
 }
 
 export function prefixOf(key: string): string {
@@ -52,6 +66,32 @@ export async function remoteHas(b: Backend, keys: string[], o: ExistsOptions = {
   }
   const wanted = new Set(uniq);
   const prefixes = [...new Set(uniq.map(prefixOf))];
+  const keep = (key: string, size?: number) => {
+    const want = o.sizes?.get(key);
+    if (wanted.has(key) && (want === undefined || size === undefined || want === size)) found.add(key);
+  };
+  const detailed = !!(o.sizes && b.listDetailed);
+  // Many prefixes: first try one flat listing of their common parent, which costs one request per
+  // page (1,000-5,000 keys) instead of one per prefix: far cheaper while the remote is small (a
+  // first push, a test remote). When the parent holds more than `limit` keys the attempt stops
+  // (about prefixes/16 pages wasted, one round of the parallel per-prefix listing) and each prefix
+  // is listed instead, as DVC's remote index does for big remotes.
+  if (prefixes.length >= FLAT_MIN_PREFIXES && !o.noFlat) {
+    const parent = commonParent(prefixes);
+    const limit = Math.max(2000, prefixes.length * 64);
+    const items: { key: string; size?: number }[] = [];
+    let complete = true;
+    const it: AsyncIterable<{ key: string; size?: number } | string> = detailed ? b.listDetailed!(parent, o.signal, limit) : b.list(parent, o.signal, limit);
+    for await (const x of it) {
+      items.push(typeof x === 'string' ? { key: x } : x);
+      if (items.length > limit) { complete = false; break; }
+    }
+    if (complete) {
+      for (const x of items) keep(x.key, x.size);
+      o.onProgress?.(prefixes.length, prefixes.length);
+      return found;
+    }
+  }
   let done = 0;
   await mapLimit(prefixes, jobs, async (p) => {
     if (o.sizes && b.listDetailed) {
