@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, table, fmt } from './lib.js';
@@ -68,7 +68,13 @@ process.stdout.write(table(['reproject (same grid, COG DEFLATE + overviews)', 'm
 
 // ---- chips ----
 const chipRows: (string | number)[][] = [];
-for (const [label, extra] of [['tile-aligned (size 512, stride 512: verbatim tile copy)', {}], ['unaligned (size 512, stride 500: decode + DEFLATE)', { stride: 500 }]] as const) {
+const cores = availableParallelism();
+for (const [label, extra] of [
+  ['tile-aligned (size 512, stride 512: verbatim tile copy), 1 thread', { jobs: 1 }],
+  [`tile-aligned, ${cores} worker threads`, { jobs: cores }],
+  ['unaligned (size 512, stride 500: decode + DEFLATE), 1 thread', { stride: 500, jobs: 1 }],
+  [`unaligned, ${cores} worker threads`, { stride: 500, jobs: cores }],
+] as const) {
   const times: number[] = [], cpus: number[] = [];
   let n = 0;
   for (let i = 0; i < RUNS; i++) {

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { AppError, InvalidFileError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
@@ -51,6 +52,13 @@ export interface ChipOptions extends OpContext {
   inputs?: ChipInput[];
   /** Remote inputs: chips whose tiles are fetched ahead of the one being cut (default 2). */
   lookahead?: number;
+  /**
+   * Worker threads for local inputs (default: the number of cores). Chip windows are dealt out
+   * round-robin; each worker decodes, encodes and writes its own chips, the index is merged here.
+   */
+  jobs?: number;
+  /** Internal (a worker's share): only windows with k % count === index; no index, no cleanup. */
+  part?: { index: number; count: number };
 }
 
 /** One raster to chip. */
@@ -479,7 +487,83 @@ async function aoiBoxes(aoi: string, crs: CoordinateSystem | undefined): Promise
   return boxes;
 }
 
+/** Windows below this count are cut in this thread (a worker's start-up would cost more). */
+const PARALLEL_MIN_WINDOWS = 48;
+
 export async function chip(opts: ChipOptions): Promise<ChipResult> {
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
+  if (opts.part || jobs <= 1 || opts.inputs?.some((i) => i.remote)) return chipSerial(opts);
+  const inputs: ChipInput[] = opts.inputs ?? listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f)).map((f) => ({ name: basename(f), file: f }));
+  // count the windows cheaply (headers only) to decide whether workers pay off
+  let windowsTotal = 0;
+  const size = opts.size;
+  const stride = opts.stride ?? size - (opts.overlap ?? 0);
+  if (!(Number.isInteger(size) && size > 0 && Number.isInteger(stride) && stride > 0)) return chipSerial(opts); // its errors
+  for (const inp of inputs) {
+    if (!inp.file) return chipSerial(opts);
+    try {
+      const info = await readRasterInfo(inp.file);
+      windowsTotal += windows(info.size[0], size, stride, opts.edge ?? 'drop').length * windows(info.size[1], size, stride, opts.edge ?? 'drop').length;
+    } catch { return chipSerial(opts); } // the serial path reports it
+  }
+  if (windowsTotal < PARALLEL_MIN_WINDOWS) return chipSerial(opts);
+  return chipParallel(opts, inputs, jobs);
+}
+
+async function chipParallel(opts: ChipOptions, inputs0: ChipInput[], jobs: number): Promise<ChipResult> {
+  const progress = throttledProgress(opts.onProgress);
+  // validate everything the serial path would, on the first window, before starting workers
+  const outDir = resolve(opts.output);
+  mkdirSync(outDir, { recursive: true });
+  const inputs: ChipInput[] = [];
+  for (const inp of inputs0) {
+    progress({ phase: 'hashing', item: inp.name });
+    inputs.push({ name: inp.name, file: inp.file, md5: inp.md5 ?? await md5File(inp.file!) });
+  }
+  const { onProgress: _p, signal, logger: _l, ...plain } = opts;
+  const base = { ...plain, inputs, jobs: 1 };
+  const { Worker } = await import('node:worker_threads');
+  const code = chipWorkerCode();
+  const doneBy = new Array<number>(jobs).fill(0);
+  const parts = await Promise.all(Array.from({ length: jobs }, (_, index) => new Promise<ChipResult>((resolvePart, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { opts: { ...base, part: { index, count: jobs } } } });
+    const onAbort = () => { void w.terminate(); reject(signal?.reason ?? new Error('aborted')); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    w.on('message', (m: { type: string; done?: number; result?: ChipResult; error?: { message: string; code?: string; hint?: string; exitCode?: number } }) => {
+      if (m.type === 'progress') { doneBy[index] = m.done ?? 0; progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0) }); return; }
+      signal?.removeEventListener('abort', onAbort);
+      if (m.type === 'done') resolvePart(m.result!);
+      else reject(m.error?.code ? new AppError(m.error.code, m.error.message, m.error.exitCode ?? 1, { hint: m.error.hint }) : new Error(m.error?.message));
+      void w.terminate();
+    });
+    w.once('error', (e) => { signal?.removeEventListener('abort', onAbort); reject(e); });
+  })));
+  progress({ phase: 'chipping', finished: true });
+  // the serial order: inputs in order, windows row-major
+  const order = new Map(inputs.map((i, n) => [i.name, n]));
+  const records = parts.flatMap((p) => p.chips).sort((x, y) => (order.get(x.source)! - order.get(y.source)!) || (x.row - y.row) || (x.col - y.col));
+  const sum = (k: 'written' | 'unchanged' | 'skippedNodata' | 'skippedAoi') => parts.reduce((a, p) => a + p[k], 0);
+  const paramsKey = chipParamsKey(opts);
+  return finishChips(outDir, inputs, records, join(outDir, opts.indexName ?? CHIP_INDEX), paramsKey,
+    { written: sum('written'), unchanged: sum('unchanged'), skippedNodata: sum('skippedNodata'), skippedAoi: sum('skippedAoi') });
+}
+
+/** The worker entry, as eval'ed code (tsx's loader registered first when running from sources). */
+function chipWorkerCode(): string {
+  const self = import.meta.url;
+  const ext = self.endsWith('.ts') ? '.ts' : '.js';
+  const target = JSON.stringify(new URL(`./chip-worker${ext}`, self).href);
+  if (ext === '.ts') return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${target}); })`;
+  return `import(${target})`;
+}
+
+function chipParamsKey(opts: ChipOptions): string {
+  const size = opts.size;
+  const stride = opts.stride ?? size - (opts.overlap ?? 0);
+  return JSON.stringify({ size, stride, edge: opts.edge ?? 'drop', maxNodata: opts.maxNodata ?? 1, bands: opts.bands ?? null, aoi: opts.aoi ? resolve(opts.aoi) : null, v: 1 });
+}
+
+async function chipSerial(opts: ChipOptions): Promise<ChipResult> {
   const progress = throttledProgress(opts.onProgress);
   const size = opts.size;
   if (!Number.isInteger(size) || size <= 0) throw new UsageError(`--size must be a positive integer, got ${size}`, { hint: 'e.g. --size 512' });
@@ -495,7 +579,7 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
   mkdirSync(outDir, { recursive: true });
   const indexName = opts.indexName ?? CHIP_INDEX;
   const indexPath = join(outDir, indexName);
-  const paramsKey = JSON.stringify({ size, stride, edge, maxNodata, bands: opts.bands ?? null, aoi: opts.aoi ? resolve(opts.aoi) : null, v: 1 });
+  const paramsKey = chipParamsKey(opts);
   const previous = new Map<string, { md5: string; key: string }>();
   try {
     const prev = JSON.parse(readFileSync(indexPath, 'utf8'));
@@ -555,6 +639,7 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
       let done = 0;
       for (let k = 0; k < total; k++) {
         opts.signal?.throwIfAborted();
+        if (opts.part && k % opts.part.count !== opts.part.index) continue;
         const t = taskAt(k);
         const { r, q, x0, y0, name, out, fast, corners, bounds } = t;
         done++;
@@ -615,6 +700,14 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
     }
   }
   progress({ phase: 'chipping', finished: true });
+  if (opts.part) return { chips: records, written, unchanged, skippedNodata, skippedAoi, index: indexPath, removed: 0 };
+  return finishChips(outDir, inputs, records, indexPath, paramsKey, { written, unchanged, skippedNodata, skippedAoi });
+}
+
+/** Drops chips of earlier runs that this run no longer produces, writes the index. */
+function finishChips(outDir: string, inputs: ChipInput[], records: ChipRecord[], indexPath: string, paramsKey: string,
+  counts: { written: number; unchanged: number; skippedNodata: number; skippedAoi: number }): ChipResult {
+  const { written, unchanged, skippedNodata, skippedAoi } = counts;
   // drop chips of earlier runs that this run no longer produces
   const keep = new Set(records.map((r) => r.chip));
   const stems = new Set(inputs.map((i) => basename(i.name, extname(i.name))));
