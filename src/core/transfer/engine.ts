@@ -7,7 +7,8 @@
  * Objects are written atomically on both sides, so an interrupted run is resumed by running it
  * again: what arrived is skipped, what did not is sent.
  */
-import { closeSync, mkdirSync, openSync, readSync, readFileSync, renameSync, rmSync, statSync, writeSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setMaxListeners } from 'node:events';
@@ -198,8 +199,11 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
       await withRetry('push', remote.url, async () => {
         bytesDone -= sentThisTry;
         sentThisTry = 0;
-        // small objects go as bytes: one read instead of a stream per object on every backend
-        const src: PutSource = size <= SMALL_OBJECT ? { data: readFileSync(odb.path(x.hashName, x.oid)) } : { path: odb.path(x.hashName, x.oid), size };
+        // Small objects go as bytes (one read instead of a stream per object), read asynchronously
+        // so `jobs` reads are in flight when the cache is not in memory. A local remote copies in
+        // the kernel instead (copy_file_range).
+        const path = odb.path(x.hashName, x.oid);
+        const src: PutSource = size <= SMALL_OBJECT && !remote.backend.localPath ? { data: await readFile(path) } : { path, size };
         await remote.backend.put(key, src, {
           concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: o.signal,
           onBytes: (n) => { sentThisTry += n; bytesDone += n; report(x.paths[0]); },
