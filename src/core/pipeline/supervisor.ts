@@ -229,6 +229,10 @@ function readJson<T>(path: string): T | undefined {
   try { return JSON.parse(readFileSync(path, 'utf8')) as T; } catch { return undefined; }
 }
 
+function tryRm(path: string): void {
+  try { rmSync(path, { force: true }); } catch { /* read-only: left for later */ }
+}
+
 function olderThan(path: string, ms: number): boolean {
   try { return Date.now() - statSync(path).mtimeMs > ms; } catch { return false; }
 }
@@ -243,16 +247,16 @@ export async function reapOrphanStages(dir: string): Promise<ReapedStage[]> {
   const out: ReapedStage[] = [];
   for (const n of names) {
     const p = join(dir, n);
-    if (n.startsWith(TMP_PREFIX)) { if (olderThan(p, 60_000)) rmSync(p, { force: true }); continue; }
+    if (n.startsWith(TMP_PREFIX)) { if (olderThan(p, 60_000)) tryRm(p); continue; }
     if (!n.startsWith('stage-') || !n.endsWith('.json')) continue;
     const rec = readJson<StageRecord>(p);
     if (!rec || typeof rec.pgid !== 'number' || typeof rec.tag !== 'string') {
-      if (olderThan(p, 60_000)) rmSync(p, { force: true }); // garbage; written atomically, so never half-written
+      if (olderThan(p, 60_000)) tryRm(p); // garbage; written atomically, so never half-written
       continue;
     }
     if (processAlive(rec.owner) || (rec.owner?.pid === undefined && processAlive(rec.supervisor))) continue;
     const processesKilled = await killStage(rec);
-    rmSync(p, { force: true });
+    tryRm(p);
     out.push({ stage: rec.stage, cmd: rec.cmd, pid: rec.pid, processesKilled, record: p });
   }
   return out;
@@ -324,7 +328,7 @@ export async function beginRun(tmpDir: string, workspaceDirs: string[], runsDir:
     const j = readJson<{ pid: number; start?: string }>(p);
     if (j && processAlive(j)) continue;
     crashed = true;
-    rmSync(p, { force: true });
+    tryRm(p);
   }
   const swept = crashed
     ? [
@@ -333,9 +337,11 @@ export async function beginRun(tmpDir: string, workspaceDirs: string[], runsDir:
       ...sweepTempFiles([], { recursiveDirs: [runsDir], minAgeMs: 60_000 }),
     ]
     : [];
-  mkdirSync(dir, { recursive: true });
   const mine = join(dir, `repro-${process.pid}-${randomBytes(3).toString('hex')}.json`);
-  writeFileAtomicSync(mine, JSON.stringify({ pid: process.pid, start: processStart(process.pid), time: new Date().toISOString() }), { fsync: false });
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomicSync(mine, JSON.stringify({ pid: process.pid, start: processStart(process.pid), time: new Date().toISOString() }), { fsync: false });
+  } catch { /* a read-only .dvc/tmp: no journal (a no-op repro must still work there) */ }
   let ended = false;
   return {
     recovered: crashed,
@@ -344,7 +350,7 @@ export async function beginRun(tmpDir: string, workspaceDirs: string[], runsDir:
     end() {
       if (ended) return;
       ended = true;
-      rmSync(mine, { force: true });
+      try { rmSync(mine, { force: true }); } catch { /* ignore */ }
     },
   };
 }
