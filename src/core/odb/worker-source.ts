@@ -230,7 +230,26 @@ function doItem(it, job, pre) {
     }
     const direct = (fn) => { try { fn(); } catch (e) { if (!e || e.code !== 'EEXIST') throw e; return false; } return true; };
     if (kind === 'copy') {
-      replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp); fs.chmodSync(tmp, it.isexec ? 0o755 : 0o644); });
+      const mode = it.isexec ? 0o755 : 0o644;
+      // small objects: read, then write the temp with its final mode; the stat key comes from the
+      // open fd (rename keeps inode and mtime): no copy_file_range setup, path chmod or stat per file
+      const sfd = fs.openSync(src, 'r');
+      let data;
+      try { const ss = fs.fstatSync(sfd); if (ss.size <= (256 << 10)) data = readSmall(sfd, ss.size); } finally { fs.closeSync(sfd); }
+      if (data) {
+        let st;
+        replaceWith(dest, (tmp) => {
+          const fd = fs.openSync(tmp, 'wx', mode);
+          try {
+            let o = 0;
+            while (o < data.length) o += fs.writeSync(fd, data, o, data.length - o);
+            fs.fchmodSync(fd, mode); // whatever the umask
+            st = fs.fstatSync(fd);
+          } finally { fs.closeSync(fd); }
+        });
+        return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
+      }
+      replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp); fs.chmodSync(tmp, mode); });
     } else if (kind === 'hardlink') {
       if (exists || !direct(() => fs.linkSync(src, dest))) replaceWith(dest, (tmp) => fs.linkSync(src, tmp));
     } else if (kind === 'symlink') {
