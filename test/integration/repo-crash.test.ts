@@ -189,11 +189,13 @@ describe('SIGKILL at random points', { concurrency: 2 }, () => {
     try {
       const { files, expected } = dataset();
       const root = join(t.dir, 'repo');
-      // repro: a stage turning the 1,000 tracked files into 1,000 new ones, one `tr` each (slow enough
-      // to be killed inside the command), then geodvc hashes and commits 1,000 new objects and writes
-      // dvc.lock and the run-cache entry. A reference run in a fresh repo gives the expected bytes.
-      // (the command prints the end marker without containing it: repro echoes the command first)
-      const DVC_YAML = 'stages:\n  upper:\n    cmd: mkdir -p out && cd data && for f in *.txt; do tr a-z A-Z < "$f" > "../out/$f"; done && echo stage-cmd-"done"\n    deps:\n    - data\n    outs:\n    - out\n';
+      // repro: a stage turning the 1,000 files into 1,000 new ones, 100 at a time (10 awk runs with
+      // short pauses: ~1 s, long enough to be killed inside the command, light on the CPU), then
+      // geodvc hashes and commits 1,000 new objects and writes dvc.lock and the run-cache entry.
+      // A reference run in a fresh repo gives the expected bytes. (The command prints the end marker
+      // without containing it: repro echoes the command first.)
+      const CMD = `mkdir -p out && cd data && for b in 0 1 2 3 4 5 6 7 8 9; do awk 'FNR==1{if(o)close(o);o="../out/" FILENAME} {printf "%s", toupper($0) > o}' f*$b.txt; sleep 0.1; done && echo stage-cmd-"done"`;
+      const DVC_YAML = `stages:\n  upper:\n    cmd: ${CMD}\n    deps:\n    - data\n    outs:\n    - out\n`;
       const ref = join(t.dir, 'ref');
       mkdirSync(ref);
       gitInit(ref);
