@@ -4,3 +4,5 @@ export { reproduce, openPipelineRepo, type ReproOptions, type ReproResult, type 
 export { runCacheObjects, runsDir } from '../pipeline/runcache.js';
 export { registerDepFingerprinter, type DepFingerprinter } from '../pipeline/fingerprint.js';
 export { pipelineStatus } from './stage-status.js';
+/** Orphaned stage commands of killed repros (docs/pipelines.md, "Stage supervisor"): `await reapOrphanStages(recordsDir(repo.tmpDir))`. */
+export { reapOrphanStages, recordsDir, type ReapedStage } from '../pipeline/supervisor.js';
