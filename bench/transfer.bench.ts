@@ -37,7 +37,7 @@ const small = process.env.BENCH_SCALE === 'small';
 const RUNS = Number(process.env.BENCH_RUNS ?? (small ? 3 : 1));
 const N_LOCAL = Number(process.env.BENCH_FILES ?? (small ? 2000 : 100_000));
 const N_S3 = Number(process.env.BENCH_S3_FILES ?? N_LOCAL);
-const BIG = small ? 128 << 20 : 2 << 30;
+const BIG = small ? 128 * 2 ** 20 : 2 * 2 ** 30; // not `2 << 30`: that overflows to -2^31
 const JOBS = (process.env.BENCH_JOBS ?? '1,4,16').split(',').map(Number);
 const ONLY = process.env.BENCH_ONLY;
 const WORKLOAD = process.env.BENCH_WORKLOAD;
