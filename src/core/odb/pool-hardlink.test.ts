@@ -42,3 +42,20 @@ test('store-hardlink: new object linked in place; existing trusted object adopte
     assert.equal(miss[0]!.error?.code, 'ENOENT');
   } finally { await pool.close(); rmSync(d, { recursive: true, force: true }); }
 });
+
+test('a cache deleted between two jobs of the same pool is recreated (long-lived processes)', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'geodvc-pool-gone-'));
+  const pool = new HashPool(1);
+  const cache = join(d, 'cache');
+  try {
+    const f = join(d, 'f.bin');
+    writeFileSync(f, 'bytes that go to the cache');
+    const oid = hashBuffer(Buffer.from('bytes that go to the cache'), 'md5');
+    for (let round = 0; round < 2; round++) {
+      const r = await pool.run({ op: 'store-copy', name: 'md5', cache, items: [{ path: f, size: 26 }] });
+      assert.equal(r[0]!.error, undefined, `round ${round}: ${r[0]!.error?.message}`);
+      assert.equal(readFileSync(objAt(cache, oid), 'utf8'), 'bytes that go to the cache');
+      rmSync(cache, { recursive: true, force: true });
+    }
+  } finally { await pool.close(); rmSync(d, { recursive: true, force: true }); }
+});

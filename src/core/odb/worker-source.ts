@@ -343,7 +343,14 @@ parentPort.on('message', async (job) => {
           if (!sameStat(st, fs.statSync(it.path))) throw changedErr(it.path);
         }
       }
-      results[i] = doItem(it, job, pre);
+      try { results[i] = doItem(it, job, pre); }
+      catch (e) {
+        // a directory this worker created earlier may be gone (the cache was deleted by a long-lived
+        // process): forget what was made and try once more
+        if (!e || e.code !== 'ENOENT' || madeDirs.size === 0) throw e;
+        madeDirs.clear();
+        results[i] = doItem(it, job, pre);
+      }
     }
     catch (e) { results[i] = { error: { code: e && e.code, message: String(e && e.message || e), path: job.items[i].path } }; }
   }
