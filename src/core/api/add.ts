@@ -22,7 +22,6 @@ import { AppError, PathError, UsageError } from '../../lib/errors.js';
 import { tmpPathFor } from '../../lib/atomic.js';
 import type { OpContext } from '../../lib/progress.js';
 import { globTargets } from './glob.js';
-import { HashPool } from '../odb/pool.js';
 import { extractMetaHook } from './meta-hook.js';
 
 export interface AddOptions extends OpContext {
@@ -72,7 +71,6 @@ function isInside(parent: string, child: string): boolean {
 
 async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   const { repo } = d;
-  HashPool.shared().warm(); // the workers start while the targets are checked below
   let targets = opts.targets.map((t) => resolve(opts.cwd, t));
   if (opts.glob) targets = globTargets(opts.cwd, opts.targets);
   if (opts.out) {

@@ -78,11 +78,6 @@ export class HashPool {
     return this.workers.slice(0, n);
   }
 
-  /** Starts the workers now, so their start-up overlaps the caller's own preparation. */
-  warm(n = this.size): void {
-    this.spawn(Math.min(n, this.size));
-  }
-
   /** Runs one job; results are in item order. Per-item failures come back as `error`. */
   async run(job: PoolJob): Promise<PoolResult[]> {
     const items = job.items;

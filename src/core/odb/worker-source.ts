@@ -22,7 +22,11 @@ const pathm = require('path');
 const crypto = require('crypto');
 const { xxh3 } = require(workerData.xxhashPath);
 const hw = require(workerData.hashWasmPath);
-const nx = loadNativeXxh128(workerData.koffiPath);
+// The native XXH3-128 is loaded on the first xxh128 job only: loading an addon while the process
+// exits (an idle worker being torn down) can abort the whole process, and md5 jobs never need it.
+let nxLoaded = false;
+let nxApi = null;
+function getNx() { if (!nxLoaded) { nxLoaded = true; nxApi = loadNativeXxh128(workerData.koffiPath); } return nxApi; }
 const BIG = 4 << 20;
 const CHUNK = 1 << 20;
 const buf = Buffer.allocUnsafe(CHUNK);
@@ -57,13 +61,14 @@ function newHasher(name) {
   if (name === 'md5' || name === 'sha256') { const h = crypto.createHash(name); return { u: (c) => h.update(c), d: () => h.digest('hex') }; }
   if (name === 'md5-dos2unix') { const h = crypto.createHash('md5'); return { u: (c) => h.update(isText(c) ? d2u(c) : c), d: () => h.digest('hex') }; }
   if (name === 'xxh128') {
+    const nx = getNx();
     if (nx) { const h = nx.create(); return { u: h.update, d: h.digest }; }
     wasm.init(); return { u: (c) => wasm.update(c), d: () => wasm.digest('hex') };
   }
   throw new Error('unknown hash ' + name);
 }
 function hashSmall(data, name) {
-  if (name === 'xxh128') return nx ? nx.oneShot(data) : xxh3.xxh128(data).toString(16).padStart(32, '0');
+  if (name === 'xxh128') { const nx = getNx(); return nx ? nx.oneShot(data) : xxh3.xxh128(data).toString(16).padStart(32, '0'); }
   if (name === 'md5-dos2unix') {
     const h = crypto.createHash('md5');
     for (let off = 0; off < data.length || off === 0; off += CHUNK) {
@@ -327,7 +332,7 @@ function doItem(it, job, pre) {
 }
 
 parentPort.on('message', async (job) => {
-  if (!wasm && !nx) wasm = await hw.createXXHash128();
+  if (job.name === 'xxh128' && !wasm && !getNx()) wasm = await hw.createXXHash128();
   const results = new Array(job.items.length);
   for (let i = 0; i < job.items.length; i++) {
     const it = job.items[i];
