@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHasher, hashFile, hashBuffer, hashFileWith, hashFileSync as hashFileSyncRaw, type HashName } from './hash.js';
-import { objectPath, isDirOid } from './layout.js';
+import { algoDir, objectPath, isDirOid } from './layout.js';
 import { parseTree, type Tree } from './tree.js';
 import { tmpPathFor } from '../../lib/atomic.js';
 import { AppError, InvalidFileError, ConfigError } from '../../lib/errors.js';
@@ -66,12 +66,18 @@ export class ObjectDB {
     return this.verifyAndProtect(name, oid, p);
   }
 
+  /** The directory holding an algorithm's two-hex-digit prefix directories. */
+  algoRoot(name: HashName): string {
+    const dir = algoDir(name);
+    return dir ? `${this.root}/${dir}` : this.root;
+  }
+
   /**
    * Every object id present for an algorithm (one readdir per prefix directory): cheaper than one
    * stat per object when checking 100k objects. Existence only (no verification).
    */
   listOids(name: HashName): Set<string> {
-    const base = name === 'md5-dos2unix' ? this.root : `${this.root}/files/${name}`;
+    const base = this.algoRoot(name);
     const out = new Set<string>();
     let prefixes: string[];
     try { prefixes = readdirSync(base); } catch { return out; }

@@ -3,7 +3,7 @@
  * details inside directories), deleted, not in cache, new (no hash recorded yet).
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { HashName } from '../odb/hash.js';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
 import { buildOutput, type Built } from './build.js';
@@ -77,8 +77,7 @@ export async function compareOut(env: BuildEnv, out: DvcOut, ctx: OpContext = {}
  * since (state DB presence memo; see StateDB.getPresence).
  */
 function countMissingMemo(env: BuildEnv, name: HashName, treeOid: string, oids: string[]): number {
-  const base = dirname(env.odb.path(name, '00' + '0'.repeat(30)));
-  const cacheBase = dirname(base);
+  const cacheBase = env.odb.algoRoot(name);
   const prefixes = new Set<string>();
   for (const o of oids) prefixes.add(o.slice(0, 2));
   const mtimes: Record<string, number> = {};

@@ -65,3 +65,19 @@ test('status memo: clean twice, then each edit is reported (modify, add, delete,
     assert.match(changed(await st(dir)), /"data":"modified"/);
   } finally { cleanup(); }
 });
+
+test('status memo works for every algorithm (sha256 oids are 64 hex digits)', async () => {
+  const { dir, cleanup } = makeTmpDir('geodvc-stmemo-sha-');
+  setMetaExtractor(null);
+  try {
+    gitInit(dir);
+    initRepo(dir);
+    (await import('../repo/config.js')).setConfigValue(dir, 'repo', 'core.checksum', 'sha256');
+    const sub = join(dir, 'data');
+    (await import('node:fs')).mkdirSync(sub, { recursive: true });
+    for (let i = 0; i < N; i++) writeFileSync(join(sub, `f${i}.txt`), `file ${i}\n`);
+    await add({ cwd: dir, targets: ['data'] });
+    assert.deepEqual(await st(dir), {});
+    assert.deepEqual(await st(dir), {});
+  } finally { cleanup(); }
+});
