@@ -99,8 +99,6 @@ export class StateDB {
       db.exec(`CREATE TABLE IF NOT EXISTS state (
         path TEXT NOT NULL, hash_name TEXT NOT NULL, ino INTEGER NOT NULL, mtime REAL NOT NULL,
         size INTEGER NOT NULL, oid TEXT NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS dir_index (
-        path TEXT NOT NULL, hash_name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS dir_index2 (
         path TEXT NOT NULL, hash_name TEXT NOT NULL, tree TEXT, rels TEXT NOT NULL, nums BLOB NOT NULL,
         oids TEXT NOT NULL, oid_len INTEGER NOT NULL, PRIMARY KEY (path, hash_name)) WITHOUT ROWID;

@@ -95,13 +95,10 @@ function objPath(cache, name, oid) {
   const base = cache.endsWith('/') ? cache.slice(0, -1) : cache;
   return name === 'md5-dos2unix' ? base + '/' + rel : base + '/files/' + name + '/' + rel;
 }
-function trustedAnySize(p) {
-  const s = fs.statSync(p, { throwIfNoEntry: false });
-  return !!s && s.isFile() && (s.mode & 0o777) === 0o444;
-}
+// size undefined/null: any size
 function trusted(p, size) {
   const s = fs.statSync(p, { throwIfNoEntry: false });
-  return !!s && s.isFile() && (s.mode & 0o777) === 0o444 && s.size === size;
+  return !!s && s.isFile() && (s.mode & 0o777) === 0o444 && (size === undefined || size === null || s.size === size);
 }
 // Streams a big file through the reused buffer; optional copy to fd.
 function hashBig(path, name, outFd, onBytes) {
@@ -230,7 +227,7 @@ function doItem(it, job, pre) {
     mkdirp(pathm.dirname(dest));
     const kind = op.slice(5);
     const exists = it.exists;
-    if (it.verify && !(it.objSize === undefined || it.objSize === null ? trustedAnySize(src) : trusted(src, it.objSize))) {
+    if (it.verify && !trusted(src, it.objSize)) {
       const e = new Error("object " + it.oid + " is not trusted"); e.code = 'EUNTRUSTED'; throw e;
     }
     const direct = (fn) => { try { fn(); } catch (e) { if (!e || e.code !== 'EEXIST') throw e; return false; } return true; };

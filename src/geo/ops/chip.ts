@@ -487,13 +487,18 @@ async function aoiBoxes(aoi: string, crs: CoordinateSystem | undefined): Promise
   return boxes;
 }
 
+/** The rasters to chip: `opts.inputs`, or the rasters listed under `opts.input` (VRTs left out). */
+function chipInputs(opts: ChipOptions): ChipInput[] {
+  return opts.inputs ?? listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f)).map((f) => ({ name: basename(f), file: f }));
+}
+
 /** Windows below this count are cut in this thread (a worker's start-up would cost more). */
 const PARALLEL_MIN_WINDOWS = 48;
 
 export async function chip(opts: ChipOptions): Promise<ChipResult> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
   if (opts.part || jobs <= 1 || opts.inputs?.some((i) => i.remote)) return chipSerial(opts);
-  const inputs: ChipInput[] = opts.inputs ?? listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f)).map((f) => ({ name: basename(f), file: f }));
+  const inputs = chipInputs(opts);
   // count the windows cheaply (headers only) to decide whether workers pay off
   let windowsTotal = 0;
   const size = opts.size;
@@ -573,7 +578,7 @@ async function chipSerial(opts: ChipOptions): Promise<ChipResult> {
   const edge = opts.edge ?? 'drop';
   if (!['drop', 'pad', 'shift'].includes(edge)) throw new UsageError(`unknown --edge ${edge}`, { hint: 'use drop, pad or shift' });
   const maxNodata = opts.maxNodata ?? 1;
-  const inputs: ChipInput[] = opts.inputs ?? listInputs(opts.input, 'raster').filter((f) => !/\.vrt$/i.test(f)).map((f) => ({ name: basename(f), file: f }));
+  const inputs = chipInputs(opts);
   const lookahead = Math.max(0, opts.lookahead ?? 2);
   const outDir = resolve(opts.output);
   mkdirSync(outDir, { recursive: true });
