@@ -166,7 +166,8 @@ test('client killed mid-pull and mid-push: rerun completes, nothing half-written
 test('a flipped byte on the remote is reported, quarantined and recovered from core.fallback_remotes', { timeout: 400_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-fault-'));
   try {
-    const data = await makeRepoWithData(join(tmp, 'repo'), 20, 1 << 20);
+    // 40 MiB: big enough for the split fetch (one worker hashes, another copies; engine.ts)
+    const data = await makeRepoWithData(join(tmp, 'repo'), 20, 40 << 20);
     const primary = join(tmp, 'primary');
     const mirror = join(tmp, 'mirror');
     setRemote(data.root, 'primary', primary, {}, { isDefault: true });
@@ -189,6 +190,8 @@ test('a flipped byte on the remote is reported, quarantined and recovered from c
     assert.match(bad.stderr, /data\/big\.tif/);
     assert.ok(!existsSync(join(data.root, '.dvc', 'cache', 'files', 'md5', oid.slice(0, 2), oid.slice(2))));
     assert.ok(!existsSync(join(data.root, 'data', 'big.tif')));
+    const leftovers = readdirSync(join(data.root, '.dvc', 'cache'), { recursive: true }).map(String).filter((f) => /geodvc-tmp|\.tmp$/.test(f));
+    assert.deepEqual(leftovers, [], 'no temp copy of the bad object is left in the cache');
 
     setCore(data.root, 'fallback_remotes', 'mirror');
     const ok = await runCli(['pull'], { cwd: data.root });

@@ -237,11 +237,12 @@ export class ObjectDB {
       try {
         switch (t) {
           case 'reflink':
-            copyFileSync(src, tmp, fsc.COPYFILE_FICLONE_FORCE);
+            copyFileSync(src, tmp, fsc.COPYFILE_FICLONE_FORCE | fsc.COPYFILE_EXCL);
             chmodSync(tmp, opts.isexec ? 0o755 : 0o644);
             break;
           case 'copy':
-            copyFileSync(src, tmp);
+            // EXCL (fresh temp): no ftruncate, so ext4 does not flush the file on close
+            copyFileSync(src, tmp, fsc.COPYFILE_EXCL);
             chmodSync(tmp, opts.isexec ? 0o755 : 0o644);
             break;
           case 'hardlink':
@@ -289,7 +290,7 @@ export function unprotectFile(path: string): void {
   if (l.isSymbolicLink() || (l.isFile() && l.nlink > 1)) {
     const tmp = tmpPathFor(path);
     try {
-      copyFileSync(path, tmp);
+      copyFileSync(path, tmp, fsc.COPYFILE_EXCL);
       chmodSync(tmp, (statSync(path).mode & 0o111 ? 0o755 : 0o644));
       renameSync(tmp, path);
     } catch (err) {

@@ -251,7 +251,7 @@ function doItem(it, job, pre) {
         });
         return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
       }
-      replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp); fs.chmodSync(tmp, mode); });
+      replaceWith(dest, (tmp) => { fs.copyFileSync(src, tmp, fs.constants.COPYFILE_EXCL); fs.chmodSync(tmp, mode); });
     } else if (kind === 'hardlink') {
       if (exists || !direct(() => fs.linkSync(src, dest))) replaceWith(dest, (tmp) => fs.linkSync(src, tmp));
     } else if (kind === 'symlink') {

@@ -3,7 +3,7 @@
  * layout): commit a stage output, check an object is present, check an output out of the cache,
  * and keep `.gitignore` entries for outputs. Objects are written atomically and made read-only.
  */
-import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants as fsc, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { parseLinkTypes } from '../odb/odb.js';
 import { basename, dirname, join, relative } from 'node:path';
 import { tmpPathFor, writeFileAtomicSync } from '../../lib/atomic.js';
@@ -62,7 +62,7 @@ function putFile(cacheDir: string, src: string, md5: string, link: PipelineLink 
   }
   if (have) return;
   const tmp = tmpPathFor(dst);
-  copyFileSync(src, tmp);
+  copyFileSync(src, tmp, fsc.COPYFILE_EXCL);
   chmodSync(tmp, 0o444);
   renameSync(tmp, dst);
 }
@@ -110,7 +110,7 @@ export function checkoutFromCache(cacheDir: string, md5: string, abs: string, li
   const place = (obj: string, p: string) => {
     if (link === 'hardlink') linkSync(obj, p);
     else if (link === 'symlink') symlinkSync(obj, p);
-    else { copyFileSync(obj, p); chmodSync(p, 0o644); }
+    else { copyFileSync(obj, p, fsc.COPYFILE_EXCL); chmodSync(p, 0o644); }
   };
   if (!md5.endsWith('.dir')) {
     mkdirSync(dirname(abs), { recursive: true });
@@ -138,7 +138,7 @@ export function unprotectOutput(abs: string): void {
     const linked = st.isSymbolicLink() || (st.isFile() && (st.nlink > 1 || (st.mode & 0o222) === 0));
     if (!linked) return;
     try { if (!statSync(p).isFile()) return; } catch { return; }
-    replaceBy(p, (tmp) => { copyFileSync(p, tmp); chmodSync(tmp, 0o644); });
+    replaceBy(p, (tmp) => { copyFileSync(p, tmp, fsc.COPYFILE_EXCL); chmodSync(tmp, 0o644); });
   };
   one(abs);
 }

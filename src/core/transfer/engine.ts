@@ -19,6 +19,7 @@ import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
 import { objectRelPath, isDirOid } from '../odb/layout.js';
 import { createHasher, hashBuffer, hashFileWith, initHashers, type HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
+import { HashPool, type PoolResult } from '../odb/pool.js';
 import { QUARANTINE_DIR } from '../repo/cache-objects.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -170,7 +171,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const localSizes = new Map<string, number>();
   // odb.has checked the recorded size of files; only directories (and files of unknown size) need a stat
   for (const x of local) localSizes.set(keyOf(x), x.size !== undefined && !x.isDir ? x.size : statSync(odb.path(x.hashName, x.oid)).size);
-  const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes: localSizes, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
+  const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes: localSizes, faultyAsAbsent: true, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
   progress({ phase: 'checking remote', done: local.length, total: local.length, finished: true });
 
   const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
@@ -300,7 +301,49 @@ const withDirSuffix = (x: TransferObject, digest: string) => (isDirOid(x.oid) ? 
  *   contiguous prefix completes (hashing overlaps the download instead of following it);
  * - otherwise one stream, hashed as it is written.
  */
-async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: string, onBytes: (n: number) => void, signal: AbortSignal | undefined, dirs: Set<string>): Promise<DownloadOutcome> {
+/** Big objects of a local-directory remote are hashed on one worker while another copies them. */
+const SPLIT_FETCH_BYTES = 32 << 20;
+
+/**
+ * A big object of a local-directory remote: one worker hashes the remote file while another copies
+ * it into a temp file in the cache in the kernel (copy_file_range), as `add` does, so the copy
+ * overlaps the hash instead of following it. The copy is the object only if both saw the same
+ * (ino, mtime, size) of the remote file; the caller compares the hash with the oid as usual.
+ */
+async function splitLocalFetch(pool: HashPool, src: string, x: TransferObject, tmp: string, cacheDir: string, onBytes: (n: number) => void, signal: AbortSignal | undefined): Promise<DownloadOutcome> {
+  const size = x.size!;
+  let last = 0;
+  let results: PoolResult[];
+  try {
+    results = await pool.run({
+      op: 'hash', name: x.hashName, cache: cacheDir, signal,
+      items: [{ path: src, size, op: 'hash' }, { path: src, size, op: 'copy-tmp' }],
+      // both items report bytes: half of the total is this object's progress
+      onProgress: (_d, bytes) => { const t = Math.min(size, Math.round(bytes / 2)); onBytes(t - last); last = t; },
+    });
+  } catch (err) {
+    if (signal?.aborted) throw new InterruptedError();
+    throw err;
+  }
+  const [h, c] = results as [PoolResult, PoolResult];
+  const drop = () => { if (c.tmp) rmSync(c.tmp, { force: true }); };
+  const failed = h.error ?? c.error;
+  if (failed) {
+    drop();
+    const e = Object.assign(new Error(failed.message), { code: failed.code, path: failed.path });
+    if (failed.code === 'ENOENT') throw new StorageError('object-missing', `${keyOf(x)} not found on remote (${src})`, { cause: e });
+    throw toAppError(e);
+  }
+  if (h.ino !== c.ino || h.mtimeMs !== c.mtimeMs || h.size !== c.size) {
+    drop();
+    throw new StorageError('transient', `${src} changed on the remote while it was being fetched`);
+  }
+  try { renameSync(c.tmp!, tmp); } catch (err) { drop(); throw err; }
+  if (size > last) onBytes(size - last);
+  return { ok: withDirSuffix(x, h.oid!) === x.oid, actual: h.oid!, size: h.size! };
+}
+
+async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: string, onBytes: (n: number) => void, signal: AbortSignal | undefined, dirs: Set<string>, cacheDir: string): Promise<DownloadOutcome> {
   const key = keyOf(x);
   const b: Backend = remote.backend;
   ensureDir(dirname(tmp), dirs);
@@ -314,6 +357,10 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
   if (b.localPath) {
     const src = b.localPath(key);
     if (!src) throw new StorageError('object-missing', `${key} not found on remote '${remote.name}'`);
+    const pool = HashPool.shared();
+    if (!x.isDir && (x.size ?? 0) >= SPLIT_FETCH_BYTES && pool.size >= 2 && x.hashName !== 'md5-dos2unix') {
+      return await splitLocalFetch(pool, src, x, tmp, cacheDir, onBytes, signal);
+    }
     const fd = openSync(tmp, 'w', 0o644);
     try {
       let last = 0;
@@ -427,7 +474,7 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
         const out = await withRetry('fetch', r.url, () => {
           bytesDone -= counted;
           counted = 0;
-          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal, madeDirs);
+          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal, madeDirs, cacheDir);
         }, ENGINE_RETRY, o.signal);
         if (!out.ok || (x.size !== undefined && !x.isDir && out.size !== x.size)) {
           const q = join(cacheDir, QUARANTINE_DIR, `${x.oid}.${r.name.replace(/[^\w.-]/g, '_')}.${Date.now()}`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../../storage/backends/local.js';
 import type { Backend } from '../../storage/backend.js';
+import { StorageError } from '../../storage/errors.js';
 import { chooseStrategy, remoteHas, prefixOf, commonParent } from './exists.js';
 
 /** Counts the calls a strategy makes. */
@@ -76,6 +77,38 @@ test('existence over many prefixes: one flat listing of the parent while the rem
     const c = await remoteHas(big, keys);
     assert.equal(big.lists, 1 + 32);
     assert.deepEqual([...c].sort(), [...s].sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('existence when the server fails: a listing that errors falls back to HEADs; a key whose HEAD errors is absent only when asked (push)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-exists-'));
+  try {
+    const b = new LocalBackend(dir);
+    const keys = Array.from({ length: 64 }, (_, i) => `files/md5/${(i % 4).toString(16).padStart(2, '0')}/${String(i).padStart(30, '0')}`);
+    for (const k of keys.filter((_, i) => i % 2 === 0)) await b.put(k, { data: Buffer.from(k) });
+    const broken = keys[0]!;
+    let stats = 0;
+    const faulty: Backend = Object.assign(Object.create(b), {
+      // eslint-disable-next-line require-yield
+      async *list() { throw new StorageError('transient', 'remote answered HTTP 500 for the bucket'); },
+      async stat(k: string) { stats++; if (k === broken) throw new StorageError('transient', 'HTTP 500'); return b.stat(k); },
+    });
+    assert.equal(chooseStrategy(faulty, keys), 'list');
+    // status-like callers: the broken key's error surfaces
+    await assert.rejects(remoteHas(faulty, keys), /HTTP 500/);
+    // push: the broken key counts as absent (it is sent again), every other answer is right
+    stats = 0;
+    const got = await remoteHas(faulty, keys, { faultyAsAbsent: true });
+    assert.equal(stats, 64, 'one HEAD per key after the listing failed');
+    assert.deepEqual([...got].sort(), keys.filter((k, i) => i % 2 === 0 && k !== broken).sort());
+    // errors that concern the whole remote are not papered over
+    const denied: Backend = Object.assign(Object.create(b), {
+      // eslint-disable-next-line require-yield
+      async *list() { throw new StorageError('access-denied', 'denied'); },
+    });
+    await assert.rejects(remoteHas(denied, keys, { faultyAsAbsent: true }), /denied/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,11 @@
  * to 1,000 keys per request, so for many keys spread over few prefixes it wins by far.
  */
 import type { Backend } from '../../storage/backend.js';
+import { StorageError } from '../../storage/errors.js';
 import { mapLimit } from '../../lib/pool.js';
+
+/** A server-side failure of one request (HTTP 5xx, a broken listing), not of the remote as a whole. */
+const isServerFault = (e: unknown) => e instanceof StorageError && (e.kind === 'transient' || e.kind === 'remote-error');
 
 export interface ExistsOptions {
   jobs?: number;
@@ -19,6 +23,11 @@ export interface ExistsOptions {
   sizes?: Map<string, number>;
   /** Never try the flat parent listing (tests). */
   noFlat?: boolean;
+  /**
+   * A key whose HEAD keeps failing with a server error counts as absent instead of failing the run
+   * (push: the object is sent again, which replaces whatever broken entry made the server fail).
+   */
+  faultyAsAbsent?: boolean;
 }
 
 /** From this many prefixes on, a flat listing of their parent is tried first. */
@@ -54,16 +63,35 @@ export async function remoteHas(b: Backend, keys: string[], o: ExistsOptions = {
   if (uniq.length === 0) return found;
   const strategy = o.strategy ?? chooseStrategy(b, uniq);
   const jobs = Math.max(1, o.jobs ?? 16);
-  if (strategy === 'stat') {
+  if (strategy === 'list') {
+    try {
+      return await listHas(b, uniq, jobs, o);
+    } catch (err) {
+      // A listing that keeps failing on the server (s3rver after a crash mid-write answers 500 for
+      // the whole bucket): ask per key instead, which isolates the broken entries.
+      if (!isServerFault(err) || o.signal?.aborted) throw err;
+    }
+  }
+  {
     let done = 0;
     await mapLimit(uniq, jobs, async (k) => {
-      const st = await b.stat(k);
+      let st;
+      try {
+        st = await b.stat(k);
+      } catch (err) {
+        if (!(o.faultyAsAbsent && isServerFault(err))) throw err;
+        st = null;
+      }
       const want = o.sizes?.get(k);
       if (st && (want === undefined || st.size === want)) found.add(k);
       o.onProgress?.(++done, uniq.length);
     }, o.signal);
     return found;
   }
+}
+
+async function listHas(b: Backend, uniq: string[], jobs: number, o: ExistsOptions): Promise<Set<string>> {
+  const found = new Set<string>();
   const wanted = new Set(uniq);
   const prefixes = [...new Set(uniq.map(prefixOf))];
   const keep = (key: string, size?: number) => {

@@ -4,7 +4,7 @@
  * more than the copy itself: ../shared/reference/perf-limits.md §3a), big ones with an async
  * copy_file_range copy; created directories are remembered so each is made once.
  */
-import { createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -69,8 +69,10 @@ export class LocalBackend implements Backend {
       const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         if ('path' in src) {
-          if (src.size <= SYNC_COPY_MAX) copyFileSync(src.path, tmp);
-          else await fsp.copyFile(src.path, tmp);
+          // EXCL: the temp name is fresh, and without it libuv ftruncate()s the destination, which makes
+          // ext4 flush the whole file on close (auto_da_alloc): a second of waiting per GiB
+          if (src.size <= SYNC_COPY_MAX) copyFileSync(src.path, tmp, fsc.COPYFILE_EXCL);
+          else await fsp.copyFile(src.path, tmp, fsc.COPYFILE_EXCL);
         } else {
           writeFileSync(tmp, src.data, { mode: 0o444 });
         }
