@@ -45,7 +45,11 @@ const require = createRequire(import.meta.url);
 
 interface T { wall: number; cpu: number; rssMiB?: number }
 
+/** Dirty pages left by the previous step would throttle whichever command runs next: flush first. */
+const flush = () => { spawnSync('sync'); };
+
 function cli(args: string[], cwd: string): T {
+  flush();
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, encoding: 'utf8', maxBuffer: 1 << 28 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -56,6 +60,7 @@ function cli(args: string[], cwd: string): T {
 
 /** Wall and CPU seconds of a child process command (GNU time). */
 function timedCmd(cmd: string, args: string[]): T {
+  flush();
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -65,6 +70,7 @@ function timedCmd(cmd: string, args: string[]): T {
 }
 /** Wall and CPU seconds of in-process work (the S3 peer loops run in this process). */
 async function timedAsync(fn: () => Promise<void>): Promise<T> {
+  flush();
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   await fn();
@@ -72,8 +78,44 @@ async function timedAsync(fn: () => Promise<void>): Promise<T> {
   return { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
 }
 
-/** A repo whose cache holds a tracked directory of n files (4 KiB) or one big file; no workspace copy needed. */
-function makeRepo(root: string, kind: 'small' | 'big', n: number): { objects: string[] } {
+/** Configurations of the big-file rows: the hash (`checksum`) and the cache link type. */
+interface BigConf { label: string; algo: 'md5' | 'xxh128'; link?: 'hardlink' }
+const BIG_CONFS: BigConf[] = ([
+  { label: 'md5', algo: 'md5' },
+  { label: 'xxh128', algo: 'xxh128' },
+  { label: 'xxh128, hardlink', algo: 'xxh128', link: 'hardlink' },
+] as BigConf[]).filter((c) => !process.env.BENCH_BIG_CONFS || process.env.BENCH_BIG_CONFS.split(',').includes(c.label.replace(', ', '+')));
+
+function geodvcSync(args: string[], cwd: string): void {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`geodvc ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** A repo whose cache holds one big file of random bytes added by geodvc itself with `conf`; no workspace copy. */
+function makeBigRepo(root: string, n: number, conf: BigConf): { objects: string[] } {
+  mkdirSync(root, { recursive: true });
+  spawnSync('git', ['init', '-q', root]);
+  geodvcSync(['init', '-q'], root);
+  if (conf.algo !== 'md5') geodvcSync(['config', 'core.checksum', conf.algo], root);
+  if (conf.link) geodvcSync(['config', 'cache.type', conf.link], root);
+  const path = join(root, 'big.tif');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(path, 'w');
+  for (let left = n; left > 0; left -= buf.length) {
+    const k = Math.min(left, buf.length);
+    randomFillSync(buf, 0, k);
+    writeSync(fd, buf, 0, k);
+  }
+  closeSync(fd);
+  geodvcSync(['add', '-q', 'big.tif'], root);
+  rmSync(path, { force: true });
+  const files = join(root, '.dvc', 'cache', 'files', conf.algo);
+  const objects = spawnSync('find', [files, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return { objects };
+}
+
+/** A repo whose cache holds a tracked directory of n files (4 KiB); no workspace copy needed. */
+function makeRepo(root: string, n: number): { objects: string[] } {
   mkdirSync(root, { recursive: true });
   spawnSync('git', ['init', '-q', root]);
   const r = spawnSync(process.execPath, [BIN, 'init', '-q'], { cwd: root, encoding: 'utf8' });
@@ -88,7 +130,7 @@ function makeRepo(root: string, kind: 'small' | 'big', n: number): { objects: st
     return p;
   };
   const objects: string[] = [];
-  if (kind === 'small') {
+  {
     const buf = Buffer.allocUnsafe(4096);
     const entries = [];
     for (let i = 0; i < n; i++) {
@@ -100,25 +142,6 @@ function makeRepo(root: string, kind: 'small' | 'big', n: number): { objects: st
     const { bytes, oid } = buildTree('md5', entries);
     objects.push(put(bytes, oid));
     writeFileSync(join(root, 'tiles.dvc'), `outs:\n- md5: ${oid}\n  size: ${n * 4096}\n  nfiles: ${n}\n  hash: md5\n  path: tiles\n`);
-  } else {
-    const tmpPath = join(root, 'big.tmp');
-    const h = createHash('md5');
-    const buf = Buffer.allocUnsafe(8 << 20);
-    const fd = openSync(tmpPath, 'w');
-    for (let left = n; left > 0; left -= buf.length) {
-      const k = Math.min(left, buf.length);
-      randomFillSync(buf, 0, k);
-      h.update(buf.subarray(0, k));
-      writeSync(fd, buf, 0, k);
-    }
-    closeSync(fd);
-    const oid = h.digest('hex');
-    const p = join(cache, oid.slice(0, 2), oid.slice(2));
-    mkdirSync(dirname(p), { recursive: true });
-    spawnSync('mv', [tmpPath, p]);
-    chmodSync(p, 0o444);
-    objects.push(p);
-    writeFileSync(join(root, 'big.tif.dvc'), `outs:\n- md5: ${oid}\n  size: ${n}\n  hash: md5\n  path: big.tif\n`);
   }
   return { objects };
 }
@@ -178,18 +201,21 @@ async function main(): Promise<void> {
 
     for (const remoteKind of ['local', 's3'] as const) {
       if (ONLY && ONLY !== remoteKind) continue;
-      for (const workload of ['small', 'big'] as const) {
-        if (WORKLOAD && WORKLOAD !== workload) continue;
+      const cases: { workload: 'small' | 'big'; conf?: BigConf; jobs: number[] }[] = [];
+      if (!WORKLOAD || WORKLOAD === 'small') cases.push({ workload: 'small', jobs: JOBS });
+      // one big object: -j (objects in flight) cannot matter, so the extra configurations run at -j 4
+      if (!WORKLOAD || WORKLOAD === 'big') for (const conf of BIG_CONFS) cases.push({ workload: 'big', conf, jobs: conf.algo === 'md5' && !conf.link ? JOBS : (process.env.BENCH_JOBS ? JOBS : [4]) });
+      for (const { workload, conf, jobs: jobList } of cases) {
         const n = workload === 'small' ? (remoteKind === 'local' ? N_LOCAL : N_S3) : BIG;
-        const label = workload === 'small' ? `${n} x 4 KiB` : `${(BIG / (1 << 20)).toFixed(0)} MiB`;
+        const label = workload === 'small' ? `${n} x 4 KiB` : `${(BIG / (1 << 20)).toFixed(0)} MiB, ${conf!.label}`;
         const root = join(tmp, `repo-${remoteKind}-${workload}`);
-        const { objects } = makeRepo(root, workload, n);
+        const { objects } = workload === 'small' ? makeRepo(root, n) : makeBigRepo(root, n, conf!);
         const cacheFiles = join(root, '.dvc', 'cache', 'files');
         const bytes = objects.reduce((a, p) => a + statSync(p).size, 0);
         const keys = objects.map((p) => p.slice(cacheFiles.length + 1));
 
         // peers: a plain copy of the same objects, up and down
-        const peerUp: T[] = [], peerDown: T[] = [];
+        const peerUp: T[] = [], peerDown: T[] = [], peerHash: T[] = [];
         for (let i = 0; i < RUNS; i++) {
           if (remoteKind === 'local') {
             const dst = join(tmp, `cp-${i}`);
@@ -217,29 +243,42 @@ async function main(): Promise<void> {
             })));
             rmSync(down, { recursive: true, force: true });
           }
+          // the hash every download is verified with, as its own tool: the floor of a verified fetch on one core
+          if (workload === 'big') peerHash.push(conf!.algo === 'md5' ? timedCmd('md5sum', [objects[0]!]) : timedCmd('xxhsum', ['-H2', objects[0]!]));
         }
 
-        for (const jobs of JOBS) {
-          const pushT: T[] = [], pullT: T[] = [], statT: T[] = [];
+        for (const jobs of jobList) {
+          const pushT: T[] = [], pullT: T[] = [], fetchT: T[] = [], statT: T[] = [];
           for (let i = 0; i < RUNS; i++) {
             const remoteUrl = remoteKind === 'local' ? join(tmp, `remote-${remoteKind}-${workload}-${jobs}-${i}`) : `s3://${await newBucket()}/dvc-data`;
             writeRemote(root, remoteUrl, remoteKind === 's3' ? { endpointurl: endpoint, access_key_id: 'S3RVER', secret_access_key: 'S3RVER', upload_concurrency: '4', download_concurrency: '4' } : {});
             pushT.push(cli(['push', '-j', String(jobs), '-q'], root));
             statT.push(cli(['status', '-c', '-j', String(jobs), '-q'], root));
-            // pull into an empty cache and workspace (the pushed cache is kept aside and restored)
             const aside = join(tmp, 'cache-aside');
             spawnSync('mv', [join(root, '.dvc', 'cache'), aside]);
+            const emptyCache = () => {
+              rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
+              rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
+              rmSync(join(root, 'tiles'), { recursive: true, force: true });
+              rmSync(join(root, 'big.tif'), { force: true });
+            };
+            // the transfer alone (into the cache), then pull (fetch + checkout into the workspace),
+            // each into an empty cache and workspace (the pushed cache is kept aside and restored)
+            if (workload === 'big') {
+              fetchT.push(cli(['fetch', '-j', String(jobs), '-q'], root));
+              emptyCache();
+            }
             pullT.push(cli(['pull', '-j', String(jobs), '-q'], root));
-            rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
-            rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
+            emptyCache();
             spawnSync('mv', [aside, join(root, '.dvc', 'cache')]);
-            rmSync(join(root, 'tiles'), { recursive: true, force: true });
-            rmSync(join(root, 'big.tif'), { force: true });
             if (remoteKind === 'local') rmSync(remoteUrl, { recursive: true, force: true });
           }
           const pn = remoteKind === 'local' ? 'cp -r' : 'lib-storage loop';
+          const dn = remoteKind === 'local' ? 'cp -r' : 'GetObject loop';
           add(remoteKind, label, 'push', String(jobs), pushT, peerUp, pn);
-          add(remoteKind, label, 'pull', String(jobs), pullT, peerDown, remoteKind === 'local' ? 'cp -r' : 'GetObject loop');
+          if (fetchT.length) add(remoteKind, label, 'fetch (transfer, verified)', String(jobs), fetchT, peerDown, dn);
+          add(remoteKind, label, 'pull (fetch + checkout)', String(jobs), pullT, peerDown, dn);
+          if (fetchT.length) add(remoteKind, label, 'fetch vs the hash alone', String(jobs), fetchT, peerHash, conf!.algo === 'md5' ? 'md5sum' : 'xxhsum -H2');
           add(remoteKind, label, 'status -c (no-op)', String(jobs), statT, undefined, '');
         }
         process.stderr.write(`${remoteKind} ${label}: ${(bytes / (1 << 20)).toFixed(0)} MiB of objects\n`);
@@ -253,7 +292,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`scale: ${small ? 'small' : 'full'}, runs: ${RUNS} (median), machine: 2 cores shared, load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end\n\n`);
   process.stdout.write(table(['remote', 'workload', 'op', 'jobs', 'geodvc wall s', 'geodvc cpu s', 'peer wall s', 'peer cpu s', 'wall ratio', 'peak RSS MiB'], rows) + '\n');
-  process.stdout.write('\ngeodvc times are whole CLI processes (start-up included, see the start-up row); pull also checks the files out into the workspace, which the peers do not. The S3 peers run in this process (no start-up).\n');
+  process.stdout.write('\ngeodvc times are whole CLI processes (start-up included, see the start-up row); `sync` runs before every timed command. fetch is the transfer into the cache (every byte hashed before it enters it); pull also checks the file out into the workspace (with copies: a second full write, which the peers do not do). The S3 peers run in this process (no start-up).\n');
 }
 
 main().catch((e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exitCode = 1; });

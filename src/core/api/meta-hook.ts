@@ -16,9 +16,17 @@ export function setMetaExtractor(fn: MetaExtractor | null | undefined): void {
 async function loadDefault(): Promise<MetaExtractor | null> {
   if (process.env.GEODVC_NO_META === '1') return null;
   try {
+    // the sniffer is tiny; the readers behind meta.js (geotiff, proj4, flatgeobuf…) load only for
+    // a file that can have geo metadata
+    const sniffPath = '../../geo/sniff.js';
     const modPath = '../../geo/meta.js';
-    const mod = (await import(modPath)) as { extractGeoMeta?: (p: string) => Promise<unknown> | unknown };
-    if (typeof mod.extractGeoMeta === 'function') return (p: string, isDir: boolean) => (isDir ? undefined : mod.extractGeoMeta!(p));
+    const sniff = (await import(sniffPath)) as { mayHaveGeoMeta: (p: string) => boolean };
+    let mod: { extractGeoMeta?: (p: string) => Promise<unknown> | unknown } | undefined;
+    return async (p: string, isDir: boolean) => {
+      if (isDir || !sniff.mayHaveGeoMeta(p)) return undefined;
+      mod ??= (await import(modPath)) as typeof mod;
+      return typeof mod!.extractGeoMeta === 'function' ? mod!.extractGeoMeta(p) : undefined;
+    };
   } catch { /* not provided (yet) */ }
   return null;
 }

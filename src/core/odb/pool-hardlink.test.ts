@@ -8,9 +8,12 @@ import { hashBuffer } from './hash.js';
 
 const objAt = (cache: string, oid: string) => join(cache, 'files/md5', oid.slice(0, 2), oid.slice(2));
 
-test('store-hardlink: new object linked in place; existing trusted object adopted; corrupt/partial object replaced', async () => {
+// every case runs on the worker threads and in this thread (tiny jobs run inline: pool.ts)
+for (const inline of [false, true]) {
+const where = inline ? 'in this thread' : 'on worker threads';
+test(`store-hardlink (${where}): new object linked in place; existing trusted object adopted; corrupt/partial object replaced`, async () => {
   const d = mkdtempSync(join(tmpdir(), 'geodvc-hl-'));
-  const pool = new HashPool(2);
+  const pool = new HashPool(2, inline);
   const cache = join(d, 'cache');
   try {
     const a = join(d, 'a.bin'), b = join(d, 'b.bin'), c = join(d, 'c.bin');
@@ -43,9 +46,9 @@ test('store-hardlink: new object linked in place; existing trusted object adopte
   } finally { await pool.close(); rmSync(d, { recursive: true, force: true }); }
 });
 
-test('a cache deleted between two jobs of the same pool is recreated (long-lived processes)', async () => {
+test(`a cache deleted between two jobs of the same pool is recreated (long-lived processes; ${where})`, async () => {
   const d = mkdtempSync(join(tmpdir(), 'geodvc-pool-gone-'));
-  const pool = new HashPool(1);
+  const pool = new HashPool(1, inline);
   const cache = join(d, 'cache');
   try {
     const f = join(d, 'f.bin');
@@ -59,3 +62,4 @@ test('a cache deleted between two jobs of the same pool is recreated (long-lived
     }
   } finally { await pool.close(); rmSync(d, { recursive: true, force: true }); }
 });
+}

@@ -54,11 +54,63 @@ export interface PoolJob {
 
 let shared: HashPool | undefined;
 
+/** Jobs up to this many items and bytes run in this thread: starting a worker costs more (~50-100 ms). */
+const INLINE_MAX_ITEMS = 32;
+const INLINE_MAX_BYTES = 1 << 20;
+
+/** Ops whose big-file work is an asynchronous read-and-hash (the thread stays responsive). */
+const ASYNC_BIG_OPS = new Set<PoolOp>(['hash', 'store-hardlink', 'store-symlink']);
+const BIG_ITEM = 4 << 20;
+
+/**
+ * Tiny jobs, and a job of one big file that is only read and hashed (nothing for a second worker
+ * to do; the hash reads ahead asynchronously, so progress and Ctrl-C stay live), run in this thread.
+ */
+function runsInline(job: PoolJob): boolean {
+  const items = job.items;
+  if (items.length <= INLINE_MAX_ITEMS && items.reduce((s, it) => s + (it.size ?? 4096), 0) <= INLINE_MAX_BYTES) return true;
+  const it = items[0]!;
+  return items.length === 1 && job.name !== 'md5-dos2unix' && ASYNC_BIG_OPS.has(it.op ?? job.op) && (it.size ?? 0) > BIG_ITEM;
+}
+
+type InlineRunner = (job: PoolJob & { id: number }, onBytes: (n: number) => void) => Promise<PoolResult[]>;
+let inlineRunner: InlineRunner | undefined;
+
+/**
+ * The worker's code evaluated once in this thread, with a stand-in for `worker_threads`: the same
+ * operations and results, no thread start-up. Used for tiny jobs (one small file added, a few
+ * files checked out), where the thread would cost more than the work.
+ */
+function inlineExecutor(): InlineRunner {
+  if (inlineRunner) return inlineRunner;
+  let handler: ((job: unknown) => Promise<void>) | undefined;
+  const waiting = new Map<number, { resolve: (r: PoolResult[]) => void; onBytes: (n: number) => void }>();
+  const port = {
+    on(_event: string, h: (job: unknown) => Promise<void>) { handler = h; },
+    postMessage(m: { type: string; id: number; results?: PoolResult[]; n?: number }) {
+      const w = waiting.get(m.id);
+      if (m.type === 'bytes') w?.onBytes(m.n ?? 0);
+      else if (m.type === 'done') { waiting.delete(m.id); w?.resolve(m.results!); }
+    },
+  };
+  const workerData = { id: 'm', xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm'), koffiPath: koffiPath() };
+  const req = (m: string) => (m === 'worker_threads' ? { parentPort: port, workerData } : require(m));
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  new Function('require', WORKER_SOURCE)(req);
+  inlineRunner = (job, onBytes) => new Promise<PoolResult[]>((resolve, reject) => {
+    waiting.set(job.id, { resolve, onBytes });
+    // same thread: the AbortSignal itself goes along (the big-file hash checks it between chunks)
+    handler!({ id: job.id, op: job.op, name: job.name, cache: job.cache, items: job.items, signal: job.signal }).catch(reject);
+  });
+  return inlineRunner;
+}
+
 export class HashPool {
   private workers: Worker[] = [];
   private nextId = 1;
 
-  constructor(readonly size = Math.max(1, Math.min(availableParallelism(), Number(process.env.GEODVC_JOBS) || 64))) {}
+  /** `inline`: run tiny jobs in this thread (default); false = always on the workers (tests). */
+  constructor(readonly size = Math.max(1, Math.min(availableParallelism(), Number(process.env.GEODVC_JOBS) || 64)), private readonly inline = true) {}
 
   /** The process-wide pool (started lazily, unref'ed so it never keeps the process alive). */
   static shared(): HashPool {
@@ -83,6 +135,14 @@ export class HashPool {
     const items = job.items;
     const results = new Array<PoolResult>(items.length);
     if (items.length === 0) return results;
+    if (this.inline && runsInline(job)) {
+      if (job.signal?.aborted) throw new InterruptedError();
+      let bytes = 0;
+      const rs = await inlineExecutor()({ ...job, id: this.nextId++ }, (n) => { bytes += n; job.onProgress?.(0, bytes); });
+      if (job.signal?.aborted) throw new InterruptedError();
+      job.onProgress?.(rs.length, items.reduce((s, it) => s + (it.size ?? 0), 0));
+      return rs;
+    }
     // Batches: ~256 small files or one big one; workers pull the next batch when done.
     const batches: { start: number; end: number }[] = [];
     let start = 0;

@@ -120,9 +120,11 @@ function hashBig(path, name, outFd, onBytes) {
   } finally { fs.closeSync(fd); }
   return { oid: h.d(), size: total };
 }
-// Hashing a big file without writing it: the next chunk is read by libuv's thread pool while this
-// thread hashes the current one (read and hash overlap; a plain read loop does one after the other).
+// Hashing a big file without writing it: the next chunks are read by libuv's thread pool while
+// this thread hashes the current one. Several reads are in flight (on 2 cores, two page-cache
+// copies run at once), so reading stops being the bottleneck of a fast hash (XXH3).
 const ACHUNK = 4 << 20;
+const AHEAD = 4;
 let abufs = null;
 function preadFull(fd, buf, pos) {
   return new Promise((resolve, reject) => {
@@ -135,28 +137,39 @@ function preadFull(fd, buf, pos) {
     step();
   });
 }
-async function hashBigAsync(path, name, onBytes) {
-  if (!abufs) abufs = [Buffer.allocUnsafe(ACHUNK), Buffer.allocUnsafe(ACHUNK)];
+function interrupted() { const e = new Error('interrupted'); e.code = 'EINTERRUPTED'; return e; }
+async function hashBigAsync(path, name, onBytes, signal) {
+  if (!abufs) { abufs = []; for (let k = 0; k < AHEAD; k++) abufs.push(Buffer.allocUnsafe(ACHUNK)); }
   const h = newHasher(name);
   const fd = fs.openSync(path, 'r');
   let total = 0;
-  let i = 0;
   let lastReport = 0;
+  const inflight = [];
   try {
-    let pending = preadFull(fd, abufs[0], 0);
-    for (;;) {
-      const n = await pending;
+    // chunk k goes to abufs[k % AHEAD]; while chunk k is hashed, chunks k+1..k+AHEAD-1 are read
+    const size = fs.fstatSync(fd).size;
+    const nChunks = Math.max(1, Math.ceil(size / ACHUNK));
+    let issued = 0;
+    const issue = () => { inflight.push(preadFull(fd, abufs[issued % AHEAD], issued * ACHUNK)); issued++; };
+    while (issued < Math.min(nChunks, AHEAD)) issue();
+    for (let k = 0; ; k++) {
+      const n = await inflight.shift();
+      if (signal && signal.aborted) throw interrupted();
       if (!n) break;
-      const cur = abufs[i & 1];
+      const cur = abufs[k % AHEAD];
       const full = n === ACHUNK;
-      if (full) pending = preadFull(fd, abufs[(i + 1) & 1], total + n);
       h.u(full ? cur : cur.subarray(0, n));
       total += n;
-      i++;
       if (onBytes && total - lastReport >= (64 << 20)) { onBytes(total - lastReport); lastReport = total; }
       if (!full) break;
+      // the file may have grown since the fstat: keep reading until a short read
+      if (issued < nChunks || inflight.length === 0) issue();
     }
-  } finally { fs.closeSync(fd); }
+  } finally {
+    // reads still in flight write into abufs: wait for them before the buffers are reused or the fd closed
+    await Promise.allSettled(inflight);
+    fs.closeSync(fd);
+  }
   return { oid: h.d(), size: total };
 }
 function sameStat(a, b) { return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino; }
@@ -341,7 +354,7 @@ parentPort.on('message', async (job) => {
       if ((it.size || 0) > BIG && job.name !== 'md5-dos2unix' && (op === 'hash' || op === 'store-hardlink' || op === 'store-symlink')) {
         const st = fs.statSync(it.path);
         if (st.isFile() && st.size > BIG) {
-          pre = await hashBigAsync(it.path, job.name, (n) => parentPort.postMessage({ type: 'bytes', id: job.id, n }));
+          pre = await hashBigAsync(it.path, job.name, (n) => parentPort.postMessage({ type: 'bytes', id: job.id, n }), job.signal);
           if (!sameStat(st, fs.statSync(it.path))) throw changedErr(it.path);
         }
       }

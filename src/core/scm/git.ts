@@ -10,6 +10,8 @@ import { AppError } from '../../lib/errors.js';
 
 const MAX_BUFFER = 1 << 30;
 
+const toplevels = new Map<string, string>();
+
 export class GitError extends AppError {
   constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) { super('git', message, 1, opts); }
 }
@@ -31,9 +33,15 @@ export class Git {
       if (up === d) return null;
       d = up;
     }
-    const r = spawnSync('git', ['-C', d, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
-    if (r.status !== 0 || !r.stdout) return null;
-    return new Git(r.stdout.trim());
+    // one `git rev-parse` per directory holding `.git` per process (add asks twice, per target)
+    let top = toplevels.get(d);
+    if (top === undefined) {
+      const r = spawnSync('git', ['-C', d, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
+      if (r.status !== 0 || !r.stdout) return null;
+      top = r.stdout.trim();
+      toplevels.set(d, top);
+    }
+    return new Git(top);
   }
 
   /** Runs git with `args` in the work tree; returns stdout as text. Throws GitError on failure. */

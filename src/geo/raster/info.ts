@@ -2,7 +2,6 @@
  * `readRasterInfo(absPath)`: raster metadata with gdalinfo -json field names. TIFF (incl. BigTIFF,
  * COG) is read from the raw tags, VRT from its XML; anything else goes through gdal3.js gdalinfo.
  */
-import { openSync, readSync, closeSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { RasterInfo } from './types.js';
 import { readGeoTiffInfo } from './geotiff-info.js';
@@ -12,18 +11,8 @@ import { InvalidFileError } from '../../lib/errors.js';
 
 export type { RasterInfo, BandInfo, CoordinateSystem, Gcp } from './types.js';
 
-/** Sniffs the first bytes: 'tiff', 'vrt' or undefined. */
-export function sniffRaster(absPath: string): 'tiff' | 'vrt' | undefined {
-  const fd = openSync(absPath, 'r');
-  try {
-    const b = Buffer.alloc(512);
-    const n = readSync(fd, b, 0, 512, 0);
-    const h = b.subarray(0, n);
-    if (n >= 4 && ((h[0] === 0x49 && h[1] === 0x49) || (h[0] === 0x4d && h[1] === 0x4d))) return 'tiff';
-    if (/<VRTDataset\b/.test(h.toString('latin1'))) return 'vrt';
-    return undefined;
-  } finally { closeSync(fd); }
-}
+export { sniffRaster } from '../sniff.js';
+import { sniffRaster } from '../sniff.js';
 
 const RASTER_EXT = new Set(['.tif', '.tiff', '.gtiff', '.vrt', '.ovr', '.jp2', '.img', '.nc', '.hdf', '.h5', '.png', '.jpg', '.jpeg', '.asc', '.dem', '.bil', '.grd', '.ers', '.kea', '.sid', '.ecw']);
 export function looksLikeRaster(path: string): boolean { return RASTER_EXT.has(extname(path).toLowerCase()); }

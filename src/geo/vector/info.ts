@@ -31,9 +31,7 @@ export function vectorFormat(absPath: string): VectorFormat | undefined {
   return undefined;
 }
 
-export function looksLikeVector(path: string): boolean {
-  return ['.shp', '.geojson', '.json', '.fgb', '.gpkg'].includes(extname(path).toLowerCase());
-}
+export { looksLikeVector } from '../sniff.js';
 
 export async function readVectorInfo(absPath: string): Promise<VectorInfo> {
   switch (vectorFormat(absPath)) {
