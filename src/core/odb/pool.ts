@@ -13,7 +13,7 @@ import { InterruptedError } from '../../lib/errors.js';
 
 const require = createRequire(import.meta.url);
 
-export type PoolOp = 'copy-tmp' | 'hash' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
+export type PoolOp = 'copy-tmp' | 'hash' | 'hash-follow' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
 
 export interface PoolItem {
   /** Absolute workspace path. */
@@ -30,6 +30,8 @@ export interface PoolItem {
   objSize?: number;
   /** This item's op, when not the job's (a big file's 'copy-tmp' beside its 'hash'). */
   op?: PoolOp;
+  /** hash-follow: a shared BigInt64 holding how many leading bytes of the file are complete (-1: abort). */
+  follow?: SharedArrayBuffer;
 }
 
 export interface PoolResult {

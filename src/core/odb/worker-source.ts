@@ -172,6 +172,34 @@ async function hashBigAsync(path, name, onBytes, signal) {
   }
   return { oid: h.d(), size: total };
 }
+// hash-follow: hashes a file that is still being written (a download arriving as ranged parts).
+// The parent publishes in it.follow (a shared BigInt64) how many bytes from the start are complete;
+// this reads and hashes up to there, waits for more, and stops at it.size. -1 means: give up.
+async function hashFollow(it, job) {
+  const v = new BigInt64Array(it.follow);
+  const h = newHasher(job.name);
+  const fd = fs.openSync(it.path, 'r');
+  const size = it.size;
+  let pos = 0;
+  try {
+    if (!abufs) { abufs = []; for (let k = 0; k < AHEAD; k++) abufs.push(Buffer.allocUnsafe(ACHUNK)); }
+    const b = abufs[0];
+    while (pos < size) {
+      const upto = Number(Atomics.load(v, 0));
+      if (upto < 0) throw interrupted();
+      // DVC 2's md5-dos2unix normalises each 1 MiB chunk on its own: hash whole chunks only
+      const need = job.name === 'md5-dos2unix' ? Math.min(CHUNK, size - pos) : 1;
+      if (upto < pos + need) { await Atomics.waitAsync(v, 0, BigInt(upto), 50).value; continue; }
+      const want = job.name === 'md5-dos2unix' ? need : Math.min(upto - pos, ACHUNK);
+      let got = 0;
+      while (got < want) { const n = fs.readSync(fd, b, got, want - got, pos + got); if (!n) break; got += n; }
+      if (got < want) { const e = new Error('short read of ' + it.path + ' at ' + (pos + got)); e.code = 'ESHORT'; throw e; }
+      h.u(got === ACHUNK ? b : b.subarray(0, got));
+      pos += got;
+    }
+  } finally { fs.closeSync(fd); }
+  return { oid: h.d(), size: pos };
+}
 function sameStat(a, b) { return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino; }
 function changedErr(path) { const e = new Error("'" + path + "' changed while it was being hashed"); e.code = 'ECHANGED'; return e; }
 function replaceWith(dest, make) {
@@ -348,6 +376,7 @@ parentPort.on('message', async (job) => {
     const it = job.items[i];
     const op = it.op || job.op;
     try {
+      if (op === 'hash-follow') { results[i] = await hashFollow(it, job); continue; }
       let pre;
       // big files that are only read: hash them with overlapped reads first (stat key checked after)
       // (md5-dos2unix keeps the sync 1 MiB reads: DVC 2 normalises each 1 MiB chunk on its own)

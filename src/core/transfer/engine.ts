@@ -7,7 +7,7 @@
  * Objects are written atomically on both sides, so an interrupted run is resumed by running it
  * again: what arrived is skipped, what did not is sent.
  */
-import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, writeFileSync, chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -384,29 +384,22 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
     if (!st) throw new StorageError('object-missing', `${key} not found on remote '${remote.name}'`);
     size = st.size;
   }
-  const hasher = await createHasher(x.hashName);
   if (size !== undefined && size >= 2 * part && remote.downloadConcurrency > 1) {
     const fd = openSync(tmp, 'w+', 0o644);
+    // A worker thread hashes the parts in order as soon as the contiguous prefix is on disk (read
+    // back from the page cache), so the hash is ready when the last part lands and this thread
+    // stays free to receive: hashing md5 here stalled the sockets for seconds per GiB.
+    const follow = new SharedArrayBuffer(8);
+    const upto = new BigInt64Array(follow);
+    const publish = (n: bigint) => { Atomics.store(upto, 0, n); Atomics.notify(upto, 0); };
+    const hashing = HashPool.shared().run({ op: 'hash-follow', name: x.hashName, items: [{ path: tmp, size, op: 'hash-follow', follow }] });
     try {
       const parts: { start: number; end: number; done: boolean }[] = [];
       for (let s = 0; s < size; s += part) parts.push({ start: s, end: Math.min(size, s + part) - 1, done: false });
-      // hash the parts in order as soon as the contiguous prefix is on disk (read back from the
-      // page cache), so the hash is ready when the last part lands
       let cursor = 0;
-      let hashed = 0;
-      const buf = Buffer.allocUnsafe(1 << 20);
       const advance = () => {
-        while (cursor < parts.length && parts[cursor]!.done) {
-          const p = parts[cursor]!;
-          for (let pos = p.start; pos <= p.end;) {
-            const n = readSync(fd, buf, 0, Math.min(buf.length, p.end + 1 - pos), pos);
-            if (n === 0) throw new StorageError('transient', `short read back of ${key} at ${pos}`);
-            hasher.update(buf.subarray(0, n));
-            pos += n;
-            hashed += n;
-          }
-          cursor++;
-        }
+        while (cursor < parts.length && parts[cursor]!.done) cursor++;
+        publish(BigInt(cursor < parts.length ? parts[cursor]!.start : size));
       };
       const settled = await mapLimitSettled(parts, remote.downloadConcurrency, async (p) => {
         let got = 0;
@@ -423,12 +416,19 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
       const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
       if (bad) throw bad.reason;
       advance();
-      const actual = hasher.digest();
-      return { ok: withDirSuffix(x, actual) === x.oid, actual, size: hashed };
+      const [r] = await hashing;
+      if (r!.error) throw toAppError(Object.assign(new Error(r!.error.message), { code: r!.error.code, path: r!.error.path }));
+      const actual = r!.oid!;
+      return { ok: withDirSuffix(x, actual) === x.oid, actual, size: r!.size! };
+    } catch (err) {
+      publish(-1n);
+      await hashing.catch(() => undefined);
+      throw err;
     } finally {
       closeSync(fd);
     }
   }
+  const hasher = await createHasher(x.hashName);
   const fd = openSync(tmp, 'w', 0o644);
   try {
     const s = await b.get(key, { signal });
