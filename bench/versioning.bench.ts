@@ -6,6 +6,7 @@
  * cp -r (copies), find -printf (the lstat floor). Peak RSS and CPU from /usr/bin/time.
  *
  * BENCH_SCALE=small: 5,000 files and a 64 MiB file. BENCH_RUNS=N overrides the run count.
+ * BENCH_PART=tree|big runs only that half.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -102,9 +103,12 @@ function main(): void {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   process.stdout.write(`scale: ${NFILES} files x 4 KiB, one ${(BIG / 2 ** 20).toFixed(0)} MiB file, ${RUNS} runs (medians), work dir ${WORK}, CLI from ${process.env.GEODVC_DIST === '1' ? 'dist/' : 'src/ via tsx'}\n`);
+  const hasXxhsum = spawnSync('sh', ['-c', 'command -v xxhsum']).status === 0;
+  const PART = process.env.BENCH_PART; // 'tree' or 'big': only that half
+  let treePeers: { pMd5: Run; pXxh?: Run; pCpAl: Run; pCpR: Run } | undefined;
+  if (PART !== 'big') {
   const src = join(WORK, 'src');
   makeTree(src);
-  const hasXxhsum = spawnSync('sh', ['-c', 'command -v xxhsum']).status === 0;
 
   // ---- peers on the tree
   const pMd5 = measure(RUNS, `find ${src} -type f -print0 | xargs -0 md5sum > /dev/null`);
@@ -134,13 +138,16 @@ function main(): void {
   }
   rmSync(join(WORK, 't-copy'), { recursive: true, force: true });
   rmSync(src, { recursive: true, force: true });
+  treePeers = { pMd5, pXxh, pCpAl, pCpR };
+  }
+  if (PART !== 'tree') {
 
   // ---- one big file
   const big = join(WORK, 'big.bin');
   makeBig(big);
   const pBigMd5 = measure(RUNS, `md5sum ${big} > /dev/null`);
   const pBigXxh = hasXxhsum ? measure(RUNS, `xxhsum -H2 ${big} > /dev/null`) : undefined;
-  const pBigCp = measure(RUNS, `cp ${big} ${WORK}/bigcp`, () => rmSync(join(WORK, 'bigcp'), { force: true }));
+  const pBigCp = measure(RUNS, `cp ${big} ${WORK}/bigcp`, () => { rmSync(join(WORK, 'bigcp'), { force: true }); spawnSync('sync'); });
   rmSync(join(WORK, 'bigcp'), { force: true });
   const gbps = (r: Run) => `${fmt(BIG / 1e9 / r.wall, 2)} GB/s`;
   for (const algo of ['md5', 'xxh128']) {
@@ -155,18 +162,23 @@ function main(): void {
       if (lt === 'copy') {
         const st = measure(RUNS, geodvc('status -q'), undefined, repo);
         row(`big status ${algo}, no-op`, st, '-', undefined);
-        const co = measure(RUNS, geodvc('checkout -q'), () => rmSync(join(repo, 'big.bin'), { force: true }), repo);
+        const co = measure(RUNS, geodvc('checkout -q'), () => { rmSync(join(repo, 'big.bin'), { force: true }); spawnSync('sync'); }, repo);
         row(`big checkout ${algo}, copy`, co, 'cp', pBigCp, gbps(co));
       }
       rmSync(join(WORK, `b-${lt}`), { recursive: true, force: true });
     }
   }
-  rows.push(['peer md5sum tree', fmt(pMd5.wall), fmt(pMd5.cpu, 2), fmt(pMd5.rssMiB, 0), '', '', '', '']);
-  if (pXxh) rows.push(['peer xxhsum -H2 tree', fmt(pXxh.wall), fmt(pXxh.cpu, 2), fmt(pXxh.rssMiB, 0), '', '', '', '']);
-  rows.push(['peer cp -al tree', fmt(pCpAl.wall), fmt(pCpAl.cpu, 2), '', '', '', '', '']);
-  rows.push(['peer cp -r tree', fmt(pCpR.wall), fmt(pCpR.cpu, 2), '', '', '', '', '']);
   rows.push(['peer md5sum big', fmt(pBigMd5.wall), fmt(pBigMd5.cpu, 2), '', '', '', '', gbps(pBigMd5)]);
   if (pBigXxh) rows.push(['peer xxhsum -H2 big', fmt(pBigXxh.wall), fmt(pBigXxh.cpu, 2), '', '', '', '', gbps(pBigXxh)]);
+  rows.push(['peer cp big', fmt(pBigCp.wall), fmt(pBigCp.cpu, 2), '', '', '', '', gbps(pBigCp)]);
+  }
+  if (treePeers) {
+    const { pMd5, pXxh, pCpAl, pCpR } = treePeers;
+    rows.push(['peer md5sum tree', fmt(pMd5.wall), fmt(pMd5.cpu, 2), fmt(pMd5.rssMiB, 0), '', '', '', '']);
+    if (pXxh) rows.push(['peer xxhsum -H2 tree', fmt(pXxh.wall), fmt(pXxh.cpu, 2), fmt(pXxh.rssMiB, 0), '', '', '', '']);
+    rows.push(['peer cp -al tree', fmt(pCpAl.wall), fmt(pCpAl.cpu, 2), '', '', '', '', '']);
+    rows.push(['peer cp -r tree', fmt(pCpR.wall), fmt(pCpR.cpu, 2), '', '', '', '', '']);
+  }
   process.stdout.write(table(['workload', 'median wall s', 'cpu s', 'peak RSS MiB', 'peer', 'peer wall s', 'ratio', 'note'], rows) + '\n');
   const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
   process.stdout.write(`load average at the end: ${load} (wall times on a shared machine; cpu s is steadier)\n`);
