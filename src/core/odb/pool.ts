@@ -75,8 +75,10 @@ function runsInline(job: PoolJob): boolean {
   return items.length === 1 && job.name !== 'md5-dos2unix' && ASYNC_BIG_OPS.has(it.op ?? job.op) && (it.size ?? 0) > BIG_ITEM;
 }
 
-type InlineRunner = (job: PoolJob & { id: number }, onBytes: (n: number) => void) => Promise<PoolResult[]>;
+type InlineRunner = (job: PoolJob, onBytes: (n: number) => void) => Promise<PoolResult[]>;
 let inlineRunner: InlineRunner | undefined;
+/** Job ids of the in-thread executor, shared by every pool (they all use the one executor). */
+let inlineIds = 0;
 
 /**
  * The worker's code evaluated once in this thread, with a stand-in for `worker_threads`: the same
@@ -100,9 +102,10 @@ function inlineExecutor(): InlineRunner {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function('require', WORKER_SOURCE)(req);
   inlineRunner = (job, onBytes) => new Promise<PoolResult[]>((resolve, reject) => {
-    waiting.set(job.id, { resolve, onBytes });
+    const id = ++inlineIds;
+    waiting.set(id, { resolve, onBytes });
     // same thread: the AbortSignal itself goes along (the big-file hash checks it between chunks)
-    handler!({ id: job.id, op: job.op, name: job.name, cache: job.cache, items: job.items, signal: job.signal }).catch(reject);
+    handler!({ id, op: job.op, name: job.name, cache: job.cache, items: job.items, signal: job.signal }).catch((err) => { waiting.delete(id); reject(err); });
   });
   return inlineRunner;
 }
@@ -140,7 +143,7 @@ export class HashPool {
     if (this.inline && runsInline(job)) {
       if (job.signal?.aborted) throw new InterruptedError();
       let bytes = 0;
-      const rs = await inlineExecutor()({ ...job, id: this.nextId++ }, (n) => { bytes += n; job.onProgress?.(0, bytes); });
+      const rs = await inlineExecutor()(job, (n) => { bytes += n; job.onProgress?.(0, bytes); });
       if (job.signal?.aborted) throw new InterruptedError();
       job.onProgress?.(rs.length, items.reduce((s, it) => s + (it.size ?? 0), 0));
       return rs;
