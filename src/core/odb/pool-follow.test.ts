@@ -59,3 +59,18 @@ test('hash-follow: a worker hashes a file while its parts arrive out of order; s
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('big files hashed in this thread at the same time keep their own read buffers (in-thread jobs run concurrently)', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'geodvc-inline-big-'));
+  const pool = new HashPool(2, true);
+  try {
+    const datas = [randomBytes(21 * 1024 * 1024 + 7), randomBytes(17 * 1024 * 1024 + 3), randomBytes(25 * 1024 * 1024)];
+    const paths = datas.map((b, i) => { const p = join(d, `big${i}`); const fd = openSync(p, 'w'); writeSync(fd, b); closeSync(fd); return p; });
+    // three single-file hash jobs: each runs in this thread, all at once
+    const rs = await Promise.all(paths.map((p, i) => pool.run({ op: 'hash', name: 'md5', items: [{ path: p, size: datas[i]!.length }] })));
+    rs.forEach(([r], i) => assert.equal(r!.oid, hashBuffer(datas[i]!, 'md5'), `file ${i}`));
+  } finally {
+    await pool.close();
+    rmSync(d, { recursive: true, force: true });
+  }
+});

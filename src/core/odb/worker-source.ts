@@ -125,7 +125,11 @@ function hashBig(path, name, outFd, onBytes) {
 // copies run at once), so reading stops being the bottleneck of a fast hash (XXH3).
 const ACHUNK = 4 << 20;
 const AHEAD = 4;
-let abufs = null;
+// Sets of AHEAD read buffers, one set per running async hash: jobs of the in-thread executor
+// (pool.ts) can run concurrently, and a read still in flight must never land in a buffer another
+// hash is using. Finished sets are kept for the next hash.
+const freeBufSets = [];
+function takeBufs() { return freeBufSets.pop() || Array.from({ length: AHEAD }, () => Buffer.allocUnsafe(ACHUNK)); }
 function preadFull(fd, buf, pos) {
   return new Promise((resolve, reject) => {
     let got = 0;
@@ -139,7 +143,7 @@ function preadFull(fd, buf, pos) {
 }
 function interrupted() { const e = new Error('interrupted'); e.code = 'EINTERRUPTED'; return e; }
 async function hashBigAsync(path, name, onBytes, signal) {
-  if (!abufs) { abufs = []; for (let k = 0; k < AHEAD; k++) abufs.push(Buffer.allocUnsafe(ACHUNK)); }
+  const abufs = takeBufs();
   const h = newHasher(name);
   const fd = fs.openSync(path, 'r');
   let total = 0;
@@ -169,6 +173,7 @@ async function hashBigAsync(path, name, onBytes, signal) {
     // reads still in flight write into abufs: wait for them before the buffers are reused or the fd closed
     await Promise.allSettled(inflight);
     fs.closeSync(fd);
+    freeBufSets.push(abufs);
   }
   return { oid: h.d(), size: total };
 }
@@ -180,10 +185,10 @@ async function hashFollow(it, job) {
   const h = newHasher(job.name);
   const fd = fs.openSync(it.path, 'r');
   const size = it.size;
+  const bufs = takeBufs();
+  const b = bufs[0];
   let pos = 0;
   try {
-    if (!abufs) { abufs = []; for (let k = 0; k < AHEAD; k++) abufs.push(Buffer.allocUnsafe(ACHUNK)); }
-    const b = abufs[0];
     while (pos < size) {
       const upto = Number(Atomics.load(v, 0));
       if (upto < 0) throw interrupted();
@@ -197,7 +202,7 @@ async function hashFollow(it, job) {
       h.u(got === ACHUNK ? b : b.subarray(0, got));
       pos += got;
     }
-  } finally { fs.closeSync(fd); }
+  } finally { fs.closeSync(fd); freeBufSets.push(bufs); }
   return { oid: h.d(), size: pos };
 }
 function sameStat(a, b) { return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino; }
