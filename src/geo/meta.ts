@@ -7,10 +7,11 @@
  * same file always yields the same bytes. Returns undefined for files that are not geodata.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { readRasterInfo, sniffRaster } from './raster/info.js';
-import { looksLikeVector, readVectorInfo } from './vector/info.js';
+import { readRasterInfo } from './raster/info.js';
+import { readVectorInfo } from './vector/info.js';
+import { geoKind } from './sniff.js';
 import { resolution } from './crs/grid.js';
 
 export interface GeoMeta {
@@ -47,12 +48,9 @@ export function readCompanionMetadata(absPath: string): Record<string, unknown> 
 const ACQ_KEYS = /^(TIFFTAG_DATETIME|ACQUISITION.*|SENSING.*|DATE.*|SENSOR.*|SATELLITE.*|PLATFORM.*|CLOUD.*|SPACECRAFT.*|PRODUCT_ID)$/i;
 
 export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefined> {
-  const name = basename(absPath);
-  if (/\.(metadata\.)?ya?ml$/i.test(name)) return undefined;
+  const kind = geoKind(absPath);
   let meta: GeoMeta | undefined;
-  let raster: 'tiff' | 'vrt' | undefined;
-  try { raster = sniffRaster(absPath); } catch { return undefined; }
-  if (raster) {
+  if (kind === 'raster') {
     const info = await readRasterInfo(absPath);
     const acquisition: Record<string, string> = {};
     for (const dom of Object.values(info.metadata)) for (const [k, v] of Object.entries(dom)) if (ACQ_KEYS.test(k)) acquisition[k] = v;
@@ -75,7 +73,7 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
       gcps: info.gcps ? info.gcps.gcpList.length : undefined,
       acquisition: Object.keys(acquisition).length ? acquisition : undefined,
     };
-  } else if (looksLikeVector(absPath) || extname(absPath).toLowerCase() === '.gpkg') {
+  } else if (kind === 'vector') {
     let info;
     try { info = await readVectorInfo(absPath); } catch { return undefined; }
     meta = {

@@ -26,9 +26,20 @@ export function looksLikeVector(path: string): boolean {
   return VECTOR_EXT.includes(extname(path).toLowerCase());
 }
 
-/** Whether `extractGeoMeta` could describe this file (a TIFF/VRT by content, a vector by name). */
+/**
+ * What `extractGeoMeta` would describe: a raster (TIFF/VRT by content), a vector (by extension),
+ * or nothing (companion metadata YAML, unreadable files, anything else). The one place that
+ * decides, used both before the readers are loaded (`add`'s meta hook) and by the readers.
+ */
+export function geoKind(absPath: string): 'raster' | 'vector' | undefined {
+  if (/\.(metadata\.)?ya?ml$/i.test(absPath)) return undefined;
+  let raster;
+  try { raster = sniffRaster(absPath); } catch { return undefined; }
+  if (raster) return 'raster';
+  return looksLikeVector(absPath) ? 'vector' : undefined;
+}
+
+/** Whether `extractGeoMeta` could describe this file. */
 export function mayHaveGeoMeta(absPath: string): boolean {
-  if (/\.(metadata\.)?ya?ml$/i.test(absPath)) return false;
-  if (looksLikeVector(absPath)) return true;
-  try { return sniffRaster(absPath) !== undefined; } catch { return false; }
+  return geoKind(absPath) !== undefined;
 }

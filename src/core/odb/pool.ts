@@ -56,6 +56,19 @@ export interface PoolJob {
 
 let shared: HashPool | undefined;
 
+/** A per-item failure of a pool job as an Error carrying the errno-style `code` and the `path`. */
+export function poolError(e: NonNullable<PoolResult['error']>): Error & { code?: string; path: string } {
+  return Object.assign(new Error(e.message), { code: e.code, path: e.path });
+}
+
+/**
+ * A big file's 'hash' and its 'copy-tmp' on another worker describe the same bytes only when both
+ * saw the same (inode, mtime, size) of the source; otherwise it changed in between.
+ */
+export function sameSource(h: PoolResult, c: PoolResult): boolean {
+  return h.ino === c.ino && h.mtimeMs === c.mtimeMs && h.size === c.size;
+}
+
 /** Jobs up to this many items and bytes run in this thread: starting a worker costs more (~50-100 ms). */
 const INLINE_MAX_ITEMS = 32;
 const INLINE_MAX_BYTES = 1 << 20;

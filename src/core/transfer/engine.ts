@@ -19,7 +19,7 @@ import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
 import { objectRelPath, isDirOid } from '../odb/layout.js';
 import { createHasher, hashBuffer, hashFileWith, initHashers, type HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
-import { HashPool, type PoolResult } from '../odb/pool.js';
+import { HashPool, poolError, sameSource, type PoolResult } from '../odb/pool.js';
 import { QUARANTINE_DIR } from '../repo/cache-objects.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -330,11 +330,11 @@ async function splitLocalFetch(pool: HashPool, src: string, x: TransferObject, t
   const failed = h.error ?? c.error;
   if (failed) {
     drop();
-    const e = Object.assign(new Error(failed.message), { code: failed.code, path: failed.path });
+    const e = poolError(failed);
     if (failed.code === 'ENOENT') throw new StorageError('object-missing', `${keyOf(x)} not found on remote (${src})`, { cause: e });
     throw toAppError(e);
   }
-  if (h.ino !== c.ino || h.mtimeMs !== c.mtimeMs || h.size !== c.size) {
+  if (!sameSource(h, c)) {
     drop();
     throw new StorageError('transient', `${src} changed on the remote while it was being fetched`);
   }
@@ -417,7 +417,7 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
       if (bad) throw bad.reason;
       advance();
       const [r] = await hashing;
-      if (r!.error) throw toAppError(Object.assign(new Error(r!.error.message), { code: r!.error.code, path: r!.error.path }));
+      if (r!.error) throw toAppError(poolError(r!.error));
       const actual = r!.oid!;
       return { ok: withDirSuffix(x, actual) === x.oid, actual, size: r!.size! };
     } catch (err) {

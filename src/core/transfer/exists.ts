@@ -72,22 +72,20 @@ export async function remoteHas(b: Backend, keys: string[], o: ExistsOptions = {
       if (!isServerFault(err) || o.signal?.aborted) throw err;
     }
   }
-  {
-    let done = 0;
-    await mapLimit(uniq, jobs, async (k) => {
-      let st;
-      try {
-        st = await b.stat(k);
-      } catch (err) {
-        if (!(o.faultyAsAbsent && isServerFault(err))) throw err;
-        st = null;
-      }
-      const want = o.sizes?.get(k);
-      if (st && (want === undefined || st.size === want)) found.add(k);
-      o.onProgress?.(++done, uniq.length);
-    }, o.signal);
-    return found;
-  }
+  let done = 0;
+  await mapLimit(uniq, jobs, async (k) => {
+    let st;
+    try {
+      st = await b.stat(k);
+    } catch (err) {
+      if (!(o.faultyAsAbsent && isServerFault(err))) throw err;
+      st = null;
+    }
+    const want = o.sizes?.get(k);
+    if (st && (want === undefined || st.size === want)) found.add(k);
+    o.onProgress?.(++done, uniq.length);
+  }, o.signal);
+  return found;
 }
 
 async function listHas(b: Backend, uniq: string[], jobs: number, o: ExistsOptions): Promise<Set<string>> {

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { HashName } from '../odb/hash.js';
 import type { ObjectDB } from '../odb/odb.js';
 import { StateDB, type DirIndex, type DirIndexEntry } from '../odb/state.js';
-import { HashPool, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
+import { HashPool, poolError, sameSource, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
 import { buildTree, type TreeEntry, type Tree } from '../odb/tree.js';
 import type { DvcIgnore } from '../repo/dvcignore.js';
 import { walkDir, type WalkedFile } from './walk.js';
@@ -131,7 +131,7 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
   env.state.flush();
   if (failures.length) {
     const first = failures[0]!;
-    const errno = Object.assign(new Error(first.message), { code: first.code, path: first.path });
+    const errno = poolError(first);
     const base = toAppError(errno);
     if (first.code === 'ECHANGED') throw new AppError('changed-while-hashing', first.message, 1, { hint: 'stop writing to the data and run the command again', details: { failures } });
     throw new AppError(base.code, `${failures.length} file(s) could not be processed; first: ${first.path}: ${first.message}`, 1, { cause: errno, hint: base.hint ?? 'check the files and permissions, then run the command again', details: { failures: failures.slice(0, 100) } });
@@ -150,7 +150,7 @@ function settleCopy(env: BuildEnv, name: HashName, h: PoolResult, c: PoolResult,
   const drop = () => { if (c.tmp) rmSync(c.tmp, { force: true }); };
   if (h.error) { drop(); return h; }
   if (c.error) return c;
-  if (h.ino !== c.ino || h.mtimeMs !== c.mtimeMs || h.size !== c.size) {
+  if (!sameSource(h, c)) {
     drop();
     return { error: { code: 'ECHANGED', message: `'${path}' changed while it was being hashed`, path } };
   }
