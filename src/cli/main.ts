@@ -5,7 +5,8 @@
  * src/cli/commands/** (see CommandModule in ./types.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import v8 from 'node:v8';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CliContext, CommandGroup, CommandModule } from './types.js';
@@ -28,6 +29,29 @@ function listCommandFiles(dir: string, out: string[] = []): string[] {
   return out.sort();
 }
 
+/**
+ * The command modules this argv needs. Files mirror command paths (`remote/add.ts` is
+ * `remote add`), so `geodvc push …` imports push.ts alone instead of all ~70 modules and their
+ * dependencies (~50 ms of every run). Anything else (no command, `--help`, an alias, a typo)
+ * loads them all, so help, aliases and commander's suggestions are unchanged.
+ */
+export function commandFilesFor(argv: string[]): string[] {
+  const words = argv.filter((a, i) => !a.startsWith('-') && argv[i - 1] !== '--cd');
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const file = (...parts: string[]) => join(commandsDir, ...parts) + ext;
+  const exists = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
+  const [w1, w2] = words;
+  if (w1 && !w1.startsWith('_') && /^[\w-]+$/.test(w1)) {
+    if (exists(file(w1))) return [file(w1)];
+    const group = file(w1, '_group');
+    if (exists(group)) {
+      if (w2 && !w2.startsWith('_') && /^[\w-]+$/.test(w2) && exists(file(w1, w2))) return [group, file(w1, w2)];
+      return listCommandFiles(join(commandsDir, w1));
+    }
+  }
+  return listCommandFiles(commandsDir);
+}
+
 function packageVersion(): string {
   try {
     return JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')).version;
@@ -36,7 +60,26 @@ function packageVersion(): string {
   }
 }
 
+/** Commands that hold one small record per object for minutes while the network works. */
+const TRANSFER_COMMANDS = new Set(['push', 'pull', 'fetch', 'status']);
+
+/**
+ * V8 lets the old generation grow to up to four times what survived the last full collection
+ * before collecting again. A push of 100,000 objects keeps ~75 MiB alive but allocates gigabytes
+ * of short-lived request objects, so with the default the heap reached 400 MiB (peak RSS 517-615
+ * MiB). Growing by at most 2x between full collections keeps it at ~300 MiB for the same CPU
+ * time (measured: docs/remotes.md). The user's own NODE_OPTIONS/flags win.
+ */
+export function tuneHeap(argv: string[]): boolean {
+  const cmd = argv.find((a, i) => !a.startsWith('-') && argv[i - 1] !== '--cd');
+  if (!cmd || !TRANSFER_COMMANDS.has(cmd)) return false;
+  if (process.execArgv.some((a) => a.includes('heap-growing')) || process.env.NODE_OPTIONS?.includes('heap-growing')) return false;
+  v8.setFlagsFromString('--heap-growing-percent=100');
+  return true;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  tuneHeap(argv);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -61,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
-  const files = listCommandFiles(commandsDir);
+  const files = commandFilesFor(argv);
   const nodes = new Map<string, Command>();
   nodes.set('', program);
   const ensureParent = (path: string[]): Command => {

@@ -104,13 +104,15 @@ export function collectUsedObjects(repo: Repo, opts: CollectUsedOptions = {}): U
     const key = `${hashName}:${oid}`;
     let u = map.get(key);
     if (!u) {
-      u = { hashName, oid, isDir, size, paths: [], revs: [], push: out.push, remote: out.remote };
+      // arrays of exactly one element (an empty array grown by push reserves 17 slots): with
+      // 100,000 files this is tens of MiB less to hold through a push
+      u = { hashName, oid, isDir, size, paths: [path], revs: [rev], push: out.push, remote: out.remote };
       if (parentDir) u.parentDir = parentDir;
       map.set(key, u);
-    } else {
-      u.push ||= out.push;
-      if (u.remote !== out.remote) u.remote = undefined;
+      return u;
     }
+    u.push ||= out.push;
+    if (u.remote !== out.remote) u.remote = undefined;
     if (!u.paths.includes(path)) u.paths.push(path);
     if (!u.revs.includes(rev)) u.revs.push(rev);
     return u;

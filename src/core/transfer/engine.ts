@@ -35,6 +35,8 @@ export interface TransferObject {
   size?: number;
   /** Repo paths that use it (for messages). */
   paths: string[];
+  /** Its key on remotes and in the cache (`files/md5/ab/cdef…`), set once by keyOf. */
+  key?: string;
 }
 
 export interface FailedObject {
@@ -103,7 +105,11 @@ function isRemoteLevel(err: unknown): boolean {
   return err instanceof StorageError && (err.kind === 'unreachable' || err.kind === 'access-denied' || err.kind === 'bucket-missing' || err.kind === 'credentials');
 }
 
-const keyOf = (o: { hashName: HashName; oid: string }) => objectRelPath(o.hashName, o.oid);
+/**
+ * The object's key, computed once and kept on the object: every map and set of a run then shares
+ * one string per object instead of holding a copy each (100,000 objects, five maps).
+ */
+const keyOf = (o: TransferObject): string => (o.key ??= objectRelPath(o.hashName, o.oid));
 
 function failure(o: TransferObject, err: unknown): FailedObject {
   const e = toAppError(err);
@@ -119,13 +125,16 @@ function isFatal(err: unknown): boolean {
   return false;
 }
 
+/** One object per key; the callers' objects are reused (copied only when paths must be merged). */
 function dedupe(objs: TransferObject[]): TransferObject[] {
   const m = new Map<string, TransferObject>();
+  const copied = new Set<TransferObject>();
   for (const o of objs) {
-    const k = `${o.hashName}:${o.oid}`;
-    const prev = m.get(k);
-    if (!prev) m.set(k, { ...o, paths: [...o.paths] });
-    else for (const p of o.paths) if (!prev.paths.includes(p)) prev.paths.push(p);
+    const k = keyOf(o);
+    let prev = m.get(k);
+    if (!prev) { m.set(k, o); continue; }
+    if (!copied.has(prev)) { prev = { ...prev, paths: [...prev.paths] }; copied.add(prev); m.set(k, prev); }
+    for (const p of o.paths) if (!prev.paths.includes(p)) prev.paths.push(p);
   }
   return [...m.values()];
 }
@@ -152,7 +161,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
       for (const e of tree.entries) {
         const k = objectRelPath(d.hashName, e.oid);
         let m = byKey.get(k);
-        if (!m) { m = { hashName: d.hashName, oid: e.oid, isDir: false, size: e.size, paths: d.paths.map((p) => `${p}/${e.relpath}`) }; byKey.set(k, m); all.push(m); }
+        if (!m) { m = { hashName: d.hashName, oid: e.oid, isDir: false, size: e.size, paths: d.paths.map((p) => `${p}/${e.relpath}`), key: k }; byKey.set(k, m); all.push(m); }
         list.push(m);
       }
       members.set(d.oid, list);
@@ -177,13 +186,10 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
   const todoDirs = local.filter((x) => x.isDir && !present.has(keyOf(x)));
   res.skipped = local.length - todoFiles.length - todoDirs.length;
-  const sizes = new Map<string, number>();
+  const sizes = localSizes;
   let bytesTotal = 0;
-  for (const x of [...todoFiles, ...todoDirs]) {
-    const s = localSizes.get(keyOf(x))!;
-    sizes.set(keyOf(x), s);
-    bytesTotal += s;
-  }
+  for (const x of todoFiles) bytesTotal += sizes.get(keyOf(x))!;
+  for (const x of todoDirs) bytesTotal += sizes.get(keyOf(x))!;
   const total = todoFiles.length + todoDirs.length;
   let done = 0;
   let bytesDone = 0;

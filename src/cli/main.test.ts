@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { commandFilesFor, tuneHeap } from './main.js';
+import { runCli } from '../../test/helpers/cli.js';
+
+const names = (files: string[]) => files.map((f) => `${basename(dirname(f))}/${basename(f).replace(/\.(ts|js)$/, '')}`);
+
+test('cli: a command imports only its own module; groups, aliases and help import what they need', () => {
+  assert.deepEqual(names(commandFilesFor(['push', '-j', '4', '-r', 'x'])), ['commands/push']);
+  assert.deepEqual(names(commandFilesFor(['--cd', 'push', 'status', '-c'])), ['commands/status']);
+  assert.deepEqual(names(commandFilesFor(['remote', 'add', '-d', 'r', 's3://b/p'])), ['remote/_group', 'remote/add']);
+  const all = commandFilesFor(['--help']);
+  assert.ok(all.length > 50, `every command module for --help (got ${all.length})`);
+  // an alias (`mv` = move, `remote ls` = remote list), a typo, a helper file: the whole set (or group)
+  assert.equal(commandFilesFor(['mv', 'a', 'b']).length, all.length);
+  assert.equal(commandFilesFor(['pussh']).length, all.length);
+  assert.equal(commandFilesFor(['_pull-bbox']).length, all.length);
+  const remoteAll = names(commandFilesFor(['remote', 'ls']));
+  assert.ok(remoteAll.includes('remote/list') && remoteAll.includes('remote/_group') && remoteAll.every((n) => n.startsWith('remote/')), remoteAll.join(' '));
+});
+
+test('cli: transfer commands cap the heap growth; the others keep V8 defaults', () => {
+  assert.equal(tuneHeap(['add', 'data']), false);
+  assert.equal(tuneHeap(['remote', 'list']), false);
+  assert.equal(tuneHeap(['--cd', 'push', 'add', 'x']), false);
+  assert.equal(tuneHeap(['push', '-j', '4']), true);
+  assert.equal(tuneHeap(['--cd', 'repo', 'pull']), true);
+});
+
+test('cli: aliases, group help and suggestions still work with per-command loading', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-cli-'));
+  try {
+    const mv = await runCli(['mv', '--help'], { cwd: dir });
+    assert.equal(mv.code, 0, mv.stderr);
+    assert.match(mv.stdout, /Usage: geodvc move/);
+    const top = await runCli(['--help'], { cwd: dir });
+    assert.equal(top.code, 0);
+    for (const c of ['push', 'pull', 'remote', 'geo', 'exp', 'repro']) assert.match(top.stdout, new RegExp(`\\n  ${c}\\b`), c);
+    const grp = await runCli(['remote', '--help'], { cwd: dir });
+    assert.equal(grp.code, 0);
+    for (const c of ['add', 'modify', 'list|ls', 'rename']) assert.ok(grp.stdout.includes(c), `${c} in\n${grp.stdout}`);
+    const typo = await runCli(['pussh'], { cwd: dir });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /push/);
+    const ls = await runCli(['remote', 'ls'], { cwd: dir });
+    assert.notEqual(ls.code, 0, 'not a repository');
+    assert.match(ls.stderr, /not a (geodvc|DVC|dvc)|init/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
