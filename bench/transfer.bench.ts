@@ -7,6 +7,8 @@
  *     4 x 16 MiB parts for the big file) and a plain GetObject-to-file loop (pull peer).
  * Every geodvc figure is the whole CLI process (wall, CPU and peak RSS from /usr/bin/time); the CLI
  * start-up alone is measured too (`start-up` row) so it can be told apart from transfer time.
+ * For the big file each geodvc run is paired with a peer run just before it (per -j): the page
+ * cache's copy speed drifts about 2x from minute to minute here. Small-file peers run once.
  *
  * Sizes: full = 100,000 files of 4 KiB and one 2 GiB file on both remotes. BENCH_SCALE=small:
  * 2,000 files and 128 MiB. BENCH_S3_FILES overrides the S3 small-file count (s3rver itself takes
@@ -214,19 +216,19 @@ async function main(): Promise<void> {
         const bytes = objects.reduce((a, p) => a + statSync(p).size, 0);
         const keys = objects.map((p) => p.slice(cacheFiles.length + 1));
 
-        // peers: a plain copy of the same objects, up and down
-        const peerUp: T[] = [], peerDown: T[] = [], peerHash: T[] = [];
-        for (let i = 0; i < RUNS; i++) {
+        // peers: a plain copy of the same objects, up and down, and the hash alone
+        type Peers = { up: T[]; down: T[]; hash: T[] };
+        const runPeers = async (pr: Peers, i: number) => {
           if (remoteKind === 'local') {
             const dst = join(tmp, `cp-${i}`);
-            peerUp.push(timedCmd('cp', ['-r', cacheFiles, dst]));
+            pr.up.push(timedCmd('cp', ['-r', cacheFiles, dst]));
             const back = join(tmp, `cp-back-${i}`);
-            peerDown.push(timedCmd('cp', ['-r', dst, back]));
+            pr.down.push(timedCmd('cp', ['-r', dst, back]));
             rmSync(dst, { recursive: true, force: true });
             rmSync(back, { recursive: true, force: true });
           } else {
             const bucket = await newBucket();
-            peerUp.push(await timedAsync(() => pool(objects, 16, async (p, k) => {
+            pr.up.push(await timedAsync(() => pool(objects, 16, async (p, k) => {
               const size = statSync(p).size;
               if (size > (16 << 20)) {
                 await new Upload({ client, params: { Bucket: bucket, Key: `plain/${keys[k]}`, Body: createReadStream(p) }, queueSize: 4, partSize: 16 << 20 }).done();
@@ -235,7 +237,7 @@ async function main(): Promise<void> {
               }
             })));
             const down = join(tmp, `get-${i}`);
-            peerDown.push(await timedAsync(() => pool(objects, 16, async (_p, k) => {
+            pr.down.push(await timedAsync(() => pool(objects, 16, async (_p, k) => {
               const dest = join(down, keys[k]!);
               mkdirSync(dirname(dest), { recursive: true });
               const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `plain/${keys[k]}` }));
@@ -244,12 +246,20 @@ async function main(): Promise<void> {
             rmSync(down, { recursive: true, force: true });
           }
           // the hash every download is verified with, as its own tool: the floor of a verified fetch on one core
-          if (workload === 'big') peerHash.push(conf!.algo === 'md5' ? timedCmd('md5sum', [objects[0]!]) : timedCmd('xxhsum', ['-H2', objects[0]!]));
-        }
+          if (workload === 'big') pr.hash.push(conf!.algo === 'md5' ? timedCmd('md5sum', [objects[0]!]) : timedCmd('xxhsum', ['-H2', objects[0]!]));
+        };
+        // Many small files: the peers run once per workload (they do not depend on -j, and a
+        // 100,000-object S3 loop takes minutes). One big file: the page cache's copy speed drifts
+        // by 2x from minute to minute on this machine, so each geodvc run is paired with a peer run
+        // right before it (interleaved), per -j.
+        const shared: Peers = { up: [], down: [], hash: [] };
+        if (workload === 'small') for (let i = 0; i < RUNS; i++) await runPeers(shared, i);
 
         for (const jobs of jobList) {
           const pushT: T[] = [], pullT: T[] = [], fetchT: T[] = [], statT: T[] = [];
+          const peers: Peers = workload === 'small' ? shared : { up: [], down: [], hash: [] };
           for (let i = 0; i < RUNS; i++) {
+            if (workload === 'big') await runPeers(peers, i);
             const remoteUrl = remoteKind === 'local' ? join(tmp, `remote-${remoteKind}-${workload}-${jobs}-${i}`) : `s3://${await newBucket()}/dvc-data`;
             writeRemote(root, remoteUrl, remoteKind === 's3' ? { endpointurl: endpoint, access_key_id: 'S3RVER', secret_access_key: 'S3RVER', upload_concurrency: '4', download_concurrency: '4' } : {});
             pushT.push(cli(['push', '-j', String(jobs), '-q'], root));
@@ -275,10 +285,10 @@ async function main(): Promise<void> {
           }
           const pn = remoteKind === 'local' ? 'cp -r' : 'lib-storage loop';
           const dn = remoteKind === 'local' ? 'cp -r' : 'GetObject loop';
-          add(remoteKind, label, 'push', String(jobs), pushT, peerUp, pn);
-          if (fetchT.length) add(remoteKind, label, 'fetch (transfer, verified)', String(jobs), fetchT, peerDown, dn);
-          add(remoteKind, label, 'pull (fetch + checkout)', String(jobs), pullT, peerDown, dn);
-          if (fetchT.length) add(remoteKind, label, 'fetch vs the hash alone', String(jobs), fetchT, peerHash, conf!.algo === 'md5' ? 'md5sum' : 'xxhsum -H2');
+          add(remoteKind, label, 'push', String(jobs), pushT, peers.up, pn);
+          if (fetchT.length) add(remoteKind, label, 'fetch (transfer, verified)', String(jobs), fetchT, peers.down, dn);
+          add(remoteKind, label, 'pull (fetch + checkout)', String(jobs), pullT, peers.down, dn);
+          if (fetchT.length) add(remoteKind, label, 'fetch vs the hash alone', String(jobs), fetchT, peers.hash, conf!.algo === 'md5' ? 'md5sum' : 'xxhsum -H2');
           add(remoteKind, label, 'status -c (no-op)', String(jobs), statT, undefined, '');
         }
         process.stderr.write(`${remoteKind} ${label}: ${(bytes / (1 << 20)).toFixed(0)} MiB of objects\n`);
