@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { commandFilesFor, tuneHeap } from './main.js';
+import { commandFilesFor, fewBigObjects, heapAwareProgress, tuneHeap } from './main.js';
 import { runCli } from '../../test/helpers/cli.js';
 
 const names = (files: string[]) => files.map((f) => `${basename(dirname(f))}/${basename(f).replace(/\.(ts|js)$/, '')}`);
@@ -28,6 +28,18 @@ test('cli: transfer commands cap the heap growth; the others keep V8 defaults', 
   assert.equal(tuneHeap(['--cd', 'push', 'add', 'x']), false);
   assert.equal(tuneHeap(['push', '-j', '4']), true);
   assert.equal(tuneHeap(['--cd', 'repo', 'pull']), true);
+  // the cap is lifted only for transfers of big objects on average, never for many small ones
+  assert.equal(fewBigObjects({ phase: 'fetching', total: 1, bytesTotal: 2 ** 31 }), true);
+  assert.equal(fewBigObjects({ phase: 'fetching', total: 1, bytesTotal: 0 }), false, 'a .dir manifest first');
+  assert.equal(fewBigObjects({ phase: 'pushing', total: 100_001, bytesTotal: 100_000 * 4096 + 2 ** 31 }), false);
+  assert.equal(fewBigObjects({ phase: 'checking remote', total: 5 }), false);
+  const seen: string[] = [];
+  const p = heapAwareProgress((e) => seen.push(e.phase), true);
+  p({ phase: 'fetching', total: 1, bytesTotal: 2 ** 31 });
+  p({ phase: 'fetching', total: 1, bytesTotal: 2 ** 31, finished: true });
+  assert.deepEqual(seen, ['fetching', 'fetching'], 'every event still reaches the reporter');
+  const inner = () => {};
+  assert.equal(heapAwareProgress(inner, false), inner);
 });
 
 test('cli: aliases, group help and suggestions still work with per-command loading', async () => {
