@@ -36,8 +36,13 @@ function listCommandFiles(dir: string, out: string[] = []): string[] {
  * dependencies (~50 ms of every run). Anything else (no command, `--help`, an alias, a typo)
  * loads them all, so help, aliases and commander's suggestions are unchanged.
  */
+/** The positional words of argv (`--cd`'s value excluded): the command path comes first. */
+function commandWords(argv: string[]): string[] {
+  return argv.filter((a, i) => !a.startsWith('-') && argv[i - 1] !== '--cd');
+}
+
 export function commandFilesFor(argv: string[]): string[] {
-  const words = argv.filter((a, i) => !a.startsWith('-') && argv[i - 1] !== '--cd');
+  const words = commandWords(argv);
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const file = (...parts: string[]) => join(commandsDir, ...parts) + ext;
   const exists = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
@@ -72,14 +77,23 @@ const TRANSFER_COMMANDS = new Set(['push', 'pull', 'fetch', 'status']);
  * time (measured: docs/remotes.md). The user's own NODE_OPTIONS/flags win. heapAwareProgress
  * lifts the cap again when the transfer turns out to be a few big objects.
  */
+export function tuneHeap(argv: string[]): boolean {
+  const cmd = commandWords(argv)[0];
+  if (!cmd || !TRANSFER_COMMANDS.has(cmd)) return false;
+  if (process.execArgv.some((a) => a.includes('heap-growing')) || process.env.NODE_OPTIONS?.includes('heap-growing')) return false;
+  v8.setFlagsFromString('--heap-growing-percent=100');
+  return true;
+}
+
+/** At least 1 MiB per object on average: a few big objects, not many small ones. */
+export const fewBigObjects = (e: ProgressEvent): boolean => !!(e.total && e.bytesTotal && e.bytesTotal / e.total >= 1 << 20);
+
 /**
  * Undoes tuneHeap once a transfer turns out to be a few big objects (a progress event with at
  * least 1 MiB per object on average): there the live set is tiny, memory is bounded by the
  * parts in flight, and the 2x cap only added collections (S3 fetch of 2 GiB: +1.5-2 s CPU,
  * 7.5 -> 8.5 s wall). Many small objects keep the cap for the whole run.
  */
-export const fewBigObjects = (e: ProgressEvent): boolean => !!(e.total && e.bytesTotal && e.bytesTotal / e.total >= 1 << 20);
-
 export function heapAwareProgress(inner: ProgressFn, capped: boolean): ProgressFn {
   if (!capped) return inner;
   return (e) => {
@@ -89,14 +103,6 @@ export function heapAwareProgress(inner: ProgressFn, capped: boolean): ProgressF
     }
     inner(e);
   };
-}
-
-export function tuneHeap(argv: string[]): boolean {
-  const cmd = argv.find((a, i) => !a.startsWith('-') && argv[i - 1] !== '--cd');
-  if (!cmd || !TRANSFER_COMMANDS.has(cmd)) return false;
-  if (process.execArgv.some((a) => a.includes('heap-growing')) || process.env.NODE_OPTIONS?.includes('heap-growing')) return false;
-  v8.setFlagsFromString('--heap-growing-percent=100');
-  return true;
 }
 
 export async function main(argv: string[]): Promise<number> {

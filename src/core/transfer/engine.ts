@@ -186,10 +186,9 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
   const todoDirs = local.filter((x) => x.isDir && !present.has(keyOf(x)));
   res.skipped = local.length - todoFiles.length - todoDirs.length;
-  const sizes = localSizes;
   let bytesTotal = 0;
-  for (const x of todoFiles) bytesTotal += sizes.get(keyOf(x))!;
-  for (const x of todoDirs) bytesTotal += sizes.get(keyOf(x))!;
+  for (const x of todoFiles) bytesTotal += localSizes.get(keyOf(x))!;
+  for (const x of todoDirs) bytesTotal += localSizes.get(keyOf(x))!;
   const total = todoFiles.length + todoDirs.length;
   let done = 0;
   let bytesDone = 0;
@@ -200,7 +199,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const upload = async (x: TransferObject) => {
     if (remoteDown) throw remoteDown;
     const key = keyOf(x);
-    const size = sizes.get(key)!;
+    const size = localSizes.get(key)!;
     let sentThisTry = 0;
     try {
       await withRetry('push', remote.url, async () => {
