@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { commandFilesFor, fewBigObjects, heapAwareProgress, tuneHeap } from './main.js';
+import { commandFilesFor, fewBigObjects, heapAwareProgress, similarNames, tuneHeap } from './main.js';
 import { runCli } from '../../test/helpers/cli.js';
 
 const names = (files: string[]) => files.map((f) => `${basename(dirname(f))}/${basename(f).replace(/\.(ts|js)$/, '')}`);
@@ -60,6 +60,42 @@ test('cli: aliases, group help and suggestions still work with per-command loadi
     const ls = await runCli(['remote', 'ls'], { cwd: dir });
     assert.notEqual(ls.code, 0, 'not a repository');
     assert.match(ls.stderr, /not a (geodvc|DVC|dvc)|init/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cli: suggestions for a mistyped command are the nearest names', () => {
+  const names = ['push', 'pull', 'init', 'status', 'stage', 'remote', 'remove', 'gc'];
+  assert.deepEqual(similarNames('pussh', names), ['push']);
+  assert.deepEqual(similarNames('stauts', names), ['status']);
+  assert.deepEqual(similarNames('sta', names).sort(), ['stage', 'status'], 'a prefix suggests every command it starts');
+  assert.deepEqual(similarNames('frobnicate', names), []);
+});
+
+test('cli: an unknown command exits 254 with an error and a suggestion, also with --help and --json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-cli-'));
+  try {
+    for (const args of [['frobnicate'], ['frobnicate', '--help'], ['pussh', '--help'], ['remote', 'bogus', '--help'], ['geo', 'infoo', 'x.tif']]) {
+      const r = await runCli(args, { cwd: dir });
+      assert.equal(r.code, 254, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /Usage:/, 'no help printed for an unknown command');
+      assert.match(r.stderr, /ERROR: '.+' is not a geodvc command/);
+      assert.match(r.stderr, /hint: .*--help' lists the commands/);
+    }
+    const typo = await runCli(['pussh', '--help'], { cwd: dir });
+    assert.match(typo.stderr, /did you mean 'push'\?/);
+    const sub = await runCli(['remote', 'bogus', '--help'], { cwd: dir });
+    assert.match(sub.stderr, /'geodvc remote --help'/);
+    const json = await runCli(['frobnicate', '--json'], { cwd: dir });
+    assert.equal(json.code, 254);
+    const doc = JSON.parse(json.stdout) as { error: string; details: { command: string[] } };
+    assert.equal(doc.error, 'usage');
+    assert.deepEqual(doc.details.command, ['frobnicate']);
+    // known commands and `help` are unaffected
+    const help = await runCli(['help'], { cwd: dir });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: geodvc/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -105,6 +105,52 @@ export function heapAwareProgress(inner: ProgressFn, capped: boolean): ProgressF
   };
 }
 
+/** Edit distance with transpositions (optimal string alignment), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known names closest to `word` (typos and prefixes), best first. */
+export function similarNames(word: string, names: string[]): string[] {
+  const w = word.toLowerCase();
+  const scored = names
+    .map((n) => ({ n, d: n.startsWith(w) && w.length >= 2 ? 0.5 : editDistance(w, n) }))
+    .filter(({ n, d }) => d <= Math.max(1, Math.floor(Math.max(w.length, n.length) * 0.4)));
+  return scored.sort((x, y) => x.d - y.d || x.n.localeCompare(y.n)).map((x) => x.n).slice(0, 3);
+}
+
+/**
+ * A command word that names no command (at the top or inside a group) is a usage error (exit 254)
+ * even with `--help`: commander would print the parent's help and exit 0, hiding the typo.
+ */
+export function unknownCommand(program: Command, argv: string[], leafKeys: Set<string>): UsageError | undefined {
+  let node = program;
+  const path: string[] = [];
+  for (const word of commandWords(argv)) {
+    if (leafKeys.has(path.join(' ')) || !node.commands.length) return undefined;
+    if (node === program && word === 'help') return undefined;
+    const child = node.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!child) {
+      const where = ['geodvc', ...path].join(' ');
+      const names = node.commands.flatMap((c) => [c.name(), ...c.aliases()]).filter((n) => n !== 'help');
+      const similar = similarNames(word, names);
+      const hint = (similar.length ? `did you mean ${similar.map((n) => `'${n}'`).join(' or ')}? ` : '') + `'${where} --help' lists the commands`;
+      return new UsageError(`'${[...path, word].join(' ')}' is not a geodvc command`, { hint, details: { command: [...path, word], suggestions: similar } });
+    }
+    node = child;
+    path.push(child.name());
+  }
+  return undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const heapCapped = tuneHeap(argv);
   const controller = new AbortController();
@@ -132,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
   const files = commandFilesFor(argv);
+  const leafKeys = new Set<string>();
   const nodes = new Map<string, Command>();
   nodes.set('', program);
   const ensureParent = (path: string[]): Command => {
@@ -167,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     if (nodes.has(key)) throw new Error(`duplicate command ${key} (${relative(commandsDir, f).split(sep).join('/')})`);
     const cmd = parent.command(name).description(spec.describe).exitOverride();
     nodes.set(key, cmd);
+    leafKeys.add(key);
     if (spec.aliases) cmd.aliases(spec.aliases);
     spec.configure?.(cmd);
     cmd.addOption(new Option('-q, --quiet', 'print only errors and results'));
@@ -200,6 +248,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   try {
+    const unknown = unknownCommand(program, argv, leafKeys);
+    if (unknown) throw unknown;
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
