@@ -85,7 +85,7 @@ test('the 05-config sequence produces the golden .dvc/config and .dvc/config.loc
     assert.match(origin, /^\.dvc\/config\tcache\.type=hardlink,symlink$/m);
     assert.match(origin, /^\.dvc\/config\.local\tremote\.geospatial-remote\.access_key_id=\*\*\*$/m);
     const rl = await cliOk(['remote', 'list'], { cwd: repo, env: e });
-    assert.equal(rl.stdout, 'geospatial-remote\ts3://your-bucket-name/dvc-data\t(default)\nbackup\t/srv/dvc-backup\n');
+    assert.equal(rl.stdout, 'geospatial-remote       s3://your-bucket-name/dvc-data  (default)\nbackup  /srv/dvc-backup\n');
     const rj = JSON.parse((await cliOk(['remote', 'list', '--json'], { cwd: repo, env: e })).stdout);
     assert.equal(rj[0].options.access_key_id, '***');
     assert.equal(rj[0].options.jobs, '10');
@@ -145,7 +145,7 @@ test('remote rename/default/remove, relative local urls, --global, cache dir', a
     text = readFileSync(join(repo, '.dvc', 'config'), 'utf8');
     assert.match(text, /^\[core\]\n    remote = main\n\['remote "main"'\]\n    url = \.\.\/\.\.\/remote-rel\n/);
     const rl = (await cliOk(['remote', 'list'], { cwd: repo, env: e })).stdout;
-    assert.match(rl, new RegExp(`^main\\t${join(t.dir, 'remote-rel').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\t\\(default\\)$`, 'm'));
+    assert.match(rl, new RegExp(`^main +${join(t.dir, 'remote-rel').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\(default\\)$`, 'm'));
     await cliOk(['remote', 'default', 'other'], { cwd: repo, env: e });
     await cliOk(['remote', 'remove', 'other'], { cwd: repo, env: e });
     text = readFileSync(join(repo, '.dvc', 'config'), 'utf8');

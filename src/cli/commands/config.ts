@@ -26,9 +26,9 @@ export const command: CommandModule = {
       const rows: { name: string; value: string; level: string; file: string }[] = [];
       const levels = level ? [level] : cfg.CONFIG_LEVELS.filter((l) => root || (l !== 'repo' && l !== 'local'));
       for (const l of levels) {
-        const data = cfg.readConfigLevel(l, root);
-        for (const [section, kv] of Object.entries(data)) {
-          for (const [k, v] of Object.entries(kv)) rows.push({ name: cfg.formatConfigName(section, k), value: display(section, k, v), level: l, file: origin(l) });
+        for (const r of cfg.listConfigLevel(l, root)) {
+          const { section, key } = cfg.parseConfigName(r.name);
+          rows.push({ name: r.name, value: display(section, key, r.value), level: l, file: origin(l) });
         }
       }
       if (ctx.json) { ctx.outJson(rows); return; }

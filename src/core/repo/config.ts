@@ -246,3 +246,25 @@ export function configBool(value: string | undefined, dflt = false): boolean {
   return /^(true|1|yes|on)$/i.test(value.trim());
 }
 
+
+/** One `config -l` row. */
+export interface ConfigListRow { name: string; value: string; level: ConfigLevel; file: string }
+
+/**
+ * The options set at one level, as `dvc config -l` lists them: path values resolved against the
+ * config file's directory, named sections (`remote`, `machine`, `db`) first, then the other
+ * sections in file order (DVC's `_parse_named` puts the named groups first).
+ */
+export function listConfigLevel(level: ConfigLevel, root?: string): ConfigListRow[] {
+  if ((level === 'repo' || level === 'local') && !root) return [];
+  const file = configFilePath(level, root);
+  const data = resolveLevelPaths(readConfigLevel(level, root), dirname(file));
+  const rows: ConfigListRow[] = [];
+  const sections = Object.keys(data);
+  const groups = ['remote', 'machine', 'db'].map((g) => sections.filter((s) => sectionKind(s) === g));
+  const others = sections.filter((s) => !['remote', 'machine', 'db'].includes(sectionKind(s)));
+  for (const s of [...groups.flat(), ...others]) {
+    for (const [k, v] of Object.entries(data[s]!)) rows.push({ name: formatConfigName(s, k), value: v, level, file });
+  }
+  return rows;
+}

@@ -12,6 +12,17 @@ export const command: CommandModule = {
     const root = level === 'global' || level === 'system' ? undefined : rootFor(ctx.cwd, level);
     const remotes = listRemotes({ root, level });
     if (ctx.json) { ctx.outJson(remotes); return; }
-    for (const r of remotes) ctx.out(`${r.name}\t${r.url}${r.default ? '\t(default)' : ''}`, true);
+    // DVC writes `name\turl[\t(default)]` through rich, which expands tabs to 8-column stops.
+    for (const r of remotes) ctx.out(expandTabs(`${r.name}\t${r.url}${r.default ? '\t(default)' : ''}`), true);
   },
 };
+
+/** Python's `str.expandtabs(8)` (what DVC's rich console does to the tab-separated columns). */
+export function expandTabs(line: string, width = 8): string {
+  let out = '';
+  for (const ch of line) {
+    if (ch === '\t') out += ' '.repeat(width - ([...out].length % width));
+    else out += ch;
+  }
+  return out;
+}
