@@ -1,13 +1,24 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx in a checkout (so they are never stale), and the
-// compiled dist/ in an installed package or when GEODVC_DIST=1 (benchmarks: faster start-up).
+// The geodvc command. Runs the compiled CLI in dist/ (built by `npm run build`, by `prepare` on a
+// checkout's `npm install`, by `prepack` for the package, and by the test runner before tests).
+// Only when dist/ is missing (a fresh checkout before any build) or GEODVC_DEV=1 does it run the
+// TypeScript sources through tsx, a development dependency; `npm run geodvc -- …` always does.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src', 'cli', 'main.ts');
 const built = join(root, 'dist', 'cli', 'main.js');
-const { main } = (existsSync(src) && process.env.GEODVC_DIST !== '1')
-  ? await (async () => { const { register } = await import('tsx/esm/api'); register(); return import(pathToFileURL(src).href); })()
-  : await import(pathToFileURL(built).href);
+const src = join(root, 'src', 'cli', 'main.ts');
+const fromSources = existsSync(src) && (process.env.GEODVC_DEV === '1' || !existsSync(built));
+
+let entry;
+if (fromSources) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = src;
+} else {
+  entry = built;
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,9 +1,22 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The CLI as users run it: bin/geodvc.js, which runs the compiled dist/cli/main.js. */
 export const BIN = join(REPO_ROOT, 'bin', 'geodvc.js');
+
+/**
+ * Tests spawn the built CLI, so dist/ must match the sources. scripts/run-tests.mjs builds it
+ * before the run and sets GEODVC_DIST_FRESH=1; a test file run some other way (`node --test
+ * file.ts`) builds it here once (a no-op in ~0.1 s when nothing changed; incremental otherwise).
+ */
+function ensureFreshDist(): void {
+  if (process.env.GEODVC_DIST_FRESH === '1') return;
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-dist.mjs'), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  process.env.GEODVC_DIST_FRESH = '1';
+}
+ensureFreshDist();
 /** The shared corpus of real geospatial files (read-only). */
 export const CORPUS = process.env.GEODVC_CORPUS ?? join(REPO_ROOT, '..', 'shared', 'corpus');
 export const GOLDENS = join(REPO_ROOT, '..', 'shared', 'reference', 'dvc-goldens');

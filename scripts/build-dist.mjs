@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * Builds dist/ from src/ with tsc (tsconfig.build.json, incremental: dist/.tsbuildinfo), so the
+ * CLI the tests spawn is the compiled one and always fresh.
+ *
+ * - A lock (a directory under node_modules/.cache/geodvc) makes concurrent callers (several test
+ *   runs at once) wait for each other instead of writing dist/ together.
+ * - When no source file changed since the last build (a signature of the paths, sizes and mtimes of
+ *   src/ and the tsconfig files), tsc is not started at all (~0.1 s instead of ~8 s).
+ * - dist/ files whose source is gone are removed (the CLI discovers commands by listing dist/).
+ * - Type errors: tsc still emits; by default they are summarised and the build counts as done
+ *   (type-checking is its own CI step, and one engineer's half-edited file must not stop everybody's
+ *   tests). With --strict (prepack) they fail the build.
+ *
+ * Usage: node scripts/build-dist.mjs [--strict] [--quiet] [--force]
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SRC = join(ROOT, 'src');
+const DIST = join(ROOT, 'dist');
+const SIGNATURE = join(DIST, '.build-signature');
+const CACHE = join(ROOT, 'node_modules', '.cache', 'geodvc');
+const LOCK = join(CACHE, 'build.lock');
+
+function walk(dir, out = []) {
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+const isSource = (p) => p.endsWith('.ts') && !p.endsWith('.test.ts');
+
+/** Paths, sizes and mtimes of everything tsc reads from this repository. */
+function sourceSignature() {
+  const files = [...walk(SRC).filter(isSource), join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')].sort();
+  const h = createHash('sha1');
+  for (const f of files) {
+    const s = statSync(f);
+    h.update(`${relative(ROOT, f)}\t${s.size}\t${s.mtimeMs}\n`);
+  }
+  return h.digest('hex');
+}
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function pidAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+/** Runs fn holding the build lock; a lock left by a dead process (or older than 10 min) is broken. */
+function withLock(fn) {
+  mkdirSync(CACHE, { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let stale = false;
+      try {
+        const age = Date.now() - statSync(LOCK).mtimeMs;
+        const pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+        stale = age > 10 * 60_000 || (pid > 0 && !pidAlive(pid)) || (!pid && age > 5_000);
+      } catch { /* the holder is between mkdir and writing its pid, or just released */ }
+      if (stale) { rmSync(LOCK, { recursive: true, force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`build-dist: ${LOCK} held for over 15 minutes; remove it if no build is running`);
+      sleep(100);
+    }
+  }
+  try { return fn(); } finally { rmSync(LOCK, { recursive: true, force: true }); }
+}
+
+/** Removes dist/ outputs whose src/ file no longer exists. Returns how many were removed. */
+function removeOrphans() {
+  let n = 0;
+  for (const f of walk(DIST)) {
+    const rel = relative(DIST, f);
+    const m = /^(.*)\.(js|d\.ts|js\.map|d\.ts\.map)$/.exec(rel);
+    if (!m) continue;
+    if (!existsSync(join(SRC, `${m[1]}.ts`))) { unlinkSync(f); n++; }
+  }
+  return n;
+}
+
+function tscPath() {
+  try {
+    const req = createRequire(join(ROOT, 'package.json'));
+    return join(dirname(req.resolve('typescript/package.json')), 'bin', 'tsc');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds dist/ when sources changed. Returns { built, errors, ok, message }: `ok` is false when the
+ * CLI could not be emitted (or, with strict, when tsc reported errors).
+ */
+export function buildDist({ strict = false, force = false } = {}) {
+  return withLock(() => {
+    const sig = sourceSignature();
+    const main = join(DIST, 'cli', 'main.js');
+    if (!force && existsSync(main) && existsSync(SIGNATURE) && readFileSync(SIGNATURE, 'utf8') === sig) {
+      return { built: false, errors: 0, ok: true, message: 'dist/ is up to date' };
+    }
+    const tsc = tscPath();
+    if (!tsc) return { built: false, errors: 0, ok: existsSync(main), message: 'typescript is not installed (a development dependency): cannot build dist/' };
+    // tsc --incremental trusts its build info even when outputs were deleted: start over then
+    if (!existsSync(main)) rmSync(join(DIST, '.tsbuildinfo'), { force: true });
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const errorLines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
+    const orphans = removeOrphans();
+    const ok = existsSync(main) && (!strict || r.status === 0);
+    if (existsSync(main) && r.status !== null) writeFileSync(SIGNATURE, sig);
+    const parts = [`dist/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`];
+    if (orphans) parts.push(`${orphans} stale file(s) removed`);
+    if (errorLines.length) parts.push(`tsc reported ${errorLines.length} type error(s)${strict ? '' : ' (emitted anyway; `npm run typecheck` lists them)'}:\n  ${errorLines.slice(0, 8).join('\n  ')}${errorLines.length > 8 ? '\n  ...' : ''}`);
+    else if (r.status !== 0) parts.push(`tsc exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    return { built: true, errors: errorLines.length, ok, message: parts.join('; ') };
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const res = buildDist({ strict: args.includes('--strict'), force: args.includes('--force') });
+  if (!args.includes('--quiet') || !res.ok || res.errors) process.stderr.write(`build-dist: ${res.message}\n`);
+  process.exitCode = res.ok ? 0 : 1;
+}
+
