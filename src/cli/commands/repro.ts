@@ -44,6 +44,7 @@ export const command: CommandModule = {
       jobs,
       signal: ctx.signal,
       onProgress: ctx.onProgress,
+      logger: ctx.logger,
       onOutput: (stage, chunk, stream) => {
         if (ctx.json) return;
         if (jobs > 1) { buffers.set(stage, (buffers.get(stage) ?? '') + chunk); return; }

@@ -156,6 +156,7 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
     const lockEntry = lockOf(s).stages.get(s.name);
     let st: StageStatus | undefined;
     const upChanged = (p.upstream.get(addr) ?? []).some((u) => changedUp.has(u));
+    if (s.frozen && !opts.force) opts.logger?.warn(`stage: '${addr}' is frozen. Its dependencies are not going to be reproduced.`);
     if (!opts.force) {
       st = await stageStatus(sc, s, lockEntry);
       if (!isChanged(st) && !(opts.dry && upChanged)) {

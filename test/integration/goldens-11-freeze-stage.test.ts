@@ -1,0 +1,52 @@
+/**
+ * DVC 3.64 golden 11 (test/fixtures/dvc-goldens/11-freeze-stage): `stage add`, `repro`, `freeze s`
+ * (`frozen: true` in dvc.yaml), a changed dependency that `status` ignores and `repro` skips with
+ * DVC's warning, `unfreeze s`, then `status` sees the change and `repro` runs it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTmpDir, gitInit } from '../helpers/tmp.js';
+import { REPO_ROOT, cliOk } from '../helpers/cli.js';
+import { initRepo } from '../../src/core/repo/init.js';
+
+const G = join(REPO_ROOT, 'test', 'fixtures', 'dvc-goldens', '11-freeze-stage');
+const golden = (f: string) => readFileSync(join(G, f), 'utf8');
+const rcOf = (name: string) => Number(golden('rc.txt').split('\n').find((l) => l.startsWith(name + ' '))!.split(' ')[1]);
+
+test('11: freeze/unfreeze write dvc.yaml as DVC; status and repro leave a frozen stage alone', async () => {
+  const t = makeTmpDir('geodvc-g11-');
+  try {
+    const repo = t.dir;
+    gitInit(repo);
+    initRepo(repo);
+    const read = (f: string) => readFileSync(join(repo, f), 'utf8');
+    writeFileSync(join(repo, 'in.txt'), 'in\n');
+    await cliOk(['stage', 'add', '-n', 's', '-d', 'in.txt', '-o', 'out.txt', 'cp in.txt out.txt'], { cwd: repo });
+    assert.equal(read('dvc.yaml'), golden('dvc.yaml.added'));
+    await cliOk(['repro'], { cwd: repo });
+    assert.equal(read('dvc.lock'), golden('dvc.lock'));
+    assert.equal(read('.gitignore'), golden('.gitignore'));
+
+    await cliOk(['freeze', 's'], { cwd: repo });
+    assert.equal(read('dvc.yaml'), golden('dvc.yaml.frozen'));
+    assert.equal(read('dvc.lock'), golden('dvc.lock.frozen'));
+    writeFileSync(join(repo, 'in.txt'), 'in2\n');
+    const st = await cliOk(['status', '--json'], { cwd: repo, expect: rcOf('status-frozen-changed.json') });
+    assert.deepEqual(JSON.parse(st.stdout), JSON.parse(golden('status-frozen-changed.json')));
+    const rp = await cliOk(['repro'], { cwd: repo, expect: rcOf('repro-frozen.txt') });
+    // DVC's capture is stdout+stderr: the warning (stderr) came first, then the two result lines.
+    assert.equal(rp.stderr + rp.stdout, golden('repro-frozen.txt'));
+    assert.equal(read('out.txt'), golden('out-after-frozen-repro.txt'));
+    assert.equal(read('dvc.lock'), golden('dvc.lock.frozen'));
+
+    await cliOk(['unfreeze', 's'], { cwd: repo });
+    assert.equal(read('dvc.yaml'), golden('dvc.yaml.unfrozen'));
+    const st2 = await cliOk(['status', '--json'], { cwd: repo, expect: rcOf('status-unfrozen-changed.json') });
+    assert.deepEqual(JSON.parse(st2.stdout), JSON.parse(golden('status-unfrozen-changed.json')));
+    await cliOk(['repro'], { cwd: repo });
+    assert.equal(read('dvc.lock'), golden('dvc.lock.after-unfreeze'));
+    assert.equal(read('out.txt'), 'in2\n');
+  } finally { t.cleanup(); }
+});
