@@ -79,13 +79,66 @@ export function toAppError(err: unknown): AppError {
       case 'ENOENT':
         return new AppError('not-found', `no such file or directory${path}`, 1, { cause: err });
       case 'EROFS':
-        return new AppError('read-only-fs', `read-only file system${path}`, 1, { cause: err });
+        return new AppError('read-only-fs', `read-only file system${path}`, 1, { cause: err, hint: WRITE_FAILURES.EROFS!.hint });
+      case 'EDQUOT':
+      case 'SQLITE_FULL':
+      case 'SQLITE_READONLY':
+        return new AppError(WRITE_FAILURES[e.code]!.code, `${WRITE_FAILURES[e.code]!.what}${path}`, 1, { cause: err, hint: WRITE_FAILURES[e.code]!.hint });
       case 'ABORT_ERR':
         return new InterruptedError(undefined, { cause: err });
     }
   }
   if (e && typeof e === 'object' && (e as Error).name === 'AbortError') return new InterruptedError(undefined, { cause: err });
   return new InternalError(e instanceof Error ? e.message : String(err), { cause: err });
+}
+
+/** Error codes that mean "the file system refused the write" (not a missing object, not a bug). */
+const WRITE_FAILURES: Record<string, { code: string; what: string; hint: string }> = {
+  ENOSPC: { code: 'disk-full', what: 'no space left on device', hint: 'free space on that file system (`df -h` shows it; `geodvc gc -w` frees cache space) or check out elsewhere, then run the command again' },
+  EDQUOT: { code: 'disk-full', what: 'disk quota exceeded', hint: 'free space within your quota (or ask for a bigger one), then run the command again' },
+  SQLITE_FULL: { code: 'disk-full', what: 'no space left on device (state database)', hint: 'free space on the file system holding .dvc/tmp, then run the command again' },
+  EACCES: { code: 'permission-denied', what: 'permission denied', hint: 'check the ownership and permissions of that directory (`ls -ld`), then run the command again' },
+  EPERM: { code: 'permission-denied', what: 'operation not permitted', hint: 'check the ownership, permissions and attributes (`lsattr`) of that path, then run the command again' },
+  EROFS: { code: 'read-only-fs', what: 'read-only file system', hint: 'the file system is mounted read-only: remount it read-write or work in a writable copy, then run the command again' },
+  SQLITE_READONLY: { code: 'read-only-fs', what: 'read-only file system (state database)', hint: 'make .dvc/tmp writable, then run the command again' },
+};
+
+/** True for the errno codes of a refused write: ENOSPC, EDQUOT, EACCES, EPERM, EROFS (and SQLite's FULL/READONLY). */
+export function isWriteFailureCode(code: unknown): boolean {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(WRITE_FAILURES, code);
+}
+
+export interface WriteFailureInfo {
+  /** The path the write failed on (repo-relative when possible). */
+  path: string;
+  /** The operation, e.g. 'checkout'. */
+  action: string;
+  /** Files completely written before the failure. */
+  written: string[];
+  /** Files not written (the failing one first). */
+  notWritten: string[];
+  /** The data is safe in the cache (say so: the user must not think it is missing). */
+  cachedData?: boolean;
+}
+
+/**
+ * The error for a write the file system refused (issue 17): names the condition (no space left /
+ * permission denied / read-only file system), the path, how many files were written and which were
+ * not, with a hint. Partial files are never left under a data name (every write is temp + rename).
+ */
+export function writeFailureError(err: unknown, info: WriteFailureInfo): AppError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const k = WRITE_FAILURES[code] ?? { code: 'write-failed', what: 'write failed', hint: 'check the file system, then run the command again' };
+  const list = (xs: string[]) => xs.slice(0, 5).map((x) => `'${x}'`).join(', ') + (xs.length > 5 ? `, … (${xs.length - 5} more)` : '');
+  const msg = [
+    `${k.what}: ${info.action} could not write '${info.path}'`,
+    `${info.written.length} file${info.written.length === 1 ? ' was' : 's were'} written${info.written.length ? ` (${list(info.written)})` : ''}, ${info.notWritten.length} ${info.notWritten.length === 1 ? 'was' : 'were'} not${info.notWritten.length ? ` (${list(info.notWritten)})` : ''}`,
+    info.cachedData ? 'the data is in the cache: nothing is missing, and no partial file was left in the workspace' : 'no partial file was left behind',
+  ].join('; ');
+  return new AppError(k.code, msg, 1, {
+    cause: err, hint: k.hint,
+    details: { path: info.path, errno: code || undefined, action: info.action, written: info.written, notWritten: info.notWritten },
+  });
 }
 
 /** Throws an InterruptedError when the signal is aborted. */

@@ -16,7 +16,16 @@
  *   credentials. `registerSecret(value)` adds a known secret (e.g. a token read from
  *   config.local) so that `redactSecrets` hides it wherever it appears.
  *
- * Every refusal is a `PathError` with code `unsafe-path` (or `path-outside-repo`) and a hint.
+ * - `reservedPathProblem(rel)` / `assertNotReserved(rel, what)`: THE rule for git's and DVC's own
+ *   directories (issue 17). No path read from a `.dvc`, `dvc.yaml`, `dvc.lock`, `.dir` manifest or
+ *   a `-o` option may have a segment that is `.git` or `.dvc` in any case and in any spelling a
+ *   case-insensitive or Windows/macOS file system takes for it (`.GIT`, `.git.`, `.git `, `git~1`,
+ *   `.g\u200cit`), at any depth. `resolveInside`/`insideResolver` apply it to the lexical path and
+ *   to the target of every symlink on the way, so no write or delete ever enters `.git` or
+ *   `.dvc` through a link either. Nothing (`--force` included) overrides it.
+ *
+ * Every refusal is a `PathError` with code `unsafe-path` (or `path-outside-repo`, or `reserved-path`
+ * for the rule above) and a hint.
  * This module imports nothing but node and `./errors.js`, so every layer may use it.
  */
 import { lstatSync, realpathSync } from 'node:fs';
@@ -69,6 +78,68 @@ export function checkRelpath(p: unknown, opts: RelpathOptions = {}): string | un
   return undefined;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The reserved-directory rule (.git, .dvc)
+
+/** Code points HFS+ ignores in file names (so `.g\u200cit` is `.git` there). */
+// eslint-disable-next-line no-misleading-character-class
+const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/gu;
+
+/**
+ * Which reserved directory a single path segment names: `'git'` for `.git`, `'dvc'` for `.dvc`,
+ * undefined otherwise. Compared the way the most permissive file system would: case-insensitive,
+ * trailing dots and spaces dropped (Windows), HFS+-ignorable code points dropped (macOS), and the
+ * 8.3 short names `git~1`/`dvc~1`.
+ */
+export function reservedSegment(seg: string): 'git' | 'dvc' | undefined {
+  if (seg.length < 4) return undefined;
+  const c0 = seg.charCodeAt(0);
+  // fast path: every reserved spelling starts with '.', 'g'/'G', 'd'/'D' or a non-ASCII ignorable
+  if (c0 !== 46 && c0 !== 103 && c0 !== 71 && c0 !== 100 && c0 !== 68 && c0 < 0x80) return undefined;
+  let s = seg;
+  if (/[^\u0000-\u007f]/.test(s)) s = s.replace(HFS_IGNORABLE, '');
+  s = s.toLowerCase().replace(/[. ]+$/, '');
+  if (s === '.git' || s === 'git~1') return 'git';
+  if (s === '.dvc' || s === 'dvc~1') return 'dvc';
+  return undefined;
+}
+
+/**
+ * The reason a `/`-separated relative path reaches into `.git` or `.dvc` (see `reservedSegment`),
+ * or undefined. `rel` is relative to the repository root (or to a tracked directory for `.dir`
+ * entries, where any segment counts too).
+ */
+export function reservedPathProblem(rel: string): string | undefined {
+  // fast path for the common case (ASCII, no 'git'/'dvc' anywhere)
+  if (!/git|dvc/i.test(rel) && !/[^\u0000-\u007f]/.test(rel)) return undefined;
+  for (const seg of rel.split(/[\\/]/)) {
+    const r = reservedSegment(seg);
+    if (r === 'git') return seg === '.git' ? 'it is inside .git' : `it is inside .git (${JSON.stringify(seg)} names .git on some file systems)`;
+    if (r === 'dvc') return seg === '.dvc' ? "it is inside .dvc (geodvc's own directory)" : `it is inside .dvc (${JSON.stringify(seg)} names .dvc on some file systems)`;
+  }
+  return undefined;
+}
+
+/** The rule's name in messages (as DVC names its `.git` ignore rule). */
+export const RESERVED_RULE = 'no path may enter .git or .dvc, in any case, at any depth, through any symlink';
+
+function reservedError(rel: string, what: string, why: string, hint?: string): PathError {
+  return new PathError('reserved-path', `refusing ${what} ${shown(rel)}: ${why}, which geodvc never writes (rule: ${RESERVED_RULE})`, {
+    hint: hint ?? 'the file naming this path is corrupt or was crafted to plant git hooks or config: remove it (or restore it from git) and review where it came from; this rule has no override',
+    details: { path: rel, reason: why, rule: RESERVED_RULE },
+  });
+}
+
+/**
+ * Throws a PathError (`reserved-path`) when `rel` reaches into `.git` or `.dvc` (see
+ * `reservedPathProblem`). `what` names the source, e.g. "output 'x' of hook.dvc". `hint` replaces
+ * the default hint (it must never suggest an override).
+ */
+export function assertNotReserved(rel: string, what = 'path', hint?: string): void {
+  const why = reservedPathProblem(rel);
+  if (why) throw reservedError(rel, what, why, hint);
+}
+
 function shown(p: unknown): string {
   const s = typeof p === 'string' ? p : String(p);
   // JSON-escape so NULs and control characters are visible and cannot garble a terminal
@@ -114,7 +185,22 @@ function lexicalResolve(root: string, rel: string, opts: ResolveOptions): { root
     });
   }
   const r = relative(rootAbs, abs);
-  return { rootAbs, abs, parts: r ? r.split(sep) : [] };
+  const parts = r ? r.split(sep) : [];
+  const why2 = reservedPathProblem(parts.join('/'));
+  if (why2) throw reservedError(parts.join('/'), opts.what ?? 'path', why2);
+  return { rootAbs, abs, parts };
+}
+
+/** A symlink on the way to `rel` whose target leaves `realRoot` or enters `.git`/`.dvc`: the error, or undefined. */
+function symlinkProblem(realRoot: string, rel: string, at: string, target: string, what: string): PathError | undefined {
+  if (outside(realRoot, target)) return symlinkError(rel, at, target, what);
+  const tr = relative(realRoot, target).split(sep).join('/');
+  const why = tr ? reservedPathProblem(tr) : undefined;
+  if (why) {
+    return reservedError(rel, what, `${at} is a symlink to ${target}: ${why}`,
+      'remove the symlink (it leads into git\'s or geodvc\'s own directory); the workspace may have been crafted; this rule has no override');
+  }
+  return undefined;
 }
 
 function symlinkError(rel: string, at: string, target: string, what: string): PathError {
@@ -142,7 +228,8 @@ export async function resolveInside(root: string, rel: string, opts: ResolveOpti
     if (i === parts.length - 1 && opts.allowFinalSymlink) return abs;
     let target: string;
     try { target = await realpath(cur); } catch { throw symlinkError(rel, cur, '(dangling)', opts.what ?? 'path'); }
-    if (outside(realRoot, target)) throw symlinkError(rel, cur, target, opts.what ?? 'path');
+    const bad = symlinkProblem(realRoot, rel, cur, target, opts.what ?? 'path');
+    if (bad) throw bad;
   }
   return abs;
 }
@@ -161,7 +248,8 @@ export function resolveInsideSync(root: string, rel: string, opts: ResolveOption
     if (i === parts.length - 1 && opts.allowFinalSymlink) return abs;
     let target: string;
     try { target = realpathSync(cur); } catch { throw symlinkError(rel, cur, '(dangling)', opts.what ?? 'path'); }
-    if (outside(realRoot, target)) throw symlinkError(rel, cur, target, opts.what ?? 'path');
+    const bad = symlinkProblem(realRoot, rel, cur, target, opts.what ?? 'path');
+    if (bad) throw bad;
   }
   return abs;
 }
@@ -191,7 +279,8 @@ export function insideResolver(root: string): (rel: string, opts?: ResolveOption
         if (last && opts.allowFinalSymlink) return abs;
         let target: string;
         try { target = realpathSync(cur); } catch { throw symlinkError(rel, cur, '(dangling)', opts.what ?? 'path'); }
-        if (outside(realRoot, target)) throw symlinkError(rel, cur, target, opts.what ?? 'path');
+        const bad = symlinkProblem(realRoot, rel, cur, target, opts.what ?? 'path');
+        if (bad) throw bad;
       }
       if (!last && (st.isDirectory() || st.isSymbolicLink())) okDirs.add(cur);
     }

@@ -8,7 +8,7 @@
  * old `.dvc` or the new one, and never a half-written object taken for data.
  */
 import { cpSync, existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataRepo } from './data-repo.js';
 import { repoRelPath, withDataRepo } from './data-repo.js';
 import { buildOutput, type Built, type StoreMode } from '../workspace/build.js';
@@ -20,6 +20,7 @@ import type { HashName } from '../odb/hash.js';
 import type { LinkType } from '../odb/odb.js';
 import { AppError, PathError, UsageError } from '../../lib/errors.js';
 import { tmpPathFor } from '../../lib/atomic.js';
+import { assertNotReserved, resolveInsideSync } from '../../lib/safepath.js';
 import type { OpContext } from '../../lib/progress.js';
 import { globTargets } from './glob.js';
 import { extractMetaHook } from './meta-hook.js';
@@ -76,7 +77,8 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   if (opts.out) {
     if (targets.length !== 1) throw new UsageError('-o/--out needs exactly one target', { hint: 'geodvc add SRC -o DEST' });
     const dest = resolve(opts.cwd, opts.out);
-    repoRelPath(repo, dest);
+    // issue 17: -o never writes into .git/.dvc, nor through a symlink leaving the repo or entering them
+    resolveInsideSync(repo.root, repoRelPath(repo, dest) + '.dvc', { what: '-o/--out target' });
     if (existsSync(dest)) throw new PathError('exists', `'${dest}' already exists`, { hint: 'choose another --out path or remove it first' });
     const src = targets[0]!;
     if (!existsSync(src)) throw new PathError('not-found', `'${src}' does not exist`, { hint: 'check the path' });
@@ -179,6 +181,9 @@ export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Gi
   if (rel === '.dvc' || rel.startsWith('.dvc/') || rel === '.git' || rel.startsWith('.git/')) {
     throw new PathError('bad-target', `'${rel}' is inside the .dvc or .git directory`, { hint: 'track data outside .dvc/ and .git/' });
   }
+  // issue 17: any case, any depth, and no symlink on the way into .git/.dvc (the .dvc file is written beside t)
+  assertNotReserved(rel, 'add target', 'track data outside .git and .dvc directories (in any letter case, at any depth)');
+  resolveInsideSync(repo.root, rel + '.dvc', { what: 'add target' });
   let lst;
   try { lst = lstatSync(t); } catch { throw new PathError('not-found', `'${rel}' does not exist`, { hint: 'check the path (relative paths are resolved from the current directory)' }); }
   if (isDvcFileName(t)) throw new PathError('bad-target', `'${rel}' is a .dvc file`, { hint: `add the data it describes instead, e.g. \`geodvc add ${rel.slice(0, -4)}\`` });
@@ -188,6 +193,7 @@ export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Gi
   if (!isInside(realRoot, real)) {
     throw new PathError('symlink-outside-repo', `'${rel}' is a symlink pointing outside of the repository (to '${real}')`, { hint: 'copy the data into the repository (e.g. `geodvc add SRC -o PATH`) instead of linking to it' });
   }
+  assertNotReserved(relative(realRoot, real).split(sep).join('/'), `add target '${rel}' (a symlink to '${real}')`, 'track data outside .git and .dvc; remove the symlink');
   if (lst.isSymbolicLink() && !isInside(realpathSync(d.odb.root), real) && !statSync(t).isFile() && !statSync(t).isDirectory()) {
     throw new PathError('bad-target', `'${rel}' is not a regular file or directory`, { hint: 'only files and directories can be tracked' });
   }

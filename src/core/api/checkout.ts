@@ -4,14 +4,13 @@
  * directory. Refuses to overwrite or delete workspace data that is not in the cache unless
  * `--force`; objects missing from the cache are reported (exit 1) and left alone.
  */
-import { dirname, resolve, relative } from 'node:path';
+import { resolve, relative } from 'node:path';
 import { withDataRepo, type DataRepo } from './data-repo.js';
 import { collectOuts } from './used.js';
-import { applyPlan, planOutput, type OutPlan } from '../workspace/checkout.js';
+import { applyPlan, guardPlans, planOutput, type ApplyResult, type OutPlan } from '../workspace/checkout.js';
 import { toPosixRel } from '../workspace/collect.js';
 import { ignoreOutput } from '../scm/gitignore.js';
-import { AppError, PathError } from '../../lib/errors.js';
-import { insideResolver } from '../../lib/safepath.js';
+import { AppError, isWriteFailureCode, PathError, writeFailureError } from '../../lib/errors.js';
 import type { OpContext } from '../../lib/progress.js';
 
 export interface CheckoutOptions extends OpContext {
@@ -68,15 +67,9 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
     const unknown = targets.filter((t) => !matchedTargets.has(t));
     if (unknown.length) throw new PathError('not-tracked', `${unknown.map((t) => `'${toPosixRel(repo.root, t)}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not tracked`, { hint: 'use `geodvc ls` to see tracked data, or `geodvc add` to track it' });
   }
-  // hardening (issue 10): never write or delete through a path or symlink that leaves the repo
-  const inside = insideResolver(repo.root);
-  // The leaf may be a symlink (cache.type symlink), so only parent directories matter: check each
-  // distinct one once (100k files live in a few hundred directories) instead of every file.
-  const parents = new Set<string>();
-  for (const p of plans) {
-    for (const x of [...p.link.map((l) => l.dest), ...p.remove, ...p.unsaved]) parents.add(dirname(x));
-  }
-  for (const dir of parents) if (dir !== repo.root) inside(relative(repo.root, dir), { what: 'checkout target' });
+  // hardening (issues 10, 17): never write or delete through a path or symlink that leaves the repo
+  // or enters .git/.dvc; checked for every plan before anything is written, --force or not
+  guardPlans(repo.root, plans);
   const unsaved = plans.flatMap((p) => p.unsaved);
   if (unsaved.length && !opts.force) {
     const list = unsaved.slice(0, 20).map((p) => toPosixRel(repo.root, p));
@@ -86,9 +79,26 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
     });
   }
   const result: CheckoutResult = { added: [], modified: [], deleted: [], failed: [], unchanged: 0, linkTypes: [] };
-  for (const plan of plans) {
-    const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel: toPosixRel(repo.root, plan.out.absPath) };
-    const r = await applyPlan(env, plan, d.linkTypes, opts);
+  for (let pi = 0; pi < plans.length; pi++) {
+    const plan = plans[pi]!;
+    const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel: toPosixRel(repo.root, plan.out.absPath), root: repo.root };
+    let r: ApplyResult;
+    try {
+      r = await applyPlan(env, plan, d.linkTypes, opts);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException)?.code;
+      if (!isWriteFailureCode(code)) throw err;
+      const path = (err as NodeJS.ErrnoException).path ?? plan.out.absPath;
+      throw writeFailureError(err, { path: toPosixRel(repo.root, path), action: 'checkout', written: [...result.added, ...result.modified], notWritten: plans.slice(pi).flatMap((p) => p.link.map((l) => toPosixRel(repo.root, l.dest))), cachedData: true });
+    }
+    // out of space, read-only or not permitted: say so (the objects ARE in the cache), stop here
+    const io = r.failures.find((f) => isWriteFailureCode(f.code));
+    if (io) {
+      const failed = new Set(r.failures.map((f) => f.path));
+      const written = [...result.added, ...result.modified, ...plan.link.filter((l) => !failed.has(l.dest)).map((l) => toPosixRel(repo.root, l.dest))];
+      const notWritten = [...plan.link.filter((l) => failed.has(l.dest)).map((l) => toPosixRel(repo.root, l.dest)), ...plans.slice(pi + 1).flatMap((p) => p.link.map((l) => toPosixRel(repo.root, l.dest)))];
+      throw writeFailureError(Object.assign(new Error(io.message), { code: io.code, path: io.path }), { path: toPosixRel(repo.root, io.path), action: 'checkout', written, notWritten, cachedData: true });
+    }
     result.unchanged += plan.unchanged;
     if (r.linkType && !result.linkTypes.includes(r.linkType)) result.linkTypes.push(r.linkType);
     const failed = new Set(r.failures.map((f) => f.path));

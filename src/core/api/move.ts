@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { resolveInsideSync } from '../../lib/safepath.js';
 import { isMap, isSeq } from 'yaml';
 import { repoRelPath, withDataRepo } from './data-repo.js';
 import { loadWorkspaceDvcFiles, toPosixRel } from '../workspace/collect.js';
@@ -25,6 +26,8 @@ export async function move(opts: MoveOptions): Promise<MoveResult> {
     if (!f) throw new PathError('not-tracked', `'${opts.src}' is not a tracked output`, { hint: 'move untracked files with mv; see tracked data with `geodvc ls`' });
     if (f.outs.length !== 1) throw new PathError('multi-output', `'${toPosixRel(d.repo.root, f.path)}' has several outputs`, { hint: 'move the outputs by editing the .dvc file' });
     if (existsSync(dst) && statSync(dst).isDirectory()) dst = join(dst, basename(src));
+    // issue 17: the destination (and its .dvc) must not enter .git/.dvc, lexically or through a symlink
+    resolveInsideSync(d.repo.root, toPosixRel(d.repo.root, dst) + '.dvc', { what: 'move destination' });
     if (existsSync(dst)) throw new PathError('exists', `'${toPosixRel(d.repo.root, dst)}' already exists`, { hint: 'choose another destination or remove it first' });
     const newDvc = dst + '.dvc';
     if (existsSync(newDvc)) throw new PathError('exists', `'${toPosixRel(d.repo.root, newDvc)}' already exists`, { hint: 'choose another destination' });

@@ -13,6 +13,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { isMap, isSeq, type Document, type YAMLMap } from 'yaml';
 import { InvalidFileError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { assertNotReserved } from '../../lib/safepath.js';
 import { parseHashName, type HashName } from '../odb/hash.js';
 import { isValidOid } from '../odb/layout.js';
 import { applyMapDiff, documentToString, dumpYaml, parseYamlDocument } from './yaml.js';
@@ -67,6 +68,8 @@ function checkOutPath(file: string, p: unknown): string {
   if (p.includes('\0')) throw invalid(file, 'output path contains NUL');
   if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || /^[a-z][a-z0-9+.-]*:\/\//i.test(p)) throw invalid(file, `output path '${p}' is absolute or external (not supported)`);
   if (p.split(/[\\/]/).some((s) => s === '..')) throw invalid(file, `output path '${p}' points outside the .dvc file's directory`);
+  // issue 17: an output inside .git (a hook, the config) or .dvc is refused before anything reads or writes it
+  assertNotReserved(p, `output of '${file}'`);
   return p.replace(/\\/g, '/');
 }
 

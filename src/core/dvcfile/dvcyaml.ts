@@ -4,9 +4,10 @@
  * matrix (`dvc/parsing/__init__.py`). Errors name the file, line and column.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute as isAbsolutePath, join, relative, resolve, sep } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
 import { InvalidFileError } from '../../lib/errors.js';
+import { assertNotReserved } from '../../lib/safepath.js';
 import { PyFloat } from '../../lib/pyjson.js';
 import { loadYaml, readParamsFile, type ParamsTree, getDotted } from './params.js';
 import { interpolateTree, interpolateString, toStr, type Context, InterpolationError } from './interpolate.js';
@@ -213,19 +214,32 @@ function buildStage(name: string, def: Record<string, unknown>, file: DvcYamlSou
   for (const b of ['frozen', 'always_changed']) {
     if (def[b] !== undefined && typeof def[b] !== 'boolean') throw loc.error([...path, b], `'${b}' must be true or false`, `write \`${b}: true\``);
   }
+  const wdir = resolve(file.dir, wdirRaw);
+  // issue 17: no stage path (wdir, deps, outs/metrics/plots, params files) may reach into .git or .dvc
+  const guard = (p: string, what: string) => {
+    assertNotReserved(p, `${what} of stage '${name}' in ${file.rel}:${line}`);
+    const r = relative(file.root, resolve(wdir, p));
+    if (r && !r.startsWith('..') && !isAbsolutePath(r)) assertNotReserved(posix(r), `${what} of stage '${name}' in ${file.rel}:${line}`);
+  };
+  guard('.', 'wdir');
+  for (const d of deps as string[]) guard(d, `dependency '${d}'`);
+  const outs = [
+    ...parseOuts(def.outs, 'outs', loc, [...path, 'outs']),
+    ...parseOuts(def.metrics, 'metrics', loc, [...path, 'metrics']),
+    ...parseOuts(def.plots, 'plots', loc, [...path, 'plots']),
+  ];
+  for (const o of outs) guard(o.path, `${o.kind === 'outs' ? 'output' : o.kind === 'metrics' ? 'metric' : 'plot'} '${o.path}'`);
+  const params = parseParams(def.params, loc, [...path, 'params']);
+  for (const pr of params) guard(pr.file, `params file '${pr.file}'`);
   return {
     name,
     dvcfile: file.rel,
     dir: file.dir,
-    wdir: resolve(file.dir, wdirRaw),
+    wdir,
     cmd: cmd as string | string[],
     deps: (deps as string[]).map((p) => ({ path: p, kind: kinds.get(p) })),
-    params: parseParams(def.params, loc, [...path, 'params']),
-    outs: [
-      ...parseOuts(def.outs, 'outs', loc, [...path, 'outs']),
-      ...parseOuts(def.metrics, 'metrics', loc, [...path, 'metrics']),
-      ...parseOuts(def.plots, 'plots', loc, [...path, 'plots']),
-    ],
+    params,
+    outs,
     frozen: def.frozen === true,
     alwaysChanged: def.always_changed === true,
     desc: typeof def.desc === 'string' ? def.desc : undefined,
@@ -234,7 +248,7 @@ function buildStage(name: string, def: Record<string, unknown>, file: DvcYamlSou
   };
 }
 
-interface DvcYamlSource { abs: string; rel: string; dir: string }
+interface DvcYamlSource { abs: string; rel: string; dir: string; root: string }
 
 function itemKey(v: unknown): string { return toStr(v); }
 
@@ -258,7 +272,7 @@ export function parseDvcYaml(text: string, absPath: string, root: string): DvcYa
       throw loc.error([k], `unknown top-level key '${k}'`, 'valid keys: stages, vars, params, metrics, plots, artifacts, datasets');
     }
   }
-  const src: DvcYamlSource = { abs: absPath, rel, dir: dirname(absPath) };
+  const src: DvcYamlSource = { abs: absPath, rel, dir: dirname(absPath), root: resolve(root) };
   const ctx: Context = {};
   const defaultParams = join(src.dir, DEFAULT_PARAMS_FILE);
   if (existsSync(defaultParams)) mergeInto(ctx, readParamsFile(defaultParams, posix(relative(root, defaultParams))));

@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { PyFloat } from '../../lib/pyjson.js';
 import { InvalidFileError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { assertNotReserved } from '../../lib/safepath.js';
 import { loadYaml } from './params.js';
 
 const WIDTH = 80;
@@ -379,11 +380,13 @@ export function parseLock(text: string, file = 'dvc.lock'): LockFile {
     const entry: LockStage = { cmd: s.cmd ?? '' };
     if (Array.isArray(s.deps)) entry.deps = s.deps.map((d: any, i: number) => {
       if (!d || typeof d !== 'object' || Array.isArray(d)) throw new InvalidFileError(`${file}: stage '${name}' deps[${i}] is not a mapping`, { hint: `fix ${file} or delete it and run \`geodvc repro\`` });
+      assertNotReserved(String(d.path), `dependency of stage '${name}' in ${file}`);
       return { ...d, path: String(d.path) };
     });
     if (s.params && typeof s.params === 'object') entry.params = s.params;
     if (Array.isArray(s.outs)) entry.outs = s.outs.map((d: any, i: number) => {
       if (!d || typeof d !== 'object' || Array.isArray(d)) throw new InvalidFileError(`${file}: stage '${name}' outs[${i}] is not a mapping`, { hint: `fix ${file} or delete it and run \`geodvc repro\`` });
+      assertNotReserved(String(d.path), `output of stage '${name}' in ${file}`);
       return { ...d, path: String(d.path) };
     });
     lock.stages.set(name, entry);

@@ -9,6 +9,7 @@
  */
 import { compareCodePoints, pyJsonDumps } from '../../lib/pyjson.js';
 import { InvalidFileError } from '../../lib/errors.js';
+import { assertNotReserved } from '../../lib/safepath.js';
 import { hashBuffer, type HashName } from './hash.js';
 
 export interface TreeEntry {
@@ -73,6 +74,8 @@ export function validateEntries(entries: TreeEntry[], name: HashName, what = '.d
   for (const e of entries) {
     const p = relpathProblem(e.relpath);
     if (p) throw new InvalidFileError(`${what}: ${p}: ${JSON.stringify(e.relpath)}`, { hint: 'the manifest is corrupted or was crafted; restore it (`geodvc checkout`/`pull`) or re-add the directory' });
+    // issue 17: an entry inside .git/.dvc (any segment, any case) is crafted: refused, no override
+    assertNotReserved(e.relpath, `entry of ${what}`, 'the manifest was crafted to write into git\'s or geodvc\'s own directory; remove the .dvc file that references it and review where it came from; this rule has no override');
     if (!isHexOid(e.oid, hexLen)) throw new InvalidFileError(`${what}: invalid ${name} hash for '${e.relpath}': ${JSON.stringify(e.oid)}`, { hint: 'the manifest is corrupted; re-add the directory or fetch it again' });
     if (seen.has(e.relpath)) throw new InvalidFileError(`${what}: duplicate relpath '${e.relpath}'`, { hint: 'the manifest is corrupted; re-add the directory or fetch it again' });
     seen.add(e.relpath);

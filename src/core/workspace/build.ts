@@ -24,6 +24,8 @@ export interface BuildEnv {
   ignore?: DvcIgnore;
   /** Repo-relative path of the output, for `.dvcignore` matching. */
   repoRel: string;
+  /** The repository root: when set, `applyPlan` checks every path against it before writing (issue 17). */
+  root?: string;
 }
 
 export interface BuiltFile { kind: 'file'; oid: string; size: number; isexec: boolean }

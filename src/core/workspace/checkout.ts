@@ -6,7 +6,7 @@
  * never leaves a half-written file under a data name) and records the new files in the state DB.
  */
 import { constants as fsc, copyFileSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
 import type { BuildEnv } from './build.js';
 import { hashFiles, statFile } from './build.js';
@@ -17,6 +17,7 @@ import type { LinkType } from '../odb/odb.js';
 import { isDirOid } from '../odb/layout.js';
 import type { Tree } from '../odb/tree.js';
 import { AppError } from '../../lib/errors.js';
+import { assertNotReserved, insideResolver } from '../../lib/safepath.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 
 export interface LinkItem {
@@ -91,7 +92,8 @@ export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, 
     if (!odb.has(name, out.oid)) throw new Error('missing');
     tree = odb.readTree(name, out.oid);
   } catch (err) {
-    if (err instanceof AppError && err.code === 'invalid-file') throw err;
+    // a corrupt or crafted manifest (issue 17: entries into .git/.dvc) is an error, not "missing"
+    if (err instanceof AppError && err.code !== 'missing-object') throw err;
     plan.missing.push(out.absPath + '/');
     return plan;
   }
@@ -139,7 +141,39 @@ async function classifyUnsaved(env: BuildEnv, files: WalkedFile[], name: HashNam
   files.forEach((f, i) => { if (!env.odb.has(name, oids[i]!)) plan.unsaved.push(f.abs); });
 }
 
-export interface ApplyResult { linked: number; removed: number; linkType?: LinkType; failures: { path: string; message: string }[] }
+/** A file that could not be placed or removed; `code` is the errno code (ENOSPC, EROFS, …) when there is one. */
+export interface ApplyFailure { path: string; message: string; code?: string }
+export interface ApplyResult { linked: number; removed: number; linkType?: LinkType; failures: ApplyFailure[] }
+
+/**
+ * The write guard of checkout/pull (issue 17), run before anything is written or deleted: every
+ * output path and every file to link, replace or delete must stay inside `root`, must not enter
+ * `.git` or `.dvc` (the rule of `src/lib/safepath.ts`, lexically and through any symlink on the
+ * way), and no parent directory may be a symlink leaving the workspace or entering `.git`/`.dvc`.
+ * The realpath of each distinct parent directory is checked once (100k files live in a few hundred
+ * directories); the leaf itself may be a symlink (`cache.type symlink`): it is replaced by a rename,
+ * never written through. `--force` does not reach this: it throws.
+ */
+export function guardPlans(root: string, plans: OutPlan[]): void {
+  const inside = insideResolver(root);
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  const parents = new Set<string>();
+  const relOf = (abs: string) => {
+    const r = abs.startsWith(prefix) ? abs.slice(prefix.length) : relative(root, abs);
+    return sep === '/' ? r : r.split(sep).join('/');
+  };
+  for (const p of plans) {
+    inside(relOf(p.out.absPath), { what: 'checkout output', allowFinalSymlink: true });
+    parents.add(dirname(p.out.absPath));
+    for (const list of [p.link.map((l) => l.dest), p.remove, p.unsaved]) {
+      for (const x of list) {
+        assertNotReserved(relOf(x), 'checkout target');
+        parents.add(dirname(x));
+      }
+    }
+  }
+  for (const dir of parents) if (dir !== root) inside(relOf(dir), { what: 'checkout target' });
+}
 
 /** The link type to use: the first of `types` that works here (probed once, cheaply). */
 export function resolveLinkType(env: BuildEnv, hashName: HashName, oid: string, probeDir: string, types: readonly LinkType[]): LinkType {
@@ -168,9 +202,11 @@ export function resolveLinkType(env: BuildEnv, hashName: HashName, oid: string, 
 export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly LinkType[], ctx: OpContext = {}): Promise<ApplyResult> {
   const res: ApplyResult = { linked: 0, removed: 0, failures: [] };
   const out = plan.out;
+  // issue 17: checked again right before the first write, whoever calls (a planned path may not be trusted)
+  if (env.root) guardPlans(env.root, [plan]);
   if (plan.replaceKind) rmSync(out.absPath, { recursive: true, force: true });
   for (const p of plan.remove) {
-    try { rmSync(p, { force: true }); res.removed++; } catch (err) { res.failures.push({ path: p, message: (err as Error).message }); }
+    try { rmSync(p, { force: true }); res.removed++; } catch (err) { res.failures.push({ path: p, message: (err as Error).message, code: (err as NodeJS.ErrnoException).code }); }
   }
   if (plan.remove.length) pruneEmptyDirs(out.absPath, plan.remove);
   if (!plan.link.length) return res;
@@ -202,7 +238,7 @@ export async function applyPlan(env: BuildEnv, plan: OutPlan, types: readonly Li
   if (index) for (const p of plan.remove) index.delete(p.slice(out.absPath.length + 1));
   results.forEach((r, i) => {
     const l = plan.link[i]!;
-    if (r.error) { res.failures.push({ path: l.dest, message: r.error.message }); return; }
+    if (r.error) { res.failures.push({ path: l.dest, message: r.error.message, code: r.error.code }); return; }
     res.linked++;
     if (index) index.set(l.rel, { ino: r.ino!, mtime: r.mtimeMs!, size: r.size!, oid: l.oid });
     else env.state.set(l.dest, plan.hashName, { ino: r.ino!, mtimeMs: r.mtimeMs!, size: r.size! }, l.oid);

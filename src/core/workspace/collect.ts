@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { loadDvcFile, parseDvcFile, type DvcFile, isDvcFileName } from '../dvcfile/dvcfile.js';
 import type { DvcIgnore } from '../repo/dvcignore.js';
+import { reservedSegment } from '../../lib/safepath.js';
 
 export function toPosixRel(root: string, abs: string): string {
   const r = relative(root, abs);
@@ -39,7 +40,7 @@ export function findDvcFiles(root: string, ignore?: DvcIgnore): string[] {
     found.push(...dvcHere);
     for (const e of entries) {
       if (!e.isDirectory()) continue;
-      if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules' && rel === '') continue;
+      if (reservedSegment(e.name) || e.name === 'node_modules' && rel === '') continue;
       if (outputsHere.has(e.name)) continue;
       const relp = rel ? `${rel}/${e.name}` : e.name;
       if (ignore?.ignores(relp, true)) continue;

@@ -9,6 +9,7 @@ import type { DvcOut } from '../dvcfile/dvcfile.js';
 import { parseHashName, type HashName } from '../odb/hash.js';
 import { isValidOid } from '../odb/layout.js';
 import { InvalidFileError } from '../../lib/errors.js';
+import { assertNotReserved } from '../../lib/safepath.js';
 
 type Reader = (relpath: string) => string | undefined;
 
@@ -51,13 +52,16 @@ export function loadLockOuts(root: string, read: Reader): DvcOut[] {
   if (!stages || typeof stages !== 'object') return [];
   const uncached = uncachedPaths(read('dvc.yaml'));
   const outs: DvcOut[] = [];
-  for (const st of Object.values(stages)) {
+  for (const [name, st] of Object.entries(stages)) {
     const list = (st as { outs?: unknown } | null)?.outs;
     if (!Array.isArray(list)) continue;
     for (const o of list) {
       if (!o || typeof o !== 'object') continue;
       const e = o as Record<string, unknown>;
-      if (typeof e.path !== 'string' || e.path.split('/').includes('..') || e.path.startsWith('/')) continue;
+      if (typeof e.path !== 'string') continue;
+      // issue 17: a stage output inside .git/.dvc is an attack, not a path to skip quietly
+      assertNotReserved(e.path, `output of dvc.lock stage '${name}'`);
+      if (e.path.split('/').includes('..') || e.path.startsWith('/')) continue;
       const hashName: HashName | undefined = e.hash === undefined ? 'md5-dos2unix' : parseHashName(String(e.hash));
       if (!hashName) continue;
       const key = hashName === 'md5-dos2unix' ? 'md5' : hashName;

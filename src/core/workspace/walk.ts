@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import type { DvcIgnore } from '../repo/dvcignore.js';
 import { InvalidFileError, PathError } from '../../lib/errors.js';
+import { reservedSegment } from '../../lib/safepath.js';
 
 export interface WalkedFile {
   rel: string;
@@ -49,6 +50,8 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
       if (e.name === '.dvcignore' && opts.forbidDvcIgnore) {
         throw new InvalidFileError(`'${abs}' is inside a tracked directory`, { hint: 'a .dvcignore inside a tracked directory is not allowed (as in DVC); move its rules to the parent directory' });
       }
+      // .git/.dvc in any spelling (a submodule's `.git` file too) is never data (issue 17)
+      if (reservedSegment(e.name)) continue;
       const repoRel = opts.repoRel ? opts.repoRel + '/' + r : r;
       let isDir = e.isDirectory();
       let st: Stats | undefined;
@@ -59,7 +62,6 @@ export function walkDir(absDir: string, opts: WalkOptions): WalkedFile[] {
         isDir = st.isDirectory();
       }
       if (isDir) {
-        if (e.name === '.git' || e.name === '.dvc') continue;
         if (opts.ignore?.ignores(repoRel, true)) continue;
         rec(abs, r);
         continue;
