@@ -1,23 +1,34 @@
 /**
  * `geo reproject`: every raster onto one CRS and one pixel grid, written as COGs (tiled 512,
- * DEFLATE, overviews, nodata kept). GDAL's warper through gdal3.js; files (and, for big outputs,
- * row strips of one file) run in parallel worker threads, one gdal3.js instance each.
+ * DEFLATE, overviews, nodata kept) or tiled GTiffs (`format: 'GTiff'`, no overviews).
+ *
+ * Engines: native GDAL (gdal-async) when installed: the grid is planned in this thread, the warps
+ * run in a child process (killed on Ctrl-C) with GDAL's multithreaded warper, several files at
+ * once. Else gdal3.js: files (and, for big outputs, row strips of one file) run in parallel worker
+ * threads, one gdal3.js instance each. Native GDAL also warps GCP-georeferenced inputs.
  *
  * The grid is computed here and always passed to GDAL explicitly (-te/-tr): GDAL 3.8's suggested
  * extent differs from 3.6's by about a pixel, so a pinned grid is the only reproducible one.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, renameSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { AppError, UsageError } from '../../lib/errors.js';
+import { AppError, InterruptedError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor, TMP_PREFIX } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { GDAL_ENGINE, withDataset, outName, vpath } from './gdal.js';
 import { listInputs, rasterInfo, type GeoTransform, type OpsRasterInfo } from './info.js';
 import { GdalWorkerPool, defaultJobs } from './worker-pool.js';
 import { buildVrt } from '../export/vrt.js';
+import { engineKind, nativeEngineName } from '../engine/native.js';
+import { nativeRasterInfo, nativeSuggestedGrid } from '../engine/info.js';
+import { NativeRunner } from '../engine/runner.js';
+import { mapLimit } from '../../lib/pool.js';
 
 export type Resampling = 'nearest' | 'bilinear' | 'cubic' | 'average' | 'mode';
 export const RESAMPLINGS: Resampling[] = ['nearest', 'bilinear', 'cubic', 'average', 'mode'];
+/** Output formats: COG (default: overviews, readable by range requests) or tiled GTiff (faster, no overviews). */
+export type OutputFormat = 'COG' | 'GTiff';
+export const OUTPUT_FORMATS: OutputFormat[] = ['COG', 'GTiff'];
 
 export interface ReprojectOptions extends OpContext {
   input: string;
@@ -29,6 +40,8 @@ export interface ReprojectOptions extends OpContext {
   resampling?: Resampling;
   nodata?: number;
   jobs?: number;
+  /** COG (default) or tiled GTiff. */
+  format?: OutputFormat;
   /** Outputs larger than this many pixels are warped in row strips across workers. */
   stripThresholdPixels?: number;
   /**
@@ -53,6 +66,7 @@ export interface ReprojectResult {
   res: number;
   origin: [number, number];
   engine: string;
+  format: OutputFormat;
   files: ReprojectedFile[];
   outputDir: string;
 }
@@ -154,29 +168,53 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   const resampling = opts.resampling ?? 'nearest';
   if (!RESAMPLINGS.includes(resampling)) throw new UsageError(`unknown resampling ${resampling}`, { hint: `use one of ${RESAMPLINGS.join(', ')}` });
   if (opts.res !== undefined && !(opts.res > 0)) throw new UsageError(`--res must be a positive number, got ${opts.res}`, { hint: 'the pixel size in target CRS units, e.g. --res 10' });
+  const format = opts.format ?? 'COG';
+  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`unknown output format ${format}`, { hint: `use one of ${OUTPUT_FORMATS.join(', ')}` });
+  const native = engineKind() === 'native';
+  const engine = native ? nativeEngineName() : GDAL_ENGINE;
   const files = listInputs(opts.input, 'raster');
   const outDir = resolve(opts.output);
   mkdirSync(outDir, { recursive: true });
   // leftovers of an interrupted run (strips can be GBs): temp names are never outputs
-  for (const n of readdirSync(outDir)) if (n.startsWith(TMP_PREFIX)) rmSync(join(outDir, n), { force: true });
+  for (const n of readdirSync(outDir)) if (n.startsWith(TMP_PREFIX)) rmSync(join(outDir, n), { force: true, recursive: true });
 
   progress({ phase: 'reading', done: 0, total: files.length });
   const infos: OpsRasterInfo[] = [];
   for (const f of files) {
-    const i = await rasterInfo(f);
-    if (!i.wkt) throw new AppError('no-crs', `${f} has no CRS`, 1, { hint: 'assign one first (e.g. gdal_edit.py -a_srs EPSG:XXXX) or remove the file from the input' });
-    infos.push(i);
+    opts.signal?.throwIfAborted();
+    if (native) {
+      const i = nativeRasterInfo(f);
+      if (!i.wkt) throw new AppError('no-crs', `${f} has no CRS${i.gcps ? ' (its GCPs have no CRS either)' : ''}`, 1, { hint: 'assign one first (e.g. gdal_edit.py -a_srs EPSG:XXXX) or remove the file from the input' });
+      infos.push(i);
+    } else {
+      const i = await rasterInfo(f);
+      if (!i.wkt) throw new AppError('no-crs', `${f} has no CRS`, 1, { hint: 'assign one first (e.g. gdal_edit.py -a_srs EPSG:XXXX) or remove the file from the input' });
+      infos.push(i);
+    }
   }
 
   let crs = opts.crs;
   if (crs.toLowerCase() === 'utm') {
+    if (native) {
+      for (const i of infos) {
+        const g = nativeSuggestedGrid(i.path, 'EPSG:4326');
+        i.wgs84Bbox = g.extent;
+      }
+    }
     const [lon, lat] = centroidOf(infos);
     crs = `EPSG:${utmEpsgFor(lon, lat)}`;
   }
 
   progress({ phase: 'planning', done: 0, total: infos.length });
   const sugg: { extent: [number, number, number, number]; res: number }[] = [];
-  for (const i of infos) sugg.push(await suggestedExtent(i, crs, outDir));
+  for (const i of infos) {
+    if (native) {
+      try { sugg.push(nativeSuggestedGrid(i.path, crs)); } catch (err) {
+        if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crs}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
+        throw new AppError('warp-failed', `cannot plan the warp of ${i.path} to ${crs}: ${(err as Error).message}`, 1, { hint: 'check that GDAL can transform this raster\'s extent to the target CRS', cause: err });
+      }
+    } else sugg.push(await suggestedExtent(i, crs, outDir));
+  }
   const res = opts.res ?? Math.min(...sugg.map((s) => s.res));
   let ox = 0, oy = 0;
   if (!opts.tap) {
@@ -187,8 +225,9 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   const plans: Plan[] = infos.map((src, k) => {
     const g = snapExtent(sugg[k]!.extent, res, ox, oy);
     const args = [...warpCommonArgs({ crs, resampling, nodata: opts.nodata }), '-te', ...g.te.map(fmt), '-tr', fmt(res), fmt(res)];
+    if (native) args.push('-multi', '-wo', 'NUM_THREADS=ALL_CPUS');
     const out = join(outDir, basename(src.path, extname(src.path)) + '.tif');
-    return { src, out, width: g.width, height: g.height, te: g.te, args, key: JSON.stringify({ in: opts.inputKeys?.[src.path] ?? fileKey(src.path), args, engine: GDAL_ENGINE }) };
+    return { src, out, width: g.width, height: g.height, te: g.te, args, key: JSON.stringify({ in: opts.inputKeys?.[src.path] ?? fileKey(src.path), args, engine, ...(format === 'COG' ? {} : { format }) }) };
   });
   const outs = new Set<string>();
   for (const p of plans) {
@@ -202,37 +241,81 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
 
   const todo = plans.filter((p) => !(existsSync(p.out) && previous[basename(p.out)] === p.key));
   const jobs = Math.max(1, opts.jobs ?? defaultJobs());
-  const threshold = opts.stripThresholdPixels ?? 16_000_000;
-  const pool = new GdalWorkerPool(Math.min(jobs, Math.max(1, todo.reduce((n, p) => n + (p.width * p.height > threshold ? jobs : 1), 0))));
   let done = 0;
   progress({ phase: 'warping', done, total: todo.length });
   try {
-    await Promise.all(todo.map(async (p) => {
-      opts.signal?.throwIfAborted();
-      await warpOne(p, pool, jobs, threshold, outDir);
-      done++;
-      progress({ phase: 'warping', done, total: todo.length, item: basename(p.out) });
-    }));
+    if (native) {
+      await warpNative(todo, { jobs, format, outDir, signal: opts.signal }, (p) => {
+        done++;
+        progress({ phase: 'warping', done, total: todo.length, item: basename(p.out) });
+      });
+    } else {
+      const threshold = opts.stripThresholdPixels ?? 16_000_000;
+      const pool = new GdalWorkerPool(Math.min(jobs, Math.max(1, todo.reduce((n, p) => n + (p.width * p.height > threshold ? jobs : 1), 0))));
+      try {
+        await Promise.all(todo.map(async (p) => {
+          opts.signal?.throwIfAborted();
+          await warpOne(p, pool, jobs, threshold, format);
+          done++;
+          progress({ phase: 'warping', done, total: todo.length, item: basename(p.out) });
+        }));
+      } finally {
+        await pool.close();
+      }
+    }
   } catch (err) {
     if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crs}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
     throw err;
-  } finally {
-    await pool.close();
   }
   progress({ phase: 'warping', done, total: todo.length, finished: true });
 
   const result: ReprojectResult = {
-    crs, res, origin: [ox, oy], engine: GDAL_ENGINE, outputDir: outDir,
+    crs, res, origin: [ox, oy], engine, format, outputDir: outDir,
     files: plans.map((p) => ({
       input: p.src.path, output: p.out, width: p.width, height: p.height,
       geoTransform: [p.te[0], res, 0, p.te[3], 0, -res], warpArgs: p.args, skipped: !todo.includes(p),
     })),
   };
   writeFileAtomicSync(manifestPath, JSON.stringify({
-    crs, res, origin: [ox, oy], engine: GDAL_ENGINE,
+    crs, res, origin: [ox, oy], engine, format,
     keys: Object.fromEntries(plans.map((p) => [basename(p.out), p.key])),
   }, null, 2) + '\n');
   return result;
+}
+
+/** Creation options of a tiled GTiff output (same tiling and compression as the COG, no overviews). */
+export const GTIFF_CO = ['-co', 'TILED=YES', '-co', 'BLOCKXSIZE=512', '-co', 'BLOCKYSIZE=512', '-co', 'COMPRESS=DEFLATE', '-co', 'BIGTIFF=IF_SAFER'];
+
+/** `-of` and `-co` arguments of an output format. */
+export function formatArgs(format: OutputFormat): string[] {
+  return format === 'COG' ? ['-of', 'COG', ...COG_CO] : ['-of', 'GTiff', ...GTIFF_CO];
+}
+
+/**
+ * Native warps: outputs are written into a private temp directory in the output directory and
+ * renamed into place; on abort the runner child is killed first, then the directory removed.
+ */
+async function warpNative(todo: Plan[], o: { jobs: number; format: OutputFormat; outDir: string; signal?: AbortSignal }, onDone: (p: Plan) => void): Promise<void> {
+  if (!todo.length) return;
+  const tmpDir = tmpPathFor(join(o.outDir, 'warp'));
+  mkdirSync(tmpDir);
+  const runner = new NativeRunner(o.signal);
+  try {
+    await mapLimit(todo, Math.min(o.jobs, todo.length), async (p) => {
+      o.signal?.throwIfAborted();
+      const tmp = join(tmpDir, basename(p.out));
+      await runner.run({ op: 'warp', inputs: [p.src.path], output: tmp, args: [...p.args, ...formatArgs(o.format)] }, `gdalwarp ${p.src.path}`);
+      o.signal?.throwIfAborted();
+      renameSync(tmp, p.out);
+      onDone(p);
+    }, o.signal);
+  } catch (err) {
+    if (o.signal?.aborted) throw new InterruptedError(undefined, { cause: err });
+    throw err;
+  } finally {
+    await runner.close();
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
 }
 
 export const COG_CO = ['-co', 'COMPRESS=DEFLATE', '-co', 'BLOCKSIZE=512', '-co', 'OVERVIEWS=AUTO', '-co', 'BIGTIFF=IF_SAFER', '-co', 'RESAMPLING=AVERAGE'];
@@ -240,13 +323,13 @@ export const COG_CO = ['-co', 'COMPRESS=DEFLATE', '-co', 'BLOCKSIZE=512', '-co',
 /** Strips are warped through the same COG (512-block warped VRT) path as whole files, so they give the same pixels. */
 const STRIP_CO = ['-co', 'COMPRESS=NONE', '-co', 'BLOCKSIZE=512', '-co', 'OVERVIEWS=NONE', '-co', 'BIGTIFF=YES'];
 
-async function warpOne(p: Plan, pool: GdalWorkerPool, jobs: number, threshold: number, outDir: string): Promise<void> {
+async function warpOne(p: Plan, pool: GdalWorkerPool, jobs: number, threshold: number, format: OutputFormat): Promise<void> {
   const tmp = tmpPathFor(p.out);
   try {
     if (p.width * p.height <= threshold || jobs <= 1 || p.height < 2 * 512) {
-      await pool.run({ op: 'gdalwarp', input: p.src.path, args: [...p.args, '-of', 'COG', ...COG_CO], output: tmp });
+      await pool.run({ op: 'gdalwarp', input: p.src.path, args: [...p.args, ...formatArgs(format)], output: tmp });
     } else {
-      await warpInStrips(p, pool, jobs, tmp, outDir);
+      await warpInStrips(p, pool, jobs, tmp, format);
     }
     renameSync(`${tmp}.tif`, p.out);
   } finally {
@@ -258,7 +341,7 @@ async function warpOne(p: Plan, pool: GdalWorkerPool, jobs: number, threshold: n
  * Big outputs: warp `n` row strips (multiples of 512 rows) in parallel into tiled GTiffs, stitch
  * them with a VRT, and translate that to the COG. Each strip pins its own -te on the same grid.
  */
-async function warpInStrips(p: Plan, pool: GdalWorkerPool, jobs: number, tmp: string, outDir: string): Promise<void> {
+async function warpInStrips(p: Plan, pool: GdalWorkerPool, jobs: number, tmp: string, format: OutputFormat): Promise<void> {
   const res = (p.te[2] - p.te[0]) / p.width;
   const blocks = Math.ceil(p.height / 512);
   const n = Math.min(blocks, jobs * 2);
@@ -284,10 +367,9 @@ async function warpInStrips(p: Plan, pool: GdalWorkerPool, jobs: number, tmp: st
       bands: i.bands.map((b) => ({ dataType: b.dataType, nodata: b.nodata })),
     })), { wkt: infos[0]!.wkt, resolution: 'user', res: [res, res] });
     writeFileAtomicSync(vrtPath, xml, { fsync: false });
-    await pool.run({ op: 'gdal_translate', input: vrtPath, args: ['-of', 'COG', ...COG_CO], output: tmp });
+    await pool.run({ op: 'gdal_translate', input: vrtPath, args: formatArgs(format), output: tmp });
   } finally {
     rmSync(vrtPath, { force: true });
     for (const s of strips) rmSync(`${s.base}.tif`, { force: true });
-    void outDir;
   }
 }

@@ -3,7 +3,7 @@ import { UsageError } from '../../../lib/errors.js';
 
 export const command: CommandModule = {
   path: ['geo', 'reproject'],
-  describe: 'reproject rasters onto one CRS and pixel grid, written as COGs (GDAL warper via gdal3.js)',
+  describe: 'reproject rasters onto one CRS and pixel grid, written as COGs or tiled GTiffs (GDAL warper: native gdal-async, else gdal3.js)',
   configure(cmd) {
     cmd.requiredOption('--input <path>', 'raster file or directory of rasters (with --rev/--remote: a tracked file or directory)')
       .requiredOption('--output <dir>', 'output directory (one COG per input)')
@@ -12,7 +12,8 @@ export const command: CommandModule = {
       .option('--tap', 'align the grid to multiples of the resolution (like gdalwarp -tap)')
       .option('--resampling <method>', 'nearest|bilinear|cubic|average|mode', 'nearest')
       .option('--nodata <v>', 'output nodata value (default: the source\'s)')
-      .option('-j, --jobs <n>', 'worker threads (default: number of cores)')
+      .option('--format <f>', 'output format: COG (overviews, the default) or GTiff (tiled 512, DEFLATE, no overviews: faster)', 'COG')
+      .option('-j, --jobs <n>', 'files warped at once (default: number of cores; each warp also uses every core)')
       .option('--rev <rev>', 'reproject the tracked data as of this git revision (from the cache, else fetched from the remote to a temp file)')
       .option('-r, --remote <name>', 'fetch the tracked rasters from this remote (md5-verified temp files, not the cache)');
   },
@@ -24,9 +25,14 @@ export const command: CommandModule = {
       if (!Number.isFinite(n)) throw new UsageError(`${name} must be a number, got ${v}`, { hint: `e.g. ${name} 10` });
       return n;
     };
+    const formatOf = (f: string) => {
+      const m = ['COG', 'GTiff'].find((x) => x.toLowerCase() === String(f).toLowerCase());
+      if (!m) throw new UsageError(`unknown --format ${f}`, { hint: 'use COG or GTiff' });
+      return m as 'COG' | 'GTiff';
+    };
     const common = {
       input: opts.input, output: opts.output, crs: opts.crs, res: num(opts.res, '--res'), tap: !!opts.tap,
-      resampling: opts.resampling, nodata: num(opts.nodata, '--nodata'), jobs: num(opts.jobs, '--jobs'),
+      resampling: opts.resampling, format: formatOf(opts.format), nodata: num(opts.nodata, '--nodata'), jobs: num(opts.jobs, '--jobs'),
       signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     };
     let r;

@@ -1,0 +1,116 @@
+/**
+ * Raster facts and warp grids from native GDAL, in this thread (metadata only: no pixel work).
+ * Same shape as the gdal3.js `rasterInfo` of `ops/info.ts`, plus the GCP count: a raster
+ * georeferenced by GCPs has no geotransform but gdalwarp warps it, and so do we.
+ */
+import { resolve } from 'node:path';
+import { AppError } from '../../lib/errors.js';
+import type { GeoTransform, OpsRasterInfo } from '../ops/info.js';
+import { loadNativeGdal, type NativeGdal } from './native.js';
+
+export interface NativeRasterInfo extends OpsRasterInfo {
+  /** Number of GCPs (0 unless the raster is georeferenced by ground control points). */
+  gcps: number;
+}
+
+function gdalOrThrow(): NativeGdal {
+  const g = loadNativeGdal();
+  if (!g) throw new AppError('no-native-gdal', 'native GDAL (gdal-async) is not available', 1, { hint: 'npm install gdal-async, or unset GEODVC_GDAL_ENGINE' });
+  return g;
+}
+
+/** Opens a raster with native GDAL; errors name the file. */
+export function openNative(path: string): any {
+  const g = gdalOrThrow();
+  try {
+    return g.open(path);
+  } catch (err) {
+    throw new AppError('not-a-raster', `GDAL cannot open ${path}: ${(err as Error).message}`, 1, { hint: 'check that the file exists and is a raster format GDAL reads', cause: err });
+  }
+}
+
+function epsgOf(srs: any): number | undefined {
+  if (!srs) return undefined;
+  try {
+    srs.autoIdentifyEPSG?.();
+  } catch { /* not identifiable */ }
+  try {
+    const name = srs.getAuthorityName?.(null);
+    const code = srs.getAuthorityCode?.(null);
+    if (name === 'EPSG' && code) return Number(code);
+  } catch { /* none */ }
+  return undefined;
+}
+
+/** Size, geotransform, CRS, bands and GCP count of a raster, by native GDAL. */
+export function nativeRasterInfo(path: string): NativeRasterInfo {
+  const abs = resolve(path);
+  const ds = openNative(abs);
+  try {
+    const gcps = ds.getGCPs?.()?.length ?? 0;
+    let wkt = '';
+    let epsg: number | undefined;
+    const srs = ds.srs;
+    if (srs) {
+      try { wkt = srs.toWKT(); } catch { wkt = ''; }
+      if (wkt) epsg = epsgOf(srs);
+    }
+    if (!wkt && gcps) {
+      try { wkt = ds.getGCPProjection() ?? ''; } catch { wkt = ''; }
+    }
+    let gt: GeoTransform = [0, 1, 0, 0, 0, 1];
+    try { if (ds.geoTransform) gt = ds.geoTransform as GeoTransform; } catch { /* none */ }
+    const bands = [];
+    for (let i = 1; i <= ds.bands.count(); i++) {
+      const b = ds.bands.get(i);
+      const nd = b.noDataValue;
+      bands.push({
+        dataType: String(b.dataType),
+        nodata: nd === null || nd === undefined ? undefined : Number(nd),
+        blockXSize: b.blockSize.x,
+        blockYSize: b.blockSize.y,
+        colorInterp: b.colorInterpretation ?? undefined,
+        description: b.description || undefined,
+      });
+    }
+    const md = (() => { try { return ds.getMetadata() ?? {}; } catch { return {}; } })();
+    return {
+      path: abs,
+      width: ds.rasterSize.x,
+      height: ds.rasterSize.y,
+      geoTransform: gt,
+      wkt,
+      epsg,
+      bands,
+      datetime: md.ACQUISITIONDATETIME ?? md.TIFFTAG_DATETIME ?? md.DATETIME,
+      driver: ds.driver.description,
+      gcps,
+    };
+  } finally {
+    ds.close();
+  }
+}
+
+let vsiCounter = 0;
+
+/**
+ * The grid gdalwarp would choose for `path` in `crs` (GDAL's suggested output: extent in the
+ * target CRS and the pixel size), from a warped VRT in memory. Works for every georeferencing
+ * GDAL knows (geotransform, south-up, ModelTransformationTag, GCPs, RPCs).
+ */
+export function nativeSuggestedGrid(path: string, crs: string, extraArgs: string[] = []): { extent: [number, number, number, number]; res: number; width: number; height: number } {
+  const g = gdalOrThrow();
+  const ds = openNative(path);
+  const vsi = `/vsimem/geodvc-suggest-${process.pid}-${vsiCounter++}.vrt`;
+  try {
+    const v = g.warp(vsi, null, [ds], ['-of', 'VRT', '-t_srs', crs, ...extraArgs]);
+    try {
+      const [x0, rx, , y0, , ry] = v.geoTransform as GeoTransform;
+      const w = v.rasterSize.x, h = v.rasterSize.y;
+      return { extent: [x0, y0 + h * ry, x0 + w * rx, y0], res: Math.min(Math.abs(rx), Math.abs(ry)), width: w, height: h };
+    } finally { v.close(); }
+  } finally {
+    ds.close();
+    try { g.vsimem.release(vsi); } catch { /* nothing kept */ }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The native GDAL engine: `gdal-async` (N-API bindings over the GDAL it was built against, every
+ * driver of that GDAL: JPEG, WebP, ZSTD, LERC, JPEG2000, netCDF, HDF5, Zarr...).
+ *
+ * gdal-async is an optional dependency: `loadNativeGdal()` returns null when it is not installed or
+ * fails to load, and the ops fall back to gdal3.js (GDAL in WebAssembly). `GEODVC_GDAL_ENGINE=wasm`
+ * forces the fallback, `=native` makes a missing native engine an error.
+ *
+ * This module loads gdal-async in the calling thread for quick, metadata-only calls (open, size,
+ * geotransform, CRS, the suggested warp grid). Pixel work (warp, translate, rasterize) runs in a
+ * child process (`runner.ts`) so that Ctrl-C can stop it: GDAL's progress callback in gdal-async
+ * cannot cancel, and a native call in flight keeps a Node process alive until it returns.
+ */
+import { createRequire } from 'node:module';
+import { AppError } from '../../lib/errors.js';
+
+/** The gdal-async module (typed loosely: it is an optional dependency, absent at type-check time on some machines). */
+export type NativeGdal = any;
+
+/** Settings applied to every native GDAL (in this process and in runner children). */
+export const NATIVE_CONFIG: Record<string, string> = {
+  // MB of block cache per process: bounded memory whatever the raster size
+  GDAL_CACHEMAX: '256',
+  // multithreaded warper, compression and overview building
+  GDAL_NUM_THREADS: 'ALL_CPUS',
+  // no .aux.xml written next to inputs or outputs (outputs must be byte-stable)
+  GDAL_PAM_ENABLED: 'NO',
+  GDAL_DISABLE_READDIR_ON_OPEN: 'EMPTY_DIR',
+  CPL_LOG: '/dev/null',
+};
+
+let loaded: { gdal: NativeGdal | null; error?: string } | undefined;
+
+/** Resolved path of gdal-async's entry (for the runner child), or undefined when not installed. */
+export function nativeGdalEntry(): string | undefined {
+  try { return createRequire(import.meta.url).resolve('gdal-async'); } catch { return undefined; }
+}
+
+/** Which engine the ops use: 'native' when gdal-async loads (unless GEODVC_GDAL_ENGINE=wasm), else 'wasm'. */
+export function engineKind(): 'native' | 'wasm' {
+  const want = (process.env.GEODVC_GDAL_ENGINE ?? '').toLowerCase();
+  if (want === 'wasm' || want === 'gdal3.js') return 'wasm';
+  const g = loadNativeGdal();
+  if (!g && want === 'native') {
+    throw new AppError('no-native-gdal', `GEODVC_GDAL_ENGINE=native but gdal-async cannot be loaded: ${loaded?.error ?? 'not installed'}`, 1, {
+      hint: 'install it: npm install gdal-async (prebuilt), or with Debian libgdal-dev: npm install gdal-async --build-from-source --shared_gdal',
+    });
+  }
+  return g ? 'native' : 'wasm';
+}
+
+/**
+ * gdal-async, loaded once and configured (cache size, threads, no PAM), or null when unavailable.
+ * Never throws.
+ */
+export function loadNativeGdal(): NativeGdal | null {
+  if (loaded) return loaded.gdal;
+  try {
+    const gdal = createRequire(import.meta.url)('gdal-async');
+    for (const [k, v] of Object.entries(NATIVE_CONFIG)) gdal.config.set(k, v);
+    // GDAL errors become exceptions of the call that raised them; keep stderr quiet
+    if (typeof gdal.quiet === 'function') gdal.quiet();
+    loaded = { gdal };
+  } catch (err) {
+    loaded = { gdal: null, error: (err as Error)?.message ?? String(err) };
+  }
+  return loaded.gdal;
+}
+
+/** Why the native engine is not available ('' when it is). */
+export function nativeLoadError(): string {
+  loadNativeGdal();
+  return loaded?.error ?? '';
+}
+
+/** "GDAL 3.6.2 (gdal-async 3.12.3, native)", recorded in results and idempotency keys. */
+export function nativeEngineName(): string {
+  const g = loadNativeGdal();
+  if (!g) return 'unavailable';
+  let pkg = '?';
+  try { pkg = createRequire(import.meta.url)('gdal-async/package.json').version; } catch { /* keep ? */ }
+  return `GDAL ${g.version} (gdal-async ${pkg}, native)`;
+}
+
+/** Engine facts for `geodvc version --json` / `doctor`. */
+export function engineReport(): { engine: 'native' | 'wasm'; native: string; nativeError?: string; drivers?: string[] } {
+  let kind: 'native' | 'wasm' = 'wasm';
+  try { kind = engineKind(); } catch { kind = 'wasm'; }
+  const g = loadNativeGdal();
+  const out: ReturnType<typeof engineReport> = { engine: kind, native: nativeEngineName() };
+  if (!g) out.nativeError = nativeLoadError();
+  else {
+    const want = ['GTiff', 'COG', 'VRT', 'JPEG', 'WEBP', 'JP2OpenJPEG', 'netCDF', 'HDF5', 'Zarr'];
+    const names = new Set<string>(g.drivers.getNames());
+    out.drivers = want.filter((d) => names.has(d));
+  }
+  return out;
+}

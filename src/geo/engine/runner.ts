@@ -1,0 +1,161 @@
+/**
+ * Native GDAL utilities (warp, translate, rasterize, vector translate, buildVRT) in a child
+ * process that holds gdal-async. Why a child: gdal-async's progress callback cannot cancel a
+ * running utility, and a native call in flight keeps a Node process alive until it returns. On
+ * abort the child is killed (SIGKILL), every pending task rejects with InterruptedError, and the
+ * caller removes its temp directory after the child is gone, so nothing half-written remains and
+ * nothing is recreated behind the cleanup.
+ *
+ * Tasks sent together run concurrently in the child (gdal-async's *Async calls, libuv's thread
+ * pool); GDAL itself uses all cores for each warp (-multi, NUM_THREADS=ALL_CPUS).
+ *
+ * The child's code is a small CommonJS script passed with `-e` (no loader, no build step: it is the
+ * same under tsx and from dist/). It exits when its parent goes away (IPC disconnect).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AppError, InterruptedError } from '../../lib/errors.js';
+import { NATIVE_CONFIG, nativeGdalEntry } from './native.js';
+
+export type NativeTask =
+  | { op: 'warp'; inputs: string[]; output: string; args: string[] }
+  | { op: 'translate'; input: string; output: string; args: string[] }
+  | { op: 'rasterize'; input: string; output: string; args: string[] }
+  | { op: 'vectorTranslate'; input: string; output: string; args: string[] }
+  | { op: 'buildVRT'; inputs: string[]; output: string; args: string[] };
+
+export class NativeGdalError extends AppError {
+  constructor(message: string, opts: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('gdal-error', message, 1, { hint: opts.hint ?? 'check the input file and options; rerun with -v for GDAL\'s messages', ...opts });
+  }
+}
+
+const CHILD = String.raw`
+'use strict';
+const gdal = require(process.env.GEODVC_GDAL_ENTRY);
+const cfg = JSON.parse(process.env.GEODVC_GDAL_CONFIG || '{}');
+for (const k of Object.keys(cfg)) gdal.config.set(k, cfg[k]);
+gdal.quiet();
+process.on('disconnect', () => process.exit(1));
+const send = (m) => { try { process.send(m); } catch (e) { process.exit(1); } };
+async function runTask(t, progress) {
+  const opts = { progress_cb: progress };
+  let src = [];
+  try {
+    let out;
+    if (t.op === 'warp') {
+      src = t.inputs.map((p) => gdal.open(p));
+      out = await gdal.warpAsync(t.output, null, src, t.args, opts);
+    } else if (t.op === 'buildVRT') {
+      out = await gdal.buildVRTAsync(t.output, t.inputs, t.args, opts);
+    } else {
+      src = [gdal.open(t.input)];
+      const fn = { translate: gdal.translateAsync, rasterize: gdal.rasterizeAsync, vectorTranslate: gdal.vectorTranslateAsync }[t.op];
+      if (!fn) throw new Error('unknown op ' + t.op);
+      out = await fn.call(gdal, t.output, src[0], t.args, opts);
+    }
+    if (out && typeof out.close === 'function') out.close();
+  } finally {
+    for (const s of src) { try { s.close(); } catch (e) { /* already closed */ } }
+  }
+}
+process.on('message', (m) => {
+  let last = -1;
+  const progress = (c) => { if (c - last >= 0.02 || c >= 1) { last = c; send({ id: m.id, progress: c }); } };
+  runTask(m.task, progress).then(
+    () => send({ id: m.id, ok: true }),
+    (e) => send({ id: m.id, error: String((e && e.message) || e) }),
+  );
+});
+send({ ready: true });
+`;
+
+interface Pending { resolve: () => void; reject: (e: unknown) => void; onProgress?: (fraction: number) => void; what: string }
+
+/** One child process running native GDAL tasks; `close()` it when done. */
+export class NativeRunner {
+  private child: ChildProcess | undefined;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exited: Promise<void>;
+  private dead: AppError | undefined;
+  private onAbort = () => { this.kill(new InterruptedError()); };
+
+  constructor(private readonly signal?: AbortSignal) {
+    const entry = nativeGdalEntry();
+    if (!entry) throw new NativeGdalError('gdal-async is not installed', { hint: 'npm install gdal-async' });
+    const child = spawn(process.execPath, ['-e', CHILD], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, GEODVC_GDAL_ENTRY: entry, GEODVC_GDAL_CONFIG: JSON.stringify(NATIVE_CONFIG) },
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 8192) stderr += d.toString(); });
+    child.on('message', (m: { id?: number; ok?: boolean; error?: string; progress?: number }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.progress !== undefined) { p.onProgress?.(m.progress); return; }
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve();
+      else p.reject(new NativeGdalError(`${p.what} failed: ${m.error}`, { details: { gdal: m.error } }));
+      this.refresh();
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, sig) => {
+        this.child = undefined;
+        const err = this.dead ?? new NativeGdalError(`the native GDAL process ended (${sig ?? `exit ${code}`})${stderr ? `: ${stderr.trim().slice(-500)}` : ''}`, {
+          hint: 'GDAL crashed or was killed; rerun with GEODVC_GDAL_ENGINE=wasm to use the WebAssembly engine',
+        });
+        this.dead = err;
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        resolve();
+      });
+      child.on('error', () => { /* reported through exit */ });
+    });
+    if (signal) {
+      if (signal.aborted) this.kill(new InterruptedError());
+      else signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    this.refresh();
+  }
+
+  private refresh(): void {
+    if (!this.child) return;
+    if (this.pending.size) { this.child.ref(); (this.child as any).channel?.ref?.(); }
+    else { this.child.unref(); (this.child as any).channel?.unref?.(); }
+  }
+
+  /** Runs one task; resolves when GDAL has written and closed the output. */
+  run(task: NativeTask, what: string, onProgress?: (fraction: number) => void): Promise<void> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress, what });
+      this.refresh();
+      this.child!.send({ id, task });
+    });
+  }
+
+  private kill(err: AppError): void {
+    if (!this.child) return;
+    this.dead ??= err;
+    this.child.ref();
+    this.child.kill('SIGKILL');
+  }
+
+  /** Waits until the child is gone (after an abort: before removing temp files). */
+  async closed(): Promise<void> { await this.exited; }
+
+  /** Ends the child (killing it if tasks are still running) and waits for it. */
+  async close(): Promise<void> {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.child) {
+      this.child.ref(); // keep the loop alive until the exit event
+
+      if (this.pending.size) this.kill(new InterruptedError());
+      else { this.dead ??= new NativeGdalError('runner closed'); this.child.kill('SIGTERM'); }
+    }
+    await this.exited;
+  }
+}
