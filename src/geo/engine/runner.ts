@@ -35,8 +35,10 @@ const gdal = require(process.env.GEODVC_GDAL_ENTRY);
 const cfg = JSON.parse(process.env.GEODVC_GDAL_CONFIG || '{}');
 for (const k of Object.keys(cfg)) gdal.config.set(k, cfg[k]);
 gdal.quiet();
-process.on('disconnect', () => process.exit(1));
-const send = (m) => { try { process.send(m); } catch (e) { process.exit(1); } };
+// this child (not the CLI) ends itself, GDAL work in flight included, when its parent is gone
+const die = () => process.kill(process.pid, 'SIGKILL');
+process.on('disconnect', die);
+const send = (m) => { try { process.send(m); } catch (e) { die(); } };
 async function runTask(t, progress) {
   const opts = { progress_cb: progress };
   let src = [];
