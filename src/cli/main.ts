@@ -15,6 +15,7 @@ import { StderrReporter, makeLogger } from './ui/reporter.js';
 import { renderError } from './ui/errors.js';
 import { redactSecrets } from '../lib/safepath.js';
 import { AppError, InterruptedError, UsageError, toAppError } from '../lib/errors.js';
+import { missingDependency } from '../lib/optional-deps.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const commandsDir = join(here, 'commands');
@@ -260,7 +261,8 @@ export async function main(argv: string[]): Promise<number> {
       if (wantJson) process.stdout.write(JSON.stringify(new UsageError(err.message).toJSON(), null, 2) + '\n');
       return 254;
     }
-    const appErr: AppError = controller.signal.aborted ? new InterruptedError(undefined, { cause: err }) : toAppError(err);
+    // an optional peer dependency (cloud SDK, BullMQ) that is not installed: name it
+    const appErr: AppError = controller.signal.aborted ? new InterruptedError(undefined, { cause: err }) : (missingDependency(err) ?? toAppError(err));
     reporter?.clear();
     process.stderr.write(renderError(appErr, verbose));
     if (wantJson || activeCtx?.json) process.stdout.write(redactSecrets(JSON.stringify(appErr.toJSON(), null, 2)) + '\n');

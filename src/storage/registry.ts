@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from './backend.js';
 import { StorageError } from './errors.js';
 import { withRetries, type RetryOptions } from './retry.js';
+import { missingDependency } from '../lib/optional-deps.js';
 
 export type RemoteOptions = Record<string, string | number | boolean | undefined>;
 
@@ -67,6 +68,18 @@ export function checkOptions(scheme: string, options: RemoteOptions): void {
   }
 }
 
+/**
+ * Imports a backend module. The cloud SDKs are optional peer dependencies (like DVC's extras):
+ * when the scheme's SDK is not installed, the error names the packages to install.
+ */
+async function loadBackend<T>(scheme: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    throw missingDependency(err, scheme) ?? err;
+  }
+}
+
 export async function openBackend(url: string, options: RemoteOptions = {}, o: OpenOptions = {}): Promise<Backend> {
   // Option names are validated when written (`remote add/modify`, core/repo/remote-options.ts);
   // here unknown ones are ignored so a DVC config with options we do not use still opens.
@@ -80,10 +93,10 @@ export async function openBackend(url: string, options: RemoteOptions = {}, o: O
       b = new LocalBackend(p);
       break;
     }
-    case 's3': { const m = await import('./backends/s3.js'); b = await m.openS3(url, options); break; }
-    case 'azure': { const m = await import('./backends/azure.js'); b = await m.openAzure(url, options); break; }
-    case 'gs': { const m = await import('./backends/gcs.js'); b = await m.openGcs(url, options); break; }
-    case 'ssh': { const m = await import('./backends/ssh.js'); b = await m.openSsh(url, options); break; }
+    case 's3': { const m = await loadBackend('s3', () => import('./backends/s3.js')); b = await m.openS3(url, options); break; }
+    case 'azure': { const m = await loadBackend('azure', () => import('./backends/azure.js')); b = await m.openAzure(url, options); break; }
+    case 'gs': { const m = await loadBackend('gs', () => import('./backends/gcs.js')); b = await m.openGcs(url, options); break; }
+    case 'ssh': { const m = await loadBackend('ssh', () => import('./backends/ssh.js')); b = await m.openSsh(url, options); break; }
     case 'http': { const m = await import('./backends/http.js'); b = await m.openHttp(url, options); break; }
     case 'webdav': { const m = await import('./backends/webdav.js'); b = await m.openWebdav(url, options); break; }
     default: throw new StorageError('bad-url', `unsupported remote URL '${url}'`);
