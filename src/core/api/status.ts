@@ -73,6 +73,9 @@ export async function workspaceStatus(d: DataRepo, opts: StatusOptions): Promise
     entry['changed outs']![pathKey] = cmp.state;
     outputs.push({ dvcfile: dvcRel, path: repoRel, hash: ref.out.hashName, state: cmp.state, changes: cmp.changes });
   }
+  // Imports (`import`/`import-url` .dvc files): update available, checksum (core/imports/status.ts).
+  const { addImportStatus } = await import('../imports/status.js');
+  addImportStatus(repo, json, opts.cwd, targets, [...new Set(refs.map((r) => r.dvcfile))]);
   // Pipeline stages (dvc.yaml), provided by the pipeline module.
   if (existsSync(join(repo.root, 'dvc.yaml'))) {
     const { pipelineStatus } = await import('./stage-status.js');
