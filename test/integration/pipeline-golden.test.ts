@@ -48,7 +48,7 @@ test('06-pipeline: dvc.lock, .gitignore files, status, params diff and dag match
     // tile_size 512 -> 256
     writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('tile_size: 512', 'tile_size: 256'));
     assert.deepEqual(await pipelineStatus(undefined, [], dir), JSON.parse(readFileSync(join(G, 'status-after-param.json'), 'utf8')));
-    assert.deepEqual(paramsDiff({ cwd: dir }), { 'params.yaml': { tile_size: { old: 512, new: 256 } } });
+    assert.deepEqual(paramsDiff({ cwd: dir }), { 'params.yaml': { tile_size: { old: 512, new: 256, diff: -256 } } }); // DVC adds diff for numbers (golden 17)
     const r3 = await reproduce({ cwd: dir });
     // chips re-run; train depends on data/chips_256 whose content is unchanged, so it stays
     assert.deepEqual(r3.ran.concat(r3.restored).sort(), ['chips@256', 'chips@512']);
