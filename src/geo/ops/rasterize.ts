@@ -4,21 +4,27 @@
  * Per annotation set: features are read (GeoJSON/Shapefile/FlatGeobuf/GeoPackage), given an
  * integer class (`--class-field`, optionally through `--class-map`; 1 without a field), sorted by
  * class ascending, written to a temporary GeoJSON in their own CRS, reprojected to each grid CRS
- * with gdal3.js ogr2ogr (PROJ, so datum shifts match GDAL), and burnt with gdal3.js
- * gdal_rasterize onto the grid's exact extent and size.
+ * with ogr2ogr (PROJ, so datum shifts match GDAL), and burnt with gdal_rasterize onto the grid's
+ * exact extent and size. Native GDAL (gdal-async) runs both in one child process, several masks at
+ * once; without it gdal3.js runs them one after another.
  *
  * Overlap rule: GDAL burns features in order and the last one wins; since features are sorted by
  * class, **the highest class id wins where polygons overlap** (ties keep file order).
  */
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { AppError, UsageError } from '../../lib/errors.js';
+import { AppError, InterruptedError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { readVectorFeatures } from '../vector/info.js';
 import type { CoordinateSystem } from '../raster/types.js';
 import { listInputs, rasterInfo } from './info.js';
 import { GDAL_ENGINE, outName, withDataset } from './gdal.js';
+import { engineKind, nativeEngineName } from '../engine/native.js';
+import { nativeRasterInfo } from '../engine/info.js';
+import { NativeRunner } from '../engine/runner.js';
+import { mapLimit } from '../../lib/pool.js';
+import { availableParallelism } from 'node:os';
 
 export interface RasterizeOptions extends OpContext {
   annotations: string;
@@ -29,6 +35,8 @@ export interface RasterizeOptions extends OpContext {
   classMap?: string;
   allTouched?: boolean;
   background?: number;
+  /** Masks burnt at once by the native engine (default: number of cores). */
+  jobs?: number;
 }
 export interface RasterizeResult { masks: { grid: string; mask: string; width: number; height: number }[]; features: number; classes: number[]; engine: string }
 
@@ -97,6 +105,11 @@ export async function rasterize(opts: RasterizeOptions): Promise<RasterizeResult
   // 2. temp GeoJSON per source CRS, sorted by class (highest wins)
   const srcFiles: { path: string; crs: string }[] = [];
   const tmpFiles: string[] = [];
+  const native = engineKind() === 'native';
+  // native: one runner child for the whole set (killed on Ctrl-C), outputs in a private temp dir
+  const tmpDir = native ? tmpPathFor(join(outDir, 'masks')) : undefined;
+  if (tmpDir) mkdirSync(tmpDir);
+  const runner = native ? new NativeRunner(opts.signal) : undefined;
   try {
     for (const g of bySrs.values()) {
       g.features.sort((a, b) => a.properties._class - b.properties._class);
@@ -106,24 +119,30 @@ export async function rasterize(opts: RasterizeOptions): Promise<RasterizeResult
       srcFiles.push({ path: p, crs: g.crs });
     }
     const reprojected = new Map<string, string[]>();
-    const masks: RasterizeResult['masks'] = [];
-    let done = 0;
+    const toGridCrs = async (srcPath: string, srcCrs: string, gridKey: string, base: string): Promise<string> => {
+      if (runner) {
+        const out = join(tmpDir!, `${basename(base)}.geojson`);
+        await runner.run({ op: 'vectorTranslate', input: srcPath, output: out, args: ['-f', 'GeoJSON', '-s_srs', srcCrs, '-t_srs', gridKey] }, `ogr2ogr ${basename(srcPath)}`);
+        return out;
+      }
+      await withDataset(`ogr2ogr ${basename(srcPath)}`, srcPath, (g, ds) => g.ogr2ogr(ds, ['-f', 'GeoJSON', '-s_srs', srcCrs, '-t_srs', gridKey], outName(base)));
+      tmpFiles.push(`${base}.geojson`);
+      return `${base}.geojson`;
+    };
+    // 3. per grid: its extent/size and the labels in its CRS (reprojected once per grid CRS)
+    const jobsList: { grid: string; mask: string; width: number; height: number; args: string[]; layer: string }[] = [];
     for (const grid of grids) {
-      const info = await rasterInfo(grid);
+      opts.signal?.throwIfAborted();
+      const info = native ? nativeRasterInfo(grid) : await rasterInfo(grid);
       if (!info.wkt) throw new AppError('no-crs', `grid raster ${basename(grid)} has no CRS`, 1, { hint: 'masks are aligned to georeferenced rasters only' });
       const [x0, rx, rr, y0, cr, ry] = info.geoTransform;
       if (rr !== 0 || cr !== 0) throw new AppError('rotated-grid', `grid raster ${basename(grid)} is rotated`, 1, { hint: 'warp it north-up first (geo reproject)' });
-      const te = [x0, y0 + info.height * ry, x0 + info.width * rx, y0].map((v) => String(v));
+      const te = [Math.min(x0, x0 + info.width * rx), Math.min(y0, y0 + info.height * ry), Math.max(x0, x0 + info.width * rx), Math.max(y0, y0 + info.height * ry)].map((v) => String(v));
       const gridKey = info.epsg ? `EPSG:${info.epsg}` : info.wkt;
       let layers = reprojected.get(gridKey);
       if (!layers) {
         layers = [];
-        for (const s of srcFiles) {
-          const base = tmpPathFor(join(outDir, 'ann-grid'));
-          await withDataset(`ogr2ogr ${basename(s.path)}`, s.path, (g, ds) => g.ogr2ogr(ds, ['-f', 'GeoJSON', '-s_srs', s.crs, '-t_srs', gridKey], outName(base)));
-          tmpFiles.push(`${base}.geojson`);
-          layers.push(`${base}.geojson`);
-        }
+        for (const s of srcFiles) layers.push(await toGridCrs(s.path, s.crs, gridKey, tmpPathFor(join(outDir, 'ann-grid'))));
         if (layers.length > 1) {
           // several source CRSs: one layer in the grid CRS, still sorted by class (highest wins)
           const docs = layers.map((l) => JSON.parse(readFileSync(l, 'utf8')));
@@ -135,26 +154,46 @@ export async function rasterize(opts: RasterizeOptions): Promise<RasterizeResult
         }
         reprojected.set(gridKey, layers);
       }
-      const mask = join(outDir, basename(grid, extname(grid)) + '.tif');
-      const tmp = tmpPathFor(mask);
-      try {
-        const args = ['-of', 'GTiff', '-a', '_class', '-te', ...te, '-ts', String(info.width), String(info.height), '-ot', ot, '-init', String(background),
-          '-co', 'COMPRESS=DEFLATE', '-co', 'TILED=YES', ...(opts.allTouched ? ['-at'] : [])];
-        if (!layers.length) {
-          throw new UsageError(`no annotation features in ${opts.annotations}`, { hint: 'pass vector files with geometries' });
-        }
-        await withDataset(`gdal_rasterize ${basename(grid)}`, layers[0]!, (g, ds) => g.gdal_rasterize(ds, [...args, '-a_srs', gridKey], outName(tmp)));
-        renameSync(`${tmp}.tif`, mask);
-      } finally {
-        rmSync(`${tmp}.tif`, { force: true });
+      if (!layers.length) {
+        throw new UsageError(`no annotation features in ${opts.annotations}`, { hint: 'pass vector files with geometries' });
       }
-      masks.push({ grid, mask, width: info.width, height: info.height });
-      done++;
-      progress({ phase: 'rasterizing', done, total: grids.length, item: basename(mask) });
+      const mask = join(outDir, basename(grid, extname(grid)) + '.tif');
+      const args = ['-of', 'GTiff', '-a', '_class', '-te', ...te, '-ts', String(info.width), String(info.height), '-ot', ot, '-init', String(background),
+        '-co', 'COMPRESS=DEFLATE', '-co', 'TILED=YES', ...(opts.allTouched ? ['-at'] : []), '-a_srs', gridKey];
+      jobsList.push({ grid, mask, width: info.width, height: info.height, args, layer: layers[0]! });
     }
+    // 4. burn: native masks run concurrently in the runner child; gdal3.js one after another
+    const masks: RasterizeResult['masks'] = [];
+    let done = 0;
+    await mapLimit(jobsList, runner ? Math.max(1, opts.jobs ?? availableParallelism()) : 1, async (j) => {
+      opts.signal?.throwIfAborted();
+      if (runner) {
+        const tmp = join(tmpDir!, basename(j.mask));
+        await runner.run({ op: 'rasterize', input: j.layer, output: tmp, args: j.args }, `gdal_rasterize ${basename(j.grid)}`);
+        opts.signal?.throwIfAborted();
+        renameSync(tmp, j.mask);
+      } else {
+        const tmp = tmpPathFor(j.mask);
+        try {
+          await withDataset(`gdal_rasterize ${basename(j.grid)}`, j.layer, (g, ds) => g.gdal_rasterize(ds, j.args, outName(tmp)));
+          renameSync(`${tmp}.tif`, j.mask);
+        } finally {
+          rmSync(`${tmp}.tif`, { force: true });
+        }
+      }
+      masks.push({ grid: j.grid, mask: j.mask, width: j.width, height: j.height });
+      done++;
+      progress({ phase: 'rasterizing', done, total: grids.length, item: basename(j.mask) });
+    }, opts.signal);
+    masks.sort((a, b) => (a.mask < b.mask ? -1 : a.mask > b.mask ? 1 : 0));
     progress({ phase: 'rasterizing', done, total: grids.length, finished: true });
-    return { masks, features: nFeatures, classes: [...classes].sort((a, b) => a - b), engine: GDAL_ENGINE };
+    return { masks, features: nFeatures, classes: [...classes].sort((a, b) => a - b), engine: native ? nativeEngineName() : GDAL_ENGINE };
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
+    throw err;
   } finally {
+    await runner?.close();
+    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
     for (const t of tmpFiles) rmSync(t, { force: true });
   }
 }

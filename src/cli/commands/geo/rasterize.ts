@@ -11,13 +11,16 @@ export const command: CommandModule = {
       .option('--class-field <name>', 'attribute holding the class (default: burn 1)')
       .option('--class-map <file>', 'JSON {"value": classId} translating the class field')
       .option('--all-touched', 'burn every pixel a geometry touches (gdal_rasterize -at)')
-      .option('--background <v>', 'value of unlabelled pixels', '0');
+      .option('--background <v>', 'value of unlabelled pixels', '0')
+      .option('-j, --jobs <n>', 'masks burnt at once with native GDAL (default: number of cores)');
   },
   async run(ctx, _args, opts) {
     const { rasterize } = await import('../../../geo/ops/rasterize.js');
     const background = Number(opts.background);
     if (!Number.isInteger(background) || background < 0) throw new UsageError(`--background must be a non-negative integer, got ${opts.background}`, { hint: 'e.g. --background 0' });
-    const r = await rasterize({
+    const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new UsageError(`--jobs must be a positive integer, got ${opts.jobs}`, { hint: 'e.g. -j 2' });
+    const r = await rasterize({ jobs,
       annotations: opts.annotations, grid: opts.grid, output: opts.output, classField: opts.classField, classMap: opts.classMap,
       allTouched: !!opts.allTouched, background, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     });
