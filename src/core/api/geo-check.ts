@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
-import { PathError } from '../../lib/errors.js';
+import { PathError, UsageError } from '../../lib/errors.js';
 import { mapLimit } from '../../lib/pool.js';
 import { checkRaster, type FileCheck } from '../../geo/raster/check.js';
 import { checkVector } from '../../geo/vector/check.js';
@@ -23,9 +23,22 @@ export interface GeoCheckOptions extends OpContext {
   deep?: boolean;
   /** Files checked at once (each raster decode is its own child process); default 2. */
   jobs?: number;
+  /** Overall time limit in seconds (default 600, `DEFAULT_CHECK_TIMEOUT_S`): what is not reached by then is listed, not checked. */
+  timeoutS?: number;
 }
 
-export interface GeoCheckResult { files: FileCheck[]; failed: number }
+/** Default overall time limit of `geo check` (seconds). */
+export const DEFAULT_CHECK_TIMEOUT_S = 600;
+
+export interface GeoCheckResult {
+  files: FileCheck[];
+  failed: number;
+  /** true when the time limit stopped the check: `notReached` and the files' `notReached` say what was left. */
+  timedOut: boolean;
+  timeoutS: number;
+  /** Files not started before the time limit (relative paths). */
+  notReached: string[];
+}
 
 export function collectTargets(cwd: string, targets: string[]): string[] {
   const roots = targets.length ? targets.map((t) => resolve(cwd, t)) : [findRepoRoot(cwd) ?? cwd];
@@ -38,23 +51,31 @@ export function collectTargets(cwd: string, targets: string[]): string[] {
   return [...new Set(files)];
 }
 
-export async function checkFile(absPath: string, opts: { deep?: boolean; signal?: AbortSignal } = {}): Promise<FileCheck> {
+export async function checkFile(absPath: string, opts: { deep?: boolean; signal?: AbortSignal; deadline?: number } = {}): Promise<FileCheck> {
   let raster = false;
   try { raster = !!sniffRaster(absPath); } catch { /* handled by checkRaster */ }
-  if (raster || /\.(tiff?|vrt)$/i.test(absPath)) return checkRaster(absPath, { deep: opts.deep, signal: opts.signal });
+  if (raster || /\.(tiff?|vrt)$/i.test(absPath)) return checkRaster(absPath, { deep: opts.deep, signal: opts.signal, deadline: opts.deadline });
   if (isGeoData(absPath)) return checkVector(absPath);
   return { file: absPath, kind: 'other', ok: true, problems: [] };
 }
 
 export async function geoCheck(opts: GeoCheckOptions): Promise<GeoCheckResult> {
+  const timeoutS = opts.timeoutS ?? DEFAULT_CHECK_TIMEOUT_S;
+  if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${timeoutS}`, { hint: 'e.g. --timeout 600' });
+  const deadline = Date.now() + timeoutS * 1000;
   const files = collectTargets(opts.cwd, opts.targets);
   const progress = throttledProgress(opts.onProgress);
   let done = 0;
+  const notReached: string[] = [];
+  const rel = (f: string) => relative(opts.cwd, f).split(sep).join('/') || f;
   const out = await mapLimit(files, Math.max(1, opts.jobs ?? 2), async (f) => {
-    const r = await checkFile(f, { deep: opts.deep, signal: opts.signal });
+    if (Date.now() >= deadline) { notReached.push(rel(f)); return undefined; }
+    const r = await checkFile(f, { deep: opts.deep, signal: opts.signal, deadline });
     progress({ phase: 'checking', done: ++done, total: files.length, item: f });
-    return { ...r, file: relative(opts.cwd, f).split(sep).join('/') || f };
+    return { ...r, file: rel(f) };
   }, opts.signal);
   progress({ phase: 'checking', done, total: files.length, finished: true });
-  return { files: out, failed: out.filter((r) => !r.ok).length };
+  const checked = out.filter((r): r is FileCheck => r !== undefined);
+  const timedOut = notReached.length > 0 || checked.some((r) => r.notReached !== undefined);
+  return { files: checked, failed: checked.filter((r) => !r.ok).length, timedOut, timeoutS, notReached: notReached.sort() };
 }

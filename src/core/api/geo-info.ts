@@ -70,6 +70,8 @@ export function listGeoFiles(dir: string): string[] {
 async function readOne(absPath: string, displayPath: string, source: GeoInfoItem['source']): Promise<GeoInfoItem> {
   let isRaster = false;
   try { isRaster = !!sniffRaster(absPath); } catch { /* reported below */ }
+  // named like a raster (.tif/.vrt): the raster reader says what the content is not
+  if (!isRaster && /\.(tiff?|gtiff|vrt)$/i.test(absPath)) isRaster = true;
   try {
     if (isRaster) return { path: displayPath, kind: 'raster', info: await readRasterInfo(absPath), source };
     return { path: displayPath, kind: 'vector', info: await readVectorInfo(absPath), source };

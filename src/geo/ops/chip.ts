@@ -19,6 +19,7 @@ import { AppError, InvalidFileError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { TiffFile, TiffFormatError, Tag, parseRemote, type AsyncByteReader, type TiffIfd } from '../raster/tiff.js';
+import { checkBlockRange, checkDecodeBudget, decodeBudgetBytes, type TiffLayout } from '../raster/budget.js';
 import { readRasterInfo, type RasterInfo } from '../raster/info.js';
 import { describeGeoTiff } from '../raster/geotiff-info.js';
 import { readVectorFeatures } from '../vector/info.js';
@@ -106,8 +107,16 @@ function geotiffDecoders(): Promise<any> {
   decodersReady ??= import('geotiff').then((g: any) => {
     class ZlibDecoder extends g.BaseDecoder {
       decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
-        const out = inflateSync(new Uint8Array(buffer));
-        return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+        // never more than the block the header declares (a DEFLATE bomb stops here, not at 4 GiB)
+        const p = this.parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number[]; planarConfiguration: number; samplesPerPixel?: number };
+        const bits = Math.max(...p.bitsPerSample);
+        const expected = Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? 1)) * bits) / 8) * p.tileHeight;
+        let out: Buffer;
+        try { out = inflateSync(new Uint8Array(buffer), { maxOutputLength: Math.max(1, expected) }); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`inflates to more than the ${expected} bytes the header declares for it`);
+          throw e;
+        }
+        return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer as ArrayBuffer : (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.byteLength);
       }
     }
     g.addDecoder([8, 32946], () => Promise.resolve(ZlibDecoder), undefined, false);
@@ -136,6 +145,8 @@ interface Source {
   blockH: number;
   offsets: Float64Array;
   counts: Float64Array;
+  /** The header's block layout, checked against the decode budget when the source was opened. */
+  layout: TiffLayout;
   gt: number[];
   nodata?: number;
   crs?: CoordinateSystem;
@@ -182,6 +193,7 @@ function remoteBlock(s: Source, index: number): Promise<Uint8Array> {
   const staged = r.staged.get(index);
   if (staged) return staged;
   const off = s.offsets[index]!, n = s.counts[index]!;
+  checkBlockRange(s.layout, index, off, n, s.tiff.size);
   if (!n) return Promise.resolve(new Uint8Array(0));
   return r.reader.read(off, n, r.signal).then((d) => {
     if (d.length < n) throw new InvalidFileError(`${s.name}: block ${index} is cut off (${d.length} of ${n} bytes at offset ${off})`, { hint: 'the object is truncated on the remote; run `geodvc geo check` on a pulled copy' });
@@ -217,6 +229,9 @@ function windowBlocks(s: Source, x0: number, y0: number, w: number, h: number, b
 
 function sourceFromTiff(tiff: TiffFile, path: string, name: string, info: RasterInfo): Source {
   const ifd = tiff.ifds.find((i) => i.parent === undefined)!;
+  // sizes from the header, refused before anything is allocated when over the decode budget
+  let layout: TiffLayout;
+  try { layout = checkDecodeBudget({ tiff, ifd, file: name }); } catch (e) { tiff.close(); throw e; }
   const v = (tag: number) => tiff.value(ifd, tag);
   const spp = v(Tag.SamplesPerPixel) ?? 1;
   const bps = tagValues(tiff, ifd, Tag.BitsPerSample) ?? [1];
@@ -225,11 +240,7 @@ function sourceFromTiff(tiff: TiffFile, path: string, name: string, info: Raster
     tiff.close();
     throw new AppError('unsupported-raster', `${name}: ${bps.join('/')}-bit samples are not supported by geo chip`, 1, { hint: 'convert to 8/16/32/64-bit samples first (gdal_translate -ot)' });
   }
-  const tiled = ifd.entries.has(Tag.TileWidth);
-  const width = v(Tag.ImageWidth)!;
-  const height = v(Tag.ImageLength)!;
-  const blockW = tiled ? v(Tag.TileWidth)! : width;
-  const blockH = tiled ? v(Tag.TileLength)! : Math.min(v(Tag.RowsPerStrip) ?? height, height);
+  const { tiled, width, height, blockW, blockH } = layout;
   const offE = ifd.entries.get(tiled ? Tag.TileOffsets : Tag.StripOffsets);
   const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
   if (!offE || !cntE) { tiff.close(); throw new AppError('invalid-file', `${name}: no block offsets`, 1, { hint: 'the TIFF is damaged; run geodvc geo check' }); }
@@ -249,9 +260,9 @@ function sourceFromTiff(tiff: TiffFile, path: string, name: string, info: Raster
     path, name: basename(name, extname(name)), tiff, ifd, info, width, height, spp, bps: bpsAll, bytes: bpsAll[0]! / 8,
     sampleFormat: tagValues(tiff, ifd, Tag.SampleFormat) ?? [1], planar: v(Tag.PlanarConfig) ?? 1,
     compression: v(Tag.Compression) ?? 1, predictor: v(Tag.Predictor) ?? 1, tiled, blockW, blockH,
-    offsets: tiff.array(offE), counts: tiff.array(cntE), gt: info.geoTransform, nodata, crs: info.coordinateSystem,
+    offsets: tiff.array(offE), counts: tiff.array(cntE), layout, gt: info.geoTransform, nodata, crs: info.coordinateSystem,
     copyTags, pixelIsPoint, photometric: v(Tag.Photometric) ?? 1, decoders: new Map(), cache: new Map(),
-    cacheMax: Math.ceil(width / blockW) * 2 + 8,
+    cacheMax: Math.max(2, Math.min(Math.ceil(width / blockW) * 2 + 8, Math.floor(decodeBudgetBytes() / layout.blockBytes))),
     chipTags: new Map([Tag.ExtraSamples, Tag.ColorMap, Tag.JPEGTables, Tag.LercParameters].flatMap((tag) => { const x = tagValues(tiff, ifd, tag); return x ? [[tag, x] as [number, number[]]] : []; })),
   };
 }
@@ -259,7 +270,7 @@ function sourceFromTiff(tiff: TiffFile, path: string, name: string, info: Raster
 async function decodeBlock(s: Source, index: number, rows: number): Promise<Uint8Array> {
   const hit = s.cache.get(index);
   if (hit) { s.cache.delete(index); s.cache.set(index, hit); return hit; }
-  const raw = s.remote ? await remoteBlock(s, index) : s.tiff.read(s.offsets[index]!, s.counts[index]!);
+  const raw = await rawBlock(s, index);
   let out: Uint8Array;
   if (s.compression === 1) out = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   else {
@@ -270,11 +281,20 @@ async function decodeBlock(s: Source, index: number, rows: number): Promise<Uint
       s.decoders.set(rows, dec);
     }
     const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-    out = new Uint8Array(await dec.decode(ab));
+    try { out = new Uint8Array(await dec.decode(ab)); } catch (e) {
+      throw new InvalidFileError(`${s.layout.file}: ${s.layout.image} ${s.tiled ? 'tile' : 'strip'} ${index} (${raw.byteLength} bytes at offset ${s.offsets[index]}) does not decode: ${(e as Error).message}`, { cause: e, hint: 'the block is corrupt or crafted; `geodvc geo check --deep` lists every bad block' });
+    }
   }
   s.cache.set(index, out);
   if (s.cache.size > s.cacheMax) s.cache.delete(s.cache.keys().next().value!);
   return out;
+}
+
+/** The raw (compressed) bytes of a block, its byte range checked against the file size first. */
+function rawBlock(s: Source, index: number): Promise<Uint8Array> | Uint8Array {
+  if (s.remote) return remoteBlock(s, index);
+  checkBlockRange(s.layout, index, s.offsets[index], s.counts[index], s.tiff.size);
+  return s.tiff.read(s.offsets[index]!, s.counts[index]!);
 }
 
 /** The fill bytes of one sample (nodata, or 0) in the source byte order. */
@@ -508,6 +528,8 @@ export async function chip(opts: ChipOptions): Promise<ChipResult> {
     if (!inp.file) return chipSerial(opts);
     try {
       const info = await readRasterInfo(inp.file);
+      const t = TiffFile.open(inp.file);
+      try { checkDecodeBudget({ tiff: t, file: inp.name }); } finally { t.close(); } // over budget: the serial path reports it, before workers start
       windowsTotal += windows(info.size[0], size, stride, opts.edge ?? 'drop').length * windows(info.size[1], size, stride, opts.edge ?? 'drop').length;
     } catch { return chipSerial(opts); } // the serial path reports it
   }
@@ -608,6 +630,7 @@ async function chipSerial(opts: ChipOptions): Promise<ChipResult> {
       }
       const bands = opts.bands ?? Array.from({ length: s.spp }, (_, i) => i + 1);
       for (const b of bands) if (!(b >= 1 && b <= s.spp)) throw new UsageError(`band ${b} does not exist in ${inp.name} (${s.spp} bands)`, { hint: `use bands 1..${s.spp}` });
+      checkDecodeBudget(s.layout, { windowBytes: size * size * bands.length * s.bytes, windowLabel: `a ${size}×${size} chip of ${bands.length} band(s)` });
       const allBands = bands.length === s.spp && bands.every((b, i) => b === i + 1);
       const boxes = opts.aoi ? await aoiBoxes(opts.aoi, s.crs) : undefined;
       const toWgs = s.crs ? (() => { try { return transformer(s.crs!, WGS84); } catch { return undefined; } })() : undefined;
@@ -678,7 +701,7 @@ async function chipSerial(opts: ChipOptions): Promise<ChipResult> {
             const idx = (y0 / size) * bxs + x0 / size;
             const blocks: Uint8Array[] = [];
             const planes = s.planar === 2 ? s.spp : 1;
-            for (let k = 0; k < planes; k++) { const i = k * bxs * bys + idx; blocks.push(s.remote ? await remoteBlock(s, i) : s.tiff.read(s.offsets[i]!, s.counts[i]!)); }
+            for (let k = 0; k < planes; k++) { const i = k * bxs * bys + idx; blocks.push(await rawBlock(s, i)); }
             bytes = encodeTiff({ littleEndian: s.tiff.little, width: size, height: size, tiled: true, blockW: size, blockH: size, blocks,
               tags: [...baseTags(s, s.spp, true, s.compression, s.predictor, s.planar), ...copyCodecTags(s), ...s.copyTags, ...geoTags(s, x0, y0)] });
           } else {

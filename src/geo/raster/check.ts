@@ -10,7 +10,10 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { Tag, TiffFile, TiffFormatError, tagName, TYPE_NAME, type TiffIfd } from './tiff.js';
 import { COMPRESSION_NAMES } from './geotiff-info.js';
 import { sniffRaster } from './info.js';
+import { readVrtXml } from './vrt-info.js';
 import { DECODE_WORKER_SOURCE } from './decode-worker.js';
+import { decodeBudgetBytes, formatBytes, tiffLayout, DECODE_BUDGET_ENV } from './budget.js';
+import { AppError } from '../../lib/errors.js';
 
 export interface CheckProblem {
   /** Stable code: `strip-beyond-eof`, `unknown-compression`, `decode-failed`, ... */
@@ -31,6 +34,8 @@ export interface FileCheck {
   blocksTotal?: number;
   blocksDecoded?: number;
   featuresParsed?: number;
+  /** Set when the time limit stopped the check early: what was not reached. */
+  notReached?: string;
 }
 
 export interface RasterCheckOptions {
@@ -43,6 +48,10 @@ export interface RasterCheckOptions {
   timeoutMs?: number;
   heapMiB?: number;
   signal?: AbortSignal;
+  /** Epoch ms after which no more blocks are decoded (the overall time limit of `geo check`). */
+  deadline?: number;
+  /** Largest decoded block allowed (default: GEODVC_DECODE_BUDGET, 1 GiB). */
+  budgetBytes?: number;
 }
 
 /** Codecs GDAL (libtiff) can decode; anything else means GDAL cannot open the file. */
@@ -71,7 +80,7 @@ interface ImagePlan {
   expected: (i: number) => number;
 }
 
-function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[]): ImagePlan | undefined {
+function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[], budgetBytes: number): ImagePlan | undefined {
   const where = ifd.parent === undefined ? `IFD #${ifd.index}` : `SubIFD #${ifd.index} (of IFD #${ifd.parent})`;
   const err = (code: string, structure: string, message: string, offset?: number) => problems.push({ code, structure: `${where} ${structure}`.trim(), offset, message, severity: 'error' });
   for (const [tag, types] of Object.entries(EXPECTED_TYPES)) {
@@ -112,6 +121,18 @@ function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[]): ImagePla
   const perPlane = across * down;
   if (perPlane > MAX_BLOCKS) { err('too-many-blocks', tiled ? 'TileWidth/TileLength' : 'RowsPerStrip', `too many blocks: ${across} x ${down} (${perPlane}) per band exceeds ${MAX_BLOCKS}`, ifd.offset); return undefined; }
   const nBlocks = perPlane * (planar === 2 ? spp : 1);
+  // Header-declared decoded block size against the budget, before any block is read or decoded.
+  try {
+    const L = tiffLayout(t, ifd);
+    if (L.blockBytes > budgetBytes) {
+      err('decode-budget', `${tiled ? 'tile' : 'strip'} 0`, `${tiled ? 'tiles' : 'strips'} of ${L.blockW}×${L.blockH} pixels × ${L.planar === 2 ? 1 : L.samplesPerPixel} sample(s) × ${L.bitsPerSample} bits would decode to ${formatBytes(L.blockBytes)} each, over the decode budget of ${formatBytes(budgetBytes)} (${DECODE_BUDGET_ENV}): not decoded`, ifd.offset);
+      return undefined;
+    }
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    err('bad-layout', 'header', e.message.replace(/^[^:]*: /, ''), ifd.offset);
+    return undefined;
+  }
   const offE = ifd.entries.get(tiled ? Tag.TileOffsets : Tag.StripOffsets);
   const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
   const offName = tiled ? 'TileOffsets' : 'StripOffsets';
@@ -172,6 +193,8 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 }
 
 interface WorkerOutcome {
+  /** true when the overall deadline stopped the decoder. */
+  stopped?: boolean;
   /** true when the wall-clock cap was hit without the CPU limit (a starved machine, not a bad file). */
   starved?: boolean;
   decoded: number;
@@ -186,6 +209,7 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
     const job = {
       geotiff: geotiffEntry(),
       path: absPath,
+      budget: opts.budgetBytes ?? decodeBudgetBytes(),
       images: work.map(({ plan, blocks }) => {
         const params: Record<string, unknown> = { ...plan.params, JPEGTables: undefined };
         // ArrayBuffers do not survive JSON: JPEG tables travel as a byte array.
@@ -226,6 +250,9 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
       if (cpu !== undefined && cpu - blockCpu0 > cpuLimit) {
         out.crashed = `decoder used more than ${cpuLimit} s of CPU on one block without finishing (runaway decode)`;
         child.kill('SIGKILL');
+      } else if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+        out.stopped = true;
+        child.kill('SIGKILL');
       } else if (Date.now() - t0 > (hasProc ? timeoutMs : Math.min(timeoutMs, cpuLimit * 1500))) {
         if (hasProc) { out.starved = true; out.crashed = `decoder did not finish within ${Math.round((Date.now() - t0) / 1000)} s (machine too busy; ${cpu?.toFixed(1)} s CPU used)`; }
         else out.crashed = `decoder timed out after ${Date.now() - t0} ms`;
@@ -237,7 +264,7 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
     child.on('close', (code, sig) => {
       clearInterval(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (!ended && !out.crashed) {
+      if (!ended && !out.crashed && !out.stopped) {
         const oom = /heap out of memory|Allocation failed|JavaScript heap/i.test(stderr);
         out.crashed = oom ? `decoder ran out of memory (heap capped at ${heap} MiB)` : `decoder process died (${sig ? `signal ${sig}` : `exit ${code}`})${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-1)[0]}` : ''}`;
       }
@@ -275,6 +302,7 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
   }
   let blocksTotal = 0;
   let blocksDecoded = 0;
+  let notReached: string | undefined;
   try {
     for (const i of t.issues) {
       // A next-IFD pointer or IFD that cannot be read makes libtiff fail the directory read.
@@ -285,7 +313,7 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
     const plans: ImagePlan[] = [];
     for (const ifd of t.ifds) {
       const before = problems.length;
-      const plan = checkIfd(t, ifd, problems);
+      const plan = checkIfd(t, ifd, problems, opts.budgetBytes ?? decodeBudgetBytes());
       // Cut-off tags are ignored by libtiff/GDAL with a warning, except those needed to locate and
       // decode the pixels.
       for (let k = before; k < problems.length; k++) {
@@ -311,10 +339,13 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
         }
       }
       if (cur.length) batches.push(cur);
+      const planned = batches.reduce((a, b) => a + b.reduce((x, w) => x + w.blocks.length, 0), 0);
       for (const batch of batches) {
         if (opts.signal?.aborted) break;
+        if (opts.deadline !== undefined && Date.now() >= opts.deadline) break;
         const r = await runDecodeWorker(absPath, batch, { ...opts, timeoutMs: opts.timeoutMs ?? (opts.deep ? 3_600_000 : 60_000) });
         blocksDecoded += r.decoded;
+        if (r.stopped) break;
         const describeImage = (k: number) => {
           const plan = batch[k]!.plan;
           return {
@@ -347,14 +378,23 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
         }
         if (problems.some((p) => p.severity === 'error')) break;
       }
+      const errored = problems.some((p) => p.severity === 'error');
+      if (!errored && blocksDecoded < planned && opts.deadline !== undefined && Date.now() >= opts.deadline) {
+        notReached = `${planned - blocksDecoded} of ${planned} block(s) not decoded`;
+        problems.push({ code: 'time-limit', structure: 'decoder', message: `stopped by the time limit: ${notReached}`, severity: 'warning' });
+      }
     }
   } finally { t.close(); }
-  return { file, kind: 'raster', format: 'GTiff', ok: !problems.some((p) => p.severity === 'error'), problems, blocksTotal, blocksDecoded };
+  return { file, kind: 'raster', format: 'GTiff', ok: !problems.some((p) => p.severity === 'error'), problems, blocksTotal, blocksDecoded, ...(notReached ? { notReached } : {}) };
 }
 
 function checkVrt(absPath: string): FileCheck {
   const problems: CheckProblem[] = [];
-  const xml = readFileSync(absPath, 'utf8');
+  let xml: string;
+  try { xml = readVrtXml(absPath); } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    return { file: absPath, kind: 'raster', format: 'VRT', ok: false, problems: [{ code: 'bad-vrt', structure: 'XML', offset: e.details?.offset as number | undefined, message: e.message.replace(/^[^:]*: /, ''), severity: 'error' }] };
+  }
   if (!/<VRTDataset\b[^>]*rasterXSize="\d+"[^>]*rasterYSize="\d+"/.test(xml) && !/<VRTDataset\b[^>]*rasterYSize="\d+"[^>]*rasterXSize="\d+"/.test(xml)) {
     problems.push({ code: 'bad-vrt', structure: 'VRTDataset', offset: xml.indexOf('<VRTDataset'), message: 'VRTDataset without rasterXSize/rasterYSize', severity: 'error' });
   }

@@ -4,7 +4,7 @@
  * a corrupt block can make a decoder allocate until V8 aborts (reference/geo-libs.md §1.3). Plain
  * JavaScript (no TypeScript loader) so the child starts in ~0.1 s.
  *
- * JOB (argv[1]): {"geotiff": file URL of geotiff's ESM entry, "path": "...", "images": [{compression,
+ * JOB (argv[1]): {"geotiff": file URL of geotiff's ESM entry, "path": "...", "budget": largest decoded block in bytes, "images": [{compression,
  * params, blocks: [[index, offset, byteCount, expectedBytes (0: unchecked)], ...]}]}.
  * Output, one JSON line each: {"image","start"} before a block, {"image","done","bytes"} or
  * {"image","error","message"} after it, {"image","unsupported"} when the codec has no decoder,
@@ -17,7 +17,24 @@ const { stdout: channel } = process;
 const emit = (o) => channel.write(JSON.stringify(o) + '\n');
 const job = JSON.parse(process.argv[process.argv.length - 1]);
 try {
-  const { getDecoder } = await import(job.geotiff);
+  const g = await import(job.geotiff);
+  const { getDecoder } = g;
+  // DEFLATE through node:zlib, never inflating past the block the header declares (nor the
+  // budget): pako's output lives outside the capped V8 heap, so a bomb would not be stopped there.
+  const { inflateSync } = await import('node:zlib');
+  class BoundedZlib extends g.BaseDecoder {
+    decodeBlock(buffer) {
+      const p = this.parameters;
+      const bits = Math.max(...[].concat(p.bitsPerSample));
+      const expected = Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel || 1)) * bits) / 8) * p.tileHeight;
+      const cap = Math.max(1, Math.min(expected || job.budget, job.budget || expected));
+      let out;
+      try { out = inflateSync(new Uint8Array(buffer), { maxOutputLength: cap }); }
+      catch (e) { if (e && e.code === 'ERR_BUFFER_TOO_LARGE') throw new Error('inflates to more than the ' + cap + ' bytes the header declares for the block'); throw e; }
+      return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+    }
+  }
+  g.addDecoder([8, 32946], () => Promise.resolve(BoundedZlib), undefined, false);
   const fd = openSync(job.path, 'r');
   try {
     for (let im = 0; im < job.images.length; im++) {

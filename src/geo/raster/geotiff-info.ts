@@ -12,6 +12,8 @@ import { Tag, TiffFile, type TiffIfd } from './tiff.js';
 import type { BandInfo, CoordinateSystem, Gcp, RasterInfo } from './types.js';
 import { epsgDef, LINEAR_UNITS } from '../crs/epsg.js';
 import { parseGeoKeys, type GeoKeys } from './geokeys.js';
+import { xmlStructureProblem } from './xml-guard.js';
+import { layoutWarnings } from './budget.js';
 
 export const COMPRESSION_NAMES: Record<number, string> = {
   1: 'NONE', 2: 'CCITTRLE', 3: 'CCITTFAX3', 4: 'CCITTFAX4', 5: 'LZW', 6: 'OJPEG', 7: 'JPEG', 8: 'DEFLATE',
@@ -278,7 +280,10 @@ function describe(t: TiffFile, absPath: string): RasterInfo {
 
   // GDAL_METADATA / GDAL_NODATA
   const xml = t.asciiTag(ifd, Tag.GdalMetadata);
-  const parsed = xml ? parseGdalMetadataXml(xml) : undefined;
+  // a malformed (or crafted) GDAL_METADATA is ignored with a warning, as GDAL does, before any regex sees it
+  const xmlProblem = xml ? xmlStructureProblem(xml) : undefined;
+  if (xmlProblem) warnings.push(`GDAL_METADATA ignored: ${xmlProblem.message} (offset ${xmlProblem.offset})`);
+  const parsed = xml && !xmlProblem ? parseGdalMetadataXml(xml) : undefined;
   if (parsed) for (const [d, kv] of Object.entries(parsed.dataset)) Object.assign(md(d), kv);
   const nodataText = t.asciiTag(ifd, Tag.GdalNodata);
   const noData = nodataText !== undefined ? parseNodata(nodataText, type) : undefined;
@@ -364,6 +369,8 @@ function describe(t: TiffFile, absPath: string): RasterInfo {
     hasRpc,
     warnings,
   };
+  // what a decode would refuse (block over the decode budget, block table shorter than the grid): said here, refused by readers
+  warnings.push(...layoutWarnings(t));
   if (gcps) {
     info.gcps = { gcpList: gcps };
     if (crs) info.gcps.coordinateSystem = crs;

@@ -2,6 +2,7 @@
  * `readRasterInfo(absPath)`: raster metadata with gdalinfo -json field names. TIFF (incl. BigTIFF,
  * COG) is read from the raw tags, VRT from its XML; anything else goes through gdal3.js gdalinfo.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { RasterInfo } from './types.js';
 import { readGeoTiffInfo } from './geotiff-info.js';
@@ -17,6 +18,19 @@ import { sniffRaster } from '../sniff.js';
 const RASTER_EXT = new Set(['.tif', '.tiff', '.gtiff', '.vrt', '.ovr', '.jp2', '.img', '.nc', '.hdf', '.h5', '.png', '.jpg', '.jpeg', '.asc', '.dem', '.bil', '.grd', '.ers', '.kea', '.sid', '.ecw']);
 export function looksLikeRaster(path: string): boolean { return RASTER_EXT.has(extname(path).toLowerCase()); }
 
+const TIFF_EXT = new Set(['.tif', '.tiff', '.gtiff']);
+
+/** A file named like a TIFF whose bytes are not one: says so, with what it starts with. */
+function notATiff(absPath: string): InvalidFileError {
+  let head = '';
+  try {
+    const fd = openSync(absPath, 'r');
+    try { const b = Buffer.alloc(16); const n = readSync(fd, b, 0, 16, 0); head = b.subarray(0, n).toString('latin1'); } finally { closeSync(fd); }
+  } catch { /* reported as not a TIFF anyway */ }
+  const shown = JSON.stringify(head.replace(/[^\x20-\x7e]/g, '.'));
+  return new InvalidFileError(`${basename(absPath)} is not a TIFF file (no II/MM byte-order mark; it starts with ${head.length ? shown : 'nothing: the file is empty'})`, { hint: 'the name says TIFF but the content is something else (a text file, an HTML error page, a Git LFS pointer?); fetch the real file', details: { offset: 0 } });
+}
+
 export async function readRasterInfo(absPath: string): Promise<RasterInfo> {
   const kind = sniffRaster(absPath);
   try {
@@ -28,6 +42,9 @@ export async function readRasterInfo(absPath: string): Promise<RasterInfo> {
     }
     throw e;
   }
+  const ext = extname(absPath).toLowerCase();
+  if (ext === '.vrt') return readVrtInfo(absPath); // says "not a VRT" when the XML is not one
+  if (TIFF_EXT.has(ext)) throw notATiff(absPath);
   const { readRasterInfoGdal } = await import('./gdal-info.js');
   return readRasterInfoGdal(absPath);
 }

@@ -2,7 +2,8 @@
  * GDAL VRT (XML) metadata: size, SRS, geotransform, GCPs, bands (type, nodata, block), metadata.
  * Block size follows GDAL 3.6: `blockXSize` + `blockYSize` band attributes, else min(128, size).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { assertXmlStructure } from './xml-guard.js';
 import { basename } from 'node:path';
 import type { BandInfo, CoordinateSystem, Gcp, RasterInfo } from './types.js';
 import { parseNodata } from './geotiff-info.js';
@@ -26,8 +27,20 @@ function metadataOf(xml: string): Record<string, Record<string, string>> {
   return out;
 }
 
-export function readVrtInfo(absPath: string): RasterInfo {
+/** Largest VRT read (V8 strings stop at ~512 MiB). */
+export const MAX_VRT_BYTES = 256 * 1024 * 1024;
+
+/** The VRT's XML, refused with a clear error when too large or not well nested (before any regex runs). */
+export function readVrtXml(absPath: string): string {
+  const size = statSync(absPath).size;
+  if (size > MAX_VRT_BYTES) throw new InvalidFileError(`${basename(absPath)}: ${size} bytes is too large for a VRT (limit ${MAX_VRT_BYTES})`, { hint: 'a VRT is a small XML file; check that this is the file you meant' });
   const xml = readFileSync(absPath, 'utf8');
+  assertXmlStructure(xml, basename(absPath), 'VRT XML');
+  return xml;
+}
+
+export function readVrtInfo(absPath: string): RasterInfo {
+  const xml = readVrtXml(absPath);
   const root = /<VRTDataset\b([^>]*)>/.exec(xml);
   if (!root) throw new InvalidFileError(`${basename(absPath)} is not a VRT (no <VRTDataset> element)`, { hint: 'check that the file is a GDAL VRT XML document' });
   const ra = attrs(root[1]!);

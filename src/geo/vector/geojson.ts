@@ -1,5 +1,5 @@
 /** GeoJSON reader: FeatureCollection / Feature / bare geometry, legacy `crs` member (GeoJSON 2008). */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InvalidFileError } from '../../lib/errors.js';
 import { crsFromText } from '../crs/crs.js';
@@ -28,9 +28,35 @@ export function looksLikeGeoJson(absPath: string): boolean {
 
 const GEOM_TYPES = new Set(['Point', 'LineString', 'Polygon', 'MultiPoint', 'MultiLineString', 'MultiPolygon', 'GeometryCollection']);
 
+/** Deepest array/object nesting accepted (a MultiPolygon inside a FeatureCollection nests 7). */
+export const MAX_JSON_DEPTH = 256;
+/** Largest GeoJSON read as one document (V8 strings stop at ~512 MiB). */
+export const MAX_GEOJSON_BYTES = 400 * 1024 * 1024;
+
+/**
+ * The first offset where arrays/objects nest deeper than `max` (strings skipped), or -1. Linear and
+ * iterative, run before JSON.parse so that nothing recursive ever walks a 1e6-deep document.
+ */
+export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { // skip a string
+      for (i++; i < n; i++) { const d = text.charCodeAt(i); if (d === 92) i++; else if (d === 34) break; }
+    } else if (c === 91 || c === 123) { if (++depth > max) return i; } else if (c === 93 || c === 125) depth--;
+  }
+  return -1;
+}
+
 export function readGeoJsonFeatures(absPath: string): FeatureSet & { doc: any } {
   let doc: any;
-  try { doc = JSON.parse(readFileSync(absPath, 'utf8')); } catch (e) {
+  const size = statSync(absPath).size;
+  if (size > MAX_GEOJSON_BYTES) throw new InvalidFileError(`${basename(absPath)}: ${size} bytes is too large to read as one GeoJSON document (limit ${MAX_GEOJSON_BYTES})`, { hint: 'convert it to FlatGeobuf or GeoPackage (ogr2ogr -f FlatGeobuf out.fgb in.geojson), or split it' });
+  const text = readFileSync(absPath, 'utf8');
+  const deep = jsonDepthExceeded(text);
+  if (deep >= 0) throw new InvalidFileError(`${basename(absPath)}: JSON nested more than ${MAX_JSON_DEPTH} levels deep (at offset ${deep}); not a GeoJSON document geodvc reads`, { hint: 'GeoJSON nests a few levels (a MultiPolygon in a FeatureCollection: 7); the file is damaged or crafted', details: { offset: deep } });
+  try { doc = JSON.parse(text); } catch (e) {
     const m = /position (\d+)/.exec((e as Error).message);
     throw new InvalidFileError(`${basename(absPath)}: not valid JSON: ${(e as Error).message}`, { cause: e, hint: 'the file may be truncated; check it with `geodvc geo check`', details: { offset: m ? Number(m[1]) : undefined } });
   }
