@@ -17,12 +17,23 @@
  * Auth: `Authorization: Bearer <token>` or `Basic base64(user:<token>)`. No credential -> the
  * anonymous role (none unless configured); unknown token -> 401; known but too weak -> 403.
  * Every denied request is logged as one line (never the token, never the raw Authorization).
+ *
+ * Guards (issue 17): `Host` must name this server (421 otherwise: DNS rebinding) and a
+ * state-changing request with an `Origin` must come from it (403); repeated failures of one
+ * credential from one address lock that pair out with exponential backoff (429 + Retry-After;
+ * a valid token from the same address is never locked out); at most `maxUploads` uploads at once
+ * (503 + Retry-After); objects larger than `maxObjectBytes` (default 5 GiB) are refused from
+ * Content-Length before reading, or as soon as the stream passes the limit (413); an upload that
+ * brings fewer than `minUploadBytesPerSec` over any `uploadIdleMs` window, or lasts longer than
+ * `uploadTimeoutMs`, is cut off (408); every path is checked against symlinks (store.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { ObjectStore } from './store.js';
+import { createHash } from 'node:crypto';
+import { MAX_MANIFEST_BYTES, ObjectStore, UnsafeStorePathError } from './store.js';
+import { createHostCheck } from './host-check.js';
 import { parseObjectKey } from './keys.js';
 import { TokenStore, roleAllows, tokenFromAuthorization, type Principal, type Role } from './tokens.js';
 import { ConfigError } from '../../lib/errors.js';
@@ -39,8 +50,74 @@ export interface ServeOptions {
   /** One line per denied request and per error (and per request when `accessLog`). */
   log?: (line: string) => void;
   accessLog?: boolean;
-  /** Failed authentications per client address per minute before 429 (default 30). */
+  /**
+   * Failed authentications of one credential from one address within a minute before that pair
+   * is locked out (429; default 30). Ten times as many failures from one address with any
+   * credentials lock out unknown credentials from that address; valid tokens keep working.
+   */
   maxAuthFailuresPerMinute?: number;
+  /** First lockout in ms (default 30 s); each further lockout of the same key doubles it, up to `maxLockoutMs` (default 1 h). */
+  lockoutMs?: number;
+  maxLockoutMs?: number;
+  /** Extra names accepted in `Host`/`Origin` (e.g. a DNS name or a reverse proxy's name). */
+  allowHosts?: string[];
+  /** Uploads handled at once; more get 503 + Retry-After (default 32). */
+  maxUploads?: number;
+  /** Longest an upload may take, ms (default 3 h). */
+  uploadTimeoutMs?: number;
+  /** Window over which an upload must bring `minUploadBytesPerSec` on average, ms (default 60 s). */
+  uploadIdleMs?: number;
+  /** Slowest accepted upload, bytes per second averaged over `uploadIdleMs` (default 1024). */
+  minUploadBytesPerSec?: number;
+}
+
+export const SERVE_DEFAULTS = {
+  maxUploads: 32,
+  uploadTimeoutMs: 3 * 3600_000,
+  uploadIdleMs: 60_000,
+  minUploadBytesPerSec: 1024,
+  maxAuthFailuresPerMinute: 30,
+  lockoutMs: 30_000,
+  maxLockoutMs: 3600_000,
+} as const;
+
+/** Failure counter of one key (an address and a credential, or an address alone), with its lockout. */
+interface Strikes { n: number; since: number; lockedUntil: number; lockouts: number; last: number }
+
+/**
+ * Failed-authentication bookkeeping: a key fails `limit` times within a minute -> locked for
+ * `base * 2^(lockouts-1)` (capped), counted again from zero after. Keys idle for an hour are
+ * forgotten; the table is bounded (oldest dropped first), so a flood cannot grow it without end
+ * or reset everyone's counters at once.
+ */
+class Lockouts {
+  private m = new Map<string, Strikes>();
+  constructor(private limit: number, private base: number, private cap: number) {}
+  /** ms left of a lockout of `key`, or 0. */
+  locked(key: string, now: number): number {
+    const s = this.m.get(key);
+    return s && s.lockedUntil > now ? s.lockedUntil - now : 0;
+  }
+  fail(key: string, now: number): void {
+    let s = this.m.get(key);
+    if (s && now - s.last > 3600_000) s = undefined;
+    if (!s) s = { n: 0, since: now, lockedUntil: 0, lockouts: 0, last: now };
+    if (now - s.since > 60_000) { s.n = 0; s.since = now; }
+    s.n++;
+    s.last = now;
+    if (s.n >= this.limit) {
+      s.lockouts++;
+      s.lockedUntil = now + Math.min(this.cap, this.base * 2 ** Math.min(30, s.lockouts - 1));
+      s.n = 0;
+      s.since = now;
+    }
+    this.m.delete(key);
+    this.m.set(key, s); // most recent last
+    if (this.m.size > 50_000) {
+      let drop = 5_000;
+      for (const k of this.m.keys()) { if (drop-- <= 0) break; this.m.delete(k); }
+    }
+  }
 }
 
 export interface RunningServer {
@@ -92,11 +169,23 @@ function parseRange(h: string, size: number): { start: number; end: number } | '
 }
 
 /** Builds the request handler (exported for tests that want it without a socket). */
-export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 'root'>, stats: ServeStats = { created: 0, existed: 0, mismatched: 0, denied: 0, served: 0 }): http.RequestListener {
+type HandlerOptions = Omit<ServeOptions, 'root'> & { hostCheck?: () => ReturnType<typeof createHostCheck> | undefined };
+
+export function createServeHandler(store: ObjectStore, opts: HandlerOptions, stats: ServeStats = { created: 0, existed: 0, mismatched: 0, denied: 0, served: 0 }): http.RequestListener {
   const log = opts.log ?? (() => {});
   const anonymous: Role | undefined = (opts.anonymous ?? (opts.tokens ? 'none' : 'read')) === 'none' ? undefined : (opts.anonymous ?? 'read') as Role;
-  const maxFailures = opts.maxAuthFailuresPerMinute ?? 30;
-  const failures = new Map<string, { n: number; since: number }>();
+  const maxFailures = opts.maxAuthFailuresPerMinute ?? SERVE_DEFAULTS.maxAuthFailuresPerMinute;
+  const lockBase = opts.lockoutMs ?? SERVE_DEFAULTS.lockoutMs;
+  const lockCap = opts.maxLockoutMs ?? SERVE_DEFAULTS.maxLockoutMs;
+  const pairLocks = new Lockouts(maxFailures, lockBase, lockCap);
+  const addrLocks = new Lockouts(maxFailures * 10, lockBase, lockCap);
+  const maxUploads = opts.maxUploads ?? SERVE_DEFAULTS.maxUploads;
+  const uploadTimeoutMs = opts.uploadTimeoutMs ?? SERVE_DEFAULTS.uploadTimeoutMs;
+  const uploadIdleMs = opts.uploadIdleMs ?? SERVE_DEFAULTS.uploadIdleMs;
+  const minRate = opts.minUploadBytesPerSec ?? SERVE_DEFAULTS.minUploadBytesPerSec;
+  let uploads = 0;
+  // Host/Origin checks need the port the server listens on: set by startServer (or hostCheck option).
+  const hostCheck = () => (opts as HandlerOptions).hostCheck?.();
 
   const send = (res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
     if (res.headersSent) { res.destroy(); return; }
@@ -125,18 +214,31 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
 
     res.on('finish', () => { if (opts.accessLog) log(`${res.statusCode} ${ip} ${who()} ${req.method} ${showPath(req.url)} ${Date.now() - started}ms`); });
 
-    // --- authentication
+    // --- DNS rebinding / cross-site requests
+    const hc = hostCheck();
+    if (hc) {
+      const h = hc.checkHost(req.headers.host);
+      if (!h.ok) { deny(h.status, h.reason); return; }
+      const o = hc.checkOrigin(req.method ?? '', req.headers.origin);
+      if (!o.ok) { deny(o.status, o.reason); return; }
+    }
+
+    // --- authentication (failures keyed by address + credential, so one client's wrong token
+    // never locks out a valid token from the same address, e.g. behind a proxy or NAT)
     const authz = req.headers.authorization;
     if (authz !== undefined) {
-      const f = failures.get(ip);
-      if (f && Date.now() - f.since < 60_000 && f.n >= maxFailures) { deny(429, 'too many failed authentications; retry later', { 'Retry-After': '60' }); return; }
+      const now = Date.now();
+      const pairKey = `${ip}\0${createHash('sha256').update(authz).digest('base64').slice(0, 22)}`;
+      const retry = (ms: number) => ({ 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))) });
+      const lockedMs = pairLocks.locked(pairKey, now);
+      if (lockedMs > 0) { deny(429, 'too many failed authentications with this credential; retry later', retry(lockedMs)); return; }
       const token = tokenFromAuthorization(authz);
       principal = token !== undefined && opts.tokens ? opts.tokens.lookup(token) : undefined;
       if (!principal) {
-        const cur = f && Date.now() - f.since < 60_000 ? f : { n: 0, since: Date.now() };
-        cur.n++;
-        failures.set(ip, cur);
-        if (failures.size > 10_000) failures.clear();
+        pairLocks.fail(pairKey, now);
+        addrLocks.fail(ip, now);
+        const addrMs = addrLocks.locked(ip, now);
+        if (addrMs > 0) { deny(429, 'too many failed authentications from this address; retry later', retry(addrMs)); return; }
         deny(401, opts.tokens ? 'invalid token' : 'this server has no tokens configured', { 'WWW-Authenticate': 'Bearer realm="geodvc", Basic realm="geodvc"' });
         return;
       }
@@ -217,10 +319,11 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
         if (range) res.writeHead(206, { ...base, 'Content-Range': `bytes ${range.start}-${range.end}/${st.size}`, 'Content-Length': range.end - range.start + 1 });
         else res.writeHead(200, { ...base, 'Content-Length': st.size });
         if (method === 'HEAD' || st.size === 0) { res.end(); return; }
-        const rs = store.openRead(k, range);
-        rs.on('error', (e) => { log(`error reading ${k.key}: ${e.message}`); res.destroy(); });
-        rs.pipe(res);
-      }, fail);
+        return store.openRead(k, range).then((rs) => {
+          rs.on('error', (e) => { log(`error reading ${k.key}: ${e.message}`); res.destroy(); });
+          rs.pipe(res);
+        });
+      }).catch(fail);
       return;
     }
 
@@ -232,7 +335,41 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
       if (enc !== 'identity' && enc !== '') { deny(415, `content-encoding ${enc.slice(0, 20)} is not supported`); return; }
       const cl = req.headers['content-length'];
       const declared = cl === undefined ? undefined : Number(cl);
-      store.put(k, req, Number.isFinite(declared) ? declared : undefined).then((r) => {
+      const limit = k.isDir ? Math.min(store.maxObjectBytes, MAX_MANIFEST_BYTES) : store.maxObjectBytes;
+      if (declared !== undefined && Number.isFinite(declared) && declared > limit) {
+        // refused from the header: the body is not read (the connection is closed after the answer)
+        stats.denied++;
+        log(`denied 413 ${ip} ${who()} ${method} ${showPath(req.url)}: Content-Length ${declared} over the limit ${limit}`);
+        send(res, 413, { error: `object larger than the server's limit of ${limit} bytes (Content-Length ${declared}); nothing stored` }, { Connection: 'close' });
+        return;
+      }
+      if (uploads >= maxUploads) { deny(503, `too many uploads in progress (${maxUploads}); retry shortly`, { 'Retry-After': '2' }); return; }
+      uploads++;
+      const t0 = Date.now();
+      let got = 0;
+      let windowStart = t0;
+      let windowBytes = 0;
+      let cutOff: string | undefined;
+      const watchdog = setInterval(() => {
+        const now = Date.now();
+        if (now - t0 > uploadTimeoutMs) cutOff = `upload took longer than ${Math.round(uploadTimeoutMs / 1000)} s`;
+        else if (now - windowStart >= uploadIdleMs) {
+          if (windowBytes < (minRate * uploadIdleMs) / 1000) cutOff = `upload too slow: ${windowBytes} bytes in ${Math.round((now - windowStart) / 100) / 10} s (at least ${minRate} bytes/s needed)`;
+          windowStart = now; windowBytes = 0;
+        }
+        if (!cutOff) return;
+        clearInterval(watchdog);
+        stats.denied++;
+        log(`denied 408 ${ip} ${who()} ${method} ${showPath(req.url)}: ${cutOff} after ${got} bytes; nothing stored`);
+        send(res, 408, { error: `${cutOff}; nothing stored` }, { Connection: 'close' });
+        // the store sees the aborted stream and removes its temp file
+        setTimeout(() => req.destroy(), 50).unref();
+      }, Math.max(20, Math.min(1000, Math.floor(uploadIdleMs / 4), Math.floor(uploadTimeoutMs / 4))));
+      watchdog.unref();
+      const done = () => { clearInterval(watchdog); uploads--; };
+      store.put(k, req, Number.isFinite(declared) ? declared : undefined, { onBytes: (n) => { got += n; windowBytes += n; } }).then((r) => {
+        done();
+        if (cutOff) return;
         switch (r.status) {
           case 'created': stats.created++; send(res, 201, { key: k.key, size: r.size, created: true }); return;
           case 'exists': stats.existed++; send(res, 200, { key: k.key, size: r.size, created: false }); return;
@@ -240,10 +377,18 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
             stats.mismatched++;
             deny(400, `body hash ${r.actual} does not match the key's ${k.algo} ${k.oid}; nothing stored`);
             return;
-          case 'too-large': deny(413, `object larger than the server's limit of ${r.limit} bytes`); return;
+          case 'too-large':
+            stats.denied++;
+            log(`denied 413 ${ip} ${who()} ${method} ${showPath(req.url)}: body over the limit ${r.limit}`);
+            send(res, 413, { error: `object larger than the server's limit of ${r.limit} bytes; nothing stored` }, { Connection: 'close' });
+            setTimeout(() => req.destroy(), 50).unref();
+            return;
           case 'bad-manifest': deny(422, `unsafe .dir manifest refused: ${r.reason}; nothing stored`); return;
         }
       }, (err) => {
+        done();
+        if (cutOff) return;
+        if (err instanceof UnsafeStorePathError) { log(`refused ${ip} ${who()} ${k.key}: ${err.message}`); deny(403, 'refused: the object\'s directory on the server is a symbolic link (see the server log); nothing stored'); return; }
         if ((err as NodeJS.ErrnoException)?.code === 'ECONNRESET' || req.destroyed || (err as Error)?.message === 'aborted') { log(`aborted upload ${ip} ${who()} ${k.key}: nothing stored`); res.destroy(); return; }
         fail(err);
       });
@@ -255,7 +400,10 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
       store.delete(k).then((ok) => {
         if (ok) log(`deleted ${k.key} by ${who()} from ${ip}`);
         send(res, ok ? 204 : 404, ok ? undefined : { error: 'no such object' });
-      }, fail);
+      }, (err) => {
+        if (err instanceof UnsafeStorePathError) { log(`refused ${ip} ${who()} ${k.key}: ${err.message}`); deny(403, 'refused: the object\'s directory on the server is a symbolic link (see the server log)'); return; }
+        fail(err);
+      });
       return;
     }
 
@@ -265,10 +413,13 @@ export function createServeHandler(store: ObjectStore, opts: Omit<ServeOptions, 
 
 /** Starts the server and resolves once it listens. Port 0 picks a free port. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer & { stats: ServeStats }> {
-  const store = new ObjectStore(opts.root, { maxObjectBytes: opts.maxObjectBytes });
+  const log = opts.log ?? (() => {});
+  const store = new ObjectStore(opts.root, { maxObjectBytes: opts.maxObjectBytes, onUnsafe: (e) => log(`refused: ${e.message}`) });
   await store.init();
   const stats: ServeStats = { created: 0, existed: 0, mismatched: 0, denied: 0, served: 0 };
-  const handler = createServeHandler(store, opts, stats);
+  const host = opts.host ?? '127.0.0.1';
+  let check: ReturnType<typeof createHostCheck> | undefined;
+  const handler = createServeHandler(store, { ...opts, hostCheck: () => check }, stats);
   let server: http.Server | https.Server;
   if (opts.tls) {
     let cert: Buffer; let key: Buffer;
@@ -278,17 +429,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer & {
     server = https.createServer({ cert, key }, handler);
   } else server = http.createServer(handler);
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // large uploads are legitimate; idle sockets are closed by timeout below
-  server.setTimeout(120_000);
+  server.headersTimeout = 30_000; // slow headers (slowloris)
+  // whole-request backstop (Node checks it every 30 s); the per-upload watchdog is finer
+  server.requestTimeout = (opts.uploadTimeoutMs ?? SERVE_DEFAULTS.uploadTimeoutMs) + 60_000;
+  server.setTimeout(120_000); // idle sockets
   server.maxHeadersCount = 100;
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: Error) => reject(new ConfigError(`cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err, hint: 'pick another --port or --host' }));
     server.once('error', onErr);
     server.listen(opts.port ?? 0, host, () => { server.off('error', onErr); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
+  check = createHostCheck({ host, port, tls: !!opts.tls, allowHosts: opts.allowHosts });
   const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url, port, host, server, store, stats,

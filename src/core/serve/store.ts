@@ -1,20 +1,30 @@
 /**
  * The object store behind `geodvc serve`: a directory with the DVC remote layout
  * (`files/md5/ab/cdef...`, legacy `ab/cdef...`), so the same directory also works as a local
- * remote. Uploads are streamed to a temp file under `<root>/.geodvc-uploads/` while hashing, checked
- * against the key, fsynced, made read-only and published with `link()`, which fails if the object
- * exists: an existing object is never replaced, and two concurrent uploads store it once.
+ * remote. Uploads are streamed to a temp file under `<root>/.geodvc-uploads/` while hashing (and,
+ * for `.dir` manifests, while validating the JSON: see manifest-check.ts), checked against the
+ * key, fsynced, made read-only and published with `link()`, which fails if the object exists: an
+ * existing object is never replaced, and two concurrent uploads store it once.
+ *
+ * Every path is checked before it is used: the root is resolved once (`realpath`), and the
+ * directory of an object (`files/md5/ab`), the upload directory and listed directories must
+ * resolve to exactly the path the key names under it, so a symlinked shard or layout directory
+ * planted in the root (`files/md5/b5 -> /outside`) is never read, listed, written or deleted
+ * through. Object files themselves must be regular files (lstat), and are opened with O_NOFOLLOW.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as FS, createReadStream, type ReadStream } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, realpath, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createStreamHasher } from './hash.js';
 import { parseListPrefix, type ObjectKey } from './keys.js';
-import { checkRelpath } from '../../lib/safepath.js';
+import { ManifestChecker, manifestProblemOf } from './manifest-check.js';
 
 export const UPLOAD_DIR = '.geodvc-uploads';
+
+/** Default limit on one object's size: 5 GiB (`--max-object-size` changes it, `none` lifts it). */
+export const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 
 export type PutOutcome =
   | { status: 'created'; size: number }
@@ -30,25 +40,35 @@ export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
  * Why a `.dir` manifest must not be stored, or undefined: not a JSON list of objects, or an entry
  * whose relpath could leave the directory it is checked out into (`..`, absolute, backslash, NUL,
  * drive letter, empty or `.` segments). Defense in depth: clients check too (src/core/odb/tree.ts).
+ * Uploads are checked while they stream (ManifestChecker); this is the same check on bytes in memory.
  */
 export function manifestProblem(bytes: Buffer): string | undefined {
-  let data: unknown;
-  try { data = JSON.parse(bytes.toString('utf8')); } catch { return 'not valid JSON'; }
-  if (!Array.isArray(data)) return 'not a JSON list';
-  for (const [i, e] of data.entries()) {
-    if (!e || typeof e !== 'object' || Array.isArray(e)) return `entry ${i} is not an object`;
-    const why = checkRelpath((e as { relpath?: unknown }).relpath);
-    if (why && why !== 'contains a control character') return `entry ${i} relpath ${JSON.stringify(String((e as { relpath?: unknown }).relpath)).slice(0, 120)} ${why}`;
+  return manifestProblemOf(bytes);
+}
+
+/** A path of the store that resolves somewhere else than its name says (a planted symlink). */
+export class UnsafeStorePathError extends Error {
+  constructor(readonly path: string, readonly resolved: string) {
+    super(`${path} resolves to ${resolved}, outside the object layout (a symlink planted in the root?); refused`);
   }
-  return undefined;
+}
+
+export interface PutOptions {
+  /** Called with the size of each chunk received (for upload watchdogs). */
+  onBytes?: (n: number) => void;
 }
 
 export class ObjectStore {
   readonly root: string;
   readonly maxObjectBytes: number;
-  constructor(root: string, opts: { maxObjectBytes?: number } = {}) {
+  /** realpath of the root, set by init(). */
+  private realRoot: string;
+  private onUnsafe: (err: UnsafeStorePathError) => void;
+  constructor(root: string, opts: { maxObjectBytes?: number; onUnsafe?: (err: UnsafeStorePathError) => void } = {}) {
     this.root = root;
-    this.maxObjectBytes = opts.maxObjectBytes ?? Number.POSITIVE_INFINITY;
+    this.onUnsafe = opts.onUnsafe ?? (() => {});
+    this.realRoot = root;
+    this.maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   }
 
   /**
@@ -56,8 +76,13 @@ export class ObjectStore {
    * an hour (another server process may share the root and be uploading right now).
    */
   async init(): Promise<void> {
-    await mkdir(join(this.root, UPLOAD_DIR), { recursive: true });
-    const dir = join(this.root, UPLOAD_DIR);
+    await mkdir(this.root, { recursive: true });
+    this.realRoot = await realpath(this.root);
+    const dir = join(this.realRoot, UPLOAD_DIR);
+    const st = await lstat(dir).catch(() => undefined);
+    if (st && !st.isDirectory()) await rm(dir, { force: true }); // a planted symlink or file: removed, never followed
+    await mkdir(dir, { recursive: true });
+    await this.assertReal(dir);
     const cutoff = Date.now() - 3600_000;
     for (const n of await readdir(dir).catch(() => [] as string[])) {
       const p = join(dir, n);
@@ -66,39 +91,91 @@ export class ObjectStore {
     }
   }
 
-  pathOf(k: ObjectKey): string { return join(this.root, ...k.key.split('/')); }
+  pathOf(k: ObjectKey): string { return join(this.realRoot, ...k.key.split('/')); }
 
-  /** Size of a stored object, or undefined. Only regular files count (a symlink planted in the root is not served). */
-  async stat(k: ObjectKey): Promise<{ size: number; mtimeMs: number } | undefined> {
-    try {
-      const st = await lstat(this.pathOf(k));
-      return st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
-    } catch { return undefined; }
+  private dirOf(k: ObjectKey): string { return join(this.realRoot, ...k.key.split('/').slice(0, -1)); }
+
+  /** Throws UnsafeStorePathError unless `dir` resolves to itself (no symlink anywhere below the root). ENOENT passes through. */
+  private async assertReal(dir: string): Promise<void> {
+    const r = await realpath(dir);
+    if (r !== dir) throw new UnsafeStorePathError(dir.slice(this.realRoot.length + 1) || '.', r);
   }
 
-  openRead(k: ObjectKey, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.pathOf(k), range ? { start: range.start, end: range.end } : {});
+  /**
+   * Creates `dir` below the root one component at a time, refusing any existing component that is
+   * not a real directory (mkdir -p would follow a planted symlink and create directories outside).
+   */
+  private async makeRealDir(dir: string): Promise<void> {
+    let cur = this.realRoot;
+    for (const seg of dir.slice(this.realRoot.length + 1).split('/')) {
+      cur = join(cur, seg);
+      let st = await lstat(cur).catch(() => undefined);
+      if (!st) {
+        await mkdir(cur).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+        st = await lstat(cur);
+      }
+      if (!st.isDirectory()) throw new UnsafeStorePathError(cur.slice(this.realRoot.length + 1), st.isSymbolicLink() ? await realpath(cur).catch(() => '(dangling symlink)') : '(not a directory)');
+    }
+    await this.assertReal(dir);
+  }
+
+  /** True when the object's directory exists and is real; false when missing; throws when it is a symlink. */
+  private async realDir(k: ObjectKey): Promise<boolean> {
+    try { await this.assertReal(this.dirOf(k)); return true; } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Size of a stored object, or undefined. Only regular files in real directories count: a symlink
+   * planted in the root, as the object or as any directory above it, is not served (and reported
+   * through `onUnsafe`).
+   */
+  async stat(k: ObjectKey): Promise<{ size: number; mtimeMs: number } | undefined> {
+    try {
+      if (!(await this.realDir(k))) return undefined;
+      const st = await lstat(this.pathOf(k));
+      return st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
+    } catch (err) {
+      if (err instanceof UnsafeStorePathError) this.onUnsafe(err);
+      return undefined;
+    }
+  }
+
+  /** Opens an object checked by stat(): the file is opened without following a symlink. */
+  async openRead(k: ObjectKey, range?: { start: number; end: number }): Promise<ReadStream> {
+    await this.assertReal(this.dirOf(k));
+    const fh = await open(this.pathOf(k), FS.O_RDONLY | FS.O_NOFOLLOW);
+    return createReadStream('', { fd: fh, autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   /**
    * Streams `body` into the store under `k` if its bytes hash to the key. Nothing is kept on a
    * mismatch, an error or an abort. `declaredLength` (Content-Length) is checked against the limit
-   * before reading.
+   * before reading. A `.dir` manifest is validated while it streams (bounded memory).
    */
-  async put(k: ObjectKey, body: Readable, declaredLength?: number): Promise<PutOutcome> {
-    if (declaredLength !== undefined && declaredLength > this.maxObjectBytes) return { status: 'too-large', limit: this.maxObjectBytes };
+  async put(k: ObjectKey, body: Readable, declaredLength?: number, opts: PutOptions = {}): Promise<PutOutcome> {
+    const limit = k.isDir ? Math.min(this.maxObjectBytes, MAX_MANIFEST_BYTES) : this.maxObjectBytes;
+    if (declaredLength !== undefined && declaredLength > limit) return { status: 'too-large', limit };
     const hasher = await createStreamHasher(k.algo);
     const existing = await this.stat(k);
-    const tmp = join(this.root, UPLOAD_DIR, `${k.oid}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const uploads = join(this.realRoot, UPLOAD_DIR);
+    await this.assertReal(uploads);
+    const tmp = join(uploads, `${k.oid}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const checker = k.isDir && !existing ? new ManifestChecker() : undefined;
     let fh: FileHandle | undefined;
     let size = 0;
     try {
       // the object exists already: hash the body only (to tell "same bytes" from "different bytes")
-      if (!existing) fh = await open(tmp, 'wx', 0o600);
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (!existing) fh = await open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
+      // leaving the loop early must not destroy the request: the caller still answers 413 on it
+      for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > this.maxObjectBytes) { body.destroy(); return { status: 'too-large', limit: this.maxObjectBytes }; }
+        opts.onBytes?.(chunk.length);
+        if (size > limit) return { status: 'too-large', limit };
         hasher.update(chunk);
+        checker?.push(chunk);
         if (fh) {
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
@@ -107,19 +184,17 @@ export class ObjectStore {
       const actual = hasher.digestHex();
       if (actual !== k.oid) return { status: 'mismatch', expected: k.oid, actual, size };
       if (!fh) return { status: 'exists', size };
-      if (k.isDir) {
-        if (size > MAX_MANIFEST_BYTES) return { status: 'bad-manifest', reason: `larger than ${MAX_MANIFEST_BYTES} bytes` };
-        const problem = manifestProblem(await readFile(tmp));
-        if (problem) return { status: 'bad-manifest', reason: problem };
-      }
+      const problem = checker?.end();
+      if (problem) return { status: 'bad-manifest', reason: problem };
       await fh.sync();
       await fh.chmod(0o444);
       await fh.close();
       fh = undefined;
       const dest = this.pathOf(k);
-      await mkdir(join(dest, '..'), { recursive: true });
+      const dir = this.dirOf(k);
+      await this.makeRealDir(dir);
       try {
-        await link(tmp, dest); // atomic, never replaces
+        await link(tmp, dest); // atomic, never replaces (and never follows a symlink at dest)
         return { status: 'created', size };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { status: 'exists', size };
@@ -131,9 +206,10 @@ export class ObjectStore {
     }
   }
 
-  /** Deletes an object; false when it did not exist. */
+  /** Deletes an object; false when it did not exist (or is not a regular file in a real directory). */
   async delete(k: ObjectKey): Promise<boolean> {
     try {
+      if (!(await this.realDir(k))) return false;
       const st = await lstat(this.pathOf(k));
       if (!st.isFile()) return false;
       await unlink(this.pathOf(k));
@@ -147,24 +223,28 @@ export class ObjectStore {
   /**
    * Lists keys under a layout prefix in sorted order: `files/md5/`, `files/md5/ab/`, '' or `ab/`
    * (legacy). Returns at most `limit` keys strictly after `after`; `next` is set when more remain.
+   * Only real directories are entered and only regular files listed (symlinks are skipped).
    */
   async list(prefix: string, opts: { limit?: number; after?: string } = {}): Promise<{ keys: string[]; next?: string } | undefined> {
     const p = parseListPrefix(prefix);
     if (!p) return undefined;
     const limit = Math.max(1, Math.min(opts.limit ?? 10_000, 100_000));
     const after = opts.after ?? '';
-    const base = join(this.root, ...p.layout.split('/').filter(Boolean));
+    const base = join(this.realRoot, ...p.layout.split('/').filter(Boolean));
+    const real = async (d: string) => { try { return (await realpath(d)) === d; } catch { return false; } };
+    if (!(await real(base))) return { keys: [] };
     let shards: string[];
     if (p.shard) shards = [p.shard];
     else {
-      try { shards = (await readdir(base)).filter((s) => /^[0-9a-f]{2}$/.test(s)).sort(); } catch { shards = []; }
+      try { shards = (await readdir(base, { withFileTypes: true })).filter((d) => d.isDirectory() && /^[0-9a-f]{2}$/.test(d.name)).map((d) => d.name).sort(); } catch { shards = []; }
     }
     const keys: string[] = [];
     for (const shard of shards) {
       const shardPrefix = `${p.layout}${shard}/`;
       if (after && after.slice(0, shardPrefix.length) > shardPrefix && !after.startsWith(shardPrefix)) continue;
+      if (!(await real(join(base, shard)))) continue;
       let names: string[];
-      try { names = await readdir(join(base, shard)); } catch { continue; }
+      try { names = (await readdir(join(base, shard), { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name); } catch { continue; }
       names = names.filter((n) => /^([0-9a-f]{30}|[0-9a-f]{62})(\.dir)?$/.test(n)).sort();
       for (const n of names) {
         const key = shardPrefix + n;
@@ -178,8 +258,8 @@ export class ObjectStore {
 
   /** Removes the store's upload dir contents (for tests and shutdown). */
   async cleanUploads(): Promise<void> {
-    const d = join(this.root, UPLOAD_DIR);
+    const d = join(this.realRoot, UPLOAD_DIR);
+    try { await this.assertReal(d); } catch { return; }
     for (const n of await readdir(d).catch(() => [] as string[])) await rm(join(d, n), { force: true });
-    await stat(d).catch(() => undefined);
   }
 }
