@@ -10,7 +10,8 @@ export const command: CommandModule = {
       .option('-a, --all-branches', 'keep what every branch uses')
       .option('-T, --all-tags', 'keep what every tag uses')
       .option('-A, --all-commits', 'keep what every commit uses')
-      .option('--all-experiments', 'keep what experiments use (always done)')
+      .option('--all-experiments', 'keep what experiments (refs/exps) use')
+      .option('--keep-run-cache', 'keep the outputs run-cache entries record (DVC does not; without it a later repro may run a stage again instead of restoring it)')
       .option('--rev <rev>', 'keep what this revision uses')
       .option('-n, --num <n>', 'with --rev: also the n-1 ancestors', (v) => Number(v))
       .option('--date <date>', 'keep what commits since YYYY-MM-DD use')
@@ -36,6 +37,16 @@ export const command: CommandModule = {
       allExperiments: !!opts.allExperiments, revs: opts.rev ? [opts.rev] : [], num: opts.num, date: opts.date,
     };
     gcRevisions(repo, scopes); // validates the scopes before asking anything
+    // DVC's warning, word for word (golden 14), printed before anything is removed.
+    let scopeText = 'the workspace';
+    if (opts.allCommits) scopeText += ' and all git commits';
+    else if (opts.allBranches && opts.allTags) scopeText += ' and all git branches and tags';
+    else if (opts.allBranches) scopeText += ' and all git branches';
+    else if (opts.allTags) scopeText += ' and all git tags';
+    else if (opts.date) scopeText += ` and all git commits on or after ${opts.date}`;
+    else if (opts.rev) scopeText += ` and last ${opts.num ?? 1} commits from ${opts.rev}`;
+    if (opts.allExperiments) scopeText += ' and all experiments';
+    if (!ctx.json) ctx.warn(`This will remove all cache except items used in ${scopeText} of the current repo.`);
     if (!opts.force && !opts.dry) {
       const what = opts.cloud ? 'the cache and the remote' : 'the cache';
       if (!process.stdin.isTTY) {
@@ -49,18 +60,31 @@ export const command: CommandModule = {
     }
     const res = await gc(repo, {
       ...scopes, dry: !!opts.dry, cloud: !!opts.cloud, remote: opts.remote, waitForLock: opts.waitForLock ? true : undefined,
-      ignoreMissingManifests: !!opts.skipFailed, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
+      ignoreMissingManifests: !!opts.skipFailed, keepRunCache: !!opts.keepRunCache, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     });
     if (ctx.json) { ctx.outJson(res); return; }
-    const verb = res.dry ? 'Would remove' : 'Removed';
-    if (ctx.verbose || res.dry) for (const r of res.removed) ctx.out(`${res.dry ? 'would remove' : 'removed'} ${r.hashName} ${r.oid} (${human(r.size)})`);
+    if (ctx.verbose) for (const r of res.removed) ctx.info(`${res.dry ? 'would remove' : 'removed'} ${r.hashName} ${r.oid} (${human(r.size)})`);
     if (res.missingManifests.length) ctx.warn(`${res.missingManifests.length} used director${res.missingManifests.length === 1 ? 'y' : 'ies'} not expanded (manifest missing): ${res.missingManifests.join(', ')}`);
-    if (res.removed.length === 0) ctx.out("No unused 'local' cache to remove.");
-    else ctx.out(`${verb} ${res.removed.length} objects from the cache (${human(res.bytesFreed)}), kept ${res.keptObjects}.`);
+    // DVC reports per object database: 'repo' (files/<algo>), 'local' (the same directory, seen
+    // again after the first pass: a dry run counts the same objects twice), 'legacy' (DVC 2 layout).
+    const legacy = res.removed.filter((r) => r.hashName === 'md5-dos2unix').length;
+    const current = res.removed.length - legacy;
+    const line = (n: number, odb: string) => ctx.out(n ? `Removed ${n} objects from ${odb} cache.` : `No unused '${odb}' cache to remove.`);
+    line(current, 'repo');
+    line(res.dry ? current : 0, 'local');
+    line(legacy, 'legacy');
+    // What was kept and why, when nothing was freed (or with -v).
+    if (!res.removed.length || ctx.verbose) {
+      ctx.info(`Kept ${res.keptObjects} objects: ${res.keptBy.revisions} used by the workspace${res.revs.length > 1 ? ` and ${res.revs.length - 1} other revision(s) asked for` : ''}${res.keptBy.runCache ? `, ${res.keptBy.runCache} more recorded by the run-cache (--keep-run-cache)` : ''}.`);
+    }
+    if (res.experimentOnlyRemoved) ctx.info(`${res.dry ? 'Would remove' : 'Removed'} ${res.experimentOnlyRemoved} objects only experiments used (refs/exps); keep them with --all-experiments.`);
+    if (res.runCacheEntriesWithoutOutputs && (ctx.verbose || res.removed.length)) {
+      ctx.info(`${res.runCacheEntriesWithoutOutputs} run-cache entr${res.runCacheEntriesWithoutOutputs === 1 ? 'y points' : 'ies point'} at outputs no longer in the cache: repro runs those stages instead of restoring them (as DVC); --keep-run-cache keeps them.`);
+    }
     if (res.tempFilesRemoved) ctx.out(`Removed ${res.tempFilesRemoved} temp files of interrupted writes.`);
     if (res.cloud) {
       if (res.cloud.removed.length === 0) ctx.out(`No unused cache to remove from remote '${res.cloud.remote}'.`);
-      else ctx.out(`${verb} ${res.cloud.removed.length} objects from remote '${res.cloud.remote}'.`);
+      else ctx.out(`${res.dry ? 'Would remove' : 'Removed'} ${res.cloud.removed.length} objects from remote '${res.cloud.remote}'.`);
     }
   },
 };

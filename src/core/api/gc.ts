@@ -1,10 +1,15 @@
 /**
  * `gc`: removes cache objects that no kept scope uses (DVC's `dvc gc`).
  *
- * Kept: the objects of every selected scope (workspace, branches, tags, all commits, `--rev` and
- * its ancestors, commits since `--date`), always including the workspace as DVC does, plus every
- * object a run-cache entry records and every experiment commit (`refs/exps/**`) — gc never
- * removes an experiment's data. Directory members are kept through their `.dir` manifest; a used
+ * Kept, as DVC 3 keeps them: the objects of every selected scope (workspace, branches, tags, all
+ * commits, `--rev` and its ancestors, commits since `--date`, experiments with
+ * `--all-experiments`), always including the workspace. Not kept by default, as in DVC: objects
+ * only an experiment (`refs/exps/**`) uses, and outputs recorded only by run-cache entries (the
+ * entries themselves, `runs/`, are never removed; a later `repro` whose run-cache outputs are gone
+ * runs the stage instead of restoring it). `keepRunCache` keeps those outputs too. The result
+ * says what was kept and why (`keptBy`), how many run-cache entries lost outputs and how many
+ * objects only experiments used (`experimentOnlyRemoved`), so a gc that frees little can be
+ * explained. Directory members are kept through their `.dir` manifest; a used
  * directory whose manifest is missing from the cache cannot be expanded, so gc refuses to run
  * (it could not tell its members) unless `force` says otherwise.
  *
@@ -50,6 +55,8 @@ export interface GcOptions extends GcScopes, OpContext {
   remote?: string;
   /** Proceed even when a used directory's manifest is missing from the cache. */
   ignoreMissingManifests?: boolean;
+  /** Also keep the outputs that run-cache entries record (DVC does not). */
+  keepRunCache?: boolean;
 }
 
 export interface GcRemoved { hashName: HashName; oid: string; size: number; path: string; }
@@ -65,6 +72,12 @@ export interface GcResult {
   /** Directories in use whose manifests were not in the cache. */
   missingManifests: string[];
   cloud?: { remote: string; removed: string[]; dry: boolean };
+  /** Why objects were kept: used by the selected revisions (workspace included), additionally by run-cache entries (keepRunCache). */
+  keptBy: { revisions: number; runCache: number };
+  /** Run-cache entries with an output removed (or already missing): repro runs those stages again. */
+  runCacheEntriesWithoutOutputs: number;
+  /** Removed objects that only experiments used (keep them with --all-experiments). */
+  experimentOnlyRemoved: number;
 }
 
 /** The git revisions (and 'workspace') a scope selection covers. */
@@ -99,15 +112,19 @@ export function gcRevisions(repo: Repo, s: GcScopes): string[] {
       }
     }
   }
-  // Experiments are always kept (see module doc).
-  if (git) for (const { sha } of git.refs('refs/exps')) if (git.revParse(sha)) revs.add(sha);
+  if (git && s.allExperiments) for (const { sha } of git.refs('refs/exps')) if (git.revParse(sha)) revs.add(sha);
   return [...revs];
 }
 
 /** Objects recorded by run-cache entries (`<cache>/runs/xx/key/value`), as `hashName:oid` keys. */
 export function runCacheUsed(repo: Repo): { hashName: HashName; oid: string }[] {
+  return runCacheEntries(repo).flat();
+}
+
+/** The outputs of each run-cache entry. */
+export function runCacheEntries(repo: Repo): { hashName: HashName; oid: string }[][] {
   const root = join(repo.cacheDir, 'runs');
-  const out: { hashName: HashName; oid: string }[] = [];
+  const entries: { hashName: HashName; oid: string }[][] = [];
   const walk = (d: string, depth: number) => {
     let es;
     try { es = readdirSync(d, { withFileTypes: true }); } catch { return; }
@@ -118,6 +135,8 @@ export function runCacheUsed(repo: Repo): { hashName: HashName; oid: string }[] 
       try { data = parseYamlSafe(readFileSync(p, 'utf8'), { filename: p }); } catch { continue; }
       const outs = (data as { outs?: unknown })?.outs;
       if (!Array.isArray(outs)) continue;
+      const out: { hashName: HashName; oid: string }[] = [];
+      entries.push(out);
       for (const o of outs) {
         if (!o || typeof o !== 'object') continue;
         const rec = o as Record<string, unknown>;
@@ -130,11 +149,11 @@ export function runCacheUsed(repo: Repo): { hashName: HashName; oid: string }[] 
     }
   };
   walk(root, 0);
-  return out;
+  return entries;
 }
 
 /** Computes what gc would remove (no lock taken; use `gc` to apply). */
-export function planGc(repo: Repo, opts: GcOptions): { revs: string[]; keep: Set<string>; remove: CacheObject[]; missingManifests: string[]; used: UsedObject[] } {
+export function planGc(repo: Repo, opts: GcOptions): { revs: string[]; keep: Set<string>; remove: CacheObject[]; missingManifests: string[]; used: UsedObject[]; keptByRevisions: number; keptByRunCache: number; runCacheEntriesWithoutOutputs: number; experimentOnly: Set<string> } {
   const revs = gcRevisions(repo, opts);
   opts.onProgress?.({ phase: 'collecting used objects', done: 0, total: revs.length });
   const used = collectUsedObjects(repo, { revs, expandDirs: true });
@@ -146,19 +165,37 @@ export function planGc(repo: Repo, opts: GcOptions): { revs: string[]; keep: Set
     addKeep(u.hashName, u.oid);
     if (u.manifestMissing) missingManifests.push(`${u.paths[0]} (${u.oid})`);
   }
-  // Run-cache outputs, expanding their directories.
-  for (const r of runCacheUsed(repo)) {
-    addKeep(r.hashName, r.oid);
-    if (isDirOid(r.oid)) {
-      try { for (const e of odb.readTree(r.hashName, r.oid).entries) addKeep(r.hashName, e.oid); } catch { /* manifest not here: nothing more to keep */ }
+  const keptByRevisions = keep.size;
+  const runs = runCacheEntries(repo);
+  if (opts.keepRunCache) {
+    // Run-cache outputs, expanding their directories.
+    for (const r of runs.flat()) {
+      addKeep(r.hashName, r.oid);
+      if (isDirOid(r.oid)) {
+        try { for (const e of odb.readTree(r.hashName, r.oid).entries) addKeep(r.hashName, e.oid); } catch { /* manifest not here: nothing more to keep */ }
+      }
     }
   }
   opts.onProgress?.({ phase: 'collecting used objects', done: revs.length, total: revs.length, finished: true });
   const listing = listCacheObjects(repo.cacheDir);
   const remove = listing.objects.filter((o) => !keep.has(`${o.hashName}:${o.oid}`));
+  const present = new Set(listing.objects.filter((o) => keep.has(`${o.hashName}:${o.oid}`)).map((o) => `${o.hashName}:${o.oid}`));
+  const runCacheEntriesWithoutOutputs = runs.filter((outs) => outs.some((o) => !present.has(`${o.hashName}:${o.oid}`))).length;
+  // Objects only experiments use (not kept unless --all-experiments): counted for the report.
+  const experimentOnly = new Set<string>();
+  if (!opts.allExperiments && !repo.noScm) {
+    const git = Git.open(repo.root);
+    const exps = git ? git.refs('refs/exps').map((r) => r.sha).filter((sha) => git.revParse(sha)) : [];
+    if (exps.length) {
+      for (const u of collectUsedObjects(repo, { revs: exps, expandDirs: true })) {
+        const k = `${u.hashName}:${u.oid}`;
+        if (!keep.has(k)) experimentOnly.add(k);
+      }
+    }
+  }
   // .dir objects first: a surviving manifest never points at deleted members.
   remove.sort((a, b) => Number(isDirOid(b.oid)) - Number(isDirOid(a.oid)));
-  return { revs, keep, remove, missingManifests, used };
+  return { revs, keep, remove, missingManifests, used, keptByRevisions, keptByRunCache: keep.size - keptByRevisions, runCacheEntriesWithoutOutputs, experimentOnly };
 }
 
 /** Runs gc under the repository write lock. */
@@ -173,6 +210,9 @@ export async function gc(repo: Repo, opts: GcOptions): Promise<GcResult> {
     }
     const result: GcResult = {
       dry: !!opts.dry, revs: plan.revs, keptObjects: plan.keep.size, removed: [], bytesFreed: 0, tempFilesRemoved: 0, missingManifests: plan.missingManifests,
+      keptBy: { revisions: plan.keptByRevisions, runCache: plan.keptByRunCache },
+      runCacheEntriesWithoutOutputs: plan.runCacheEntriesWithoutOutputs,
+      experimentOnlyRemoved: plan.remove.filter((o) => plan.experimentOnly.has(`${o.hashName}:${o.oid}`)).length,
     };
     const progress = throttledProgress(opts.onProgress);
     const total = plan.remove.length;
