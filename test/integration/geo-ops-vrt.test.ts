@@ -37,7 +37,8 @@ test('geo vrt: gdalinfo opens our VRTs with the size and geotransform of gdalbui
   assert.deepEqual(a.size, b.size);
   assert.deepEqual(a.geoTransform, b.geoTransform);
   assert.deepEqual(checksums(ours), checksums(scene), 'the mosaic of the chips is the scene');
-  assert.ok(statSync(ours).size < 100_000, `${statSync(ours).size} bytes for ${r.sources.length} inputs`);
+  // native engine: GDAL's own buildVRT writes what gdalbuildvrt writes; gdal3.js fallback: our compact writer
+  assert.ok(statSync(ours).size <= statSync(theirs).size * 1.05, `${statSync(ours).size} bytes for ${r.sources.length} inputs (gdalbuildvrt: ${statSync(theirs).size})`);
   assert.ok(!readFileSync(ours, 'utf8').includes(dir), 'paths are relative');
   t.diagnostic(`${r.sources.length} inputs, ${statSync(ours).size} bytes (gdalbuildvrt: ${statSync(theirs).size})`);
 

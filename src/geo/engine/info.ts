@@ -11,6 +11,10 @@ import { loadNativeGdal, type NativeGdal } from './native.js';
 export interface NativeRasterInfo extends OpsRasterInfo {
   /** Number of GCPs (0 unless the raster is georeferenced by ground control points). */
   gcps: number;
+  /** Whether the raster has a geotransform (false: GCPs, RPCs or nothing). */
+  hasGeoTransform: boolean;
+  /** Default-domain metadata. */
+  metadata: Record<string, string>;
 }
 
 function gdalOrThrow(): NativeGdal {
@@ -59,7 +63,8 @@ export function nativeRasterInfo(path: string): NativeRasterInfo {
       try { wkt = ds.getGCPProjection() ?? ''; } catch { wkt = ''; }
     }
     let gt: GeoTransform = [0, 1, 0, 0, 0, 1];
-    try { if (ds.geoTransform) gt = ds.geoTransform as GeoTransform; } catch { /* none */ }
+    let hasGeoTransform = false;
+    try { if (ds.geoTransform) { gt = ds.geoTransform as GeoTransform; hasGeoTransform = true; } } catch { /* none */ }
     const bands = [];
     for (let i = 1; i <= ds.bands.count(); i++) {
       const b = ds.bands.get(i);
@@ -85,6 +90,8 @@ export function nativeRasterInfo(path: string): NativeRasterInfo {
       datetime: md.ACQUISITIONDATETIME ?? md.TIFFTAG_DATETIME ?? md.DATETIME,
       driver: ds.driver.description,
       gcps,
+      hasGeoTransform,
+      metadata: md,
     };
   } finally {
     ds.close();
@@ -113,4 +120,14 @@ export function nativeSuggestedGrid(path: string, crs: string, extraArgs: string
     ds.close();
     try { g.vsimem.release(vsi); } catch { /* nothing kept */ }
   }
+}
+
+/** Whether two rasters' CRSs are the same for GDAL (OSRIsSame), both missing included. */
+export function nativeSameCrs(a: string, b: string): boolean {
+  const da = openNative(a), db = openNative(b);
+  try {
+    const sa = da.srs, sb = db.srs;
+    if (!sa || !sb) return !sa && !sb;
+    return !!sa.isSame(sb);
+  } finally { da.close(); db.close(); }
 }

@@ -12,6 +12,10 @@ import { readRasterInfo, type RasterInfo } from '../raster/info.js';
 import { sameCrs } from '../crs/crs.js';
 import { buildVrt, type VrtResolution, type VrtSource } from '../export/vrt.js';
 import { listInputs } from './info.js';
+import { engineKind, loadNativeGdal } from '../engine/native.js';
+import { nativeRasterInfo, nativeSameCrs } from '../engine/info.js';
+import { tmpPathFor } from '../../lib/atomic.js';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 
 export interface VrtCommandOptions extends OpContext {
   output: string;
@@ -44,6 +48,7 @@ export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandR
   if (opts.resolution === 'user' && !opts.res) throw new UsageError('--resolution user needs --res', { hint: 'e.g. --resolution user --res 10' });
   const files = opts.inputs.flatMap((i) => listInputs(i, 'raster')).filter((f) => resolve(f) !== resolve(opts.output));
   const out = resolve(opts.output);
+  if (engineKind() === 'native') return buildVrtNative(opts, files, out);
   const infos: { path: string; info: RasterInfo; date?: string }[] = [];
   for (const f of files) {
     const info = await readRasterInfo(f);
@@ -72,4 +77,67 @@ export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandR
   }
   writeFileAtomicSync(out, built.xml);
   return { output: out, width: built.grid.width, height: built.grid.height, geoTransform: built.grid.geoTransform, bands: opts.separate ? sources.length : sources[0]!.bands.length, sources: sources.map((s) => s.path), bytes: Buffer.byteLength(built.xml) };
+}
+
+const xmlEscape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xmlUnescape = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
+/**
+ * Source paths GDAL wrote absolute (it writes relative ones only for files at or below the VRT's
+ * folder) become relative to the VRT, `../` included, so a VRT and its sources move together.
+ */
+export function relativizeVrtSources(xml: string, vrtDir: string): string {
+  return xml.replace(/<SourceFilename relativeToVRT="0"([^>]*)>([^<]*)<\/SourceFilename>/g, (all, rest: string, p: string) => {
+    const abs = xmlUnescape(p);
+    if (!abs.startsWith('/') || abs.startsWith('/vsi')) return all;
+    return `<SourceFilename relativeToVRT="1"${rest}>${xmlEscape(relative(vrtDir, abs).split('\\').join('/'))}</SourceFilename>`;
+  });
+}
+
+/**
+ * Native `gdalbuildvrt` (GDAL's own library call, same options): alpha bands become mask bands,
+ * colour tables and interpretation are kept, the CRS is written whole (no EPSG code needed) with
+ * GDAL's axis mapping. Written to a temp file beside the output, then renamed.
+ */
+async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: string): Promise<VrtCommandResult> {
+  const gdal = loadNativeGdal()!;
+  const infos: { path: string; date?: string }[] = [];
+  for (const f of files) {
+    opts.signal?.throwIfAborted();
+    const i = nativeRasterInfo(f);
+    if (!i.hasGeoTransform) throw new AppError('no-georeferencing', `${basename(f)} has no geotransform`, 1, { hint: i.gcps ? 'it is georeferenced by GCPs: warp it first (geodvc geo reproject)' : 'a VRT mosaic needs georeferenced inputs' });
+    const date = acquisitionDate({ metadata: { '': i.metadata } } as unknown as RasterInfo, f);
+    infos.push({ path: f, date });
+  }
+  for (const x of infos.slice(1)) {
+    if (!nativeSameCrs(infos[0]!.path, x.path)) {
+      throw new AppError('mismatched-crs', `${basename(x.path)} is not in the CRS of ${basename(infos[0]!.path)}`, 1, { hint: 'reproject the inputs onto one CRS first (geodvc geo reproject)' });
+    }
+  }
+  if (opts.separate) infos.sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.path.localeCompare(b.path));
+  const args: string[] = [];
+  if (opts.separate) args.push('-separate');
+  if (opts.resolution === 'user') args.push('-tr', String(opts.res![0]), String(opts.res![1]));
+  else args.push('-resolution', opts.resolution ?? 'average');
+  const tmp = `${tmpPathFor(out)}.vrt`;
+  try {
+    let ds;
+    try {
+      ds = gdal.buildVRT(tmp, infos.map((i) => i.path), args);
+    } catch (err) {
+      throw new AppError('mismatched-grids', `gdalbuildvrt failed: ${(err as Error).message}`, 1, { hint: 'mosaic inputs need the same band count and no rotation; use --separate for a band stack', cause: err });
+    }
+    const width = ds.rasterSize.x, height = ds.rasterSize.y, bands = ds.bands.count();
+    const geoTransform = ds.geoTransform as number[];
+    ds.close();
+    const xml = relativizeVrtSources(readFileSync(tmp, 'utf8'), dirname(out));
+    writeFileAtomicSync(out, xml);
+    return {
+      output: out, width, height, geoTransform, bands,
+      sources: infos.map((i) => relative(dirname(out), i.path).split('\\').join('/')),
+      bytes: statSync(out).size,
+    };
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
