@@ -112,7 +112,7 @@ export function latestRev(url: string, base: string, rev?: string): string | und
 }
 
 /** The outputs recorded at `sha` (`.dvc` files and dvc.lock), absolute paths under `src.root`. */
-export function outsAt(src: SourceRepo, sha: string | 'workspace'): DvcOut[] {
+export function outsAt(src: Pick<SourceRepo, 'root' | 'git'>, sha: string | 'workspace'): DvcOut[] {
   if (sha === 'workspace') {
     const files = loadWorkspaceDvcFiles(src.root, loadDvcIgnore(src.root));
     const lock = loadLockOuts(src.root, (r) => { try { return readFileSync(join(src.root, r), 'utf8'); } catch { return undefined; } });
@@ -181,4 +181,22 @@ export function sourceBaseFor(repoRoot: string, url: string, cwd: string): strin
   if (isGitUrl(url)) return cwd;
   const p = localRepoPath(url, repoRoot);
   return p && existsSync(p) ? repoRoot : cwd;
+}
+
+export interface GitTreeFile { path: string; size: number; isexec: boolean }
+
+/** Files of `sha` under the repository root `root` (paths relative to it) with blob sizes and exec bits. */
+export function treeFiles(git: Git, root: string, sha: string): GitTreeFile[] {
+  const prefix = toPosixRel(git.root, root);
+  const out: GitTreeFile[] = [];
+  for (const rec of git.run(['ls-tree', '-r', '-l', '-z', '--full-tree', sha]).split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    const [mode, type, , size] = rec.slice(0, tab).split(/ +/);
+    if (type !== 'blob') continue;
+    const p = rec.slice(tab + 1);
+    if (prefix && !p.startsWith(prefix + '/')) continue;
+    out.push({ path: prefix ? p.slice(prefix.length + 1) : p, size: Number(size), isexec: mode === '100755' });
+  }
+  return out;
 }
