@@ -24,6 +24,12 @@ export interface CheckIgnoreEntry {
 
 interface NumberedRule { rule: IgnoreRule; line: number }
 
+/** Whether a compiled rule matches `rel` (the rule's matcher: `test()`, or the older `regex`). */
+function ruleMatches(rule: IgnoreRule, rel: string): boolean {
+  const r = rule as unknown as { test?: (s: string) => boolean; regex?: RegExp };
+  return typeof r.test === 'function' ? r.test(rel) : !!r.regex?.test(rel);
+}
+
 export async function checkIgnore(opts: CheckIgnoreOptions): Promise<CheckIgnoreEntry[]> {
   const repo = await openRepo(opts.cwd);
   const ignore = loadDvcIgnore(repo.root);
@@ -60,7 +66,7 @@ export async function checkIgnore(opts: CheckIgnoreOptions): Promise<CheckIgnore
         for (let k = 1; k <= sub.length && !hit; k++) {
           const prefixIsDir = k < sub.length || isDir;
           if (rule.dirOnly && !prefixIsDir) continue;
-          hit = rule.regex.test(sub.slice(0, k).join('/'));
+          hit = ruleMatches(rule, sub.slice(0, k).join('/'));
         }
         if (hit) patterns.push(`${file}:${line}:${rule.source.replace(/\r$/, '')}`);
       }

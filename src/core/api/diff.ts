@@ -3,7 +3,8 @@
  * workspace (default: HEAD vs workspace). Older `.dvc` files are read through git; directory
  * manifests come from the local cache (a missing one reduces that directory to one entry).
  * JSON shape as DVC's `diff --json`: `{"added": [{"path"}], "deleted", "modified", "renamed":
- * [{"path": {"old", "new"}}]}`, directories with a trailing `/`.
+ * [{"path": {"old", "new"}}]}`, directories with a trailing `/`. Against the workspace (no
+ * B_REV) DVC adds `"not in cache"`: unchanged files whose object is missing from the local cache.
  */
 import { relative } from 'node:path';
 import { withDataRepo, type DataRepo } from './data-repo.js';
@@ -11,6 +12,7 @@ import { collectOuts, matchesTargets } from './used.js';
 import { buildOutput } from '../workspace/build.js';
 import { toPosixRel } from '../workspace/collect.js';
 import { isDirOid } from '../odb/layout.js';
+import type { HashName } from '../odb/hash.js';
 import type { Tree } from '../odb/tree.js';
 import type { OpContext } from '../../lib/progress.js';
 import { compareCodePoints } from '../../lib/pyjson.js';
@@ -26,9 +28,9 @@ export interface DiffOptions extends OpContext {
 
 export interface DiffEntry { path: string; hash?: string | { old: string; new: string } }
 export interface RenamedEntry { path: { old: string; new: string }; hash?: string }
-export interface DiffResult { added: DiffEntry[]; deleted: DiffEntry[]; modified: DiffEntry[]; renamed: RenamedEntry[] }
+export interface DiffResult { added: DiffEntry[]; deleted: DiffEntry[]; modified: DiffEntry[]; renamed: RenamedEntry[]; 'not in cache'?: DiffEntry[] }
 
-type Side = Map<string, { oid: string; isDir: boolean }>;
+type Side = Map<string, { oid: string; isDir: boolean; hashName: HashName }>;
 
 export async function diff(opts: DiffOptions): Promise<DiffResult> {
   return withDataRepo(opts.cwd, false, 'geodvc diff', (d) => diffLocked(d, opts), opts.signal);
@@ -37,8 +39,8 @@ export async function diff(opts: DiffOptions): Promise<DiffResult> {
 async function sideOf(d: DataRepo, rev: string | undefined, targets: string[] | undefined, cwd: string, ctx: OpContext): Promise<Side> {
   const side: Side = new Map();
   const rel = (abs: string) => relative(cwd, abs) || toPosixRel(d.repo.root, abs);
-  const addTree = (base: string, tree: Tree) => {
-    for (const e of tree.entries) side.set(rel(`${base}/${e.relpath}`), { oid: e.oid, isDir: false });
+  const addTree = (base: string, tree: Tree, hashName: HashName) => {
+    for (const e of tree.entries) side.set(rel(`${base}/${e.relpath}`), { oid: e.oid, isDir: false, hashName });
   };
   const refs = collectOuts(d.repo, rev ?? 'workspace');
   for (const { out, dvcfile } of refs) {
@@ -48,16 +50,16 @@ async function sideOf(d: DataRepo, rev: string | undefined, targets: string[] | 
       const built = await buildOutput(env, out.absPath, out.hashName, 'none', ctx);
       if (!built) continue;
       if (built.kind === 'dir') {
-        side.set(rel(out.absPath) + '/', { oid: built.oid, isDir: true });
-        addTree(out.absPath, built.tree);
-      } else side.set(rel(out.absPath), { oid: built.oid, isDir: false });
+        side.set(rel(out.absPath) + '/', { oid: built.oid, isDir: true, hashName: out.hashName });
+        addTree(out.absPath, built.tree, out.hashName);
+      } else side.set(rel(out.absPath), { oid: built.oid, isDir: false, hashName: out.hashName });
       continue;
     }
     if (!out.oid) continue;
     if (isDirOid(out.oid)) {
-      side.set(rel(out.absPath) + '/', { oid: out.oid, isDir: true });
-      try { addTree(out.absPath, d.odb.readTree(out.hashName, out.oid)); } catch { /* manifest not in cache */ }
-    } else side.set(rel(out.absPath), { oid: out.oid, isDir: false });
+      side.set(rel(out.absPath) + '/', { oid: out.oid, isDir: true, hashName: out.hashName });
+      try { addTree(out.absPath, d.odb.readTree(out.hashName, out.oid), out.hashName); } catch { /* manifest not in cache */ }
+    } else side.set(rel(out.absPath), { oid: out.oid, isDir: false, hashName: out.hashName });
   }
   return side;
 }
@@ -68,12 +70,14 @@ export async function diffLocked(d: DataRepo, opts: DiffOptions): Promise<DiffRe
   const a = await sideOf(d, aRev, targets, opts.cwd, opts);
   const b = await sideOf(d, opts.b, targets, opts.cwd, opts);
   const res: DiffResult = { added: [], deleted: [], modified: [], renamed: [] };
+  const notInCache: DiffEntry[] = [];
   const added: [string, string][] = [];
   const deleted: [string, string][] = [];
   for (const [p, v] of b) {
     const old = a.get(p);
     if (!old) added.push([p, v.oid]);
     else if (old.oid !== v.oid) res.modified.push(opts.showHash ? { path: p, hash: { old: old.oid, new: v.oid } } : { path: p });
+    else if (opts.b === undefined && !v.isDir && !d.odb.exists(v.hashName, v.oid)) notInCache.push(opts.showHash ? { path: p, hash: v.oid } : { path: p });
   }
   for (const [p, v] of a) if (!b.has(p)) deleted.push([p, v.oid]);
   // Renames: a file deleted and another added with the same content.
@@ -94,5 +98,6 @@ export async function diffLocked(d: DataRepo, opts: DiffOptions): Promise<DiffRe
   res.deleted.sort(byPath);
   res.modified.sort(byPath);
   res.renamed.sort((x, y) => compareCodePoints(x.path.new, y.path.new));
+  if (opts.b === undefined) res['not in cache'] = notInCache.sort(byPath);
   return res;
 }
