@@ -170,3 +170,70 @@ test('10-import-url: file, directory, --no-exec, renamed; status after the sourc
     cleanup();
   }
 });
+
+test('registry beyond the goldens: clone of a git URL, subdirectory import, no-op update, get-url, ls-url, errors with hints', async () => {
+  const { dir: tmp, cleanup } = makeTmpDir('geodvc-import-more-');
+  try {
+    const src = join(tmp, 'src');
+    const repo = join(tmp, 'repo');
+    mkdirSync(src);
+    gitInit(src);
+    initRepo(src);
+    writeTree(src, { 'data/imagery/a.tif': 'a', 'data/imagery/sub/b.tif': 'b', 'data/imagery/sub/c.tif': 'cc', 'notes.txt': 'git file\n' });
+    await add({ cwd: src, targets: ['data/imagery'] });
+    // absolute remote: a clone (file:// URL) reads the data from it, not from the source's cache
+    addRemote('store', join(tmp, 'remote'), { root: src, cwd: src, default: true });
+    await push({ cwd: src });
+    commitAt(src, 'v1', '2024-01-01T00:00:00Z');
+    mkdirSync(repo);
+    gitInit(repo);
+    initRepo(repo);
+
+    const url = `file://${src}`;
+    const r = await cliOk(['import', '--json', url, 'data/imagery/sub', '-o', 'sub'], { cwd: repo });
+    const res = JSON.parse(r.stdout) as { revLock: string; nfiles: number; size: number; oid: string };
+    assert.equal(res.revLock, git(src, 'rev-parse', 'HEAD').trim());
+    assert.deepEqual([res.nfiles, res.size], [2, 3]);
+    assert.match(res.oid, /^[0-9a-f]{32}\.dir$/);
+    assert.equal(readFileSync(join(repo, 'sub/c.tif'), 'utf8'), 'cc');
+    assert.match(readFileSync(join(repo, 'sub.dvc'), 'utf8'), new RegExp(`^md5: [0-9a-f]{32}\\nfrozen: true\\ndeps:\\n- path: data/imagery/sub\\n  repo:\\n    url: file://${src}\\n    rev_lock: ${res.revLock}\\nouts:\\n- md5: ${res.oid}\\n  size: 3\\n  nfiles: 2\\n  hash: md5\\n  path: sub\\n$`));
+    assert.deepEqual(JSON.parse((await cliOk(['status', '--json'], { cwd: repo })).stdout), {});
+    const up = JSON.parse((await cliOk(['update', '--json', 'sub.dvc'], { cwd: repo })).stdout) as { updated: { changed: boolean }[] };
+    assert.equal(up.updated[0]!.changed, false, 'nothing new in the source');
+
+    // a file inside a tracked directory, from the local path (source cache)
+    await cliOk(['import', '../src', 'data/imagery/a.tif'], { cwd: repo });
+    assert.match(readFileSync(join(repo, 'a.tif.dvc'), 'utf8'), /outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  size: 1\n  hash: md5\n  path: a.tif\n$/);
+
+    // errors: exit 1 with a hint, nothing written
+    const missing = await runCli(['import', '../src', 'data/nope'], { cwd: repo });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /'data\/nope' does not exist/);
+    assert.match(missing.stderr, /hint: .*geodvc ls/);
+    assert.ok(!existsSync(join(repo, 'nope.dvc')));
+    const exists = await runCli(['import', '../src', 'data/imagery/a.tif'], { cwd: repo });
+    assert.equal(exists.code, 1);
+    assert.match(exists.stderr, /already exists[\s\S]*hint: .*-f\/--force/);
+    const badRev = await runCli(['import', '--rev', 'nosuch', '../src', 'data/imagery'], { cwd: repo });
+    assert.equal(badRev.code, 1);
+    assert.match(badRev.stderr, /unknown revision 'nosuch'/);
+    const gitFile = await runCli(['import', '../src', 'notes.txt'], { cwd: repo });
+    assert.equal(gitFile.code, 254);
+    assert.match(gitFile.stderr, /tracked by git[\s\S]*geodvc get/);
+    const notImport = await runCli(['update', 'nothing.dvc'], { cwd: repo });
+    assert.equal(notImport.code, 1);
+
+    // get of a git-tracked file; get-url and ls-url of a local directory
+    await get({ cwd: tmp, url: src, path: 'notes.txt', out: 'notes-copy.txt' });
+    assert.equal(readFileSync(join(tmp, 'notes-copy.txt'), 'utf8'), 'git file\n');
+    await cliOk(['get-url', join(src, 'data/imagery'), 'copy'], { cwd: tmp });
+    assert.equal(sha256List(join(tmp, 'copy')), sha256List(join(src, 'data/imagery')));
+    const lsu = JSON.parse((await cliOk(['ls-url', '--json', join(src, 'data/imagery')], { cwd: tmp })).stdout);
+    assert.deepEqual(lsu, [{ path: 'a.tif', isdir: false, size: 1 }, { path: 'sub', isdir: true, size: null }]);
+    const lsuR = JSON.parse((await cliOk(['ls-url', '--json', '-R', join(src, 'data/imagery')], { cwd: tmp })).stdout) as { path: string }[];
+    assert.deepEqual(lsuR.map((e) => e.path), ['a.tif', 'sub/b.tif', 'sub/c.tif']);
+    const lsuMissing = await runCli(['ls-url', join(src, 'nope')], { cwd: tmp });
+    assert.equal(lsuMissing.code, 1);
+    assert.match(lsuMissing.stderr, /does not exist[\s\S]*hint:/);
+  } finally { cleanup(); }
+});
