@@ -65,9 +65,11 @@ export interface TiffLayout {
   blocksDown: number;
   /** Blocks the image needs: across × down (× samples per pixel when planar = 2). */
   blockCount: number;
-  /** Entries of TileOffsets/StripOffsets and TileByteCounts/StripByteCounts as declared. */
+  /** Entries of TileOffsets/StripOffsets and TileByteCounts/StripByteCounts as declared (0 when missing). */
   offsetsCount: number;
   countsCount: number;
+  /** Those tables whose values extend past the end of the file. */
+  tablesCut?: string[];
   /** Decoded bytes of the largest block (a full tile, or the first strip). */
   blockBytes: number;
   /** width × height × samples × bytes per sample. */
@@ -110,7 +112,8 @@ export function tiffLayout(t: TiffFile, ifd: TiffIfd = t.ifds[0]!, file = basena
   const cntE = ifd.entries.get(tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
   return {
     file, image, width, height, samplesPerPixel: spp, bitsPerSample: bits, planar, compression, tiled, blockW, blockH,
-    blocksAcross, blocksDown, blockCount, offsetsCount: offE && !offE.outOfFile ? offE.count : 0, countsCount: cntE && !cntE.outOfFile ? cntE.count : 0,
+    blocksAcross, blocksDown, blockCount, offsetsCount: offE?.count ?? 0, countsCount: cntE?.count ?? 0,
+    ...(offE?.outOfFile || cntE?.outOfFile ? { tablesCut: [offE?.outOfFile ? (tiled ? 'TileOffsets' : 'StripOffsets') : '', cntE?.outOfFile ? (tiled ? 'TileByteCounts' : 'StripByteCounts') : ''].filter(Boolean) } : {}),
     blockBytes: Math.ceil((blockW * perBlockSamples * bits) / 8) * blockH,
     imageBytes: Math.ceil((width * spp * bits) / 8) * height,
   };
@@ -142,6 +145,12 @@ export function checkDecodeBudget(header: TiffLayout | { tiff: TiffFile; ifd?: T
   const offName = L.tiled ? 'TileOffsets' : 'StripOffsets';
   const cntName = L.tiled ? 'TileByteCounts' : 'StripByteCounts';
   for (const [name, n] of [[offName, L.offsetsCount], [cntName, L.countsCount]] as const) {
+    if (L.tablesCut?.includes(name)) {
+      throw new InvalidFileError(`${L.file}: ${L.image} ${name} (${n} entries) extends past the end of the file: the ${kind}s cannot be located`, { hint: 'the file is truncated; fetch it again (`geodvc pull`) or check it with `geodvc geo check`', details: { ...details, table: name } });
+    }
+    if (n === 0) {
+      throw new InvalidFileError(`${L.file}: ${L.image} has no ${name}: the ${kind}s cannot be located`, { hint: 'the TIFF header is damaged or crafted; `geodvc geo check` lists its problems', details: { ...details, table: name } });
+    }
     if (n < L.blockCount) {
       throw new InvalidFileError(`${L.file}: ${L.image} ${name} has ${n} entries, but the declared ${L.width}×${L.height} image in ${L.blockW}×${L.blockH} ${kind}s needs ${L.blockCount} (${kind} ${n} and on have no data)`, { hint: 'the TIFF header is damaged or crafted (declared size and block table disagree); `geodvc geo check` lists its problems', details: { ...details, block: n, table: name, entries: n, needed: L.blockCount } });
     }
