@@ -14,8 +14,13 @@ export const command: CommandModule = {
     for (const up of ['../../..', '../../../..']) {
       try { version = JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')).version; break; } catch { /* try next */ }
     }
-    const info = { geodvc: version, node: process.version, platform: `${os.platform()}-${os.arch()}`, dvcCompat: '3.x' };
+    const { engineReport } = await import('../../geo/engine/native.js');
+    const geo = engineReport();
+    const info = { geodvc: version, node: process.version, platform: `${os.platform()}-${os.arch()}`, dvcCompat: '3.x', geoEngine: geo };
     if (ctx.json) ctx.outJson(info);
-    else ctx.out(`geodvc ${info.geodvc}\n---------------------------------\nPlatform: Node ${info.node} on ${info.platform}\nCompatible with: DVC ${info.dvcCompat}`);
+    else {
+      const engine = geo.engine === 'native' ? `${geo.native}; drivers ${geo.drivers?.join(', ')}` : `gdal3.js (WebAssembly)${geo.nativeError ? `; native GDAL unavailable: ${geo.nativeError.split('\n')[0]}` : ''}`;
+      ctx.out(`geodvc ${info.geodvc}\n---------------------------------\nPlatform: Node ${info.node} on ${info.platform}\nCompatible with: DVC ${info.dvcCompat}\nGeo engine: ${engine}`);
+    }
   },
 };

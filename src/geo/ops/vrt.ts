@@ -106,6 +106,10 @@ async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: str
     opts.signal?.throwIfAborted();
     const i = nativeRasterInfo(f);
     if (!i.hasGeoTransform) throw new AppError('no-georeferencing', `${basename(f)} has no geotransform`, 1, { hint: i.gcps ? 'it is georeferenced by GCPs: warp it first (geodvc geo reproject)' : 'a VRT mosaic needs georeferenced inputs' });
+    const [, , rot1, , rot2, ry] = i.geoTransform;
+    if (rot1 !== 0 || rot2 !== 0 || ry > 0) {
+      throw new AppError('not-north-up', `${basename(f)} is ${ry > 0 ? 'stored south-up (positive y pixel size)' : 'rotated'}: a VRT mosaic needs north-up inputs`, 1, { hint: 'warp it north-up first: geodvc geo reproject --crs <its CRS> (gdalbuildvrt skips such files)' });
+    }
     const date = acquisitionDate({ metadata: { '': i.metadata } } as unknown as RasterInfo, f);
     infos.push({ path: f, date });
   }
