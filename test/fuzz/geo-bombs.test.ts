@@ -225,3 +225,42 @@ test('GEODVC_DECODE_BUDGET lowers the budget: a small valid tiled file is refuse
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /1 chips \(1 written/);
 });
+
+test('a DEFLATE bomb inside a small declared tile (256² declared, 1 GiB of zeros in the stream): chip and check --deep stop at the declared size', { timeout: 120_000 }, async () => {
+  const bomb = zeroBomb(1 << 20, 1024); // 1 GiB decoded, ~1 MB on disk
+  writeFileSync(join(tmp.dir, 'ratio.tif'), buildTiff((d) => tiled(256, 256, 256, [d], [bomb.length]), bomb));
+  const [chip, deep] = await inBatches([
+    () => run(['geo', 'chip', '--input', 'ratio.tif', '--output', 'chips-ratio', '--size', '128']),
+    () => run(['geo', 'check', '--deep', 'ratio.tif']),
+  ]);
+  refused(chip!, 'ratio.tif', /ratio\.tif: IFD #0 tile 0 \(\d+ bytes at offset \d+\) does not decode: inflates to more than the 65536 bytes the header declares for it/, 'geo chip');
+  refused(deep!, 'ratio.tif', /DEFLATE tile 0 .* does not decode: inflates to more than the 65536 bytes the header declares/, 'geo check --deep');
+});
+
+test('geo check --timeout: what the time limit did not reach is listed, exit 1; a bad value is a usage error', { timeout: 120_000 }, async (t) => {
+  const { CORPUS } = await import('../helpers/cli.js');
+  const names = ['byte.tif', 'nodata_byte.tif', 'float_nan.tif', 'geomatrix.tif'].filter((n) => existsSync(join(CORPUS, n)));
+  if (names.length < 4) { if (process.env.CI === 'true') throw new Error(`no corpus at ${CORPUS}`); t.skip('no corpus'); return; }
+  for (const n of names) writeFileSync(join(tmp.dir, `t-${n}`), readFileSync(join(CORPUS, n)));
+  const files = names.map((n) => `t-${n}`);
+  // two files start at once (-j 2), each spawns a decoder; the others start after the 50 ms limit
+  const r = await run(['geo', 'check', '--deep', '--timeout', '0.05', ...files]);
+  assert.equal(r.code, 1, r.all);
+  assert.match(r.stdout, /time limit of 0\.05 s reached; not reached:/);
+  const j = await run(['geo', 'check', '--deep', '--json', '--timeout', '0.05', ...files]);
+  assert.equal(j.code, 1, j.all);
+  const doc = JSON.parse(j.stdout);
+  assert.equal(doc.ok, false);
+  assert.equal(doc.timedOut, true);
+  assert.equal(doc.timeoutS, 0.05);
+  assert.ok(doc.notReached.length >= 1, j.stdout);
+  for (const f of doc.notReached) assert.ok(files.includes(f), f);
+  assert.equal(doc.checked + doc.notReached.length, files.length);
+  // with the default limit everything is reached
+  const full = await run(['geo', 'check', '--deep', '--json', ...files]);
+  assert.equal(full.code, 0, full.all);
+  assert.deepEqual(JSON.parse(full.stdout).notReached, []);
+  const bad = await run(['geo', 'check', '--timeout', 'soon', files[0]!]);
+  assert.equal(bad.code, 254, bad.all);
+  assert.match(bad.stderr, /--timeout must be a positive number of seconds, got soon/);
+});
