@@ -237,3 +237,38 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     assert.match(lsuMissing.stderr, /does not exist[\s\S]*hint:/);
   } finally { cleanup(); }
 });
+
+test('import-url / get-url / update over HTTP (a node:http server on 127.0.0.1): the storage backend reads the URL', async () => {
+  const { createServer } = await import('node:http');
+  const files = new Map<string, string>([['/data/scene.csv', 'id,class\n1,water\n']]);
+  const server = createServer((req, res) => {
+    const body = files.get(req.url ?? '');
+    if (body === undefined) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { dir: repo, cleanup } = makeTmpDir('geodvc-import-http-');
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/data/scene.csv`;
+    gitInit(repo);
+    initRepo(repo);
+    await cliOk(['import-url', url], { cwd: repo });
+    const md5 = createHash('md5').update('id,class\n1,water\n').digest('hex');
+    const text = readFileSync(join(repo, 'scene.csv.dvc'), 'utf8');
+    assert.match(text, new RegExp(`^md5: [0-9a-f]{32}\\nfrozen: true\\ndeps:\\n- md5: ${md5}\\n  size: 17\\n  hash: md5\\n  path: ${url.replace(/[.?]/g, '\\$&')}\\nouts:\\n- md5: ${md5}\\n  size: 17\\n  hash: md5\\n  path: scene.csv\\n$`));
+    assert.equal(readFileSync(join(repo, 'scene.csv'), 'utf8'), 'id,class\n1,water\n');
+    files.set('/data/scene.csv', 'id,class\n1,water\n2,forest\n');
+    await cliOk(['update', 'scene.csv.dvc'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'scene.csv'), 'utf8'), 'id,class\n1,water\n2,forest\n');
+    assert.match(readFileSync(join(repo, 'scene.csv.dvc'), 'utf8'), /size: 26\n/);
+    await cliOk(['get-url', url, 'copy.csv'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'copy.csv'), 'utf8'), 'id,class\n1,water\n2,forest\n');
+    const gone = await runCli(['import-url', url.replace('scene', 'gone'), 'gone.csv'], { cwd: repo });
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /does not exist[\s\S]*hint:/);
+  } finally {
+    server.close();
+    cleanup();
+  }
+});

@@ -103,14 +103,14 @@ export async function writeRepoImport(d: DataRepo, src: SourceRepo, spec: { outA
   const dep: RepoDep = { path: spec.path, url: spec.url, rev: spec.rev, revLock: spec.sha };
   const outEntry = { path: basename(spec.outAbs), hashName: data.hashName, oid: data.oid, size: data.size, nfiles: data.isDir ? data.nfiles : undefined };
   writeFileAtomicSync(dvcPath, serializeImportDvcFile({ dep: { kind: 'repo', dep }, out: outEntry }), { fsync: false });
-  let gitignore: string | undefined;
+  // before the checkout (which also ignores the output) so the changed .gitignore is reported
+  const gitignore = ignoreOutput(d.repo, spec.outAbs);
   let checkedOut = false;
   if (!spec.noDownload) {
     const r = await checkoutLocked(d, { cwd: d.repo.root, targets: [spec.outAbs], force: true, ...ctx });
     if (r.failed.length) throw new PathError('checkout-failed', `cannot check out '${toPosixRel(d.repo.root, spec.outAbs)}': ${r.failed.length} file(s) missing from the cache`, { hint: 'run `geodvc update` again' });
     checkedOut = true;
   }
-  gitignore = ignoreOutput(d.repo, spec.outAbs);
   return {
     dvcfile: toPosixRel(d.repo.root, dvcPath), out: toPosixRel(d.repo.root, spec.outAbs), url: spec.url, path: spec.path, rev: spec.rev, revLock: spec.sha,
     hash: data.hashName, oid: data.oid, size: data.size, nfiles: outEntry.nfiles, fetched: data.fetched, bytes: data.bytes, checkedOut,
