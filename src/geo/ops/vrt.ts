@@ -15,7 +15,7 @@ import { listInputs } from './info.js';
 import { engineKind, loadNativeGdal } from '../engine/native.js';
 import { nativeRasterInfo, nativeSameCrs } from '../engine/info.js';
 import { tmpPathFor } from '../../lib/atomic.js';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 export interface VrtCommandOptions extends OpContext {
   output: string;
@@ -123,6 +123,7 @@ async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: str
   if (opts.separate) args.push('-separate');
   if (opts.resolution === 'user') args.push('-tr', String(opts.res![0]), String(opts.res![1]));
   else args.push('-resolution', opts.resolution ?? 'average');
+  mkdirSync(dirname(out), { recursive: true });
   const tmp = `${tmpPathFor(out)}.vrt`;
   try {
     let ds;
@@ -134,6 +135,7 @@ async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: str
     const width = ds.rasterSize.x, height = ds.rasterSize.y, bands = ds.bands.count();
     const geoTransform = ds.geoTransform as number[];
     ds.close();
+    if (!existsSync(tmp)) throw new AppError('write-failed', `GDAL could not write ${out}`, 1, { hint: 'check that the folder is writable' });
     const xml = relativizeVrtSources(readFileSync(tmp, 'utf8'), dirname(out));
     writeFileAtomicSync(out, xml);
     return {
