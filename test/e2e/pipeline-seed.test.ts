@@ -107,14 +107,16 @@ test('seed pipeline: exp run -S tile_size=256, exp show lists both, diff, apply,
     assert.equal(git(dir, 'rev-parse', 'HEAD').trim(), head);
     assert.match(readFileSync(join(dir, 'params.yaml'), 'utf8'), /^# tiling\ntile_size: 256/);
     const show = JSON.parse((await cliOk(['exp', 'show', '--json'], { cwd: dir })).stdout);
-    const byName = Object.fromEntries(show.map((r: any) => [r.name, r]));
-    assert.equal(byName.main.params['params.yaml'].tile_size, 512);
-    assert.equal(byName.tiles256.params['params.yaml'].tile_size, 256);
+    // DVC 3's shape (golden 16): the baseline holds its experiments
+    const main = show.find((r: any) => r.name === 'main');
+    assert.equal(main.data.params['params.yaml'].data.tile_size, 512);
+    const exp = main.experiments.find((e: any) => e.name === 'tiles256').revs[0];
+    assert.equal(exp.data.params['params.yaml'].data.tile_size, 256);
     const csv = (await cliOk(['exp', 'show', '--csv'], { cwd: dir })).stdout;
     assert.match(csv, /^Experiment,rev,/);
     assert.match(csv, /\ntiles256,/);
     const diff = JSON.parse((await cliOk(['exp', 'diff', 'tiles256', '--json'], { cwd: dir })).stdout);
-    assert.deepEqual(diff.params['params.yaml'].tile_size, { old: 512, new: 256 });
+    assert.deepEqual(diff.params['params.yaml'].tile_size, { old: 512, new: 256, diff: -256 });
     // back to the baseline params, then apply the experiment
     git(dir, 'checkout', '--', 'params.yaml', 'dvc.lock', 'metrics.json');
     await cliOk(['repro'], { cwd: dir });

@@ -3,7 +3,7 @@
  * `exp diff`, `exp apply`, `exp branch`, `exp remove`, `exp list`, `exp push/pull`, and the local
  * queue (`queue start/status/logs`). Refs live under `refs/exps/<base[:2]>/<base[2:]>/<name>`.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,11 @@ import type { OpContext } from '../../lib/progress.js';
 import { AppError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { parseLock } from '../dvcfile/lock.js';
-import { flattenParams, toPlain } from '../dvcfile/params.js';
+import { flattenParams, loadYaml, parseParamsText, toPlain } from '../dvcfile/params.js';
+import { PyFloat } from '../../lib/pyjson.js';
+import { pyFloatRepr } from '../dvcfile/lock.js';
+import { collectOuts } from './used.js';
+import { openRepoSync } from '../repo/repo.js';
 import { reproduce, openPipelineRepo, stateFor, type ReproResult, type StageEvent } from '../pipeline/repro.js';
 import type { OutputFn } from '../pipeline/executor.js';
 import { checkoutFromCache, objectComplete, pipelineLinkOf } from '../pipeline/cache.js';
@@ -21,7 +25,7 @@ import {
   applyOverrides, autoName, commitWorkspace, expRef, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
   ExperimentError, parseOverride, sweepCombinations, type ExpRefInfo,
 } from '../pipeline/experiments.js';
-import { paramsAt, paramsFiles, diffFlat, readAtRev, type ParamsDiff } from './params.js';
+import { paramsAt, paramsFiles, diffFlat, readAtRev, pyStr, type ParamsDiff } from './params.js';
 import { metricsAt, metricsFiles } from './metrics.js';
 
 export interface ExpRunOptions extends OpContext {
@@ -370,4 +374,182 @@ export async function redisWorker(url: string, opts: OpContext & { concurrency?:
       return true;
     },
   });
+}
+
+// --- DVC 3's `exp show --json` / `--csv` and `exp list` ------------------------------------
+
+export interface DvcExpState {
+  rev: string;
+  timestamp: string | null;
+  params: Record<string, { data: unknown }>;
+  metrics: Record<string, { data: unknown }>;
+  deps: Record<string, { hash: string | null; size: number | null; nfiles: number | null }>;
+  outs: Record<string, { hash: string | null; size: number | null; nfiles: number | null; use_cache: boolean; is_data_source: boolean }>;
+  meta: Record<string, unknown>;
+}
+export interface DvcExpRev { rev: string; name: string | null; data: DvcExpState; error: null | { type: string; msg: string }; experiments: DvcExpRange[] | null }
+export interface DvcExpRange { revs: DvcExpRev[]; executor: null; name: string }
+
+/** A commit's committer time as DVC prints it (`datetime.fromtimestamp`, UTC here): `2024-01-01T00:00:00`. */
+function commitTime(cwd: string, rev: string): { iso: string; epoch: number } {
+  const epoch = Number(git(cwd, ['show', '-s', '--format=%ct', rev]).trim());
+  return { iso: new Date(epoch * 1000).toISOString().slice(0, 19), epoch };
+}
+
+/** Params (whole files, nested), metrics (nested), deps and outs from dvc.lock, at `rev`. */
+function expState(repo: ReturnType<typeof openPipelineRepo>, cwd: string, rev: string | undefined, pf: string[], mf: string[]): DvcExpState {
+  const params: DvcExpState['params'] = {};
+  for (const f of pf) {
+    const text = readAtRev(repo, f, rev);
+    if (text === undefined) continue;
+    try { params[f] = { data: toPlain(parseParamsText(text, f)) }; } catch { /* unreadable there */ }
+  }
+  const metrics: DvcExpState['metrics'] = {};
+  for (const f of mf) {
+    const text = readAtRev(repo, f, rev);
+    if (text === undefined) continue;
+    try { metrics[f] = { data: toPlain(parseParamsText(text, /\.(json|ya?ml|toml)$/.test(f) ? f : `${f}.yaml`)) }; } catch { /* not a metrics file */ }
+  }
+  const deps: DvcExpState['deps'] = {};
+  const outs: DvcExpState['outs'] = {};
+  // dvc.yaml at that revision says which outputs are metrics/plots (not listed) and which are uncached.
+  const notOuts = new Set<string>();
+  const uncached = new Set<string>();
+  try {
+    const y = loadYaml(readAtRev(repo, 'dvc.yaml', rev) ?? '', 'dvc.yaml') as { stages?: Record<string, Record<string, unknown>> };
+    for (const st of Object.values(y?.stages ?? {})) {
+      for (const kind of ['outs', 'metrics', 'plots']) {
+        for (const o of (st?.[kind] as unknown[]) ?? []) {
+          const [path, flags] = typeof o === 'string' ? [o, {}] : Object.entries(o as Record<string, unknown>)[0] ?? ['', {}];
+          if (kind !== 'outs') notOuts.add(String(path));
+          if ((flags as { cache?: boolean })?.cache === false) uncached.add(String(path));
+        }
+      }
+    }
+  } catch { /* no dvc.yaml there */ }
+  const lockText = readAtRev(repo, 'dvc.lock', rev);
+  if (lockText) {
+    try {
+      for (const s of parseLock(lockText).stages.values()) {
+        for (const d of s.deps ?? []) deps[d.path] = { hash: (d.md5 as string | undefined) ?? null, size: (d.size as number | undefined) ?? null, nfiles: (d.nfiles as number | undefined) ?? null };
+        for (const o of s.outs ?? []) {
+          if (notOuts.has(o.path)) continue;
+          outs[o.path] = { hash: (o.md5 as string | undefined) ?? null, size: (o.size as number | undefined) ?? null, nfiles: (o.nfiles as number | undefined) ?? null, use_cache: !uncached.has(o.path), is_data_source: false };
+        }
+      }
+    } catch { /* unreadable lock at that revision */ }
+  }
+  try {
+    for (const { out, dvcfile } of collectOuts(openRepoSync(repo.root), rev ?? 'workspace')) {
+      if (!dvcfile.endsWith('.dvc')) continue;
+      const rel = relative(repo.root, out.absPath).split('\\').join('/');
+      outs[rel] = { hash: out.oid ?? null, size: out.size ?? null, nfiles: out.nfiles ?? null, use_cache: out.cache !== false, is_data_source: true };
+    }
+  } catch { /* no .dvc files readable there */ }
+  return { rev: rev ?? 'workspace', timestamp: rev ? commitTime(cwd, rev).iso : null, params, metrics, deps, outs, meta: {} };
+}
+
+/**
+ * `exp show --json` in DVC 3's shape: the workspace, then the baseline (HEAD; named after its
+ * branch) holding its experiments newest first (`-A`: every baseline that has experiments).
+ */
+export function expShowDvc(cwd: string, opts: { all?: boolean } = {}): DvcExpRev[] {
+  const repo = openPipelineRepo(cwd);
+  const pf = paramsFiles(repo), mf = metricsFiles(repo);
+  const head = headSha(cwd);
+  const branch = git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'], { allowFail: true }).trim();
+  const refs = listExpRefs(cwd, opts.all ? undefined : head);
+  const baselines = [head, ...new Set(refs.map((r) => r.baseline).filter((b) => b !== head))];
+  const out: DvcExpRev[] = [{ rev: 'workspace', name: null, data: expState(repo, cwd, undefined, pf, mf), error: null, experiments: null }];
+  for (const base of baselines) {
+    const exps = refs.filter((r) => r.baseline === base).map((r) => ({ r, t: commitTime(cwd, r.rev).epoch, m: refMtime(cwd, r.ref) }))
+      .sort((a, b) => b.t - a.t || b.m - a.m || (a.r.name < b.r.name ? 1 : -1));
+    const baseName = base === head && branch && branch !== 'HEAD' ? branch : git(cwd, ['name-rev', '--name-only', '--refs=refs/heads/*', base], { allowFail: true }).trim().replace(/^undefined$/, '') || null;
+    out.push({
+      rev: base, name: baseName, data: expState(repo, cwd, base, pf, mf), error: null,
+      experiments: exps.length ? exps.map(({ r }) => ({ revs: [{ rev: r.rev, name: r.name, data: expState(repo, cwd, r.rev, pf, mf), error: null, experiments: null }], executor: null, name: r.name })) : null,
+    });
+  }
+  return out;
+}
+
+/** Mtime of a loose ref file (orders experiments committed within the same second). */
+function refMtime(cwd: string, ref: string): number {
+  try {
+    const gitDir = git(cwd, ['rev-parse', '--git-common-dir']).trim();
+    return statSync(resolve(cwd, gitDir, ref)).mtimeMs;
+  } catch { return 0; }
+}
+
+/** Python `str()` of a value as a CSV cell (DVC writes floats as `3.0`). */
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (v instanceof PyFloat) return pyFloatRepr(v.value);
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'string') return v;
+  return pyStr(v);
+}
+
+/**
+ * `exp show --csv` as DVC writes it (Python's csv module: `\r\n`, minimal quoting): Experiment,
+ * rev, typ, Created, parent, then metrics, params and deps columns, each named by its key alone
+ * unless two files share it (then `file:key`). Floats keep their `.0` (read with PyFloat marks).
+ */
+export function expShowCsv(cwd: string, opts: { all?: boolean } = {}): string {
+  const repo = openPipelineRepo(cwd);
+  const pf = paramsFiles(repo), mf = metricsFiles(repo);
+  const rows = expShowDvc(cwd, opts);
+  type Line = { exp: string; rev: string; typ: string; created: string; parent: string; revForFiles: string | undefined; deps: DvcExpState['deps'] };
+  const lines: Line[] = [];
+  for (const r of rows) {
+    lines.push({ exp: '', rev: r.rev === 'workspace' ? 'workspace' : (r.name ?? r.rev.slice(0, 7)), typ: 'baseline', created: r.data.timestamp ?? '', parent: '', revForFiles: r.rev === 'workspace' ? undefined : r.rev, deps: r.data.deps });
+    const exps = r.experiments ?? [];
+    exps.forEach((e, i) => {
+      const x = e.revs[0]!;
+      lines.push({ exp: e.name, rev: x.rev.slice(0, 7), typ: i === exps.length - 1 ? 'branch_base' : 'branch_commit', created: x.data.timestamp ?? '', parent: '', revForFiles: x.rev, deps: x.data.deps });
+    });
+  }
+  // Flattened values with float marks, per line.
+  const flat = (files: string[], rev: string | undefined) => {
+    const o: Record<string, Record<string, unknown>> = {};
+    for (const f of files) {
+      const text = readAtRev(repo, f, rev);
+      if (text === undefined) continue;
+      try { o[f] = flattenParams(parseParamsText(text, /\.(json|ya?ml|toml|py)$/.test(f) ? f : `${f}.yaml`)); } catch { /* skip */ }
+    }
+    return o;
+  };
+  const vals = lines.map((l) => ({ metrics: flat(mf, l.revForFiles), params: flat(pf, l.revForFiles) }));
+  const columns = (kind: 'metrics' | 'params') => {
+    const keys: [string, string][] = [];
+    for (const v of vals) for (const [f, kv] of Object.entries(v[kind])) for (const k of Object.keys(kv)) if (!keys.some(([a, b]) => a === f && b === k)) keys.push([f, k]);
+    return keys.map(([f, k]) => ({ f, k, name: keys.filter(([, b]) => b === k).length > 1 ? `${f}:${k}` : k }));
+  };
+  const mcols = columns('metrics'), pcols = columns('params');
+  const dcols: string[] = [];
+  for (const l of lines) for (const d of Object.keys(l.deps)) if (!dcols.includes(d)) dcols.push(d);
+  const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const header = ['Experiment', 'rev', 'typ', 'Created', 'parent', ...mcols.map((c) => c.name), ...pcols.map((c) => c.name), ...dcols];
+  const body = lines.map((l, i) => [l.exp, l.rev, l.typ, l.created, l.parent,
+    ...mcols.map((c) => csvCell(vals[i]!.metrics[c.f]?.[c.k])), ...pcols.map((c) => csvCell(vals[i]!.params[c.f]?.[c.k])),
+    ...dcols.map((d) => l.deps[d]?.hash ?? '')]);
+  return [header, ...body].map((r) => r.map(q).join(',')).join('\r\n') + '\r\n';
+}
+
+/** `exp list` text as DVC prints it: `BASELINE:` then a tab, the short sha and `[name]` per experiment. */
+export function expListText(cwd: string, opts: { all?: boolean; nameOnly?: boolean } = {}): string {
+  const head = headSha(cwd);
+  const branch = git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'], { allowFail: true }).trim();
+  const refs = listExpRefs(cwd, opts.all ? undefined : head);
+  const byBase = new Map<string, ExpRefInfo[]>();
+  for (const r of refs) (byBase.get(r.baseline) ?? byBase.set(r.baseline, []).get(r.baseline)!).push(r);
+  const lines: string[] = [];
+  for (const [base, list] of byBase) {
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (opts.nameOnly) { lines.push(...list.map((e) => e.name)); continue; }
+    const name = base === head && branch && branch !== 'HEAD' ? branch : base.slice(0, 7);
+    lines.push(`${name}:`, ...list.map((e) => `\t${e.rev.slice(0, 7)} [${e.name}]`));
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }

@@ -23,13 +23,13 @@ function parseMetrics(text: string, f: string): unknown {
   return parseParamsText(text, f.endsWith('.json') || f.endsWith('.toml') || /\.ya?ml$/.test(f) ? f : `${f}.yaml`);
 }
 
-/** Flattened metrics per file at `rev` (undefined: the workspace); values keep PyFloat marks. */
+/** Flattened metrics per file at `rev` (undefined: the workspace), plain JSON values. */
 export function metricsAt(repo: PipelineRepo, files: string[], rev?: string): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const f of files) {
     const text = readAtRev(repo, f, rev);
     if (text === undefined) continue;
-    try { out[f] = flattenParams(parseMetrics(text, f)); } catch { /* not a metrics document */ }
+    try { out[f] = toPlain(flattenParams(parseMetrics(text, f))) as Record<string, unknown>; } catch { /* not a metrics document */ }
   }
   return out;
 }
