@@ -10,13 +10,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { constants as Z, deflateRawSync } from 'node:zlib';
 import { startServer, type RunningServer, type ServeOptions, type ServeStats } from '../../src/core/serve/server.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../../src/core/serve/store.js';
+import { PreviewRenderer } from '../../src/core/ui/preview.js';
 import { TokenStore } from '../../src/core/serve/tokens.js';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
+import { BIN, CORPUS, cliOk } from '../helpers/cli.js';
 
 const T = { read: 'hw-read-token-0123456789abcdef', write: 'hw-write-token-0123456789abcdef', admin: 'hw-admin-token-0123456789abcdef' };
 const TOKENS = `read ${T.read} r\nwrite ${T.write} w\nadmin ${T.admin} a\n`;
@@ -312,4 +316,171 @@ test('serve: a wrong-token flood locks out that token (exponential backoff), nev
   assert.ok(seen.has(429), [...seen].join(','));
   assert.equal((await raw(s.port, 'GET', '/?list=files/md5/', bearer(T.read))).status, 200);
   assert.equal((await raw(s.port, 'GET', '/?list=files/md5/', { authorization: `Basic ${Buffer.from(`dvc:${T.read}`).toString('base64')}` })).status, 200);
+});
+
+// ---------------------------------------------------------------- ui
+
+/**
+ * A zlib stream inflating to `rows` x `rowBytes` zero bytes, built from one sync-flushed deflate
+ * block repeated (never holding the inflated bytes): 46336² bytes take ~2 MB.
+ */
+function zerosZlib(rowBytes: number, rows: number, rowsPerChunk: number): Buffer {
+  const block = deflateRawSync(Buffer.alloc(rowBytes * rowsPerChunk), { level: 9, finishFlush: Z.Z_SYNC_FLUSH });
+  const parts: Buffer[] = [Buffer.from([0x78, 0xda])];
+  for (let i = 0; i < Math.floor(rows / rowsPerChunk); i++) parts.push(block);
+  if (rows % rowsPerChunk) parts.push(deflateRawSync(Buffer.alloc(rowBytes * (rows % rowsPerChunk)), { level: 9, finishFlush: Z.Z_SYNC_FLUSH }));
+  parts.push(Buffer.from([0x03, 0x00])); // final empty block
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE((((rowBytes * rows) % 65521) << 16 | 1) >>> 0); // adler32 of n zeros: a = 1, b = n mod 65521
+  parts.push(adler);
+  return Buffer.concat(parts);
+}
+
+/** A little-endian TIFF by hand: w x h, one uint8 band, one DEFLATE tile of tile x tile pixels holding `data`. */
+function oneTileTiff(w: number, h: number, tile: number, data: Buffer): Buffer {
+  const entries: [number, number, number][] = [
+    [256, 4, w], [257, 4, h], [258, 3, 8], [259, 3, 8], [262, 3, 1], [277, 3, 1], [284, 3, 1],
+    [322, 4, tile], [323, 4, tile], [324, 4, 0], [325, 4, data.length], [339, 3, 1],
+  ];
+  const dataOff = 8 + 2 + entries.length * 12 + 4;
+  entries[9]![2] = dataOff; // TileOffsets
+  const head = Buffer.alloc(dataOff);
+  head.write('II', 0, 'latin1'); head.writeUInt16LE(42, 2); head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, value], i) => {
+    const o = 10 + i * 12;
+    head.writeUInt16LE(tag, o); head.writeUInt16LE(type, o + 2); head.writeUInt32LE(1, o + 4);
+    if (type === 3) head.writeUInt16LE(value, o + 8); else head.writeUInt32LE(value, o + 8);
+  });
+  return Buffer.concat([head, data]);
+}
+
+function startUi(dir: string, extra: string[] = []): Promise<{ url: string; port: number; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'ui', '--port', '0', '--no-open', '--json', ...extra], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`ui did not start\n${err}`)); }, 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      let doc: { url?: string } | undefined;
+      try { doc = JSON.parse(out); } catch { return; }
+      clearTimeout(timer);
+      if (doc?.url) resolve({ url: doc.url, port: Number(new URL(doc.url).port), child });
+      else { child.kill('SIGKILL'); reject(new Error(`unexpected ui output: ${out}`)); }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d) => { err += d; });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ui exited ${code}\n${err}`)); });
+  });
+}
+
+/** Peak resident memory of a process (VmHWM), MiB. */
+function peakRssMiB(pid: number): number | undefined {
+  try { const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8')); return m ? Number(m[1]) / 1024 : undefined; } catch { return undefined; }
+}
+
+let ui: { url: string; port: number; child: ChildProcess } | undefined;
+let uiRepo = '';
+after(() => { ui?.child.kill('SIGTERM'); });
+
+async function uiServer(): Promise<{ url: string; port: number; child: ChildProcess }> {
+  if (ui) return ui;
+  uiRepo = join(tmp.dir, 'ui-repo');
+  mkdirSync(uiRepo);
+  gitInit(uiRepo);
+  await cliOk(['init', '-q'], { cwd: uiRepo });
+  mkdirSync(join(uiRepo, 'scenes'));
+  const zeros = zerosZlib(46336, 46336, 256);
+  // the reported bomb: 2 MB on disk, one 46336² tile (2 GiB decoded)
+  writeFileSync(join(uiRepo, 'scenes', 'bomb.tif'), oneTileTiff(46336, 46336, 46336, zeros));
+  // its sibling: an honest 512² header whose one tile inflates to 2 GiB anyway
+  writeFileSync(join(uiRepo, 'scenes', 'liar.tif'), oneTileTiff(512, 512, 512, zeros));
+  copyFileSync(join(CORPUS, 'RGB.byte.tif'), join(uiRepo, 'scenes', 'rgb.tif'));
+  await cliOk(['add', '-q', 'scenes'], { cwd: uiRepo });
+  git(uiRepo, 'add', '-A');
+  git(uiRepo, 'commit', '-q', '-m', 'bombs and a real scene');
+  ui = await startUi(uiRepo);
+  return ui;
+}
+
+test('ui: a foreign Host (DNS rebinding) gets 421 on every path; the ui answers its own names', { timeout: 120_000 }, async () => {
+  const u = await uiServer();
+  for (const path of ['/api/info', '/', '/app.js', '/api/revisions', '/api/preview.png?rev=HEAD&path=scenes/rgb.tif']) {
+    const r = await raw(u.port, 'GET', path, { host: `evil.example:${u.port}` });
+    assert.equal(r.status, 421, `${path} -> ${r.status}`);
+    assert.ok(!r.body.includes(uiRepo), 'the repository path does not leak');
+    assert.equal(JSON.parse(r.body).error.code, 'wrong-host');
+  }
+  const post = await raw(u.port, 'POST', '/api/info', { origin: 'https://evil.example' });
+  assert.equal(post.status, 403);
+  for (const host of [`127.0.0.1:${u.port}`, `localhost:${u.port}`]) {
+    const r = await raw(u.port, 'GET', '/api/info', { host });
+    assert.equal(r.status, 200, host);
+    assert.equal(JSON.parse(r.body).root, uiRepo);
+  }
+});
+
+test('ui: preview bombs are refused from the header (413) in a capped child while /api/info keeps answering', { timeout: 120_000 }, async () => {
+  const u = await uiServer();
+  const before = peakRssMiB(u.child.pid!);
+  const baseline: number[] = [];
+  for (let i = 0; i < 3; i++) { const s = Date.now(); assert.equal((await raw(u.port, 'GET', '/api/info')).status, 200); baseline.push(Date.now() - s); }
+  const t0 = Date.now();
+  const bomb = raw(u.port, 'GET', '/api/preview.png?rev=HEAD&path=scenes/bomb.tif&size=512');
+  const liar = raw(u.port, 'GET', '/api/preview.png?rev=HEAD&path=scenes/liar.tif');
+  const infoTimes: number[] = [];
+  let bombDone = false;
+  void bomb.finally(() => { bombDone = true; });
+  do {
+    const s = Date.now();
+    const r = await raw(u.port, 'GET', '/api/info');
+    assert.equal(r.status, 200);
+    infoTimes.push(Date.now() - s);
+    await new Promise((res) => setTimeout(res, 25));
+  } while (!bombDone && Date.now() - t0 < 30_000);
+  const rb = await bomb;
+  const rl = await liar;
+  assert.equal(rb.status, 413, rb.body);
+  const eb = JSON.parse(rb.body).error;
+  assert.equal(eb.code, 'preview-too-large');
+  assert.match(eb.message, /scenes\/bomb\.tif@[0-9a-f]{7}: one tile of 46336x46336 pixels holds 2048 MiB decoded, over the preview limit/);
+  assert.ok(eb.hint);
+  assert.equal(rl.status, 413, rl.body);
+  assert.match(JSON.parse(rl.body).error.message, /scenes\/liar\.tif.*DEFLATE tile inflates to more than its declared 0\.3 MiB/);
+  assert.ok(Date.now() - t0 < 20_000, `refused after ${Date.now() - t0} ms`);
+  // in-process decoding blocked the event loop ~50 s; /api/info (a few git calls) must stay near its own pace
+  const slowest = Math.max(...infoTimes);
+  assert.ok(slowest < Math.max(3000, 3 * Math.max(...baseline)), `/api/info took up to ${slowest} ms while the bombs were handled (${infoTimes.join(', ')}; before: ${baseline.join(', ')})`);
+  const peak = peakRssMiB(u.child.pid!);
+  if (peak !== undefined) assert.ok(peak < Math.max(400, (before ?? 0) + 100), `ui server peaked at ${peak} MiB`);
+  // a real raster still previews
+  const ok = await fetch(new URL('/api/preview.png?rev=HEAD&path=scenes/rgb.tif&size=128', u.url));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('content-type'), 'image/png');
+  assert.equal(ok.headers.get('x-preview-size'), '128x116');
+  assert.deepEqual([...new Uint8Array(await ok.arrayBuffer()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+});
+
+test('ui previews: budget, time limit and queue limits of the capped renderer', { timeout: 120_000 }, async () => {
+  const small = new PreviewRenderer({ budgetBytes: 1024 * 1024 });
+  try {
+    await assert.rejects(small.render(join(CORPUS, 'RGB.byte.tif'), 256, 'RGB.byte.tif'), (e: any) => {
+      assert.equal(e.code, 'preview-too-large');
+      assert.match(e.message, /no preview of RGB\.byte\.tif: a 791x718 image with 3 band\(s\) of 1 byte\(s\) needs 1\.6 MiB to preview, over the limit of 1\.0 MiB; add overviews/);
+      return true;
+    });
+    // the same renderer goes on with files that fit
+    const ok = await small.render(join(CORPUS, 'byte.tif'), 16, 'byte.tif');
+    assert.deepEqual([ok.width, ok.height], [16, 16]);
+  } finally { small.close(); }
+  const hurried = new PreviewRenderer({ timeoutMs: 1 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(hurried.render(join(CORPUS, 'cog.tif'), 256, 'cog.tif'), (e: any) => e.code === 'preview-timeout' && /cog\.tif took longer than 1 ms and was stopped/.test(e.message));
+    }
+  } finally { hurried.close(); }
+  const single = new PreviewRenderer({ concurrency: 1, queue: 1 });
+  try {
+    const all = await Promise.allSettled([0, 1, 2].map(() => single.render(join(CORPUS, 'byte.tif'), 20, 'byte.tif')));
+    assert.deepEqual(all.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)), ['ok', 'ok', 'preview-busy']);
+  } finally { single.close(); }
 });

@@ -9,6 +9,7 @@ export const command: CommandModule = {
       .option('--port <n>', 'TCP port (0 picks a free one)', '8765')
       .option('--host <addr>', 'address to listen on', '127.0.0.1')
       .option('--no-open', 'do not open a browser')
+      .option('--allow-host <name>', 'also accept this name (or name:port) in the Host header, e.g. when reached through a DNS name or a proxy; repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .option('--check', 'start, answer one request of each kind, print the URL and stop (smoke test)');
   },
   async run(ctx, _args, opts) {
@@ -28,7 +29,7 @@ export const command: CommandModule = {
     const host = String(opts.host);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) ctx.warn(`the ui has no authentication: anyone who can reach ${host}:${port} can read the repository's data`);
     const srv = await startUiServer({
-      root: repo.root, cacheDir: repo.cacheDir, host, port,
+      root: repo.root, cacheDir: repo.cacheDir, host, port, allowHosts: (opts.allowHost as string[] | undefined) ?? [],
       log: (l) => ctx.logger.debug?.(l),
       api: {
         readDirIndex,

@@ -10,6 +10,11 @@
  *   GET /api/diff?a=A&b=B                  annotation diff: {summary, geojson}
  *   GET /api/preview.png?rev=R&path=P[&size=N]   downsampled PNG of a tracked raster
  *   GET /api/experiments                   rows of `exp show`
+ *
+ * Every request must name this server in `Host` (127.0.0.1/localhost/[::1] with the bound port,
+ * the bound address, or an `allowHosts` name): a page on another site whose DNS name is re-pointed
+ * at 127.0.0.1 (DNS rebinding) gets 421 instead of the repository. Previews are decoded in a
+ * capped child process (preview.ts), never in this event loop.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +22,9 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../lib/errors.js';
-import { footprints, listRevisions, locateTracked, openGit, rasterPreview, resolveRev, type FootprintsResult, type UiApi } from './data.js';
+import { footprints, listRevisions, locateTracked, openGit, resolveRev, type FootprintsResult, type UiApi } from './data.js';
+import { PreviewRenderer, type PreviewLimits } from './preview.js';
+import { createHostCheck } from '../serve/host-check.js';
 
 export interface UiServerOptions {
   root: string;
@@ -28,6 +35,10 @@ export interface UiServerOptions {
   /** Directory with index.html/app.js/app.css (default: the package's assets/ui). */
   assetsDir?: string;
   log?: (line: string) => void;
+  /** Extra names accepted in `Host` (e.g. when the ui is reached through a DNS name or a proxy). */
+  allowHosts?: string[];
+  /** Limits of the preview decoder (memory budget, time, concurrency). */
+  preview?: PreviewLimits;
 }
 
 export interface UiServer { url: string; port: number; close(): Promise<void> }
@@ -57,6 +68,9 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 function errorStatus(e: AppError): number {
   if (e.code === 'not-tracked' || e.code === 'not-found') return 404;
   if (e.code === 'missing-cache') return 409;
+  if (e.code === 'preview-too-large') return 413;
+  if (e.code === 'preview-failed') return 422;
+  if (e.code === 'preview-busy' || e.code === 'preview-timeout') return 503;
   if (e.exitCode === 254) return 400;
   return 500;
 }
@@ -66,6 +80,9 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const assets = opts.assetsDir ?? defaultAssetsDir();
   const fpCache = new Map<string, Promise<FootprintsResult>>();
   const diffCache = new Map<string, Promise<unknown>>();
+  const previews = new PreviewRenderer(opts.preview);
+  const previewCache = new Map<string, Promise<import('./preview.js').PreviewResult>>();
+  let hostCheck: ReturnType<typeof createHostCheck> | undefined;
   const param = (u: URL, name: string): string => {
     const v = u.searchParams.get(name);
     if (!v) throw new AppError('bad-request', `missing query parameter '${name}'`, 254, { hint: `add ?${name}=...` });
@@ -73,6 +90,16 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (hostCheck) {
+      const h = hostCheck.checkHost(req.headers.host);
+      const v = h.ok ? hostCheck.checkOrigin(req.method ?? '', req.headers.origin) : h;
+      if (!v.ok) {
+        opts.log?.(`refused ${v.status} ${req.method} ${JSON.stringify(String(req.url).slice(0, 200))}: ${v.reason}`);
+        res.setHeader('connection', 'close');
+        sendJson(res, v.status, { error: { code: v.status === 421 ? 'wrong-host' : 'cross-origin', message: v.reason, hint: v.status === 421 ? 'open the ui at the URL geodvc printed; start it with --allow-host NAME to reach it by another name' : 'the ui is read-only and only answers its own page' } });
+        return;
+      }
+    }
     const u = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: { code: 'method', message: 'read-only server: GET only' } }); return; }
     const p = u.pathname;
@@ -109,8 +136,18 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (p === '/api/preview.png') {
       const sha = resolveRev(git, param(u, 'rev'));
       const size = Math.max(16, Math.min(1024, Number(u.searchParams.get('size') ?? 256) || 256));
-      const { obj } = locateTracked(git, opts.cacheDir, sha, param(u, 'path'));
-      const r = await rasterPreview(obj, size);
+      const rel = param(u, 'path');
+      const { obj } = locateTracked(git, opts.cacheDir, sha, rel);
+      // cache objects never change: a rendered preview is kept (the last 64), a refusal is not
+      const key = `${obj}\0${size}`;
+      let pr = previewCache.get(key);
+      if (!pr) {
+        pr = previews.render(obj, size, `${rel}@${sha.slice(0, 7)}`);
+        previewCache.set(key, pr);
+        pr.catch(() => previewCache.delete(key));
+        if (previewCache.size > 64) previewCache.delete(previewCache.keys().next().value!);
+      }
+      const r = await pr;
       res.setHeader('x-preview-size', `${r.width}x${r.height}`);
       send(res, 200, r.png, 'image/png');
       return;
@@ -135,10 +172,11 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
+  hostCheck = createHostCheck({ host, port, allowHosts: opts.allowHosts });
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   return {
     url, port,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+    close: () => new Promise<void>((ok) => { previews.close(); server.closeAllConnections?.(); server.close(() => ok()); }),
   };
 }
 
