@@ -18,6 +18,11 @@ import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { get } from '../../src/core/api/get.js';
 import { addRemote } from '../../src/core/repo/remotes.js';
+import { importData } from '../../src/core/api/import.js';
+import { update } from '../../src/core/api/update.js';
+import { getUrl } from '../../src/core/api/import-url.js';
+import { lsUrl } from '../../src/core/api/ls-url.js';
+import type { AppError } from '../../src/lib/errors.js';
 import { setMetaExtractor } from '../../src/core/api/meta-hook.js';
 
 // DVC writes no `meta:` for these inputs: keep the geo metadata hook out of the source's commits.
@@ -121,10 +126,13 @@ test('09-import: import, status, update, import --rev, get and ls against DVC 3.
       assert.equal(r.code, rc.get(name), `${name}: ${r.stderr}`);
       assert.deepEqual(JSON.parse(r.stdout), lsGolden(`09-import/${name}`, base), name);
     };
-    await ls('ls.json', ['../src'], src);
-    await ls('ls-data.json', ['../src', 'data'], join(src, 'data'));
-    await ls('ls-R-dvc-only.json', ['-R', '--dvc-only', '../src'], src);
-    await ls('ls-rev-v1-data-imagery.json', ['--rev', 'v1', '../src', 'data/imagery'], join(src, 'data/imagery'));
+    // read-only: run side by side
+    await Promise.all([
+      ls('ls.json', ['../src'], src),
+      ls('ls-data.json', ['../src', 'data'], join(src, 'data')),
+      ls('ls-R-dvc-only.json', ['-R', '--dvc-only', '../src'], src),
+      ls('ls-rev-v1-data-imagery.json', ['--rev', 'v1', '../src', 'data/imagery'], join(src, 'data/imagery')),
+    ]);
   } finally { cleanup(); }
 });
 
@@ -211,30 +219,24 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     assert.match(missing.stderr, /'data\/nope' does not exist/);
     assert.match(missing.stderr, /hint: .*geodvc ls/);
     assert.ok(!existsSync(join(repo, 'nope.dvc')));
-    const exists = await runCli(['import', '../src', 'data/imagery/a.tif'], { cwd: repo });
-    assert.equal(exists.code, 1);
-    assert.match(exists.stderr, /already exists[\s\S]*hint: .*-f\/--force/);
-    const badRev = await runCli(['import', '--rev', 'nosuch', '../src', 'data/imagery'], { cwd: repo });
-    assert.equal(badRev.code, 1);
-    assert.match(badRev.stderr, /unknown revision 'nosuch'/);
-    const gitFile = await runCli(['import', '../src', 'notes.txt'], { cwd: repo });
-    assert.equal(gitFile.code, 254);
-    assert.match(gitFile.stderr, /tracked by git[\s\S]*geodvc get/);
-    const notImport = await runCli(['update', 'nothing.dvc'], { cwd: repo });
-    assert.equal(notImport.code, 1);
+    const rejects = (p: Promise<unknown>, code: string, msg: RegExp) => assert.rejects(p, (e: AppError) => e.code === code && msg.test(e.message) && !!e.hint);
+    await rejects(importData({ cwd: repo, url: '../src', path: 'data/imagery/a.tif' }), 'exists', /already exists/);
+    await rejects(importData({ cwd: repo, url: '../src', path: 'data/imagery', rev: 'nosuch' }), 'git', /unknown revision 'nosuch'/);
+    await rejects(importData({ cwd: repo, url: '../src', path: 'notes.txt' }), 'usage', /tracked by git/);
+    await rejects(importData({ cwd: repo, url: '../nowhere', path: 'x' }), 'not-found', /does not exist/);
+    await rejects(update({ cwd: repo, targets: ['nothing.dvc'] }), 'not-found', /does not exist/);
+    await rejects(importData({ cwd: repo, url: '../src', path: 'data/imagery', out: 'sub/x' }), 'already-tracked', /overlaps 'sub'/);
 
     // get of a git-tracked file; get-url and ls-url of a local directory
     await get({ cwd: tmp, url: src, path: 'notes.txt', out: 'notes-copy.txt' });
     assert.equal(readFileSync(join(tmp, 'notes-copy.txt'), 'utf8'), 'git file\n');
-    await cliOk(['get-url', join(src, 'data/imagery'), 'copy'], { cwd: tmp });
+    await getUrl({ cwd: tmp, url: join(src, 'data/imagery'), out: 'copy' });
     assert.equal(sha256List(join(tmp, 'copy')), sha256List(join(src, 'data/imagery')));
     const lsu = JSON.parse((await cliOk(['ls-url', '--json', join(src, 'data/imagery')], { cwd: tmp })).stdout);
     assert.deepEqual(lsu, [{ path: 'a.tif', isdir: false, size: 1 }, { path: 'sub', isdir: true, size: null }]);
-    const lsuR = JSON.parse((await cliOk(['ls-url', '--json', '-R', join(src, 'data/imagery')], { cwd: tmp })).stdout) as { path: string }[];
+    const lsuR = await lsUrl({ cwd: tmp, url: join(src, 'data/imagery'), recursive: true });
     assert.deepEqual(lsuR.map((e) => e.path), ['a.tif', 'sub/b.tif', 'sub/c.tif']);
-    const lsuMissing = await runCli(['ls-url', join(src, 'nope')], { cwd: tmp });
-    assert.equal(lsuMissing.code, 1);
-    assert.match(lsuMissing.stderr, /does not exist[\s\S]*hint:/);
+    await rejects(lsUrl({ cwd: tmp, url: join(src, 'nope') }), 'not-found', /does not exist/);
   } finally { cleanup(); }
 });
 
