@@ -50,3 +50,20 @@ test('11: freeze/unfreeze write dvc.yaml as DVC; status and repro leave a frozen
     assert.equal(read('out.txt'), 'in2\n');
   } finally { t.cleanup(); }
 });
+
+test('status text names a changed params file and lists its keys below it, as DVC prints them', async () => {
+  const t = makeTmpDir('geodvc-g11-');
+  try {
+    const repo = t.dir;
+    gitInit(repo);
+    initRepo(repo);
+    writeFileSync(join(repo, 'params.yaml'), 'chip: 1\nx: 2\n');
+    writeFileSync(join(repo, 'in.txt'), 'a');
+    await cliOk(['stage', 'add', '-n', 's', '-d', 'in.txt', '-p', 'chip,x', '-o', 'out.txt', 'cp in.txt out.txt'], { cwd: repo });
+    await cliOk(['repro'], { cwd: repo });
+    writeFileSync(join(repo, 'params.yaml'), 'chip: 2\nx: 2\n');
+    writeFileSync(join(repo, 'in.txt'), 'b');
+    const r = await cliOk(['status'], { cwd: repo });
+    assert.equal(r.stdout, 's:\n\tchanged deps:\n\t\tmodified:           in.txt\n\t\tparams.yaml:\n\t\t\tmodified:           chip\n');
+  } finally { t.cleanup(); }
+});

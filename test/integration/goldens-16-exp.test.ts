@@ -89,5 +89,12 @@ test('16: exp show --json/--csv and exp list as DVC 3.64 (placeholders filled wi
     const refs = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/exps').trim().split('\n');
     const wantRefs = fill(golden('exps-refs.txt')).trim().split('\n').filter((l) => !l.startsWith('refs/exps/exec/'));
     assert.deepEqual(refs, wantRefs.map((l) => l.replace(`refs/exps/91/c8f8fad7ed4e85da88051e6a3fdebd9b49cac8`, `refs/exps/${base.slice(0, 2)}/${base.slice(2)}`)));
+    // Experiments of another commit: `exp list` prints nothing (no blank line), -A names their baseline.
+    git(repo, 'commit', '-qam', 'next');
+    const none = await runCli(['exp', 'list'], { cwd: repo });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    const all = await runCli(['exp', 'list', '-A'], { cwd: repo });
+    assert.equal(all.stdout, `${base.slice(0, 7)}:\n\t${a.rev!.slice(0, 7)} [exp-a]\n\t${b.rev!.slice(0, 7)} [exp-b]\n`);
   } finally { t.cleanup(); }
 });

@@ -40,7 +40,13 @@ export const command: CommandModule = {
           ctx.out(`\t${group}:`);
           if (items && typeof items === 'object') {
             for (const [p, st] of Object.entries(items as Record<string, unknown>)) {
-              ctx.out(`\t\t${`${typeof st === 'string' ? st : JSON.stringify(st)}:`.padEnd(20)}${p}`);
+              if (st && typeof st === 'object') {
+                // a params file: its changed keys below it, as DVC prints them
+                ctx.out(`\t\t${p}:`);
+                for (const [k, v] of Object.entries(st as Record<string, unknown>)) ctx.out(`\t\t\t${`${String(v)}:`.padEnd(20)}${k}`);
+                continue;
+              }
+              ctx.out(`\t\t${`${String(st)}:`.padEnd(20)}${p}`);
               const d = [...details.values()].find((x) => x.changes && (p === x.path || p.endsWith(x.path)));
               if (d?.changes) {
                 for (const f of d.changes.modified) ctx.out(`\t\t\t${'modified:'.padEnd(12)}${p}/${f}`);
