@@ -109,3 +109,52 @@ test('insideResolver caches verified dirs and refuses links leading out', async 
     assert.throws(() => inside('../x'), (e: any) => e.code === 'path-outside-repo');
   } finally { rmSync(base, { recursive: true, force: true }); }
 });
+
+test('reservedSegment/reservedPathProblem: .git and .dvc in every spelling a file system may take for them (issue 17)', async () => {
+  const { reservedSegment, reservedPathProblem, assertNotReserved } = await import('./safepath.js');
+  const git = ['.git', '.GIT', '.Git', '.gIt', '.git.', '.git ', '.git. .', 'git~1', 'GIT~1', '.g\u200cit', '\ufeff.git', '.gi\u200dt'];
+  const dvc = ['.dvc', '.DVC', '.Dvc', '.dvc.', '.dvc  ', 'dvc~1', 'DVC~1', '.d\u200ev\u200fc'];
+  for (const s of git) assert.equal(reservedSegment(s), 'git', JSON.stringify(s));
+  for (const s of dvc) assert.equal(reservedSegment(s), 'dvc', JSON.stringify(s));
+  for (const s of ['.gitignore', '.github', '.gitkeep', 'git', '.gi', '.dvcignore', 'x.dvc', 'dvc', '.dvcx', '..git', 'git~2', '.g-it', 'a.git']) {
+    assert.equal(reservedSegment(s), undefined, JSON.stringify(s));
+  }
+  for (const p of ['.git', '.git/config', '.git/hooks/post-checkout', 'a/.git/b', 'a/b/.GIT', '.dvc/config', '.dvc/cache/files/md5/00/x', '.dvc/tmp/x', 'x/.Dvc/y', 'a\\.git\\hooks']) {
+    assert.ok(reservedPathProblem(p), p);
+    assert.throws(() => assertNotReserved(p, 'output'), (e: unknown) => {
+      assert.ok(e instanceof PathError);
+      assert.equal(e.code, 'reserved-path');
+      assert.match(e.message, /refusing output ".*": it is inside \.(git|dvc)/);
+      assert.match(e.message, /rule: no path may enter \.git or \.dvc/);
+      assert.ok(e.hint && !/--force|-f\b/.test(e.hint), 'the hint never suggests an override');
+      return true;
+    });
+  }
+  for (const p of ['data/x.tif', '.gitignore', '.github/workflows/ci.yml', 'data/git/x', 'data.dvc', 'a/b.dvc/c', 'dvc.yaml']) assert.equal(reservedPathProblem(p), undefined, p);
+});
+
+test('resolveInside/insideResolver refuse reserved paths and symlinks into .git or .dvc, even inside the repo (issue 17)', async () => {
+  const { insideResolver } = await import('./safepath.js');
+  const base = mkdtempSync(join(tmpdir(), 'safepath-'));
+  try {
+    const root = join(base, 'repo');
+    mkdirSync(join(root, '.git', 'hooks'), { recursive: true });
+    mkdirSync(join(root, '.dvc', 'cache'), { recursive: true });
+    mkdirSync(join(root, 'data', 'real'), { recursive: true });
+    symlinkSync('.git/hooks', join(root, 'hk'));
+    symlinkSync('../.dvc', join(root, 'data', 'dv'));
+    symlinkSync('real', join(root, 'data', 'ok'));
+    const inside = insideResolver(root);
+    for (const fn of [(r: string, o?: object) => resolveInsideSync(root, r, o), (r: string, o?: object) => inside(r, o)]) {
+      assert.throws(() => fn('.git/hooks/pre-commit'), (e: any) => e.code === 'reserved-path' && /inside \.git/.test(e.message));
+      assert.throws(() => fn('.GIT/config'), (e: any) => e.code === 'reserved-path');
+      assert.throws(() => fn('data/../.dvc/config'), (e: any) => e.code === 'reserved-path');
+      assert.throws(() => fn('hk/pre-commit'), (e: any) => e.code === 'reserved-path' && /symlink/.test(e.message) && !/--force/.test(e.hint));
+      assert.throws(() => fn('data/dv/config'), (e: any) => e.code === 'reserved-path');
+      assert.equal(fn('data/ok/x'), join(root, 'data', 'ok', 'x'));
+      // the link itself may be replaced (rename over it): that does not write into .git
+      assert.equal(fn('hk', { allowFinalSymlink: true }), join(root, 'hk'));
+    }
+    await assert.rejects(resolveInside(root, 'hk/x'), (e: any) => e.code === 'reserved-path');
+  } finally { rmSync(base, { recursive: true, force: true }); }
+});

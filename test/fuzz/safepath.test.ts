@@ -51,3 +51,31 @@ test('parseYamlSafe: random and mutated YAML parses or throws InvalidFileError, 
   );
   check(fc.property(arb, (text) => { tolerate(() => parseYamlSafe(text), 'parseYamlSafe'); }), params());
 });
+
+/** A random spelling of `.git`/`.dvc` that some file system takes for the real directory. */
+const reservedSpelling = fc.tuple(
+  fc.constantFrom('.git', '.dvc', 'git~1', 'dvc~1'),
+  fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+  fc.array(fc.constantFrom('', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u206a', '\ufeff'), { minLength: 6, maxLength: 6 }),
+  fc.stringMatching(/^[. ]{0,3}$/),
+).map(([name, upper, ign, tail]) => {
+  let s = '';
+  for (let i = 0; i < name.length; i++) s += ign[i] + (upper[i] ? name[i]!.toUpperCase() : name[i]!);
+  return s + ign[5] + tail;
+});
+const plainSeg = fc.stringMatching(/^[A-Za-z0-9_.~ -]{1,8}$/);
+
+test('the .git/.dvc rule: a reserved spelling at any depth is always refused; plain paths are refused only when a segment is one', { timeout: 60_000 }, async () => {
+  const { reservedPathProblem, reservedSegment } = await import('../../src/lib/safepath.js');
+  check(fc.property(fc.array(plainSeg, { maxLength: 4 }), reservedSpelling, fc.array(plainSeg, { maxLength: 4 }), (pre, bad, post) => {
+    const p = [...pre, bad, ...post].join('/');
+    assert.ok(reservedPathProblem(p), `accepted ${JSON.stringify(p)}`);
+  }), params());
+  check(fc.property(fc.array(plainSeg, { minLength: 1, maxLength: 6 }), (segs) => {
+    const p = segs.join('/');
+    const expect = segs.some((s) => /^(\.git|\.dvc|git~1|dvc~1)[. ]*$/i.test(s));
+    assert.equal(!!reservedPathProblem(p), expect, JSON.stringify(p));
+    for (const s of segs) assert.equal(!!reservedSegment(s), /^(\.git|\.dvc|git~1|dvc~1)[. ]*$/i.test(s), s);
+  }), params());
+  check(fc.property(fc.oneof(nastyPath, fc.string({ unit: 'binary', maxLength: 60 })), (p) => { reservedPathProblem(p); }), params());
+});

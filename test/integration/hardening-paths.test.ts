@@ -105,11 +105,12 @@ async function attack(c: Crafted, args: string[], pathShown: RegExp, what: strin
 }
 
 test('crafted repositories cannot make pull/checkout/repro/add write under .git or .dvc (issue 17)', { timeout: 180_000 }, async () => {
+  const sections: (() => Promise<void>)[] = [];
   try {
     const hookOid = md5(HOOK);
 
     // 1. an executable post-checkout hook as an output, its object on the remote: pull refuses
-    {
+    sections.push(async () => {
       const c = craft({ 'hook.dvc': `outs:\n- md5: ${hookOid}\n  size: ${HOOK.length}\n  isexec: true\n  hash: md5\n  path: .git/hooks/post-checkout\n` },
         (remote) => putObject(remote, hookOid, HOOK));
       const r = await attack(c, ['pull'], /\.git\/hooks\/post-checkout/, 'pull of .git/hooks/post-checkout');
@@ -117,10 +118,10 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       assert.equal(existsSync(join(c.victim, '.git', 'hooks', 'post-checkout')), false);
       await attack(c, ['pull', '--force'], /\.git\/hooks\/post-checkout/, 'pull --force of .git/hooks/post-checkout');
       await attack(c, ['checkout', '--force'], /\.git\/hooks\/post-checkout/, 'checkout --force of .git/hooks/post-checkout');
-    }
+    });
 
     // 2. `.git` itself as a directory output holding `config` (objects already in the cache)
-    {
+    sections.push(async () => {
       const cfg = '[core]\n\tfsmonitor = "echo pwned"\n';
       let dirOid = '';
       const c = craft({}, (remote, cache) => { dirOid = putDir([remote, cache], { config: cfg }); });
@@ -128,19 +129,19 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       await attack(c, ['checkout'], /"\.git"/, 'checkout of a .git directory output');
       await attack(c, ['checkout', '--force'], /"\.git"/, 'checkout --force of a .git directory output');
       assert.doesNotMatch(readFileSync(join(c.victim, '.git', 'config'), 'utf8'), /fsmonitor/);
-    }
+    });
 
     // 3. `.git/config` as a file output: refused by pull and by checkout --force, no --force hint
-    {
+    sections.push(async () => {
       const cfg = '[core]\n\tfsmonitor = "echo pwned"\n';
       const c = craft({ 'cfg.dvc': `outs:\n- md5: ${md5(cfg)}\n  size: ${cfg.length}\n  hash: md5\n  path: .git/config\n` },
         (remote, cache) => { putObject(remote, md5(cfg), cfg); putObject(cache, md5(cfg), cfg); });
       await attack(c, ['pull'], /\.git\/config/, 'pull of .git/config');
       await attack(c, ['checkout', '--force'], /\.git\/config/, 'checkout --force of .git/config');
-    }
+    });
 
     // 4. dvc.lock stage output .git/hooks/pre-commit: checkout refuses; dvc.yaml outs/deps/wdir: repro refuses (the command never runs)
-    {
+    sections.push(async () => {
       const yaml = 'stages:\n  evil:\n    cmd: sh -c "cp payload .git/hooks/pre-commit"\n    deps:\n    - payload\n    outs:\n    - .git/hooks/pre-commit\n';
       const lock = `schema: '2.0'\nstages:\n  evil:\n    cmd: sh -c "cp payload .git/hooks/pre-commit"\n    deps:\n    - path: payload\n      hash: md5\n      md5: ${hookOid}\n      size: ${HOOK.length}\n    outs:\n    - path: .git/hooks/pre-commit\n      hash: md5\n      md5: ${hookOid}\n      size: ${HOOK.length}\n      isexec: true\n`;
       const c = craft({ 'dvc.yaml': yaml, 'dvc.lock': lock, payload: HOOK }, (remote, cache) => { putObject(remote, hookOid, HOOK); putObject(cache, hookOid, HOOK); });
@@ -155,10 +156,10 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       writeFileSync(join(c.victim, 'dvc.yaml'), 'stages:\n  wd:\n    cmd: cp ../../payload pre-commit\n    wdir: .git/hooks\n    outs:\n    - pre-commit\n');
       await attack(c, ['repro'], /wdir|\.git/, 'repro with a wdir in .git');
       assert.equal(existsSync(join(c.victim, '.git', 'hooks', 'pre-commit')), false);
-    }
+    });
 
     // 5. a workspace symlink hk -> .git/hooks plus hk.dvc: checkout --force must not delete or write through it
-    {
+    sections.push(async () => {
       let dirOid = '';
       const c = craft({}, (remote, cache) => { dirOid = putDir([remote, cache], { 'pre-commit': HOOK }); }, { hk: '.git/hooks' });
       writeFileSync(join(c.victim, 'hk.dvc'), `outs:\n- md5: ${dirOid}\n  size: ${HOOK.length}\n  nfiles: 1\n  hash: md5\n  path: hk\n`);
@@ -169,10 +170,10 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       assert.deepEqual(readdirSync(join(c.victim, '.git', 'hooks')), samples);
       // add through the link is refused too
       await attack(c, ['add', 'hk/pre-commit.sample'], /hk/, 'add of a file reached through hk -> .git/hooks');
-    }
+    });
 
     // 6. any case, any segment, .dir entries, .dvc internals
-    {
+    sections.push(async () => {
       const payload = 'x\n';
       // (every spelling is also checked in src/lib/safepath.test.ts and src/core/dvcfile/dvcfile.test.ts)
       const cases = ['.GIT/hooks/post-checkout', 'sub/.Git/hooks/pre-commit', '.dvc/config'];
@@ -191,10 +192,10 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
         await attack(c, ['checkout', '--force'], new RegExp(rel.replace(/\./g, '\\.')), `checkout of a .dir entry ${out}/${rel}`);
         if (out === '.') await attack(c, ['pull', '--force'], new RegExp(rel.replace(/\./g, '\\.')), `pull of a .dir entry ${out}/${rel}`);
       }
-    }
+    });
 
     // 7. -o targets of add, and a symlink leading out of the workspace
-    {
+    sections.push(async () => {
       const c = craft({}, () => {});
       writeFileSync(join(c.base, 'src.txt'), HOOK);
       for (const o of ['.GIT/hooks/x', '.dvc/config']) {
@@ -210,7 +211,11 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       assert.deepEqual(readdirSync(join(c.base, 'outside')), ['keep']);
       await attack(c, ['add', join(c.base, 'src.txt'), '-o', 'out/y'], /out/, 'add -o through a symlink leaving the workspace');
       assert.deepEqual(readdirSync(join(c.base, 'outside')), ['keep']);
-    }
+    });
+
+    // the attacks are independent: three at a time (each is a chain of CLI runs)
+    let next = 0;
+    await Promise.all([0, 1, 2].map(async () => { while (next < sections.length) await sections[next++]!(); }));
   } finally {
     for (const f of cleanups.splice(0)) f();
   }

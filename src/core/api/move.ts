@@ -28,6 +28,7 @@ export async function move(opts: MoveOptions): Promise<MoveResult> {
     if (existsSync(dst) && statSync(dst).isDirectory()) dst = join(dst, basename(src));
     // issue 17: the destination (and its .dvc) must not enter .git/.dvc, lexically or through a symlink
     resolveInsideSync(d.repo.root, toPosixRel(d.repo.root, dst) + '.dvc', { what: 'move destination' });
+    resolveInsideSync(d.repo.root, toPosixRel(d.repo.root, src), { what: 'move source', allowFinalSymlink: true });
     if (existsSync(dst)) throw new PathError('exists', `'${toPosixRel(d.repo.root, dst)}' already exists`, { hint: 'choose another destination or remove it first' });
     const newDvc = dst + '.dvc';
     if (existsSync(newDvc)) throw new PathError('exists', `'${toPosixRel(d.repo.root, newDvc)}' already exists`, { hint: 'choose another destination' });

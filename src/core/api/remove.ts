@@ -3,6 +3,7 @@
  * entry. The data stays in the workspace (and the cache) unless `--outs`.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { resolveInsideSync } from '../../lib/safepath.js';
 import { resolve } from 'node:path';
 import { withDataRepo } from './data-repo.js';
 import { loadWorkspaceDvcFiles, toPosixRel } from '../workspace/collect.js';
@@ -30,7 +31,8 @@ export async function remove(opts: RemoveOptions): Promise<RemoveResult> {
     for (const f of new Set(picked)) {
       for (const o of f.outs) {
         if (o.cache) unignoreOutput(d.repo, o.absPath);
-        if (opts.outs && existsSync(o.absPath)) rmSync(o.absPath, { recursive: true, force: true });
+        // issue 17: never delete through a symlink leaving the repo or entering .git/.dvc (the output itself may be a link: rm removes the link)
+        if (opts.outs && existsSync(o.absPath)) rmSync(resolveInsideSync(d.repo.root, toPosixRel(d.repo.root, o.absPath), { what: 'output to delete', allowFinalSymlink: true }), { recursive: true, force: true });
       }
       rmSync(f.path, { force: true });
       removed.push({ dvcfile: toPosixRel(d.repo.root, f.path), outputs: f.outs.map((o) => toPosixRel(d.repo.root, o.absPath)), outsDeleted: !!opts.outs });

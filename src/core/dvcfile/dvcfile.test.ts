@@ -57,3 +57,12 @@ test('corrupted or hostile .dvc files are refused with InvalidFileError', () => 
   ];
   for (const b of bad) assert.throws(() => parseDvcFile(b, '/r/x.dvc'), InvalidFileError, JSON.stringify(b));
 });
+
+test('outputs inside .git or .dvc are refused in every spelling, with a hint that offers no override (issue 17)', () => {
+  for (const p of ['.git/hooks/post-checkout', '.git', '.GIT/config', 'a/.Git/b', '.dvc/config', '.dvc/cache/x', '.dvc/tmp/x', '.git./config', 'git~1/config', 'sub\\.git\\config']) {
+    const text = `outs:\n- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: ${JSON.stringify(p)}\n`;
+    assert.throws(() => parseDvcFile(text, '/r/evil.dvc'), (e: any) => e.code === 'reserved-path' && e.message.includes('/r/evil.dvc') && !/--force/.test(e.hint), p);
+  }
+  const ok = parseDvcFile('outs:\n- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: .github\n', '/r/x.dvc');
+  assert.equal(ok.outs[0]!.path, '.github');
+});

@@ -108,3 +108,22 @@ test('params files: YAML keeps 1.0 a float, JSON, TOML, Python assignments and c
   assert.ok(!paramEqual([1, 2], [1, 3]));
   assert.throws(() => parseParamsText('a: [1,\n', 'params.yaml'), /params\.yaml:\d+:\d+: invalid YAML/);
 });
+
+test('dvc.yaml outs, metrics, deps, params files and wdir inside .git/.dvc are refused (issue 17)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvcyaml-'));
+  try {
+    const cases = [
+      'stages:\n  s:\n    cmd: x\n    outs:\n    - .git/hooks/pre-commit\n',
+      'stages:\n  s:\n    cmd: x\n    metrics:\n    - .GIT/m.json: {cache: false}\n',
+      'stages:\n  s:\n    cmd: x\n    deps:\n    - .git/config\n',
+      'stages:\n  s:\n    cmd: x\n    wdir: .git/hooks\n    outs:\n    - pre-commit\n',
+      'stages:\n  s:\n    cmd: x\n    wdir: sub\n    outs:\n    - ../.dvc/config\n',
+      'stages:\n  s:\n    cmd: x\n    params:\n    - .git/config:\n      - core\n',
+    ];
+    for (const text of cases) {
+      assert.throws(() => parseDvcYaml(text, join(dir, 'dvc.yaml'), dir), (e: any) => e.code === 'reserved-path' && /stage 's' in dvc\.yaml/.test(e.message), text);
+    }
+    const ok = parseDvcYaml('stages:\n  s:\n    cmd: x\n    outs:\n    - .github/out.txt\n', join(dir, 'dvc.yaml'), dir);
+    assert.equal(ok.stages[0]!.outs[0]!.path, '.github/out.txt');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -46,3 +46,11 @@ test('lock entries: key order, deps/outs sorted, params.yaml first', () => {
 test('a DVC 1 lock without schema is refused with a hint', () => {
   assert.throws(() => parseLock('stage:\n  cmd: x\n'), /DVC 1\.x/);
 });
+
+test('dvc.lock deps and outs inside .git/.dvc are refused (issue 17)', () => {
+  const lock = (kind: string, p: string) => `schema: '2.0'\nstages:\n  s:\n    cmd: x\n    ${kind}:\n    - path: ${p}\n      hash: md5\n      md5: acbd18db4cc2f85cedef654fccc4a4d8\n`;
+  for (const [k, p] of [['outs', '.git/hooks/pre-commit'], ['deps', '.GIT/config'], ['outs', 'x/.dvc/y']]) {
+    assert.throws(() => parseLock(lock(k!, p!)), (e: any) => e.code === 'reserved-path' && e.message.includes(p!), p);
+  }
+  assert.equal(parseLock(lock('outs', 'model.pkl')).stages.get('s')!.outs![0]!.path, 'model.pkl');
+});

@@ -93,3 +93,11 @@ test('parseTree rejects unsafe or corrupted manifests with InvalidFileError', ()
   // extra meta keys are accepted as DVC does
   assert.equal(parseTree(`[{"md5": "${h}", "relpath": "a", "size": 3, "isexec": true}]`, 'md5').entries[0]!.size, 3);
 });
+
+test('.dir entries inside .git/.dvc (any segment, any case) are refused when a manifest is parsed (issue 17)', () => {
+  for (const rel of ['.git/config', 'a/.GIT/hooks/x', '.dvc/config', 'x/git~1/y', 'b/.git']) {
+    const bytes = `[{"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": ${JSON.stringify(rel)}}]`;
+    assert.throws(() => parseTree(bytes, 'md5', 'crafted.dir'), (e: any) => e.code === 'reserved-path' && e.message.includes(rel) && !/--force/.test(e.hint), rel);
+  }
+  assert.equal(parseTree('[{"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": ".github/x"}]', 'md5').entries.length, 1);
+});
