@@ -22,6 +22,7 @@ import { importData } from '../../src/core/api/import.js';
 import { update } from '../../src/core/api/update.js';
 import { getUrl } from '../../src/core/api/import-url.js';
 import { lsUrl } from '../../src/core/api/ls-url.js';
+import { ls } from '../../src/core/api/ls.js';
 import type { AppError } from '../../src/lib/errors.js';
 import { setMetaExtractor } from '../../src/core/api/meta-hook.js';
 
@@ -121,17 +122,17 @@ test('09-import: import, status, update, import --rev, get and ls against DVC 3.
     assert.ok(!existsSync(join(out, '.gitignore')) && !readdirSync(out).some((n) => n.endsWith('.dvc')), 'get tracks nothing');
 
     // ls of the source
-    const ls = async (name: string, args: string[], base: string) => {
+    const lsCli = async (name: string, args: string[], base: string) => {
       const r = await runCli(['ls', '--json', ...args], { cwd: repo });
       assert.equal(r.code, rc.get(name), `${name}: ${r.stderr}`);
       assert.deepEqual(JSON.parse(r.stdout), lsGolden(`09-import/${name}`, base), name);
     };
     // read-only: run side by side
     await Promise.all([
-      ls('ls.json', ['../src'], src),
-      ls('ls-data.json', ['../src', 'data'], join(src, 'data')),
-      ls('ls-R-dvc-only.json', ['-R', '--dvc-only', '../src'], src),
-      ls('ls-rev-v1-data-imagery.json', ['--rev', 'v1', '../src', 'data/imagery'], join(src, 'data/imagery')),
+      lsCli('ls.json', ['../src'], src),
+      lsCli('ls-data.json', ['../src', 'data'], join(src, 'data')),
+      lsCli('ls-R-dvc-only.json', ['-R', '--dvc-only', '../src'], src),
+      lsCli('ls-rev-v1-data-imagery.json', ['--rev', 'v1', '../src', 'data/imagery'], join(src, 'data/imagery')),
     ]);
   } finally { cleanup(); }
 });
@@ -208,6 +209,13 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     assert.deepEqual(JSON.parse((await cliOk(['status', '--json'], { cwd: repo })).stdout), {});
     const up = JSON.parse((await cliOk(['update', '--json', 'sub.dvc'], { cwd: repo })).stdout) as { updated: { changed: boolean }[] };
     assert.equal(up.updated[0]!.changed, false, 'nothing new in the source');
+
+    // ls of a clone: the manifest is not in any local cache, it comes from the source's remote
+    const listing = await ls({ cwd: repo, url, path: 'data/imagery' });
+    assert.deepEqual(listing, [
+      { path: 'a.tif', isout: true, isdir: false, isexec: false, size: null, md5: '0cc175b9c0f1b6a831c399e269772661' },
+      { path: 'sub', isout: true, isdir: true, isexec: false, size: null, md5: null },
+    ]);
 
     // a file inside a tracked directory, from the local path (source cache)
     await cliOk(['import', '../src', 'data/imagery/a.tif'], { cwd: repo });
