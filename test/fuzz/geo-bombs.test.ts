@@ -264,3 +264,35 @@ test('geo check --timeout: what the time limit did not reach is listed, exit 1; 
   assert.equal(bad.code, 254, bad.all);
   assert.match(bad.stderr, /--timeout must be a positive number of seconds, got soon/);
 });
+
+/** An LZW stream of `cycles` × ~7.4 MB of one byte: after each ClearCode, a literal then codes 258, 259, … (each one byte longer). */
+function lzwRunBomb(cycles: number): Buffer {
+  const out: number[] = [];
+  let acc = 0, nacc = 0;
+  const put = (code: number, width: number) => { acc = ((acc << width) | code) >>> 0; nacc += width; while (nacc >= 8) { out.push((acc >>> (nacc - 8)) & 0xff); nacc -= 8; } acc &= (1 << nacc) - 1; };
+  let width = 9;
+  for (let c = 0; c < cycles; c++) {
+    put(256, width);
+    width = 9;
+    put(65, width);
+    for (let next = 258; next < 4093;) {
+      put(next, width);
+      next++;
+      if (next >= (1 << width) - 1 && width < 12) width++;
+    }
+  }
+  put(257, width);
+  if (nacc) out.push((acc << (8 - nacc)) & 0xff);
+  return Buffer.from(out);
+}
+
+test('an LZW bomb in a 256² tile (~1 GiB of one byte in 0.8 MB): chip decodes only the declared 64 KiB, in bounded memory', { timeout: 120_000 }, async () => {
+  const bomb = lzwRunBomb(145);
+  assert.ok(bomb.length < 1e6);
+  const entries = (d: number) => tiled(256, 256, 256, [d], [bomb.length]).map((e): Entry => (e[0] === 259 ? [259, 3, [5]] : e));
+  writeFileSync(join(tmp.dir, 'lzw.tif'), buildTiff(entries, bomb));
+  const r = await peakRss(['geo', 'chip', '--input', 'lzw.tif', '--output', 'chips-lzw', '--size', '128']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /4 chips \(4 written/);
+  assert.ok(r.kib < 400 * 1024, `peaked at ${Math.round(r.kib / 1024)} MiB`);
+});

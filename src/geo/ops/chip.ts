@@ -20,6 +20,7 @@ import { writeFileAtomicSync, tmpPathFor } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { TiffFile, TiffFormatError, Tag, parseRemote, type AsyncByteReader, type TiffIfd } from '../raster/tiff.js';
 import { checkBlockRange, checkDecodeBudget, decodeBudgetBytes, type TiffLayout } from '../raster/budget.js';
+import { decodeLzw } from '../raster/lzw.js';
 import { readRasterInfo, type RasterInfo } from '../raster/info.js';
 import { describeGeoTiff } from '../raster/geotiff-info.js';
 import { readVectorFeatures } from '../vector/info.js';
@@ -105,12 +106,20 @@ export function describeIO(args: { input: string; output: string; aoi?: string }
 let decodersReady: Promise<any> | undefined;
 function geotiffDecoders(): Promise<any> {
   decodersReady ??= import('geotiff').then((g: any) => {
+    // never more than the block the header declares (a DEFLATE or LZW bomb stops here, not at 4 GiB)
+    const declared = (p: { tileWidth: number; tileHeight: number; bitsPerSample: number[]; planarConfiguration: number; samplesPerPixel?: number }) =>
+      Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? 1)) * Math.max(...p.bitsPerSample)) / 8) * p.tileHeight;
+    class LzwDecoder extends g.BaseDecoder {
+      decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
+        const expected = declared(this.parameters);
+        const out = decodeLzw(new Uint8Array(buffer), Math.max(1, expected));
+        return out.length === out.buffer.byteLength ? out.buffer as ArrayBuffer : out.slice().buffer as ArrayBuffer;
+      }
+    }
+    g.addDecoder(5, () => Promise.resolve(LzwDecoder), undefined, false);
     class ZlibDecoder extends g.BaseDecoder {
       decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
-        // never more than the block the header declares (a DEFLATE bomb stops here, not at 4 GiB)
-        const p = this.parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number[]; planarConfiguration: number; samplesPerPixel?: number };
-        const bits = Math.max(...p.bitsPerSample);
-        const expected = Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? 1)) * bits) / 8) * p.tileHeight;
+        const expected = declared(this.parameters);
         let out: Buffer;
         try { out = inflateSync(new Uint8Array(buffer), { maxOutputLength: Math.max(1, expected) }); } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`inflates to more than the ${expected} bytes the header declares for it`);
