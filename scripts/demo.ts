@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   if (before !== after) throw new Error('rollback did not restore the file');
   run('git', ['commit', '-qam', 'Roll back raw imagery']);
 
-  section('Clean the cache', 'gc keeps what the workspace, branches, tags, experiments and the run-cache use and removes the rest.');
+  section('Clean the cache', 'gc -w keeps what the workspace uses and removes the rest, as DVC (--all-experiments and --keep-run-cache keep more).');
   run('geodvc', ['gc', '-w', '--dry']);
   run('geodvc', ['gc', '-w', '-f']);
   run('geodvc', ['status']);
