@@ -1,9 +1,10 @@
 /**
  * Fuzz: `geodvc serve` request handling against a live server on 127.0.0.1. Random methods, request
  * targets (valid keys, traversal attempts, encodings, queries), headers (tokens, malformed auth,
- * ranges, encodings) and bodies. Properties: no 5xx and only documented statuses; a request
- * without a write/admin token never stores anything; nothing is ever written outside the root;
- * every stored object's bytes hash to its key; the server still answers at the end.
+ * ranges, encodings, Host and Origin) and bodies. Properties: no 5xx and only documented statuses;
+ * a request without a write/admin token never stores anything; a request naming another host gets
+ * 421 and a state-changing one from another origin 403 (issue 17); nothing is ever written outside
+ * the root; every stored object's bytes hash to its key; the server still answers at the end.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ const T = { read: 'fuzz-read-token-0123456789', write: 'fuzz-write-token-0123456
 const md5 = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex');
 const CONTENTS = ['a', 'hello world', '', 'x'.repeat(5000), '[{"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]'];
 const KEYS = CONTENTS.map((c) => `files/md5/${md5(c).slice(0, 2)}/${md5(c).slice(2)}`);
-const ALLOWED = new Set([200, 201, 204, 206, 400, 401, 403, 404, 405, 413, 415, 416, 422, 429]);
+const ALLOWED = new Set([200, 201, 204, 206, 400, 401, 403, 404, 405, 413, 415, 416, 421, 422, 429]);
 
 let tmp: ReturnType<typeof makeTmpDir>;
 let srv: RunningServer | undefined;
@@ -37,7 +38,15 @@ before(async () => {
 });
 after(async () => { agent?.destroy(); await srv?.close(); tmp?.cleanup(); });
 
-interface Req { method: string; path: string; headers: Record<string, string>; body: Buffer }
+/** Host/Origin values; `@…` markers become addresses of the server once its port is known. */
+interface Req { method: string; path: string; headers: Record<string, string>; body: Buffer; host?: string; origin?: string }
+const HOSTS = ['@local', '@localhost', '@v6', '@wrongport', 'evil.example', 'localhost', '127.0.0.1', '127.0.0.1.evil.example'];
+const ORIGINS = ['@self', 'https://evil.example', 'null', 'http://localhost', '@wrongport'];
+function resolveMarker(v: string, port: number, origin: boolean): string {
+  const hp = ({ '@local': `127.0.0.1:${port}`, '@localhost': `localhost:${port}`, '@v6': `[::1]:${port}`, '@wrongport': `127.0.0.1:${port + 1}`, '@self': `127.0.0.1:${port}` } as Record<string, string>)[v];
+  return hp === undefined ? v : origin ? `http://${hp}` : hp;
+}
+const sameHost = (v: string, port: number) => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(v.toLowerCase());
 
 const segment = fc.oneof(fc.constantFrom('..', '.', '', 'files', 'md5', 'sha256', 'xxh128', 'ab', '%2e%2e', '%2f', '%00', '..%2f', '\\..', 'C:', '.geodvc-uploads', '~', 'etc', 'passwd'), fc.stringMatching(/^[0-9a-f]{1,64}$/), fc.string({ maxLength: 8 }).map(encodeURIComponent));
 const target = fc.oneof(
@@ -63,20 +72,26 @@ const request = fc.record({
   contentType: fc.option(fc.constantFrom('application/octet-stream', 'multipart/form-data; boundary=x', 'application/json')),
   contentEncoding: fc.option(fc.constantFrom('gzip', 'identity', 'br')),
   body: fc.oneof(fc.constantFrom(...CONTENTS).map((c) => Buffer.from(c)), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), fc.constant(Buffer.from(JSON.stringify({ keys: KEYS })))),
+  // mostly the server's own names (so the other checks are reached), sometimes foreign ones
+  host: fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: fc.constantFrom('@local', '@localhost', '@v6'), weight: 3 }, { arbitrary: fc.constantFrom(...HOSTS), weight: 1 }, { arbitrary: fc.stringMatching(/^[a-z0-9.:[\]-]{1,30}$/), weight: 1 }),
+  origin: fc.oneof({ arbitrary: fc.constant(undefined), weight: 6 }, { arbitrary: fc.constantFrom(...ORIGINS), weight: 1 }),
 }, { requiredKeys: ['method', 'path', 'body'] }).map((r): Req => {
   const headers: Record<string, string> = {};
   if (r.authorization !== undefined) headers.authorization = r.authorization;
   if (r.range) headers.range = r.range;
   if (r.contentType) headers['content-type'] = r.contentType;
   if (r.contentEncoding) headers['content-encoding'] = r.contentEncoding;
-  return { method: r.method, path: r.path, headers, body: r.body };
+  return { method: r.method, path: r.path, headers, body: r.body, host: r.host ?? undefined, origin: r.origin ?? undefined };
 });
 
 function send(r: Req): Promise<{ status: number; body: Buffer } | undefined> {
   return new Promise((resolve, reject) => {
     let req: http.ClientRequest;
     try {
-      req = http.request({ host: '127.0.0.1', port: srv!.port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
+      const headers = { ...r.headers };
+      if (r.host !== undefined) headers.host = resolveMarker(r.host, srv!.port, false);
+      if (r.origin !== undefined) headers.origin = resolveMarker(r.origin, srv!.port, true);
+      req = http.request({ host: '127.0.0.1', port: srv!.port, method: r.method, path: r.path, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
@@ -117,6 +132,13 @@ test('server: random requests never crash it, never store without write, never e
       sent++;
       assert.ok(ALLOWED.has(res.status), `${r.method} ${r.path} -> ${res.status} ${res.body.toString().slice(0, 200)}`);
       if (!canWrite(r)) assert.notEqual(res.status, 201, `stored without a write token: ${r.method} ${r.path}`);
+      const host = r.host === undefined ? undefined : resolveMarker(r.host, s.port, false);
+      if (host !== undefined && !sameHost(host, s.port)) assert.equal(res.status, 421, `Host ${JSON.stringify(host)} answered ${res.status}`);
+      else if (r.origin !== undefined && !['GET', 'HEAD', 'OPTIONS'].includes(r.method)) {
+        const origin = resolveMarker(r.origin, s.port, true);
+        const foreign = !origin.startsWith('http://') || !sameHost(origin.slice(7), s.port);
+        if (foreign) assert.equal(res.status, 403, `${r.method} from Origin ${origin} answered ${res.status}`);
+      }
     });
     if (filesBefore !== undefined) assert.equal(walk(root).length, filesBefore, 'a file appeared without a write token');
   }), params(Math.ceil(RUNS / 10)));
