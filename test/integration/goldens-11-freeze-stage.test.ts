@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir, gitInit } from '../helpers/tmp.js';
-import { REPO_ROOT, cliOk } from '../helpers/cli.js';
+import { REPO_ROOT, cliOk, runCli } from '../helpers/cli.js';
 import { initRepo } from '../../src/core/repo/init.js';
 
 const G = join(REPO_ROOT, 'test', 'fixtures', 'dvc-goldens', '11-freeze-stage');
@@ -65,5 +65,29 @@ test('status text names a changed params file and lists its keys below it, as DV
     writeFileSync(join(repo, 'in.txt'), 'b');
     const r = await cliOk(['status'], { cwd: repo });
     assert.equal(r.stdout, 's:\n\tchanged deps:\n\t\tmodified:           in.txt\n\t\tparams.yaml:\n\t\t\tmodified:           chip\n');
+  } finally { t.cleanup(); }
+});
+
+test('freeze/unfreeze of a .dvc file: `frozen: true` before its deps/outs (after md5:, as DVC orders it), removed again', async () => {
+  const t = makeTmpDir('geodvc-g11-');
+  try {
+    const repo = t.dir;
+    gitInit(repo);
+    initRepo(repo);
+    writeFileSync(join(repo, 'f.txt'), 'f');
+    await cliOk(['add', 'f.txt'], { cwd: repo });
+    const before = readFileSync(join(repo, 'f.txt.dvc'), 'utf8');
+    await cliOk(['freeze', 'f.txt.dvc'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'f.txt.dvc'), 'utf8'), `frozen: true\n${before}`);
+    // an import-style .dvc with a top-level md5 gets it right after that line
+    writeFileSync(join(repo, 'g.dvc'), 'md5: 7572cba3a2e56a77166a2ae6fb49856e\ndeps:\n- path: x\nouts:\n- path: g\n');
+    await cliOk(['freeze', 'g.dvc'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'g.dvc'), 'utf8'), 'md5: 7572cba3a2e56a77166a2ae6fb49856e\nfrozen: true\ndeps:\n- path: x\nouts:\n- path: g\n');
+    await cliOk(['unfreeze', 'f.txt.dvc', 'g.dvc'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'f.txt.dvc'), 'utf8'), before);
+    assert.equal(readFileSync(join(repo, 'g.dvc'), 'utf8'), 'md5: 7572cba3a2e56a77166a2ae6fb49856e\ndeps:\n- path: x\nouts:\n- path: g\n');
+    const bad = await runCli(['freeze', 'nosuchstage'], { cwd: repo });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /stage 'nosuchstage' not found/);
   } finally { t.cleanup(); }
 });
