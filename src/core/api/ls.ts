@@ -117,6 +117,7 @@ function walkWorkspace(root: string): Map<string, Info> {
 function gitInfo(git: Git, root: string, sha: string): Map<string, Info> {
   const m = new Map<string, Info>();
   for (const f of treeFiles(git, root, sha)) {
+    if (f.path.startsWith('.dvc/')) continue; // DVC's own directory is not listed (as in the workspace)
     m.set(f.path, { isdir: false, isexec: f.isexec, size: f.size });
     const parts = f.path.split('/');
     for (let i = 1; i < parts.length; i++) {
