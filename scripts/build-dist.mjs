@@ -8,6 +8,8 @@
  * - When no source file changed since the last build (a signature of the paths, sizes and mtimes of
  *   src/ and the tsconfig files), tsc is not started at all (~0.1 s instead of ~8 s).
  * - dist/ files whose source is gone are removed (the CLI discovers commands by listing dist/).
+ * - dist/cli/commands.json lists the commands (paths, descriptions, aliases, arguments) for a
+ *   cheap `geodvc --help`.
  * - Type errors: tsc still emits; by default they are summarised and the build counts as done
  *   (type-checking is its own CI step, and one engineer's half-edited file must not stop everybody's
  *   tests). With --strict (prepack) they fail the build.
@@ -19,7 +21,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unl
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
@@ -95,6 +97,39 @@ function removeOrphans() {
   return n;
 }
 
+/**
+ * dist/cli/commands.json: every command's path, description, aliases and arguments, and every
+ * group's, so `geodvc --help` lists them without importing ~70 command modules. One child process
+ * imports the compiled modules. Returns a note when it could not be written (the CLI then imports
+ * the modules for --help, as it does from the sources).
+ */
+function writeCommandManifest() {
+  const target = join(DIST, 'cli', 'commands.json');
+  const files = walk(join(DIST, 'cli', 'commands')).filter((f) => f.endsWith('.js')).sort();
+  const script = `
+    import { Command } from 'commander';
+    const files = ${JSON.stringify(files.map((f) => pathToFileURL(f).href))};
+    const out = { groups: [], commands: [] };
+    for (const f of files) {
+      const m = await import(f);
+      if (m.group) out.groups.push({ path: m.group.path, describe: m.group.describe, aliases: m.group.aliases ?? [] });
+      if (m.command) {
+        const c = new Command(m.command.path.at(-1));
+        m.command.configure?.(c);
+        const args = c.registeredArguments.map((a) => { const n = a.name() + (a.variadic ? '...' : ''); return a.required ? '<' + n + '>' : '[' + n + ']'; }).join(' ');
+        out.commands.push({ path: m.command.path, describe: m.command.describe, aliases: m.command.aliases ?? [], args });
+      }
+    }
+    process.stdout.write(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    rmSync(target, { force: true });
+    return `command manifest not written: ${(r.stderr || '').split('\n').find((l) => l.trim()) ?? 'import failed'}`;
+  }
+  writeFileSync(target, r.stdout);
+  return undefined;
+}
+
 function tscPath() {
   try {
     const req = createRequire(join(ROOT, 'package.json'));
@@ -125,12 +160,14 @@ export function buildDist({ strict = false, force = false } = {}) {
     const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const errorLines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
     const orphans = removeOrphans();
+    const manifestNote = existsSync(main) ? writeCommandManifest() : undefined;
     const ok = existsSync(main) && (!strict || r.status === 0);
     if (existsSync(main) && r.status !== null) writeFileSync(SIGNATURE, `${sig}\n${errorLines.length || (r.status === 0 ? 0 : 1)}`);
     const parts = [`dist/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`];
     if (orphans) parts.push(`${orphans} stale file(s) removed`);
     if (errorLines.length) parts.push(`tsc reported ${errorLines.length} type error(s)${strict ? '' : ' (emitted anyway; `npm run typecheck` lists them)'}:\n  ${errorLines.slice(0, 8).join('\n  ')}${errorLines.length > 8 ? '\n  ...' : ''}`);
     else if (r.status !== 0) parts.push(`tsc exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    if (manifestNote) parts.push(manifestNote);
     return { built: true, errors: errorLines.length, ok, message: parts.join('; ') };
   });
 }

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { commandFilesFor, fewBigObjects, heapAwareProgress, similarNames, tuneHeap } from './main.js';
-import { runCli } from '../../test/helpers/cli.js';
+import { commandFilesFor, commandManifest, fewBigObjects, heapAwareProgress, similarNames, tuneHeap } from './main.js';
+import { REPO_ROOT, runCli } from '../../test/helpers/cli.js';
+import { readFileSync } from 'node:fs';
 
 const names = (files: string[]) => files.map((f) => `${basename(dirname(f))}/${basename(f).replace(/\.(ts|js)$/, '')}`);
 
@@ -96,6 +97,26 @@ test('cli: an unknown command exits 254 with an error and a suggestion, also wit
     const help = await runCli(['help'], { cwd: dir });
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: geodvc/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cli: the top-level help from the build-time command list equals the help from every module', async () => {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'cli', 'commands.json'), 'utf8')) as { commands: { path: string[] }[] };
+  assert.ok(manifest.commands.length > 50, 'dist/cli/commands.json lists the commands');
+  assert.ok(manifest.commands.some((c) => c.path.join(' ') === 'remote add'));
+  // only runs without a command word use it (help, version); the sources never do
+  assert.equal(commandManifest(['push', '--help']), undefined);
+  assert.equal(commandManifest(['--help']), undefined, 'running from src/ (tsx): no manifest');
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-cli-'));
+  try {
+    const fast = await runCli(['--help'], { cwd: dir });
+    const full = await runCli(['--help'], { cwd: dir, env: { GEODVC_NO_COMMAND_MANIFEST: '1' } });
+    assert.equal(fast.code, 0);
+    assert.equal(full.code, 0);
+    assert.equal(fast.stdout, full.stdout);
+    assert.match(fast.stdout, /\n  add \[options\] <targets\.\.\.>/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

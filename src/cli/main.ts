@@ -59,6 +59,26 @@ export function commandFilesFor(argv: string[]): string[] {
   return listCommandFiles(commandsDir);
 }
 
+interface CommandManifest {
+  groups: { path: string[]; describe: string; aliases: string[] }[];
+  commands: { path: string[]; describe: string; aliases: string[]; args: string }[];
+}
+
+/**
+ * The command list written at build time (scripts/build-dist.mjs, dist/cli/commands.json), for the
+ * runs that only print the top-level help or the version: they then import no command module. Not
+ * used from the sources (tsx) or with GEODVC_NO_COMMAND_MANIFEST=1.
+ */
+export function commandManifest(argv: string[]): CommandManifest | undefined {
+  if (commandWords(argv).length || import.meta.url.endsWith('.ts') || process.env.GEODVC_NO_COMMAND_MANIFEST === '1') return undefined;
+  try {
+    const m = JSON.parse(readFileSync(join(here, 'commands.json'), 'utf8')) as CommandManifest;
+    return Array.isArray(m.commands) && Array.isArray(m.groups) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function packageVersion(): string {
   try {
     return JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')).version;
@@ -178,7 +198,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
-  const files = commandFilesFor(argv);
+  const manifest = commandManifest(argv);
+  const files = manifest ? [] : commandFilesFor(argv);
   const leafKeys = new Set<string>();
   const nodes = new Map<string, Command>();
   nodes.set('', program);
@@ -196,6 +217,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     return node;
   };
+  if (manifest) {
+    // help/version only: the same tree with descriptions, aliases and arguments, and no actions
+    for (const g of manifest.groups) {
+      const node = ensureParent(g.path);
+      node.description(g.describe);
+      if (g.aliases.length) node.aliases(g.aliases);
+    }
+    for (const c of manifest.commands) {
+      const cmd = ensureParent(c.path.slice(0, -1)).command(c.path[c.path.length - 1]!).description(c.describe).exitOverride();
+      if (c.aliases.length) cmd.aliases(c.aliases);
+      if (c.args) cmd.arguments(c.args);
+      cmd.addOption(new Option('-q, --quiet', 'print only errors and results'));
+      nodes.set(c.path.join(' '), cmd);
+      leafKeys.add(c.path.join(' '));
+    }
+  }
   const mods = await Promise.all(files.map(async (f) => ({ f, m: await import(pathToFileURL(f).href) })));
   // Groups first so their descriptions attach before leaves are added.
   for (const { m } of mods) {
