@@ -95,10 +95,23 @@ export class ObjectStore {
 
   private dirOf(k: ObjectKey): string { return join(this.realRoot, ...k.key.split('/').slice(0, -1)); }
 
-  /** Throws UnsafeStorePathError unless `dir` resolves to itself (no symlink anywhere below the root). ENOENT passes through. */
-  private async assertReal(dir: string): Promise<void> {
-    const r = await realpath(dir);
-    if (r !== dir) throw new UnsafeStorePathError(dir.slice(this.realRoot.length + 1) || '.', r);
+  /** Directories found real recently (reads reuse a check for up to a second; writes check afresh). */
+  private verified = new Map<string, { at: number; p: Promise<void> }>();
+
+  /**
+   * Throws UnsafeStorePathError unless `dir` resolves to itself (no symlink anywhere below the
+   * root); ENOENT passes through. `fresh` skips the short-lived cache (before writes and deletes):
+   * without it, a batch `?exists` of 20,000 keys took 3.5x as long as with plain lstat.
+   */
+  private assertReal(dir: string, fresh = false): Promise<void> {
+    const now = Date.now();
+    const v = this.verified.get(dir);
+    if (!fresh && v && now - v.at < 1000) return v.p;
+    const p = realpath(dir).then((r) => { if (r !== dir) throw new UnsafeStorePathError(dir.slice(this.realRoot.length + 1) || '.', r); });
+    this.verified.set(dir, { at: now, p });
+    p.catch(() => { if (this.verified.get(dir)?.p === p) this.verified.delete(dir); });
+    if (this.verified.size > 10_000) this.verified.clear();
+    return p;
   }
 
   /**
@@ -116,12 +129,12 @@ export class ObjectStore {
       }
       if (!st.isDirectory()) throw new UnsafeStorePathError(cur.slice(this.realRoot.length + 1), st.isSymbolicLink() ? await realpath(cur).catch(() => '(dangling symlink)') : '(not a directory)');
     }
-    await this.assertReal(dir);
+    await this.assertReal(dir, true);
   }
 
   /** True when the object's directory exists and is real; false when missing; throws when it is a symlink. */
-  private async realDir(k: ObjectKey): Promise<boolean> {
-    try { await this.assertReal(this.dirOf(k)); return true; } catch (err) {
+  private async realDir(k: ObjectKey, fresh = false): Promise<boolean> {
+    try { await this.assertReal(this.dirOf(k), fresh); return true; } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
       throw err;
     }
@@ -161,7 +174,7 @@ export class ObjectStore {
     const hasher = await createStreamHasher(k.algo);
     const existing = await this.stat(k);
     const uploads = join(this.realRoot, UPLOAD_DIR);
-    await this.assertReal(uploads);
+    await this.assertReal(uploads, true);
     const tmp = join(uploads, `${k.oid}-${process.pid}-${randomBytes(6).toString('hex')}`);
     const checker = k.isDir && !existing ? new ManifestChecker() : undefined;
     let fh: FileHandle | undefined;
@@ -209,7 +222,7 @@ export class ObjectStore {
   /** Deletes an object; false when it did not exist (or is not a regular file in a real directory). */
   async delete(k: ObjectKey): Promise<boolean> {
     try {
-      if (!(await this.realDir(k))) return false;
+      if (!(await this.realDir(k, true))) return false;
       const st = await lstat(this.pathOf(k));
       if (!st.isFile()) return false;
       await unlink(this.pathOf(k));
