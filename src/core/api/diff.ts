@@ -71,13 +71,21 @@ export async function diffLocked(d: DataRepo, opts: DiffOptions): Promise<DiffRe
   const b = await sideOf(d, opts.b, targets, opts.cwd, opts);
   const res: DiffResult = { added: [], deleted: [], modified: [], renamed: [] };
   const notInCache: DiffEntry[] = [];
+  // Presence in the cache: one stat per object for small diffs, one readdir per prefix for big ones.
+  const listed = new Map<HashName, Set<string>>();
+  const inCache = (h: HashName, oid: string): boolean => {
+    if (b.size < 2000) return d.odb.exists(h, oid);
+    let set = listed.get(h);
+    if (!set) { set = d.odb.listOids(h); listed.set(h, set); }
+    return set.has(oid);
+  };
   const added: [string, string][] = [];
   const deleted: [string, string][] = [];
   for (const [p, v] of b) {
     const old = a.get(p);
     if (!old) added.push([p, v.oid]);
     else if (old.oid !== v.oid) res.modified.push(opts.showHash ? { path: p, hash: { old: old.oid, new: v.oid } } : { path: p });
-    else if (opts.b === undefined && !v.isDir && !d.odb.exists(v.hashName, v.oid)) notInCache.push(opts.showHash ? { path: p, hash: v.oid } : { path: p });
+    else if (opts.b === undefined && !v.isDir && !inCache(v.hashName, v.oid)) notInCache.push(opts.showHash ? { path: p, hash: v.oid } : { path: p });
   }
   for (const [p, v] of a) if (!b.has(p)) deleted.push([p, v.oid]);
   // Renames: a file deleted and another added with the same content.
