@@ -27,7 +27,10 @@ export const command: CommandModule = {
     if (!root) throw new UsageError('geodvc ui needs a geodvc/DVC repository', { hint: 'run it inside a repository (`geodvc init`)' });
     const repo = openRepoSync(root);
     const host = String(opts.host);
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) ctx.warn(`the ui has no authentication: anyone who can reach ${host}:${port} can read the repository's data`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      ctx.warn(`the ui has no authentication: anyone who can reach ${host}:${port} can read the repository's data`);
+      if (!(opts.allowHost as string[] | undefined)?.length) ctx.warn('browsers must open it by IP address; add --allow-host NAME for a DNS name (other Host headers get 421)');
+    }
     const srv = await startUiServer({
       root: repo.root, cacheDir: repo.cacheDir, host, port, allowHosts: (opts.allowHost as string[] | undefined) ?? [],
       log: (l) => ctx.logger.debug?.(l),
