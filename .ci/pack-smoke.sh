@@ -87,24 +87,9 @@ set -e
 grep -q 'npm install @aws-sdk/client-s3 @aws-sdk/lib-storage' <<<"$err" || fail "no install hint: $err"
 
 echo "pack-smoke: library (import from 'geodvc')"
-cat >"$proj/example.mjs" <<'EOF'
-import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { add, status, push, fetch, errors } from 'geodvc';
-const cwd = process.argv[2];
-writeFileSync(`${cwd}/data/c.txt`, 'band 3\n');
-const before = await status({ cwd });
-assert.equal(before.clean, false, 'data/ changed');
-const added = await add({ cwd, targets: ['data'] });
-assert.equal(added.outputs[0].nfiles, 3);
-assert.equal((await status({ cwd })).clean, true);
-const pushed = await push({ cwd });
-assert.equal(pushed.failed, 0);
-assert.ok(pushed.pushed >= 2, `pushed ${pushed.pushed}`);
-await assert.rejects(status({ cwd: '/' }), (e) => e instanceof errors.NotARepoError && e.exitCode === 253);
-const fetched = await fetch({ cwd });
-assert.deepEqual(fetched.failed, []);
-console.log(`library: add ${added.outputs.length} output, pushed ${pushed.pushed} objects`);
-EOF
-(cd "$proj" && node example.mjs "$work") || fail "library example"
+cp "$repo/examples/library.mjs" "$proj/example.mjs"
+out=$(cd "$proj" && node example.mjs "$work") || fail "library example (examples/library.mjs)"
+grep -q '^expected error: not-a-repo' <<<"$out" || fail "library example output: $out"
+echo "$out" | sed 's/^/pack-smoke:   /'
+
 echo "pack-smoke: ok in $(( $(date +%s) - t0 )) s"

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { REPO_ROOT } from '../test/helpers/cli.js';
 import { join } from 'node:path';
 import { makeTmpDir, gitInit, writeTree, git } from '../test/helpers/tmp.js';
 import { init, add, status, push, pull, fetch, gc, fsck, commit, checkout, repro, geo, open, errors } from './index.js';
@@ -49,4 +51,26 @@ test('library: every operation of the door is exported as a function', () => {
     assert.equal(typeof f, 'function');
   }
   assert.ok(new errors.MissingDependencyError('s3', { feature: 's3:// remotes', packages: ['@aws-sdk/client-s3'] }) instanceof errors.AppError);
+});
+
+test('library: examples/library.mjs (docs/api.md) runs against the built package, imported by its name', async () => {
+  const { dir, cleanup } = makeTmpDir();
+  const remote = `${dir}-remote`;
+  try {
+    gitInit(dir);
+    init({ cwd: dir });
+    writeTree(dir, { 'data/a.txt': 'band 1\n', 'data/b.txt': 'band 2\n' });
+    writeFileSync(join(dir, '.dvc', 'config'), `${readFileSync(join(dir, '.dvc', 'config'), 'utf8')}[core]\n    remote = store\n['remote "store"']\n    url = ${remote}\n`);
+    await add({ cwd: dir, targets: ['data'] });
+    // `import … from 'geodvc'` inside this package resolves through its own exports map to dist/
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'examples', 'library.mjs'), dir], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^added data: 3 files, md5 [0-9a-f]{32}\.dir$/m);
+    assert.match(r.stdout, /^pushed 4 objects/m);
+    assert.match(r.stdout, /^expected error: not-a-repo \(exit 253\)/m);
+    assert.ok(existsSync(join(dir, 'data.dvc')));
+  } finally {
+    rmSync(remote, { recursive: true, force: true });
+    cleanup();
+  }
 });
