@@ -201,6 +201,7 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       for (const o of ['.GIT/hooks/x', '.dvc/config']) {
         await attack(c, ['add', join(c.base, 'src.txt'), '-o', o], new RegExp(o.replace(/\./g, '\\.')), `add -o ${o}`);
       }
+      await attack(c, ['import-url', join(c.base, 'src.txt'), '.Git/hooks/post-checkout'], /\.Git\/hooks/, 'import-url into .Git/hooks');
       mkdirSync(join(c.base, 'outside'));
       writeFileSync(join(c.base, 'outside', 'keep'), 'keep\n');
       symlinkSync(join(c.base, 'outside'), join(c.victim, 'out'));

@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
+import { resolveInsideSync } from '../../lib/safepath.js';
 import { withDataRepo, repoRelPath, type DataRepo } from './data-repo.js';
 import { checkoutLocked } from './checkout.js';
 import { dvcFileFor, isDvcFileName } from '../dvcfile/dvcfile.js';
@@ -73,6 +74,8 @@ export function checkImportOut(d: DataRepo, outAbs: string, force: boolean | und
     throw new PathError('bad-target', `cannot import into '${rel || '.'}'`, { hint: 'choose an output path inside the workspace with -o OUT' });
   }
   if (isDvcFileName(outAbs)) throw new PathError('bad-target', `'${rel}' is a .dvc file name`, { hint: 'choose another output with -o OUT' });
+  // issue 17: no .git/.dvc in any case or depth, no symlink on the way leaving the repo or entering them
+  resolveInsideSync(d.repo.root, rel + '.dvc', { what: '-o/--out target' });
   const dvcPath = dvcFileFor(outAbs);
   if (!force && (existsSync(outAbs) || existsSync(dvcPath))) {
     throw new PathError('exists', `'${existsSync(outAbs) ? rel : toPosixRel(d.repo.root, dvcPath)}' already exists`, { hint: 'use -f/--force to overwrite it, or choose another output with -o OUT' });
