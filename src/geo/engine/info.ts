@@ -33,38 +33,34 @@ export function openNative(path: string): any {
   }
 }
 
-function epsgOf(srs: any): number | undefined {
-  if (!srs) return undefined;
+/**
+ * Raster facts from an open gdal-async module. Self-contained on purpose (no closure, no import):
+ * the runner child evaluates this function's source too, so facts are read with the GDAL already
+ * loaded there instead of loading gdal-async a second time in the parent.
+ */
+export function rasterFacts(gdal: any, abs: string): NativeRasterInfo {
+  const ds = gdal.open(abs);
   try {
-    srs.autoIdentifyEPSG?.();
-  } catch { /* not identifiable */ }
-  try {
-    const name = srs.getAuthorityName?.(null);
-    const code = srs.getAuthorityCode?.(null);
-    if (name === 'EPSG' && code) return Number(code);
-  } catch { /* none */ }
-  return undefined;
-}
-
-/** Size, geotransform, CRS, bands and GCP count of a raster, by native GDAL. */
-export function nativeRasterInfo(path: string): NativeRasterInfo {
-  const abs = resolve(path);
-  const ds = openNative(abs);
-  try {
-    const gcps = ds.getGCPs?.()?.length ?? 0;
+    let gcps = 0;
+    try { gcps = ds.getGCPs().length; } catch { gcps = 0; }
     let wkt = '';
     let epsg: number | undefined;
     const srs = ds.srs;
     if (srs) {
       try { wkt = srs.toWKT(); } catch { wkt = ''; }
-      if (wkt) epsg = epsgOf(srs);
+      if (wkt) {
+        try { srs.autoIdentifyEPSG(); } catch { /* not identifiable */ }
+        try {
+          if (srs.getAuthorityName(null) === 'EPSG' && srs.getAuthorityCode(null)) epsg = Number(srs.getAuthorityCode(null));
+        } catch { /* none */ }
+      }
     }
     if (!wkt && gcps) {
       try { wkt = ds.getGCPProjection() ?? ''; } catch { wkt = ''; }
     }
-    let gt: GeoTransform = [0, 1, 0, 0, 0, 1];
+    let gt: [number, number, number, number, number, number] = [0, 1, 0, 0, 0, 1];
     let hasGeoTransform = false;
-    try { if (ds.geoTransform) { gt = ds.geoTransform as GeoTransform; hasGeoTransform = true; } } catch { /* none */ }
+    try { if (ds.geoTransform) { gt = ds.geoTransform; hasGeoTransform = true; } } catch { /* none */ }
     const bands = [];
     for (let i = 1; i <= ds.bands.count(); i++) {
       const b = ds.bands.get(i);
@@ -78,48 +74,57 @@ export function nativeRasterInfo(path: string): NativeRasterInfo {
         description: b.description || undefined,
       });
     }
-    const md = (() => { try { return ds.getMetadata() ?? {}; } catch { return {}; } })();
+    let md: Record<string, string> = {};
+    try { md = ds.getMetadata() ?? {}; } catch { md = {}; }
     return {
-      path: abs,
-      width: ds.rasterSize.x,
-      height: ds.rasterSize.y,
-      geoTransform: gt,
-      wkt,
-      epsg,
-      bands,
+      path: abs, width: ds.rasterSize.x, height: ds.rasterSize.y, geoTransform: gt, wkt, epsg, bands,
       datetime: md.ACQUISITIONDATETIME ?? md.TIFFTAG_DATETIME ?? md.DATETIME,
-      driver: ds.driver.description,
-      gcps,
-      hasGeoTransform,
-      metadata: md,
+      driver: ds.driver.description, gcps, hasGeoTransform, metadata: md,
     };
   } finally {
     ds.close();
   }
 }
 
-let vsiCounter = 0;
+/** Size, geotransform, CRS, bands and GCP count of a raster, by native GDAL in this thread. */
+export function nativeRasterInfo(path: string): NativeRasterInfo {
+  const abs = resolve(path);
+  const g = gdalOrThrow();
+  try {
+    return rasterFacts(g, abs);
+  } catch (err) {
+    throw new AppError('not-a-raster', `GDAL cannot open ${path}: ${(err as Error).message}`, 1, { hint: 'check that the file exists and is a raster format GDAL reads', cause: err });
+  }
+}
+
+export interface WarpGrid { extent: [number, number, number, number]; res: number; width: number; height: number }
 
 /**
- * The grid gdalwarp would choose for `path` in `crs` (GDAL's suggested output: extent in the
+ * The grid gdalwarp would choose for `abs` in `crs` (GDAL's suggested output: extent in the
  * target CRS and the pixel size), from a warped VRT in memory. Works for every georeferencing
- * GDAL knows (geotransform, south-up, ModelTransformationTag, GCPs, RPCs).
+ * GDAL knows (geotransform, south-up, ModelTransformationTag, GCPs, RPCs). Self-contained like
+ * `rasterFacts` (evaluated in the runner child too).
  */
-export function nativeSuggestedGrid(path: string, crs: string, extraArgs: string[] = []): { extent: [number, number, number, number]; res: number; width: number; height: number } {
-  const g = gdalOrThrow();
-  const ds = openNative(path);
-  const vsi = `/vsimem/geodvc-suggest-${process.pid}-${vsiCounter++}.vrt`;
+export function suggestGrid(gdal: any, abs: string, crs: string, vsi: string): WarpGrid {
+  const ds = gdal.open(abs);
   try {
-    const v = g.warp(vsi, null, [ds], ['-of', 'VRT', '-t_srs', crs, ...extraArgs]);
+    const v = gdal.warp(vsi, null, [ds], ['-of', 'VRT', '-t_srs', crs]);
     try {
-      const [x0, rx, , y0, , ry] = v.geoTransform as GeoTransform;
+      const gt = v.geoTransform;
       const w = v.rasterSize.x, h = v.rasterSize.y;
-      return { extent: [x0, y0 + h * ry, x0 + w * rx, y0], res: Math.min(Math.abs(rx), Math.abs(ry)), width: w, height: h };
+      return { extent: [gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]], res: Math.min(Math.abs(gt[1]), Math.abs(gt[5])), width: w, height: h };
     } finally { v.close(); }
   } finally {
     ds.close();
-    try { g.vsimem.release(vsi); } catch { /* nothing kept */ }
+    try { gdal.vsimem.release(vsi); } catch { /* nothing kept */ }
   }
+}
+
+let vsiCounter = 0;
+
+/** `suggestGrid` with native GDAL in this thread. */
+export function nativeSuggestedGrid(path: string, crs: string): WarpGrid {
+  return suggestGrid(gdalOrThrow(), resolve(path), crs, `/vsimem/geodvc-suggest-${process.pid}-${vsiCounter++}.vrt`);
 }
 
 /** Whether two rasters' CRSs are the same for GDAL (OSRIsSame), both missing included. */

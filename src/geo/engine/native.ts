@@ -12,6 +12,8 @@
  * cannot cancel, and a native call in flight keeps a Node process alive until it returns.
  */
 import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AppError } from '../../lib/errors.js';
 
 /** The gdal-async module (typed loosely: it is an optional dependency, absent at type-check time on some machines). */
@@ -36,17 +38,36 @@ export function nativeGdalEntry(): string | undefined {
   try { return createRequire(import.meta.url).resolve('gdal-async'); } catch { return undefined; }
 }
 
-/** Which engine the ops use: 'native' when gdal-async loads (unless GEODVC_GDAL_ENGINE=wasm), else 'wasm'. */
-export function engineKind(): 'native' | 'wasm' {
+/**
+ * Whether gdal-async looks installed (package and its compiled binding present), without loading
+ * it: loading costs ~0.4 s of CPU, and the ops load it once, in their runner child.
+ */
+export function nativeInstalled(): boolean {
+  if (loaded) return !!loaded.gdal;
+  const entry = nativeGdalEntry();
+  if (!entry) return false;
+  const root = dirname(dirname(entry));
+  try {
+    if (existsSync(join(root, 'build', 'Release', 'gdal.node'))) return true;
+    const bin = join(root, 'lib', 'binding');
+    return readdirSync(bin).some((d) => existsSync(join(bin, d, 'gdal.node')));
+  } catch { return false; }
+}
+
+/**
+ * Which engine the ops use: 'native' when gdal-async is installed (unless GEODVC_GDAL_ENGINE=wasm),
+ * else 'wasm'. With `load`, gdal-async is loaded here and a failed load also means 'wasm'.
+ */
+export function engineKind(o: { load?: boolean } = {}): 'native' | 'wasm' {
   const want = (process.env.GEODVC_GDAL_ENGINE ?? '').toLowerCase();
   if (want === 'wasm' || want === 'gdal3.js') return 'wasm';
-  const g = loadNativeGdal();
-  if (!g && want === 'native') {
+  const ok = o.load ? !!loadNativeGdal() : nativeInstalled();
+  if (!ok && want === 'native') {
     throw new AppError('no-native-gdal', `GEODVC_GDAL_ENGINE=native but gdal-async cannot be loaded: ${loaded?.error ?? 'not installed'}`, 1, {
       hint: 'install it: npm install gdal-async (prebuilt), or with Debian libgdal-dev: npm install gdal-async --build-from-source --shared_gdal',
     });
   }
-  return g ? 'native' : 'wasm';
+  return ok ? 'native' : 'wasm';
 }
 
 /**
@@ -73,19 +94,22 @@ export function nativeLoadError(): string {
   return loaded?.error ?? '';
 }
 
-/** "GDAL 3.6.2 (gdal-async 3.12.3, native)", recorded in results and idempotency keys. */
-export function nativeEngineName(): string {
-  const g = loadNativeGdal();
-  if (!g) return 'unavailable';
+/**
+ * "GDAL 3.6.2 (gdal-async 3.12.3, native)", recorded in results and idempotency keys. The GDAL
+ * version comes from the caller (the runner child reports it) or from loading gdal-async here.
+ */
+export function nativeEngineName(gdalVersion?: string): string {
+  const version = gdalVersion ?? loadNativeGdal()?.version;
+  if (!version) return 'unavailable';
   let pkg = '?';
   try { pkg = createRequire(import.meta.url)('gdal-async/package.json').version; } catch { /* keep ? */ }
-  return `GDAL ${g.version} (gdal-async ${pkg}, native)`;
+  return `GDAL ${version} (gdal-async ${pkg}, native)`;
 }
 
 /** Engine facts for `geodvc version --json` / `doctor`. */
 export function engineReport(): { engine: 'native' | 'wasm'; native: string; nativeError?: string; drivers?: string[] } {
   let kind: 'native' | 'wasm' = 'wasm';
-  try { kind = engineKind(); } catch { kind = 'wasm'; }
+  try { kind = engineKind({ load: true }); } catch { kind = 'wasm'; }
   const g = loadNativeGdal();
   const out: ReturnType<typeof engineReport> = { engine: kind, native: nativeEngineName() };
   if (!g) out.nativeError = nativeLoadError();

@@ -15,13 +15,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AppError, InterruptedError } from '../../lib/errors.js';
 import { NATIVE_CONFIG, nativeGdalEntry } from './native.js';
+import { rasterFacts, suggestGrid, type NativeRasterInfo, type WarpGrid } from './info.js';
 
 export type NativeTask =
   | { op: 'warp'; inputs: string[]; output: string; args: string[] }
   | { op: 'translate'; input: string; output: string; args: string[] }
   | { op: 'rasterize'; input: string; output: string; args: string[] }
   | { op: 'vectorTranslate'; input: string; output: string; args: string[] }
-  | { op: 'buildVRT'; inputs: string[]; output: string; args: string[] };
+  | { op: 'buildVRT'; inputs: string[]; output: string; args: string[] }
+  | { op: 'facts'; input: string }
+  | { op: 'suggest'; input: string; crs: string };
 
 export class NativeGdalError extends AppError {
   constructor(message: string, opts: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -29,8 +32,13 @@ export class NativeGdalError extends AppError {
   }
 }
 
-const CHILD = String.raw`
+/** The child's script: `rasterFacts`/`suggestGrid` are spliced in from their (compiled) source. */
+const childScript = () => String.raw`
 'use strict';
+var __name = (f) => f; // esbuild's keepNames helper, referenced by spliced functions under tsx
+const rasterFacts = (${rasterFacts.toString()});
+const suggestGrid = (${suggestGrid.toString()});
+let vsiCounter = 0;
 const gdal = require(process.env.GEODVC_GDAL_ENTRY);
 const cfg = JSON.parse(process.env.GEODVC_GDAL_CONFIG || '{}');
 for (const k of Object.keys(cfg)) gdal.config.set(k, cfg[k]);
@@ -41,6 +49,8 @@ process.on('disconnect', die);
 const send = (m) => { try { process.send(m); } catch (e) { die(); } };
 async function runTask(t, progress) {
   const opts = { progress_cb: progress };
+  if (t.op === 'facts') return rasterFacts(gdal, t.input);
+  if (t.op === 'suggest') return suggestGrid(gdal, t.input, t.crs, '/vsimem/geodvc-suggest-' + process.pid + '-' + (vsiCounter++) + '.vrt');
   let src = [];
   try {
     let out;
@@ -56,6 +66,7 @@ async function runTask(t, progress) {
       out = await fn.call(gdal, t.output, src[0], t.args, opts);
     }
     if (out && typeof out.close === 'function') out.close();
+    return undefined;
   } finally {
     for (const s of src) { try { s.close(); } catch (e) { /* already closed */ } }
   }
@@ -63,15 +74,15 @@ async function runTask(t, progress) {
 process.on('message', (m) => {
   let last = -1;
   const progress = (c) => { if (c - last >= 0.02 || c >= 1) { last = c; send({ id: m.id, progress: c }); } };
-  runTask(m.task, progress).then(
-    () => send({ id: m.id, ok: true }),
+  Promise.resolve().then(() => runTask(m.task, progress)).then(
+    (result) => send({ id: m.id, ok: true, result }),
     (e) => send({ id: m.id, error: String((e && e.message) || e) }),
   );
 });
-send({ ready: true });
+send({ ready: true, version: gdal.version });
 `;
 
-interface Pending { resolve: () => void; reject: (e: unknown) => void; onProgress?: (fraction: number) => void; what: string }
+interface Pending { resolve: (v: any) => void; reject: (e: unknown) => void; onProgress?: (fraction: number) => void; what: string }
 
 /** One child process running native GDAL tasks; `close()` it when done. */
 export class NativeRunner {
@@ -81,24 +92,27 @@ export class NativeRunner {
   private exited: Promise<void>;
   private dead: AppError | undefined;
   private onAbort = () => { this.kill(new InterruptedError()); };
+  private gdalVersion: string | undefined;
+  private onReady: (() => void) | undefined;
 
   constructor(private readonly signal?: AbortSignal) {
     const entry = nativeGdalEntry();
     if (!entry) throw new NativeGdalError('gdal-async is not installed', { hint: 'npm install gdal-async' });
-    const child = spawn(process.execPath, ['-e', CHILD], {
+    const child = spawn(process.execPath, ['-e', childScript()], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, GEODVC_GDAL_ENTRY: entry, GEODVC_GDAL_CONFIG: JSON.stringify(NATIVE_CONFIG) },
     });
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 8192) stderr += d.toString(); });
-    child.on('message', (m: { id?: number; ok?: boolean; error?: string; progress?: number }) => {
+    child.on('message', (m: { id?: number; ok?: boolean; result?: unknown; error?: string; progress?: number; ready?: boolean; version?: string }) => {
+      if (m.ready) { this.gdalVersion = m.version; this.onReady?.(); return; }
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       if (!p) return;
       if (m.progress !== undefined) { p.onProgress?.(m.progress); return; }
       this.pending.delete(m.id);
-      if (m.ok) p.resolve();
+      if (m.ok) p.resolve(m.result);
       else p.reject(new NativeGdalError(`${p.what} failed: ${m.error}`, { details: { gdal: m.error } }));
       this.refresh();
     });
@@ -128,11 +142,11 @@ export class NativeRunner {
     else { this.child.unref(); (this.child as any).channel?.unref?.(); }
   }
 
-  /** Runs one task; resolves when GDAL has written and closed the output. */
-  run(task: NativeTask, what: string, onProgress?: (fraction: number) => void): Promise<void> {
+  /** Runs one task; resolves when GDAL has written and closed the output (or with the facts/grid asked for). */
+  run(task: NativeTask, what: string, onProgress?: (fraction: number) => void): Promise<any> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<any>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress, what });
       this.refresh();
       this.child!.send({ id, task });
@@ -144,6 +158,17 @@ export class NativeRunner {
     this.dead ??= err;
     this.child.ref();
     this.child.kill('SIGKILL');
+  }
+
+  /** The GDAL version of the child (waits for it to start); rejects if it cannot load gdal-async. */
+  async version(): Promise<string> {
+    if (this.gdalVersion) return this.gdalVersion;
+    if (this.dead) throw this.dead;
+    this.child?.ref();
+    await Promise.race([new Promise<void>((r) => { this.onReady = r; }), this.exited]);
+    this.refresh();
+    if (!this.gdalVersion) throw this.dead ?? new NativeGdalError('the native GDAL process did not start');
+    return this.gdalVersion;
   }
 
   /** Waits until the child is gone (after an abort: before removing temp files). */
@@ -160,4 +185,19 @@ export class NativeRunner {
     }
     await this.exited;
   }
+}
+
+/** Raster facts read in the runner child (no gdal-async load in this process). */
+export async function runnerFacts(runner: NativeRunner, path: string): Promise<NativeRasterInfo> {
+  try {
+    return await runner.run({ op: 'facts', input: path }, `gdalinfo ${path}`);
+  } catch (err) {
+    if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
+    throw new AppError('not-a-raster', `GDAL cannot open ${path}: ${String(err.details?.gdal ?? err.message)}`, 1, { hint: 'check that the file exists and is a raster format GDAL reads', cause: err });
+  }
+}
+
+/** gdalwarp's suggested grid for `path` in `crs`, computed in the runner child. */
+export function runnerSuggestedGrid(runner: NativeRunner, path: string, crs: string): Promise<WarpGrid> {
+  return runner.run({ op: 'suggest', input: path, crs }, `gdalwarp (grid) ${path}`);
 }

@@ -21,8 +21,7 @@ import type { CoordinateSystem } from '../raster/types.js';
 import { listInputs, rasterInfo } from './info.js';
 import { GDAL_ENGINE, outName, withDataset } from './gdal.js';
 import { engineKind, nativeEngineName } from '../engine/native.js';
-import { nativeRasterInfo } from '../engine/info.js';
-import { NativeRunner } from '../engine/runner.js';
+import { NativeRunner, runnerFacts } from '../engine/runner.js';
 import { mapLimit } from '../../lib/pool.js';
 import { availableParallelism } from 'node:os';
 
@@ -133,7 +132,7 @@ export async function rasterize(opts: RasterizeOptions): Promise<RasterizeResult
     const jobsList: { grid: string; mask: string; width: number; height: number; args: string[]; layer: string }[] = [];
     for (const grid of grids) {
       opts.signal?.throwIfAborted();
-      const info = native ? nativeRasterInfo(grid) : await rasterInfo(grid);
+      const info = runner ? await runnerFacts(runner, grid) : await rasterInfo(grid);
       if (!info.wkt) throw new AppError('no-crs', `grid raster ${basename(grid)} has no CRS`, 1, { hint: 'masks are aligned to georeferenced rasters only' });
       const [x0, rx, rr, y0, cr, ry] = info.geoTransform;
       if (rr !== 0 || cr !== 0) throw new AppError('rotated-grid', `grid raster ${basename(grid)} is rotated`, 1, { hint: 'warp it north-up first (geo reproject)' });
@@ -187,7 +186,7 @@ export async function rasterize(opts: RasterizeOptions): Promise<RasterizeResult
     }, opts.signal);
     masks.sort((a, b) => (a.mask < b.mask ? -1 : a.mask > b.mask ? 1 : 0));
     progress({ phase: 'rasterizing', done, total: grids.length, finished: true });
-    return { masks, features: nFeatures, classes: [...classes].sort((a, b) => a - b), engine: native ? nativeEngineName() : GDAL_ENGINE };
+    return { masks, features: nFeatures, classes: [...classes].sort((a, b) => a - b), engine: runner ? nativeEngineName(await runner.version()) : GDAL_ENGINE };
   } catch (err) {
     if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
     throw err;

@@ -20,8 +20,7 @@ import { listInputs, rasterInfo, type GeoTransform, type OpsRasterInfo } from '.
 import { GdalWorkerPool, defaultJobs } from './worker-pool.js';
 import { buildVrt } from '../export/vrt.js';
 import { engineKind, nativeEngineName } from '../engine/native.js';
-import { nativeRasterInfo, nativeSuggestedGrid } from '../engine/info.js';
-import { NativeRunner } from '../engine/runner.js';
+import { NativeRunner, runnerFacts, runnerSuggestedGrid } from '../engine/runner.js';
 import { mapLimit } from '../../lib/pool.js';
 
 export type Resampling = 'nearest' | 'bilinear' | 'cubic' | 'average' | 'mode';
@@ -171,19 +170,35 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   const format = opts.format ?? 'COG';
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`unknown output format ${format}`, { hint: `use one of ${OUTPUT_FORMATS.join(', ')}` });
   const native = engineKind() === 'native';
-  const engine = native ? nativeEngineName() : GDAL_ENGINE;
   const files = listInputs(opts.input, 'raster');
   const outDir = resolve(opts.output);
   mkdirSync(outDir, { recursive: true });
   // leftovers of an interrupted run (strips can be GBs): temp names are never outputs
   for (const n of readdirSync(outDir)) if (n.startsWith(TMP_PREFIX)) rmSync(join(outDir, n), { force: true, recursive: true });
 
+  // native: one runner child does everything (facts, grids, warps): gdal-async loads once, Ctrl-C kills it
+  const runner = native ? new NativeRunner(opts.signal) : undefined;
+  try {
+    const engine = runner ? nativeEngineName(await runner.version()) : GDAL_ENGINE;
+    return await reprojectWith(opts, { files, outDir, format, engine, resampling, runner });
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
+    throw err;
+  } finally {
+    await runner?.close();
+  }
+}
+
+async function reprojectWith(opts: ReprojectOptions, c: { files: string[]; outDir: string; format: OutputFormat; engine: string; resampling: Resampling; runner?: NativeRunner }): Promise<ReprojectResult> {
+  const { files, outDir, format, engine, resampling, runner } = c;
+  const native = !!runner;
+  const progress = throttledProgress(opts.onProgress);
   progress({ phase: 'reading', done: 0, total: files.length });
   const infos: OpsRasterInfo[] = [];
   for (const f of files) {
     opts.signal?.throwIfAborted();
     if (native) {
-      const i = nativeRasterInfo(f);
+      const i = await runnerFacts(runner, f);
       if (!i.wkt) throw new AppError('no-crs', `${f} has no CRS${i.gcps ? ' (its GCPs have no CRS either)' : ''}`, 1, { hint: 'assign one first (e.g. gdal_edit.py -a_srs EPSG:XXXX) or remove the file from the input' });
       infos.push(i);
     } else {
@@ -197,7 +212,7 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   if (crs.toLowerCase() === 'utm') {
     if (native) {
       for (const i of infos) {
-        const g = nativeSuggestedGrid(i.path, 'EPSG:4326');
+        const g = await runnerSuggestedGrid(runner, i.path, 'EPSG:4326');
         i.wgs84Bbox = g.extent;
       }
     }
@@ -209,7 +224,8 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   const sugg: { extent: [number, number, number, number]; res: number }[] = [];
   for (const i of infos) {
     if (native) {
-      try { sugg.push(nativeSuggestedGrid(i.path, crs)); } catch (err) {
+      try { sugg.push(await runnerSuggestedGrid(runner, i.path, crs)); } catch (err) {
+        if (err instanceof InterruptedError) throw err;
         if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crs}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
         throw new AppError('warp-failed', `cannot plan the warp of ${i.path} to ${crs}: ${(err as Error).message}`, 1, { hint: 'check that GDAL can transform this raster\'s extent to the target CRS', cause: err });
       }
@@ -245,7 +261,7 @@ export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult
   progress({ phase: 'warping', done, total: todo.length });
   try {
     if (native) {
-      await warpNative(todo, { jobs, format, outDir, signal: opts.signal }, (p) => {
+      await warpNative(runner, todo, { jobs, format, outDir, signal: opts.signal }, (p) => {
         done++;
         progress({ phase: 'warping', done, total: todo.length, item: basename(p.out) });
       });
@@ -295,11 +311,10 @@ export function formatArgs(format: OutputFormat): string[] {
  * Native warps: outputs are written into a private temp directory in the output directory and
  * renamed into place; on abort the runner child is killed first, then the directory removed.
  */
-async function warpNative(todo: Plan[], o: { jobs: number; format: OutputFormat; outDir: string; signal?: AbortSignal }, onDone: (p: Plan) => void): Promise<void> {
+async function warpNative(runner: NativeRunner, todo: Plan[], o: { jobs: number; format: OutputFormat; outDir: string; signal?: AbortSignal }, onDone: (p: Plan) => void): Promise<void> {
   if (!todo.length) return;
   const tmpDir = tmpPathFor(join(o.outDir, 'warp'));
   mkdirSync(tmpDir);
-  const runner = new NativeRunner(o.signal);
   try {
     await mapLimit(todo, Math.min(o.jobs, todo.length), async (p) => {
       o.signal?.throwIfAborted();
@@ -310,10 +325,11 @@ async function warpNative(todo: Plan[], o: { jobs: number; format: OutputFormat;
       onDone(p);
     }, o.signal);
   } catch (err) {
-    if (o.signal?.aborted) throw new InterruptedError(undefined, { cause: err });
+    // the child must be gone before the temp dir is removed (nothing recreated behind the cleanup)
+    if (o.signal?.aborted) { await runner.close(); throw new InterruptedError(undefined, { cause: err }); }
     throw err;
   } finally {
-    await runner.close();
+    if (o.signal?.aborted) await runner.close();
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }

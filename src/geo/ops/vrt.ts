@@ -48,7 +48,7 @@ export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandR
   if (opts.resolution === 'user' && !opts.res) throw new UsageError('--resolution user needs --res', { hint: 'e.g. --resolution user --res 10' });
   const files = opts.inputs.flatMap((i) => listInputs(i, 'raster')).filter((f) => resolve(f) !== resolve(opts.output));
   const out = resolve(opts.output);
-  if (engineKind() === 'native') return buildVrtNative(opts, files, out);
+  if (engineKind({ load: true }) === 'native') return buildVrtNative(opts, files, out);
   const infos: { path: string; info: RasterInfo; date?: string }[] = [];
   for (const f of files) {
     const info = await readRasterInfo(f);
