@@ -10,6 +10,12 @@ import { join } from 'node:path';
 import { makeTmpDir, gitInit } from '../helpers/tmp.js';
 import { REPO_ROOT, cliOk, runCli } from '../helpers/cli.js';
 import { initRepo } from '../../src/core/repo/init.js';
+import { stageAdd } from '../../src/core/api/stage.js';
+import { reproduce } from '../../src/core/api/repro.js';
+import { add } from '../../src/core/api/add.js';
+import { setMetaExtractor } from '../../src/core/api/meta-hook.js';
+
+setMetaExtractor(null);
 
 const G = join(REPO_ROOT, 'test', 'fixtures', 'dvc-goldens', '11-freeze-stage');
 const golden = (f: string) => readFileSync(join(G, f), 'utf8');
@@ -23,9 +29,11 @@ test('11: freeze/unfreeze write dvc.yaml as DVC; status and repro leave a frozen
     initRepo(repo);
     const read = (f: string) => readFileSync(join(repo, f), 'utf8');
     writeFileSync(join(repo, 'in.txt'), 'in\n');
-    await cliOk(['stage', 'add', '-n', 's', '-d', 'in.txt', '-o', 'out.txt', 'cp in.txt out.txt'], { cwd: repo });
+    // Setup through the same core calls the commands make (fewer process starts); the commands
+    // under test (freeze, status, repro of a frozen stage, unfreeze) run through the CLI.
+    stageAdd({ cwd: repo, name: 's', deps: ['in.txt'], outs: ['out.txt'], cmd: 'cp in.txt out.txt' });
     assert.equal(read('dvc.yaml'), golden('dvc.yaml.added'));
-    await cliOk(['repro'], { cwd: repo });
+    assert.deepEqual((await reproduce({ cwd: repo })).ran, ['s']);
     assert.equal(read('dvc.lock'), golden('dvc.lock'));
     assert.equal(read('.gitignore'), golden('.gitignore'));
 
@@ -45,7 +53,7 @@ test('11: freeze/unfreeze write dvc.yaml as DVC; status and repro leave a frozen
     assert.equal(read('dvc.yaml'), golden('dvc.yaml.unfrozen'));
     const st2 = await cliOk(['status', '--json'], { cwd: repo, expect: rcOf('status-unfrozen-changed.json') });
     assert.deepEqual(JSON.parse(st2.stdout), JSON.parse(golden('status-unfrozen-changed.json')));
-    await cliOk(['repro'], { cwd: repo });
+    assert.deepEqual((await reproduce({ cwd: repo })).ran, ['s']);
     assert.equal(read('dvc.lock'), golden('dvc.lock.after-unfreeze'));
     assert.equal(read('out.txt'), 'in2\n');
   } finally { t.cleanup(); }
@@ -59,8 +67,8 @@ test('status text names a changed params file and lists its keys below it, as DV
     initRepo(repo);
     writeFileSync(join(repo, 'params.yaml'), 'chip: 1\nx: 2\n');
     writeFileSync(join(repo, 'in.txt'), 'a');
-    await cliOk(['stage', 'add', '-n', 's', '-d', 'in.txt', '-p', 'chip,x', '-o', 'out.txt', 'cp in.txt out.txt'], { cwd: repo });
-    await cliOk(['repro'], { cwd: repo });
+    stageAdd({ cwd: repo, name: 's', deps: ['in.txt'], params: ['chip,x'], outs: ['out.txt'], cmd: 'cp in.txt out.txt' });
+    assert.deepEqual((await reproduce({ cwd: repo })).ran, ['s']);
     writeFileSync(join(repo, 'params.yaml'), 'chip: 2\nx: 2\n');
     writeFileSync(join(repo, 'in.txt'), 'b');
     const r = await cliOk(['status'], { cwd: repo });
@@ -75,13 +83,12 @@ test('freeze/unfreeze of a .dvc file: `frozen: true` before its deps/outs (after
     gitInit(repo);
     initRepo(repo);
     writeFileSync(join(repo, 'f.txt'), 'f');
-    await cliOk(['add', 'f.txt'], { cwd: repo });
+    await add({ cwd: repo, targets: ['f.txt'] });
     const before = readFileSync(join(repo, 'f.txt.dvc'), 'utf8');
-    await cliOk(['freeze', 'f.txt.dvc'], { cwd: repo });
-    assert.equal(readFileSync(join(repo, 'f.txt.dvc'), 'utf8'), `frozen: true\n${before}`);
     // an import-style .dvc with a top-level md5 gets it right after that line
     writeFileSync(join(repo, 'g.dvc'), 'md5: 7572cba3a2e56a77166a2ae6fb49856e\ndeps:\n- path: x\nouts:\n- path: g\n');
-    await cliOk(['freeze', 'g.dvc'], { cwd: repo });
+    await cliOk(['freeze', 'f.txt.dvc', 'g.dvc'], { cwd: repo });
+    assert.equal(readFileSync(join(repo, 'f.txt.dvc'), 'utf8'), `frozen: true\n${before}`);
     assert.equal(readFileSync(join(repo, 'g.dvc'), 'utf8'), 'md5: 7572cba3a2e56a77166a2ae6fb49856e\nfrozen: true\ndeps:\n- path: x\nouts:\n- path: g\n');
     await cliOk(['unfreeze', 'f.txt.dvc', 'g.dvc'], { cwd: repo });
     assert.equal(readFileSync(join(repo, 'f.txt.dvc'), 'utf8'), before);
