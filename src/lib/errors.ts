@@ -105,7 +105,7 @@ const WRITE_FAILURES: Record<string, { code: string; what: string; hint: string 
 
 /** True for the errno codes of a refused write: ENOSPC, EDQUOT, EACCES, EPERM, EROFS (and SQLite's FULL/READONLY). */
 export function isWriteFailureCode(code: unknown): boolean {
-  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(WRITE_FAILURES, code);
+  return typeof code === 'string' && Object.hasOwn(WRITE_FAILURES, code);
 }
 
 export interface WriteFailureInfo {
