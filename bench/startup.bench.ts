@@ -77,7 +77,7 @@ try {
   ];
   measure(rows);
   const by = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
-  const ratio = (a: Row, b: Row, k: keyof Sample) => fmt(med(a, k) / med(b, k), 2);
+  const ratio = (a: Row, b: Row, k: keyof Sample) => (med(b, k) > 0 ? fmt(med(a, k) / med(b, k), 2) : '—');
   console.log(`\n## start-up (medians of ${RUNS} interleaved runs; load average at the end ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})\n`);
   console.log(table(['command', 'wall s', 'cpu s'], rows.map((r) => [r.name, fmt(med(r, 'wall')), fmt(med(r, 'cpu'))])));
   const help = by('geodvc --help');

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * Builds dist/ from src/ with tsc (tsconfig.build.json, incremental: dist/.tsbuildinfo), so the
- * CLI the tests spawn is the compiled one and always fresh.
+ * Builds dist/ from src/ with tsc (tsconfig.build.json), so the CLI the tests spawn is the compiled
+ * one and always fresh. tsc compiles incrementally into node_modules/.cache/geodvc/dist-build/;
+ * changed files are then copied into dist/ atomically (temp + rename), because other test runs
+ * may be starting the CLI from dist/ at that moment.
  *
  * - A lock (a directory under node_modules/.cache/geodvc) makes concurrent callers (several test
  *   runs at once) wait for each other instead of writing dist/ together.
  * - When no source file changed since the last build (a signature of the paths, sizes and mtimes of
  *   src/ and the tsconfig files), tsc is not started at all (~0.1 s instead of ~8 s).
- * - dist/ files whose source is gone are removed (the CLI discovers commands by listing dist/).
+ * - Outputs whose source is gone are removed (the CLI discovers commands by listing dist/).
  * - dist/cli/commands.json lists the commands (paths, descriptions, aliases, arguments) for a
  *   cheap `geodvc --help`.
  * - Type errors: tsc still emits; by default they are summarised and the build counts as done
@@ -17,7 +19,7 @@
  * Usage: node scripts/build-dist.mjs [--strict] [--quiet] [--force] [--if-possible]
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -29,6 +31,8 @@ const DIST = join(ROOT, 'dist');
 const SIGNATURE = join(DIST, '.build-signature');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'geodvc');
 const LOCK = join(CACHE, 'build.lock');
+/** tsc's own output folder (incremental); dist/ is updated from it file by file, atomically. */
+const BUILD = join(CACHE, 'dist-build');
 
 function walk(dir, out = []) {
   let entries;
@@ -85,14 +89,48 @@ function withLock(fn) {
   try { return fn(); } finally { rmSync(LOCK, { recursive: true, force: true }); }
 }
 
-/** Removes dist/ outputs whose src/ file no longer exists. Returns how many were removed. */
-function removeOrphans() {
+const OUTPUT = /^(.*)\.(js|d\.ts)$/;
+
+/** Removes compiler outputs under `dir` whose src/ file no longer exists. Returns how many. */
+function removeOrphans(dir) {
   let n = 0;
+  for (const f of walk(dir)) {
+    const m = OUTPUT.exec(relative(dir, f));
+    if (m && !existsSync(join(SRC, `${m[1]}.ts`))) { unlinkSync(f); n++; }
+  }
+  return n;
+}
+
+/** Writes a file as temp + rename, so a process loading it at that moment sees old or new, never half. */
+function writeAtomic(path, data) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * Copies the staging build into dist/, each changed file atomically, and removes dist/ outputs the
+ * build no longer has. tsc writes in place; other test runs may be spawning the CLI from dist/
+ * meanwhile. Returns how many files changed.
+ */
+function syncToDist() {
+  let n = 0;
+  const built = new Set();
+  for (const f of walk(BUILD)) {
+    const rel = relative(BUILD, f);
+    if (!OUTPUT.test(rel)) continue;
+    built.add(rel);
+    const data = readFileSync(f);
+    const dest = join(DIST, rel);
+    let same = false;
+    try { same = statSync(dest).size === data.length && readFileSync(dest).equals(data); } catch { /* new file */ }
+    if (!same) { writeAtomic(dest, data); n++; }
+  }
   for (const f of walk(DIST)) {
     const rel = relative(DIST, f);
-    const m = /^(.*)\.(js|d\.ts|js\.map|d\.ts\.map)$/.exec(rel);
-    if (!m) continue;
-    if (!existsSync(join(SRC, `${m[1]}.ts`))) { unlinkSync(f); n++; }
+    // source maps are not built (their paths would point from the staging folder)
+    if ((OUTPUT.test(rel) && !built.has(rel)) || rel.endsWith('.map')) { unlinkSync(f); n++; }
   }
   return n;
 }
@@ -126,7 +164,7 @@ function writeCommandManifest() {
     rmSync(target, { force: true });
     return `command manifest not written: ${(r.stderr || '').split('\n').find((l) => l.trim()) ?? 'import failed'}`;
   }
-  writeFileSync(target, r.stdout);
+  writeAtomic(target, r.stdout);
   return undefined;
 }
 
@@ -155,15 +193,17 @@ export function buildDist({ strict = false, force = false } = {}) {
     const tsc = tscPath();
     if (!tsc) return { built: false, errors: 0, ok: existsSync(main), noCompiler: true, message: 'typescript is not installed (a development dependency): cannot build dist/' };
     // tsc --incremental trusts its build info even when outputs were deleted: start over then
-    if (!existsSync(main)) rmSync(join(DIST, '.tsbuildinfo'), { force: true });
+    const tsbuildinfo = join(BUILD, '.tsbuildinfo');
+    if (!existsSync(join(BUILD, 'cli', 'main.js'))) rmSync(tsbuildinfo, { force: true });
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD, '--tsBuildInfoFile', tsbuildinfo, '--sourceMap', 'false', '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const errorLines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
-    const orphans = removeOrphans();
+    const orphans = removeOrphans(BUILD);
+    const changed = existsSync(join(BUILD, 'cli', 'main.js')) ? syncToDist() : 0;
     const manifestNote = existsSync(main) ? writeCommandManifest() : undefined;
     const ok = existsSync(main) && (!strict || r.status === 0);
-    if (existsSync(main) && r.status !== null) writeFileSync(SIGNATURE, `${sig}\n${errorLines.length || (r.status === 0 ? 0 : 1)}`);
-    const parts = [`dist/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`];
+    if (existsSync(main) && r.status !== null) writeAtomic(SIGNATURE, `${sig}\n${errorLines.length || (r.status === 0 ? 0 : 1)}`);
+    const parts = [`dist/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${changed} file(s) changed)`];
     if (orphans) parts.push(`${orphans} stale file(s) removed`);
     if (errorLines.length) parts.push(`tsc reported ${errorLines.length} type error(s)${strict ? '' : ' (emitted anyway; `npm run typecheck` lists them)'}:\n  ${errorLines.slice(0, 8).join('\n  ')}${errorLines.length > 8 ? '\n  ...' : ''}`);
     else if (r.status !== 0) parts.push(`tsc exited ${r.status}:\n${r.stdout}${r.stderr}`);
