@@ -75,3 +75,35 @@ test('14: gc -w / -a -T, --dry and -f: messages, counts and what is kept as DVC 
     assert.equal(readFileSync(join(repo, '.dvc/cache', runEntry), 'utf8'), golden(runEntry));
   } finally { t.cleanup(); }
 });
+
+test('gc -w after superseded pipeline runs frees their outputs as DVC, says why objects stay, and repro reruns instead of restoring', async () => {
+  const t = makeTmpDir('geodvc-g14-');
+  try {
+    const repo = t.dir;
+    gitInit(repo);
+    initRepo(repo);
+    writeFileSync(join(repo, 'in.txt'), 'a');
+    stageAdd({ cwd: repo, name: 's', deps: ['in.txt'], outs: ['out.txt'], cmd: 'cp in.txt out.txt' });
+    assert.deepEqual((await reproduce({ cwd: repo })).ran, ['s']);
+    writeFileSync(join(repo, 'in.txt'), 'b');
+    assert.deepEqual((await reproduce({ cwd: repo })).ran, ['s']);
+    // the superseded output ("a") is only recorded by its run-cache entry
+    const kept = await runCli(['gc', '-w', '-f', '--keep-run-cache'], { cwd: repo });
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^No unused 'repo' cache to remove\.$/m);
+    assert.match(kept.stderr, /Kept 2 objects: 1 used by the workspace, 1 more recorded by the run-cache \(--keep-run-cache\)\./);
+    const r = await runCli(['gc', '-w', '-f'], { cwd: repo });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Removed 1 objects from repo cache\.$/m);
+    assert.match(r.stderr, /1 run-cache entry points at outputs no longer in the cache: repro runs those stages instead of restoring them/);
+    assert.equal(cacheList(repo).split('\n').filter((l) => l.startsWith('./files/')).length, 1);
+    const again = await runCli(['gc', '-w', '-f', '--json'], { cwd: repo });
+    const j = JSON.parse(again.stdout);
+    assert.deepEqual([j.removed.length, j.keptBy, j.runCacheEntriesWithoutOutputs], [0, { revisions: 1, runCache: 0 }, 1]);
+    // back to "a": its run-cache entry has no outputs any more, so the stage runs again
+    writeFileSync(join(repo, 'in.txt'), 'a');
+    const rr = await reproduce({ cwd: repo });
+    assert.deepEqual([rr.ran, rr.restored], [['s'], []]);
+    assert.equal(readFileSync(join(repo, 'out.txt'), 'utf8'), 'a');
+  } finally { t.cleanup(); }
+});
