@@ -110,6 +110,18 @@ test('09-import: import, status, update, import --rev, get and ls against DVC 3.
     assert.equal(readFileSync(join(repo, 'labels-v1.geojson.dvc'), 'utf8'), golden('09-import/labels-v1.geojson.dvc'));
     assert.equal(readFileSync(join(repo, '.gitignore'), 'utf8'), golden('09-import/gitignore-after'));
 
+    // a fresh clone of the consumer (no remote of its own): pull reads the imports from the source
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'imports');
+    const clone = join(tmp, 'clone');
+    git(tmp, 'clone', '-q', repo, clone);
+    const pulled = JSON.parse((await cliOk(['pull', '--json'], { cwd: clone })).stdout) as { failed: unknown[]; added: string[] };
+    assert.deepEqual(pulled.failed, []);
+    assert.equal(pulled.added.length, 4);
+    assert.equal(sha256List(join(clone, 'imagery')), golden('09-import/imported-imagery.sha256'));
+    assert.equal(sha256List(clone, 'labels.geojson').split('  ')[0], golden('09-import/get-labels.sha256').split('  ')[0]);
+    assert.equal(sha256List(clone, 'labels-v1.geojson').split('  ')[0], golden('09-import/get-labels-v1.sha256').split('  ')[0]);
+
     // get: no tracking, works outside a repository
     const out = join(tmp, 'get');
     mkdirSync(out);
@@ -216,6 +228,10 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
       { path: 'a.tif', isout: true, isdir: false, isexec: false, size: null, md5: '0cc175b9c0f1b6a831c399e269772661' },
       { path: 'sub', isout: true, isdir: true, isexec: false, size: null, md5: null },
     ]);
+
+    // this repository at a revision: git files and outputs, never the .dvc directory
+    const atRev = await ls({ cwd: src, rev: 'HEAD', recursive: true });
+    assert.deepEqual(atRev.map((e) => e.path), ['.dvcignore', 'data/.gitignore', 'data/imagery.dvc', 'data/imagery/a.tif', 'data/imagery/sub/b.tif', 'data/imagery/sub/c.tif', 'notes.txt']);
 
     // a file inside a tracked directory, from the local path (source cache)
     await cliOk(['import', '../src', 'data/imagery/a.tif'], { cwd: repo });

@@ -35,8 +35,17 @@ async function fetchGroups(d: DataRepo, o: TransferApiOptions, groups: Map<strin
 }
 
 export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<FetchApiResult> {
-  let groups = usedByRemote(d, o, false);
-  const out: FetchApiResult = { fetched: 0, bytes: 0, byRemote: {}, failed: [], corrupt: [] };
+  // repository imports: data missing here comes from the source repository, as DVC does
+  // (core/imports/fetch-imports.ts); what it brought is not asked of this repository's remotes
+  const imp = await (await import('../imports/fetch-imports.js')).fetchImports(d.repo, o);
+  for (const f of imp.failed) o.logger?.warn(`${f.paths[0]}: ${f.message}`);
+  const usedByRemoteAll = (dr: DataRepo, t: TransferApiOptions, forPush: boolean) => {
+    const g = usedByRemote(dr, t, forPush);
+    if (imp.present.size) for (const [k, v] of g) g.set(k, v.filter((u) => !imp.present.has(u.oid)));
+    return g;
+  };
+  let groups = usedByRemoteAll(d, o, false);
+  const out: FetchApiResult = { fetched: imp.fetched, bytes: imp.bytes, byRemote: imp.fetched ? { 'import sources': imp.fetched } : {}, failed: [], corrupt: [] };
   // Targets inside a directory whose manifest is not local yet (`pull DIR/file`, `pull --bbox` on
   // a fresh clone): get the manifests first, then select the targeted entries from them, so only
   // the selected files are downloaded rather than the whole directory.
@@ -44,7 +53,7 @@ export async function fetchInRepo(d: DataRepo, o: TransferApiOptions): Promise<F
     const manifests = new Map([...groups].map(([k, g]) => [k, g.filter((u) => u.manifestMissing)]));
     await fetchGroups(d, o, manifests, out, false);
     const failedOids = new Set(out.failed.map((f) => f.oid));
-    groups = usedByRemote(d, o, false);
+    groups = usedByRemoteAll(d, o, false);
     for (const [k, g] of groups) groups.set(k, g.filter((u) => !(u.manifestMissing && failedOids.has(u.oid))));
   }
   await fetchGroups(d, o, groups, out, true);
