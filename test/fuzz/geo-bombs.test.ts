@@ -296,3 +296,15 @@ test('an LZW bomb in a 256² tile (~1 GiB of one byte in 0.8 MB): chip decodes o
   assert.match(r.out, /4 chips \(4 written/);
   assert.ok(r.kib < 400 * 1024, `peaked at ${Math.round(r.kib / 1024)} MiB`);
 });
+
+test('a JPEG tile whose frame declares 65535 × 65535 (12 GiB for 3 samples) in a 256² image: chip and check --deep refuse it before decoding', { timeout: 120_000 }, async () => {
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xff, 0xd9]);
+  const entries = (d: number) => tiled(256, 256, 256, [d], [jpeg.length]).map((e): Entry => (e[0] === 259 ? [259, 3, [7]] : e));
+  writeFileSync(join(tmp.dir, 'jpeg.tif'), buildTiff(entries, jpeg));
+  const [chip, deep] = await inBatches([
+    () => run(['geo', 'chip', '--input', 'jpeg.tif', '--output', 'chips-jpeg', '--size', '128']),
+    () => run(['geo', 'check', '--deep', 'jpeg.tif']),
+  ]);
+  refused(chip!, 'jpeg.tif', /jpeg\.tif: IFD #0 tile 0: its compressed stream declares 65535×65535 pixels, more than the tile holds \(256×256\); refused before decoding/, 'geo chip');
+  refused(deep!, 'jpeg.tif', /tile 0: its compressed stream declares 65535×65535 pixels/, 'geo check --deep');
+});

@@ -13,7 +13,7 @@ import { makeTmpDir } from '../helpers/tmp.js';
 import { readRasterInfo } from '../../src/geo/raster/info.js';
 import { readVectorInfo } from '../../src/geo/vector/info.js';
 import { parseGpkgGeometry } from '../../src/geo/vector/geopackage.js';
-import { check, checkAsync, mutated, mutatedBytes, params, tolerate, tolerateAsync } from './_fuzz.js';
+import { check, checkAsync, mutated, mutatedBytes, params, RUNS, tolerate, tolerateAsync } from './_fuzz.js';
 
 let tmp: ReturnType<typeof makeTmpDir>;
 before(() => { tmp = makeTmpDir('fuzz-geo-'); });
@@ -86,3 +86,48 @@ test('GeoPackage files: corrupted pages never crash', { timeout: 180_000 }, asyn
   }), params());
 });
 void tolerate;
+
+test('decode budget: random header sizes give a layout within budget or an AppError, never NaN sizes', { timeout: 120_000 }, async () => {
+  const { TiffFile } = await import('../../src/geo/raster/tiff.js');
+  const { checkDecodeBudget } = await import('../../src/geo/raster/budget.js');
+  const p = join(tmp.dir, 'h.tif');
+  const u32 = fc.oneof(fc.constantFrom(0, 1, 255, 256, 46336, 65535, 1_000_000, 0xffffffff), fc.nat());
+  check(fc.property(u32, u32, u32, u32, fc.integer({ min: 0, max: 70000 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 20 }), fc.boolean(), (w, h, tw, th, spp, bits, nblocks, isTiled) => {
+    const entries: [number, number, number[]][] = [[256, 4, [w]], [257, 4, [h]], [258, 3, [bits]], [277, 3, [spp]],
+      ...(isTiled ? [[322, 4, [tw]], [323, 4, [th]], [324, 4, new Array(nblocks).fill(8)], [325, 4, new Array(nblocks).fill(1)]] as [number, number, number[]][]
+        : [[278, 4, [th]], [273, 4, new Array(nblocks).fill(8)], [279, 4, new Array(nblocks).fill(1)]] as [number, number, number[]][])];
+    entries.sort((a, b) => a[0] - b[0]);
+    const ifd = Buffer.alloc(2 + entries.length * 12 + 4);
+    ifd.writeUInt16LE(entries.length, 0);
+    const extra: Buffer[] = [];
+    let off = 8 + ifd.length;
+    entries.forEach(([tag, type, vals], k) => {
+      const sz = type === 3 ? 2 : 4;
+      const b = Buffer.alloc(vals.length * sz);
+      vals.forEach((v, i) => (sz === 2 ? b.writeUInt16LE(v & 0xffff, i * 2) : b.writeUInt32LE(v >>> 0, i * 4)));
+      ifd.writeUInt16LE(tag, 2 + k * 12); ifd.writeUInt16LE(type, 4 + k * 12); ifd.writeUInt32LE(vals.length, 6 + k * 12);
+      if (b.length <= 4) b.copy(ifd, 10 + k * 12); else { ifd.writeUInt32LE(off, 10 + k * 12); extra.push(b); off += b.length; }
+    });
+    writeFileSync(p, Buffer.concat([Buffer.from([0x49, 0x49, 42, 0, 8, 0, 0, 0]), ifd, ...extra]));
+    const t = TiffFile.open(p);
+    try {
+      const L = tolerate(() => checkDecodeBudget({ tiff: t }, { budgetBytes: 1 << 30 }), 'checkDecodeBudget');
+      if (L) {
+        for (const v of [L.blockBytes, L.blockCount, L.imageBytes]) if (!Number.isFinite(v) || v <= 0) throw new Error(`bad layout ${JSON.stringify(L)}`);
+        if (L.blockBytes > 1 << 30 || L.offsetsCount < L.blockCount) throw new Error(`accepted over budget: ${JSON.stringify(L)}`);
+      }
+    } finally { t.close(); }
+  }), params(Math.min(RUNS, 2000)));
+});
+
+test('XML guard and JSON depth scan: random and mutated text never throw, and stay linear', { timeout: 120_000 }, async () => {
+  const { xmlStructureProblem } = await import('../../src/geo/raster/xml-guard.js');
+  const { jsonDepthExceeded } = await import('../../src/geo/vector/geojson.js');
+  const vrt = existsSync(join(CORPUS, 'byte.vrt')) ? readFileSync(join(CORPUS, 'byte.vrt'), 'utf8') : '<VRTDataset rasterXSize="1" rasterYSize="1"><VRTRasterBand band="1"/></VRTDataset>';
+  check(fc.property(fc.oneof(mutated([vrt, '{"type":"Point","coordinates":[1,2]}']), fc.string({ maxLength: 200 })), (s) => {
+    const t0 = performance.now();
+    xmlStructureProblem(s);
+    jsonDepthExceeded(s);
+    if (performance.now() - t0 > 200) throw new Error('slow');
+  }), params());
+});

@@ -21,6 +21,7 @@ import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { TiffFile, TiffFormatError, Tag, parseRemote, type AsyncByteReader, type TiffIfd } from '../raster/tiff.js';
 import { checkBlockRange, checkDecodeBudget, decodeBudgetBytes, type TiffLayout } from '../raster/budget.js';
 import { decodeLzw } from '../raster/lzw.js';
+import { checkStreamDeclared } from '../raster/codec-guard.js';
 import { readRasterInfo, type RasterInfo } from '../raster/info.js';
 import { describeGeoTiff } from '../raster/geotiff-info.js';
 import { readVectorFeatures } from '../vector/info.js';
@@ -289,6 +290,7 @@ async function decodeBlock(s: Source, index: number, rows: number): Promise<Uint
       dec = await g.getDecoder(s.compression, { tileWidth: s.blockW, tileHeight: rows, predictor: s.predictor, bitsPerSample: s.bps, planarConfiguration: s.planar, samplesPerPixel: s.spp });
       s.decoders.set(rows, dec);
     }
+    checkStreamDeclared(s.layout, index, raw); // JPEG/LERC/ZSTD sizes inside the stream, before the decoder trusts them
     const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
     try { out = new Uint8Array(await dec.decode(ab)); } catch (e) {
       throw new InvalidFileError(`${s.layout.file}: ${s.layout.image} ${s.tiled ? 'tile' : 'strip'} ${index} (${raw.byteLength} bytes at offset ${s.offsets[index]}) does not decode: ${(e as Error).message}`, { cause: e, hint: 'the block is corrupt or crafted; `geodvc geo check --deep` lists every bad block' });

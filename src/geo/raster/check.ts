@@ -12,7 +12,11 @@ import { COMPRESSION_NAMES } from './geotiff-info.js';
 import { sniffRaster } from './info.js';
 import { readVrtXml } from './vrt-info.js';
 import { DECODE_WORKER_SOURCE } from './decode-worker.js';
-import { decodeBudgetBytes, formatBytes, tiffLayout, DECODE_BUDGET_ENV } from './budget.js';
+import { decodeBudgetBytes, formatBytes, tiffLayout, DECODE_BUDGET_ENV, type TiffLayout } from './budget.js';
+import { checkStreamDeclared } from './codec-guard.js';
+
+/** Codecs whose blocks state their decoded size in the stream (JPEG, LERC, ZSTD). */
+const STREAM_SIZED = new Set([7, 34887, 50000]);
 import { AppError } from '../../lib/errors.js';
 
 export interface CheckProblem {
@@ -327,6 +331,20 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
       for (const p of plans) blocksTotal += p.offsets.length;
       // Main image: `sample` blocks (all with deep); overviews/masks: a few each. One child per batch.
       const work = plans.map((plan, k) => ({ plan, blocks: pickBlocks(plan, k === 0 ? (opts.sample ?? 16) : 4, !!opts.deep) })).filter((w) => w.blocks.length);
+      // JPEG/LERC/ZSTD blocks state their decoded size in their stream: checked here, before the decoder trusts it
+      for (const w of work) {
+        if (!STREAM_SIZED.has(w.plan.compression)) continue;
+        let L: TiffLayout;
+        try { L = tiffLayout(t, w.plan.ifd); } catch { continue; }
+        for (const i of w.blocks) {
+          try { checkStreamDeclared(L, i, t.read(w.plan.offsets[i]!, Math.min(w.plan.counts[i]!, 65536))); } catch (e) {
+            if (!(e instanceof AppError)) throw e;
+            problems.push({ code: 'stream-size', structure: `${L.image} ${L.tiled ? 'tile' : 'strip'} ${i}`, offset: w.plan.offsets[i], message: e.message.replace(/^[^:]*: /, ''), severity: 'error' });
+            break;
+          }
+        }
+      }
+      if (problems.some((p) => p.severity === 'error')) work.length = 0;
       const LIMIT = opts.deep ? 4096 : Infinity;
       const batches: { plan: ImagePlan; blocks: number[] }[][] = [];
       let cur: { plan: ImagePlan; blocks: number[] }[] = [];
