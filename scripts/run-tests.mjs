@@ -3,7 +3,7 @@
 // via tsx. Before that it builds dist/ (scripts/build-dist.mjs: incremental, locked against
 // concurrent runs, skipped when no source changed), because the tests spawn the compiled CLI.
 // Type errors do not stop the run (tsc emits anyway; `npm run typecheck` is its own step).
-// At the end it prints the 10 slowest test files.
+// At the end it prints the 10 slowest test files and the 10 slowest tests.
 // Tiers: unit = src/**; integration = test/integration/**; e2e = test/e2e/**. Default: all.
 // Options: --tier T, --no-build (use dist/ as it is), SUBSTRING... (files whose path contains one).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -58,11 +58,17 @@ process.on('SIGINT', forward('SIGINT'));
 process.on('SIGTERM', forward('SIGTERM'));
 child.on('exit', (code, sig) => {
   try {
-    const perFile = Object.entries(JSON.parse(readFileSync(durations, 'utf8')));
+    const { files: byFile, tests } = JSON.parse(readFileSync(durations, 'utf8'));
+    const perFile = Object.entries(byFile).sort((a, b) => b[1] - a[1]);
+    const secs = (ms) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
     if (perFile.length > 1) {
-      perFile.sort((a, b) => b[1] - a[1]);
       console.log(`\nslowest test files (of ${perFile.length}; wall ${((Date.now() - t0) / 1000).toFixed(1)} s, concurrency ${conc}):`);
-      for (const [f, ms] of perFile.slice(0, 10)) console.log(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${relative(process.cwd(), f)}`);
+      for (const [f, ms] of perFile.slice(0, 10)) console.log(`  ${secs(ms)}  ${relative(process.cwd(), f)}`);
+    }
+    if (tests.length > 1) {
+      tests.sort((a, b) => b.ms - a.ms);
+      console.log(`slowest tests (of ${tests.length}):`);
+      for (const t of tests.slice(0, 10)) console.log(`  ${secs(t.ms)}  ${relative(process.cwd(), t.file)}: ${t.name}`);
     }
   } catch { /* no durations (the run was interrupted) */ }
   rmSync(tmp, { recursive: true, force: true });

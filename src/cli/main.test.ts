@@ -77,8 +77,10 @@ test('cli: suggestions for a mistyped command are the nearest names', () => {
 test('cli: an unknown command exits 254 with an error and a suggestion, also with --help and --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'geodvc-cli-'));
   try {
-    for (const args of [['frobnicate'], ['frobnicate', '--help'], ['pussh', '--help'], ['remote', 'bogus', '--help'], ['geo', 'infoo', 'x.tif']]) {
-      const r = await runCli(args, { cwd: dir });
+    const cases = [['frobnicate'], ['frobnicate', '--help'], ['pussh', '--help'], ['remote', 'bogus', '--help'], ['geo', 'infoo', 'x.tif']];
+    const results = await Promise.all(cases.map((args) => runCli(args, { cwd: dir })));
+    for (const [i, args] of cases.entries()) {
+      const r = results[i]!;
       assert.equal(r.code, 254, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.doesNotMatch(r.stdout, /Usage:/, 'no help printed for an unknown command');
       assert.match(r.stderr, /ERROR: '.+' is not a geodvc command/);
@@ -109,6 +111,10 @@ test('cli: the top-level help from the build-time command list equals the help f
   // only runs without a command word use it (help, version); the sources never do
   assert.equal(commandManifest(['push', '--help']), undefined);
   assert.equal(commandManifest(['--help']), undefined, 'running from src/ (tsx): no manifest');
+  const typoFast = await runCli(['pussh', '--help'], { cwd: tmpdir() });
+  const typoFull = await runCli(['pussh', '--help'], { cwd: tmpdir(), env: { GEODVC_NO_COMMAND_MANIFEST: '1' } });
+  assert.equal(typoFast.code, 254);
+  assert.equal(typoFast.stderr, typoFull.stderr, 'an unknown command is refused alike from the list');
   const dir = mkdtempSync(join(tmpdir(), 'geodvc-cli-'));
   try {
     const fast = await runCli(['--help'], { cwd: dir });

@@ -66,17 +66,24 @@ interface CommandManifest {
 
 /**
  * The command list written at build time (scripts/build-dist.mjs, dist/cli/commands.json), for the
- * runs that only print the top-level help or the version: they then import no command module. Not
- * used from the sources (tsx) or with GEODVC_NO_COMMAND_MANIFEST=1.
+ * runs that only print the top-level help or the version, or name an unknown command: they then
+ * import no command module. Not used from the sources (tsx) or with GEODVC_NO_COMMAND_MANIFEST=1.
  */
 export function commandManifest(argv: string[]): CommandManifest | undefined {
-  if (commandWords(argv).length || import.meta.url.endsWith('.ts') || process.env.GEODVC_NO_COMMAND_MANIFEST === '1') return undefined;
+  if (import.meta.url.endsWith('.ts') || process.env.GEODVC_NO_COMMAND_MANIFEST === '1') return undefined;
+  const [first] = commandWords(argv);
+  if (first === 'help') return undefined;
+  let m: CommandManifest;
   try {
-    const m = JSON.parse(readFileSync(join(here, 'commands.json'), 'utf8')) as CommandManifest;
-    return Array.isArray(m.commands) && Array.isArray(m.groups) ? m : undefined;
+    m = JSON.parse(readFileSync(join(here, 'commands.json'), 'utf8')) as CommandManifest;
+    if (!Array.isArray(m.commands) || !Array.isArray(m.groups)) return undefined;
   } catch {
     return undefined;
   }
+  if (first === undefined) return m;
+  // an unknown first word: the stub tree is enough to refuse it with suggestions
+  const known = [...m.commands, ...m.groups].some((c) => c.path[0] === first || (c.path.length === 1 && c.aliases.includes(first)));
+  return known ? undefined : m;
 }
 
 function packageVersion(): string {
