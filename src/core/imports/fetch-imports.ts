@@ -3,11 +3,12 @@
  * cache is read from the source repository at its `rev_lock` (its cache or default remote), so a
  * fresh clone of a training repository gets its imported scenes without a remote of its own.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Repo } from '../repo/repo.js';
 import { loadDvcIgnore } from '../repo/dvcignore.js';
 import { findDvcFiles, toPosixRel } from '../workspace/collect.js';
-import { loadDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
+import { parseDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
 import { readImport } from '../dvcfile/imports.js';
 import { ObjectDB } from '../odb/odb.js';
 import { isDirOid } from '../odb/layout.js';
@@ -40,7 +41,12 @@ export async function fetchImports(repo: Repo, o: OpContext & { cwd: string; tar
   for (const path of findDvcFiles(repo.root, loadDvcIgnore(repo.root))) {
     let file;
     let info;
-    try { file = loadDvcFile(path); info = readImport(file); } catch { continue; }
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (!text.includes('rev_lock')) continue; // not a repository import: skip the YAML parse
+      file = parseDvcFile(text, path);
+      info = readImport(file);
+    } catch { continue; }
     if (!info || info.dep.kind !== 'repo' || !info.dep.dep.revLock) continue;
     const out = file.outs[0];
     if (!out?.oid || !out.cache) continue;

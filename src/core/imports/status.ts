@@ -9,10 +9,10 @@ import { relative } from 'node:path';
 import type { Repo } from '../repo/repo.js';
 import { loadDvcIgnore } from '../repo/dvcignore.js';
 import { findDvcFiles, toPosixRel } from '../workspace/collect.js';
-import { loadDvcFile } from '../dvcfile/dvcfile.js';
+import { parseDvcFile } from '../dvcfile/dvcfile.js';
 import { importChecksumChanged, readImport } from '../dvcfile/imports.js';
 import { latestRev, sourceBaseFor } from './source.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 function inside(parent: string, child: string): boolean {
   const r = relative(parent, child);
@@ -26,7 +26,9 @@ export function addImportStatus(repo: Repo, json: Record<string, unknown[]>, cwd
     let file;
     let info;
     try {
-      file = loadDvcFile(path);
+      const text = readFileSync(path, 'utf8');
+      if (!/^deps:/m.test(text)) continue; // not an import: skip the YAML parse
+      file = parseDvcFile(text, path);
       info = readImport(file);
     } catch { continue; }
     if (!info) continue;
