@@ -442,7 +442,7 @@ test('ui: preview bombs are refused from the header (413) in a capped child whil
   assert.equal(rb.status, 413, rb.body);
   const eb = JSON.parse(rb.body).error;
   assert.equal(eb.code, 'preview-too-large');
-  assert.match(eb.message, /scenes\/bomb\.tif@[0-9a-f]{7}: one tile of 46336x46336 pixels holds 2048 MiB decoded, over the preview limit/);
+  assert.match(eb.message, /^no preview of scenes\/bomb\.tif@[0-9a-f]{7}: IFD #0 tile 0 \(of 1\) would decode to 2\.0 GiB \(46336×46336 pixels .*\), over the decode budget of 128\.0 MiB; refused before decoding/);
   assert.ok(eb.hint);
   assert.equal(rl.status, 413, rl.body);
   assert.match(JSON.parse(rl.body).error.message, /scenes\/liar\.tif.*DEFLATE tile inflates to more than its declared 0\.3 MiB/);
@@ -472,6 +472,25 @@ test('ui previews: budget, time limit and queue limits of the capped renderer', 
     const ok = await small.render(join(CORPUS, 'byte.tif'), 16, 'byte.tif');
     assert.deepEqual([ok.width, ok.height], [16, 16]);
   } finally { small.close(); }
+  // a header declaring 1e6² pixels in 256² tiles with one TileOffsets entry: named, before any decode
+  const shortTables = join(tmp.dir, 'short-tables.tif');
+  writeFileSync(shortTables, oneTileTiff(1_000_000, 1_000_000, 256, zerosZlib(256, 256, 256)));
+  const plain = new PreviewRenderer();
+  try {
+    await assert.rejects(plain.render(shortTables, 256, 'big.tif@1234567'), (e: any) => {
+      assert.equal(e.code, 'preview-failed');
+      assert.match(e.message, /^no preview of big\.tif@1234567: IFD #0 TileOffsets has 1 entries, but the declared 1000000×1000000 image in 256×256 tiles needs 15264649 \(tile 1 and on have no data\)/);
+      return true;
+    });
+    // an honest-looking header passes the header check; the capped child stops the bomb inside
+    const liar = join(tmp.dir, 'liar.tif');
+    writeFileSync(liar, oneTileTiff(512, 512, 512, zerosZlib(46336, 4096, 256)));
+    await assert.rejects(plain.render(liar, 64, 'liar.tif'), (e: any) => {
+      assert.equal(e.code, 'preview-too-large');
+      assert.match(e.message, /^no preview of liar\.tif: a DEFLATE tile inflates to more than its declared 0\.3 MiB/);
+      return true;
+    });
+  } finally { plain.close(); }
   const hurried = new PreviewRenderer({ timeoutMs: 1 });
   try {
     for (let i = 0; i < 2; i++) {

@@ -32,6 +32,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { MAX_MANIFEST_BYTES, ObjectStore, UnsafeStorePathError } from './store.js';
 import { createHostCheck } from './host-check.js';
 import { parseObjectKey } from './keys.js';
@@ -320,8 +321,10 @@ export function createServeHandler(store: ObjectStore, opts: HandlerOptions, sta
         else res.writeHead(200, { ...base, 'Content-Length': st.size });
         if (method === 'HEAD' || st.size === 0) { res.end(); return; }
         return store.openRead(k, range).then((rs) => {
-          rs.on('error', (e) => { log(`error reading ${k.key}: ${e.message}`); res.destroy(); });
-          rs.pipe(res);
+          // pipeline closes the file when the client goes away mid-download (pipe() would leave it open)
+          pipeline(rs, res, (err) => {
+            if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log(`error reading ${k.key}: ${err.message}`);
+          });
         });
       }).catch(fail);
       return;

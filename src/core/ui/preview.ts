@@ -7,7 +7,9 @@
  * once, up to `queue` more requests wait, later ones get `preview-busy` (503).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AppError } from '../../lib/errors.js';
+import { AppError, InvalidFileError } from '../../lib/errors.js';
+import { TiffFile } from '../../geo/raster/tiff.js';
+import { checkDecodeBudget } from '../../geo/raster/budget.js';
 import { encodePng } from './png.js';
 import { PREVIEW_CHILD_SOURCE } from './preview-child.js';
 
@@ -138,10 +140,31 @@ export class PreviewRenderer {
     this.o = { ...PREVIEW_DEFAULTS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) } as Required<PreviewLimits>;
   }
 
+  /**
+   * The shared header check of src/geo/raster/budget.ts, before a child is involved: a tile or
+   * strip over half the budget, or block tables shorter than the declared grid, are refused from
+   * the TIFF header alone (a few positional reads). Files our TIFF parser does not take are left
+   * to the child (geotiff.js), which checks its own way.
+   */
+  private precheck(absPath: string, label: string): AppError | undefined {
+    let t: TiffFile | undefined;
+    try {
+      t = TiffFile.open(absPath);
+      checkDecodeBudget({ tiff: t, file: label }, { budgetBytes: Math.floor(this.o.budgetBytes / 2) });
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof InvalidFileError)) return undefined;
+      const overBudget = /over the decode budget/.test(e.message);
+      return new AppError(overBudget ? 'preview-too-large' : 'preview-failed', `no preview of ${e.message}`, 1, { hint: overBudget ? 'previews decode a bounded amount of pixels; retile the file or add overviews (gdaladdo), or view it with a desktop tool' : e.hint ?? 'check the file with `geodvc geo check`' });
+    } finally { t?.close(); }
+  }
+
   /** A PNG of `absPath` at most `maxSize` pixels on its longer side (`label` names the file in errors). */
   render(absPath: string, maxSize: number, label: string): Promise<PreviewResult> {
     return new Promise<PreviewResult>((resolve, reject) => {
       if (this.closed) { reject(new AppError('preview-failed', 'the server is stopping', 1, { hint: 'restart geodvc ui' })); return; }
+      const refused = this.precheck(absPath, label);
+      if (refused) { reject(refused); return; }
       const job: Job = { path: absPath, maxSize, label, resolve, reject };
       const busy = this.children.filter((c) => c.job).length;
       if (busy >= this.o.concurrency && this.waiting.length >= this.o.queue) {
