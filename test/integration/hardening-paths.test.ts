@@ -163,6 +163,8 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       let dirOid = '';
       const c = craft({}, (remote, cache) => { dirOid = putDir([remote, cache], { 'pre-commit': HOOK }); }, { hk: '.git/hooks' });
       writeFileSync(join(c.victim, 'hk.dvc'), `outs:\n- md5: ${dirOid}\n  size: ${HOOK.length}\n  nfiles: 1\n  hash: md5\n  path: hk\n`);
+      // a name checkout's walk would clear as a stale temp file: it must survive (nothing is walked through the link)
+      writeFileSync(join(c.victim, '.git', 'hooks', '.geodvc-tmp-keep'), 'keep\n');
       const samples = readdirSync(join(c.victim, '.git', 'hooks'));
       assert.ok(samples.length > 0, 'git clone leaves sample hooks');
       const r = await attack(c, ['checkout', '--force'], /hk/, 'checkout --force through hk -> .git/hooks');

@@ -11,6 +11,7 @@ import { applyPlan, guardPlans, planOutput, type ApplyResult, type OutPlan } fro
 import { toPosixRel } from '../workspace/collect.js';
 import { ignoreOutput } from '../scm/gitignore.js';
 import { AppError, isWriteFailureCode, PathError, writeFailureError } from '../../lib/errors.js';
+import { insideResolver } from '../../lib/safepath.js';
 import type { OpContext } from '../../lib/progress.js';
 
 export interface CheckoutOptions extends OpContext {
@@ -47,6 +48,7 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
   const targets = opts.targets?.length ? opts.targets.map((t) => resolve(opts.cwd, t).replace(/\/$/, '')) : undefined;
   const refs = collectOuts(repo, 'workspace').filter((r) => r.out.cache && r.out.oid);
   const plans: OutPlan[] = [];
+  const inside = insideResolver(repo.root);
   const matchedTargets = new Set<string>();
   for (const ref of refs) {
     let only: string[] | undefined;
@@ -61,6 +63,11 @@ export async function checkoutLocked(d: DataRepo, opts: CheckoutOptions): Promis
       if (!whole) only = sel;
     }
     const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel: toPosixRel(repo.root, ref.out.absPath) };
+    // issue 17: before planning (which walks the output and clears stale temp files in it), the
+    // output must not lead out of the repo or into .git/.dvc; a directory output is a parent of
+    // what will be written, so a symlink there is followed and checked too
+    if (ref.out.oid!.endsWith('.dir')) inside(`${env.repoRel ? `${env.repoRel}/` : ''}.geodvc-probe`, { what: 'checkout output' });
+    else if (env.repoRel) inside(env.repoRel, { what: 'checkout output', allowFinalSymlink: true });
     plans.push(await planOutput(env, ref.out, { relink: opts.relink, force: opts.force, only }, opts));
   }
   if (targets) {
