@@ -14,7 +14,13 @@ const fromSources = existsSync(src) && (process.env.GEODVC_DEV === '1' || !exist
 
 let entry;
 if (fromSources) {
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write('ERROR: geodvc is not built (dist/ is missing) and tsx is not installed to run its sources\nhint: run `npm ci && npm run build` in the geodvc checkout\n');
+    process.exit(1);
+  }
   register();
   entry = src;
 } else {
