@@ -81,6 +81,10 @@ test('18: root, config -l variants, remote list/default, destroy -f as DVC 3.64'
     git(repo, '-c', 'user.name=g', '-c', 'user.email=g@example.com', 'commit', '-qm', 'all');
     assert.equal(withoutDvcTmp(listTree(repo)), withoutDvcTmp(golden('files-before-destroy.txt', t.dir)));
 
+    // without -f and without a terminal to ask on: a usage error, nothing removed
+    const refused = await cliOk(['destroy'], { cwd: repo, env, expect: 254 });
+    assert.match(refused.stderr, /hint: rerun with -f\/--force/);
+    assert.equal(withoutDvcTmp(listTree(repo)), withoutDvcTmp(golden('files-before-destroy.txt', t.dir)));
     const d = await cliOk(['destroy', '-f'], { cwd: repo, env, expect: rcOf('destroy.txt') });
     assert.equal(d.stdout, golden('destroy.txt', t.dir));
     assert.equal(listTree(repo), golden('files-after-destroy.txt', t.dir));
