@@ -55,6 +55,7 @@ test('Shapefile reader: mutated .shp/.shx/.dbf never crash', { timeout: 180_000 
   const dbf = base.map((b) => readFileSync(join(CORPUS, `${b}.dbf`)));
   const p = join(tmp.dir, 's.shp');
   copyFileSync(join(CORPUS, 'box.prj'), join(tmp.dir, 's.prj'));
+  await readVectorInfo(join(CORPUS, 'box.shp')); // loads the reader's modules once, outside the per-case time limit
   await checkAsync(fc.asyncProperty(fc.nat({ max: base.length - 1 }), fc.constantFrom('shp', 'shx', 'dbf'), mutatedBytes(seeds), fc.integer({ min: 0, max: 1000 }), async (i, which, mshp, salt) => {
     const pick = (arr: Buffer[]) => arr[i]!;
     writeFileSync(p, which === 'shp' ? mshp : pick(seeds));
