@@ -17,6 +17,7 @@ import { initRepo } from '../../src/core/repo/init.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { get } from '../../src/core/api/get.js';
+import { pull } from '../../src/core/api/pull.js';
 import { addRemote } from '../../src/core/repo/remotes.js';
 import { importData } from '../../src/core/api/import.js';
 import { update } from '../../src/core/api/update.js';
@@ -222,6 +223,28 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     const up = JSON.parse((await cliOk(['update', '--json', 'sub.dvc'], { cwd: repo })).stdout) as { updated: { changed: boolean }[] };
     assert.equal(up.updated[0]!.changed, false, 'nothing new in the source');
 
+    // the source moves on: update follows the default branch, --rev pins (and is recorded)
+    const v1 = git(src, 'rev-parse', 'HEAD').trim();
+    writeTree(src, { 'data/imagery/sub/d.tif': 'ddd' });
+    await add({ cwd: src, targets: ['data/imagery'] });
+    await push({ cwd: src });
+    const v2 = commitAt(src, 'v2', '2024-01-02T00:00:00Z');
+    const u2 = await update({ cwd: repo, targets: ['sub.dvc'] });
+    assert.deepEqual([u2.updated[0]!.changed, u2.updated[0]!.revLock], [true, v2]);
+    assert.equal(readFileSync(join(repo, 'sub/d.tif'), 'utf8'), 'ddd');
+    const u1 = await update({ cwd: repo, targets: ['sub.dvc'], rev: v1 });
+    assert.equal(u1.updated[0]!.revLock, v1);
+    assert.match(readFileSync(join(repo, 'sub.dvc'), 'utf8'), new RegExp(`\n    rev: ${v1}\n    rev_lock: ${v1}\n[\\s\\S]*  nfiles: 2\n`));
+    assert.ok(!existsSync(join(repo, 'sub/d.tif')), 'back at v1');
+
+    // --no-download records the hashes only; pull then gets the data from the source
+    const nd = await importData({ cwd: repo, url: '../src', path: 'data/imagery', out: 'nd', noDownload: true });
+    assert.equal(nd.checkedOut, false);
+    assert.ok(!existsSync(join(repo, 'nd')));
+    assert.match(readFileSync(join(repo, '.gitignore'), 'utf8'), /^\/nd$/m);
+    await pull({ cwd: repo, targets: ['nd.dvc'] });
+    assert.equal(readFileSync(join(repo, 'nd/sub/d.tif'), 'utf8'), 'ddd');
+
     // ls of a clone: the manifest is not in any local cache, it comes from the source's remote
     const listing = await ls({ cwd: repo, url, path: 'data/imagery' });
     assert.deepEqual(listing, [
@@ -230,7 +253,7 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     ]);
 
     // this repository at a revision: git files and outputs, never the .dvc directory
-    const atRev = await ls({ cwd: src, rev: 'HEAD', recursive: true });
+    const atRev = await ls({ cwd: src, rev: 'HEAD~1', recursive: true });
     assert.deepEqual(atRev.map((e) => e.path), ['.dvcignore', 'data/.gitignore', 'data/imagery.dvc', 'data/imagery/a.tif', 'data/imagery/sub/b.tif', 'data/imagery/sub/c.tif', 'notes.txt']);
 
     // a file inside a tracked directory, from the local path (source cache)
@@ -259,7 +282,7 @@ test('registry beyond the goldens: clone of a git URL, subdirectory import, no-o
     const lsu = JSON.parse((await cliOk(['ls-url', '--json', join(src, 'data/imagery')], { cwd: tmp })).stdout);
     assert.deepEqual(lsu, [{ path: 'a.tif', isdir: false, size: 1 }, { path: 'sub', isdir: true, size: null }]);
     const lsuR = await lsUrl({ cwd: tmp, url: join(src, 'data/imagery'), recursive: true });
-    assert.deepEqual(lsuR.map((e) => e.path), ['a.tif', 'sub/b.tif', 'sub/c.tif']);
+    assert.deepEqual(lsuR.map((e) => e.path), ['a.tif', 'sub/b.tif', 'sub/c.tif', 'sub/d.tif']);
     await rejects(lsUrl({ cwd: tmp, url: join(src, 'nope') }), 'not-found', /does not exist/);
   } finally { cleanup(); }
 });
