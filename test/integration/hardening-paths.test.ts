@@ -170,8 +170,9 @@ test('crafted repositories cannot make pull/checkout/repro/add write under .git 
       const r = await attack(c, ['checkout', '--force'], /hk/, 'checkout --force through hk -> .git/hooks');
       assert.match(r.stderr, /symlink/);
       assert.deepEqual(readdirSync(join(c.victim, '.git', 'hooks')), samples);
-      // add through the link is refused too
+      // add and commit through the link are refused too (storing may relink or chmod files in place)
       await attack(c, ['add', 'hk/pre-commit.sample'], /hk/, 'add of a file reached through hk -> .git/hooks');
+      await attack(c, ['commit', '-f', 'hk.dvc'], /hk/, 'commit of an output reached through hk -> .git/hooks');
     });
 
     // 6. any case, any segment, .dir entries, .dvc internals

@@ -113,6 +113,7 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
  */
 export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: StoreMode, opts: OpContext, isAdd: boolean): Promise<AddedOutput> {
   const { repo } = d;
+  guardOutput(d, t);
   let prev: DvcFile | undefined;
   if (existsSync(dvcPath)) prev = loadDvcFile(dvcPath);
   const prevOut = prev?.outs.find((o) => o.absPath === t);
@@ -220,6 +221,28 @@ export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Gi
       throw new PathError('tracked-by-git', `'${rel}' is tracked by git${tracked.length > 1 ? ` (${tracked.length} files)` : ''}`, { hint: `stop tracking it in git first: \`git rm -r --cached ${rel}\`, then add it again` });
     }
   }
+}
+
+/**
+ * Issue 17: storing an output may replace its files in place (hardlink/symlink modes, 0444), so
+ * neither a parent directory (nor the output itself when it is a directory) may be a symlink
+ * leaving the repo or entering .git/.dvc, and a file output that is a symlink must not lead into
+ * .git/.dvc or out of the repo (links into the cache, `cache.type symlink`, are fine).
+ */
+function guardOutput(d: DataRepo, t: string): void {
+  const rel = repoRelPath(d.repo, t);
+  if (rel === '') return;
+  let isDir = false;
+  try { isDir = statSync(t).isDirectory(); } catch { return; /* missing: reported by the caller */ }
+  resolveInsideSync(d.repo.root, isDir ? `${rel}/.geodvc-probe` : rel, { what: 'output', allowFinalSymlink: true });
+  let real: string;
+  let realRoot: string;
+  try { real = realpathSync(t); realRoot = realpathSync(d.repo.root); } catch { return; }
+  try { if (isInside(realpathSync(d.odb.root), real)) return; } catch { /* no cache yet */ }
+  if (!isInside(realRoot, real)) {
+    throw new PathError('symlink-outside-repo', `'${rel}' is a symlink pointing outside of the repository (to '${real}')`, { hint: 'replace the link by a copy of the data, or remove it' });
+  }
+  assertNotReserved(relative(realRoot, real).split(sep).join('/'), `output '${rel}' (a symlink to '${real}')`, 'an output may not lead into .git or .dvc; remove the symlink');
 }
 
 function checkInnerSymlinks(dir: string, realRoot: string, cacheRoot: string, rel: string): void {
