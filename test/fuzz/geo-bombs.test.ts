@@ -308,3 +308,14 @@ test('a JPEG tile whose frame declares 65535 × 65535 (12 GiB for 3 samples) in 
   refused(chip!, 'jpeg.tif', /jpeg\.tif: IFD #0 tile 0: its compressed stream declares 65535×65535 pixels, more than the tile holds \(256×256\); refused before decoding/, 'geo chip');
   refused(deep!, 'jpeg.tif', /tile 0: its compressed stream declares 65535×65535 pixels/, 'geo check --deep');
 });
+
+test('a PackBits bomb in a 256² tile (16 MB of 128-byte repeats, 1 GiB decoded): chip decodes only the declared 64 KiB, in bounded memory', { timeout: 120_000 }, async () => {
+  const bomb = Buffer.alloc(16 << 20);
+  for (let k = 0; k < bomb.length; k += 2) { bomb[k] = 0x81; bomb[k + 1] = 7; }
+  const entries = (d: number) => tiled(256, 256, 256, [d], [bomb.length]).map((e): Entry => (e[0] === 259 ? [259, 3, [32773]] : e));
+  writeFileSync(join(tmp.dir, 'packbits.tif'), buildTiff(entries, bomb));
+  const r = await peakRss(['geo', 'chip', '--input', 'packbits.tif', '--output', 'chips-packbits', '--size', '128']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /4 chips \(4 written/);
+  assert.ok(r.kib < 400 * 1024, `peaked at ${Math.round(r.kib / 1024)} MiB`);
+});

@@ -21,6 +21,7 @@ import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { TiffFile, TiffFormatError, Tag, parseRemote, type AsyncByteReader, type TiffIfd } from '../raster/tiff.js';
 import { checkBlockRange, checkDecodeBudget, decodeBudgetBytes, type TiffLayout } from '../raster/budget.js';
 import { decodeLzw } from '../raster/lzw.js';
+import { decodePackBits } from '../raster/packbits.js';
 import { checkStreamDeclared } from '../raster/codec-guard.js';
 import { readRasterInfo, type RasterInfo } from '../raster/info.js';
 import { describeGeoTiff } from '../raster/geotiff-info.js';
@@ -107,7 +108,7 @@ export function describeIO(args: { input: string; output: string; aoi?: string }
 let decodersReady: Promise<any> | undefined;
 function geotiffDecoders(): Promise<any> {
   decodersReady ??= import('geotiff').then((g: any) => {
-    // never more than the block the header declares (a DEFLATE or LZW bomb stops here, not at 4 GiB)
+    // never more than the block the header declares (a DEFLATE, LZW or PackBits bomb stops here, not at 4 GiB)
     const declared = (p: { tileWidth: number; tileHeight: number; bitsPerSample: number[]; planarConfiguration: number; samplesPerPixel?: number }) =>
       Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? 1)) * Math.max(...p.bitsPerSample)) / 8) * p.tileHeight;
     class LzwDecoder extends g.BaseDecoder {
@@ -118,6 +119,13 @@ function geotiffDecoders(): Promise<any> {
       }
     }
     g.addDecoder(5, () => Promise.resolve(LzwDecoder), undefined, false);
+    class PackBitsDecoder extends g.BaseDecoder {
+      decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
+        const out = decodePackBits(new Uint8Array(buffer), Math.max(1, declared(this.parameters)));
+        return out.length === out.buffer.byteLength ? out.buffer as ArrayBuffer : out.slice().buffer as ArrayBuffer;
+      }
+    }
+    g.addDecoder(32773, () => Promise.resolve(PackBitsDecoder), undefined, false);
     class ZlibDecoder extends g.BaseDecoder {
       decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
         const expected = declared(this.parameters);
