@@ -19,7 +19,8 @@ function ensureFreshDist(): void {
 ensureFreshDist();
 /** The shared corpus of real geospatial files (read-only). */
 export const CORPUS = process.env.GEODVC_CORPUS ?? join(REPO_ROOT, '..', 'shared', 'corpus');
-export const GOLDENS = join(REPO_ROOT, '..', 'shared', 'reference', 'dvc-goldens');
+/** Files written by DVC 3.64 for fixed inputs (copied from shared/reference/dvc-goldens so the repo stands alone). */
+export const GOLDENS = join(REPO_ROOT, 'test', 'fixtures', 'dvc-goldens');
 
 export interface CliResult { code: number; stdout: string; stderr: string; }
 

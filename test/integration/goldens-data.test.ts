@@ -1,5 +1,5 @@
 /**
- * DVC 3.64 goldens (../shared/reference/dvc-goldens): our .dvc, .dir, .gitignore bytes, cache
+ * DVC 3.64 goldens (test/fixtures/dvc-goldens, copied from shared/reference): our .dvc, .dir, .gitignore bytes, cache
  * layout, status and diff JSON for the same inputs; legacy DVC 2 files; xxh128 via the remote's
  * `checksum` option.
  */

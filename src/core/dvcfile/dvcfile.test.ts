@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDvcFile, serializeNewDvcFile, serializeUpdatedDvcFile } from './dvcfile.js';
 import { InvalidFileError } from '../../lib/errors.js';
 
-const GOLDENS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'reference', 'dvc-goldens');
+const GOLDENS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'dvc-goldens');
 
 test('new .dvc files are byte-identical to DVC 3.64 (golden 02-files, 03-directory)', () => {
   const cases: [string, Parameters<typeof serializeNewDvcFile>[0]][] = [

@@ -8,7 +8,7 @@ import { buildTree, parseTree, serializeTree } from './tree.js';
 import { InvalidFileError } from '../../lib/errors.js';
 import { objectRelPath } from './layout.js';
 
-const GOLDENS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'reference', 'dvc-goldens');
+const GOLDENS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'dvc-goldens');
 
 function dirOid(files: Record<string, string>): string {
   const entries = Object.entries(files).map(([relpath, c]) => ({ relpath, oid: hashBuffer(Buffer.from(c, 'utf8'), 'md5') }));
