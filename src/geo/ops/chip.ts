@@ -109,8 +109,12 @@ let decodersReady: Promise<any> | undefined;
 function geotiffDecoders(): Promise<any> {
   decodersReady ??= import('geotiff').then((g: any) => {
     // never more than the block the header declares (a DEFLATE, LZW or PackBits bomb stops here, not at 4 GiB)
-    const declared = (p: { tileWidth: number; tileHeight: number; bitsPerSample: number[]; planarConfiguration: number; samplesPerPixel?: number }) =>
-      Math.ceil((p.tileWidth * (p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? 1)) * Math.max(...p.bitsPerSample)) / 8) * p.tileHeight;
+    // (registered process-wide: geotiff.js's own parameters carry no samplesPerPixel, but one BitsPerSample per sample)
+    const declared = (p: { tileWidth: number; tileHeight: number; bitsPerSample: number | ArrayLike<number>; planarConfiguration: number; samplesPerPixel?: number }) => {
+      const bps = typeof p.bitsPerSample === 'number' ? [p.bitsPerSample] : Array.from(p.bitsPerSample);
+      const samples = p.planarConfiguration === 2 ? 1 : (p.samplesPerPixel ?? bps.length);
+      return Math.ceil((p.tileWidth * samples * Math.max(...bps)) / 8) * p.tileHeight;
+    };
     class LzwDecoder extends g.BaseDecoder {
       decodeBlock(buffer: ArrayBuffer): ArrayBuffer {
         const expected = declared(this.parameters);
