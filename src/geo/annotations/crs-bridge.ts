@@ -7,7 +7,7 @@
  *     compared with other CRS-less layers (mixing is an error with a hint: declare with --crs).
  */
 import { AppError, UsageError } from '../../lib/errors.js';
-import { crsFromText, proj4Def, transformer, WGS84 } from '../crs/crs.js';
+import { assertCrsText, crsFromText, proj4Def, transformer, WGS84 } from '../crs/crs.js';
 import { crsLabel, type CoordinateSystem } from './types.js';
 
 export type SpaceKind = 'lonlat' | 'native';
@@ -20,6 +20,7 @@ const LONLAT_CODES = new Set([4326, 4269, 4979, 4258, 4171]);
 /** Parses a CRS given on the command line or in a file: EPSG:n, URN, CRS84, WKT, proj4. */
 export function parseCrs(text: string): CoordinateSystem {
   const s = text.trim().replace(/^\[|\]$/g, '');
+  if (!/CRS84$/i.test(s)) assertCrsText(s);
   const crs = /CRS84$/i.test(s) ? crsFromText('EPSG:4326') : crsFromText(s);
   if (!crs) throw new UsageError(`cannot parse CRS '${text}'`, { hint: 'give EPSG:<code>, a WKT string or a proj4 string' });
   return crs;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crsFromText, epsgCodeFromString, sameCrs, transformer, wktRootEpsg } from './crs.js';
+import { assertCrsText, crsFromText, epsgCodeFromString, sameCrs, transformer, wktRootEpsg } from './crs.js';
 import { epsgDef, stripNadgrids } from './epsg.js';
 import { identifyEpsg } from './identify.js';
 import { bboxToWgs84, gridPhase, pixelToWorld, rasterBounds, resolution, worldToPixel } from './grid.js';
@@ -56,4 +56,14 @@ test('user-defined GeoTIFF CRSs compare by their keys, not by citation', () => {
   assert.equal(sameCrs({ name: 'Albers A', geoKeys: { ...k } }, { name: 'Albers B', geoKeys: { ...k } }), true);
   assert.equal(sameCrs({ name: 'Albers', geoKeys: { ...k } }, { name: 'Albers', geoKeys: { ...k, ProjStdParallel1GeoKey: 30 } }), false);
   assert.equal(sameCrs({ name: 'x', geoKeys: k }, crsFromText('EPSG:32632')), false);
+});
+
+test('assertCrsText rejects trailing garbage and accepts what GDAL takes', () => {
+  for (const ok of ['EPSG:4326', 'epsg:32633', 'EPSG:4326+5773', '4326', 'ESRI:102003', 'OGC:CRS84', 'urn:ogc:def:crs:EPSG::4326',
+    'http://www.opengis.net/def/crs/EPSG/0/3857', '+proj=longlat +datum=WGS84 +no_defs', 'GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]]', 'WGS84', 'utm']) {
+    assert.equal(assertCrsText(ok), ok.trim(), ok);
+  }
+  for (const bad of ['epsg:4326x', 'EPSG:', 'EPSG:abc', '4326x', 'EPSG:4326 foo', 'GEOGCS["WGS 84"', 'GEOGCS["x"]]extra', '+proj=longlat junk', 'urn:ogc:def:crs:EPSG::4326x', '']) {
+    assert.throws(() => assertCrsText(bad), (e: Error & { exitCode?: number; hint?: string }) => e.message.includes(`'${bad}'`) && e.exitCode === 254 && !!e.hint, bad);
+  }
 });

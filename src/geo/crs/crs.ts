@@ -6,6 +6,7 @@
 import proj4 from 'proj4';
 import type { CoordinateSystem } from '../raster/types.js';
 import { epsgDef } from './epsg.js';
+import { UsageError } from '../../lib/errors.js';
 
 /** The EPSG code carried by the root node of a WKT1/WKT2 string, if any. */
 export function wktRootEpsg(wkt: string): number | undefined {
@@ -70,6 +71,60 @@ export function epsgCodeFromString(s: string): number | undefined {
   if (m) return Number(m[1]);
   if (/^\d{4,6}$/.test(t)) return Number(t);
   return undefined;
+}
+
+/**
+ * Strict check of a CRS given by the user, before any work (GDAL's SetFromUserInput reads
+ * "EPSG:4326x" as EPSG:4326 with atoi; we do not). Authority forms must be whole
+ * (EPSG:n, EPSG:n+m compound, AUTH:code, urn:ogc:def:crs:..., OGC URL), bare codes all digits,
+ * WKT must close its brackets, proj4 strings must be +key[=value] terms; anything else is
+ * passed through only if it is a plain name without digits glued to letters.
+ * Returns the trimmed text; throws UsageError naming the value otherwise.
+ */
+export function assertCrsText(text: string, option = '--crs'): string {
+  const s = String(text ?? '').trim();
+  const bad = (why: string): never => {
+    throw new UsageError(`invalid CRS for ${option}: '${text}' (${why})`, { hint: `give EPSG:<code> (e.g. ${option} EPSG:4326), a WKT string or a proj4 string (+proj=...)` });
+  };
+  if (!s) bad('empty');
+  if (/^[A-Z_0-9]+\s*\[/i.test(s)) {
+    let depth = 0; let inStr = false;
+    for (const c of s) {
+      if (c === '"') inStr = !inStr;
+      else if (!inStr && (c === '[' || c === '(')) depth++;
+      else if (!inStr && (c === ']' || c === ')')) { depth--; if (depth < 0) bad('unbalanced brackets in WKT'); }
+    }
+    if (depth !== 0 || inStr) bad('unbalanced brackets in WKT');
+    if (!/[\])]$/.test(s)) bad('text after the end of the WKT');
+    return s;
+  }
+  if (s.startsWith('+')) {
+    if (!s.split(/\s+/).every((t) => /^\+[a-z_0-9]+(=\S+)?$/i.test(t))) bad('not a proj4 string of +key=value terms');
+    if (!/\+(proj|init)=/.test(s)) bad('proj4 string without +proj=');
+    return s;
+  }
+  if (/^\{/.test(s)) return s; // PROJJSON: GDAL parses and checks it
+  if (/^urn:ogc:def:crs:/i.test(s)) {
+    if (!/^urn:ogc:def:crs:[A-Z_0-9]+:[^:]*:[A-Z_0-9.]+$/i.test(s)) bad('malformed OGC URN');
+    if (/^urn:ogc:def:crs:EPSG:/i.test(s) && !/:\d+$/.test(s)) bad('EPSG code must be a number');
+    return s;
+  }
+  if (/^https?:\/\//i.test(s)) {
+    if (/\/EPSG\//i.test(s) && epsgCodeFromString(s) === undefined) bad('EPSG code must be a number');
+    return s;
+  }
+  const auth = /^([A-Z][A-Z_0-9]*):(.*)$/i.exec(s);
+  if (auth) {
+    const [, name, code] = auth as unknown as [string, string, string];
+    if (/^EPSG$/i.test(name)) {
+      if (!/^\d+(\+\d+)?$/.test(code)) bad(/^\d+/.test(code) ? `trailing characters after the EPSG code ${/^\d+/.exec(code)![0]}` : 'EPSG code must be a number');
+    } else if (!/^[A-Z_0-9.]+$/i.test(code)) bad(`malformed ${name}: code`);
+    return s;
+  }
+  if (/^\d+$/.test(s)) return s;
+  if (/\d[A-Z]|^\d/i.test(s) && !/^[A-Z]/i.test(s)) bad('not a CRS code or name');
+  if (!/^[A-Z][A-Z_0-9 ./()-]*$/i.test(s)) bad('not a CRS code, name, WKT or proj4 string');
+  return s;
 }
 
 /** The definition proj4js should use for a CRS (EPSG proj4 first, then WKT). */

@@ -18,6 +18,8 @@ export const command: CommandModule = {
       .option('-r, --remote <name>', 'fetch the tracked rasters from this remote (md5-verified temp files, not the cache)');
   },
   async run(ctx, _args, opts) {
+    // Strict CRS check before any work: GDAL reads 'epsg:4326x' as EPSG:4326.
+    if (String(opts.crs).toLowerCase() !== 'utm') (await import('../../../geo/crs/crs.js')).assertCrsText(opts.crs, '--crs');
     const { reproject } = await import('../../../geo/ops/reproject.js');
     const num = (v: unknown, name: string) => {
       if (v === undefined) return undefined;
