@@ -20,7 +20,7 @@ export const OPTIONAL_FEATURES: Record<string, OptionalFeature> = {
   azure: { feature: 'azure:// remotes', packages: ['@azure/storage-blob'] },
   gs: { feature: 'gs:// remotes', packages: ['@google-cloud/storage'] },
   ssh: { feature: 'ssh:// remotes', packages: ['ssh2-sftp-client'] },
-  redis: { feature: 'the Redis experiment queue (exp run --queue --redis-url, queue worker)', packages: ['bullmq'] },
+  redis: { feature: 'the Redis experiment queue (exp run --queue --redis-url, queue worker)', packages: ['bullmq', 'ioredis'] },
 };
 
 /** A package geodvc needs for a feature is not installed. */

@@ -34,11 +34,21 @@ export function redisConnection(url: string): Record<string, unknown> {
   };
 }
 
+/**
+ * BullMQ 6 talks to Redis through ioredis, an optional peer of its own: without it a Queue fails
+ * later with an opaque TypeError. Load ioredis first so a missing one is the clear
+ * MissingDependencyError (main.ts maps module-not-found errors of optional packages).
+ */
+async function loadBullmq(): Promise<typeof import('bullmq')> {
+  await import('ioredis');
+  return import('bullmq');
+}
+
 export async function enqueueRedis(cwd: string, url: string, items: { name: string; set: string[] }[]): Promise<{ id: string; name: string }[]> {
   const gitUrl = git(cwd, ['remote', 'get-url', 'origin'], { allowFail: true }).trim();
   if (!gitUrl) throw new AppError('no-git-remote', 'queuing on Redis needs a git remote named origin', 1, { hint: 'add one with `git remote add origin URL`; workers clone it' });
   const baseline = headSha(cwd);
-  const { Queue } = await import('bullmq');
+  const { Queue } = await loadBullmq();
   const queue = new Queue(REDIS_QUEUE_NAME, { connection: redisConnection(url) as any });
   try {
     const out: { id: string; name: string }[] = [];
@@ -57,7 +67,7 @@ export async function enqueueRedis(cwd: string, url: string, items: { name: stri
 export interface RedisJobState { id: string; name: string; state: string; result?: RedisJobResult; error?: string }
 
 export async function redisQueueStatus(url: string): Promise<RedisJobState[]> {
-  const { Queue } = await import('bullmq');
+  const { Queue } = await loadBullmq();
   const queue = new Queue(REDIS_QUEUE_NAME, { connection: redisConnection(url) as any });
   try {
     const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, 1000, true);
@@ -93,7 +103,7 @@ export async function runRedisJob(data: RedisJobData, runExp: (cwd: string, set:
 /** A BullMQ worker; resolves when closed (signal) or, with `exitWhenEmpty`, when no job is left. */
 export async function runRedisWorker(url: string, opts: { concurrency?: number; exitWhenEmpty?: boolean; signal?: AbortSignal; log: (s: string) => void;
   runExp: (cwd: string, set: string[], name: string) => Promise<{ ref: string; rev: string }>; pushData: (cwd: string) => Promise<boolean> }): Promise<number> {
-  const { Worker, Queue } = await import('bullmq');
+  const { Worker, Queue } = await loadBullmq();
   const connection = redisConnection(url) as any;
   let done = 0;
   const worker = new Worker(REDIS_QUEUE_NAME, async (job) => runRedisJob(job.data as RedisJobData, opts.runExp, opts.pushData, opts.log), { connection, concurrency: opts.concurrency ?? 1 });
