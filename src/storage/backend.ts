@@ -43,6 +43,35 @@ export function normalizeGet(opts?: GetOptions): GetOptions | undefined {
   return { ...opts, range: { start: opts.start ?? 0, end: opts.end } };
 }
 
+/** A lifecycle rule for the objects under one prefix of a remote (relative to the remote's root). */
+export interface LifecycleRule {
+  /** Rule id/name; an existing rule with this id is replaced, other rules are kept. */
+  id: string;
+  /** Key prefix under the remote's root, e.g. `files/`. */
+  prefix: string;
+  /** Move objects to `storageClass` this many days after they were written. */
+  transitionDays: number;
+  /** Target class in the backend's own spelling (S3 STANDARD_IA, GCS NEARLINE, Azure Cool). */
+  storageClass: string;
+  /** Delete noncurrent versions this many days after they became noncurrent (versioned buckets). */
+  expireNoncurrentDays?: number;
+}
+
+export interface LifecycleResult {
+  /** Whether the rule was written to the server. */
+  applied: boolean;
+  /** The bucket (or container) the rule is for. */
+  bucket: string;
+  /** The full key prefix the rule filters on (remote root + rule prefix). */
+  prefix: string;
+  /** The document sent (or to send): S3 LifecycleConfiguration, GCS lifecycle, Azure policy JSON. */
+  document: unknown;
+  /** Rules already on the bucket that were kept (S3/GCS). */
+  keptRules?: number;
+  /** What to do by hand when `applied` is false for a reason other than `dry`. */
+  note?: string;
+}
+
 export interface Backend {
   /** The remote URL, for messages. */
   readonly url: string;
@@ -82,6 +111,12 @@ export interface Backend {
    * protocols whose client reads faster that way than through a stream (SFTP: many reads in flight).
    */
   getToFile?(key: string, dest: string, opts?: { onBytes?: (n: number) => void; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Optional: writes (or, with `dry`, only builds) the bucket lifecycle rule that moves the objects
+   * under this remote's `rule.prefix` to a colder storage class. Backends whose data-plane SDK
+   * cannot set it (Azure: management policies are ARM) return the document with `applied: false`.
+   */
+  setLifecycle?(rule: LifecycleRule, opts?: { dry?: boolean; signal?: AbortSignal }): Promise<LifecycleResult>;
   /** Removes an object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

@@ -30,7 +30,25 @@ export function remoteScheme(url: string): RemoteScheme {
   });
 }
 
-type Kind = 'str' | 'bool' | 'int' | 'num' | 'checksum' | 'bool_or_str';
+type Kind = 'str' | 'bool' | 'int' | 'num' | 'checksum' | 'bool_or_str' | 's3_class' | 'gs_class' | 'azure_tier';
+
+/** Storage classes / access tiers an upload can ask for (`storage_class` on s3/gs, `tier` on azure). */
+export const STORAGE_CLASSES = {
+  s3: ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'GLACIER_IR', 'DEEP_ARCHIVE', 'OUTPOSTS', 'EXPRESS_ONEZONE'],
+  gs: ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'],
+  azure: ['Hot', 'Cool', 'Cold', 'Archive'],
+} as const;
+
+/** The option naming the storage class of uploads, per scheme (undefined: the scheme has none). */
+export function storageClassOption(scheme: RemoteScheme): 'storage_class' | 'tier' | undefined {
+  return scheme === 's3' || scheme === 'gs' ? 'storage_class' : scheme === 'azure' ? 'tier' : undefined;
+}
+
+/** The canonical spelling of a storage class for `scheme` (case-insensitive match), or undefined. */
+export function normalizeStorageClass(scheme: 's3' | 'gs' | 'azure', value: string): string | undefined {
+  const v = value.trim().toLowerCase().replace(/-/g, '_');
+  return (STORAGE_CLASSES[scheme] as readonly string[]).find((c) => c.toLowerCase() === v);
+}
 
 const COMMON: Record<string, Kind> = {
   url: 'str', jobs: 'int', checksum_jobs: 'int', verify: 'bool', worktree: 'bool', version_aware: 'bool',
@@ -47,14 +65,16 @@ const PER_SCHEME: Record<RemoteScheme, Record<string, Kind>> = {
     acl: 'str', grant_read: 'str', grant_read_acp: 'str', grant_write_acp: 'str', grant_full_control: 'str',
     cache_regions: 'bool', read_timeout: 'num', connect_timeout: 'num', allow_anonymous_login: 'bool',
     force_path_style: 'bool', request_checksum_calculation: 'str', response_checksum_validation: 'str',
+    storage_class: 's3_class',
   },
   azure: {
     connection_string: 'str', account_name: 'str', account_key: 'str', sas_token: 'str', tenant_id: 'str',
     client_id: 'str', client_secret: 'str', allow_anonymous_login: 'bool', exclude_environment_credential: 'bool',
     exclude_visual_studio_code_credential: 'bool', exclude_shared_token_cache_credential: 'bool',
     exclude_managed_identity_credential: 'bool', endpointurl: 'str', credentialpath: 'str',
+    tier: 'azure_tier',
   },
-  gs: { projectname: 'str', credentialpath: 'str', endpointurl: 'str', allow_anonymous_login: 'bool', token: 'str' },
+  gs: { projectname: 'str', credentialpath: 'str', endpointurl: 'str', allow_anonymous_login: 'bool', token: 'str', storage_class: 'gs_class' },
   ssh: {
     port: 'int', user: 'str', password: 'str', ask_password: 'bool', keyfile: 'str', passphrase: 'str',
     ask_passphrase: 'bool', gss_auth: 'bool', allow_agent: 'bool', max_sessions: 'int', host_key: 'str',
@@ -96,6 +116,12 @@ export function validateRemoteOption(scheme: RemoteScheme, key: string, value: s
   const k = key.toLowerCase();
   const kind = COMMON[k] ?? PER_SCHEME[scheme][k];
   if (!kind) {
+    if (k === 'storage_class' || k === 'tier') {
+      const own = storageClassOption(scheme);
+      throw new ConfigError(`a ${scheme} remote has no storage classes: '${key}' is not an option of it`, {
+        hint: own ? `a ${scheme} remote names its tier with \`${own}\`` : '`storage_class` applies to s3:// and gs:// remotes, `tier` to azure:// remotes',
+      });
+    }
     throw new ConfigError(`unknown option '${key}' for a ${scheme} remote`, {
       hint: `valid options: ${remoteOptionNames(scheme).join(', ')}`,
     });
@@ -123,6 +149,11 @@ export function validateRemoteOption(scheme: RemoteScheme, key: string, value: s
     case 'str':
       if (k === 'url') remoteScheme(value);
       break;
+    case 's3_class': case 'gs_class': case 'azure_tier': {
+      const sch = kind === 's3_class' ? 's3' : kind === 'gs_class' ? 'gs' : 'azure';
+      if (!normalizeStorageClass(sch, value)) throw bad(`one of ${STORAGE_CLASSES[sch].join(', ')}`);
+      break;
+    }
     default:
       break;
   }
@@ -134,6 +165,9 @@ function exampleFor(kind: Kind): string {
     case 'int': return '10';
     case 'num': return '60';
     case 'checksum': return 'xxhash';
+    case 's3_class': return 'STANDARD_IA';
+    case 'gs_class': return 'NEARLINE';
+    case 'azure_tier': return 'Cool';
     default: return 'VALUE';
   }
 }

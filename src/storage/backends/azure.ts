@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from '../backend.js';
+import type { Backend, GetOptions, LifecycleResult, LifecycleRule, PutOptions, PutSource, StatResult } from '../backend.js';
 import { StorageError, fromHttpStatus, isNetworkError, unreachable } from '../errors.js';
 import type { RemoteOptions } from '../registry.js';
 
@@ -35,13 +35,17 @@ export async function openAzure(url: string, o: RemoteOptions): Promise<Backend>
       hint: 'set `connection_string`, or `account_name` with `account_key`/`sas_token` (`geodvc remote modify --local NAME ...`), or AZURE_STORAGE_CONNECTION_STRING',
     });
   }
-  return new AzureBackend(url, svc.getContainerClient(container), container, prefix);
+  const t = str(o.tier)?.toLowerCase();
+  const tier = t ? t[0]!.toUpperCase() + t.slice(1) : undefined;
+  return new AzureBackend(url, svc.getContainerClient(container), container, prefix, tier);
 }
 
 export class AzureBackend implements Backend {
   readonly scheme = 'azure';
   readonly canList = true;
-  constructor(readonly url: string, private cc: ContainerClient, private container: string, private prefix: string) {}
+  constructor(readonly url: string, private cc: ContainerClient, private container: string, private prefix: string,
+    /** `tier` of the remote (Hot/Cool/Cold/Archive): the access tier set on every upload. */
+    readonly tier?: string) {}
   private key(k: string): string { return this.prefix ? `${this.prefix}/${k}` : k; }
 
   private wrap(err: any, what: string): Error {
@@ -87,7 +91,7 @@ export class AzureBackend implements Backend {
     const bb = this.cc.getBlockBlobClient(this.key(key));
     try {
       if ('data' in src) {
-        await bb.uploadData(src.data, { abortSignal: opts.signal as any });
+        await bb.uploadData(src.data, { abortSignal: opts.signal as any, tier: this.tier });
         opts.onBytes?.(src.data.byteLength);
         return;
       }
@@ -96,6 +100,7 @@ export class AzureBackend implements Backend {
         blockSize: Math.max(1 << 20, opts.partSize ?? 8 << 20),
         concurrency: Math.max(1, opts.concurrency ?? 4),
         abortSignal: opts.signal as any,
+        tier: this.tier,
         onProgress: (p) => { if (p.loadedBytes > last) { opts.onBytes?.(p.loadedBytes - last); last = p.loadedBytes; } },
       });
       if (last < src.size) opts.onBytes?.(src.size - last);
@@ -113,6 +118,28 @@ export class AzureBackend implements Backend {
 
   async delete(key: string): Promise<void> {
     try { await this.cc.getBlockBlobClient(this.key(key)).deleteIfExists(); } catch (err) { throw this.wrap(err, key); }
+  }
+
+  /**
+   * Blob lifecycle management policies are set on the storage account through Azure Resource
+   * Manager, not the blob data plane this SDK speaks: the policy document is returned to apply with
+   * `az storage account management-policy create`.
+   */
+  async setLifecycle(rule: LifecycleRule, opts: { dry?: boolean } = {}): Promise<LifecycleResult> {
+    const prefix = this.key(rule.prefix);
+    const action = `tierTo${rule.storageClass[0]!.toUpperCase()}${rule.storageClass.slice(1).toLowerCase()}`;
+    const actions: Record<string, unknown> = { baseBlob: { [action]: { daysAfterModificationGreaterThan: rule.transitionDays } } };
+    if (rule.expireNoncurrentDays) actions.version = { delete: { daysAfterCreationGreaterThan: rule.expireNoncurrentDays } };
+    const document = {
+      rules: [{
+        enabled: true, name: rule.id, type: 'Lifecycle',
+        definition: { actions, filters: { blobTypes: ['blockBlob'], prefixMatch: [`${this.container}/${prefix}`] } },
+      }],
+    };
+    return {
+      applied: false, bucket: this.container, prefix, document,
+      note: opts.dry ? undefined : 'Azure lifecycle policies are set on the storage account through Azure Resource Manager, not the blob API: save the JSON to policy.json and run `az storage account management-policy create --account-name ACCOUNT --resource-group GROUP --policy @policy.json` (this replaces the account\'s policy: merge existing rules first)',
+    };
   }
 
   async close(): Promise<void> {}

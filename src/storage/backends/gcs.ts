@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Storage, type Bucket } from '@google-cloud/storage';
-import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from '../backend.js';
+import type { Backend, GetOptions, LifecycleResult, LifecycleRule, PutOptions, PutSource, StatResult } from '../backend.js';
 import { StorageError, fromHttpStatus, isNetworkError, unreachable } from '../errors.js';
 import type { RemoteOptions } from '../registry.js';
 
@@ -28,13 +28,16 @@ export async function openGcs(url: string, o: RemoteOptions): Promise<Backend> {
     keyFilename,
     retryOptions: { autoRetry: false, maxRetries: 0 },
   });
-  return new GcsBackend(url, storage.bucket(m[1]), m[1], m[2]!.replace(/\/+$/, ''));
+  return new GcsBackend(url, storage.bucket(m[1]), m[1], m[2]!.replace(/\/+$/, ''), str(o.storage_class)?.toUpperCase());
 }
 
 export class GcsBackend implements Backend {
   readonly scheme = 'gs';
   readonly canList = true;
-  constructor(readonly url: string, private bucket: Bucket, private bucketName: string, private prefix: string) {}
+  constructor(readonly url: string, private bucket: Bucket, private bucketName: string, private prefix: string,
+    /** `storage_class` of the remote (NEARLINE, COLDLINE, ARCHIVE…): set on every upload. */
+    readonly storageClass?: string) {}
+  private uploadMeta(): { metadata?: { storageClass: string } } { return this.storageClass ? { metadata: { storageClass: this.storageClass } } : {}; }
   private key(k: string): string { return this.prefix ? `${this.prefix}/${k}` : k; }
 
   private wrap(err: any, what: string): Error {
@@ -90,11 +93,11 @@ export class GcsBackend implements Backend {
     const f = this.bucket.file(this.key(key));
     try {
       if ('data' in src) {
-        await f.save(Buffer.from(src.data.buffer, src.data.byteOffset, src.data.byteLength), { resumable: false, validation: 'md5' });
+        await f.save(Buffer.from(src.data.buffer, src.data.byteOffset, src.data.byteLength), { resumable: false, validation: 'md5', ...this.uploadMeta() });
         opts.onBytes?.(src.data.byteLength);
         return;
       }
-      await this.bucket.upload(src.path, { destination: this.key(key), resumable: src.size > (8 << 20), validation: 'md5' });
+      await this.bucket.upload(src.path, { destination: this.key(key), resumable: src.size > (8 << 20), validation: 'md5', ...this.uploadMeta() });
       opts.onBytes?.(src.size);
     } catch (err) { throw this.wrap(err, key); }
   }
@@ -114,6 +117,24 @@ export class GcsBackend implements Backend {
 
   async delete(key: string): Promise<void> {
     try { await this.bucket.file(this.key(key)).delete({ ignoreNotFound: true }); } catch (err) { throw this.wrap(err, key); }
+  }
+
+  /** Reads the bucket's lifecycle, replaces our rules (same prefix) and writes it back. */
+  async setLifecycle(rule: LifecycleRule, opts: { dry?: boolean } = {}): Promise<LifecycleResult> {
+    const prefix = this.key(rule.prefix);
+    const ours: any[] = [{ action: { type: 'SetStorageClass', storageClass: rule.storageClass }, condition: { age: rule.transitionDays, matchesPrefix: [prefix] } }];
+    if (rule.expireNoncurrentDays) ours.push({ action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: rule.expireNoncurrentDays, matchesPrefix: [prefix] } });
+    if (opts.dry) return { applied: false, bucket: this.bucketName, prefix, document: { lifecycle: { rule: ours } } };
+    let existing: any[] = [];
+    try {
+      const [md] = await this.bucket.getMetadata();
+      existing = (md as any).lifecycle?.rule ?? [];
+    } catch (err) { throw this.wrap(err, `the metadata of bucket '${this.bucketName}'`); }
+    const same = (r: any) => JSON.stringify(r?.condition?.matchesPrefix ?? []) === JSON.stringify([prefix]);
+    const kept = existing.filter((r) => !same(r));
+    const document = { lifecycle: { rule: [...kept, ...ours] } };
+    try { await this.bucket.setMetadata(document as any); } catch (err) { throw this.wrap(err, `the lifecycle of bucket '${this.bucketName}'`); }
+    return { applied: true, bucket: this.bucketName, prefix, document, keptRules: kept.length };
   }
 
   async close(): Promise<void> {}

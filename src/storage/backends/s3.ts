@@ -12,10 +12,11 @@ import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import {
   S3Client, HeadObjectCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand,
-  ListObjectsV2Command, HeadBucketCommand,
+  ListObjectsV2Command, HeadBucketCommand, GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand, type LifecycleRule as S3LifecycleRule, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from '../backend.js';
+import type { Backend, GetOptions, LifecycleResult, LifecycleRule, PutOptions, PutSource, StatResult } from '../backend.js';
 import { StorageError, fromHttpStatus, isNetworkError, unreachable } from '../errors.js';
 import type { RemoteOptions } from '../registry.js';
 
@@ -84,13 +85,16 @@ export async function openS3(url: string, o: RemoteOptions): Promise<Backend> {
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: timeout ? { requestTimeout: timeout, connectionTimeout: timeout } as any : undefined,
   });
-  return new S3Backend(url, client, bucket, prefix);
+  const sc = str(o.storage_class)?.toUpperCase().replace(/-/g, '_');
+  return new S3Backend(url, client, bucket, prefix, sc as StorageClass | undefined);
 }
 
 export class S3Backend implements Backend {
   readonly scheme = 's3';
   readonly canList = true;
-  constructor(readonly url: string, private client: S3Client, private bucket: string, private prefix: string) {}
+  constructor(readonly url: string, private client: S3Client, private bucket: string, private prefix: string,
+    /** `storage_class` of the remote: sent as x-amz-storage-class on every upload. */
+    readonly storageClass?: StorageClass) {}
 
   private key(k: string): string { return this.prefix ? `${this.prefix}/${k}` : k; }
 
@@ -152,18 +156,18 @@ export class S3Backend implements Backend {
     const partSize = Math.max(5 << 20, opts.partSize ?? 16 << 20);
     try {
       if ('data' in src) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: src.data, ContentLength: src.data.byteLength }), { abortSignal: opts.signal as any });
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: src.data, ContentLength: src.data.byteLength, StorageClass: this.storageClass }), { abortSignal: opts.signal as any });
         opts.onBytes?.(src.data.byteLength);
         return;
       }
       if (src.size <= partSize) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: createReadStream(src.path), ContentLength: src.size }), { abortSignal: opts.signal as any });
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: createReadStream(src.path), ContentLength: src.size, StorageClass: this.storageClass }), { abortSignal: opts.signal as any });
         opts.onBytes?.(src.size);
         return;
       }
       const up = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: this.key(key), Body: createReadStream(src.path, { highWaterMark: 1 << 20 }) },
+        params: { Bucket: this.bucket, Key: this.key(key), Body: createReadStream(src.path, { highWaterMark: 1 << 20 }), StorageClass: this.storageClass },
         queueSize: Math.max(1, opts.concurrency ?? 4),
         partSize,
         leavePartsOnError: false,
@@ -203,6 +207,45 @@ export class S3Backend implements Backend {
       if (err?.$metadata?.httpStatusCode === 404 && err?.name !== 'NoSuchBucket') return;
       throw this.wrap(err, key);
     }
+  }
+
+  /**
+   * PutBucketLifecycleConfiguration replaces the bucket's whole configuration: read it first and
+   * keep every rule but ours (same ID). A server without lifecycle support answers NotImplemented.
+   */
+  async setLifecycle(rule: LifecycleRule, opts: { dry?: boolean; signal?: AbortSignal } = {}): Promise<LifecycleResult> {
+    const prefix = this.key(rule.prefix);
+    const ours: S3LifecycleRule = {
+      ID: rule.id,
+      Status: 'Enabled',
+      Filter: { Prefix: prefix },
+      Transitions: [{ Days: rule.transitionDays, StorageClass: rule.storageClass as any }],
+      ...(rule.expireNoncurrentDays ? { NoncurrentVersionExpiration: { NoncurrentDays: rule.expireNoncurrentDays } } : {}),
+    };
+    if (opts.dry) return { applied: false, bucket: this.bucket, prefix, document: { Rules: [ours] } };
+    let existing: S3LifecycleRule[] = [];
+    try {
+      const r = await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }), { abortSignal: opts.signal as any });
+      existing = r.Rules ?? [];
+    } catch (err: any) {
+      if (err?.name !== 'NoSuchLifecycleConfiguration') throw this.lifecycleError(err);
+    }
+    const kept = existing.filter((r) => r.ID !== rule.id);
+    const document = { Rules: [...kept, ours] };
+    try {
+      await this.client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: this.bucket, LifecycleConfiguration: document }), { abortSignal: opts.signal as any });
+    } catch (err) { throw this.lifecycleError(err); }
+    return { applied: true, bucket: this.bucket, prefix, document, keptRules: kept.length };
+  }
+
+  private lifecycleError(err: any): Error {
+    const name: string = err?.name ?? err?.Code ?? '';
+    if (name === 'NotImplemented' || err?.$metadata?.httpStatusCode === 501) {
+      return new StorageError('remote-error', `the S3 server of remote '${this.url}' does not implement bucket lifecycle configuration (NotImplemented)`, {
+        cause: err, hint: 'lifecycle rules need AWS S3 or a server that implements them (MinIO, Ceph RGW); `--dry` prints the rule to apply elsewhere',
+      });
+    }
+    return this.wrap(err, `the lifecycle configuration of bucket '${this.bucket}'`);
   }
 
   async close(): Promise<void> { this.client.destroy(); }
