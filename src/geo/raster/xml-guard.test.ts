@@ -39,5 +39,6 @@ test('the guard is linear: 1e6-deep and 100,000 unclosed elements are refused in
   assert.ok(xmlStructureProblem('<VRTDataset>' + '<MDI key="k">v'.repeat(100_000) + '</VRTDataset>', 1_000_000));
   assert.equal(xmlStructureProblem('<r>' + '<MDI key="k">v</MDI>'.repeat(200_000) + '</r>'), undefined);
   const ms = performance.now() - t0;
-  assert.ok(ms < 2000, `${ms} ms`);
+  // a super-linear guard would take hours on these inputs; 30 s only keeps a loaded machine from failing it
+  assert.ok(ms < 30_000, `${ms} ms`);
 });
