@@ -101,6 +101,15 @@ test('s3rver: push sends StorageClass (single PUT and multipart); lifecycle --dr
       assert.equal(head.StorageClass, 'STANDARD_IA', `storage class of ${h}`);
     }
 
+    // a class the server does not offer (s3rver knows no GLACIER_IR): the push fails and says why
+    await cli('remote', 'modify', 'cold', 'storage_class', 'GLACIER_IR');
+    writeFileSync(join(root, 'late.txt'), 'written later');
+    await cli('add', 'late.txt');
+    const bad = await run('push');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /refused storage class 'GLACIER_IR' \(InvalidStorageClass\)/);
+    assert.match(bad.stderr, /storage_class --unset/);
+
     // lifecycle: --dry prints the rule for the remote's files/ prefix
     let lr = await cli('remote', 'lifecycle', 'cold', '--transition-days', '30', '--expire-noncurrent-days', '90', '--dry', '--json');
     const j = JSON.parse(lr.stdout);

@@ -105,6 +105,11 @@ export class S3Backend implements Backend {
     if (name === 'NoSuchBucket') {
       return new StorageError('bucket-missing', `bucket '${this.bucket}' of remote '${this.url}' does not exist`, { cause: err, hint: 'create the bucket, or fix the remote URL (`geodvc remote modify NAME url s3://BUCKET/PATH`)' });
     }
+    if (name === 'InvalidStorageClass') {
+      return new StorageError('bad-option', `the server of remote '${this.url}' refused storage class '${this.storageClass ?? 'STANDARD'}' (InvalidStorageClass): pick another \`storage_class\` or unset it (\`geodvc remote modify NAME storage_class --unset\`)`, {
+        cause: err, hint: 'pick a class this server offers, or send none: `geodvc remote modify NAME storage_class --unset` (S3-compatible servers often know only STANDARD)',
+      });
+    }
     if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied' || status === 403) {
       return new StorageError('access-denied', `access denied to ${what} on remote '${this.url}' (${name || status})`, { cause: err, hint: 'check the remote\'s credentials (access_key_id/secret_access_key, credentialpath, profile) and the bucket policy' });
     }
@@ -240,8 +245,10 @@ export class S3Backend implements Backend {
 
   private lifecycleError(err: any): Error {
     const name: string = err?.name ?? err?.Code ?? '';
-    if (name === 'NotImplemented' || err?.$metadata?.httpStatusCode === 501) {
-      return new StorageError('remote-error', `the S3 server of remote '${this.url}' does not implement bucket lifecycle configuration (NotImplemented)`, {
+    // Swift's s3api has no lifecycle controller: the PUT reaches its create-bucket handler, which
+    // rejects the LifecycleConfiguration body as MalformedXML.
+    if (name === 'NotImplemented' || name === 'MalformedXML' || err?.$metadata?.httpStatusCode === 501) {
+      return new StorageError('remote-error', `the S3 server of remote '${this.url}' does not implement bucket lifecycle configuration (${name || 501})`, {
         cause: err, hint: 'lifecycle rules need AWS S3 or a server that implements them (MinIO, Ceph RGW); `--dry` prints the rule to apply elsewhere',
       });
     }
