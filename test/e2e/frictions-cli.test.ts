@@ -1,10 +1,10 @@
 /** Issue 20, CLI frictions: doctor's dependency report, geo --help, repro -q, the git-add hint after repro. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliOk, REPO_ROOT } from '../helpers/cli.js';
-import { makeTmpDir, gitInit, writeTree } from '../helpers/tmp.js';
+import { cliOk, runCli, REPO_ROOT } from '../helpers/cli.js';
+import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 
 const SDKS = ['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage', 'ssh2-sftp-client', 'bullmq', 'gdal-async'];
 
@@ -45,4 +45,77 @@ test('geo --help names every geo subcommand, in the group description and the co
   }
   const top = (await cliOk(['--help'], { cwd: REPO_ROOT })).stdout.replace(/\s+/g, ' ');
   for (const n of names) assert.match(top.slice(top.indexOf(' geo ')), new RegExp(`\\b${n}\\b`), `top-level help: geo lacks ${n}`);
+});
+
+function pipelineRepo(cmd: string): { dir: string; cleanup: () => void } {
+  const t = makeTmpDir('geodvc-fr-pl-');
+  gitInit(t.dir);
+  writeTree(t.dir, {
+    'data/a.txt': 'a\n',
+    'sub/keep': '',
+    'dvc.yaml': `stages:\n  s:\n    cmd: ${JSON.stringify(cmd)}\n    deps: [data/a.txt]\n    outs: [sub/out.txt]\n`,
+  });
+  return t;
+}
+
+test('repro -q prints nothing (a stage\'s own progress and output included) unless the stage fails', async () => {
+  const t = pipelineRepo('cp data/a.txt sub/out.txt && echo "chipping... (3)" >&2 && echo hello && test ! -f fail');
+  try {
+    await cliOk(['init', '-q'], { cwd: t.dir });
+    const r = await cliOk(['repro', '-q'], { cwd: t.dir });
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, '');
+    assert.equal(readFileSync(join(t.dir, 'sub', 'out.txt'), 'utf8'), 'a\n');
+    // without -q the stage's output passes through
+    const loud = await cliOk(['repro', '-f'], { cwd: t.dir });
+    assert.match(loud.stdout, /^hello$/m);
+    assert.match(loud.stderr, /chipping\.\.\. \(3\)/);
+    // a failing stage under -q: its output is shown with the error
+    writeFileSync(join(t.dir, 'fail'), '');
+    const bad = await runCli(['repro', '-q', '-f'], { cwd: t.dir });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /chipping\.\.\. \(3\)/);
+    assert.match(bad.stderr, /hello/);
+  } finally { t.cleanup(); }
+});
+
+test('repro ends with DVC\'s "git add" hint for the dvc.lock and .gitignore it wrote (relative to the cwd), not with -q/--json, staged with core.autostage', async () => {
+  const t = pipelineRepo('cp data/a.txt sub/out.txt');
+  try {
+    await cliOk(['init', '-q'], { cwd: t.dir });
+    const sub = join(t.dir, 'sub');
+    const r = await cliOk(['repro'], { cwd: sub });
+    assert.match(r.stdout, /\nTo track the changes with git, run:\n\n\tgit add \.\.\/dvc\.lock \.gitignore\n\nTo enable auto staging, run:\n\n\tgeodvc config core\.autostage true\n/);
+    // the printed line works as pasted
+    git(sub, 'add', ...r.stdout.match(/\tgit add (.*)\n/)![1]!.split(' '));
+    assert.match(git(t.dir, 'status', '--porcelain'), /^A  dvc\.lock$/m);
+    // nothing changed: no hint
+    assert.doesNotMatch((await cliOk(['repro'], { cwd: sub })).stdout, /git add/);
+    writeFileSync(join(t.dir, 'data', 'a.txt'), 'b\n');
+    const j = await cliOk(['repro', '--json'], { cwd: t.dir });
+    assert.deepEqual(JSON.parse(j.stdout).ran, ['s']);
+    writeFileSync(join(t.dir, 'data', 'a.txt'), 'c\n');
+    assert.equal((await cliOk(['repro', '-q'], { cwd: t.dir })).stdout, '');
+    // core.autostage: geodvc stages the files itself and prints no hint
+    git(t.dir, 'commit', '-qm', 'one');
+    await cliOk(['config', 'core.autostage', 'true'], { cwd: t.dir });
+    writeFileSync(join(t.dir, 'data', 'a.txt'), 'd\n');
+    assert.doesNotMatch((await cliOk(['repro'], { cwd: t.dir })).stdout, /git add/);
+    assert.match(git(t.dir, 'status', '--porcelain'), /^M  dvc\.lock$/m);
+  } finally { t.cleanup(); }
+});
+
+test('add from a subdirectory prints a git add line that works there', async () => {
+  const t = makeTmpDir('geodvc-fr-add-');
+  try {
+    gitInit(t.dir);
+    await cliOk(['init', '-q'], { cwd: t.dir });
+    writeTree(t.dir, { 'sub/a.tif': 'x', 'sub/b.tif': 'y' });
+    const sub = join(t.dir, 'sub');
+    const r = await cliOk(['add', 'a.tif', 'b.tif'], { cwd: sub });
+    assert.match(r.stdout, /\tgit add a\.tif\.dvc b\.tif\.dvc \.gitignore\n/);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(t.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal((await cliOk(['add', '-q', 'a.tif'], { cwd: sub })).stdout, '');
+  } finally { t.cleanup(); }
 });

@@ -15,11 +15,15 @@ export const command: CommandModule = {
       cwd: ctx.cwd, targets: args[0] as string[], noCommit: opts.commit === false, out: opts.out, glob: !!opts.glob,
       signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     });
+    const ui = await import('../ui/git-hint.js');
+    const hs = await ui.hintSettings(ctx.cwd);
+    const files = [...res.outputs.map((o) => o.dvcfile), ...res.gitignores];
+    // paths relative to where the user is, so the printed `git add` line can be pasted (DVC does the same)
+    const hint = hs && !hs.noScm ? ui.gitHint(hs.root, ctx.cwd, files, hs.autostage) : '';
     if (ctx.json) { ctx.outJson(res); return; }
     for (const o of res.outputs) {
       ctx.info(`${o.changed ? 'Added' : 'Unchanged'} '${o.path}' (${o.isDir ? `${o.nfiles} files, ` : ''}${o.size} bytes, ${o.hash})`);
     }
-    const files = [...res.outputs.map((o) => o.dvcfile), ...res.gitignores];
-    if (files.length) ctx.out(`\nTo track the changes with git, run:\n\n\tgit add ${files.join(' ')}\n`);
+    if (hint) ctx.out(hint);
   },
 };

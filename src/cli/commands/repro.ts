@@ -30,6 +30,10 @@ export const command: CommandModule = {
       if (!ctx.json && p.added.length) ctx.info(`pulled ${p.added.length} output(s) before reproducing`);
     }
     const buffers = new Map<string, string>();
+    // DVC's "git add dvc.lock …" hint: which dvc.lock/.gitignore files this run writes
+    const ui = await import('../ui/git-hint.js');
+    const hs = await ui.hintSettings(ctx.cwd);
+    const snap = hs && !hs.noScm && !opts.dry ? ui.snapshotTracked(hs.root) : undefined;
     const res = await reproduce({
       cwd: ctx.cwd,
       targets: args[0] ?? [],
@@ -47,7 +51,8 @@ export const command: CommandModule = {
       logger: ctx.logger,
       onOutput: (stage, chunk, stream) => {
         if (ctx.json) return;
-        if (jobs > 1) { buffers.set(stage, (buffers.get(stage) ?? '') + chunk); return; }
+        // -q: a stage's own output (progress of a geodvc stage, logs) is shown only when it fails
+        if (jobs > 1 || ctx.quiet) { buffers.set(stage, (buffers.get(stage) ?? '') + chunk); return; }
         (stream === 'stdout' && !ctx.quiet ? process.stdout : process.stderr).write(chunk);
       },
       onStage: (e) => {
@@ -61,7 +66,7 @@ export const command: CommandModule = {
           case 'lock-updated': ctx.out(`Stage '${e.stage}': ${e.reason}; dvc.lock updated`); break;
           case 'done': {
             const b = buffers.get(e.stage);
-            if (b) { ctx.out(`--- output of '${e.stage}' ---\n${b.trimEnd()}`); buffers.delete(e.stage); }
+            if (b) { if (!ctx.quiet) ctx.out(`--- output of '${e.stage}' ---\n${b.trimEnd()}`); buffers.delete(e.stage); }
             ctx.out(`Stage '${e.stage}' done, lock updated`);
             break;
           }
@@ -75,6 +80,10 @@ export const command: CommandModule = {
     });
     if (ctx.json) ctx.outJson({ ran: res.ran, restored: res.restored, unchanged: res.unchanged, skipped: res.skipped, wouldRun: res.wouldRun, failed: res.failed.map((f) => ({ stage: f.stage, ...f.error.toJSON() })) });
     else if (!res.ran.length && !res.restored.length && !res.wouldRun.length && !res.failed.length) ctx.out('Data and pipelines are up to date.');
+    if (snap && hs) {
+      const hint = ui.gitHint(hs.root, ctx.cwd, ui.changedSince(snap), hs.autostage);
+      if (hint && !ctx.json) ctx.out(hint);
+    }
     if (res.failed.length) {
       for (const f of res.failed) ctx.warn(`ERROR: ${f.error.message}`);
       return 1;
