@@ -146,7 +146,7 @@ test('deleting one feature: semantic, exactly that feature removed (also without
     assert.equal(f.status, 'semantic');
     assert.deepEqual(f.features.map((c: any) => [c.status, c.a]), [['removed', `id=${gone.properties.event_id}`]]);
     const g = await diff('--id-field', 'none_such');
-    assert.deepEqual(g.features.map((c: any) => [c.status, c.a, c.classOld]), [['removed', '#40', gone.properties.incid_type]]);
+    assert.deepEqual(g.features.map((c: any) => [c.status, c.a, c.classOld]), [['removed', '#41', gone.properties.incid_type]] /* 1-based: the 41st feature */);
   } finally { restore(); }
 });
 
@@ -204,8 +204,8 @@ test('bad input: invalid geometries reported; unknown revision and mixed CRSs ar
     assert.deepEqual(f.issues.map((i: any) => i.problem).sort(), ['self-intersection', 'unclosed-ring']);
     const txt = await runCli(['geo', 'diff', '--files', 'bad.geojson', 'bad.geojson'], { cwd: dir });
     assert.equal(txt.code, 0);
-    assert.match(txt.stderr, /#0: self-intersection/);
-    assert.match(txt.stderr, /#1: unclosed-ring/);
+    assert.match(txt.stderr, /#1: self-intersection/);
+    assert.match(txt.stderr, /#2: unclosed-ring/);
 
     const nr = await runCli(['geo', 'diff', '--files', 'labels/cashew.geojson', join(CORPUS, 'testpoly.shp')], { cwd: dir });
     assert.equal(nr.code, 1);

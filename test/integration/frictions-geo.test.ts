@@ -4,9 +4,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 import { runCli, CORPUS } from '../helpers/cli.js';
 
 let dir = '';
@@ -27,3 +27,52 @@ test('--crs epsg:4326x is rejected before any work, naming the value, with a hin
   assert.equal(j.code, 254);
   assert.equal(JSON.parse(j.stdout || j.stderr).error, 'usage');
 });
+
+/** A pipeline whose stage writes a chip index of N polygons (`chip_id` c0..), committed with its dvc.lock. */
+const GEN = `import { writeFileSync } from 'node:fs';
+const n = Number(process.argv[2]);
+const features = [];
+for (let i = 0; i < n; i++) features.push({ type: 'Feature', properties: { chip_id: 'c' + i, cls: i % 2 }, geometry: { type: 'Polygon', coordinates: [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 1], [i, 0]]] } });
+writeFileSync('chips.geojson', JSON.stringify({ type: 'FeatureCollection', features }));
+`;
+const stageYaml = (n: number) => `stages:\n  chip:\n    cmd: node gen.mjs ${n}\n    deps:\n    - gen.mjs\n    outs:\n    - chips.geojson\n`;
+
+test('geo diff reads pipeline outputs recorded in dvc.lock at a revision; features named by id field, else 1-based', async () => {
+  const repo = join(dir, 'pipe');
+  gitInit(repo);
+  writeTree(repo, { 'gen.mjs': GEN, 'dvc.yaml': stageYaml(24) });
+  await cliOkIn(repo, ['init', '-q']);
+  await cliOkIn(repo, ['repro', '-q']);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'chips');
+  assert.match(readFileSync(join(repo, '.gitignore'), 'utf8'), /chips\.geojson/, 'the chip index is a DVC output, not in git');
+  // clean workspace right after the commit: nothing added
+  for (const args of [['geo', 'diff', '--json'], ['geo', 'diff', '--json', 'HEAD']]) {
+    const j = JSON.parse((await cliOkIn(repo, args)).stdout);
+    assert.equal(j.files.length, 1);
+    assert.equal(j.files[0].path, 'chips.geojson');
+    assert.equal(j.files[0].status, 'byte-identical');
+    assert.equal(j.summary.added, 0);
+    assert.equal(j.semantic, false);
+  }
+  const text = await cliOkIn(repo, ['geo', 'diff']);
+  assert.match(text.stdout, /no semantic change: 0 added/);
+  // a new run with 25 chips, committed: one added, named by its id field or its 1-based position
+  writeFileSync(join(repo, 'dvc.yaml'), stageYaml(25));
+  await cliOkIn(repo, ['repro', '-q']);
+  git(repo, 'commit', '-q', '-am', '25 chips');
+  const byPos = JSON.parse((await cliOkIn(repo, ['geo', 'diff', '--json', 'HEAD~1', 'HEAD'])).stdout);
+  assert.equal(byPos.files[0].status, 'semantic');
+  assert.deepEqual([byPos.files[0].counts.old, byPos.files[0].counts.new, byPos.summary.added, byPos.summary.removed], [24, 25, 1, 0]);
+  assert.deepEqual(byPos.files[0].features.map((f: any) => [f.status, f.b]), [['added', '#25']]);
+  const byId = JSON.parse((await cliOkIn(repo, ['geo', 'diff', '--json', '--id-field', 'chip_id', 'HEAD~1', 'HEAD'])).stdout);
+  assert.deepEqual(byId.files[0].features.map((f: any) => [f.status, f.b]), [['added', 'id=c24']]);
+  const t = await cliOkIn(repo, ['geo', 'diff', '--id-field', 'chip_id', 'HEAD~1']);
+  assert.match(t.stdout, /chips\.geojson id=c24: added/);
+});
+
+async function cliOkIn(cwd: string, args: string[]) {
+  const r = await runCli(args, { cwd });
+  assert.equal(r.code, 0, `geodvc ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}

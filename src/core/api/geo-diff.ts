@@ -13,7 +13,8 @@ import type { OpContext } from '../../lib/progress.js';
 import { Git } from '../scm/git.js';
 import { findRepoRoot } from '../repo/repo.js';
 import { openRepoSync } from '../repo/repo.js';
-import { parseDvcFile } from '../dvcfile/dvcfile.js';
+import { parseDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
+import { loadLockOuts } from '../workspace/lockouts.js';
 import { parseTree } from '../odb/tree.js';
 import { objectPath } from '../odb/layout.js';
 import { compareLayers, serialisableDiff, type LayerDiff } from '../../geo/annotations/diff.js';
@@ -55,7 +56,7 @@ export function workspaceSource(root: string): VersionSource {
   };
 }
 
-/** Files of a git revision, plus the outputs of the `.dvc` files committed there (from the cache). */
+/** Files of a git revision, plus the outputs of the `.dvc` files and `dvc.lock` stages committed there (from the cache). */
 export function revisionSource(git: Git, rev: string, cacheDir: string | undefined): VersionSource {
   const sha = git.revParse(rev);
   if (!sha) throw new UsageError(`unknown revision '${rev}'`, { hint: 'give a commit, branch or tag (`git log --oneline`)' });
@@ -63,22 +64,33 @@ export function revisionSource(git: Git, rev: string, cacheDir: string | undefin
   const gitSet = new Set(files);
   const dvcObjects = new Map<string, { name: HashName; oid: string }>();
   const missingDirs: string[] = [];
+  const addOut = (base: string, o: Pick<DvcOut, 'path' | 'oid' | 'hashName'>): void => {
+    if (!o.oid) return;
+    const outRel = `${base}${o.path}`.replace(/\/$/, '');
+    if (gitSet.has(outRel)) return;
+    if (o.oid.endsWith('.dir')) {
+      if (!cacheDir) { missingDirs.push(outRel); return; }
+      let tree;
+      try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { missingDirs.push(outRel); return; }
+      for (const e of tree.entries) dvcObjects.set(`${outRel}/${e.relpath}`, { name: o.hashName, oid: e.oid });
+    } else dvcObjects.set(outRel, { name: o.hashName, oid: o.oid });
+  };
   for (const f of files.filter((x) => x.endsWith('.dvc'))) {
     const bytes = git.showFile(sha, f);
     if (!bytes) continue;
     let parsed;
     try { parsed = parseDvcFile(bytes.toString('utf8'), join(git.root, f)); } catch { continue; }
     const base = dirname(f) === '.' ? '' : `${dirname(f)}/`;
-    for (const o of parsed.outs) {
-      if (!o.oid) continue;
-      const outRel = `${base}${o.path}`.replace(/\/$/, '');
-      if (o.oid.endsWith('.dir')) {
-        if (!cacheDir) { missingDirs.push(outRel); continue; }
-        let tree;
-        try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { missingDirs.push(outRel); continue; }
-        for (const e of tree.entries) dvcObjects.set(`${outRel}/${e.relpath}`, { name: o.hashName, oid: e.oid });
-      } else dvcObjects.set(outRel, { name: o.hashName, oid: o.oid });
-    }
+    for (const o of parsed.outs) addOut(base, o);
+  }
+  // Pipeline outputs recorded in dvc.lock files at that revision (root and stage subdirectories).
+  for (const f of files.filter((x) => x === 'dvc.lock' || x.endsWith('/dvc.lock'))) {
+    const base = f === 'dvc.lock' ? '' : f.slice(0, -'dvc.lock'.length);
+    let outs: DvcOut[];
+    try {
+      outs = loadLockOuts(join(git.root, base), (r) => (r === 'dvc.lock' || r === 'dvc.yaml' ? git.showFile(sha, `${base}${r}`)?.toString('utf8') : undefined));
+    } catch { continue; }
+    for (const o of outs) if (o.cache !== false) addOut(base, o);
   }
   return {
     label: rev,

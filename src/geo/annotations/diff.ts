@@ -35,7 +35,7 @@ export interface AttributeChange { key: string; old: unknown; new: unknown }
 export interface FeatureChange {
   status: FeatureStatus;
   changes: ChangeKind[];
-  /** Label of the feature in the old/new version (`id=…` or `#index`). */
+  /** Label of the feature in the old/new version (`id=…` or `#n`, 1-based). */
   a?: string;
   b?: string;
   matchedBy?: 'precision' | 'id' | 'geometry';

@@ -39,12 +39,13 @@ export interface AnnotationLayer {
 
 /** A problem found in the input that does not stop the operation (reported, not thrown). */
 export interface GeometryIssue {
-  /** Feature label (`id=…` or `#index`). */
+  /** Feature label (`id=…` or `#n`, 1-based). */
   feature: string;
   problem: 'unclosed-ring' | 'too-few-points' | 'self-intersection' | 'non-finite-coordinate' | 'unknown-geometry-type' | 'empty-geometry';
   detail?: string;
 }
 
+/** `id=<id>` when the feature has an id (its --id-field), else `#<n>` counted from 1 (the n-th feature of the file). */
 export function featureLabel(f: Pick<AnnotationFeature, 'id' | 'index'>): string {
-  return f.id !== undefined && f.id !== null ? `id=${String(f.id)}` : `#${f.index}`;
+  return f.id !== undefined && f.id !== null ? `id=${String(f.id)}` : `#${f.index + 1}`;
 }
