@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliOk, runCli, REPO_ROOT } from '../helpers/cli.js';
+import { CORPUS, cliOk, runCli, REPO_ROOT } from '../helpers/cli.js';
 import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 
 const SDKS = ['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage', 'ssh2-sftp-client', 'bullmq', 'gdal-async'];
@@ -117,5 +117,16 @@ test('add from a subdirectory prints a git add line that works there', async () 
     assert.match(r.stdout, /\tgit add a\.tif\.dvc b\.tif\.dvc \.gitignore\n/);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(t.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.equal((await cliOk(['add', '-q', 'a.tif'], { cwd: sub })).stdout, '');
+  } finally { t.cleanup(); }
+});
+
+test('progress counters: a phase followed by another is reported complete (geo reproject of two rasters: reading 2/2, not 0/2)', async () => {
+  const t = makeTmpDir('geodvc-fr-prog-');
+  try {
+    writeTree(t.dir, { 'in/a.tif': readFileSync(join(CORPUS, 'byte.tif')), 'in/b.tif': readFileSync(join(CORPUS, 'byte.tif')) });
+    const r = await cliOk(['geo', 'reproject', '--input', 'in', '--output', 'out', '--crs', 'EPSG:4326'], { cwd: t.dir });
+    assert.match(r.stderr, /^reading: done \(2\/2\) in /m);
+    assert.match(r.stderr, /^planning: done \(2\/2\) in /m);
+    assert.doesNotMatch(r.stderr, /done \(0\/\d/);
   } finally { t.cleanup(); }
 });

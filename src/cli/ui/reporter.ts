@@ -11,6 +11,11 @@ function fmtBytes(n: number): string {
 
 export function formatBytes(n: number): string { return fmtBytes(n); }
 
+/** The last event of a phase that is over: every counted item and byte is done. */
+export function completed(e: ProgressEvent): ProgressEvent {
+  return { ...e, done: e.total ?? e.done, bytesDone: e.bytesTotal ?? e.bytesDone, finished: true };
+}
+
 /**
  * Renders progress on stderr. On a TTY one line is redrawn (at most 10 times a second); otherwise
  * (CI, pipes) one line when a phase starts and one when it finishes, so logs stay readable.
@@ -30,7 +35,9 @@ export class StderrReporter {
   readonly onProgress: ProgressFn = (e) => {
     if (!this.enabled) return;
     if (e.phase !== this.phase) {
-      if (this.phase && this.lastEvent && !this.lastEvent.finished) this.finishLine(this.lastEvent);
+      // a phase that ends by the next one starting (no finished event) is complete: its last
+      // event may be its first, throttled or not (`reading: done (0/2)` after reading both files)
+      if (this.phase && this.lastEvent && !this.lastEvent.finished) this.finishLine(completed(this.lastEvent));
       this.phase = e.phase;
       this.phaseStart = Date.now();
       if (!this.tty && !e.finished) this.stream.write(`${e.phase}...${e.total !== undefined ? ` (${e.total}${e.bytesTotal !== undefined ? `, ${fmtBytes(e.bytesTotal)}` : ''})` : ''}\n`);
