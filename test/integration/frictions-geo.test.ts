@@ -76,3 +76,34 @@ async function cliOkIn(cwd: string, args: string[]) {
   assert.equal(r.code, 0, `geodvc ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
   return r;
 }
+
+test('geo split warns how many chips the buffer dropped and why, and never leaves a split empty silently', async () => {
+  // 24 chips of 640 m on a 6x4 grid (UTM 33N), as geo chip writes the index
+  const features = [];
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 6; c++) {
+    const x = 500000 + c * 640, y = 5000000 + r * 640;
+    features.push({ type: 'Feature', properties: { chip: `chip_${r}_${c}`, crs: 'EPSG:32633', bounds: [x, y, x + 640, y + 640] }, geometry: { type: 'Polygon', coordinates: [[[15, 45], [15.01, 45], [15.01, 45.01], [15, 45.01], [15, 45]]] } });
+  }
+  const index = join(dir, 'split', 'chips.geojson');
+  writeTree(dir, { 'split/chips.geojson': JSON.stringify({ type: 'FeatureCollection', features }) });
+  // buffer: chips dropped, counted per split, with the reason on stderr and in --json
+  const b = await cliOkIn(dir, ['geo', 'split', '--index', index, '--buffer', '100']);
+  const m = /dropped for the buffer: (\d+) of 24/.exec(b.stdout);
+  assert.ok(m && Number(m[1]) > 0, b.stdout);
+  assert.match(b.stderr, new RegExp(`WARNING: dropped ${m![1]} of 24 chips \\(.*train.*\\) to keep --buffer 100 m between splits`));
+  const bj = JSON.parse((await cliOkIn(dir, ['geo', 'split', '--json', '--index', index, '--buffer', '100'])).stdout);
+  assert.equal(bj.dropped, Number(m![1]));
+  assert.equal(Object.values(bj.droppedBySplit as Record<string, number>).reduce((x, y) => x + y, 0), bj.dropped);
+  assert.ok(bj.warnings.some((w: string) => w.startsWith(`dropped ${bj.dropped} of 24`)));
+  // 4 blocks of 2 km for 3 splits: every split gets chips (the greedy order used to starve test)
+  const a = JSON.parse((await cliOkIn(dir, ['geo', 'split', '--json', '--index', index, '--block-size', '2000'])).stdout);
+  assert.ok(a.counts.train > 0 && a.counts.val > 0 && a.counts.test > 0, JSON.stringify(a.counts));
+  assert.deepEqual(a.warnings, []);
+  // one 5 km block: val and test cannot get chips; the warning says why and what to change
+  const one = await cliOkIn(dir, ['geo', 'split', '--index', index, '--block-size', '5000']);
+  assert.match(one.stdout, /train: 24, val: 0, test: 0/);
+  assert.match(one.stderr, /WARNING: the val split is empty although --ratios asks for 15%: the 24 chips fall into 1 blocks of 5000 m, fewer than the 3 splits asked for.*smaller --block-size/);
+  assert.match(one.stderr, /WARNING: the test split is empty/);
+  const written = JSON.parse(readFileSync(join(dir, 'split', 'splits.json'), 'utf8'));
+  assert.equal(written.warnings.length, 2);
+});

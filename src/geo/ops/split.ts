@@ -4,7 +4,8 @@
  * Chips are placed in metres: native bounds when every chip shares one projected CRS, otherwise
  * their WGS 84 footprints through an equirectangular projection about the data's mean latitude.
  * Groups (blocks of `blockSize` metres, k-means clusters, or single chips for `random`) are
- * shuffled with a seeded PRNG and handed to the split furthest below its target ratio. Then the
+ * shuffled with a seeded PRNG and handed to the split furthest below its target ratio (a split left
+ * empty then takes the smallest group of the split with the most groups, when there are enough). Then the
  * buffer is enforced by dropping chips: every non-test chip closer than `buffer` to a test chip,
  * then every train chip closer than `buffer` to a val chip. The minimum distance between chips of
  * different splits is computed exactly (rectangle to rectangle) over the kept chips.
@@ -31,6 +32,12 @@ export interface SplitChip { chip: string; rect: [number, number, number, number
 export interface SplitResult {
   method: SplitMethod; seed: number; buffer: number; blockSize: number; ratios: number[];
   counts: Record<string, number>; dropped: number; minCrossSplitDistance: number | null;
+  /** Chips dropped for the buffer, by the split they had been assigned to. */
+  droppedBySplit: Record<string, number>;
+  /** Spatial groups (blocks, clusters, or chips for random) the chips fell into. */
+  groups: number;
+  /** Why chips were dropped, and splits left empty although --ratios asks for them. */
+  warnings: string[];
   assignments: Record<string, string>; output: string;
 }
 
@@ -112,7 +119,7 @@ export function minCrossDistance(chips: { rect: [number, number, number, number]
 }
 
 /** Pure assignment: returns the split index per chip (-1 = dropped for the buffer). */
-export function assignSplits(chips: SplitChip[], o: { method: SplitMethod; blockSize: number; buffer: number; ratios: number[]; seed: number }): number[] {
+export function assignSplits(chips: SplitChip[], o: { method: SplitMethod; blockSize: number; buffer: number; ratios: number[]; seed: number }, stats?: { groups?: number; beforeBuffer?: number[] }): number[] {
   const rnd = prng(o.seed);
   const n = chips.length;
   const centers = chips.map((c) => [(c.rect[0] + c.rect[2]) / 2, (c.rect[1] + c.rect[3]) / 2] as [number, number]);
@@ -147,6 +154,20 @@ export function assignSplits(chips: SplitChip[], o: { method: SplitMethod; block
     count[best]! += members.length;
     assigned += members.length;
   }
+  // A split the ratios ask for must not stay empty when there are enough groups: give it the
+  // smallest group of the split holding the most groups (the greedy order can starve a small split).
+  for (let s = 0; s < o.ratios.length; s++) {
+    if (o.ratios[s]! <= 0 || count[s]! > 0) continue;
+    const perSplit = o.ratios.map(() => [] as number[]);
+    for (const g of order) perSplit[split[groups.get(g)![0]!]!]!.push(g);
+    const donor = perSplit.map((gs, k) => [gs.length, k] as const).filter(([len]) => len >= 2).sort((a, b) => b[0] - a[0] || a[1] - b[1])[0];
+    if (!donor) break;
+    const g = perSplit[donor[1]]!.reduce((best, x) => (groups.get(x)!.length < groups.get(best)!.length ? x : best));
+    for (const i of groups.get(g)!) split[i] = s;
+    count[donor[1]]! -= groups.get(g)!.length;
+    count[s]! += groups.get(g)!.length;
+  }
+  if (stats) { stats.groups = groups.size; stats.beforeBuffer = [...split]; }
   // enforce the buffer: drop lower-priority chips (train < val < test) near a chip of a higher split
   {
     const cell = Math.max(o.buffer, 1) + Math.max(...chips.map((c) => Math.max(c.rect[2] - c.rect[0], c.rect[3] - c.rect[1])));
@@ -184,7 +205,8 @@ export async function split(opts: SplitOptions): Promise<SplitResult> {
   }
   const chips = chipRects(index);
   if (!chips.length) throw new UsageError(`chip index ${opts.index} has no chips`, { hint: 'run geo chip first' });
-  const split = assignSplits(chips, { method, blockSize, buffer, ratios, seed });
+  const stats: { groups?: number; beforeBuffer?: number[] } = {};
+  const split = assignSplits(chips, { method, blockSize, buffer, ratios, seed }, stats);
   const names = SPLIT_NAMES.slice(0, ratios.length);
   const assignments: Record<string, string> = {};
   const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
@@ -193,7 +215,43 @@ export async function split(opts: SplitOptions): Promise<SplitResult> {
   const kept = chips.map((c, i) => ({ rect: c.rect, split: split[i]! })).filter((c) => c.split >= 0);
   const minD = minCrossDistance(kept);
   const output = resolve(opts.output ?? join(dirname(resolve(opts.index)), 'splits.json'));
-  const result: SplitResult = { method, seed, buffer, blockSize, ratios, counts, dropped, minCrossSplitDistance: minD, assignments, output };
-  writeFileAtomicSync(output, JSON.stringify({ method, seed, buffer, block_size: blockSize, ratios, counts, dropped, min_cross_split_distance: minD, assignments }, null, 1) + '\n');
+  const before: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const x of stats.beforeBuffer ?? []) if (x >= 0) before[names[x]!]!++;
+  const droppedBySplit: Record<string, number> = Object.fromEntries(names.map((n) => [n, before[n]! - counts[n]!]));
+  const warnings = splitWarnings({ method, blockSize, buffer, ratios, names, total: chips.length, groups: stats.groups ?? chips.length, before, counts, droppedBySplit, dropped });
+  const result: SplitResult = { method, seed, buffer, blockSize, ratios, counts, dropped, minCrossSplitDistance: minD, droppedBySplit, groups: stats.groups ?? chips.length, warnings, assignments, output };
+  writeFileAtomicSync(output, JSON.stringify({ method, seed, buffer, block_size: blockSize, ratios, counts, dropped, dropped_by_split: droppedBySplit, min_cross_split_distance: minD, warnings, assignments }, null, 1) + '\n');
   return result;
+}
+
+/**
+ * The warnings of a split: chips dropped for the buffer (how many, from which split, and why), and
+ * every split that --ratios asks for but ends up empty (too few spatial groups, or all its chips
+ * dropped by the buffer), each with what to change.
+ */
+export function splitWarnings(a: {
+  method: SplitMethod; blockSize: number; buffer: number; ratios: number[]; names: readonly string[]; total: number; groups: number;
+  before: Record<string, number>; counts: Record<string, number>; droppedBySplit: Record<string, number>; dropped: number;
+}): string[] {
+  const out: string[] = [];
+  const wanted = a.names.filter((_, i) => a.ratios[i]! > 0);
+  const unit = a.method === 'block' ? `blocks of ${a.blockSize} m` : a.method === 'cluster' ? 'clusters' : 'chips';
+  if (a.dropped > 0) {
+    const parts = a.names.filter((n) => a.droppedBySplit[n]! > 0).map((n) => `${a.droppedBySplit[n]} ${n}`);
+    const rule = a.names.length === 3 ? 'a train or val chip closer than that to a chip of a later split (val, test) is dropped' : 'a train chip closer than that to a val chip is dropped';
+    out.push(`dropped ${a.dropped} of ${a.total} chips (${parts.join(', ')}) to keep --buffer ${a.buffer} m between splits (${rule}); ` +
+      `${a.method === 'random' ? 'use --method block or cluster so fewer chips border another split' : `a larger --block-size than ${a.blockSize} m leaves fewer chips on split borders`}, or lower --buffer`);
+  }
+  for (const n of wanted) {
+    if (a.counts[n]! > 0) continue;
+    const pct = `${Math.round(a.ratios[a.names.indexOf(n)]! * 100)}%`;
+    if (a.before[n]! > 0) {
+      out.push(`the ${n} split is empty although --ratios asks for ${pct}: all ${a.before[n]} of its chips were within --buffer ${a.buffer} m of a chip of a later split and were dropped; lower --buffer or use a larger --block-size`);
+    } else {
+      const fix = a.method === 'random' ? 'add chips' : a.groups < wanted.length
+        ? `use a smaller --block-size (now ${a.blockSize} m), or --method cluster/random` : 'change --seed or --block-size';
+      out.push(`the ${n} split is empty although --ratios asks for ${pct}: the ${a.total} chips fall into ${a.groups} ${unit}${a.groups < wanted.length ? `, fewer than the ${wanted.length} splits asked for` : ''} (whole groups go to one split); ${fix}`);
+    }
+  }
+  return out;
 }

@@ -20,10 +20,11 @@ export const command: CommandModule = {
       index: opts.index, method: opts.method, blockSize: num(opts.blockSize, '--block-size'), buffer: num(opts.buffer, '--buffer'),
       ratios: String(opts.ratios).split(',').map((x) => num(x, '--ratios')), seed: num(opts.seed, '--seed'), output: opts.output,
     });
+    for (const w of r.warnings) ctx.warn(w);
     const { assignments: _a, ...summary } = r;
     if (ctx.json) ctx.outJson(summary);
     else {
-      ctx.out(Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(', ') + `; dropped for the buffer: ${r.dropped}`);
+      ctx.out(Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(', ') + `; dropped for the buffer: ${r.dropped} of ${r.dropped + Object.values(r.counts).reduce((a, b) => a + b, 0)}`);
       ctx.out(`minimum cross-split distance: ${r.minCrossSplitDistance === null ? 'n/a (one split only)' : `${r.minCrossSplitDistance.toFixed(1)} m`}`, true);
     }
   },
