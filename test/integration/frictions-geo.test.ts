@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 import { runCli, CORPUS } from '../helpers/cli.js';
@@ -106,4 +106,33 @@ test('geo split warns how many chips the buffer dropped and why, and never leave
   assert.match(one.stderr, /WARNING: the test split is empty/);
   const written = JSON.parse(readFileSync(join(dir, 'split', 'splits.json'), 'utf8'));
   assert.equal(written.warnings.length, 2);
+});
+
+test('history of a vector folder says features, geometry types and CRSs, not "0 rasters"', async () => {
+  const repo = join(dir, 'vec');
+  gitInit(repo);
+  mkdirSync(join(repo, 'labels'));
+  for (const ext of ['shp', 'shx', 'dbf', 'prj', 'cpg']) copyFileSync(join(CORPUS, `box.${ext}`), join(repo, 'labels', `box.${ext}`));
+  const truth = JSON.parse(readFileSync(join(CORPUS, 'truth', 'box.shp.ogrinfo.json'), 'utf8')).layers[0];
+  const pts = (n: number) => JSON.stringify({ type: 'FeatureCollection', features: Array.from({ length: n }, (_, i) => ({ type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates: [i, i] } })) });
+  writeFileSync(join(repo, 'labels', 'points.geojson'), pts(3));
+  await cliOkIn(repo, ['init', '-q']);
+  await cliOkIn(repo, ['add', '-q', 'labels']);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'v1');
+  writeFileSync(join(repo, 'labels', 'points.geojson'), pts(5));
+  await cliOkIn(repo, ['add', '-q', 'labels']);
+  git(repo, 'commit', '-q', '-am', 'v2');
+  const j = JSON.parse((await cliOkIn(repo, ['history', '--json', 'labels'])).stdout);
+  assert.equal(j.versions.length, 2);
+  assert.deepEqual(j.versions.map((v: any) => v.vector), [5, 3].map((n) => ({
+    files: 2, read: 2, features: truth.feature_count + n, geometryTypes: [truth.geometry_type, 'Point'].sort(), crs: [`EPSG:${truth.crs.epsg}`, 'EPSG:4326'],
+  })));
+  const t = await cliOkIn(repo, ['history', 'labels']);
+  assert.doesNotMatch(t.stdout, /0 rasters/);
+  assert.match(t.stdout, /CONTENT/);
+  assert.match(t.stdout, new RegExp(`2 vector files, ${truth.feature_count + 5} features Point/Polygon EPSG:32618, EPSG:4326\\s+v2`));
+  const f = await cliOkIn(repo, ['history', 'labels/points.geojson']);
+  assert.match(f.stdout, /5 features Point EPSG:4326\s+v2/);
+  assert.match(f.stdout, /3 features Point EPSG:4326\s+v1/);
 });

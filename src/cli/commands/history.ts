@@ -4,6 +4,20 @@ import { formatBytes } from '../ui/reporter.js';
 
 const human = (n: number | undefined): string => (n === undefined ? '-' : formatBytes(n));
 
+type Vec = { files: number; read: number; features: number; geometryTypes: string[]; crs: string[] };
+/** The CONTENT cell: rasters (count, e.g. first one's header) and/or vectors (features, geometry types, CRS). */
+function contentOf(rasterFiles: number | undefined, raster: string, vector: Vec | undefined): string {
+  const parts: string[] = [];
+  if (rasterFiles !== undefined && (rasterFiles > 0 || !vector)) parts.push(`${rasterFiles} rasters${raster ? `, e.g. ${raster}` : ''}`);
+  else if (raster) parts.push(raster);
+  if (vector) {
+    const files = vector.files > 1 ? `${vector.files} vector files, ` : '';
+    const partial = vector.read < vector.files ? ` in ${vector.read} read` : '';
+    parts.push(`${files}${vector.features} features${partial}${vector.geometryTypes.length ? ` ${vector.geometryTypes.join('/')}` : ''}${vector.crs.length ? ` ${vector.crs.join(', ')}` : ''}`);
+  }
+  return parts.join('; ');
+}
+
 export const command: CommandModule = {
   path: ['history'],
   describe: 'list the versions of a tracked path through git history (date, size, files, raster summary)',
@@ -30,11 +44,11 @@ export const command: CommandModule = {
         human(v.size),
         v.nfiles !== undefined ? String(v.nfiles) : v.isDir ? '?' : '1',
         v.oid.slice(0, 8) + (v.inCache ? '' : '*'),
-        (v.rasterFiles !== undefined ? `${v.rasterFiles} rasters${raster ? ', e.g. ' : ''}` : '') + raster,
+        contentOf(v.rasterFiles, raster, v.vector),
         v.subject ?? '',
       ];
     });
-    const head = ['REV', 'DATE', 'SIZE', 'FILES', 'HASH', 'RASTER', 'MESSAGE'];
+    const head = ['REV', 'DATE', 'SIZE', 'FILES', 'HASH', 'CONTENT', 'MESSAGE'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
     ctx.out([`${res.path} (tracked by ${res.trackedBy}${res.member ? `, file ${res.member} of the directory` : ''})`, fmt(head), ...rows.map(fmt)].join('\n'), true);

@@ -28,6 +28,18 @@ export interface RasterSummary {
   driver: string;
 }
 
+export interface VectorSummary {
+  /** Vector files (for a directory, from the manifest). */
+  files: number;
+  /** Files whose features were counted (in the cache and readable; at most VECTOR_READ_LIMIT). */
+  read: number;
+  features: number;
+  /** Geometry types found, OGR style ('Polygon', 'Point', ...), sorted. */
+  geometryTypes: string[];
+  /** CRSs of the layers ('EPSG:32633', a name, or 'no CRS'), sorted. */
+  crs: string[];
+}
+
 export interface HistoryVersion {
   /** Commit sha, or 'workspace' for an uncommitted change of the tracking file. */
   rev: string;
@@ -44,6 +56,8 @@ export interface HistoryVersion {
   raster?: RasterSummary;
   /** For directories: how many members are rasters (from the manifest), when known. */
   rasterFiles?: number;
+  /** Vector data (a vector file, or the vector files of a directory): features, geometry types, CRSs. */
+  vector?: VectorSummary;
   /** Commits folded into this version (same content), newest first. */
   commits: string[];
 }
@@ -65,6 +79,10 @@ export interface HistoryOptions extends OpContext {
 }
 
 const RASTER_RE = /\.(tif|tiff|gtiff|vrt)$/i;
+const VECTOR_RE = /\.(geojson|shp|fgb|gpkg)$/i;
+const SHP_SIDECARS = ['.shx', '.dbf', '.prj', '.cpg'];
+/** Vector files read per version of a directory (the count of files is exact, features over these). */
+const VECTOR_READ_LIMIT = 50;
 const posix = (p: string) => p.split(sep).join('/');
 
 interface Located { trackedBy: string; outPath: string; member?: string; }
@@ -188,5 +206,61 @@ export async function history(repo: Repo, path: string, opts: HistoryOptions = {
       } catch { /* manifest unreadable: no summary */ }
     }
   }
+  if (!opts.noRaster) await summarizeVectors(odb, versions, loc.member ?? loc.outPath, absTarget);
   return { path: posix(relative(repo.root, absTarget)), trackedBy: loc.trackedBy, member: loc.member, versions };
+}
+
+/** Fills `vector` for versions that are vector files, or directories holding vector files. */
+async function summarizeVectors(odb: ObjectDB, versions: HistoryVersion[], relName: string, absTarget: string): Promise<void> {
+  const { mkdtempSync, copyFileSync, rmSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { basename, dirname } = await import('node:path');
+  const { readVectorInfo } = await import('../../geo/vector/info.js');
+  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-history-'));
+  let n = 0;
+  /** Copies a vector file (and a Shapefile's sidecars) from the cache under its own name, then reads its header. */
+  const readOne = async (hashName: HashName, oid: string, name: string, sidecars: { ext: string; oid: string }[]) => {
+    const d = join(tmp, String(n++));
+    mkdirSync(d);
+    const file = join(d, basename(name));
+    copyFileSync(odb.path(hashName, oid), file);
+    for (const sc of sidecars) if (odb.exists(hashName, sc.oid)) copyFileSync(odb.path(hashName, sc.oid), file.slice(0, -4) + sc.ext);
+    try { return await readVectorInfo(file); } catch { return undefined; }
+  };
+  const add = (sum: VectorSummary, info: Awaited<ReturnType<typeof readOne>>, geom: Set<string>, crs: Set<string>) => {
+    if (!info) return;
+    sum.read++;
+    for (const l of info.layers) {
+      sum.features += l.featureCount;
+      for (const t of l.geometryTypes ? Object.keys(l.geometryTypes) : [l.geometryType]) geom.add(t);
+      crs.add(l.crs ? (l.crs.epsg !== undefined ? `EPSG:${l.crs.epsg}` : l.crs.name ?? 'custom CRS') : 'no CRS');
+    }
+  };
+  try {
+    for (const v of versions) {
+      if (!v.inCache) continue;
+      const geom = new Set<string>(), crs = new Set<string>();
+      if (!v.isDir) {
+        if (!VECTOR_RE.test(relName) && !VECTOR_RE.test(absTarget)) continue;
+        const sum: VectorSummary = { files: 1, read: 0, features: 0, geometryTypes: [], crs: [] };
+        add(sum, await readOne(v.hashName, v.oid, relName, []), geom, crs);
+        v.vector = { ...sum, geometryTypes: [...geom].sort(), crs: [...crs].sort() };
+        continue;
+      }
+      let entries;
+      try { entries = odb.readTree(v.hashName, v.oid).entries; } catch { continue; }
+      const vecs = entries.filter((e) => VECTOR_RE.test(e.relpath));
+      if (!vecs.length) continue;
+      const byPath = new Map(entries.map((e) => [e.relpath, e.oid]));
+      const sum: VectorSummary = { files: vecs.length, read: 0, features: 0, geometryTypes: [], crs: [] };
+      for (const e of vecs.filter((x) => odb.exists(v.hashName, x.oid)).slice(0, VECTOR_READ_LIMIT)) {
+        const stem = e.relpath.slice(0, -4);
+        const sidecars = /\.shp$/i.test(e.relpath) ? SHP_SIDECARS.flatMap((ext) => { const o = byPath.get(stem + ext); return o ? [{ ext, oid: o }] : []; }) : [];
+        add(sum, await readOne(v.hashName, e.oid, basename(e.relpath) || basename(dirname(e.relpath)), sidecars), geom, crs);
+      }
+      v.vector = { ...sum, geometryTypes: [...geom].sort(), crs: [...crs].sort() };
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
