@@ -201,6 +201,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('Data version control for geospatial ML training data (DVC 3.x compatible)')
     .version(packageVersion(), '-V, --version', 'print the geodvc version')
     .option('--cd <dir>', 'change to this directory before running the command')
+    // DVC takes -q/-v before the command too (`dvc -q repro`)
+    .option('-q, --quiet', 'print only errors and results (any command)')
+    .option('-v, --verbose', 'be verbose (any command; repeat for more)', (_v: string, prev: number | undefined) => (prev ?? 0) + 1)
     .showHelpAfterError()
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
@@ -272,8 +275,9 @@ export async function main(argv: string[]): Promise<number> {
       const cd = program.opts().cd as string | undefined;
       if (cd) process.chdir(cd);
       const json = !!opts.json;
-      const quiet = !!opts.quiet;
-      const vlevel = Number(opts.verbose ?? 0);
+      const top = program.opts();
+      const quiet = !!opts.quiet || !!top.quiet;
+      const vlevel = Number(opts.verbose ?? 0) + Number(top.verbose ?? 0);
       wantJson = json;
       verbose = vlevel;
       reporter = new StderrReporter(!quiet);

@@ -155,3 +155,15 @@ test('summaries of the common commands run from a subdirectory (absolute targets
     assert.doesNotMatch(all, new RegExp(esc(remote.dir)), all);
   } finally { t.cleanup(); remote.cleanup(); }
 });
+
+test('-q and -v are accepted before the command too (`geodvc -q repro`, as DVC)', async () => {
+  const t = pipelineRepo('cp data/a.txt sub/out.txt && echo "chipping... (3)" >&2');
+  try {
+    await cliOk(['init', '-q'], { cwd: t.dir });
+    const r = await cliOk(['-q', 'repro'], { cwd: t.dir });
+    assert.equal(r.stdout + r.stderr, '');
+    assert.equal(readFileSync(join(t.dir, 'sub', 'out.txt'), 'utf8'), 'a\n');
+    const loud = await cliOk(['repro', '-f'], { cwd: t.dir });
+    assert.match(loud.stdout, /Running stage 's'/);
+  } finally { t.cleanup(); }
+});
