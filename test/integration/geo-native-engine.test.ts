@@ -11,19 +11,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { BIN, CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
-import { needGdal, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
+import { needGdal, needNative, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
 import { reproject, formatArgs } from '../../src/geo/ops/reproject.js';
 import { rasterize } from '../../src/geo/ops/rasterize.js';
 import { buildVrtFile } from '../../src/geo/ops/vrt.js';
-import { engineKind } from '../../src/geo/engine/native.js';
-
-function needNative(t: { skip(msg?: string): void }): boolean {
-  if (!needGdal(t)) return false;
-  if (engineKind() === 'native') return true;
-  if (process.env.CI === 'true') throw new Error('gdal-async (native GDAL) is required in CI: .ci/run builds it against libgdal-dev');
-  t.skip('gdal-async not installed');
-  return false;
-}
 
 const md5 = (p: string) => createHash('md5').update(readFileSync(p)).digest('hex');
 

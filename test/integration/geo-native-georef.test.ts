@@ -11,18 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
-import { needGdal, gdalinfo, pixels, compare, run } from './geo-ops-native.js';
+import { needGdal, needNative, gdalinfo, pixels, compare, run } from './geo-ops-native.js';
 import { reproject, COG_CO } from '../../src/geo/ops/reproject.js';
-import { engineKind } from '../../src/geo/engine/native.js';
-
-/** Native engine present: skips locally without gdal-async, fails under CI=true (CI builds it). */
-function needNative(t: { skip(msg?: string): void }): boolean {
-  if (!needGdal(t)) return false;
-  if (engineKind() === 'native') return true;
-  if (process.env.CI === 'true') throw new Error('gdal-async (native GDAL) is required in CI: .ci/run builds it against libgdal-dev');
-  t.skip('gdal-async not installed');
-  return false;
-}
 
 const BYTE = join(CORPUS, 'byte.tif'); // 20x20 Byte, EPSG:26711
 

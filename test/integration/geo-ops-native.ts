@@ -1,6 +1,7 @@
 /** Helpers for comparing our outputs with native GDAL (Debian gdal-bin), the oracle in geo-ops tests. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { engineKind } from '../../src/geo/engine/native.js';
 
 export const HAVE_GDAL = spawnSync('gdalinfo', ['--version']).status === 0;
 
@@ -9,6 +10,15 @@ export function needGdal(t: { skip(msg?: string): void }): boolean {
   if (HAVE_GDAL) return true;
   if (process.env.CI === 'true') throw new Error('gdal-bin is required in CI (see .ci/apt-packages.txt)');
   t.skip('gdal-bin not installed');
+  return false;
+}
+
+/** Native engine present: skips locally without gdal-async, fails under CI=true (CI builds it). */
+export function needNative(t: { skip(msg?: string): void }): boolean {
+  if (!needGdal(t)) return false;
+  if (engineKind() === 'native') return true;
+  if (process.env.CI === 'true') throw new Error('gdal-async (native GDAL) is required in CI: .ci/run builds it against libgdal-dev');
+  t.skip('gdal-async not installed');
   return false;
 }
 
