@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { BIN, CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
-import { needGdal, needNative, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
+import { needNative, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
 import { reproject, formatArgs } from '../../src/geo/ops/reproject.js';
 import { rasterize } from '../../src/geo/ops/rasterize.js';
 import { buildVrtFile } from '../../src/geo/ops/vrt.js';

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
-import { needGdal, needNative, gdalinfo, pixels, compare, run } from './geo-ops-native.js';
+import { needNative, gdalinfo, pixels, compare, run } from './geo-ops-native.js';
 import { reproject, COG_CO } from '../../src/geo/ops/reproject.js';
 
 const BYTE = join(CORPUS, 'byte.tif'); // 20x20 Byte, EPSG:26711
