@@ -22,7 +22,7 @@ import type { OutputFn } from '../pipeline/executor.js';
 import { checkoutFromCache, objectComplete, pipelineLinkOf } from '../pipeline/cache.js';
 import { hashPath } from '../pipeline/hashing.js';
 import {
-  applyOverrides, autoName, commitWorkspace, expRef, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
+  applyOverrides, autoName, checkExpName, commitWorkspace, expRef, recordExperiment, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
   ExperimentError, parseOverride, sweepCombinations, type ExpRefInfo,
 } from '../pipeline/experiments.js';
 import { paramsAt, paramsFiles, diffFlat, readAtRev, pyStr, type ParamsDiff } from './params.js';
@@ -75,11 +75,7 @@ export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
   gitTop(opts.cwd);
   const baseline = headSha(opts.cwd);
   const name = opts.name ?? autoName(baseline + (opts.set ?? []).join(','));
-  validateName(name);
-  const ref = expRef(baseline, name);
-  if (git(opts.cwd, ['rev-parse', '--verify', '-q', ref], { allowFail: true }).trim() && !opts.force) {
-    throw new ExperimentError(`experiment '${name}' already exists`, 'pick another --name, or pass --force to replace it', 'exp-exists');
-  }
+  const ref = checkExpName(opts.cwd, baseline, name, opts.force);
   const combos = sweepCombinations(opts.set ?? []);
   if (combos.length > 1 && !opts.queue) {
     throw new UsageError(`-S sweeps (${combos.length} combinations) need --queue`, { hint: 'add --queue, then run them with `geodvc queue start`' });
@@ -109,9 +105,33 @@ export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
   }
   const applied = applyOverrides(repo.root, opts.set ?? []);
   const res = await reproduce({ cwd: opts.cwd, targets: opts.targets, jobs: opts.jobs, signal: opts.signal, onOutput: opts.onOutput, onStage: opts.onStage, onProgress: opts.onProgress, allPipelines: !opts.targets?.length });
-  const rev = commitWorkspace(opts.cwd, baseline, `geodvc: commit experiment ${name}`);
-  git(opts.cwd, ['update-ref', ref, rev]);
+  const { rev } = recordExperiment(opts.cwd, baseline, name);
   return { name, ref, rev, baseline, applied, repro: res };
+}
+
+export interface ExpSaveOptions extends OpContext {
+  cwd: string;
+  name?: string;
+  force?: boolean;
+}
+
+export interface ExpSaveResult { name: string; ref: string; rev: string; baseline: string; committed: string[] }
+
+/**
+ * `exp save [-n NAME] [-f]`: records the workspace as it is (params, metrics, dvc.lock, .dvc files)
+ * as an experiment of HEAD without running the pipeline; tracked data is first committed to the
+ * cache as `commit -f` does. Same commit and ref as `exp run` (recordExperiment).
+ */
+export async function expSave(opts: ExpSaveOptions): Promise<ExpSaveResult> {
+  openPipelineRepo(opts.cwd);
+  gitTop(opts.cwd);
+  const baseline = headSha(opts.cwd);
+  const name = opts.name ?? autoName(baseline);
+  const ref = checkExpName(opts.cwd, baseline, name, opts.force);
+  const { commit } = await import('./commit.js');
+  const res = await commit({ cwd: opts.cwd, force: true, signal: opts.signal, onProgress: opts.onProgress, logger: opts.logger });
+  const { rev } = recordExperiment(opts.cwd, baseline, name);
+  return { name, ref, rev, baseline, committed: res.outputs.filter((o) => o.changed).map((o) => o.dvcfile) };
 }
 
 export interface ExpRow {

@@ -134,6 +134,24 @@ export function commitWorkspace(cwd: string, baseline: string, message: string):
   } finally { rmSync(index, { force: true }); }
 }
 
+/** Fails with a hint when experiment `name` already exists on `baseline` (unless `force`); returns its ref. */
+export function checkExpName(cwd: string, baseline: string, name: string, force?: boolean): string {
+  validateName(name);
+  const ref = expRef(baseline, name);
+  if (git(cwd, ['rev-parse', '--verify', '-q', ref], { allowFail: true }).trim() && !force) {
+    throw new ExperimentError(`experiment '${name}' already exists`, 'pick another --name, or pass --force to replace it', 'exp-exists');
+  }
+  return ref;
+}
+
+/** Records the work tree as experiment `name` of `baseline`: one commit, referenced by its refs/exps ref (used by `exp run` and `exp save`). */
+export function recordExperiment(cwd: string, baseline: string, name: string): { ref: string; rev: string } {
+  const ref = expRef(baseline, name);
+  const rev = commitWorkspace(cwd, baseline, `geodvc: commit experiment ${name}`);
+  git(cwd, ['update-ref', ref, rev]);
+  return { ref, rev };
+}
+
 function gitConfig(cwd: string, key: string): string | undefined {
   return git(cwd, ['config', '--get', key], { allowFail: true }).trim() || undefined;
 }
