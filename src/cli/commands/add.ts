@@ -21,6 +21,9 @@ export const command: CommandModule = {
     // paths relative to where the user is, so the printed `git add` line can be pasted (DVC does the same)
     const hint = hs && !hs.noScm ? ui.gitHint(hs.root, ctx.cwd, files, hs.autostage) : '';
     if (ctx.json) { ctx.outJson(res); return; }
+    // issue 20: a truncated or non-georeferenced raster is added, but said so
+    for (const w of res.warnings) ctx.warn(`'${w.file}': ${w.message}`);
+    if (res.rasterCheck.skipped) ctx.warn(`checked the headers of the first ${res.rasterCheck.checked} rasters only (cap ${res.rasterCheck.cap}); ${res.rasterCheck.skipped} more not checked: run \`geodvc geo check\` on them`);
     for (const o of res.outputs) {
       ctx.info(`${o.changed ? 'Added' : 'Unchanged'} '${o.path}' (${o.isDir ? `${o.nfiles} files, ` : ''}${o.size} bytes, ${o.hash})`);
     }

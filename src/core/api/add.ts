@@ -23,7 +23,7 @@ import { tmpPathFor } from '../../lib/atomic.js';
 import { assertNotReserved, resolveInsideSync } from '../../lib/safepath.js';
 import type { OpContext } from '../../lib/progress.js';
 import { globTargets } from './glob.js';
-import { extractMetaHook } from './meta-hook.js';
+import { extractMetaHook, rasterCheckHook, type RasterWarning } from './meta-hook.js';
 
 export interface AddOptions extends OpContext {
   cwd: string;
@@ -47,7 +47,20 @@ export interface AddedOutput {
   gitignore?: string;
 }
 
-export interface AddResult { outputs: AddedOutput[]; gitignores: string[] }
+export interface AddResult {
+  outputs: AddedOutput[];
+  gitignores: string[];
+  /**
+   * Issue 20: truncated or non-georeferenced rasters among what was added (the data is added all
+   * the same). `file` is repo-relative.
+   */
+  warnings: RasterWarning[];
+  /** Rasters whose header was checked, and (when the cap was hit) how many were not. */
+  rasterCheck: { checked: number; skipped?: number; cap: number };
+}
+
+/** At most this many rasters are header-checked per `add` (env GEODVC_ADD_CHECK_CAP overrides). */
+export const ADD_RASTER_CHECK_CAP = 1000;
 
 /** The first configured link type that can be used to store data (reflink probed once). */
 export function storeModeFor(d: DataRepo): StoreMode {
@@ -99,12 +112,47 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   const mode: StoreMode = opts.noCommit ? 'none' : storeModeFor(d);
   const outputs: AddedOutput[] = [];
   const gitignores = new Set<string>();
+  const cap = Number(process.env.GEODVC_ADD_CHECK_CAP) > 0 ? Math.floor(Number(process.env.GEODVC_ADD_CHECK_CAP)) : ADD_RASTER_CHECK_CAP;
+  const warnings: RasterWarning[] = [];
+  const rasterCheck: AddResult['rasterCheck'] = { checked: 0, cap };
   for (const t of targets) {
     const o = await saveOutput(d, t, dvcFileFor(t), mode, opts, true);
     if (o.gitignore) gitignores.add(join(repo.root, o.gitignore));
     outputs.push(o);
+    // the cheap raster check (header + block table only); never refuses the data
+    const left = cap - rasterCheck.checked;
+    const files = o.isDir ? listFiles(d, t) : [t];
+    if (left <= 0) {
+      const n = o.isDir ? files.filter((f) => /\.(tiff?|gtiff?)$/i.test(f)).length : 1;
+      if (n) rasterCheck.skipped = (rasterCheck.skipped ?? 0) + n;
+      continue;
+    }
+    const r = await rasterCheckHook(files, { single: !o.isDir, cap: left, label: (f) => toPosixRel(repo.root, f), signal: opts.signal });
+    warnings.push(...r.warnings);
+    rasterCheck.checked += r.checked;
+    if (r.skipped) rasterCheck.skipped = (rasterCheck.skipped ?? 0) + r.skipped;
   }
-  return { outputs, gitignores: [...gitignores].map((g) => toPosixRel(repo.root, g)) };
+  return { outputs, gitignores: [...gitignores].map((g) => toPosixRel(repo.root, g)), warnings, rasterCheck };
+}
+
+/** The files of a directory output, minus what .dvcignore ignores (absolute paths). */
+function listFiles(d: DataRepo, dir: string): string[] {
+  const out: string[] = [];
+  const stack = [dir];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    let ents;
+    try { ents = readdirSync(cur, { withFileTypes: true }); } catch { continue; }
+    for (const e of ents) {
+      const p = join(cur, e.name);
+      const isDir = e.isDirectory();
+      if (isDir && (e.name === '.git' || e.name === '.dvc')) continue;
+      if (d.ignore.ignores(repoRelPath(d.repo, p), isDir)) continue;
+      if (isDir) stack.push(p);
+      else if (e.isFile()) out.push(p);
+    }
+  }
+  return out.sort();
 }
 
 /**

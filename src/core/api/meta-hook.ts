@@ -41,3 +41,27 @@ export async function extractMetaHook(absPath: string, isDir: boolean): Promise<
     return undefined;
   }
 }
+
+export interface RasterWarning { file: string; message: string }
+export interface RasterCheckSummary { warnings: RasterWarning[]; checked: number; skipped?: number }
+
+/**
+ * Issue 20: the cheap integrity check of what `add` tracks (TIFF header + block table against the
+ * file size, georeferencing present). `files` are absolute paths; a lone file is sniffed by
+ * content, files of a directory by extension first. At most `cap` rasters are read. Like the meta
+ * hook, a failing check never fails `add`: it yields no warnings.
+ */
+export async function rasterCheckHook(files: string[], opts: { single: boolean; cap?: number; label: (f: string) => string; signal?: AbortSignal }): Promise<RasterCheckSummary> {
+  if (process.env.GEODVC_NO_META === '1') return { warnings: [], checked: 0 };
+  try {
+    const modPath = '../../geo/raster/quick-check.js';
+    const mod = (await import(modPath)) as typeof import('../../geo/raster/quick-check.js');
+    if (opts.single) {
+      const f = files[0]!;
+      return { warnings: mod.quickCheckTiff(f).map((message) => ({ file: opts.label(f), message })), checked: 1 };
+    }
+    return await mod.quickCheckRasters(files, { cap: opts.cap, label: opts.label, signal: opts.signal });
+  } catch {
+    return { warnings: [], checked: 0 };
+  }
+}
