@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 import { cliOk, runCli } from '../helpers/cli.js';
 
@@ -38,6 +39,13 @@ test('exp save -n records hand-edited params, metrics and tracked data; list/sho
     assert.equal(git(dir, 'rev-parse', 'HEAD').trim(), head, 'HEAD is not moved');
     assert.equal(git(dir, 'show', `${rev}:params.yaml`), 'tile_size: 256\nlr: 0.01\n');
     assert.equal(git(dir, 'show', `${rev}:metrics.json`), '{"acc": 0.75}\n');
+    // stages committed as `commit -f` does: dvc.lock records the hand-set params and the new metrics
+    const lock = git(dir, 'show', `${rev}:dvc.lock`);
+    assert.match(lock, /params:\n      params\.yaml:\n        lr: 0\.01\n        tile_size: 256\n/);
+    const metricsMd5 = createHash('md5').update('{"acc": 0.75}\n').digest('hex');
+    assert.match(lock, new RegExp(`path: metrics\\.json\\n      hash: md5\\n      md5: ${metricsMd5}`));
+    assert.equal(readFileSync(join(dir, 'dvc.lock'), 'utf8'), lock, 'the workspace dvc.lock is the saved one');
+    assert.equal((await runCli(['status', '--json'], { cwd: dir })).stdout.trim(), '{}', 'nothing left to commit');
     // tracked data was committed to the cache and its .dvc file recorded in the experiment
     const dvcSaved = git(dir, 'show', `${rev}:labels.csv.dvc`);
     assert.notEqual(dvcSaved, dvcBefore);

@@ -22,7 +22,7 @@ import type { OutputFn } from '../pipeline/executor.js';
 import { checkoutFromCache, objectComplete, pipelineLinkOf } from '../pipeline/cache.js';
 import { hashPath } from '../pipeline/hashing.js';
 import {
-  applyOverrides, autoName, checkExpName, commitWorkspace, expRef, recordExperiment, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
+  applyOverrides, autoName, checkExpName, commitStages, commitWorkspace, expRef, recordExperiment, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
   ExperimentError, parseOverride, sweepCombinations, type ExpRefInfo,
 } from '../pipeline/experiments.js';
 import { paramsAt, paramsFiles, diffFlat, readAtRev, pyStr, type ParamsDiff } from './params.js';
@@ -115,7 +115,7 @@ export interface ExpSaveOptions extends OpContext {
   force?: boolean;
 }
 
-export interface ExpSaveResult { name: string; ref: string; rev: string; baseline: string; committed: string[] }
+export interface ExpSaveResult { name: string; ref: string; rev: string; baseline: string; committed: string[]; stages: string[] }
 
 /**
  * `exp save [-n NAME] [-f]`: records the workspace as it is (params, metrics, dvc.lock, .dvc files)
@@ -130,8 +130,9 @@ export async function expSave(opts: ExpSaveOptions): Promise<ExpSaveResult> {
   const ref = checkExpName(opts.cwd, baseline, name, opts.force);
   const { commit } = await import('./commit.js');
   const res = await commit({ cwd: opts.cwd, force: true, signal: opts.signal, onProgress: opts.onProgress, logger: opts.logger });
+  const stages = await commitStages(opts.cwd, opts);
   const { rev } = recordExperiment(opts.cwd, baseline, name);
-  return { name, ref, rev, baseline, committed: res.outputs.filter((o) => o.changed).map((o) => o.dvcfile) };
+  return { name, ref, rev, baseline, committed: res.outputs.filter((o) => o.changed).map((o) => o.dvcfile), stages: stages.changed };
 }
 
 export interface ExpRow {

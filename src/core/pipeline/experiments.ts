@@ -15,6 +15,15 @@ import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { hasDotted, loadYaml, parseParamsText, setDotted } from '../dvcfile/params.js';
 import { DEFAULT_PARAMS_FILE } from '../dvcfile/dvcyaml.js';
 import { PyFloat } from '../../lib/pyjson.js';
+import type { OpContext } from '../../lib/progress.js';
+import { readLock, writeLock, type LockEntry, type LockFile, type LockStage } from '../dvcfile/lock.js';
+import { stageAddress } from '../dvcfile/dvcyaml.js';
+import { withRepoLock } from '../repo/lock.js';
+import { loadPipeline } from './graph.js';
+import { openPipelineRepo, stateFor, lockPathOf } from './repro.js';
+import { StatusContext, currentParams } from './status.js';
+import { hashPath } from './hashing.js';
+import { commitToCache, gitignoreOutput, pipelineLinkOf } from './cache.js';
 
 export const EXPS_NAMESPACE = 'refs/exps';
 
@@ -150,6 +159,56 @@ export function recordExperiment(cwd: string, baseline: string, name: string): {
   const rev = commitWorkspace(cwd, baseline, `geodvc: commit experiment ${name}`);
   git(cwd, ['update-ref', ref, rev]);
   return { ref, rev };
+}
+
+/**
+ * What `commit -f` does to pipeline stages before `exp save`: each stage whose deps and outs all
+ * exist gets its dvc.lock entry from the workspace as it is (deps, params, outs hashed; cached
+ * outs stored in the cache), without running anything. Returns the stages whose entry changed and
+ * the stages skipped because something they name is missing.
+ */
+export async function commitStages(cwd: string, opts: OpContext = {}): Promise<{ changed: string[]; skipped: string[] }> {
+  const repo = openPipelineRepo(cwd);
+  return withRepoLock(repo, { write: true, signal: opts.signal, cmd: 'geodvc exp save' }, async () => {
+    const p = loadPipeline(repo);
+    const state = stateFor(repo);
+    const sc = new StatusContext(repo, state, cwd);
+    const changed: string[] = [];
+    const skipped: string[] = [];
+    const locks = new Map<string, LockFile>();
+    for (const s of p.stages) {
+      const addr = stageAddress(s);
+      const lockPath = lockPathOf(repo, s);
+      if (!locks.has(lockPath)) locks.set(lockPath, readLock(lockPath, relative(repo.root, lockPath)));
+      const lock = locks.get(lockPath)!;
+      const missing = [...s.deps.map((d) => d.path), ...s.outs.map((o) => o.path)].filter((x) => !existsSync(resolve(s.wdir, x)));
+      if (missing.length) { skipped.push(addr); opts.logger?.warn(`stage '${addr}' not committed: ${missing.map((m) => `'${m}'`).join(', ')} missing`); continue; }
+      const deps: LockEntry[] = [];
+      for (const d of s.deps) {
+        const h = await hashPath(resolve(s.wdir, d.path), state);
+        if (h) deps.push({ path: d.path, hash: 'md5', md5: h.md5, size: h.size, ...(h.isDir ? { nfiles: h.nfiles } : {}) });
+      }
+      const params = currentParams(sc, s, true);
+      const outs: LockEntry[] = [];
+      for (const o of s.outs) {
+        const abs = resolve(s.wdir, o.path);
+        const h = o.cache ? await commitToCache(repo.cacheDir, abs, state, pipelineLinkOf(repo)) : await hashPath(abs, state);
+        if (!h) continue;
+        if (o.cache) gitignoreOutput(repo, abs);
+        outs.push({ path: o.path, hash: 'md5', md5: h.md5, size: h.size, ...(h.isDir ? { nfiles: h.nfiles } : {}) });
+      }
+      const entry: LockStage = { cmd: s.cmd };
+      if (deps.length) entry.deps = deps;
+      if (Object.keys(params).length) entry.params = params;
+      if (outs.length) entry.outs = outs;
+      const before = lock.stages.get(s.name);
+      if (before && JSON.stringify(before) === JSON.stringify(entry)) continue;
+      lock.stages.set(s.name, entry);
+      writeLock(lockPath, lock);
+      changed.push(addr);
+    }
+    return { changed, skipped };
+  });
 }
 
 function gitConfig(cwd: string, key: string): string | undefined {

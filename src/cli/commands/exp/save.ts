@@ -10,7 +10,7 @@ export const command: CommandModule = {
   async run(ctx, _args, opts) {
     const { expSave } = await import('../../../core/api/exp.js');
     const r = await expSave({ cwd: ctx.cwd, name: opts.name, force: !!opts.force, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger });
-    if (ctx.json) { ctx.outJson({ name: r.name, ref: r.ref, rev: r.rev, baseline: r.baseline, committed: r.committed }); return; }
+    if (ctx.json) { ctx.outJson({ name: r.name, ref: r.ref, rev: r.rev, baseline: r.baseline, committed: r.committed, stages: r.stages }); return; }
     ctx.out(`Experiment has been saved as: ${r.name}`);
   },
 };
