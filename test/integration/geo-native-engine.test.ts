@@ -71,7 +71,8 @@ test('Ctrl-C during a native warp: exit 252 within seconds, no temp files, no ou
   t.after(cleanup);
   const inDir = join(dir, 'in');
   mkdirSync(inDir);
-  run('gdal_translate', ['-q', '-outsize', '5000', '5000', '-co', 'TILED=YES', join(CORPUS, 'byte.tif'), join(inDir, 'big.tif')]);
+  // big enough that the multithreaded warp outlasts the signal's delay on a quiet machine (5000² took < 0.3 s)
+  run('gdal_translate', ['-q', '-outsize', '12000', '12000', '-co', 'TILED=YES', join(CORPUS, 'byte.tif'), join(inDir, 'big.tif')]);
   const out = join(dir, 'out');
   const child = spawn(process.execPath, [BIN, 'geo', 'reproject', '--input', inDir, '--output', out, '--crs', 'EPSG:4326', '--resampling', 'cubic'],
     { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,7 +81,7 @@ test('Ctrl-C during a native warp: exit 252 within seconds, no temp files, no ou
   const code = await new Promise<number | null>((resolve) => {
     child.stderr.setEncoding('utf8').on('data', (d) => {
       err += d;
-      if (!sentAt && /warping/.test(err)) setTimeout(() => { sentAt = Date.now(); child.kill('SIGINT'); }, 300);
+      if (!sentAt && /warping/.test(err)) setTimeout(() => { if (child.exitCode === null) { sentAt = Date.now(); child.kill('SIGINT'); } }, 100);
     });
     child.on('close', (c) => resolve(c));
   });
