@@ -30,15 +30,19 @@ test('exp save -n records hand-edited params, metrics and tracked data; list/sho
     writeFileSync(join(dir, 'params.yaml'), 'tile_size: 256\nlr: 0.01\n');
     writeFileSync(join(dir, 'metrics.json'), '{"acc": 0.75}\n');
     writeFileSync(join(dir, 'labels.csv'), 'id,class\n1,water\n2,forest\n');
+    writeFileSync(join(dir, 'notes.txt'), 'scratch\n');
 
     const saved = await cliOk(['exp', 'save', '-n', 'mine'], { cwd: dir });
     assert.equal(saved.stdout.trim(), 'Experiment has been saved as: mine');
+    // untracked files are left out unless -I names them, with DVC's warning
+    assert.match(saved.stderr, /untracked files were present in the workspace before saving but will not be included in the experiment commit:\n\tnotes\.txt/);
     const ref = `refs/exps/${head.slice(0, 2)}/${head.slice(2)}/mine`;
     const rev = git(dir, 'rev-parse', ref).trim();
     assert.equal(git(dir, 'rev-parse', `${rev}^`).trim(), head, 'the experiment hangs off HEAD');
     assert.equal(git(dir, 'rev-parse', 'HEAD').trim(), head, 'HEAD is not moved');
     assert.equal(git(dir, 'show', `${rev}:params.yaml`), 'tile_size: 256\nlr: 0.01\n');
     assert.equal(git(dir, 'show', `${rev}:metrics.json`), '{"acc": 0.75}\n');
+    assert.equal(git(dir, 'ls-tree', '--name-only', rev, 'notes.txt'), '');
     // stages committed as `commit -f` does: dvc.lock records the hand-set params and the new metrics
     const lock = git(dir, 'show', `${rev}:dvc.lock`);
     assert.match(lock, /params:\n      params\.yaml:\n        lr: 0\.01\n        tile_size: 256\n/);
@@ -82,9 +86,14 @@ test('exp save -n records hand-edited params, metrics and tracked data; list/sho
     assert.equal(git(dir, 'rev-parse', ref).trim(), forced.rev);
     assert.equal(git(dir, 'show', `${forced.rev}:params.yaml`), 'tile_size: 128\nlr: 0.01\n');
 
-    // without -n: a generated name, listed next to mine
-    const auto = await cliOk(['exp', 'save'], { cwd: dir });
+    // without -n: a generated name, listed next to mine; -I includes an untracked file, -m sets the message
+    writeFileSync(join(dir, 'notes.txt'), 'scratch\n');
+    const auto = await cliOk(['exp', 'save', '-I', 'notes.txt', '-m', 'by hand'], { cwd: dir });
     const gen = /^Experiment has been saved as: (\S+)$/.exec(auto.stdout.trim())![1];
+    assert.doesNotMatch(auto.stderr, /untracked/);
+    const genRev = git(dir, 'rev-parse', `refs/exps/${head.slice(0, 2)}/${head.slice(2)}/${gen}`).trim();
+    assert.equal(git(dir, 'show', `${genRev}:notes.txt`), 'scratch\n');
+    assert.equal(git(dir, 'log', '-1', '--format=%s', genRev).trim(), 'by hand');
     assert.deepEqual((await cliOk(['exp', 'list', '--name-only'], { cwd: dir })).stdout.trim().split('\n').sort(), [gen, 'mine'].sort());
   } finally { t.cleanup(); }
 });

@@ -113,9 +113,13 @@ export interface ExpSaveOptions extends OpContext {
   cwd: string;
   name?: string;
   force?: boolean;
+  /** Commit message (default: geodvc's, as exp run). */
+  message?: string;
+  /** Untracked files to include (`-I`); other untracked files are left out with a warning, as DVC. */
+  includeUntracked?: string[];
 }
 
-export interface ExpSaveResult { name: string; ref: string; rev: string; baseline: string; committed: string[]; stages: string[] }
+export interface ExpSaveResult { name: string; ref: string; rev: string; baseline: string; committed: string[]; stages: string[]; untracked: string[] }
 
 /**
  * `exp save [-n NAME] [-f]`: records the workspace as it is (params, metrics, dvc.lock, .dvc files)
@@ -131,8 +135,12 @@ export async function expSave(opts: ExpSaveOptions): Promise<ExpSaveResult> {
   const { commit } = await import('./commit.js');
   const res = await commit({ cwd: opts.cwd, force: true, signal: opts.signal, onProgress: opts.onProgress, logger: opts.logger });
   const stages = await commitStages(opts.cwd, opts);
-  const { rev } = recordExperiment(opts.cwd, baseline, name);
-  return { name, ref, rev, baseline, committed: res.outputs.filter((o) => o.changed).map((o) => o.dvcfile), stages: stages.changed };
+  const leftOut: string[] = [];
+  const { rev } = recordExperiment(opts.cwd, baseline, name, { message: opts.message, untracked: opts.includeUntracked ?? [], leftOut });
+  if (leftOut.length) {
+    opts.logger?.warn(`The following untracked files were present in the workspace before saving but will not be included in the experiment commit:\n\t${leftOut.join(', ')}`);
+  }
+  return { name, ref, rev, baseline, committed: res.outputs.filter((o) => o.changed).map((o) => o.dvcfile), stages: stages.changed, untracked: leftOut };
 }
 
 export interface ExpRow {

@@ -128,14 +128,22 @@ export function applyOverrides(dir: string, overrides: string[]): { file: string
   return applied;
 }
 
-/** Commits the work tree at `cwd` (git-tracked and new non-ignored files) without touching the index or HEAD. */
-export function commitWorkspace(cwd: string, baseline: string, message: string): string {
+/**
+ * Commits the work tree at `cwd` (git-tracked and new non-ignored files) without touching the index or HEAD.
+ * With `opts.untracked` (exp save), new files are left out except those listed (`-I`); `opts.leftOut` gets the rest.
+ */
+export function commitWorkspace(cwd: string, baseline: string, message: string, opts: { untracked?: string[]; leftOut?: string[] } = {}): string {
   const top = gitTop(cwd);
   const index = resolve(top, git(top, ['rev-parse', '--git-path', `geodvc-exp-index-${process.pid}-${randomBytes(3).toString('hex')}`]).trim());
   const env = { GIT_INDEX_FILE: index };
   try {
     git(top, ['read-tree', baseline], { env });
-    git(top, ['add', '-A', '--', '.'], { env });
+    if (opts.untracked) {
+      git(top, ['add', '-u', '--', '.'], { env });
+      const inc = opts.untracked.map((f) => relative(top, resolve(cwd, f)) || '.');
+      if (inc.length) git(top, ['add', '-f', '--', ...inc], { env });
+      opts.leftOut?.push(...git(top, ['ls-files', '-z', '--others', '--exclude-standard'], { env }).split('\0').filter(Boolean));
+    } else git(top, ['add', '-A', '--', '.'], { env });
     const tree = git(top, ['write-tree'], { env }).trim();
     return git(top, ['commit-tree', tree, '-p', baseline, '-m', message], {
       env: { GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? gitConfig(top, 'user.name') ?? 'geodvc', GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? gitConfig(top, 'user.email') ?? 'geodvc@localhost', GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? gitConfig(top, 'user.name') ?? 'geodvc', GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? gitConfig(top, 'user.email') ?? 'geodvc@localhost' },
@@ -154,9 +162,9 @@ export function checkExpName(cwd: string, baseline: string, name: string, force?
 }
 
 /** Records the work tree as experiment `name` of `baseline`: one commit, referenced by its refs/exps ref (used by `exp run` and `exp save`). */
-export function recordExperiment(cwd: string, baseline: string, name: string): { ref: string; rev: string } {
+export function recordExperiment(cwd: string, baseline: string, name: string, opts: { message?: string; untracked?: string[]; leftOut?: string[] } = {}): { ref: string; rev: string } {
   const ref = expRef(baseline, name);
-  const rev = commitWorkspace(cwd, baseline, `geodvc: commit experiment ${name}`);
+  const rev = commitWorkspace(cwd, baseline, opts.message ?? `geodvc: commit experiment ${name}`, opts);
   git(cwd, ['update-ref', ref, rev]);
   return { ref, rev };
 }
