@@ -81,3 +81,22 @@ test('add of a directory checks the rasters inside (by extension, header only), 
     assert.match(r.stderr, /WARNING: checked the headers of the first 1 rasters only \(cap 1\); 2 more not checked/);
   } finally { t.cleanup(); }
 });
+
+test('geo reproject / vrt / chip text output names the files relative to the current directory (as DVC), --json keeps absolute paths', async () => {
+  const t = makeTmpDir('geodvc-fr-rel-');
+  try {
+    makeRasters(join(t.dir, 'data'));
+    const sub = join(t.dir, 'sub');
+    mkdirSync(sub);
+    const src = join(t.dir, 'data', 'valid.tif');
+    const rp = await cliOk(['geo', 'reproject', '--input', src, '--output', join(sub, 'out'), '--crs', 'EPSG:4326', '--format', 'GTiff'], { cwd: sub });
+    assert.match(rp.stdout, /^wrote out\/valid\.tif \(\d+x\d+\)$/m);
+    assert.doesNotMatch(rp.stdout, new RegExp(t.dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+    const rj = JSON.parse((await cliOk(['geo', 'reproject', '--input', src, '--output', join(sub, 'out'), '--crs', 'EPSG:4326', '--format', 'GTiff', '--json'], { cwd: sub })).stdout);
+    assert.equal(rj.files[0].output, join(sub, 'out', 'valid.tif'));
+    const vr = await cliOk(['geo', 'vrt', join(sub, 'm.vrt'), src], { cwd: sub });
+    assert.match(vr.stdout, /^wrote m\.vrt: 256x256, 1 band\(s\)/m);
+    const ch = await cliOk(['geo', 'chip', '--input', src, '--output', join(t.dir, 'chips'), '--size', '128'], { cwd: sub });
+    assert.match(ch.stdout, /; index \.\.\/chips\/chips\.geojson$/m);
+  } finally { t.cleanup(); }
+});

@@ -1,5 +1,11 @@
 import type { CommandModule } from '../../types.js';
+import { relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../../lib/errors.js';
+
+/** A path as DVC prints it: relative to where the user is, with forward slashes (issue 20). */
+function shownPath(cwd: string, p: string): string {
+  return relative(cwd, resolve(cwd, p)).split(sep).join('/') || '.';
+}
 
 export const command: CommandModule = {
   path: ['geo', 'chip'],
@@ -46,6 +52,6 @@ export const command: CommandModule = {
     } else r = await chip(common);
     const summary = { chips: r.chips.length, written: r.written, unchanged: r.unchanged, removed: r.removed, skippedNodata: r.skippedNodata, skippedAoi: r.skippedAoi, index: r.index, ...tracked };
     if (ctx.json) ctx.outJson(summary);
-    else ctx.out(`${r.chips.length} chips (${r.written} written, ${r.unchanged} unchanged, ${r.skippedNodata} over --max-nodata, ${r.skippedAoi} outside the AOI); index ${r.index}${tracked ? `; ${tracked.bytesRead} bytes read from the remote in ${tracked.requests} request(s)` : ''}`);
+    else ctx.out(`${r.chips.length} chips (${r.written} written, ${r.unchanged} unchanged, ${r.skippedNodata} over --max-nodata, ${r.skippedAoi} outside the AOI); index ${shownPath(ctx.cwd, r.index)}${tracked ? `; ${tracked.bytesRead} bytes read from the remote in ${tracked.requests} request(s)` : ''}`);
   },
 };

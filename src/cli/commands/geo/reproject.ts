@@ -1,5 +1,11 @@
 import type { CommandModule } from '../../types.js';
+import { relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../../lib/errors.js';
+
+/** A path as DVC prints it: relative to where the user is, with forward slashes (issue 20). */
+function shownPath(cwd: string, p: string): string {
+  return relative(cwd, resolve(cwd, p)).split(sep).join('/') || '.';
+}
 
 export const command: CommandModule = {
   path: ['geo', 'reproject'],
@@ -45,7 +51,7 @@ export const command: CommandModule = {
     } else r = await reproject(common);
     if (ctx.json) ctx.outJson(r);
     else {
-      for (const f of r.files) ctx.out(`${f.skipped ? 'unchanged' : 'wrote'} ${f.output} (${f.width}x${f.height})`);
+      for (const f of r.files) ctx.out(`${f.skipped ? 'unchanged' : 'wrote'} ${shownPath(ctx.cwd, f.output)} (${f.width}x${f.height})`);
       ctx.out(`${r.files.length} raster(s) on ${r.crs} at ${r.res} (${r.engine})`);
     }
   },

@@ -1,5 +1,11 @@
 import type { CommandModule } from '../../types.js';
+import { relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../../lib/errors.js';
+
+/** A path as DVC prints it: relative to where the user is, with forward slashes (issue 20). */
+function shownPath(cwd: string, p: string): string {
+  return relative(cwd, resolve(cwd, p)).split(sep).join('/') || '.';
+}
 
 export const command: CommandModule = {
   path: ['geo', 'vrt'],
@@ -23,6 +29,6 @@ export const command: CommandModule = {
     }
     const r = await buildVrtFile({ output, inputs, separate: !!opts.separate, resolution: opts.resolution, res, signal: ctx.signal, onProgress: ctx.onProgress });
     if (ctx.json) ctx.outJson(r);
-    else ctx.out(`wrote ${r.output}: ${r.width}x${r.height}, ${r.bands} band(s) from ${r.sources.length} input(s), ${r.bytes} bytes`);
+    else ctx.out(`wrote ${shownPath(ctx.cwd, r.output)}: ${r.width}x${r.height}, ${r.bands} band(s) from ${r.sources.length} input(s), ${r.bytes} bytes`);
   },
 };
