@@ -46,6 +46,11 @@ test('add writes geo meta; geo info --rev reads old versions from the cache; dir
     assert.deepEqual(v1.find((x: any) => x.path === 'chips/c1.tif').meta.user, { cloud_cover: 3.5, sensor: 'Sentinel-2' });
     assert.ok(v1.every((x: any) => x.source === 'index'));
     assert.equal(v1.find((x: any) => x.path === 'chips/labels.fgb').meta.layers[0].features, 10);
+    // The text of index entries has the layout of full reads (no raw JSON).
+    const v1text = (await cliOk(['geo', 'info', 'chips', '--rev', 'HEAD~1'], { cwd: dir })).stdout;
+    assert.doesNotMatch(v1text, /\{"/);
+    assert.match(v1text, /^chips\/c1\.tif: GTiff \d+x\d+, \d+ band\(s\) \w+\n {2}CRS: /m);
+    assert.match(v1text, /^chips\/poly\.shp: .*1 layer\(s\)\n {2}\S+: \d+ feature\(s\), \w+, CRS EPSG:27700/m);
     const v2 = JSON.parse((await cliOk(['geo', 'info', 'chips', '--json'], { cwd: dir })).stdout);
     assert.deepEqual(v2.map((x: any) => x.path).sort(), ['chips/c2.tif', 'chips/c9.tif', 'chips/labels.fgb', 'chips/poly.shp']);
     assert.equal(v2.find((x: any) => x.path === 'chips/c9.tif').meta.overviews, 4);
@@ -75,6 +80,12 @@ test('geo info: bad input gets a clear error and a non-zero exit', async () => {
     const j = await runCli(['geo', 'info', join(CORPUS, 'byte.tif'), '--json'], { cwd: dir });
     assert.equal(j.code, 0);
     const info = JSON.parse(j.stdout).info;
+    // a directory answers with an array even when it holds one raster; a file with one object
+    mkdirSync(join(dir, 'one'));
+    copyFileSync(join(CORPUS, 'byte.tif'), join(dir, 'one', 'b.tif'));
+    const arr = JSON.parse((await cliOk(['geo', 'info', 'one', '--json'], { cwd: dir })).stdout);
+    assert.ok(Array.isArray(arr) && arr.length === 1 && arr[0].path === 'one/b.tif');
+    assert.ok(!Array.isArray(JSON.parse((await cliOk(['geo', 'info', 'one/b.tif', '--json'], { cwd: dir })).stdout)));
     assert.deepEqual(info.geoTransform, [440720, 60, 0, 3751320, 0, -60]);
     const broken = await runCli(['geo', 'info', join(CORPUS, 'unknown_compression.tif'), join(CORPUS, 'README.md'), '--json'], { cwd: dir });
     assert.equal(broken.code, 1);

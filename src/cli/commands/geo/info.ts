@@ -1,4 +1,29 @@
+import { existsSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import type { CommandModule } from '../../types.js';
+
+/** Whether the argument names the reported file itself (not a directory holding it). */
+function namesTheFile(cwd: string, arg: string, itemPath: string): boolean {
+  const abs = resolve(cwd, arg);
+  if (existsSync(abs) && statSync(abs).isDirectory()) return false;
+  const rel = relative(cwd, abs).split(sep).join('/');
+  return rel === itemPath || abs === itemPath;
+}
+
+/** The compact `meta` of an index entry in the field names of a full read, for one text layout. */
+function fromMeta(m: Record<string, any>): Record<string, any> {
+  if (m.kind === 'vector') {
+    return { driverShortName: m.driver, layers: (m.layers ?? []).map((l: any) => ({ name: l.name, featureCount: l.features, geometryType: l.geometry, extent: l.extent, crs: typeof l.crs === 'string' && /^EPSG:\d+$/.test(l.crs) ? { epsg: Number(l.crs.slice(5)) } : { name: l.crs } })) };
+  }
+  const epsg = typeof m.crs === 'string' && /^EPSG:\d+$/.test(m.crs) ? Number(m.crs.slice(5)) : undefined;
+  return {
+    driverShortName: m.driver, size: m.size ?? [0, 0],
+    bands: Array.from({ length: m.bands ?? 0 }, () => ({ type: m.dtype, block: m.block ?? [], noDataValue: m.nodata })),
+    epsg, coordinateSystem: epsg === undefined && m.crs ? { name: m.crs } : undefined,
+    geoTransform: m.geotransform, gcps: m.gcps ? { gcpList: { length: m.gcps } } : undefined,
+    compression: m.compression, overviewCount: m.overviews ?? 0, areaOrPoint: m.area_or_point, warnings: [],
+  };
+}
 
 export const command: CommandModule = {
   path: ['geo', 'info'],
@@ -12,11 +37,14 @@ export const command: CommandModule = {
     const { geoInfo } = await import('../../../core/api/geo-info.js');
     const items = await geoInfo({ cwd: ctx.cwd, paths: args[0] as string[], rev: opts.rev, useIndex: opts.index !== false, signal: ctx.signal, onProgress: ctx.onProgress });
     const failed = items.filter((i) => i.error).length;
-    if (ctx.json) { ctx.outJson(items.length === 1 && !(args[0] as string[])[1] && items[0]!.source !== 'index' ? items[0] : items); return failed ? 1 : 0; }
+    // One shape per question: a single file argument answers with one object (like gdalinfo -json);
+    // a directory, several arguments or a tracked directory at --rev answer with an array, even of one.
+    const paths = args[0] as string[];
+    if (ctx.json) { ctx.outJson(paths.length === 1 && items.length === 1 && namesTheFile(ctx.cwd, paths[0]!, items[0]!.path) ? items[0] : items); return failed ? 1 : 0; }
     for (const it of items) {
       if (it.error) { ctx.out(`${it.path}: ERROR ${it.error.message}`, true); continue; }
-      if (it.meta) { ctx.out(`${it.path}: ${JSON.stringify(it.meta)}`, true); continue; }
-      const i: any = it.info;
+      // entries of the per-directory index carry the compact `meta` of add; print them like full reads
+      const i: any = it.meta ? fromMeta(it.meta as Record<string, any>) : it.info;
       if (it.kind === 'raster') {
         const b = i.bands;
         ctx.out([
