@@ -78,12 +78,16 @@ test('Ctrl-C during a native warp: exit 252 within seconds, no temp files, no ou
     { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let sentAt = 0;
+  // The warp is under way once its private temp folder exists in the output folder (progress lines
+  // are throttled, so "warping" on stderr can arrive only when the warp is over on a loaded machine).
+  const poll = setInterval(() => {
+    if (sentAt || child.exitCode !== null) return;
+    const entries = existsSync(out) ? readdirSync(out) : [];
+    if (entries.some((n) => n.startsWith('.geodvc-tmp'))) { sentAt = Date.now(); child.kill('SIGINT'); }
+  }, 20);
   const code = await new Promise<number | null>((resolve) => {
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      err += d;
-      if (!sentAt && /warping/.test(err)) setTimeout(() => { if (child.exitCode === null) { sentAt = Date.now(); child.kill('SIGINT'); } }, 100);
-    });
-    child.on('close', (c) => resolve(c));
+    child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+    child.on('close', (c) => { clearInterval(poll); resolve(c); });
   });
   assert.ok(sentAt > 0, `the warp never started: ${err}`);
   assert.equal(code, 252, err);
