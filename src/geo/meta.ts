@@ -15,7 +15,7 @@ import { geoKind } from './sniff.js';
 import { resolution } from './crs/grid.js';
 
 export interface GeoMeta {
-  kind: 'raster' | 'vector';
+  kind: 'raster' | 'vector' | 'pointcloud' | 'gridded';
   [key: string]: unknown;
 }
 
