@@ -82,7 +82,8 @@ class LockWriter {
   }
 }
 
-function plan(p: Pipeline, opts: ReproOptions): string[] {
+/** Stage addresses `repro` considers, upstream first (exported for the distributed coordinator). */
+export function plan(p: Pipeline, opts: ReproOptions): string[] {
   let targets: string[];
   if (opts.targets?.length) targets = resolveTargets(p, opts.targets, opts.cwd);
   else if (opts.allPipelines) targets = p.stages.map(stageAddress);
@@ -99,7 +100,7 @@ function plan(p: Pipeline, opts: ReproOptions): string[] {
   return postOrder(p, targets);
 }
 
-async function depEntries(sc: StatusContext, s: StageDef): Promise<LockEntry[]> {
+export async function depEntries(sc: StatusContext, s: StageDef): Promise<LockEntry[]> {
   const out: LockEntry[] = [];
   for (const d of s.deps) {
     const abs = resolve(s.wdir, d.path);
@@ -114,7 +115,7 @@ async function depEntries(sc: StatusContext, s: StageDef): Promise<LockEntry[]> 
   return out;
 }
 
-function lockStageFor(s: StageDef, deps: LockEntry[], params: Record<string, Record<string, unknown>>, outs: LockEntry[]): LockStage {
+export function lockStageFor(s: StageDef, deps: LockEntry[], params: Record<string, Record<string, unknown>>, outs: LockEntry[]): LockStage {
   const e: LockStage = { cmd: s.cmd };
   if (deps.length) e.deps = deps;
   if (Object.keys(params).length) e.params = params;
