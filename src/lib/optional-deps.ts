@@ -21,6 +21,7 @@ export const OPTIONAL_FEATURES: Record<string, OptionalFeature> = {
   gs: { feature: 'gs:// remotes', packages: ['@google-cloud/storage'] },
   ssh: { feature: 'ssh:// remotes', packages: ['ssh2-sftp-client'] },
   redis: { feature: 'the Redis experiment queue (exp run --queue --redis-url, queue worker)', packages: ['bullmq', 'ioredis'] },
+  laz: { feature: 'LAZ/COPC point clouds (geo info --classes, geo check, geo chip)', packages: ['laz-perf'] },
 };
 
 /** A package geodvc needs for a feature is not installed. */
