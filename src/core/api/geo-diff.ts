@@ -19,13 +19,16 @@ import { parseTree } from '../odb/tree.js';
 import { objectPath } from '../odb/layout.js';
 import { compareLayers, serialisableDiff, type LayerDiff } from '../../geo/annotations/diff.js';
 import { readAnnotationFile } from '../../geo/annotations/load.js';
-import { parseTolerance } from '../../geo/annotations/tolerance.js';
+import { geoTolerance, parseTolerance, pixelTolerance, type Tolerance } from '../../geo/annotations/tolerance.js';
+import { sniffPixelBytes } from '../../geo/annotations/pixel.js';
+import { parsePixelBytes } from '../../geo/annotations/pixel-load.js';
+import { comparePixelDatasets } from '../../geo/annotations/pixel-diff.js';
 import { parseCrs } from '../../geo/annotations/crs-bridge.js';
 import { changesToGeoJson } from '../../geo/annotations/changes-geojson.js';
 import type { NamedLayer } from '../../geo/annotations/fingerprint.js';
 import type { HashName } from '../odb/hash.js';
 
-const VECTOR_EXT = /\.(geojson|json|shp|gpkg|fgb)$/i;
+const VECTOR_EXT = /\.(geojson|json|shp|gpkg|fgb|xml)$/i;
 const SIDECAR_EXT = ['.shx', '.dbf', '.prj', '.cpg', '.qix'];
 
 /** A version of the repository files: paths are relative to the root, `/`-separated. */
@@ -176,9 +179,9 @@ function summarise(diffs: LayerDiff[]): GeoDiffSummary {
   return s;
 }
 
-function identicalDiff(path: string, tolerance: string): LayerDiff {
+function identicalDiff(path: string, tolerance: string, unit = ''): LayerDiff {
   return {
-    path, status: 'byte-identical', tolerance, unit: '', space: 'lonlat', features: [], issues: [],
+    path, status: 'byte-identical', tolerance, unit, space: unit === 'px' ? 'native' : 'lonlat', features: [], issues: [],
     counts: { old: 0, new: 0, unchanged: 0, precisionOnly: 0, added: 0, removed: 0, geometry: 0, class: 0, attributes: 0 },
   };
 }
@@ -191,20 +194,52 @@ export function splitRevsAndTargets(git: Git | null, args: string[]): { revs: st
   return { revs, targets: args.slice(i) };
 }
 
+/** The tolerance line of a result: the geo one, the pixel one, or both when both kinds were compared. */
+function toleranceText(diffs: LayerDiff[], geo: Tolerance, px: Tolerance): string {
+  const kinds = new Set(diffs.filter((d) => d.status !== 'byte-identical' || d.unit).map((d) => (d.unit === 'px' ? 'px' : 'geo')));
+  if (kinds.size === 2) return `${geo.text}, ${px.text}`;
+  return kinds.has('px') ? px.text : geo.text;
+}
+
 export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
-  const tolerance = parseTolerance(opts.tolerance);
+  const tolerance = geoTolerance(parseTolerance(opts.tolerance));
+  const pxTolerance = pixelTolerance(opts.tolerance);
+  const pixelOpts = { tolerance: pxTolerance, listPrecisionOnly: opts.listPrecisionOnly };
   const diffOpts = {
     tolerance, assumeCrs: opts.crs ? parseCrs(opts.crs) : undefined, idField: opts.idField,
     classFields: opts.classFields, ignoreFields: opts.ignoreFields, listPrecisionOnly: opts.listPrecisionOnly,
   };
   const tmpRoot = mkdtempSync(join(tmpdir(), 'geodvc-geodiff-'));
   const diffs: LayerDiff[] = [];
-  let oldLabel: string, newLabel: string;
+  let oldLabel = '', newLabel = '';
+  const finish = async (): Promise<GeoDiffResult> => {
+    const result: GeoDiffResult = {
+      old: oldLabel, new: newLabel, tolerance: toleranceText(diffs, tolerance, pxTolerance),
+      files: diffs.map(serialisableDiff), summary: summarise(diffs),
+      semantic: diffs.some((d) => d.status === 'semantic' || d.status === 'added' || d.status === 'removed'),
+    };
+    if (opts.geojsonOut) {
+      const out = resolve(opts.cwd, opts.geojsonOut);
+      await writeFileAtomic(out, changesToGeoJson(diffs));
+      result.geojson = out;
+    }
+    return result;
+  };
   try {
     if (opts.files) {
       const [fa, fb] = opts.files.map((f) => resolve(opts.cwd, f)) as [string, string];
       for (const f of [fa, fb]) { try { statSync(f); } catch { throw new AppError('not-found', `no such file: ${f}`, 1, { hint: 'give two existing annotation files' }); } }
       oldLabel = opts.files[0]; newLabel = opts.files[1];
+      const ba = readFileSync(fa), bb = readFileSync(fb);
+      const ka = sniffPixelBytes(ba, fa), kb = sniffPixelBytes(bb, fb);
+      if (ka || kb) {
+        if (!ka || !kb) {
+          throw new UsageError(`${ka ? opts.files[1] : opts.files[0]} is not a COCO or Pascal VOC file while ${ka ? opts.files[0] : opts.files[1]} is`, { hint: 'compare image-space labels (COCO, VOC) with each other, and geographic labels (GeoJSON, GPKG, ...) with each other' });
+        }
+        const da = parsePixelBytes(ba, opts.files[0], ka), db = parsePixelBytes(bb, opts.files[1], kb);
+        diffs.push(comparePixelDatasets(opts.files[1], da, db, pixelOpts, { signal: opts.signal, onProgress: opts.onProgress, bytesEqual: ba.equals(bb) }));
+        return finish();
+      }
       const la = await readAnnotationFile(fa, opts.files[0]);
       const lb = await readAnnotationFile(fb, opts.files[1]);
       const bytesEqual = readFileSync(fa).equals(readFileSync(fb));
@@ -243,9 +278,18 @@ export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
       for (const rel of candidates) {
         throwIfAborted(opts.signal);
         opts.onProgress?.({ phase: 'comparing annotations', done: done++, total: candidates.length, item: rel });
-        if (/\.json$/i.test(rel)) {
-          const probe = srcB.read(rel) ?? srcA.read(rel);
-          if (!probe || !looksLikeGeoJson(probe)) continue;
+        if (/\.(json|xml)$/i.test(rel)) {
+          const ra = srcA.read(rel), rb = srcB.read(rel);
+          const probe = rb ?? ra;
+          const pixelKind = probe ? sniffPixelBytes(probe, rel) ?? (ra ? sniffPixelBytes(ra, rel) : undefined) : undefined;
+          if (pixelKind) {
+            if (ra && rb && ra.equals(rb)) { diffs.push(identicalDiff(rel, pxTolerance.text, 'px')); continue; }
+            const da = ra ? parsePixelBytes(ra, `${rel} (${srcA.label})`) : null;
+            const db = rb ? parsePixelBytes(rb, `${rel} (${srcB.label})`) : null;
+            diffs.push(comparePixelDatasets(rel, da, db, pixelOpts, { signal: opts.signal }));
+            continue;
+          }
+          if (!probe || !/\.json$/i.test(rel) || !looksLikeGeoJson(probe)) continue;
         }
         const group = (src: VersionSource, all: string[]) => [rel, ...sidecarsOf(rel, all)].map((p) => src.read(p));
         const ga = group(srcA, listA), gb = group(srcB, listB);
@@ -265,18 +309,8 @@ export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
       }
       opts.onProgress?.({ phase: 'comparing annotations', done: candidates.length, total: candidates.length, finished: true });
     }
+    return await finish();
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
-  const result: GeoDiffResult = {
-    old: oldLabel, new: newLabel, tolerance: tolerance.text,
-    files: diffs.map(serialisableDiff), summary: summarise(diffs),
-    semantic: diffs.some((d) => d.status === 'semantic' || d.status === 'added' || d.status === 'removed'),
-  };
-  if (opts.geojsonOut) {
-    const out = resolve(opts.cwd, opts.geojsonOut);
-    await writeFileAtomic(out, changesToGeoJson(diffs));
-    result.geojson = out;
-  }
-  return result;
 }

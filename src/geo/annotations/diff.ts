@@ -48,6 +48,11 @@ export interface FeatureChange {
   attributes?: AttributeChange[];
   classOld?: unknown;
   classNew?: unknown;
+  /** Image-space labels (COCO, VOC): the image (file name) the annotation belongs to. */
+  image?: string;
+  /** Image-space labels: the box [xmin, ymin, xmax, ymax] in pixels, old and new. */
+  boxOld?: number[];
+  boxNew?: number[];
   /** The prepared geometries (canonical space), for the GeoJSON of changes. Not serialised. */
   geomOld?: PreparedFeature;
   geomNew?: PreparedFeature;
@@ -69,6 +74,8 @@ export interface LayerDiff {
   /** Added, removed and changed features (and precision-only ones when asked). */
   features: FeatureChange[];
   issues: (GeometryIssue & { version: 'old' | 'new' })[];
+  /** Image-space labels (COCO, VOC): images in each version, added, removed, resized. */
+  images?: { old: number; new: number; added: number; removed: number; changed: number };
 }
 
 function emptyCounts(): LayerDiff['counts'] {

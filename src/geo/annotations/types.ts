@@ -41,7 +41,7 @@ export interface AnnotationLayer {
 export interface GeometryIssue {
   /** Feature label (`id=…` or `#n`, 1-based). */
   feature: string;
-  problem: 'unclosed-ring' | 'too-few-points' | 'self-intersection' | 'non-finite-coordinate' | 'unknown-geometry-type' | 'empty-geometry';
+  problem: 'unclosed-ring' | 'too-few-points' | 'self-intersection' | 'non-finite-coordinate' | 'unknown-geometry-type' | 'empty-geometry' | 'odd-coordinate-count';
   detail?: string;
 }
 

@@ -15,10 +15,10 @@ function table(rows: string[][]): string {
 
 export const command: CommandModule = {
   path: ['geo', 'diff'],
-  describe: 'semantic diff of annotation files between revisions: added/removed/changed labels vs. precision-only drift',
+  describe: 'semantic diff of annotation files (GeoJSON, GPKG, Shapefile, FlatGeobuf; COCO JSON, Pascal VOC XML) between revisions: added/removed/changed labels vs. precision-only drift',
   configure(cmd) {
     cmd.argument('[args...]', '[A_REV] [B_REV] [TARGETS...]: revisions (default HEAD and the workspace), then files/directories')
-      .option('-t, --tolerance <t>', 'coordinate tolerance: 0.5 or 0.5m (metres), 50cm, 1e-6deg, 2u (CRS units)', '0.1m')
+      .option('-t, --tolerance <t>', 'coordinate tolerance: 0.5 or 0.5m (metres), 50cm, 1e-6deg, 2u (CRS units), 0.5px (pixels); default 0.1m for geographic labels, 0.5px for COCO/VOC')
       .option('--geojson <file>', 'write the changed features as GeoJSON (WGS 84) for a map')
       .option('--crs <crs>', 'CRS of files that declare none (e.g. a Shapefile without .prj)')
       .option('--id-field <name>', 'property holding a stable feature id (default: the GeoJSON id)')
@@ -50,15 +50,19 @@ export const command: CommandModule = {
     ctx.out(table(rows));
     for (const f of r.files) {
       if (f.status === 'added' || f.status === 'removed') continue; // whole file: the table says it
+      if (f.images && (f.images.added || f.images.removed)) ctx.out(`  ${f.path}: ${f.images.added} image(s) added, ${f.images.removed} removed (of ${f.images.old} -> ${f.images.new})`);
       for (const c of f.features) {
-        const name = c.status === 'added' ? c.b : c.status === 'removed' || c.a === c.b ? c.a : `${c.a} (now ${c.b})`;
+        const base = c.status === 'added' ? c.b : c.status === 'removed' || c.a === c.b ? c.a : `${c.a} (now ${c.b})`;
+        const name = c.image !== undefined ? `${c.image} ${base === 'image' ? 'image' : `annotation ${base}`}` : base;
         const bits: string[] = [];
         if (c.changes.includes('geometry')) bits.push(`max vertex shift ${fmt(c.maxVertexShift)} ${f.unit}, area ${fmt(c.areaOld, 1)} -> ${fmt(c.areaNew, 1)}, IoU ${fmt(c.iou)}`);
-        if (c.changes.includes('class')) bits.push(`class ${JSON.stringify(c.classOld)} -> ${JSON.stringify(c.classNew)}`);
-        if (c.changes.includes('attributes')) bits.push(`attributes changed: ${c.attributes!.map((a) => a.key).join(', ')}`);
+        if (c.changes.includes('class')) bits.push(`${c.image !== undefined ? 'category' : 'class'} ${JSON.stringify(c.classOld)} -> ${JSON.stringify(c.classNew)}`);
+        if (c.changes.includes('attributes')) bits.push(`attributes changed: ${c.attributes!.map((a) => (c.a === 'image' ? `${a.key} ${JSON.stringify(a.old)} -> ${JSON.stringify(a.new)}` : a.key)).join(', ')}`);
         if (c.status === 'precision-only') bits.push(`precision only, max vertex shift ${fmt(c.maxVertexShift)} ${f.unit}`);
         const cls = c.status === 'added' ? c.classNew : c.status === 'removed' ? c.classOld : undefined;
-        ctx.out(`  ${f.path} ${name}: ${c.status}${cls !== undefined ? ` (class ${JSON.stringify(cls)})` : ''}${bits.length ? ': ' + bits.join('; ') : ''}`);
+        const box = c.status === 'added' ? c.boxNew : c.status === 'removed' ? c.boxOld : undefined;
+        const where = box ? ` at [${box.map((v) => fmt(v, 2)).join(', ')}]` : '';
+        ctx.out(`  ${f.path} ${name}: ${c.status}${cls !== undefined ? ` (${c.image !== undefined ? 'category' : 'class'} ${JSON.stringify(cls)}${where})` : ''}${bits.length ? ': ' + bits.join('; ') : ''}`);
       }
       for (const is of f.issues.slice(0, 20)) ctx.warn(`${f.path} (${is.version}) ${is.feature}: ${is.problem}${is.detail ? ` ${is.detail}` : ''}`);
       if (f.issues.length > 20) ctx.warn(`${f.path}: ${f.issues.length - 20} more geometry issue(s) (see --json)`);
