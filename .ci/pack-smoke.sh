@@ -42,6 +42,8 @@ mkdir -p "$proj"
 printf '{ "name": "scratch", "version": "1.0.0", "private": true, "type": "module" }\n' >"$proj/package.json"
 (cd "$proj" && npm install --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error "$tmp/$tgz" >/dev/null) || fail "npm install of the tarball"
 (cd "$proj" && npm rebuild --no-audit --no-fund --loglevel=error better-sqlite3 koffi >/dev/null) || fail "npm rebuild better-sqlite3 koffi"
+# geodvc's own postinstall (skipped with the other scripts above): trims koffi to this platform
+(cd "$proj" && node node_modules/geodvc/bin/postinstall.mjs) || fail "postinstall"
 nm_mb=$(du -sm "$proj/node_modules" | cut -f1)
 opt_mb=0
 for o in gdal-async; do [ -d "$proj/node_modules/$o" ] && opt_mb=$(( opt_mb + $(du -sm "$proj/node_modules/$o" | cut -f1) )); done
@@ -91,5 +93,29 @@ cp "$repo/examples/library.mjs" "$proj/example.mjs"
 out=$(cd "$proj" && node example.mjs "$work") || fail "library example (examples/library.mjs)"
 grep -q '^expected error: not-a-repo' <<<"$out" || fail "library example output: $out"
 echo "$out" | sed 's/^/pack-smoke:   /'
+
+echo "pack-smoke: native GDAL engine (gdal-async's binding as a prebuilt download would place it)"
+# A user with internet gets gdal-async's prebuilt binding; this machine has the one the checkout
+# built against Debian's GDAL. Put it where the download would go, run geodvc's postinstall (which
+# trims gdal-async's bundled build sources), then measure the whole install and run a native op.
+ga="$proj/node_modules/gdal-async"
+if [ -d "$ga" ] && [ -d "$repo/node_modules/gdal-async/lib/binding" ]; then
+  cp -a "$repo/node_modules/gdal-async/lib/binding" "$ga/lib/"
+  (cd "$proj" && node node_modules/geodvc/bin/postinstall.mjs) || fail "postinstall"
+  [ -d "$ga/deps/libproj/proj/data" ] || fail "postinstall removed PROJ's data"
+  [ ! -d "$ga/deps/libgdal/gdal/frmts/gtiff" ] || fail "postinstall left gdal-async's build sources"
+  all_mb=$(du -sm "$proj/node_modules" | cut -f1)
+  echo "pack-smoke: node_modules with the native engine: $all_mb MB"
+  [ "$all_mb" -le 250 ] || fail "node_modules with gdal-async is $all_mb MB (limit 250 MB)"
+  printf 'ncols 4\nnrows 3\nxllcorner 500000\nyllcorner 4000000\ncellsize 10\n0 10 20 30\n40 50 60 70\n80 90 100 110\n' >"$tmp/t.asc"
+  gdal_translate -q -ot Byte -of GTiff -a_srs EPSG:32633 "$tmp/t.asc" "$tmp/t.tif" || fail "gdal_translate (gdal-bin)"
+  out=$(GEODVC_GDAL_ENGINE=native "$geodvc" geo reproject --input "$tmp/t.tif" --output "$tmp/warped" --crs EPSG:4326 --json 2>/dev/null) || fail "geo reproject with the native engine: $out"
+  grep -q '"engine": *"GDAL .*native)"' <<<"$out" || fail "geo reproject did not use the native engine: $out"
+  gdalinfo "$tmp/warped/t.tif" | grep -q 'WGS 84' || fail "native reproject output is not in EPSG:4326"
+  echo "pack-smoke: native reproject ok ($(grep -o '"engine": *"[^"]*"' <<<"$out"))"
+else
+  [ "${CI:-}" != true ] || fail "gdal-async is not installed in the checkout or the scratch project"
+  echo "pack-smoke: gdal-async absent: native engine part skipped"
+fi
 
 echo "pack-smoke: ok in $(( $(date +%s) - t0 )) s"
