@@ -73,6 +73,10 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
       gcps: info.gcps ? info.gcps.gcpList.length : undefined,
       acquisition: Object.keys(acquisition).length ? acquisition : undefined,
     };
+  } else if (kind === 'pointcloud') {
+    // LAS/LAZ/COPC: header and VLRs only, never the points (src/geo/pointcloud)
+    const { pointCloudMeta } = await import('./pointcloud/info.js');
+    try { meta = pointCloudMeta(absPath) as GeoMeta; } catch { return undefined; }
   } else if (kind === 'vector') {
     let info;
     try { info = await readVectorInfo(absPath); } catch { return undefined; }
