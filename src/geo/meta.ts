@@ -85,6 +85,10 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
       driver: info.driverShortName,
       layers: info.layers.map((l) => ({ name: l.name, features: l.featureCount, geometry: l.geometryType, extent: l.extent, crs: l.crs?.epsg !== undefined ? `EPSG:${l.crs.epsg}` : l.crs?.name })),
     };
+  } else if (kind === 'gridded') {
+    // JPEG2000, NetCDF, HDF5 through native GDAL (metadata only)
+    const { griddedMeta } = await import('./gridded/meta.js');
+    meta = griddedMeta(absPath) as GeoMeta;
   } else return undefined;
   const companion = readCompanionMetadata(absPath);
   if (companion) meta.user = companion;

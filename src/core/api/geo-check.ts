@@ -13,6 +13,7 @@ import { checkRaster, type FileCheck } from '../../geo/raster/check.js';
 import { checkVector } from '../../geo/vector/check.js';
 import { sniffRaster } from '../../geo/raster/info.js';
 import { findRepoRoot } from '../repo/repo.js';
+import { griddedFormat } from '../../geo/gridded/source.js';
 import { isGeoData, listGeoFiles } from './geo-info.js';
 
 export type { FileCheck, CheckProblem } from '../../geo/raster/check.js';
@@ -54,6 +55,8 @@ export function collectTargets(cwd: string, targets: string[]): string[] {
 export async function checkFile(absPath: string, opts: { deep?: boolean; signal?: AbortSignal; deadline?: number } = {}): Promise<FileCheck> {
   let raster = false;
   try { raster = !!sniffRaster(absPath); } catch { /* handled by checkRaster */ }
+  // JPEG2000, NetCDF, HDF5, Zarr: structure, GDAL open and a decode through native GDAL
+  if (!raster && griddedFormat(absPath)) return (await import('../../geo/gridded/check.js')).checkGridded(absPath, { deep: opts.deep, signal: opts.signal, deadline: opts.deadline });
   if (raster || /\.(tiff?|vrt)$/i.test(absPath)) return checkRaster(absPath, { deep: opts.deep, signal: opts.signal, deadline: opts.deadline });
   if (isGeoData(absPath)) return checkVector(absPath);
   return { file: absPath, kind: 'other', ok: true, problems: [] };

@@ -16,16 +16,20 @@ import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/i
 import { looksLikeVector, readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
 import { looksLikeGeoJson } from '../../geo/vector/geojson.js';
 import { extractGeoMeta } from '../../geo/meta.js';
+import { griddedFormat, parseSubdatasetName } from '../../geo/gridded/source.js';
+import type { GriddedInfo } from '../../geo/gridded/info.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
+import type { PointCloudInfo } from '../../geo/pointcloud/info.js';
+import { sniffFormat } from '../../geo/sniff.js';
 
 export interface GeoInfoItem {
   path: string;
-  kind: 'raster' | 'vector';
+  kind: 'raster' | 'vector' | 'gridded' | 'pointcloud';
   /** Full reader output (workspace/cache reads). */
-  info?: RasterInfo | VectorInfo;
+  info?: RasterInfo | VectorInfo | GriddedInfo | PointCloudInfo;
   /** Compact metadata (from the directory index). */
   meta?: unknown;
   source: 'workspace' | 'cache' | 'index';
@@ -38,6 +42,10 @@ export interface GeoInfoOptions extends OpContext {
   rev?: string;
   /** Use (and build) the per-directory index for tracked directories (default true). */
   useIndex?: boolean;
+  /** Gridded files (NetCDF/HDF5/Zarr): describe this variable in the raster fields. */
+  variable?: string;
+  /** Point clouds: count the points per classification (decodes every point; cheap files get it anyway). */
+  classes?: boolean;
 }
 
 const SKIP_DIRS = new Set(['.git', '.dvc', 'node_modules']);
@@ -45,6 +53,10 @@ const SKIP_DIRS = new Set(['.git', '.dvc', 'node_modules']);
 export function isGeoFile(p: string): boolean {
   const ext = extname(p).toLowerCase();
   if (['.tif', '.tiff', '.vrt', '.gtiff'].includes(ext)) return true;
+  // gridded files GDAL reads natively (src/geo/gridded)
+  if (['.jp2', '.j2k', '.nc', '.nc4', '.h5', '.hdf5', '.he5'].includes(ext)) return true;
+  // point clouds (src/geo/pointcloud)
+  if (ext === '.las' || ext === '.laz') return true;
   return looksLikeVector(p);
 }
 
@@ -67,7 +79,27 @@ export function listGeoFiles(dir: string): string[] {
   return out;
 }
 
-async function readOne(absPath: string, displayPath: string, source: GeoInfoItem['source']): Promise<GeoInfoItem> {
+async function readOne(absPath: string, displayPath: string, source: GeoInfoItem['source'], variable?: string, classes = false): Promise<GeoInfoItem> {
+  if (parseSubdatasetName(absPath) || griddedFormat(absPath)) {
+    try {
+      const { readGriddedInfo } = await import('../../geo/gridded/info.js');
+      return { path: displayPath, kind: 'gridded', info: readGriddedInfo(absPath, { variable }), source };
+    } catch (e) {
+      const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message);
+      return { path: displayPath, kind: 'gridded', source, error: { code: err.code, message: err.message } };
+    }
+  }
+  let isPointCloud = false;
+  try { isPointCloud = sniffFormat(absPath) === 'las'; } catch { /* reported below */ }
+  if (isPointCloud || /\.la[sz]$/i.test(absPath)) {
+    try {
+      const { readPointCloudInfo } = await import('../../geo/pointcloud/info.js');
+      return { path: displayPath, kind: 'pointcloud', info: await readPointCloudInfo(absPath, { classes }), source };
+    } catch (e) {
+      const err = e instanceof AppError ? e : new AppError('unreadable', `${basename(absPath)}: ${(e as Error).message}`);
+      return { path: displayPath, kind: 'pointcloud', source, error: { code: err.code, message: err.message } };
+    }
+  }
   let isRaster = false;
   try { isRaster = !!sniffRaster(absPath); } catch { /* reported below */ }
   // named like a raster (.tif/.vrt): the raster reader says what the content is not
@@ -177,6 +209,9 @@ export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
   const items: GeoInfoItem[] = [];
   const progress = throttledProgress(opts.onProgress);
   for (const p of opts.paths) {
+    // a GDAL subdataset name (NETCDF:"f.nc":var, HDF5:"f.h5"://path) names one variable of a file
+    const sub = parseSubdatasetName(p, opts.cwd);
+    if (sub && !opts.rev) { items.push(await readOne(p.replace(/^(\w+):(?:"([^"]+)"|([^:]+))/, (_m, pre) => `${pre}:"${sub.file}"`), p, 'workspace', opts.variable)); continue; }
     const abs = resolve(opts.cwd, p);
     const rel = repo ? relative(repo.root, abs).split(sep).join('/') : p;
     const tracked = repo && !rel.startsWith('..') ? findTracking(repo.root, rel, opts.rev, git) : undefined;
@@ -200,14 +235,15 @@ export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
       continue;
     }
     if (!existsSync(abs)) throw new PathError('not-found', `${p} does not exist`, { hint: opts.rev ? 'check the path' : 'check the path, or pass --rev to read a tracked path at a git revision' });
+    if (statSync(abs).isDirectory() && griddedFormat(abs) === 'zarr') { items.push(await readOne(abs, p, 'workspace', opts.variable)); continue; }
     if (statSync(abs).isDirectory()) {
       const files = listGeoFiles(abs);
       let done = 0;
       for (const f of files) {
-        items.push(await readOne(f, relative(opts.cwd, f).split(sep).join('/'), 'workspace'));
+        items.push(await readOne(f, relative(opts.cwd, f).split(sep).join('/'), 'workspace', undefined, opts.classes));
         progress({ phase: 'reading', done: ++done, total: files.length, item: f });
       }
-    } else items.push(await readOne(abs, p, 'workspace'));
+    } else items.push(await readOne(abs, p, 'workspace', opts.variable, opts.classes));
   }
   progress({ phase: 'reading', finished: true });
   return items;

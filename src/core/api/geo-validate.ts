@@ -22,6 +22,7 @@ import type { CoordinateSystem } from '../../geo/raster/types.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { collectTargets } from './geo-check.js';
 import { isGeoData } from './geo-info.js';
+import { griddedFormat } from '../../geo/gridded/source.js';
 import { relative, sep } from 'node:path';
 
 export interface GeoRules {
@@ -108,6 +109,13 @@ export async function geoValidate(opts: GeoValidateOptions): Promise<GeoValidate
     const display = relative(opts.cwd, f).split(sep).join('/') || f;
     let isRaster = false;
     try { isRaster = !!sniffRaster(f); } catch { /* below */ }
+    if (!isRaster && griddedFormat(f)) {
+      // JPEG2000, NetCDF, HDF5, Zarr: each grid (variable) is gated like a raster
+      try { rasters.push(...(await import('../../geo/gridded/validate.js')).griddedValidateEntries(f, display)); } catch (e) {
+        violations.push({ file: display, rule: 'unreadable', message: `cannot read: ${(e as Error).message}` });
+      }
+      continue;
+    }
     if (!isRaster) { if (isGeoData(f)) vectors.push(f); continue; }
     try { rasters.push({ file: display, info: await readRasterInfo(f) }); } catch (e) {
       violations.push({ file: display, rule: 'unreadable', message: `cannot read: ${(e as Error).message}` });

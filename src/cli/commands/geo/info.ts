@@ -25,17 +25,33 @@ function fromMeta(m: Record<string, any>): Record<string, any> {
   };
 }
 
+/** Text lines for a point cloud: a full read (`info`) or the compact `meta` of the directory index. */
+function pointCloudLines(path: string, i: Record<string, any> | undefined, m: Record<string, any> | undefined): string[] {
+  const v = i ?? { driverShortName: m?.driver, lasVersion: m?.las_version, pointFormat: m?.point_format, pointCount: m?.points, bounds: m?.bounds, scale: m?.scale, offset: m?.offset, epsg: typeof m?.crs === 'string' && /^EPSG:\d+$/.test(m.crs) ? Number(m.crs.slice(5)) : null, coordinateSystem: m?.crs ? { name: m.crs } : undefined, warnings: [] };
+  const b = (v.bounds ?? []) as number[];
+  return [
+    `${path}: ${v.driverShortName} ${v.lasVersion}, point format ${v.pointFormat}, ${v.pointCount} point(s)`,
+    `  CRS: ${v.epsg !== null && v.epsg !== undefined ? `EPSG:${v.epsg}` : ''}${v.coordinateSystem?.name ? ` ${v.coordinateSystem.name}` : v.epsg == null ? 'none' : ''}`,
+    `  bounds: x ${b[0]} .. ${b[3]}, y ${b[1]} .. ${b[4]}, z ${b[2]} .. ${b[5]}`,
+    `  scale: [${(v.scale ?? []).join(', ')}]  offset: [${(v.offset ?? []).join(', ')}]`,
+    ...(v.classification ? [`  classes: ${v.classification.map((c: any) => `${c.code} ${c.name}: ${c.count}`).join(', ')}`] : []),
+    ...(v.warnings ?? []).map((w: string) => `  warning: ${w}`),
+  ];
+}
+
 export const command: CommandModule = {
   path: ['geo', 'info'],
   describe: 'raster/vector metadata (gdalinfo -json field names) of workspace paths or tracked paths at a git revision',
   configure(cmd) {
     cmd.argument('<paths...>', 'files or directories (tracked directories are served from the per-directory index)')
       .option('--rev <rev>', 'read the tracked path at this git revision from the cache')
-      .option('--no-index', 'read every file instead of the per-directory metadata index');
+      .option('--no-index', 'read every file instead of the per-directory metadata index')
+      .option('--variable <name>', 'NetCDF/HDF5/Zarr: describe this variable (or pass NETCDF:"file.nc":var)')
+      .option('--classes', 'LAS/LAZ/COPC: count the points per classification (decodes every point; small LAS files always get it)');
   },
   async run(ctx, args, opts) {
     const { geoInfo } = await import('../../../core/api/geo-info.js');
-    const items = await geoInfo({ cwd: ctx.cwd, paths: args[0] as string[], rev: opts.rev, useIndex: opts.index !== false, signal: ctx.signal, onProgress: ctx.onProgress });
+    const items = await geoInfo({ cwd: ctx.cwd, paths: args[0] as string[], rev: opts.rev, useIndex: opts.index !== false, variable: opts.variable, classes: !!opts.classes, signal: ctx.signal, onProgress: ctx.onProgress });
     const failed = items.filter((i) => i.error).length;
     // One shape per question: a single file argument answers with one object (like gdalinfo -json);
     // a directory, several arguments or a tracked directory at --rev answer with an array, even of one.
@@ -44,6 +60,12 @@ export const command: CommandModule = {
     for (const it of items) {
       if (it.error) { ctx.out(`${it.path}: ERROR ${it.error.message}`, true); continue; }
       // entries of the per-directory index carry the compact `meta` of add; print them like full reads
+      if (it.kind === 'gridded' && it.info) {
+        const { griddedInfoLines } = await import('../../../geo/gridded/text.js');
+        ctx.out(griddedInfoLines(it.path, it.info as any).join('\n'), true);
+        continue;
+      }
+      if (it.kind === 'pointcloud') { ctx.out(pointCloudLines(it.path, it.info as any, it.meta as any).join('\n'), true); continue; }
       const i: any = it.meta ? fromMeta(it.meta as Record<string, any>) : it.info;
       if (it.kind === 'raster') {
         const b = i.bands;
