@@ -12,6 +12,7 @@ import { mapLimit } from '../../lib/pool.js';
 import { checkRaster, type FileCheck } from '../../geo/raster/check.js';
 import { checkVector } from '../../geo/vector/check.js';
 import { sniffRaster } from '../../geo/raster/info.js';
+import { sniffFormat } from '../../geo/sniff.js';
 import { findRepoRoot } from '../repo/repo.js';
 import { griddedFormat } from '../../geo/gridded/source.js';
 import { isGeoData, listGeoFiles } from './geo-info.js';
@@ -58,8 +59,14 @@ export async function checkFile(absPath: string, opts: { deep?: boolean; signal?
   // JPEG2000, NetCDF, HDF5, Zarr: structure, GDAL open and a decode through native GDAL
   if (!raster && griddedFormat(absPath)) return (await import('../../geo/gridded/check.js')).checkGridded(absPath, { deep: opts.deep, signal: opts.signal, deadline: opts.deadline });
   if (raster || /\.(tiff?|vrt)$/i.test(absPath)) return checkRaster(absPath, { deep: opts.deep, signal: opts.signal, deadline: opts.deadline });
+  // LAS/LAZ/COPC: header vs data, LAZ chunk table, COPC hierarchy, decode (src/geo/pointcloud)
+  if (sniffSafe(absPath) === 'las' || /\.la[sz]$/i.test(absPath)) return (await import('../../geo/pointcloud/check.js')).checkPointCloud(absPath, { deep: opts.deep, signal: opts.signal });
   if (isGeoData(absPath)) return checkVector(absPath);
   return { file: absPath, kind: 'other', ok: true, problems: [] };
+}
+
+function sniffSafe(absPath: string): ReturnType<typeof sniffFormat> {
+  try { return sniffFormat(absPath); } catch { return undefined; }
 }
 
 export async function geoCheck(opts: GeoCheckOptions): Promise<GeoCheckResult> {

@@ -31,13 +31,15 @@ export interface CheckProblem {
 
 export interface FileCheck {
   file: string;
-  kind: 'raster' | 'vector' | 'other';
+  kind: 'raster' | 'vector' | 'pointcloud' | 'other';
   format?: string;
   ok: boolean;
   problems: CheckProblem[];
   blocksTotal?: number;
   blocksDecoded?: number;
   featuresParsed?: number;
+  /** Point clouds: points decoded (src/geo/pointcloud/check.ts). */
+  pointsDecoded?: number;
   /** Set when the time limit stopped the check early: what was not reached. */
   notReached?: string;
 }
