@@ -20,6 +20,8 @@ import { crsFromText, sameCrs } from '../../geo/crs/crs.js';
 import { gridPhase, resolution } from '../../geo/crs/grid.js';
 import type { CoordinateSystem } from '../../geo/raster/types.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
+import { openPointCloud, problemError } from '../../geo/pointcloud/info.js';
+import { sniffFormat } from '../../geo/sniff.js';
 import { collectTargets } from './geo-check.js';
 import { isGeoData } from './geo-info.js';
 import { griddedFormat } from '../../geo/gridded/source.js';
@@ -105,8 +107,21 @@ export async function geoValidate(opts: GeoValidateOptions): Promise<GeoValidate
   const progress = throttledProgress(opts.onProgress);
   const rasters: { file: string; info: RasterInfo }[] = [];
   const vectors: string[] = [];
+  const pointclouds: { file: string; crs?: CoordinateSystem }[] = [];
   for (const f of files) {
     const display = relative(opts.cwd, f).split(sep).join('/') || f;
+    let las = false;
+    try { las = sniffFormat(f) === 'las'; } catch { /* not readable: not a point cloud */ }
+    if (las || /\.la[sz]$/i.test(f)) {
+      // LAS/LAZ/COPC: the CRS gate (header and projection records only)
+      try {
+        const pc = openPointCloud(f);
+        const err = problemError(f, pc.header);
+        if (err) throw err;
+        pointclouds.push({ file: display, crs: pc.cs });
+      } catch (e) { violations.push({ file: display, rule: 'unreadable', message: `cannot read: ${(e as Error).message}` }); }
+      continue;
+    }
     let isRaster = false;
     try { isRaster = !!sniffRaster(f); } catch { /* below */ }
     if (!isRaster && griddedFormat(f)) {
@@ -130,6 +145,9 @@ export async function geoValidate(opts: GeoValidateOptions): Promise<GeoValidate
     if (!rules.resolution) { rules.resolution = resolution(gt); rules.source.resolution = first.file; }
     if (!rules.origin) { rules.origin = [gt[0]!, gt[3]!]; rules.source.origin = first.file; }
   }
+  // no raster to infer the target CRS from: the first point cloud with a CRS
+  const firstPc = !rules.crs ? pointclouds.find((p) => p.crs) : undefined;
+  if (firstPc?.crs) { rules.crs = firstPc.crs; rules.crsText = crsLabel(firstPc.crs); rules.source.crs = firstPc.file; }
   let done = 0;
   for (const { file, info } of rasters) {
     progress({ phase: 'validating', done: ++done, total: rasters.length + vectors.length, item: file });
@@ -172,6 +190,11 @@ export async function geoValidate(opts: GeoValidateOptions): Promise<GeoValidate
       }
     } catch (e) { violations.push({ file: display, rule: 'unreadable', message: `cannot read: ${(e as Error).message}` }); }
   }
+  for (const p of pointclouds) {
+    progress({ phase: 'validating', done: ++done, total: rasters.length + vectors.length + pointclouds.length, item: p.file });
+    if (!p.crs) violations.push({ file: p.file, rule: 'georef', message: 'point cloud without a CRS (no OGC WKT or GeoTIFF-keys projection record)' });
+    else if (rules.crs && !sameCrs(p.crs, rules.crs)) violations.push({ file: p.file, rule: 'crs', message: `CRS ${crsLabel(p.crs)} differs from the target ${crsLabel(rules.crs)}`, expected: crsLabel(rules.crs), actual: crsLabel(p.crs) });
+  }
   progress({ phase: 'validating', done, total: done, finished: true });
-  return { rules, checked: rasters.length + vectors.length, violations, ok: violations.length === 0 };
+  return { rules, checked: rasters.length + vectors.length + pointclouds.length, violations, ok: violations.length === 0 };
 }
