@@ -16,7 +16,9 @@ import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import { buildDirIndex, readDirIndex, isGeoFile } from './geo-info.js';
 import { extractGeoMeta } from '../../geo/meta.js';
-import { buildCatalog, buildCollection, buildItem, itemId, type Json, type StacSource } from '../../geo/stac/stac.js';
+import { buildCatalog, buildCollection, buildItem, footprintFromBoundary, itemId, type Footprint, type Json, type StacSource } from '../../geo/stac/stac.js';
+import { engineKind } from '../../geo/engine/native.js';
+import { nativeLonLatBoundary } from '../../geo/engine/info.js';
 import { validateStac, type StacProblem } from '../../geo/stac/validate.js';
 
 export interface StacOptions extends OpContext {
@@ -81,7 +83,7 @@ async function collect(repo: Repo, git: Git | null, o: StacOptions, skipped: Sta
           const obj = objectPath(repo.cacheDir, out.hashName, e.oid);
           const meta = index[e.relpath] as Json | undefined;
           if (!meta) { skipped.push({ path: p, reason: 'no geo metadata (unreadable, or the object is not in the cache)' }); continue; }
-          files.push({ path: p, oid: e.oid, hashName: out.hashName, size: e.size ?? (existsSync(obj) ? statSync(obj).size : undefined), meta, dvcRel, wsAbs: join(repo.root, p) });
+          files.push({ path: p, oid: e.oid, hashName: out.hashName, size: e.size ?? (existsSync(obj) ? statSync(obj).size : undefined), meta, dvcRel, objAbs: obj, wsAbs: join(repo.root, p) });
         }
       } else {
         if (!sel(outRel) || !isGeoFile(outRel)) continue;
@@ -109,6 +111,30 @@ async function collect(repo: Repo, git: Git | null, o: StacOptions, skipped: Sta
   });
 }
 
+/**
+ * Raster footprints computed by native GDAL/PROJ from the data (datum grids, CRSs without an EPSG
+ * code, feet), when the native engine is installed and the bytes are at hand: the cache object,
+ * else (workspace runs, and always for VRTs, whose sources are relative) the workspace file.
+ */
+function nativeFootprints(files: TrackedFile[], atRev: boolean): Map<string, Footprint> {
+  const out = new Map<string, Footprint>();
+  if (!files.some((f) => f.meta?.kind === 'raster')) return out;
+  let native = false;
+  try { native = engineKind({ load: true }) === 'native'; } catch { native = false; }
+  if (!native) return out;
+  for (const f of files) {
+    if (f.meta?.kind !== 'raster') continue;
+    const vrt = /\.vrt$/i.test(f.path);
+    const src = !vrt && f.objAbs && existsSync(f.objAbs) ? f.objAbs : !atRev && existsSync(f.wsAbs) ? f.wsAbs : undefined;
+    if (!src) continue;
+    let b;
+    try { b = nativeLonLatBoundary(src); } catch { b = undefined; }
+    const fp = b && footprintFromBoundary(b);
+    if (fp) out.set(f.path, fp);
+  }
+  return out;
+}
+
 export async function geoStac(o: StacOptions): Promise<StacResult> {
   const root = findRepoRoot(o.cwd);
   if (!root) throw new NotARepoError();
@@ -121,6 +147,7 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
   const skipped: StacResult['skipped'] = [];
   const progress = throttledProgress(o.onProgress);
   const files = await collect(repo, git, o, skipped);
+  const footprints = nativeFootprints(files, !!o.rev);
   const hrefBase = o.hrefBase?.replace(/\/+$/, '');
   const itemsDir = join(outDir, 'items');
   const collectionId = o.collectionId ?? (basename(repo.root).replace(/[^A-Za-z0-9._-]+/g, '-') || 'geodvc');
@@ -136,7 +163,7 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
     if (seen.has(id)) { skipped.push({ path: f.path, reason: `duplicate item id ${id}` }); continue; }
     const file = join(itemsDir, `${id}.json`);
     const assetHref = hrefBase ? `${hrefBase}/${f.path.split('/').map(encodeURIComponent).join('/')}` : relative(itemsDir, join(repo.root, f.path)).split(sep).map(encodeURIComponent).join('/');
-    const src: StacSource = { path: f.path, meta: f.meta!, oid: f.oid, hashName: f.hashName, size: f.size, commitDate: log[0]?.date, version: log[0]?.sha.slice(0, 12), predecessor: log[1]?.sha.slice(0, 12) };
+    const src: StacSource = { path: f.path, meta: f.meta!, oid: f.oid, hashName: f.hashName, size: f.size, commitDate: log[0]?.date, version: log[0]?.sha.slice(0, 12), predecessor: log[1]?.sha.slice(0, 12), footprint: footprints.get(f.path) };
     const doc = buildItem(src, {
       assetHref, selfHref: hrefBase ? `${hrefBase}/items/${id}.json` : `./${id}.json`, collectionId,
       rootHref: '../catalog.json', collectionHref: '../collection.json',

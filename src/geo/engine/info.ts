@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { AppError } from '../../lib/errors.js';
-import type { GeoTransform, OpsRasterInfo } from '../ops/info.js';
+import type { OpsRasterInfo } from '../ops/info.js';
 import { loadNativeGdal, type NativeGdal } from './native.js';
 
 export interface NativeRasterInfo extends OpsRasterInfo {
@@ -135,4 +135,71 @@ export function nativeSameCrs(a: string, b: string): boolean {
     if (!sa || !sb) return !sa && !sb;
     return !!sa.isSame(sb);
   } finally { da.close(); db.close(); }
+}
+
+/** Boundary of a raster in lon/lat (WGS 84, lon first) and which poles it contains, by GDAL/PROJ. */
+export interface LonLatBoundary {
+  /** Densified pixel-space boundary (clockwise from the upper-left corner) as lon/lat; null where PROJ cannot transform the point. */
+  ring: ([number, number] | null)[];
+  /** Whether the north / south pole falls inside the raster. */
+  north: boolean;
+  south: boolean;
+}
+
+/**
+ * The raster's outline in WGS 84 lon/lat through GDAL's own coordinate transformation (PROJ with
+ * its datum grids: a NAD27 raster gets the datum shift, a CRS with no EPSG code or in feet is
+ * transformed as GDAL reads it). Rasters with a geotransform only; undefined when there is no CRS
+ * or geotransform, or PROJ cannot transform from the CRS.
+ */
+export function nativeLonLatBoundary(path: string, perEdge = 32): LonLatBoundary | undefined {
+  const g = gdalOrThrow();
+  let ds: any;
+  try { ds = g.open(resolve(path)); } catch { return undefined; }
+  // x = easting/longitude whatever the CRS's axis order (gdal-async builds SRS objects from WKT,
+  // with the authority's order: EPSG:4326 lat/lon, NZTM northing/easting)
+  const AXIS = 'OSR_DEFAULT_AXIS_MAPPING_STRATEGY';
+  const before = g.config.get(AXIS);
+  g.config.set(AXIS, 'TRADITIONAL_GIS_ORDER');
+  try {
+    const srs = ds.srs;
+    let gt: number[] | null = null;
+    try { gt = ds.geoTransform; } catch { gt = null; }
+    if (!srs || !gt) return undefined;
+    const w = ds.rasterSize.x, h = ds.rasterSize.y;
+    let fwd: any, inv: any;
+    try {
+      const ll = g.SpatialReference.fromUserInput('OGC:CRS84');
+      fwd = new g.CoordinateTransformation(srs, ll);
+      inv = new g.CoordinateTransformation(ll, srs);
+    } catch { return undefined; }
+    const world = (px: number, py: number): [number, number] => [gt![0]! + px * gt![1]! + py * gt![2]!, gt![3]! + px * gt![4]! + py * gt![5]!];
+    const ring: ([number, number] | null)[] = [];
+    const edge = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let k = 0; k < perEdge; k++) {
+        const t = k / perEdge;
+        const [x, y] = world(x0 + t * (x1 - x0), y0 + t * (y1 - y0));
+        try {
+          const p = fwd.transformPoint(x, y);
+          ring.push(Number.isFinite(p.x) && Number.isFinite(p.y) && Math.abs(p.y) <= 90.000001 ? [p.x, p.y] : null);
+        } catch { ring.push(null); }
+      }
+    };
+    edge(0, 0, w, 0); edge(w, 0, w, h); edge(w, h, 0, h); edge(0, h, 0, 0);
+    const det = gt[1]! * gt[5]! - gt[2]! * gt[4]!;
+    const inside = (lat: number): boolean => {
+      if (det === 0) return false;
+      try {
+        const p = inv.transformPoint(0, lat);
+        if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return false;
+        const dx = p.x - gt![0]!, dy = p.y - gt![3]!;
+        const px = (dx * gt![5]! - dy * gt![2]!) / det, py = (dy * gt![1]! - dx * gt![4]!) / det;
+        return px >= 0 && px <= w && py >= 0 && py <= h;
+      } catch { return false; }
+    };
+    return { ring, north: inside(90), south: inside(-90) };
+  } finally {
+    g.config.set(AXIS, before ?? null);
+    ds.close();
+  }
 }

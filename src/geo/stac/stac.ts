@@ -3,7 +3,7 @@
  * (`GeoMeta` of `.dvc` files and the per-directory index). No I/O here: the caller (core/api/stac)
  * resolves tracked files, hashes and revisions and writes the JSON documents.
  */
-import { rasterBounds, pixelToWorld, type GeoTransform } from '../crs/grid.js';
+import { rasterBounds, pixelToWorld, worldToPixel, type GeoTransform } from '../crs/grid.js';
 import { crsFromText, transformer, WGS84 } from '../crs/crs.js';
 
 export const STAC_VERSION = '1.0.0';
@@ -28,6 +28,8 @@ export interface StacSource {
   /** Commit sha of this revision and of the previous revision of the same `.dvc` file. */
   version?: string;
   predecessor?: string;
+  /** The footprint computed by GDAL/PROJ from the data itself (native engine), preferred over the one from `meta`. */
+  footprint?: Footprint;
 }
 
 export interface StacLink { rel: string; href: string; type?: string; title?: string }
@@ -85,41 +87,116 @@ export function itemDatetime(meta: Json, commitDate?: string): { datetime: strin
 }
 function rank(k: string): number { return /^ACQUISITION/i.test(k) ? 0 : /^(SENSING|DATE)/i.test(k) ? 1 : /TIFFTAG_DATETIME/i.test(k) ? 2 : 3; }
 
-/** Closed ring of `bbox` edges (densified) in `crsText`, transformed to lon/lat. */
-function footprint(corners: [number, number][], crsText: string | undefined, densify = 8): { ring: [number, number][]; bbox: [number, number, number, number] } | undefined {
+export type Footprint = { ring: [number, number][]; bbox: [number, number, number, number]; parts?: [number, number][][] };
+
+/**
+ * A STAC footprint from a raster's outline in lon/lat (densified, in order around the raster; null
+ * where the point has no lon/lat) and the poles it contains:
+ * - a pole inside the raster: the polar cap down to the outline's lowest latitude (bbox reaches the
+ *   pole over all longitudes; the outline itself winds around the pole and would self-intersect);
+ * - an outline crossing the antimeridian: split into two polygons at +-180 (`parts`), bbox with
+ *   west > east as RFC 7946 says;
+ * - else the outline, counter-clockwise.
+ */
+export function footprintFromBoundary(b: { ring: ([number, number] | null)[]; north: boolean; south: boolean }): Footprint | undefined {
+  const pts = b.ring.filter((p): p is [number, number] => !!p && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  if (pts.length < 3) return undefined;
+  const lats = pts.map((p) => p[1]);
+  if (b.north || b.south) {
+    const lo = b.north ? Math.max(-90, Math.min(...lats)) : -90;
+    const hi = b.south ? Math.min(90, Math.max(...lats)) : 90;
+    const bbox: [number, number, number, number] = [-180, round(lo), 180, round(hi)];
+    return { bbox, ring: [[-180, bbox[1]], [180, bbox[1]], [180, bbox[3]], [-180, bbox[3]], [-180, bbox[1]]] };
+  }
+  // unwrap longitudes along the outline (a step over 180 degrees crosses the antimeridian)
+  const un: [number, number][] = [];
+  for (const p of pts) {
+    let x = ((((p[0] + 180) % 360) + 360) % 360) - 180;
+    if (p[0] === 180) x = 180;
+    if (un.length) {
+      const prev = un[un.length - 1]![0];
+      while (x - prev > 180) x -= 360;
+      while (prev - x > 180) x += 360;
+    }
+    un.push([x, p[1]]);
+  }
+  let xs = un.map((p) => p[0]);
+  let minX = Math.min(...xs), maxX = Math.max(...xs);
+  if (minX < -180 || maxX > 180) {
+    // shift so the outline sits on [-180, 540): the crossing is at +180
+    const shift = minX < -180 ? 360 : 0;
+    const ring = ccw(un.map((p) => [p[0] + shift, p[1]] as [number, number]));
+    xs = ring.map((p) => p[0]);
+    minX = Math.min(...xs); maxX = Math.max(...xs);
+    const west = clipX(ring, 180, true), east = clipX(ring, 180, false).map((p) => [p[0] - 360, p[1]] as [number, number]);
+    const close = (r: [number, number][]) => r.map((p) => [round(p[0]), round(p[1])] as [number, number]).concat([[round(r[0]![0]), round(r[0]![1])]]);
+    const parts = [west, east].filter((r) => r.length >= 3).map(close);
+    const bbox: [number, number, number, number] = [round(minX), round(Math.min(...lats)), round(maxX - 360), round(Math.max(...lats))];
+    return { ring: parts[0]!, parts, bbox };
+  }
+  const ring = ccw(un).map((p) => [round(p[0]), round(p[1])] as [number, number]);
+  ring.push(ring[0]!);
+  const rx = ring.map((p) => p[0]), ry = ring.map((p) => p[1]);
+  return { ring, bbox: [Math.min(...rx), Math.min(...ry), Math.max(...rx), Math.max(...ry)] };
+}
+
+/** Sutherland-Hodgman clip of a ring against the vertical line x = at (keep the west side, or the east side). */
+function clipX(ring: [number, number][], at: number, keepWest: boolean): [number, number][] {
+  const inside = (p: [number, number]) => (keepWest ? p[0] <= at : p[0] >= at);
+  const out: [number, number][] = [];
+  for (let i = 0; i < ring.length; i++) {
+    const a = ring[i]!, c = ring[(i + 1) % ring.length]!;
+    const ia = inside(a), ic = inside(c);
+    if (ia) out.push(a);
+    if (ia !== ic && a[0] !== c[0]) {
+      const t = (at - a[0]) / (c[0] - a[0]);
+      out.push([at, a[1] + t * (c[1] - a[1])]);
+    }
+  }
+  return out;
+}
+
+/** Outline of pixel-space `corners` (densified) in `crsText`, through proj4js, as a footprint. */
+function footprint(corners: [number, number][], crsText: string | undefined, densify = 8, pixelInside?: (xy: [number, number]) => boolean): Footprint | undefined {
   let f: (xy: [number, number]) => [number, number] = (p) => p;
+  let inv: ((xy: [number, number]) => [number, number]) | undefined = (p) => p;
   if (crsText && !/^EPSG:4326$/i.test(crsText)) {
     const crs = crsFromText(crsText);
     if (!crs) return undefined;
     try { f = transformer(crs, WGS84); } catch { return undefined; }
+    try { inv = transformer(WGS84, crs); } catch { inv = undefined; }
   } else if (!crsText) return undefined;
-  const ring: [number, number][] = [];
+  const ring: ([number, number] | null)[] = [];
   for (let i = 0; i < corners.length; i++) {
     const a = corners[i]!, b = corners[(i + 1) % corners.length]!;
     for (let k = 0; k < densify; k++) {
       const t = k / densify;
-      const q = f([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]);
+      let q: [number, number];
+      try { q = f([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]); } catch { return undefined; }
       if (!Number.isFinite(q[0]) || !Number.isFinite(q[1])) return undefined;
-      ring.push([round(q[0]), round(q[1])]);
+      ring.push(q);
     }
   }
-  ring.push(ring[0]!);
-  const xs = ring.map((p) => p[0]), ys = ring.map((p) => p[1]);
-  return { ring, bbox: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] };
+  const pole = (lat: number) => {
+    if (!inv || !pixelInside) return false;
+    try { const p = inv([0, lat]); return Number.isFinite(p[0]) && Number.isFinite(p[1]) && pixelInside(p); } catch { return false; }
+  };
+  return footprintFromBoundary({ ring, north: pole(90), south: pole(-90) });
 }
 const round = (v: number) => Math.round(v * 1e9) / 1e9;
 
 /** Footprint of a raster (from its geotransform) or of a vector (union of its layers' extents). */
-export function geoFootprint(meta: Json): { ring: [number, number][]; bbox: [number, number, number, number] } | undefined {
+export function geoFootprint(meta: Json): Footprint | undefined {
   if (meta.kind === 'raster') {
     const gt = meta.geotransform as GeoTransform | undefined;
     const size = meta.size as [number, number] | undefined;
     if (!gt || !size) return undefined;
     const [w, h] = size;
     // counter-clockwise in a north-up projected CRS: UL, LL, LR, UR
-    const c = [pixelToWorld(gt, 0, 0), pixelToWorld(gt, 0, h), pixelToWorld(gt, w, h), pixelToWorld(gt, w, 0)] as [number, number][];
+    const c = [pixelToWorld(gt, 0, 0), pixelToWorld(gt, w, 0), pixelToWorld(gt, w, h), pixelToWorld(gt, 0, h)] as [number, number][];
     void rasterBounds;
-    return footprint(ccw(c), meta.crs as string | undefined);
+    const inside = (xy: [number, number]) => { try { const [px, py] = worldToPixel(gt, xy[0], xy[1]); return px >= 0 && px <= w && py >= 0 && py <= h; } catch { return false; } };
+    return footprint(c, meta.crs as string | undefined, 16, inside);
   }
   const layers = (meta.layers ?? []) as { extent?: number[]; crs?: string }[];
   let out: ReturnType<typeof footprint>;
@@ -163,7 +240,7 @@ export interface ItemOptions { assetHref: string; selfHref: string; collectionId
 
 export function buildItem(src: StacSource, o: ItemOptions): Json | undefined {
   const meta = src.meta;
-  const fp = geoFootprint(meta);
+  const fp = src.footprint ?? geoFootprint(meta);
   if (!fp) return undefined;
   const dt = itemDatetime(meta, src.commitDate);
   const exts: string[] = [];
@@ -227,7 +304,7 @@ export function buildItem(src: StacSource, o: ItemOptions): Json | undefined {
     stac_extensions: [...new Set(exts)].sort(),
     id: itemId(src.path),
     collection: o.collectionId,
-    geometry: { type: 'Polygon', coordinates: [fp.ring] },
+    geometry: fp.parts && fp.parts.length > 1 ? { type: 'MultiPolygon', coordinates: fp.parts.map((r) => [r]) } : { type: 'Polygon', coordinates: [fp.ring] },
     bbox: fp.bbox,
     properties: props,
     links,
@@ -239,7 +316,9 @@ export function buildCollection(items: Json[], o: { id: string; description: str
   let b: number[] | undefined;
   let t0: string | undefined, t1: string | undefined;
   for (const it of items) {
-    const ib = it.bbox as number[];
+    let ib = it.bbox as number[];
+    // an item across the antimeridian (west > east): the union spans every longitude
+    if (ib[0]! > ib[2]!) ib = [-180, ib[1]!, 180, ib[3]!];
     b = b ? [Math.min(b[0]!, ib[0]!), Math.min(b[1]!, ib[1]!), Math.max(b[2]!, ib[2]!), Math.max(b[3]!, ib[3]!)] : ib.slice();
     const p = it.properties as Json;
     for (const v of [p.datetime, p.start_datetime, p.end_datetime]) if (typeof v === 'string') { if (!t0 || v < t0) t0 = v; if (!t1 || v > t1) t1 = v; }
