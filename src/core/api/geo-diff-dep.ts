@@ -20,15 +20,19 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { AppError } from '../../lib/errors.js';
 import { findRepoRoot } from '../repo/repo.js';
-import { fingerprintLayers, type CanonicalOptions, type NamedLayer } from '../../geo/annotations/fingerprint.js';
+import { FINGERPRINT_VERSION, fingerprintLayers, type CanonicalOptions, type NamedLayer } from '../../geo/annotations/fingerprint.js';
 import { compareLayers } from '../../geo/annotations/diff.js';
 import { isVectorFile, readAnnotationFile } from '../../geo/annotations/load.js';
-import { parseTolerance } from '../../geo/annotations/tolerance.js';
+import { parseTolerance, pixelTolerance, geoTolerance, type Tolerance } from '../../geo/annotations/tolerance.js';
+import type { FingerprintResult } from '../../geo/annotations/fingerprint.js';
+import type { NamedPixelDataset } from '../../geo/annotations/pixel.js';
+import { readPixelDir, readPixelFile, sniffPixelFile } from '../../geo/annotations/pixel-load.js';
+import { comparePixelDatasets, fingerprintPixelDatasets } from '../../geo/annotations/pixel-diff.js';
 
 const KEEP_SNAPSHOTS = 5;
 
@@ -36,7 +40,7 @@ function walk(dir: string, out: string[]): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && /\.(geojson|json|shp|gpkg|fgb)$/i.test(e.name) && isVectorFile(p)) out.push(p);
+    else if (e.isFile() && /\.(geojson|json|shp|gpkg|fgb)$/i.test(e.name) && !sniffPixelFile(p) && isVectorFile(p)) out.push(p);
   }
 }
 
@@ -46,7 +50,10 @@ export async function readAnnotationPath(absPath: string, label?: string): Promi
   try { st = statSync(absPath); } catch (err) {
     throw new AppError('not-found', `annotation dependency ${label ?? absPath} does not exist`, 1, { cause: err, hint: 'check the dep path in dvc.yaml' });
   }
-  if (!st.isDirectory()) return readAnnotationFile(absPath, label ?? '.');
+  if (!st.isDirectory()) {
+    if (sniffPixelFile(absPath)) return [];
+    return readAnnotationFile(absPath, label ?? '.');
+  }
   const files: string[] = [];
   walk(absPath, files);
   files.sort();
@@ -55,17 +62,42 @@ export async function readAnnotationPath(absPath: string, label?: string): Promi
   return out;
 }
 
+/** Geographic layers and image-space (COCO/VOC) datasets of a file or directory. */
+export interface AnnotationSets { layers: NamedLayer[]; pixel: NamedPixelDataset[] }
+
+export async function readAnnotationSets(absPath: string, label?: string): Promise<AnnotationSets> {
+  const layers = await readAnnotationPath(absPath, label);
+  let pixel: NamedPixelDataset[];
+  if (statSync(absPath).isDirectory()) pixel = readPixelDir(absPath);
+  else pixel = sniffPixelFile(absPath) ? [{ path: label ?? basename(absPath), dataset: readPixelFile(absPath, label ?? basename(absPath)) }] : [];
+  return { layers, pixel };
+}
+
+/** Fingerprint of geographic layers and pixel datasets together (each kind with its own tolerance). */
+export function fingerprintSets(sets: AnnotationSets, geoOpts: CanonicalOptions, px: Tolerance, ctx: Parameters<typeof fingerprintLayers>[2] = {}): FingerprintResult {
+  if (!sets.pixel.length) return fingerprintLayers(sets.layers, geoOpts, ctx);
+  const p = fingerprintPixelDatasets(sets.pixel, px);
+  if (!sets.layers.length) return p;
+  const g = fingerprintLayers(sets.layers, geoOpts, ctx);
+  const h = createHash('sha256').update(`${g.fingerprint}\n${p.fingerprint}\n`).digest('hex');
+  return {
+    fingerprint: `${FINGERPRINT_VERSION}-${g.tolerance}+${p.tolerance}-${h}`, tolerance: `${g.tolerance}, ${p.tolerance}`, space: g.space,
+    features: g.features + p.features, crs: [...g.crs, ...p.crs], issues: g.issues, files: [...g.files, ...p.files],
+  };
+}
+
 /**
  * The semantic fingerprint of annotation files or directories (`geo1-<tolerance>-<sha256>`),
  * independent of feature order, file format, field order and sub-tolerance drift on the grid.
  */
 export async function annotationFingerprint(paths: string[], tolerance?: string, opts: Omit<CanonicalOptions, 'tolerance'> = {}): Promise<string> {
-  const layers: NamedLayer[] = [];
+  const sets: AnnotationSets = { layers: [], pixel: [] };
   for (const p of paths) {
-    const got = await readAnnotationPath(resolve(p), paths.length > 1 ? p : undefined);
-    layers.push(...(paths.length > 1 ? got.map((l) => ({ ...l, path: `${p}:${l.path}` })) : got));
+    const got = await readAnnotationSets(resolve(p), paths.length > 1 ? p : undefined);
+    sets.layers.push(...(paths.length > 1 ? got.layers.map((l) => ({ ...l, path: `${p}:${l.path}` })) : got.layers));
+    sets.pixel.push(...(paths.length > 1 ? got.pixel.map((l) => ({ ...l, path: `${p}:${l.path}` })) : got.pixel));
   }
-  return fingerprintLayers(layers, { ...opts, tolerance: parseTolerance(tolerance) }).fingerprint;
+  return fingerprintSets(sets, { ...opts, tolerance: geoTolerance(parseTolerance(tolerance)) }, pixelTolerance(tolerance)).fingerprint;
 }
 
 function snapshotDir(absPath: string, tol: string): string | undefined {
@@ -75,14 +107,22 @@ function snapshotDir(absPath: string, tol: string): string | undefined {
   return join(root, '.dvc', 'tmp', 'annotation-snapshots', key);
 }
 
-function saveSnapshot(dir: string, fp: string, layers: NamedLayer[]): void {
+function saveSnapshot(dir: string, fp: string, sets: AnnotationSets): void {
   mkdirSync(dir, { recursive: true });
-  writeFileAtomicSync(join(dir, `${fp}.json.gz`), gzipSync(JSON.stringify(layers)));
+  // vector-only snapshots keep their original form (an array of layers)
+  writeFileAtomicSync(join(dir, `${fp}.json.gz`), gzipSync(JSON.stringify(sets.pixel.length ? sets : sets.layers)));
   const all = readdirSync(dir).filter((f) => f.endsWith('.json.gz')).map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
   for (const old of all.slice(KEEP_SNAPSHOTS)) rmSync(join(dir, old.f), { force: true });
 }
 
-async function equivalent(a: NamedLayer[], b: NamedLayer[], opts: CanonicalOptions): Promise<boolean> {
+async function equivalent(sa: AnnotationSets, sb: AnnotationSets, opts: CanonicalOptions, px: Tolerance): Promise<boolean> {
+  if (sa.pixel.length !== sb.pixel.length) return false;
+  for (let i = 0; i < sa.pixel.length; i++) {
+    if (sa.pixel[i]!.path !== sb.pixel[i]!.path) return false;
+    const d = comparePixelDatasets(sa.pixel[i]!.path, sa.pixel[i]!.dataset, sb.pixel[i]!.dataset, { tolerance: px });
+    if (d.status === 'semantic' || d.status === 'added' || d.status === 'removed') return false;
+  }
+  const a = sa.layers, b = sb.layers;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     if (a[i]!.path !== b[i]!.path) return false;
@@ -94,21 +134,25 @@ async function equivalent(a: NamedLayer[], b: NamedLayer[], opts: CanonicalOptio
 
 /** Fingerprinter for the pipeline's `annotations[@TOL]` dep kind (see the module comment). */
 export async function annotationDepFingerprint(absPath: string, tolerance?: string): Promise<string> {
-  const opts: CanonicalOptions = { tolerance: parseTolerance(tolerance), validate: false };
-  const layers = await readAnnotationPath(absPath);
-  const fp = fingerprintLayers(layers, opts).fingerprint;
-  const dir = snapshotDir(absPath, opts.tolerance.text);
+  const opts: CanonicalOptions = { tolerance: geoTolerance(parseTolerance(tolerance)), validate: false };
+  const px = pixelTolerance(tolerance);
+  const sets = await readAnnotationSets(absPath);
+  const fp = fingerprintSets(sets, opts, px).fingerprint;
+  const dir = snapshotDir(absPath, sets.pixel.length ? `${opts.tolerance.text}+${px.text}` : opts.tolerance.text);
   if (!dir) return fp;
   const own = join(dir, `${fp}.json.gz`);
   if (existsSync(own)) { const now = new Date(); utimesSync(own, now, now); return fp; }
   if (existsSync(dir)) {
     const snaps = readdirSync(dir).filter((f) => f.endsWith('.json.gz')).map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
     for (const s of snaps) {
-      let prev: NamedLayer[];
-      try { prev = JSON.parse(gunzipSync(readFileSync(join(dir, s.f))).toString('utf8')); } catch { continue; }
-      if (await equivalent(prev, layers, opts)) return s.f.slice(0, -'.json.gz'.length);
+      let prev: AnnotationSets;
+      try {
+        const v = JSON.parse(gunzipSync(readFileSync(join(dir, s.f))).toString('utf8'));
+        prev = Array.isArray(v) ? { layers: v, pixel: [] } : v;
+      } catch { continue; }
+      if (await equivalent(prev, sets, opts, px)) return s.f.slice(0, -'.json.gz'.length);
     }
   }
-  saveSnapshot(dir, fp, layers);
+  saveSnapshot(dir, fp, sets);
   return fp;
 }

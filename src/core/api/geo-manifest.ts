@@ -4,10 +4,10 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic.js';
 import type { OpContext } from '../../lib/progress.js';
-import { fingerprintLayers, type FingerprintResult } from '../../geo/annotations/fingerprint.js';
-import { parseTolerance } from '../../geo/annotations/tolerance.js';
+import type { FingerprintResult } from '../../geo/annotations/fingerprint.js';
+import { geoTolerance, parseTolerance, pixelTolerance } from '../../geo/annotations/tolerance.js';
 import { parseCrs } from '../../geo/annotations/crs-bridge.js';
-import { readAnnotationPath } from './geo-diff-dep.js';
+import { fingerprintSets, readAnnotationSets } from './geo-diff-dep.js';
 import { buildManifest, checkManifest, formatManifest, type CheckResult, type ManifestEntry } from '../../geo/annotations/manifest.js';
 
 export interface GeoManifestOptions extends OpContext {
@@ -35,8 +35,13 @@ export async function geoManifestCheck(opts: OpContext & { cwd: string; file: st
   return { file, ...(await checkManifest(file, opts)) };
 }
 
-/** Semantic fingerprint of an annotation file or directory (see docs/annotations.md). */
-export async function geoFingerprint(opts: OpContext & { cwd: string; path: string; tolerance?: string; crs?: string }): Promise<FingerprintResult> {
-  const layers = await readAnnotationPath(resolve(opts.cwd, opts.path), undefined);
-  return fingerprintLayers(layers, { tolerance: parseTolerance(opts.tolerance), assumeCrs: opts.crs ? parseCrs(opts.crs) : undefined }, opts);
+/**
+ * Semantic fingerprint of an annotation file or directory (see docs/annotations.md): vector
+ * layers at a geographic tolerance (default 0.1m), COCO/VOC datasets in pixels (default 0.5px).
+ */
+export async function geoFingerprint(opts: OpContext & { cwd: string; path: string; tolerance?: string; crs?: string }): Promise<FingerprintResult & { datasets?: { path: string; format: string; images: number; annotations: number; categories: number }[] }> {
+  const sets = await readAnnotationSets(resolve(opts.cwd, opts.path), undefined);
+  const r = fingerprintSets(sets, { tolerance: geoTolerance(parseTolerance(opts.tolerance)), assumeCrs: opts.crs ? parseCrs(opts.crs) : undefined }, pixelTolerance(opts.tolerance), opts);
+  if (!sets.pixel.length) return r;
+  return { ...r, datasets: sets.pixel.map((p) => ({ path: p.path, format: p.dataset.format, ...p.dataset.counts })) };
 }

@@ -11,8 +11,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InvalidFileError, PathError } from '../../lib/errors.js';
 import { throwIfAborted } from '../../lib/errors.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
+import { parsePixelBytes, sniffPixelFile } from './pixel-load.js';
 
-/** Extensions counted as annotation files (vector formats and their sidecars). */
+/** Extensions counted as annotation files (vector formats and their sidecars, COCO JSON); `.xml` files count when they are Pascal VOC. */
 export const ANNOTATION_EXTENSIONS = ['.geojson', '.json', '.geojsonl', '.ndjson', '.gpkg', '.fgb', '.shp', '.shx', '.dbf', '.prj', '.cpg', '.qix', '.kml', '.gml', '.csv'];
 
 export interface ManifestEntry { path: string; sha256: string; size: number }
@@ -26,6 +27,7 @@ export async function sha256File(abs: string, signal?: AbortSignal): Promise<str
 
 function isAnnotation(name: string, exts: readonly string[]): boolean {
   const lower = name.toLowerCase();
+  if (exts === ANNOTATION_EXTENSIONS && lower.endsWith('.xml')) return sniffPixelFile(name) === 'voc';
   return exts.some((e) => lower.endsWith(e));
 }
 
@@ -69,6 +71,10 @@ export async function buildManifest(dir: string, opts: BuildManifestOptions & { 
     throwIfAborted(opts.signal);
     const rel = relative(base, f).split(sep).join('/');
     const size = (await stat(f)).size;
+    // COCO / VOC files are read before they are listed: a truncated or malformed one stops the
+    // manifest with its position instead of being sealed as good
+    const kind = sniffPixelFile(f);
+    if (kind) parsePixelBytes(await readFile(f), rel, kind);
     out.push({ path: rel, sha256: await sha256File(f, opts.signal), size });
     progress({ phase: 'hashing', done: ++done, total: chosen.length, item: rel });
   }

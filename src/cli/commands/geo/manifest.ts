@@ -3,14 +3,14 @@ import { UsageError } from '../../../lib/errors.js';
 
 export const command: CommandModule = {
   path: ['geo', 'manifest'],
-  describe: 'SHA-256 manifest of the annotation files under DIR, in sha256sum format (verify with `sha256sum -c` or --check)',
+  describe: 'SHA-256 manifest of the annotation files under DIR (vector labels, COCO JSON, Pascal VOC XML), in sha256sum format (verify with `sha256sum -c` or --check)',
   configure(cmd) {
     cmd.argument('[dir]', 'directory holding the annotation files')
       .option('-o, --output <file>', 'write the manifest to FILE (paths relative to its directory); default: stdout, paths relative to the current directory')
       .option('--check <file>', 'verify the files listed in a manifest instead of writing one')
       .option('--all', 'hash every file, not only vector formats and their sidecars')
       .option('--fingerprint', 'print the semantic fingerprint of DIR (or a file) instead: independent of feature order, format, field order and sub-tolerance drift')
-      .option('-t, --tolerance <t>', 'tolerance of the semantic fingerprint (0.5m, 50cm, 1e-6deg, 2u)', '0.1m')
+      .option('-t, --tolerance <t>', 'tolerance of the semantic fingerprint (0.5m, 50cm, 1e-6deg, 2u, 0.5px); default 0.1m for geographic labels, 0.5px for COCO/VOC')
       .option('--crs <crs>', 'CRS of files that declare none (for --fingerprint)');
   },
   async run(ctx, args, opts) {
@@ -33,7 +33,8 @@ export const command: CommandModule = {
       if (ctx.json) ctx.outJson(r);
       else {
         ctx.out(`${r.fingerprint}  ${args[0]}`, true);
-        ctx.info(`${r.features} feature(s) in ${r.files.length} layer(s), ${r.crs.join(', ')}`);
+        if (r.datasets) for (const d of r.datasets) ctx.info(`${d.path}: ${d.format}, ${d.images} image(s), ${d.annotations} annotation(s), ${d.categories} categor${d.categories === 1 ? 'y' : 'ies'}`);
+        if (!r.datasets || r.files.length > r.datasets.length) ctx.info(`${r.features} feature(s) in ${r.files.length} layer(s), ${r.crs.join(', ')}`);
         for (const is of r.issues.slice(0, 20)) ctx.warn(`${is.path} ${is.feature}: ${is.problem}${is.detail ? ` ${is.detail}` : ''}`);
       }
       return 0;
