@@ -3,13 +3,14 @@ import { UsageError } from '../../lib/errors.js';
 
 export const command: CommandModule = {
   path: ['ui'],
-  describe: 'serve a local web page of the repository: footprints on a map by split/version, revisions, annotation diff, raster previews, experiments',
+  describe: 'serve a local web map of the repository: offline basemap, a layer per tracked/stage output, raster tiles from the cache, revisions, annotation diff, experiments',
   configure(cmd) {
     cmd
       .option('--port <n>', 'TCP port (0 picks a free one)', '8765')
       .option('--host <addr>', 'address to listen on', '127.0.0.1')
       .option('--no-open', 'do not open a browser')
       .option('--allow-host <name>', 'also accept this name (or name:port) in the Host header, e.g. when reached through a DNS name or a proxy; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--basemap <url>', 'also draw an online XYZ raster basemap under the offline one, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (the only request the page makes off this host; default: $GEODVC_UI_BASEMAP, else none)')
       .option('--check', 'start, answer one request of each kind, print the URL and stop (smoke test)');
   },
   async run(ctx, _args, opts) {
@@ -32,7 +33,7 @@ export const command: CommandModule = {
       if (!(opts.allowHost as string[] | undefined)?.length) ctx.warn('browsers must open it by IP address; add --allow-host NAME for a DNS name (other Host headers get 421)');
     }
     const srv = await startUiServer({
-      root: repo.root, cacheDir: repo.cacheDir, host, port, allowHosts: (opts.allowHost as string[] | undefined) ?? [],
+      root: repo.root, cacheDir: repo.cacheDir, host, port, basemapUrl: (opts.basemap as string | undefined) ?? (process.env.GEODVC_UI_BASEMAP || undefined), allowHosts: (opts.allowHost as string[] | undefined) ?? [],
       log: (l) => ctx.logger.debug?.(l),
       api: {
         readDirIndex,
@@ -54,6 +55,8 @@ export const command: CommandModule = {
       await get('/');
       const revs = await (await get('/api/revisions')).json() as { sha: string }[];
       if (revs[0]) await get(`/api/footprints?rev=${revs[0].sha}`);
+      await get('/api/basemap.json');
+      await get('/vendor/maplibre/maplibre-gl.mjs');
       await srv.close();
       if (ctx.json) ctx.outJson({ url: srv.url, ok: true, revisions: revs.length });
       else ctx.out(`ui ok at ${srv.url} (${revs.length} revision(s)); stopped (--check)`, true);

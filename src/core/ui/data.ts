@@ -29,7 +29,7 @@ export interface UiApi {
 
 export interface Revision { sha: string; short: string; date: string; subject: string }
 
-export interface TrackedOut { outRel: string; oid: string; hashName: string; source: string }
+export interface TrackedOut { outRel: string; oid: string; hashName: string; source: string; /** The dvc.lock stage that produces it. */ stage?: string }
 
 export interface Footprint {
   type: 'Feature';
@@ -72,12 +72,14 @@ function outsOf(git: Git, sha: string, f: string): TrackedOut[] {
   let doc: any;
   try { doc = parseYaml(git.showFile(sha, f)?.toString('utf8') ?? ''); } catch { return []; }
   const dir = posix.dirname(f) === '.' ? '' : posix.dirname(f) + '/';
-  const list: any[] = f.endsWith('.dvc') ? doc?.outs ?? [] : Object.values(doc?.stages ?? {}).flatMap((s: any) => s?.outs ?? []);
+  const list: [any, string | undefined][] = f.endsWith('.dvc')
+    ? (doc?.outs ?? []).map((o: any) => [o, undefined])
+    : Object.entries(doc?.stages ?? {}).flatMap(([name, s]: [string, any]) => (s?.outs ?? []).map((o: any) => [o, name]));
   const outs: TrackedOut[] = [];
-  for (const o of list) {
+  for (const [o, stage] of list) {
     const { oid, hashName } = hashOf(o);
     if (!o?.path || !oid || o.cache === false) continue;
-    outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f });
+    outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f, ...(stage ? { stage } : {}) });
   }
   return outs;
 }
@@ -170,6 +172,15 @@ function reprojectGeometry(g: any, f: ((xy: [number, number]) => [number, number
   return { type: g.type, coordinates: mapCoords(g.coordinates, f) };
 }
 
+/** The feature's own attributes for popups: at most 24, values as short scalars. */
+function attributesOf(p: Record<string, unknown>): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(p).slice(0, 24)) {
+    out[k.slice(0, 64)] = v === null || typeof v === 'number' || typeof v === 'boolean' ? v : (typeof v === 'string' ? v : JSON.stringify(v) ?? '').slice(0, 200);
+  }
+  return out;
+}
+
 function linkNamed(obj: string, name: string, tmp: string): string {
   const p = join(tmp, `${Math.random().toString(36).slice(2)}-${name}`);
   symlinkSync(obj, p);
@@ -210,7 +221,7 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
       }
       for (const file of files) {
         const obj = objectPath(cacheDir, out.hashName as any, file.oid);
-        const props = { path: file.rel, version: versions.get(file.rel), out: out.outRel };
+        const props = { path: file.rel, version: versions.get(file.rel), out: out.outRel, trackedBy: out.stage ? `${out.source}:${out.stage}` : out.source, ...(out.stage ? { stage: out.stage } : {}) };
         const sub = isDirOid(out.oid) ? file.rel.slice(out.outRel.length + 1) : undefined;
         const indexed = sub !== undefined ? index?.[sub] as any : undefined;
         if (indexed?.kind === 'raster') {
@@ -244,7 +255,7 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
             for (const feat of layer.features.slice(0, MAX_VECTOR_FEATURES)) {
               if (!feat.geometry) continue;
               const split = typeof feat.properties.split === 'string' ? feat.properties.split : undefined;
-              features.push({ type: 'Feature', geometry: reprojectGeometry(feat.geometry, f), properties: { ...props, kind: 'vector', id: feat.id ?? feat.index, chip: feat.properties.chip, split, class: feat.properties.class ?? feat.properties.label } });
+              features.push({ type: 'Feature', geometry: reprojectGeometry(feat.geometry, f), properties: { ...props, kind: 'vector', id: feat.id ?? feat.index, chip: feat.properties.chip, split, class: feat.properties.class ?? feat.properties.label, attributes: attributesOf(feat.properties) } });
             }
           }
         } catch { /* unreadable vectors are reported by geo check */ }
@@ -323,4 +334,60 @@ export async function rasterPreview(absPath: string, maxSize = 256): Promise<{ p
   } finally {
     (tiff as any).close?.();
   }
+}
+
+export interface OutChange {
+  out: string;
+  stage?: string;
+  status: 'added' | 'removed' | 'modified';
+  /** For directory outs whose manifests are in the cache: files added, removed, modified. */
+  files?: { added: number; removed: number; modified: number };
+}
+
+export interface TimelineEntry extends Revision { changes: OutChange[] }
+
+/**
+ * What changed per commit: for each revision of `listRevisions`, the tracked outputs added,
+ * removed or modified against its first parent, with per-file counts for directories whose
+ * `.dir` manifests are in the cache.
+ */
+export function timeline(git: Git, cacheDir: string, max = 50): TimelineEntry[] {
+  const outsCache = new Map<string, TrackedOut[]>();
+  const outsAt = (sha: string): TrackedOut[] => {
+    let o = outsCache.get(sha);
+    if (!o) { o = trackedOuts(git, sha); outsCache.set(sha, o); }
+    return o;
+  };
+  return listRevisions(git, max).map((r) => {
+    const cur = outsAt(r.sha);
+    const parent = git.revParse(`${r.sha}^`);
+    const prev = parent ? outsAt(parent) : [];
+    const before = new Map(prev.map((o) => [o.outRel, o]));
+    const changes: OutChange[] = [];
+    for (const o of cur) {
+      const p = before.get(o.outRel);
+      before.delete(o.outRel);
+      if (p && p.oid === o.oid) continue;
+      const c: OutChange = { out: o.outRel, status: p ? 'modified' : 'added', ...(o.stage ? { stage: o.stage } : {}) };
+      if (isDirOid(o.oid)) {
+        const a = p ? outFiles(cacheDir, p) : [];
+        const b = outFiles(cacheDir, o);
+        if (a && b) {
+          const old = new Map(a.map((f) => [f.rel, f.oid]));
+          const files = { added: 0, removed: 0, modified: 0 };
+          for (const f of b) {
+            const was = old.get(f.rel);
+            if (was === undefined) files.added++;
+            else if (was !== f.oid) files.modified++;
+            old.delete(f.rel);
+          }
+          files.removed = old.size;
+          c.files = files;
+        }
+      }
+      changes.push(c);
+    }
+    for (const p of before.values()) changes.push({ out: p.outRel, status: 'removed', ...(p.stage ? { stage: p.stage } : {}) });
+    return { ...r, changes };
+  });
 }

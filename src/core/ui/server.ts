@@ -10,6 +10,12 @@
  *   GET /api/diff?a=A&b=B                  annotation diff: {summary, geojson}
  *   GET /api/preview.png?rev=R&path=P[&size=N]   downsampled PNG of a tracked raster
  *   GET /api/experiments                   rows of `exp show`
+ *   GET /api/timeline                      revisions with the tracked outputs each changed (and file counts)
+ *   GET /api/config                        {basemap: user XYZ URL or null, tiles: native tiles available}
+ *   GET /api/basemap.json                  offline Natural Earth land/coastline/borders (basemap.ts)
+ *   GET /api/raster?rev=R&path=P           {extent (EPSG:3857), bounds (lon/lat), bands, dtype} for tiles
+ *   GET /api/tiles/Z/X/Y.png?rev=R&path=P[&bands=4,3,2][&stretch=2,98|none]   XYZ tile (tiles.ts)
+ *   GET /vendor/maplibre/FILE              MapLibre GL JS from the installed package (no CDN)
  *
  * Every request must name this server in `Host` (127.0.0.1/localhost/[::1] with the bound port,
  * the bound address, or an `allowHosts` name): a page on another site whose DNS name is re-pointed
@@ -22,9 +28,11 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../lib/errors.js';
-import { footprints, listRevisions, locateTracked, openGit, resolveRev, type FootprintsResult, type UiApi } from './data.js';
+import { footprints, listRevisions, locateTracked, openGit, resolveRev, timeline, type FootprintsResult, type UiApi } from './data.js';
 import { PreviewRenderer, type PreviewLimits } from './preview.js';
 import { createHostCheck } from '../serve/host-check.js';
+import { TileRenderer, type TileRendererOptions } from './tiles.js';
+import { basemapJson, checkBasemapUrl, maplibreDir, MAPLIBRE_FILES } from './basemap.js';
 
 export interface UiServerOptions {
   root: string;
@@ -39,6 +47,10 @@ export interface UiServerOptions {
   allowHosts?: string[];
   /** Limits of the preview decoder (memory budget, time, concurrency). */
   preview?: PreviewLimits;
+  /** An online XYZ raster basemap (`https://.../{z}/{x}/{y}.png`) drawn under the offline one; the only URL the page may load from another host. */
+  basemapUrl?: string;
+  /** Options of the native tile renderer (tiles.ts). */
+  tiles?: TileRendererOptions;
 }
 
 export interface UiServer { url: string; port: number; close(): Promise<void> }
@@ -54,7 +66,7 @@ export function defaultAssetsDir(): string {
   throw new AppError('ui-assets-missing', 'the ui page (assets/ui/index.html) is not in the package', 1, { hint: 'reinstall geodvc; the package must ship its assets/ folder' });
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 function send(res: ServerResponse, status: number, body: string | Buffer, type: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -71,6 +83,7 @@ function errorStatus(e: AppError): number {
   if (e.code === 'preview-too-large') return 413;
   if (e.code === 'preview-failed') return 422;
   if (e.code === 'preview-busy' || e.code === 'preview-timeout') return 503;
+  if (e.code === 'no-native-gdal') return 501;
   if (e.exitCode === 254) return 400;
   return 500;
 }
@@ -83,6 +96,29 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const previews = new PreviewRenderer(opts.preview);
   const previewCache = new Map<string, Promise<import('./preview.js').PreviewResult>>();
   let hostCheck: ReturnType<typeof createHostCheck> | undefined;
+  const basemapUrl = opts.basemapUrl ? checkBasemapUrl(opts.basemapUrl) : null;
+  const tiles = new TileRenderer(opts.tiles);
+  const mlDir = maplibreDir();
+  // full commit ids already checked (tiles name their revision by sha: no git call per tile)
+  const knownShas = new Set<string>();
+  const rev = (u: URL, name: string): string => {
+    const v = param(u, name);
+    if (knownShas.has(v)) return v;
+    const sha = resolveRev(git, v);
+    if (sha === v && knownShas.size < 4096) knownShas.add(sha);
+    return sha;
+  };
+  const located = new Map<string, string>();
+  const locate = (sha: string, rel: string): string => {
+    const key = `${sha}\0${rel}`;
+    let obj = located.get(key);
+    if (!obj) {
+      obj = locateTracked(git, opts.cacheDir, sha, rel).obj;
+      located.set(key, obj);
+      if (located.size > 4096) located.delete(located.keys().next().value!);
+    }
+    return obj;
+  };
   const param = (u: URL, name: string): string => {
     const v = u.searchParams.get(name);
     if (!v) throw new AppError('bad-request', `missing query parameter '${name}'`, 254, { hint: `add ?${name}=...` });
@@ -103,6 +139,14 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     const u = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: { code: 'method', message: 'read-only server: GET only' } }); return; }
     const p = u.pathname;
+    if (p.startsWith('/vendor/maplibre/')) {
+      const name = p.slice('/vendor/maplibre/'.length);
+      if (!MAPLIBRE_FILES.has(name) || !existsSync(join(mlDir, name))) { send(res, 404, 'not found', 'text/plain'); return; }
+      const body = readFileSync(join(mlDir, name));
+      res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+      return;
+    }
     if (!p.startsWith('/api/')) {
       const name = p === '/' ? 'index.html' : p.slice(1);
       if (!/^[a-z0-9_-]+\.(html|js|css|svg)$/.test(name)) { send(res, 404, 'not found', 'text/plain'); return; }
@@ -152,6 +196,45 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       send(res, 200, r.png, 'image/png');
       return;
     }
+    if (p === '/api/timeline') { sendJson(res, 200, timeline(git, opts.cacheDir)); return; }
+    if (p === '/api/config') { sendJson(res, 200, { basemap: basemapUrl, tiles: tiles.available() }); return; }
+    if (p === '/api/basemap.json') {
+      const body = basemapJson();
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+      return;
+    }
+    if (p === '/api/raster') {
+      const sha = rev(u, 'rev');
+      const rel = param(u, 'path');
+      const obj = locate(sha, rel);
+      const info = await tiles.extent(obj, `${rel}@${sha.slice(0, 7)}`);
+      const toLon = (x: number) => (x / 20037508.342789244) * 180;
+      const toLat = (y: number) => (Math.atan(Math.exp((y / 20037508.342789244) * Math.PI)) * 360) / Math.PI - 90;
+      const e = info.extent;
+      sendJson(res, 200, { ...info, bounds: [toLon(e[0]), toLat(e[1]), toLon(e[2]), toLat(e[3])] });
+      return;
+    }
+    const tm = /^\/api\/tiles\/(\d{1,2})\/(\d{1,8})\/(\d{1,8})\.png$/.exec(p);
+    if (tm) {
+      const sha = rev(u, 'rev');
+      const rel = param(u, 'path');
+      const obj = locate(sha, rel);
+      const bandsQ = u.searchParams.get('bands');
+      const bands = bandsQ ? bandsQ.split(',').map(Number) : undefined;
+      const st = u.searchParams.get('stretch');
+      let stretch: [number, number] | null | undefined;
+      if (st === 'none') stretch = null;
+      else if (st) {
+        const [a, b] = st.split(',').map(Number);
+        if (!(a! >= 0 && b! <= 100 && a! < b!)) throw new AppError('bad-request', `stretch=${st}: give two percentiles low,high (0-100) or none`, 254, { hint: 'e.g. stretch=2,98' });
+        stretch = [a!, b!];
+      }
+      const png = await tiles.render(obj, `${rel}@${sha.slice(0, 7)}`, Number(tm[1]), Number(tm[2]), Number(tm[3]), { bands, stretch });
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'max-age=600', 'x-content-type-options': 'nosniff' });
+      res.end(png);
+      return;
+    }
     if (p === '/api/experiments') { sendJson(res, 200, opts.api.experiments(opts.root)); return; }
     sendJson(res, 404, { error: { code: 'not-found', message: `no endpoint ${p}` } });
   };
@@ -176,7 +259,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   return {
     url, port,
-    close: () => new Promise<void>((ok) => { previews.close(); server.closeAllConnections?.(); server.close(() => ok()); }),
+    close: () => new Promise<void>((ok) => { previews.close(); tiles.close(); server.closeAllConnections?.(); server.close(() => ok()); }),
   };
 }
 
