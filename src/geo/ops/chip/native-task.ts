@@ -1,0 +1,134 @@
+/**
+ * The chip work done inside the native GDAL runner child (`engine/runner.ts`, task op 'chip').
+ * Self-contained on purpose (no imports, no closures over module state): the runner evaluates this
+ * function's source in its child, where gdal-async is already loaded.
+ *
+ * - facts:  size, bands (type, nodata), geotransform or GCPs, CRS of one raster;
+ * - lonlat: points of the raster's CRS (or its GCPs' CRS) in WGS 84 lon/lat, by GDAL/PROJ;
+ * - cut:    a run of chip windows of one raster, one dataset handle (its block cache serves
+ *           neighbouring windows): the nodata fraction from the window's pixels, then
+ *           `gdal_translate -srcwin` into a temp file renamed into place. GDAL read errors (a
+ *           corrupt tile or strip) fail the task with GDAL's message (it names the block).
+ */
+export interface ChipTaskSpec {
+  mode: 'facts' | 'lonlat' | 'cut';
+  input: string;
+  /** lonlat: flat [x0, y0, x1, y1, ...] */
+  points?: number[];
+  /** cut: */
+  windows?: { x0: number; y0: number; out: string; write: boolean }[];
+  size?: number;
+  bands?: number[];
+  /** Band 1's nodata (the nodata fraction counts pixels where every selected band equals it). */
+  nodata?: number | null;
+  maxNodata?: number;
+  pad?: boolean;
+  tmpDir?: string;
+  /** gdal_translate options after -srcwin (format, creation options, -b). */
+  args?: string[];
+}
+
+export interface ChipFacts {
+  width: number;
+  height: number;
+  bands: { type: string; nodata: number | null }[];
+  gt: number[] | null;
+  gcps: { pixel: number; line: number; x: number; y: number }[];
+  wkt: string;
+  epsg: number | null;
+  crsName: string;
+  subdatasets: string[];
+}
+
+export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (fraction: number) => void): Promise<unknown> {
+  // libjpeg warnings (corrupt JPEG data) fail the read instead of leaving grey blocks
+  gdal.config.set('GDAL_ERROR_ON_LIBJPEG_WARNING', 'TRUE');
+  // x = easting/longitude whatever the CRS's axis order (footprints are lon/lat)
+  gdal.config.set('OSR_DEFAULT_AXIS_MAPPING_STRATEGY', 'TRADITIONAL_GIS_ORDER');
+  const ds = await gdal.openAsync(t.input);
+  try {
+    if (t.mode === 'facts') {
+      const bands = [];
+      for (let i = 1; i <= ds.bands.count(); i++) {
+        const b = ds.bands.get(i);
+        const nd = b.noDataValue;
+        bands.push({ type: String(b.dataType), nodata: nd === null || nd === undefined ? null : Number(nd) });
+      }
+      let gt: number[] | null = null;
+      try { gt = ds.geoTransform ?? null; } catch { gt = null; }
+      let gcps: { pixel: number; line: number; x: number; y: number }[] = [];
+      try { gcps = (ds.getGCPs() ?? []).map((g: any) => ({ pixel: g.dfGCPPixel, line: g.dfGCPLine, x: g.dfGCPX, y: g.dfGCPY })); } catch { gcps = []; }
+      let srs = ds.srs;
+      if (!srs && gcps.length) { try { const w = ds.getGCPProjection(); srs = w ? gdal.SpatialReference.fromWKT(w) : null; } catch { srs = null; } }
+      let wkt = '', epsg: number | null = null, crsName = '';
+      if (srs) {
+        try { wkt = srs.toWKT(); } catch { wkt = ''; }
+        try { srs.autoIdentifyEPSG(); } catch { /* not identifiable */ }
+        try { if (srs.getAuthorityName(null) === 'EPSG' && srs.getAuthorityCode(null)) epsg = Number(srs.getAuthorityCode(null)); } catch { epsg = null; }
+        try { crsName = srs.getAttrValue(srs.isProjected() ? 'PROJCS' : 'GEOGCS') ?? ''; } catch { crsName = ''; }
+      }
+      let subdatasets: string[] = [];
+      try { const md = ds.getMetadata('SUBDATASETS') ?? {}; subdatasets = Object.keys(md).filter((k) => /_NAME$/.test(k)).map((k) => md[k]); } catch { subdatasets = []; }
+      const facts: ChipFacts = { width: ds.rasterSize.x, height: ds.rasterSize.y, bands, gt, gcps, wkt, epsg, crsName, subdatasets };
+      return facts;
+    }
+    if (t.mode === 'lonlat') {
+      let srs = ds.srs;
+      if (!srs) { try { const w = ds.getGCPProjection(); srs = w ? gdal.SpatialReference.fromWKT(w) : null; } catch { srs = null; } }
+      if (!srs) return null;
+      const wgs = gdal.SpatialReference.fromProj4('+proj=longlat +datum=WGS84 +no_defs');
+      let ct: any;
+      try { ct = new gdal.CoordinateTransformation(srs, wgs); } catch { return null; }
+      const pts = t.points ?? [];
+      const out: number[] = [];
+      for (let i = 0; i + 1 < pts.length; i += 2) {
+        try {
+          const p = ct.transformPoint(pts[i], pts[i + 1]);
+          if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return null;
+          out.push(p.x, p.y);
+        } catch { return null; }
+      }
+      return out;
+    }
+    // cut
+    const size = t.size!, bands = t.bands!, wins = t.windows!;
+    const W = ds.rasterSize.x, H = ds.rasterSize.y;
+    const results: { frac: number; skipped?: boolean; written?: boolean }[] = [];
+    for (let i = 0; i < wins.length; i++) {
+      const w = wins[i]!;
+      const cx0 = Math.max(0, w.x0), cy0 = Math.max(0, w.y0), cx1 = Math.min(W, w.x0 + size), cy1 = Math.min(H, w.y0 + size);
+      const inside = Math.max(0, cx1 - cx0) * Math.max(0, cy1 - cy0);
+      let frac = 0;
+      if (t.nodata !== null && t.nodata !== undefined) {
+        const cw = cx1 - cx0, ch = cy1 - cy0;
+        let all: Uint8Array | undefined;
+        if (inside > 0) {
+          all = new Uint8Array(cw * ch).fill(1);
+          const nd = t.nodata, nan = Number.isNaN(nd);
+          for (const bn of bands) {
+            const band = ds.bands.get(bn);
+            const buf = new Float64Array(cw * ch);
+            await band.pixels.readAsync(cx0, cy0, cw, ch, buf);
+            const ndt = /Float32/.test(String(band.dataType)) ? Math.fround(nd) : nd;
+            for (let p = 0; p < buf.length; p++) if (all[p] && !(nan ? Number.isNaN(buf[p]) : buf[p] === ndt)) all[p] = 0;
+          }
+        }
+        let count = size * size - inside;
+        if (all) for (let p = 0; p < all.length; p++) count += all[p]!;
+        frac = count / (size * size);
+      } else if (t.pad) frac = 1 - inside / (size * size);
+      if (frac > (t.maxNodata ?? 1)) { results.push({ frac, skipped: true }); continue; }
+      if (w.write) {
+        const tmp = `${t.tmpDir}/${String(w.out).split('/').pop()}`;
+        const out = await gdal.translateAsync(tmp, ds, ['-srcwin', String(w.x0), String(w.y0), String(size), String(size), ...(t.args ?? [])]);
+        out.close();
+        fs.renameSync(tmp, w.out);
+      }
+      results.push({ frac, written: w.write });
+      progress((i + 1) / wins.length);
+    }
+    return results;
+  } finally {
+    ds.close();
+  }
+}
