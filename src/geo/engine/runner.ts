@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { AppError, InterruptedError } from '../../lib/errors.js';
 import { NATIVE_CONFIG, nativeGdalEntry } from './native.js';
 import { rasterFacts, suggestGrid, type NativeRasterInfo, type WarpGrid } from './info.js';
+import { chipTask, type ChipTaskSpec } from '../ops/chip/native-task.js';
 
 export type NativeTask =
   | { op: 'warp'; inputs: string[]; output: string; args: string[] }
@@ -24,7 +25,8 @@ export type NativeTask =
   | { op: 'vectorTranslate'; input: string; output: string; args: string[] }
   | { op: 'buildVRT'; inputs: string[]; output: string; args: string[] }
   | { op: 'facts'; input: string }
-  | { op: 'suggest'; input: string; crs: string };
+  | { op: 'suggest'; input: string; crs: string }
+  | { op: 'chip'; spec: ChipTaskSpec };
 
 export class NativeGdalError extends AppError {
   constructor(message: string, opts: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -38,6 +40,7 @@ const childScript = () => String.raw`
 var __name = (f) => f; // esbuild's keepNames helper, referenced by spliced functions under tsx
 const rasterFacts = (${rasterFacts.toString()});
 const suggestGrid = (${suggestGrid.toString()});
+const chipTask = (${chipTask.toString()});
 let vsiCounter = 0;
 const gdal = require(process.env.GEODVC_GDAL_ENTRY);
 const cfg = JSON.parse(process.env.GEODVC_GDAL_CONFIG || '{}');
@@ -50,6 +53,7 @@ const send = (m) => { try { process.send(m); } catch (e) { die(); } };
 async function runTask(t, progress) {
   const opts = { progress_cb: progress };
   if (t.op === 'facts') return rasterFacts(gdal, t.input);
+  if (t.op === 'chip') return chipTask(gdal, require('fs'), t.spec, progress);
   if (t.op === 'suggest') return suggestGrid(gdal, t.input, t.crs, '/vsimem/geodvc-suggest-' + process.pid + '-' + (vsiCounter++) + '.vrt');
   let src = [];
   try {
