@@ -20,11 +20,26 @@ export const command: CommandModule = {
       .option('--max-nodata <fraction>', 'skip chips with a larger nodata fraction (0..1)')
       .option('--bands <list>', 'comma-separated 1-based bands to keep, e.g. 4,3,2')
       .option('--aoi <file>', 'vector file: keep only chips intersecting its features')
+      .option('--format <format>', 'chip files: GTiff (tiled, DEFLATE; default) or COG (native GDAL engine)')
       .option('--rev <rev>', 'chip the tracked data as of this git revision (read from the cache, else from the remote, in place)')
       .option('-r, --remote <name>', 'read the tracked rasters from this remote in place by byte ranges (no pull)')
-      .option('-j, --jobs <n>', 'with --rev/--remote: range requests in flight');
+      .option('-j, --jobs <n>', 'with --rev/--remote: range requests in flight')
+      .option('--buffer <units>', 'point clouds (LAS/LAZ/COPC input): width of the buffer part written beside each tile, in CRS units')
+      .option('--origin <x,y>', 'point clouds: grid origin in CRS units (default 0,0)');
   },
   async run(ctx, _args, opts) {
+    // LAS/LAZ/COPC input: square tiles of --size CRS units (src/geo/pointcloud/tile.ts)
+    const { isPointCloudInput, tilePointCloud } = await import('../../../geo/pointcloud/tile.js');
+    if (!opts.rev && !opts.remote && isPointCloudInput(resolve(ctx.cwd, opts.input))) {
+      const size = Number(opts.size), buffer = opts.buffer === undefined ? 0 : Number(opts.buffer);
+      const origin = opts.origin === undefined ? undefined : String(opts.origin).split(',').map(Number);
+      if (origin && (origin.length !== 2 || !origin.every(Number.isFinite))) throw new UsageError(`--origin must be two numbers x,y, got ${opts.origin}`, { hint: 'e.g. --origin 500000,4000000' });
+      const r = await tilePointCloud({ input: resolve(ctx.cwd, opts.input), output: resolve(ctx.cwd, opts.output), size, buffer, origin: origin as [number, number] | undefined, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger });
+      const summary = { tiles: r.tiles.length, points: r.points, bufferPoints: r.bufferPoints, pointsPerSecond: Math.round(r.points / Math.max(r.seconds, 1e-9)), index: r.index };
+      if (ctx.json) ctx.outJson(summary);
+      else ctx.out(`${r.tiles.length} tile(s), ${r.points} point(s)${buffer ? ` (+${r.bufferPoints} in buffer parts)` : ''}; index ${shownPath(ctx.cwd, r.index)}`);
+      return 0;
+    }
     const { chip } = await import('../../../geo/ops/chip.js');
     const int = (v: unknown, name: string) => {
       if (v === undefined) return undefined;
@@ -40,7 +55,7 @@ export const command: CommandModule = {
     if (jobs !== undefined && !opts.rev && !opts.remote) throw new UsageError('--jobs applies to --rev/--remote inputs', { hint: 'add --remote NAME (or --rev REV), or drop -j' });
     const common = {
       input: opts.input, output: opts.output, size: int(opts.size, '--size')!, overlap: int(opts.overlap, '--overlap'), stride: int(opts.stride, '--stride'),
-      edge: opts.edge, maxNodata, bands, aoi: opts.aoi, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
+      edge: opts.edge, maxNodata, bands, aoi: opts.aoi, format: opts.format, signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     };
     let r, tracked: { sources: { path: string; oid: string; size: number; from: string }[]; bytesRead: number; requests: number } | undefined;
     if (opts.rev || opts.remote) {

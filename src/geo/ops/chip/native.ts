@@ -1,0 +1,136 @@
+/**
+ * `geo chip` on native GDAL (gdal-async in the runner child, `engine/runner.ts`): every driver and
+ * codec of the linked GDAL (JPEG-in-TIFF, WebP, ZSTD, LERC, JPEG 2000, netCDF...), chips cut by
+ * `gdal_translate -srcwin`, so geotransforms (south-up rasters, ModelTransformation, GCPs shifted
+ * to the window), nodata, colour tables, masks and metadata are GDAL's. The windows of a raster
+ * are dealt into `jobs` contiguous runs cut concurrently in the child, each with its own dataset
+ * handle. Chips are written to a private temp folder and renamed into place; on Ctrl-C the child
+ * is killed and the folder removed. A block GDAL cannot decode fails the command naming the file,
+ * the chip and the block.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { AppError, InterruptedError, InvalidFileError, UsageError } from '../../../lib/errors.js';
+import { tmpPathFor } from '../../../lib/atomic.js';
+import { throttledProgress } from '../../../lib/progress.js';
+import { NativeGdalError, NativeRunner } from '../../engine/runner.js';
+import { nativeEngineName } from '../../engine/native.js';
+import type { CoordinateSystem } from '../../raster/types.js';
+import { finishChips, md5File, readPreviousIndex } from './index-file.js';
+import { aoiBoxes, chipInputs } from './inputs.js';
+import { chipCreationArgs, chipParams, chipParamsKey, contiguousRuns, fitGeoTransform, planWindows, type GeoTransform6 } from './plan.js';
+import type { ChipFacts, ChipTaskSpec } from './native-task.js';
+import type { ChipOptions, ChipRecord, ChipResult } from './types.js';
+
+function gdalMessage(err: unknown): string {
+  return String((err as NativeGdalError)?.details?.gdal ?? (err as Error)?.message ?? err);
+}
+
+/** A failed cut as an error naming the file, the chip and (from GDAL's message) the block. */
+function decodeError(name: string, chipName: string, err: unknown): AppError {
+  const msg = gdalMessage(err);
+  const m = /IReadBlock failed at X offset (\d+), Y offset (\d+)/.exec(msg);
+  const where = m ? `block ${m[1]},${m[2]} (column, row of tiles/strips)` : 'a block';
+  return new InvalidFileError(`${name}: GDAL cannot decode ${where} read for chip ${chipName}: ${msg}`, {
+    cause: err, hint: 'the file is corrupt or truncated (no chip was written for it); `geodvc geo check --deep` lists the bad blocks',
+  });
+}
+
+export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
+  const params = chipParams(opts);
+  const progress = throttledProgress(opts.onProgress);
+  const inputs = chipInputs(opts);
+  const outDir = resolve(opts.output);
+  mkdirSync(outDir, { recursive: true });
+  const indexPath = join(outDir, opts.indexName ?? 'chips.geojson');
+  const paramsKey = chipParamsKey(opts, true);
+  const previous = readPreviousIndex(indexPath);
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
+  const runner = new NativeRunner(opts.signal);
+  const tmpDir = tmpPathFor(join(outDir, 'chips'));
+  mkdirSync(tmpDir);
+  const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void) => runner.run({ op: 'chip', spec }, what, onProgress);
+  try {
+    const records: ChipRecord[] = [];
+    let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
+    for (const inp of inputs) {
+      if (!inp.file) throw new UsageError(`chip input ${inp.name} is not a local file`, { hint: 'remote inputs are read by the own TIFF reader' });
+      progress({ phase: 'reading header', item: inp.name });
+      let f: ChipFacts;
+      try { f = await task({ mode: 'facts', input: inp.file }, `gdalinfo ${inp.name}`); } catch (err) {
+        if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
+        throw new InvalidFileError(`GDAL cannot open ${inp.name}: ${gdalMessage(err)}`, { cause: err, hint: 'check that the file is a raster GDAL reads (`geodvc geo check`)' });
+      }
+      if (!f.bands.length) {
+        throw new AppError('no-bands', `${inp.name} has no raster bands${f.subdatasets.length ? ` (it holds ${f.subdatasets.length} subdataset(s), e.g. ${f.subdatasets[0]})` : ''}`, 1, {
+          hint: f.subdatasets.length ? 'chip one subdataset: extract it first (gdal_translate SUBDATASET_NAME out.tif)' : 'geo chip cuts raster bands',
+        });
+      }
+      const { size } = params;
+      if (params.edge !== 'pad' && (size > f.width || size > f.height)) {
+        throw new UsageError(`chip size ${size} is larger than ${inp.name} (${f.width}x${f.height})`, { hint: 'use a smaller --size, or --edge pad' });
+      }
+      const nb = f.bands.length;
+      const bands = opts.bands ?? Array.from({ length: nb }, (_, i) => i + 1);
+      for (const b of bands) if (!(Number.isInteger(b) && b >= 1 && b <= nb)) throw new UsageError(`band ${b} does not exist in ${inp.name} (${nb} bands)`, { hint: `use bands 1..${nb}` });
+      const allBands = bands.length === nb && bands.every((b, i) => b === i + 1);
+      const gt = (f.gt ?? fitGeoTransform(f.gcps) ?? [0, 1, 0, 0, 0, 1]) as GeoTransform6;
+      const crs: CoordinateSystem | undefined = f.epsg ? { epsg: f.epsg, wkt: f.wkt, name: f.crsName } : f.wkt ? { wkt: f.wkt, name: f.crsName } : undefined;
+      const boxes = opts.aoi ? await aoiBoxes(opts.aoi, crs) : undefined;
+      progress({ phase: 'hashing', item: inp.name });
+      const md5 = inp.md5 ?? await md5File(inp.file);
+      const stem = basename(inp.name, extname(inp.name));
+      const plan = planWindows({ stem, width: f.width, height: f.height, gt, params, boxes });
+      const wanted = plan.filter((w) => w.inAoi);
+      skippedAoi += plan.length - wanted.length;
+      // footprints in lon/lat by GDAL/PROJ (datum shifts, feet, any CRS GDAL knows), one call per raster
+      const lonlat: number[] | null = crs && wanted.length
+        ? await task({ mode: 'lonlat', input: inp.file, points: wanted.flatMap((w) => w.corners.flat()) }, `footprints ${inp.name}`)
+        : null;
+      const args = [...(allBands ? [] : bands.flatMap((b) => ['-b', String(b)])), ...chipCreationArgs(params.format, size, f.bands[bands[0]! - 1]!.type)];
+      const nodata = f.bands[bands[0]! - 1]!.nodata;
+      const cuts = wanted.map((w) => {
+        const out = join(outDir, w.name);
+        const prev = previous.get(w.name);
+        return { x0: w.x0, y0: w.y0, out, write: !(prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out)) };
+      });
+      // windows that need neither pixels nor a write are not sent to GDAL
+      const needsGdal = (c: { write: boolean }) => c.write || nodata !== null;
+      const idx = cuts.map((c, i) => (needsGdal(c) ? i : -1)).filter((i) => i >= 0);
+      const runs = contiguousRuns(idx, jobs);
+      const doneBy = new Array<number>(runs.length).fill(0);
+      const results = new Array<{ frac: number; skipped?: boolean; written?: boolean } | undefined>(cuts.length);
+      await Promise.all(runs.map(async (run, r) => {
+        let res: { frac: number; skipped?: boolean; written?: boolean }[];
+        try {
+          res = await task({ mode: 'cut', input: inp.file!, windows: run.map((i) => cuts[i]!), size, bands, nodata, maxNodata: params.maxNodata, pad: params.edge === 'pad', tmpDir, args },
+            `gdal_translate ${inp.name}`, (fr) => { doneBy[r] = Math.round(fr * run.length); progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0), total: idx.length, item: inp.name }); });
+        } catch (err) {
+          if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
+          throw decodeError(inp.name, wanted[run[0]!]!.name, err);
+        }
+        run.forEach((i, n) => { results[i] = res[n]; });
+      }));
+      for (const [i, w] of wanted.entries()) {
+        const res = results[i] ?? { frac: params.edge === 'pad' ? 1 - (Math.min(f.width, w.x0 + size) - w.x0) * (Math.min(f.height, w.y0 + size) - w.y0) / (size * size) : 0 };
+        if (res.frac > params.maxNodata) { skippedNodata++; continue; }
+        if (cuts[i]!.write) written++; else unchanged++;
+        const ring = lonlat ? [0, 1, 2, 3, 0].map((c): [number, number] => [lonlat[(i * 4 + c) * 2]!, lonlat[(i * 4 + c) * 2 + 1]!]) : [];
+        records.push({
+          chip: w.name, source: inp.name, sourceMd5: md5, window: [w.x0, w.y0, size, size], row: w.row, col: w.col, nodataFraction: res.frac,
+          bounds: w.bounds, crs: f.epsg ? `EPSG:${f.epsg}` : f.crsName, footprint: ring, fastPath: false,
+        });
+      }
+    }
+    progress({ phase: 'chipping', finished: true });
+    const result = finishChips(outDir, inputs, records, indexPath, paramsKey, { written, unchanged, skippedNodata, skippedAoi });
+    return { ...result, engine: nativeEngineName(await runner.version()) };
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
+    throw err;
+  } finally {
+    await runner.close();
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
