@@ -11,6 +11,7 @@
  *
  * Files are read with one reused buffer and `readSync` (never loaded whole); see perf-limits.md §2.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,7 +34,7 @@ export interface Hasher {
 
 interface WasmHasher { init(): unknown; update(d: Uint8Array): unknown; digest(enc: 'hex'): string }
 let xxh128Factory: (() => Promise<WasmHasher>) | undefined;
-let xxh128Pool: WasmHasher[] = [];
+const xxh128Pool: WasmHasher[] = [];
 
 /** Loads the WASM XXH128 hasher (idempotent). */
 export async function initHashers(): Promise<void> {
@@ -41,6 +42,16 @@ export async function initHashers(): Promise<void> {
   const hw = require('hash-wasm') as { createXXHash128: () => Promise<WasmHasher> };
   xxh128Factory = hw.createXXHash128;
   xxh128Pool.push(await hw.createXXHash128());
+}
+
+/**
+ * Makes the next `createHasherSync(name)` in this thread succeed: for xxh128 without the native
+ * library, a WASM hasher is ready in the pool (concurrent async hashes each take one).
+ */
+export async function readyHasherSync(name: HashName): Promise<void> {
+  if (name !== 'xxh128' || nativeXxh128()) return;
+  await initHashers();
+  if (xxh128Pool.length === 0) xxh128Pool.push(await xxh128Factory!());
 }
 
 async function takeXxh(): Promise<WasmHasher> {
@@ -186,11 +197,14 @@ function xxh128OneShot(buf: Uint8Array): string {
   return nativeXxh(buf).toString(16).padStart(32, '0');
 }
 
+/** Node >= 20.12 hashes a buffer in one call, without a Hash object per small file. */
+const oneShotHash = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
+
 /** Hash of an in-memory buffer (sync). */
 export function hashBuffer(buf: Uint8Array, name: HashName): string {
   switch (name) {
-    case 'md5': return createHash('md5').update(buf).digest('hex');
-    case 'sha256': return createHash('sha256').update(buf).digest('hex');
+    case 'md5':
+    case 'sha256': return oneShotHash ? oneShotHash(name, buf, 'hex') : createHash(name).update(buf).digest('hex');
     case 'xxh128': return xxh128OneShot(buf);
     case 'md5-dos2unix': {
       const h = new Dos2UnixHasher();

@@ -3,46 +3,14 @@
  * the workspace, on all cores (perf-limits.md: sync reads in workers are the fastest way to read
  * many warm small files from Node). Items are sent in batches to amortise messaging.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { WORKER_SOURCE } from './worker-source.js';
-import { koffiPath } from './xxh-native.js';
 import type { HashName } from './hash.js';
+import { createPoolHandler, type PoolJobMessage, type PoolMessage, type PoolOp, type PoolResult, type PoolItem } from './pool-ops.js';
 import { InterruptedError } from '../../lib/errors.js';
+import { startWorker, workerUrl } from '../../lib/worker.js';
 
-const require = createRequire(import.meta.url);
-
-export type PoolOp = 'copy-tmp' | 'hash' | 'hash-follow' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
-
-export interface PoolItem {
-  /** Absolute workspace path. */
-  path: string;
-  /** For link-* ops: the object to place. */
-  oid?: string;
-  isexec?: boolean;
-  /** For link-* ops: whether something exists at `path` already (replace atomically). */
-  exists?: boolean;
-  /** Size, used to balance batches and report bytes. */
-  size?: number;
-  /** For link-* ops: check that the object is protected (0444), and of `objSize` when given, before linking. */
-  verify?: boolean;
-  objSize?: number;
-  /** This item's op, when not the job's (a big file's 'copy-tmp' beside its 'hash'). */
-  op?: PoolOp;
-  /** hash-follow: a shared BigInt64 holding how many leading bytes of the file are complete (-1: abort). */
-  follow?: SharedArrayBuffer;
-}
-
-export interface PoolResult {
-  /** copy-tmp: the temp file in the cache holding the copy. */
-  tmp?: string;
-  oid?: string;
-  size?: number;
-  ino?: number;
-  mtimeMs?: number;
-  error?: { code?: string; message: string; path: string };
-}
+export type { PoolItem, PoolOp, PoolResult } from './pool-ops.js';
 
 export interface PoolJob {
   op: PoolOp;
@@ -94,31 +62,23 @@ let inlineRunner: InlineRunner | undefined;
 let inlineIds = 0;
 
 /**
- * The worker's code evaluated once in this thread, with a stand-in for `worker_threads`: the same
- * operations and results, no thread start-up. Used for tiny jobs (one small file added, a few
- * files checked out), where the thread would cost more than the work.
+ * The workers' job handler (pool-ops.ts) run in this thread: the same operations and results, no
+ * thread start-up. Used for tiny jobs (one small file added, a few files checked out), where the
+ * thread would cost more than the work.
  */
 function inlineExecutor(): InlineRunner {
   if (inlineRunner) return inlineRunner;
-  let handler: ((job: unknown) => Promise<void>) | undefined;
   const waiting = new Map<number, { resolve: (r: PoolResult[]) => void; onBytes: (n: number) => void }>();
-  const port = {
-    on(_event: string, h: (job: unknown) => Promise<void>) { handler = h; },
-    postMessage(m: { type: string; id: number; results?: PoolResult[]; n?: number }) {
-      const w = waiting.get(m.id);
-      if (m.type === 'bytes') w?.onBytes(m.n ?? 0);
-      else if (m.type === 'done') { waiting.delete(m.id); w?.resolve(m.results!); }
-    },
-  };
-  const workerData = { id: 'm', xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm'), koffiPath: koffiPath() };
-  const req = (m: string) => (m === 'worker_threads' ? { parentPort: port, workerData } : require(m));
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('require', WORKER_SOURCE)(req);
+  const handle = createPoolHandler('m', (m: PoolMessage) => {
+    const w = waiting.get(m.id);
+    if (m.type === 'bytes') w?.onBytes(m.n);
+    else { waiting.delete(m.id); w?.resolve(m.results); }
+  });
   inlineRunner = (job, onBytes) => new Promise<PoolResult[]>((resolve, reject) => {
     const id = ++inlineIds;
     waiting.set(id, { resolve, onBytes });
     // same thread: the AbortSignal itself goes along (the big-file hash checks it between chunks)
-    handler!({ id, op: job.op, name: job.name, cache: job.cache, items: job.items, signal: job.signal }).catch((err) => { waiting.delete(id); reject(err); });
+    handle({ id, op: job.op, name: job.name, cache: job.cache, items: job.items, signal: job.signal }).catch((err: unknown) => { waiting.delete(id); reject(err); });
   });
   return inlineRunner;
 }
@@ -138,10 +98,7 @@ export class HashPool {
 
   private spawn(n: number): Worker[] {
     while (this.workers.length < n) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { id: this.workers.length, xxhashPath: require.resolve('@node-rs/xxhash'), hashWasmPath: require.resolve('hash-wasm'), koffiPath: koffiPath() },
-      });
+      const w = startWorker(workerUrl(import.meta.url, 'pool'), { workerData: { id: this.workers.length } });
       w.unref();
       this.workers.push(w);
     }
@@ -196,14 +153,14 @@ export class HashPool {
         active++;
         let reported = 0;
         w.ref();
-        const onMsg = (m: { type: string; id: number; results?: PoolResult[]; n?: number }) => {
+        const onMsg = (m: PoolMessage) => {
           if (m.id !== id) return;
-          if (m.type === 'bytes') { bytesDone += m.n ?? 0; reported += m.n ?? 0; job.onProgress?.(done, bytesDone); return; }
+          if (m.type === 'bytes') { bytesDone += m.n; reported += m.n; job.onProgress?.(done, bytesDone); return; }
           w.off('message', onMsg);
           w.off('error', onErr);
           w.unref();
           active--;
-          const rs = m.results!;
+          const rs = m.results;
           for (let k = 0; k < rs.length; k++) {
             results[b.start + k] = rs[k]!;
             bytesDone += items[b.start + k]!.size ?? 0;
@@ -218,7 +175,8 @@ export class HashPool {
         const onErr = (err: unknown) => { failed = true; finish(); reject(err); };
         w.on('message', onMsg);
         w.once('error', onErr);
-        w.postMessage({ id, op: job.op, name: job.name, cache: job.cache, items: items.slice(b.start, b.end) });
+        const msg: PoolJobMessage = { id, op: job.op, name: job.name, cache: job.cache, items: items.slice(b.start, b.end) };
+        w.postMessage(msg);
       };
       for (const w of workers) feed(w);
     });

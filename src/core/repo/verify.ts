@@ -4,45 +4,19 @@
  * close to `md5sum`'s and all cores are used. md5 and sha256 use node:crypto in the workers; other
  * algorithms (xxh128, legacy md5-dos2unix) go through the object database's HashPool.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { HashName } from '../odb/hash.js';
 import { HashPool } from '../odb/pool.js';
 import { InterruptedError } from '../../lib/errors.js';
+import { startWorker, workerUrl } from '../../lib/worker.js';
+import type { VerifyBatch, VerifyReply } from './verify.worker.js';
 
 export interface VerifyItem { path: string; oid: string; hashName: HashName; size: number; }
 export interface VerifyMismatch { item: VerifyItem; actual?: string; errorCode?: string; error?: string; }
 
-const WORKER = String.raw`
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const buf = Buffer.allocUnsafe(1 << 20);
-parentPort.on('message', (m) => {
-  const out = [];
-  let pending = 0;
-  for (let i = 0; i < m.items.length; i++) {
-    const [path, oid, algo] = m.items[i];
-    try {
-      const fd = fs.openSync(path, 'r');
-      try {
-        const h = crypto.createHash(algo);
-        let n;
-        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-          h.update(buf.subarray(0, n));
-          pending += n;
-          if (pending >= 64 << 20) { parentPort.postMessage({ id: m.id, bytes: pending }); pending = 0; }
-        }
-        const d = h.digest('hex') + (oid.endsWith('.dir') ? '.dir' : '');
-        if (d !== oid) out.push([i, d]);
-      } finally { fs.closeSync(fd); }
-    } catch (e) { out.push([i, null, e.code, e.message]); }
-  }
-  parentPort.postMessage({ id: m.id, done: true, out, bytes: pending });
-});
-`;
 
 export interface VerifyOptions {
   jobs?: number;
@@ -120,7 +94,7 @@ async function verifyNative(items: VerifyItem[], opts: VerifyOptions): Promise<V
   }
   if (start < items.length) batches.push({ start, end: items.length });
   const n = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), batches.length));
-  const workers = Array.from({ length: n }, () => new Worker(WORKER, { eval: true }));
+  const workers: Worker[] = Array.from({ length: n }, () => startWorker(workerUrl(import.meta.url, 'verify')));
   const out: VerifyMismatch[] = [];
   let next = 0;
   let done = 0;
@@ -140,7 +114,7 @@ async function verifyNative(items: VerifyItem[], opts: VerifyOptions): Promise<V
         }
         const b = batches[next++]!;
         active++;
-        const onMsg = (m: { id: number; bytes?: number; done?: boolean; out?: [number, string | null, string?, string?][] }) => {
+        const onMsg = (m: VerifyReply) => {
           if (m.id !== id) return;
           bytesDone += m.bytes ?? 0;
           if (!m.done) { opts.onProgress?.(done, bytesDone); return; }
@@ -155,7 +129,8 @@ async function verifyNative(items: VerifyItem[], opts: VerifyOptions): Promise<V
           feed(w, id);
         };
         w.on('message', onMsg);
-        w.postMessage({ id, items: items.slice(b.start, b.end).map((i) => [i.path, i.oid, i.hashName]) });
+        const batch: VerifyBatch = { id, items: items.slice(b.start, b.end).map((i) => [i.path, i.oid, i.hashName]) };
+        w.postMessage(batch);
       };
       workers.forEach((w, i) => {
         w.once('error', (err) => { failed = true; reject(err); });
