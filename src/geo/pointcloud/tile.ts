@@ -71,6 +71,20 @@ export function listPointClouds(input: string): string[] {
   return out;
 }
 
+/** Whether `input` is a LAS/LAZ/COPC file (by content), or a directory holding one (by name: no reads). */
+export function isPointCloudInput(input: string): boolean {
+  if (!existsSync(input)) return false;
+  if (!statSync(input).isDirectory()) { try { return sniffFormat(input) === 'las'; } catch { return false; } }
+  const walk = (d: string): boolean => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) { if (e.name !== '.git' && e.name !== '.dvc' && walk(join(d, e.name))) return true; }
+      else if (/\.la[sz]$/i.test(e.name)) return true;
+    }
+    return false;
+  };
+  return walk(input);
+}
+
 export async function tilePointCloud(o: TileOptions): Promise<TileResult> {
   const t0 = performance.now();
   if (!(o.size > 0) || !Number.isFinite(o.size)) throw new UsageError(`--size must be a positive number of CRS units, got ${o.size}`, { hint: 'e.g. --size 100 for 100 m tiles in a metric CRS' });
