@@ -10,7 +10,8 @@ import {
 } from './config.js';
 import { normalizeSectionName } from './ini.js';
 import { dirname } from 'node:path';
-import { maskSecret, remoteScheme, validateRemoteOption } from './remote-options.js';
+import { isGeodvcRemoteOption, maskSecret, remoteScheme, validateRemoteOption } from './remote-options.js';
+import { setGeodvcRemoteOption } from '../chunk/settings.js';
 
 export interface RemoteOpContext { root?: string; cwd?: string; }
 
@@ -62,6 +63,13 @@ export function modifyRemote(name: string, key: string, value: string | undefine
   const existing = merged[section];
   if (!existing) throw remoteMissing(name, merged);
   const k = key.toLowerCase();
+  if (isGeodvcRemoteOption(k)) {
+    // geodvc-only (chunking): kept out of .dvc/config, which DVC validates strictly
+    if (!opts.root) throw new ConfigError(`'${k}' is a repository setting of geodvc`, { hint: 'run it inside the repository, without --global/--system' });
+    if (!opts.unset && value === undefined) throw new ConfigError(`no value given for '${key}'`, { hint: `\`geodvc remote modify ${name} ${key} VALUE\`, or --unset` });
+    setGeodvcRemoteOption(opts.root, name, k, opts.unset ? undefined : value);
+    return;
+  }
   const url = k === 'url' && value !== undefined ? value : existing.url ?? '';
   validateRemoteOption(remoteScheme(url), k, opts.unset ? undefined : value, opts.unset ? undefined : level);
   if (!opts.unset && value === undefined) throw new ConfigError(`no value given for '${key}'`, { hint: `\`geodvc remote modify ${name} ${key} VALUE\`, or --unset` });
