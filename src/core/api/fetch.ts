@@ -7,6 +7,7 @@ import { usedByRemote, toTransfer, remoteOpts, type TransferApiOptions } from '.
 import { openRemotesWithFallbacks, closeRemotes } from '../transfer/remote.js';
 import { fetchObjects, type FetchResult, type FailedObject, type CorruptObject } from '../transfer/engine.js';
 import { UsageError } from '../../lib/errors.js';
+import { emptyChunkStats, type ChunkStats } from '../transfer/chunked.js';
 import type { UsedObject } from './used.js';
 
 export interface FetchApiResult {
@@ -15,6 +16,8 @@ export interface FetchApiResult {
   byRemote: Record<string, number>;
   failed: FailedObject[];
   corrupt: CorruptObject[];
+  /** Objects rebuilt from chunks of chunked remotes (docs/chunking.md). */
+  chunked?: ChunkStats;
 }
 
 async function fetchGroups(d: DataRepo, o: TransferApiOptions, groups: Map<string, UsedObject[]>, out: FetchApiResult, expandDirs: boolean): Promise<void> {
@@ -28,6 +31,10 @@ async function fetchGroups(d: DataRepo, o: TransferApiOptions, groups: Map<strin
       for (const [k, v] of Object.entries(res.byRemote)) out.byRemote[k] = (out.byRemote[k] ?? 0) + v;
       out.failed.push(...res.failed);
       out.corrupt.push(...res.corrupt);
+      if (res.chunked) {
+        const c = (out.chunked ??= emptyChunkStats());
+        for (const k of Object.keys(c) as (keyof ChunkStats)[]) c[k] += res.chunked[k];
+      }
     } finally {
       await closeRemotes(remotes);
     }

@@ -12,6 +12,7 @@ import type { OpContext } from '../../lib/progress.js';
 import type { Repo } from '../repo/repo.js';
 import { openRemote, closeRemotes, type OpenRemoteOptions } from '../transfer/remote.js';
 import { pushObjects, type PushResult, type TransferObject } from '../transfer/engine.js';
+import { emptyChunkStats, type ChunkStats } from '../transfer/chunked.js';
 
 export interface TransferApiOptions extends OpContext {
   cwd: string;
@@ -86,6 +87,8 @@ export interface PushApiResult {
   failed: number;
   /** Objects used but absent from the cache (DVC warns about them). */
   missingLocal: number;
+  /** Chunked remotes: what went as chunks, summed over the remotes (docs/chunking.md). */
+  chunked?: ChunkStats;
 }
 
 export async function push(o: TransferApiOptions): Promise<PushApiResult> {
@@ -102,6 +105,10 @@ export async function push(o: TransferApiOptions): Promise<PushApiResult> {
         out.bytes += res.bytes;
         out.failed += res.failed.length + res.dirsHeldBack.length;
         out.missingLocal += res.missingLocal.length;
+        if (res.chunked) {
+          const c = (out.chunked ??= emptyChunkStats());
+          for (const k of Object.keys(c) as (keyof ChunkStats)[]) c[k] += res.chunked[k];
+        }
       } finally {
         await closeRemotes([r]);
       }

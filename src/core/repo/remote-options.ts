@@ -4,30 +4,18 @@
  * when a push fails an hour later.
  */
 import { ConfigError } from '../../lib/errors.js';
+import { lookupScheme, REMOTE_SCHEMES, type RemoteScheme } from '../../storage/schemes.js';
 
-export type RemoteScheme = 'local' | 's3' | 'azure' | 'gs' | 'ssh' | 'http' | 'https' | 'webdav' | 'webdavs';
+export type { RemoteScheme } from '../../storage/schemes.js';
 
-export const SCHEMES: readonly RemoteScheme[] = ['local', 's3', 'azure', 'gs', 'ssh', 'http', 'https', 'webdav', 'webdavs'];
+/** The scheme names whose options are validated (the same table `openBackend` uses). */
+export const SCHEMES: readonly RemoteScheme[] = REMOTE_SCHEMES;
 
 /** The scheme of a remote URL: `s3://b/p` -> s3, `/srv/x`, `../x`, `file:///x` -> local. */
 export function remoteScheme(url: string): RemoteScheme {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
-  if (!m) {
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:[^\\/]/.test(url) && !/^[A-Za-z]:/.test(url)) {
-      // scp-like `host:path` is not accepted by DVC either.
-      throw new ConfigError(`unsupported remote url '${url}'`, { hint: 'use a local path, file://, s3://, azure://, gs://, ssh://, http(s):// or webdav(s)://' });
-    }
-    return 'local';
-  }
-  const s = m[1]!.toLowerCase();
-  if (s === 'file') return 'local';
-  if (s === 'gcs') return 'gs';
-  if (s === 'sftp') return 'ssh';
-  if (s === 'azure' || s === 'az' || s === 'abfs') return 'azure';
-  if ((SCHEMES as readonly string[]).includes(s)) return s as RemoteScheme;
-  throw new ConfigError(`unsupported remote url scheme '${s}://' in '${url}'`, {
-    hint: 'supported: a local path or file://, s3://, azure://, gs://, ssh://, http://, https://, webdav://, webdavs://',
-  });
+  const r = lookupScheme(url);
+  if (!r.ok) throw new ConfigError(r.message, { hint: r.hint });
+  return r.scheme;
 }
 
 type Kind = 'str' | 'bool' | 'int' | 'num' | 'checksum' | 'bool_or_str' | 's3_class' | 'gs_class' | 'azure_tier';
@@ -92,6 +80,41 @@ const PER_SCHEME: Record<RemoteScheme, Record<string, Kind>> = {
 };
 PER_SCHEME.https = PER_SCHEME.http;
 PER_SCHEME.webdavs = PER_SCHEME.webdav;
+
+/**
+ * geodvc-only remote options: DVC 3 refuses unknown options in .dvc/config, so `remote modify`
+ * writes these to `.dvc/geodvc.json` (src/core/chunk/settings.ts) and DVC never sees them.
+ * Value: the accepted values, or 'bool' / 'size'.
+ */
+export const GEODVC_REMOTE_OPTIONS: Record<string, readonly string[] | 'bool' | 'size'> = {
+  chunking: ['off', 'tiles', 'cdc'],
+  dvc_compatible: 'bool',
+  chunk_threshold: 'size',
+};
+
+export function isGeodvcRemoteOption(key: string): boolean { return key.toLowerCase() in GEODVC_REMOTE_OPTIONS; }
+
+/** Parses `8M`, `512K`, `1G` or a byte count; undefined when invalid. */
+export function parseByteSize(v: string): number | undefined {
+  const m = /^(\d+)\s*([kmg]i?b?|b)?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const n = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1 << 20 : unit === 'g' ? 1 << 30 : 1);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+export function validateGeodvcRemoteOption(key: string, value: string): void {
+  const k = key.toLowerCase();
+  const kind = GEODVC_REMOTE_OPTIONS[k];
+  if (!kind) throw new ConfigError(`'${key}' is not a geodvc remote option`, { hint: `geodvc options: ${Object.keys(GEODVC_REMOTE_OPTIONS).join(', ')}` });
+  if (kind === 'bool') {
+    if (!/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError(`invalid value '${value}' for '${key}': expected true or false`, { hint: `e.g. \`remote modify NAME ${key} true\`` });
+  } else if (kind === 'size') {
+    if (parseByteSize(value) === undefined) throw new ConfigError(`invalid value '${value}' for '${key}': expected a size`, { hint: `e.g. \`remote modify NAME ${key} 8M\`` });
+  } else if (!kind.includes(value.toLowerCase())) {
+    throw new ConfigError(`invalid value '${value}' for '${key}': expected one of ${kind.join(', ')}`, { hint: `e.g. \`remote modify NAME ${key} ${kind[1] ?? kind[0]}\`` });
+  }
+}
 
 /** Options that hold credentials: never printed, and refused in the committed `.dvc/config`. */
 export const SECRET_OPTIONS = new Set([

@@ -26,6 +26,11 @@ import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
 import { tmpPathFor } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext, type ProgressFn } from '../../lib/progress.js';
 import { remoteHas } from './exists.js';
+import { ENGINE_RETRY, isFatal, isRemoteLevel } from './faults.js';
+import { DEFAULT_CHUNK_THRESHOLD } from './remote.js';
+import { buildLocalChunkIndex, emptyChunkStats, fetchChunked, isChunkedRemote, pushChunked, saveLocalList, type ChunkFetchOutcome, type ChunkStats, type LocalChunkIndex } from './chunked.js';
+import { chunkHashFor } from '../chunk/chunker.js';
+import { listKey, MARKER_KEY } from '../chunk/list.js';
 import type { RemoteHandle } from './remote.js';
 
 export interface TransferObject {
@@ -69,6 +74,8 @@ export interface PushResult {
   failed: FailedObject[];
   /** Directories whose `.dir` was held back because an entry is missing or failed. */
   dirsHeldBack: string[];
+  /** Chunked remotes: what went as chunks (bytes above include chunk and list bytes sent). */
+  chunked?: ChunkStats;
 }
 
 export interface FetchResult {
@@ -80,6 +87,8 @@ export interface FetchResult {
   byRemote: Record<string, number>;
   failed: FailedObject[];
   corrupt: CorruptObject[];
+  /** Objects rebuilt from chunks (bytes above count only chunk and list bytes downloaded). */
+  chunked?: ChunkStats;
 }
 
 export interface TransferOptions extends OpContext {
@@ -87,22 +96,6 @@ export interface TransferOptions extends OpContext {
   existsStrategy?: 'stat' | 'list';
   /** fetch: also download every entry of the directories (default true); false = manifests only. */
   expandDirs?: boolean;
-}
-
-/**
- * Engine-level retries cover failures in the middle of a body (a stream cut after the backend
- * call returned). Errors the backend already retried to exhaustion ('unreachable') are not retried
- * again: they mark the remote as down for the rest of the run.
- */
-const ENGINE_RETRY = {
-  retries: 2,
-  baseDelayMs: 200,
-  shouldRetry: (e: unknown) => !(e instanceof StorageError && !e.retryable) && !(e instanceof StorageError && e.kind === 'unreachable') && isRetryable(e),
-};
-
-/** Errors that concern the whole remote, not one object: stop using that remote for this run. */
-function isRemoteLevel(err: unknown): boolean {
-  return err instanceof StorageError && (err.kind === 'unreachable' || err.kind === 'access-denied' || err.kind === 'bucket-missing' || err.kind === 'credentials');
 }
 
 /**
@@ -114,15 +107,6 @@ const keyOf = (o: TransferObject): string => (o.key ??= objectRelPath(o.hashName
 function failure(o: TransferObject, err: unknown): FailedObject {
   const e = toAppError(err);
   return { oid: o.oid, hashName: o.hashName, paths: o.paths, code: e.code, message: e.message };
-}
-
-/** Errors that must stop the whole run instead of being listed per object. */
-function isFatal(err: unknown): boolean {
-  const e = err as NodeJS.ErrnoException;
-  if (err instanceof InterruptedError) return true;
-  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT' || e?.code === 'EROFS') return true;
-  if (err instanceof AppError && (err.code === 'disk-full' || err.code === 'interrupted')) return true;
-  return false;
 }
 
 /** One object per key; the callers' objects are reused (copied only when paths must be merged). */
@@ -183,9 +167,26 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
   const present = await remoteHas(remote.backend, local.map(keyOf), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes: localSizes, faultyAsAbsent: true, onProgress: (d, t) => progress({ phase: 'checking remote', done: d, total: t }) });
   progress({ phase: 'checking remote', done: local.length, total: local.length, finished: true });
 
-  const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)));
+  // Chunked remote: big files go as chunks + a chunk list (and also whole with dvc_compatible).
+  const chunkTodo: TransferObject[] = [];
+  const viaChunks = new Set<TransferObject>();
+  if (isChunkedRemote(remote)) {
+    const threshold = remote.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD;
+    const cands = local.filter((x) => !x.isDir && x.hashName !== 'md5-dos2unix' && localSizes.get(keyOf(x))! >= threshold);
+    const lists = await remoteHas(remote.backend, cands.map((x) => listKey(x.hashName, x.oid)), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, faultyAsAbsent: true });
+    for (const x of cands) {
+      const hasList = lists.has(listKey(x.hashName, x.oid));
+      if (!remote.dvcCompatible) {
+        viaChunks.add(x);
+        if (hasList) present.add(keyOf(x));
+        else if (!present.has(keyOf(x))) chunkTodo.push(x);
+      } else if (!hasList) chunkTodo.push(x);
+    }
+  }
+  const todoFiles = local.filter((x) => !x.isDir && !present.has(keyOf(x)) && !viaChunks.has(x));
   const todoDirs = local.filter((x) => x.isDir && !present.has(keyOf(x)));
-  res.skipped = local.length - todoFiles.length - todoDirs.length;
+  const chunkOnly = chunkTodo.filter((x) => present.has(keyOf(x)) || viaChunks.has(x));
+  res.skipped = local.length - todoFiles.length - todoDirs.length - chunkOnly.length;
   let bytesTotal = 0;
   for (const x of todoFiles) bytesTotal += localSizes.get(keyOf(x))!;
   for (const x of todoDirs) bytesTotal += localSizes.get(keyOf(x))!;
@@ -242,6 +243,24 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
 
   // Small objects first in one pool; big ones also run in the same pool with their own part concurrency.
   await runAll(todoFiles);
+  if (chunkTodo.length) {
+    const c = await pushChunked(remote, chunkTodo.map((x) => ({ hashName: x.hashName, oid: x.oid, size: localSizes.get(keyOf(x))!, path: odb.path(x.hashName, x.oid), paths: x.paths })), {
+      cacheDir, signal: o.signal, existsStrategy: o.existsStrategy,
+      report: (phase, d, t, bd, bt, item, finished) => progress({ phase, done: d, total: t, bytesDone: bd, bytesTotal: bt, item, finished }),
+    });
+    res.chunked = c.stats;
+    res.bytes += c.stats.bytesMoved + c.stats.listBytes;
+    const only = new Set(chunkOnly.map((x) => x.oid));
+    for (const it of c.done) {
+      if (only.has(it.oid)) res.pushed++;
+      const x = chunkTodo.find((t) => t.oid === it.oid && t.hashName === it.hashName);
+      if (x && viaChunks.has(x)) present.add(keyOf(x));
+    }
+    for (const f of c.failed) {
+      const x = chunkTodo.find((t) => t.oid === f.item.oid && t.hashName === f.item.hashName)!;
+      res.failed.push(failure(x, f.error));
+    }
+  }
   // Directories: only when every member is on the remote now.
   const readyDirs: TransferObject[] = [];
   for (const d of todoDirs) {
@@ -466,6 +485,20 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
   const report = (item?: string, finished = false) => progress({ phase: 'fetching', done, total, bytesDone, bytesTotal, item, finished });
 
   const down = new Map<string, unknown>();
+  // chunked remotes: where chunks already in the cache are (built on first use), which remotes carry the marker
+  const indexes = new Map<HashName, LocalChunkIndex>();
+  const localIndex = (h: HashName) => () => {
+    let idx = indexes.get(h);
+    if (!idx) indexes.set(h, (idx = buildLocalChunkIndex(cacheDir, chunkHashFor(h), (a, oid) => odb.path(a, oid))));
+    return idx;
+  };
+  const markers = new Map<string, Promise<boolean>>();
+  const hasMarker = (r: RemoteHandle) => {
+    let m = markers.get(r.name);
+    if (!m) markers.set(r.name, (m = r.backend.stat(MARKER_KEY).then((st) => !!st, () => false)));
+    return m;
+  };
+  const chunkable = (x: TransferObject) => !x.isDir && x.hashName !== 'md5-dos2unix';
   const madeDirs = new Set<string>();
   const fetchOne = async (x: TransferObject): Promise<void> => {
     const final = odb.path(x.hashName, x.oid);
@@ -476,11 +509,30 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
       const tmp = tmpPathFor(final);
       let counted = 0;
       try {
-        const out = await withRetry('fetch', r.url, () => {
-          bytesDone -= counted;
-          counted = 0;
-          return downloadObject(r, x, tmp, (n) => { counted += n; bytesDone += n; report(x.paths[0]); }, o.signal, madeDirs, cacheDir);
-        }, ENGINE_RETRY, o.signal);
+        const onBytes = (n: number) => { counted += n; bytesDone += n; report(x.paths[0]); };
+        let chunkOut: ChunkFetchOutcome | null = null;
+        const chunksFirst = chunkable(x) && isChunkedRemote(r) && (x.size === undefined || x.size >= (r.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD));
+        if (chunksFirst) chunkOut = await fetchChunked(r, x, tmp, localIndex(x.hashName), onBytes, o.signal);
+        let out: DownloadOutcome;
+        if (chunkOut) out = chunkOut;
+        else {
+          try {
+            out = await withRetry('fetch', r.url, () => {
+              bytesDone -= counted;
+              counted = 0;
+              return downloadObject(r, x, tmp, onBytes, o.signal, madeDirs, cacheDir);
+            }, ENGINE_RETRY, o.signal);
+          } catch (err) {
+            // not there whole: a chunked remote (whatever this repository's config says) may hold it as chunks
+            if (!(err instanceof StorageError && err.kind === 'object-missing') || chunksFirst || !chunkable(x) || !(await hasMarker(r))) throw err;
+            rmSync(tmp, { force: true });
+            bytesDone -= counted;
+            counted = 0;
+            chunkOut = await fetchChunked(r, x, tmp, localIndex(x.hashName), onBytes, o.signal);
+            if (!chunkOut) throw err;
+            out = chunkOut;
+          }
+        }
         if (!out.ok || (x.size !== undefined && !x.isDir && out.size !== x.size)) {
           const q = join(cacheDir, QUARANTINE_DIR, `${x.oid}.${r.name.replace(/[^\w.-]/g, '_')}.${Date.now()}`);
           try { mkdirSync(dirname(q), { recursive: true }); renameSync(tmp, q); } catch { rmSync(tmp, { force: true }); }
@@ -493,7 +545,20 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
         chmodSync(tmp, CACHE_MODE);
         renameSync(tmp, final);
         res.fetched++;
-        res.bytes += out.size;
+        if (chunkOut) {
+          saveLocalList(cacheDir, chunkOut.list);
+          const st = (res.chunked ??= emptyChunkStats());
+          st.objects++;
+          st.chunks += chunkOut.list.chunks.length;
+          st.chunksMoved += chunkOut.chunksMoved;
+          st.bytesMoved += chunkOut.moved;
+          st.bytesReused += chunkOut.reused;
+          st.listBytes += chunkOut.listBytes;
+          res.bytes += chunkOut.moved + chunkOut.listBytes;
+          // later objects of this run can take chunks from this one
+          const idx = indexes.get(x.hashName);
+          if (idx) { let off = 0; for (const c of chunkOut.list.chunks) { if (!idx.has(c.hash)) idx.set(c.hash, { path: final, offset: off, size: c.size }); off += c.size; } }
+        } else res.bytes += out.size;
         res.byRemote[r.name] = (res.byRemote[r.name] ?? 0) + 1;
         if (r !== primary) o.logger?.info(`object ${x.oid} (${x.paths[0] ?? ''}) recovered from fallback remote '${r.name}'`);
         return;
@@ -506,6 +571,8 @@ export async function fetchObjects(cacheDir: string, remotes: RemoteHandle[], ob
         if (isRemoteLevel(err)) down.set(r.name, err);
         // keep the most telling error: a corruption report beats a later "missing"
         if (!(lastErr instanceof AppError && lastErr.code === 'hash-mismatch')) lastErr = err;
+        // a damaged chunk or chunk list: try the next remote
+        if (err instanceof AppError && (err.code === 'chunk-corrupt' || err.code === 'invalid-file')) { lastErr = err; continue; }
         if (!(err instanceof StorageError) && !isRetryable(err)) throw err;
       }
     }
@@ -598,6 +665,12 @@ export async function cloudStatusObjects(cacheDir: string, remote: RemoteHandle,
   if (extra.length) {
     for (const k of await check(extra.map(keyOf))) present.add(k);
     all = [...all, ...extra];
+  }
+  // chunked objects: present when their chunk list is (it is uploaded only after all of its chunks)
+  const notWhole = all.filter((x) => !x.isDir && x.hashName !== 'md5-dos2unix' && !present.has(keyOf(x)));
+  if (notWhole.length && (isChunkedRemote(remote) || (await remote.backend.stat(MARKER_KEY).catch(() => null)))) {
+    const lists = await remoteHas(remote.backend, notWhole.map((x) => listKey(x.hashName, x.oid)), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy });
+    for (const x of notWhole) if (lists.has(listKey(x.hashName, x.oid))) present.add(keyOf(x));
   }
   progress({ phase: 'checking remote', finished: true });
   // many objects: one readdir per cache prefix instead of a stat per object

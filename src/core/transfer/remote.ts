@@ -7,6 +7,8 @@ import type { Backend } from '../../storage/backend.js';
 import { getRemote, configBool } from '../repo/config.js';
 import type { Repo } from '../repo/repo.js';
 import { ConfigError } from '../../lib/errors.js';
+import { geodvcRemoteOptions } from '../chunk/settings.js';
+import { parseByteSize } from '../repo/remote-options.js';
 
 export interface RemoteHandle {
   name: string;
@@ -20,6 +22,12 @@ export interface RemoteHandle {
   /** Part size for multipart uploads and ranged downloads (bytes). */
   partSize: number;
   readOnly: boolean;
+  /** geodvc-only (`.dvc/geodvc.json`): how big files are stored on this remote (docs/chunking.md). */
+  chunking?: 'off' | 'tiles' | 'cdc';
+  /** Chunked remotes: also upload whole objects so DVC can read the remote. */
+  dvcCompatible?: boolean;
+  /** Files from this size on are chunked (smaller ones go whole). */
+  chunkThreshold?: number;
 }
 
 export interface OpenRemoteOptions {
@@ -33,6 +41,8 @@ const int = (v: string | undefined): number | undefined => (v !== undefined && /
 
 export const DEFAULT_JOBS = 16;
 export const DEFAULT_PART_SIZE = 16 << 20;
+/** Files below this go whole even to a chunked remote (one chunk would gain nothing). */
+export const DEFAULT_CHUNK_THRESHOLD = 4 << 20;
 
 export async function openRemote(repo: Repo, name: string | undefined, o: OpenRemoteOptions = {}): Promise<RemoteHandle> {
   const rc = getRemote(repo, name);
@@ -40,6 +50,7 @@ export async function openRemote(repo: Repo, name: string | undefined, o: OpenRe
   if (o.retries !== undefined) opts.retries = String(o.retries);
   const backend = await openBackend(rc.url, opts, { baseDir: repo.root, retry: o.retryBaseDelayMs !== undefined ? { baseDelayMs: o.retryBaseDelayMs } : undefined });
   const jobs = o.jobs ?? int(opts.jobs) ?? DEFAULT_JOBS;
+  const g = geodvcRemoteOptions(repo.root, rc.name);
   return {
     name: rc.name,
     url: rc.url,
@@ -49,6 +60,9 @@ export async function openRemote(repo: Repo, name: string | undefined, o: OpenRe
     downloadConcurrency: int(opts.download_concurrency) ?? 4,
     partSize: Math.max(5 << 20, int(opts.part_size) ?? DEFAULT_PART_SIZE),
     readOnly: configBool(opts.read_only),
+    chunking: (g.chunking as RemoteHandle['chunking'] | undefined) ?? 'off',
+    dvcCompatible: configBool(g.dvc_compatible),
+    chunkThreshold: (g.chunk_threshold !== undefined ? parseByteSize(g.chunk_threshold) : undefined) ?? DEFAULT_CHUNK_THRESHOLD,
   };
 }
 

@@ -1,0 +1,337 @@
+/**
+ * The chunked side of the transfer engine (docs/chunking.md). A file object on a chunked remote is
+ * its chunk list plus content-addressed chunks; the file's own hash stays its identity.
+ * - push: chunk the cached object (tile boundaries or CDC), ask the remote which chunks it lacks,
+ *   upload those, then the chunk list (after all of its chunks, as a `.dir` after its entries).
+ * - fetch: read the list, take every chunk the cache already has (chunks of other cached objects
+ *   with a known list), download the rest (each verified against its chunk hash), write them at
+ *   their offsets in a temp file, and verify the whole file's hash before it enters the cache.
+ * Crash safety: chunks and lists are written atomically and a list only after its chunks, so a
+ * killed push leaves chunks without a list (skipped when the push runs again: only the missing
+ * ones move) and a killed fetch leaves only a temp file that nothing trusts.
+ */
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { getBuffer, type Backend } from '../../storage/backend.js';
+import { StorageError } from '../../storage/errors.js';
+import { withRetry } from '../../storage/retry.js';
+import { hashBuffer, type HashName } from '../odb/hash.js';
+import { HashPool, poolError } from '../odb/pool.js';
+import { chunkFile, chunkHashFor, type ChunkMode } from '../chunk/chunker.js';
+import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
+import { mapLimitSettled } from '../../lib/pool.js';
+import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { remoteHas } from './exists.js';
+import { ENGINE_RETRY, isFatal, isRemoteLevel } from './faults.js';
+import type { RemoteHandle } from './remote.js';
+
+export interface ChunkStats {
+  /** File objects that went (or came) as chunks. */
+  objects: number;
+  /** Chunks those objects are made of (with repeats). */
+  chunks: number;
+  /** Chunks uploaded / downloaded now. */
+  chunksMoved: number;
+  /** Chunk bytes uploaded / downloaded now (lists not included). */
+  bytesMoved: number;
+  /** Bytes that did not move: already on the remote (push) or taken from the cache (fetch). */
+  bytesReused: number;
+  /** Bytes of chunk lists uploaded / downloaded. */
+  listBytes: number;
+}
+
+export const emptyChunkStats = (): ChunkStats => ({ objects: 0, chunks: 0, chunksMoved: 0, bytesMoved: 0, bytesReused: 0, listBytes: 0 });
+
+export const isChunkedRemote = (r: RemoteHandle): boolean => !!r.chunking && r.chunking !== 'off';
+
+// ----------------------------------------------------------------------------------- local lists
+
+/** The chunk list of a cached object for `mode`: remembered in the cache, else computed and saved. */
+export function localChunkList(cacheDir: string, objPath: string, mode: ChunkMode, hash: HashName, oid: string, size: number, signal?: AbortSignal): ChunkList {
+  for (const m of mode === 'tiles' ? (['tiles', 'cdc'] as const) : (['cdc'] as const)) {
+    const p = join(cacheDir, localListRel(m, hash, oid));
+    if (!existsSync(p)) continue;
+    try { return parseChunkList(readFileSync(p), { hash, oid, size }); } catch { /* damaged: recompute */ }
+  }
+  const chunkHash = chunkHashFor(hash);
+  const r = chunkFile(objPath, chunkHash, mode, { signal });
+  if (r.size !== size) throw new AppError('cache-changed', `cached object ${oid} has ${r.size} bytes, ${size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+  const list: ChunkList = { version: CHUNK_LIST_VERSION, hash, oid, size, chunkHash, mode: r.mode, chunks: r.chunks };
+  saveLocalList(cacheDir, list);
+  return list;
+}
+
+export function saveLocalList(cacheDir: string, list: ChunkList): void {
+  const p = join(cacheDir, localListRel(list.mode, list.hash, list.oid));
+  try {
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileAtomicSync(p, serializeChunkList(list), { fsync: false });
+  } catch { /* a cache of derived data: losing it costs a recomputation only */ }
+}
+
+/** Where each chunk can be read from in the cache: chunk hash -> (object path, offset, size). */
+export type LocalChunkIndex = Map<string, { path: string; offset: number; size: number }>;
+
+/** At most this many remembered lists are read to find chunks already in the cache. */
+const MAX_INDEX_LISTS = 20_000;
+
+export function buildLocalChunkIndex(cacheDir: string, chunkHash: HashName, objectPath: (hash: HashName, oid: string) => string): LocalChunkIndex {
+  const idx: LocalChunkIndex = new Map();
+  let n = 0;
+  const root = join(cacheDir, 'chunklists');
+  if (!existsSync(root)) return idx;
+  for (const mode of ['tiles', 'cdc']) {
+    for (const algo of ['md5', 'xxh128', 'sha256']) {
+      const base = join(root, mode, algo);
+      let prefixes: string[];
+      try { prefixes = readdirSync(base); } catch { continue; }
+      for (const pre of prefixes) {
+        let names: string[];
+        try { names = readdirSync(join(base, pre)); } catch { continue; }
+        for (const name of names) {
+          if (++n > MAX_INDEX_LISTS) return idx;
+          try {
+            const list = parseChunkList(readFileSync(join(base, pre, name)));
+            if (list.chunkHash !== chunkHash) continue;
+            const path = objectPath(list.hash, list.oid);
+            if (!existsSync(path)) continue;
+            let off = 0;
+            for (const c of list.chunks) {
+              if (!idx.has(c.hash)) idx.set(c.hash, { path, offset: off, size: c.size });
+              off += c.size;
+            }
+          } catch { /* not a list: ignore */ }
+        }
+      }
+    }
+  }
+  return idx;
+}
+
+// ------------------------------------------------------------------------------------------ push
+
+function readRange(path: string, offset: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, offset + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    if (got !== size) throw new AppError('cache-changed', `${path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes the marker that tells people (and DVC users) this remote holds chunked objects. */
+export async function ensureMarker(b: Backend, signal?: AbortSignal): Promise<void> {
+  if (await b.stat(MARKER_KEY)) return;
+  await b.put(MARKER_KEY, { data: Buffer.from(MARKER_TEXT) }, { signal });
+}
+
+export interface ChunkPushItem { hashName: HashName; oid: string; size: number; path: string; paths: string[] }
+
+export interface ChunkPushOutcome {
+  /** Objects whose chunk list is on the remote now. */
+  done: ChunkPushItem[];
+  failed: { item: ChunkPushItem; error: unknown }[];
+  stats: ChunkStats;
+}
+
+export interface ChunkPushOptions {
+  cacheDir: string;
+  signal?: AbortSignal;
+  existsStrategy?: 'stat' | 'list';
+  /** Progress: phase, done/total items, bytes. */
+  report: (phase: string, done: number, total: number, bytesDone: number, bytesTotal: number, item?: string, finished?: boolean) => void;
+}
+
+export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], o: ChunkPushOptions): Promise<ChunkPushOutcome> {
+  const out: ChunkPushOutcome = { done: [], failed: [], stats: emptyChunkStats() };
+  if (!items.length) return out;
+  const b = remote.backend;
+  const mode: ChunkMode = remote.chunking === 'cdc' ? 'cdc' : 'tiles';
+  await withRetry('push', remote.url, () => ensureMarker(b, o.signal), ENGINE_RETRY, o.signal);
+
+  // 1. chunk lists (remembered in the cache, or computed: one sequential read of each object)
+  const lists = new Map<ChunkPushItem, ChunkList>();
+  let i = 0;
+  for (const it of items) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    o.report('chunking', i++, items.length, 0, 0, it.paths[0]);
+    try { lists.set(it, localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal)); } catch (err) {
+      if (isFatal(err)) throw err;
+      out.failed.push({ item: it, error: err });
+    }
+  }
+  o.report('chunking', items.length, items.length, 0, 0, undefined, true);
+
+  // 2. which chunks the remote lacks (one source per distinct chunk)
+  const src = new Map<string, { path: string; offset: number; size: number }>();
+  for (const [it, l] of lists) {
+    let off = 0;
+    for (const c of l.chunks) {
+      const k = chunkKey(l.chunkHash, c.hash);
+      if (!src.has(k)) src.set(k, { path: it.path, offset: off, size: c.size });
+      off += c.size;
+    }
+    out.stats.objects++;
+    out.stats.chunks += l.chunks.length;
+  }
+  const sizes = new Map([...src].map(([k, v]) => [k, v.size]));
+  const present = await remoteHas(b, [...src.keys()], {
+    jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true,
+    onProgress: (d, t) => o.report('checking chunks', d, t, 0, 0),
+  });
+  const todo = [...src.keys()].filter((k) => !present.has(k));
+  let bytesTotal = 0;
+  for (const k of todo) bytesTotal += src.get(k)!.size;
+  for (const [k, v] of src) if (present.has(k)) out.stats.bytesReused += v.size;
+
+  // 3. upload the missing chunks
+  let done = 0;
+  let bytesDone = 0;
+  let remoteDown: unknown;
+  const failedChunks = new Map<string, unknown>();
+  const settled = await mapLimitSettled(todo, remote.jobs, async (k) => {
+    if (remoteDown) throw remoteDown;
+    const s = src.get(k)!;
+    try {
+      await withRetry('push', remote.url, async () => {
+        const data = readRange(s.path, s.offset, s.size);
+        await b.put(k, { data }, { signal: o.signal });
+      }, ENGINE_RETRY, o.signal);
+    } catch (err) {
+      if (isRemoteLevel(err)) remoteDown ??= err;
+      throw err;
+    }
+    present.add(k);
+    done++;
+    bytesDone += s.size;
+    out.stats.chunksMoved++;
+    out.stats.bytesMoved += s.size;
+    o.report('pushing chunks', done, todo.length, bytesDone, bytesTotal);
+  }, o.signal);
+  settled.forEach((r, j) => {
+    if (r.status === 'rejected') {
+      if (isFatal(r.reason)) throw toAppError(r.reason);
+      failedChunks.set(todo[j]!, r.reason);
+    }
+  });
+  if (remoteDown) throw remoteDown;
+  o.report('pushing chunks', done, todo.length, bytesDone, bytesTotal, undefined, true);
+
+  // 4. the lists, each only once all of its chunks are on the remote
+  for (const [it, l] of lists) {
+    const bad = l.chunks.map((c) => chunkKey(l.chunkHash, c.hash)).find((k) => !present.has(k));
+    if (bad) { out.failed.push({ item: it, error: failedChunks.get(bad) ?? new StorageError('transient', `chunk ${bad} did not reach remote '${remote.name}'`) }); continue; }
+    const text = Buffer.from(serializeChunkList(l));
+    try {
+      await withRetry('push', remote.url, () => b.put(listKey(l.hash, l.oid), { data: text }, { signal: o.signal }), ENGINE_RETRY, o.signal);
+    } catch (err) {
+      if (isFatal(err) || isRemoteLevel(err)) throw err;
+      out.failed.push({ item: it, error: err });
+      continue;
+    }
+    out.stats.listBytes += text.length;
+    out.done.push(it);
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------- fetch
+
+export interface ChunkFetchTarget { hashName: HashName; oid: string; size?: number; paths: string[] }
+
+export interface ChunkFetchOutcome { ok: boolean; actual: string; size: number; list: ChunkList; moved: number; reused: number; listBytes: number; chunksMoved: number }
+
+/** Reads and checks the chunk list of `x` on `r`; null when the remote has none. */
+export async function getChunkList(r: RemoteHandle, x: ChunkFetchTarget, signal?: AbortSignal): Promise<{ list: ChunkList; bytes: number } | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await withRetry('fetch', r.url, () => getBuffer(r.backend, listKey(x.hashName, x.oid), { signal }), ENGINE_RETRY, signal);
+  } catch (err) {
+    if (err instanceof StorageError && err.kind === 'object-missing') return null;
+    throw err;
+  }
+  return { list: parseChunkList(bytes, { hash: x.hashName, oid: x.oid, size: x.size }), bytes: bytes.length };
+}
+
+/**
+ * Rebuilds object `x` from its chunks into `tmp` (which the caller renames into the cache when
+ * `ok`). Returns null when the remote holds no chunk list for it.
+ */
+export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: string, local: () => LocalChunkIndex, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome | null> {
+  const got = await getChunkList(r, x, signal);
+  if (!got) return null;
+  const { list } = got;
+  const idx = local();
+  const out: ChunkFetchOutcome = { ok: false, actual: '', size: list.size, list, moved: 0, reused: 0, listBytes: got.bytes, chunksMoved: 0 };
+  // offsets of every chunk; a chunk repeated in the file is fetched once
+  const at = new Map<string, number[]>();
+  let off = 0;
+  for (const c of list.chunks) {
+    const a = at.get(c.hash);
+    if (a) a.push(off); else at.set(c.hash, [off]);
+    off += c.size;
+  }
+  const sizeOf = new Map(list.chunks.map((c) => [c.hash, c.size]));
+  mkdirSync(dirname(tmp), { recursive: true });
+  const fd = openSync(tmp, 'w+', 0o644);
+  try {
+    ftruncateSync(fd, list.size);
+    const writeAll = (buf: Buffer, offs: number[]) => {
+      for (const p of offs) {
+        let w = 0;
+        while (w < buf.length) w += writeSync(fd, buf, w, buf.length - w, p + w);
+      }
+    };
+    const remoteChunks: string[] = [];
+    for (const [h, offs] of at) {
+      const l = idx.get(h);
+      if (l && l.size === sizeOf.get(h)) {
+        try {
+          const buf = readRange(l.path, l.offset, l.size);
+          if (hashBuffer(buf, list.chunkHash) === h) { writeAll(buf, offs); out.reused += buf.length * offs.length; continue; }
+        } catch { /* fall back to the remote */ }
+      }
+      remoteChunks.push(h);
+    }
+    const settled = await mapLimitSettled(remoteChunks, Math.max(r.jobs, 4), async (h) => {
+      const key = chunkKey(list.chunkHash, h);
+      const size = sizeOf.get(h)!;
+      let counted = 0;
+      const buf = await withRetry('get-chunk', r.url, async () => {
+        onBytes(-counted);
+        counted = 0;
+        const b = r.backend.getSmall && size <= (1 << 20) ? await r.backend.getSmall(key, signal) : await getBuffer(r.backend, key, { signal });
+        counted = b.length;
+        onBytes(b.length);
+        return b;
+      }, ENGINE_RETRY, signal);
+      if (buf.length !== size || hashBuffer(buf, list.chunkHash) !== h) {
+        throw new AppError('chunk-corrupt', `chunk ${h} of ${x.paths[0] ?? x.oid} on remote '${r.name}' is corrupted (${buf.length} bytes, content hashes to ${hashBuffer(buf, list.chunkHash)})`, 1, { hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
+      }
+      writeAll(buf, at.get(h)!);
+      out.moved += buf.length;
+      out.chunksMoved++;
+    }, signal);
+    const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (bad) throw bad.reason;
+  } finally {
+    closeSync(fd);
+  }
+  if (signal?.aborted) throw new InterruptedError();
+  // the whole file, hashed with the object's own algorithm, on a worker
+  const [h] = await HashPool.shared().run({ op: 'hash', name: x.hashName, items: [{ path: tmp, size: list.size, op: 'hash' }], signal });
+  if (h!.error) throw toAppError(poolError(h!.error));
+  out.actual = h!.oid!;
+  out.size = h!.size!;
+  out.ok = out.actual === x.oid && out.size === list.size;
+  return out;
+}

@@ -1,0 +1,138 @@
+/**
+ * Chunked remotes on a local directory: a tiled GeoTIFF goes as tile chunks, 1-2% of its tiles
+ * rewritten in place move only those tiles (upload, remote growth, and the pull into a clone that
+ * has the old version cached), pulls are byte-identical, status -c sees chunked objects, the
+ * remote says it is chunked, and .dvc/config stays DVC-valid.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitInit, git } from '../helpers/tmp.js';
+import { initRepo } from '../../src/core/repo/init.js';
+import { addRemote, modifyRemote } from '../../src/core/repo/remotes.js';
+import { add } from '../../src/core/api/add.js';
+import { push } from '../../src/core/api/push.js';
+import { pull } from '../../src/core/api/pull.js';
+import { cloudStatus } from '../../src/core/api/cloud-status.js';
+import { makeTiledTiff, rewriteTiles, writeSeeded } from './chunk-fixture.js';
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+function du(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size;
+  return n;
+}
+
+function setup(mode: 'tiles' | 'cdc') {
+  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-chunk-'));
+  const root = join(tmp, 'repo');
+  const remote = join(tmp, 'remote');
+  gitInit(tmp + '/repo');
+  initRepo(root);
+  addRemote('store', remote, { root, cwd: root, default: true });
+  modifyRemote('store', 'chunking', mode, { root, cwd: root });
+  return { tmp, root, remote };
+}
+
+test('tiles: 1-2% of tiles rewritten in place move only those tiles both ways; pulls are byte-identical', { timeout: 60_000 }, async () => {
+  const { tmp, root, remote } = setup('tiles');
+  try {
+    // geodvc-only options stay out of .dvc/config (DVC 3 rejects unknown remote options)
+    assert.doesNotMatch(readFileSync(join(root, '.dvc', 'config'), 'utf8'), /chunking/);
+    assert.equal(JSON.parse(readFileSync(join(root, '.dvc', 'geodvc.json'), 'utf8')).remote.store.chunking, 'tiles');
+    const tif = join(root, 'big.tif');
+    makeTiledTiff(tif, 4096, 2048, { block: 256 });
+    const size1 = statSync(tif).size;
+    await add({ cwd: root, targets: [tif] });
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'v1');
+    const p1 = await push({ cwd: root });
+    assert.equal(p1.failed, 0);
+    assert.equal(p1.pushed, 1);
+    const st1 = p1.remotes[0]!.chunked!;
+    assert.ok(st1.chunks >= 128, `one chunk per tile at least (${st1.chunks})`);
+    assert.equal(st1.bytesMoved, size1, 'the chunks add up to the file');
+    assert.ok(st1.listBytes < size1 * 0.005, `chunk list overhead ${st1.listBytes} B`);
+    assert.ok(existsSync(join(remote, 'GEODVC-CHUNKED-REMOTE.txt')), 'the remote says it is chunked');
+    assert.ok(!existsSync(join(remote, 'files')), 'no whole objects on a chunked remote');
+    const grown1 = du(remote);
+    // a second push has nothing to do
+    const again = await push({ cwd: root });
+    assert.equal(again.pushed, 0);
+    assert.equal(again.bytes, 0);
+    assert.equal((await cloudStatus({ cwd: root })).inSync, true);
+
+    // v2: 2 of 128 tiles rewritten by GDAL in place
+    rewriteTiles(tif, 2);
+    const size2 = statSync(tif).size;
+    const v2sha = sha(tif);
+    await add({ cwd: root, targets: [tif] });
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'v2');
+    const p2 = await push({ cwd: root });
+    assert.equal(p2.failed, 0);
+    assert.equal(p2.pushed, 1);
+    const up = p2.remotes[0]!.chunked!.bytesMoved;
+    assert.ok(up <= size2 * 0.03, `uploaded ${up} of ${size2} bytes (${(100 * up / size2).toFixed(2)}%)`);
+    assert.ok(up >= 2 * 100_000, 'the two rewritten tiles did move');
+    const growth = du(remote) - grown1;
+    assert.ok(growth <= size2 * 0.035, `remote grew by ${growth} bytes`);
+
+    // a clone with v1 in its cache pulls v2 by downloading only the new chunks
+    const clone = join(tmp, 'clone');
+    git(tmp, 'clone', '-q', root, clone);
+    git(clone, 'checkout', '-q', 'HEAD~1');
+    const c1 = await pull({ cwd: clone });
+    assert.equal(c1.failed.length, 0);
+    assert.equal(sha(join(clone, 'big.tif')), sha(join(root, '.dvc', 'cache', 'files', 'md5', ...(() => { const m = /md5: ([0-9a-f]{32})/.exec(git(root, 'show', 'HEAD~1:big.tif.dvc'))![1]!; return [m.slice(0, 2), m.slice(2)]; })())));
+    assert.equal(c1.chunked?.bytesMoved, size1);
+    git(clone, 'checkout', '-q', 'main');
+    const c2 = await pull({ cwd: clone });
+    assert.equal(c2.failed.length, 0);
+    assert.equal(sha(join(clone, 'big.tif')), v2sha, 'byte-identical after reassembly');
+    const down = c2.chunked!.bytesMoved;
+    assert.ok(down <= size2 * 0.03, `downloaded ${down} of ${size2} bytes`);
+    assert.ok(c2.chunked!.bytesReused >= size2 * 0.95);
+    assert.ok(size1 > 0);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('cdc: a file with bytes inserted in the middle re-sends only the chunks around the insertion; a plain geodvc reader still pulls it', { timeout: 60_000 }, async () => {
+  const { tmp, root, remote } = setup('cdc');
+  try {
+    const f = join(root, 'cube.nc');
+    writeSeeded(f, 32 << 20, 3);
+    await add({ cwd: root, targets: [f] });
+    const p1 = await push({ cwd: root });
+    assert.equal(p1.failed, 0);
+    const n1 = p1.remotes[0]!.chunked!.chunks;
+    assert.ok(n1 >= 8 && n1 <= 128, `32 MiB in ${n1} chunks of 256K-4M`);
+    // insert 64 KiB at the middle
+    const buf = readFileSync(f);
+    const ins = Buffer.alloc(64 << 10, 0x5a);
+    writeFileSync(f, Buffer.concat([buf.subarray(0, 16 << 20), ins, buf.subarray(16 << 20)]));
+    const v2 = sha(f);
+    await add({ cwd: root, targets: [f] });
+    const p2 = await push({ cwd: root });
+    const moved = p2.remotes[0]!.chunked!.bytesMoved;
+    assert.ok(moved <= ins.length + 2 * (4 << 20), `moved ${moved} bytes for a 64 KiB insertion`);
+    assert.ok(moved < buf.length * 0.25);
+
+    // a repository that does not know the remote is chunked (chunking unset) still reads it
+    modifyRemote('store', 'chunking', undefined, { root, cwd: root, unset: true });
+    rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
+    rmSync(f);
+    const c = await pull({ cwd: root });
+    assert.equal(c.failed.length, 0);
+    assert.equal(sha(f), v2);
+    assert.ok(existsSync(join(remote, 'chunked')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+
