@@ -284,8 +284,8 @@ export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
           const pixelKind = probe ? sniffPixelBytes(probe, rel) ?? (ra ? sniffPixelBytes(ra, rel) : undefined) : undefined;
           if (pixelKind) {
             if (ra && rb && ra.equals(rb)) { diffs.push(identicalDiff(rel, pxTolerance.text, 'px')); continue; }
-            const da = ra ? parsePixelBytes(ra, `${rel} (${srcA.label})`) : null;
-            const db = rb ? parsePixelBytes(rb, `${rel} (${srcB.label})`) : null;
+            const da = ra ? parsePixelBytes(ra, `${rel} (${srcA.label})`, pixelKind) : null;
+            const db = rb ? parsePixelBytes(rb, `${rel} (${srcB.label})`, pixelKind) : null;
             diffs.push(comparePixelDatasets(rel, da, db, pixelOpts, { signal: opts.signal }));
             continue;
           }
