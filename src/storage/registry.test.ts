@@ -60,3 +60,16 @@ test('withRetry retries transient errors with backoff, not permanent ones', asyn
   await assert.rejects(withRetry('op', 'r', async () => { throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }); }, { retries: 2, baseDelayMs: 1 }),
     (e: unknown) => e instanceof StorageError && e.kind === 'unreachable' && /rerun/.test(e.hint ?? ''));
 });
+
+test('one scheme table: what remote add accepts also opens, adlfs spellings are refused with the DVC spelling', async () => {
+  const { remoteScheme } = await import('../core/repo/remote-options.js');
+  for (const u of ['/srv/x', 'file:///srv/x', 's3://b/p', 'azure://c/p', 'gs://b', 'gcs://b', 'ssh://h/p', 'sftp://h/p', 'http://h/p', 'https://h/p', 'webdav://h/p', 'webdavs://h/p']) {
+    const backend = schemeOf(u);
+    const scheme = remoteScheme(u);
+    assert.ok(scheme === backend || (backend === 'http' && scheme === 'https') || (backend === 'webdav' && scheme === 'webdavs'), `${u}: ${scheme} vs ${backend}`);
+  }
+  for (const u of ['az://c/p', 'abfs://c/p']) {
+    assert.throws(() => schemeOf(u), (e: unknown) => e instanceof StorageError && /azure:\/\/c\/p/.test(e.hint ?? ''));
+    assert.throws(() => remoteScheme(u), (e: unknown) => e instanceof Error && /azure:\/\/c\/p/.test((e as { hint?: string }).hint ?? ''));
+  }
+});

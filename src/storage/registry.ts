@@ -9,6 +9,7 @@ import type { Backend } from './backend.js';
 import { StorageError } from './errors.js';
 import { withRetries, type RetryOptions } from './retry.js';
 import { missingDependency } from '../lib/optional-deps.js';
+import { lookupScheme, type BackendName } from './schemes.js';
 
 export type RemoteOptions = Record<string, string | number | boolean | undefined>;
 
@@ -20,7 +21,6 @@ export interface OpenOptions {
   raw?: boolean;
 }
 
-export const SCHEMES = ['local path', 'file://', 's3://', 'azure://', 'gs://', 'ssh://', 'http(s)://', 'webdav(s)://'];
 
 /** The option keys each scheme understands (besides the common ones). */
 export const COMMON_OPTIONS = ['url', 'jobs', 'checksum_jobs', 'upload_concurrency', 'download_concurrency', 'checksum', 'timeout', 'retries', 'read_only', 'verify', 'part_size', 'worktree', 'version_aware'];
@@ -35,26 +35,10 @@ export const SCHEME_OPTIONS: Record<string, string[]> = {
 };
 
 /** The backend name of a URL: local, s3, azure, gs, ssh, http, webdav. Throws on an unknown scheme. */
-export function schemeOf(url: string): string {
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(url);
-  if (!m) {
-    if (/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(url) && !/^[a-zA-Z]:[\\/]/.test(url)) {
-      throw new StorageError('bad-url', `unsupported remote URL '${url}'`, { hint: `use one of: ${SCHEMES.join(', ')}` });
-    }
-    return 'local';
-  }
-  const s = m[1]!.toLowerCase();
-  switch (s) {
-    case 'file': return 'local';
-    case 's3': return 's3';
-    case 'azure': return 'azure';
-    case 'gs': case 'gcs': return 'gs';
-    case 'ssh': case 'sftp': return 'ssh';
-    case 'http': case 'https': return 'http';
-    case 'webdav': case 'webdavs': return 'webdav';
-    default:
-      throw new StorageError('bad-url', `unsupported remote URL scheme '${s}://' in '${url}'`, { hint: `use one of: ${SCHEMES.join(', ')}` });
-  }
+export function schemeOf(url: string): BackendName {
+  const r = lookupScheme(url);
+  if (!r.ok) throw new StorageError('bad-url', r.message, { hint: r.hint });
+  return r.backend;
 }
 
 /** Throws a clear error for an option the scheme does not know. */

@@ -20,7 +20,27 @@ export interface RetryOptions {
   shouldRetry?: (err: unknown) => boolean;
 }
 
+/**
+ * Marks an error that already went through a retry loop to its end: an outer retry loop (the
+ * transfer engine retrying a whole object around backend calls that retry themselves) must not
+ * multiply the attempts (a persistent 5xx would otherwise be tried (1+5)*(1+5) times).
+ */
+const EXHAUSTED = Symbol.for('geodvc.retries-exhausted');
+
+function markExhausted<E>(err: E): E {
+  if (err && typeof err === 'object') {
+    try { Object.defineProperty(err, EXHAUSTED, { value: true, enumerable: false }); } catch { /* frozen: left as is */ }
+  }
+  return err;
+}
+
+/** Whether `err` came out of a retry loop that gave up (so retrying it again is pointless). */
+export function retriesExhausted(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as Record<symbol, unknown>)[EXHAUSTED] === true;
+}
+
 export function isRetryable(err: unknown): boolean {
+  if (retriesExhausted(err)) return false;
   if (err instanceof StorageError) return err.retryable;
   return isNetworkError(err);
 }
@@ -46,8 +66,8 @@ export async function withRetry<T>(op: string, remote: string, fn: () => Promise
       if (signal?.aborted) throw new InterruptedError(undefined, { cause: err });
       if (!(o.shouldRetry ?? isRetryable)(err)) throw err;
       if (attempt >= retries) {
-        if (err instanceof StorageError) throw err;
-        throw unreachable(remote, err);
+        if (err instanceof StorageError) throw markExhausted(err);
+        throw markExhausted(unreachable(remote, err));
       }
       o.onRetry?.(err, attempt + 1, op);
       const delay = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -4,30 +4,18 @@
  * when a push fails an hour later.
  */
 import { ConfigError } from '../../lib/errors.js';
+import { lookupScheme, REMOTE_SCHEMES, type RemoteScheme } from '../../storage/schemes.js';
 
-export type RemoteScheme = 'local' | 's3' | 'azure' | 'gs' | 'ssh' | 'http' | 'https' | 'webdav' | 'webdavs';
+export type { RemoteScheme } from '../../storage/schemes.js';
 
-export const SCHEMES: readonly RemoteScheme[] = ['local', 's3', 'azure', 'gs', 'ssh', 'http', 'https', 'webdav', 'webdavs'];
+/** The scheme names whose options are validated (the same table `openBackend` uses). */
+export const SCHEMES: readonly RemoteScheme[] = REMOTE_SCHEMES;
 
 /** The scheme of a remote URL: `s3://b/p` -> s3, `/srv/x`, `../x`, `file:///x` -> local. */
 export function remoteScheme(url: string): RemoteScheme {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
-  if (!m) {
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:[^\\/]/.test(url) && !/^[A-Za-z]:/.test(url)) {
-      // scp-like `host:path` is not accepted by DVC either.
-      throw new ConfigError(`unsupported remote url '${url}'`, { hint: 'use a local path, file://, s3://, azure://, gs://, ssh://, http(s):// or webdav(s)://' });
-    }
-    return 'local';
-  }
-  const s = m[1]!.toLowerCase();
-  if (s === 'file') return 'local';
-  if (s === 'gcs') return 'gs';
-  if (s === 'sftp') return 'ssh';
-  if (s === 'azure' || s === 'az' || s === 'abfs') return 'azure';
-  if ((SCHEMES as readonly string[]).includes(s)) return s as RemoteScheme;
-  throw new ConfigError(`unsupported remote url scheme '${s}://' in '${url}'`, {
-    hint: 'supported: a local path or file://, s3://, azure://, gs://, ssh://, http://, https://, webdav://, webdavs://',
-  });
+  const r = lookupScheme(url);
+  if (!r.ok) throw new ConfigError(r.message, { hint: r.hint });
+  return r.scheme;
 }
 
 type Kind = 'str' | 'bool' | 'int' | 'num' | 'checksum' | 'bool_or_str' | 's3_class' | 'gs_class' | 'azure_tier';
