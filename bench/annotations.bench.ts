@@ -74,3 +74,60 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+
+// ---- COCO instance JSON: N_COCO annotations (default 50,000; small: 5,000) on N_COCO/10 images.
+// B = A re-indented, with every id renumbered, images and annotations reversed, one box moved
+// 2 px, one annotation's category changed, one removed and one added. Peers in the same script:
+// `cmp` of the files and python3's json.load of both + `==` (what a plain "did it change" check
+// costs; neither can tell a reformat from an edit or name what changed).
+{
+  const NC = small ? 5_000 : 50_000;
+  const dirC = mkdtempSync(join(tmpdir(), 'geodvc-bench-coco-'));
+  try {
+    const imgs = Array.from({ length: NC / 10 }, (_, i) => ({ id: i + 1, file_name: `tile_${String(i).padStart(6, '0')}.jpg`, width: 1024, height: 1024 }));
+    const cats = ['car', 'truck', 'building', 'tree', 'boat'].map((name, i) => ({ id: i + 1, name, supercategory: 'object' }));
+    const anns = Array.from({ length: NC }, (_, i) => {
+      const x = Math.round(rand() * 9000) / 10, y = Math.round(rand() * 9000) / 10, w = 10 + Math.round(rand() * 900) / 10, h = 10 + Math.round(rand() * 900) / 10;
+      return { id: i + 1, image_id: Math.floor(i / 10) + 1, category_id: (i % 5) + 1, bbox: [x, y, w, h], area: Math.round(w * h * 100) / 100, iscrowd: 0, segmentation: [[x, y, x + w, y, x + w, y + h, x, y + h]] };
+    });
+    const A = join(dirC, 'a.json'), B = join(dirC, 'b.json');
+    writeFileSync(A, JSON.stringify({ images: imgs, annotations: anns, categories: cats }));
+    const b = JSON.parse(JSON.stringify({ images: imgs, annotations: anns, categories: cats }));
+    b.annotations[1234 % NC].bbox[0] += 2; b.annotations[1234 % NC].segmentation[0] = b.annotations[1234 % NC].segmentation[0].map((v: number, k: number) => (k % 2 ? v : v + 2));
+    b.annotations[2345 % NC].category_id = b.annotations[2345 % NC].category_id % 5 + 1;
+    b.annotations.splice(3456 % NC, 1);
+    b.annotations.push({ id: NC + 1, image_id: 7, category_id: 2, bbox: [5, 5, 20, 20], area: 400, iscrowd: 0 });
+    for (const im of b.images) im.id += 100_000;
+    for (const a of b.annotations) { a.id += 500_000; a.image_id += 100_000; }
+    b.images.reverse(); b.annotations.reverse();
+    writeFileSync(B, JSON.stringify(b, null, 2));
+    const mbA = statSync(A).size / 1e6, mbB = statSync(B).size / 1e6;
+    const cmpT = await timeRuns(RUNS, () => { runProc('cmp', ['-s', A, B]); });
+    const py = '/usr/bin/python3';
+    const pyT = await timeRuns(RUNS, () => { const r = runProc(py, ['-c', 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(a==b)', A, B]); if (r.code !== 0) throw new Error(r.stderr); });
+    let summary = '';
+    const diffT = await timeRuns(RUNS, async () => {
+      const r = await geoDiff({ cwd: dirC, files: [A, B] });
+      const f = r.files[0]!;
+      summary = `${f.status}: ${f.features.map((c) => `${c.status}:${c.image}:${c.a ?? c.b}:${c.changes.join('+')}`).join(' ')}`;
+    });
+    let fpA = '', fpR = '';
+    const R = join(dirC, 'r.json');
+    const rf = JSON.parse(JSON.stringify({ images: imgs, annotations: anns, categories: cats }));
+    for (const a of rf.annotations) a.id += 7; rf.annotations.reverse();
+    writeFileSync(R, JSON.stringify(rf, null, 1));
+    const fpT = await timeRuns(RUNS, async () => { fpA = await annotationFingerprint([A]); });
+    fpR = await annotationFingerprint([R]);
+    const base = median(pyT);
+    process.stdout.write(`\nCOCO: ${NC} annotations on ${NC / 10} images, A ${fmt(mbA, 1)} MB, B ${fmt(mbB, 1)} MB (re-indented, renumbered, reversed + 4 edits)\n`);
+    process.stdout.write(`geo diff B vs A: ${summary}\nfingerprint of A == fingerprint of A reformatted/renumbered/reversed: ${fpA === fpR}\n\n`);
+    process.stdout.write(table(['operation', 'median wall s', 'runs', 'x python3 json.load+=='], [
+      ['cmp -s A B (bytes only)', fmt(median(cmpT)), RUNS, fmt(median(cmpT) / base, 2)],
+      ['python3 json.load both + == (incl. start)', fmt(base), RUNS, '1.00'],
+      ['geodvc semantic diff A vs B (read, match per image, name changes)', fmt(median(diffT)), RUNS, fmt(median(diffT) / base, 2)],
+      ['geodvc semantic fingerprint of A', fmt(median(fpT)), RUNS, fmt(median(fpT) / base, 2)],
+    ]) + '\n');
+  } finally {
+    rmSync(dirC, { recursive: true, force: true });
+  }
+}
