@@ -39,7 +39,7 @@ export function redisConnection(url: string): Record<string, unknown> {
  * later with an opaque TypeError. Load ioredis first so a missing one is the clear
  * MissingDependencyError (main.ts maps module-not-found errors of optional packages).
  */
-async function loadBullmq(): Promise<typeof import('bullmq')> {
+export async function loadBullmq(): Promise<typeof import('bullmq')> {
   await import('ioredis');
   return import('bullmq');
 }

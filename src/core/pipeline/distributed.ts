@@ -1,0 +1,239 @@
+/**
+ * `repro --queue`: the coordinator of a distributed repro (docs/scale-out.md). It commits the
+ * working state (without touching HEAD or the index), pushes it to `origin` as
+ * `refs/geodvc/stages/<run id>`, and sends each planned stage instance as a BullMQ job on
+ * `geodvc-stages` once its upstream stages are done (DAG order), with the lock entries of those
+ * upstream stages. Workers (stage-queue.ts) run the stages and push outputs and run-cache entries
+ * to the DVC remote; the coordinator writes the lock entries they return into its dvc.lock files
+ * (stage order as a local repro writes them) without downloading the outputs (`pull` gets them).
+ *
+ * A failing job stops the stages downstream of it (and, without keep-going, every job not yet
+ * started); a worker that dies mid-stage loses the job's lock and BullMQ's stalled-job check
+ * puts it back for another worker. A job that completes twice is harmless: outputs are content
+ * addressed and the coordinator takes the first answer.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { AppError, ConfigError, InterruptedError } from '../../lib/errors.js';
+import { readLock, writeLock, type LockFile, type LockStage } from '../dvcfile/lock.js';
+import { openRepoSync } from '../repo/repo.js';
+import { withRepoLock } from '../repo/lock.js';
+import { commitWorkspace, git, gitTop, headSha } from './experiments.js';
+import { gitignoreOutput } from './cache.js';
+import { loadPipeline } from './graph.js';
+import { lockPathOf, openPipelineRepo, plan, type ReproOptions, type ReproResult } from './repro.js';
+import { loadBullmq, redisConnection } from './redis-queue.js';
+import { STAGE_QUEUE_NAME, entryOfResult, type StageJobAction, type StageJobData, type StageJobResult } from './stage-queue.js';
+
+export interface DistributedOptions extends ReproOptions {
+  redisUrl: string;
+  /** Attempts per job (a failing stage is tried again up to this many times in all). Default 1. */
+  attempts?: number;
+  /** Per-attempt limit of a stage on a worker. */
+  timeoutMs?: number;
+  /** How often the coordinator looks at the jobs (ms). */
+  pollMs?: number;
+  /** Sends the workspace's tracked data to the DVC remote first (core/api push, injected). */
+  pushWorkspace?: (cwd: string) => Promise<void>;
+}
+
+export interface StageJobSummary {
+  stage: string;
+  jobId: string;
+  state: 'completed' | 'failed' | 'removed' | 'interrupted';
+  action?: StageJobAction;
+  worker?: string;
+  ms?: number;
+  attempts?: number;
+  error?: string;
+}
+
+export interface DistributedSummary {
+  runId: string;
+  commit: string;
+  jobs: StageJobSummary[];
+  counts: { queued: number; running: number; done: number; failed: number; skipped: number };
+  wallMs: number;
+}
+
+export interface DistributedResult extends ReproResult { distributed: DistributedSummary }
+
+export class StageJobFailedError extends AppError {
+  constructor(stage: string, jobId: string, reason: string) {
+    super('stage-job-failed', `failed to reproduce '${stage}' on a worker (job ${jobId}): ${reason}`, 1, {
+      hint: `read the job's log with \`geodvc queue logs ${jobId}\`; dvc.lock was not changed for this stage`,
+      details: { stage, jobId },
+    });
+  }
+}
+
+function fmtEta(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 90 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export async function reproduceDistributed(opts: DistributedOptions): Promise<DistributedResult> {
+  const t0 = Date.now();
+  const repo = openPipelineRepo(opts.cwd);
+  const full = openRepoSync(repo.root);
+  if (!full.config.core?.remote) throw new ConfigError('repro --queue needs a default DVC remote: workers exchange data through it', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
+  const top = gitTop(opts.cwd);
+  const gitUrl = git(opts.cwd, ['remote', 'get-url', 'origin'], { allowFail: true }).trim();
+  if (!gitUrl) throw new AppError('no-git-remote', 'repro --queue needs a git remote named origin', 1, { hint: 'add one with `git remote add origin URL`; workers fetch the pipeline from it' });
+  if (opts.pushWorkspace) await opts.pushWorkspace(opts.cwd);
+  return withRepoLock(repo, { write: true, signal: opts.signal, cmd: 'geodvc repro --queue' }, async () => {
+    const p = loadPipeline(repo);
+    const order = plan(p, opts);
+    const inPlan = new Set(order);
+    const baseline = headSha(opts.cwd);
+    const commit = commitWorkspace(opts.cwd, baseline, 'geodvc repro --queue: working state');
+    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const ref = `refs/geodvc/stages/${runId}`;
+    git(opts.cwd, ['push', '-q', 'origin', `${commit}:${ref}`]);
+    const rootRel = relative(top, repo.root).split('\\').join('/');
+    const result: DistributedResult = {
+      ran: [], restored: [], unchanged: [], skipped: [], wouldRun: [], failed: [],
+      distributed: { runId, commit, jobs: [], counts: { queued: 0, running: 0, done: 0, failed: 0, skipped: 0 }, wallMs: 0 },
+    };
+    const emit = opts.onStage ?? (() => {});
+    // dvc.lock files: the original, then the entries of this run set in plan order
+    const bases = new Map<string, LockFile>();
+    const entries = new Map<string, LockStage>();
+    const lockFileOf = (a: string) => lockPathOf(repo, p.byAddress.get(a)!);
+    for (const a of order) { const f = lockFileOf(a); if (!bases.has(f)) bases.set(f, readLock(f, relative(repo.root, f))); }
+    const dirty = new Set<string>();
+    const flush = () => {
+      for (const f of dirty) {
+        const base = bases.get(f)!;
+        const lock: LockFile = { extra: base.extra, stages: new Map(base.stages) };
+        for (const a of order) if (lockFileOf(a) === f && entries.has(a)) lock.stages.set(p.byAddress.get(a)!.name, entries.get(a)!);
+        writeLock(f, lock);
+      }
+      dirty.clear();
+    };
+    let lastFlush = 0;
+
+    const { Queue, Job } = await loadBullmq();
+    const queue = new Queue(STAGE_QUEUE_NAME, { connection: redisConnection(opts.redisUrl) as any });
+    const jobOf = new Map<string, string>();
+    const pending = new Set<string>(order);
+    const active = new Set<string>();
+    const running = new Set<string>();
+    const blocked = new Set<string>();
+    const done = new Set<string>();
+    let stop: AppError | undefined;
+    let seq = 0;
+    const upstreamIn = (a: string) => (p.upstream.get(a) ?? []).filter((u) => inPlan.has(u));
+    const enqueue = async (a: string) => {
+      const byFile = new Map<string, Map<string, LockStage>>();
+      for (const u of upstreamIn(a)) {
+        const e = entries.get(u);
+        if (!e) continue;
+        const f = relative(repo.root, lockFileOf(u)).split('\\').join('/');
+        (byFile.get(f) ?? byFile.set(f, new Map()).get(f)!).set(p.byAddress.get(u)!.name, e);
+      }
+      const { serializeLock } = await import('../dvcfile/lock.js');
+      const data: StageJobData = {
+        v: 1, runId, gitUrl, ref, commit, rootRel, stage: a,
+        upstreamLocks: [...byFile].map(([file, stages]) => ({ file, text: serializeLock({ stages, extra: {} }) })),
+        ...(opts.force ? { force: true } : {}), ...(opts.noRunCache ? { noRunCache: true } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      };
+      const jobId = `${runId}.${++seq}`;
+      await queue.add(a, data, { jobId, attempts: Math.max(1, opts.attempts ?? 1), backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+      jobOf.set(a, jobId);
+      active.add(a);
+      pending.delete(a);
+    };
+    const skipDownstream = () => {
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const a of [...pending]) {
+          if (upstreamIn(a).some((u) => blocked.has(u)) || stop) {
+            pending.delete(a); blocked.add(a); result.skipped.push(a); changed = true;
+            emit({ stage: a, action: 'skip', reason: stop && !upstreamIn(a).some((u) => blocked.has(u)) ? 'the run stopped after a failure' : 'an upstream stage failed' });
+          }
+        }
+      }
+    };
+    const cancelWaiting = async () => {
+      for (const a of [...active]) {
+        const id = jobOf.get(a)!;
+        const st = await queue.getJobState(id);
+        if (st === 'waiting' || st === 'delayed' || st === 'prioritized') {
+          try {
+            await queue.remove(id);
+            active.delete(a); blocked.add(a); result.skipped.push(a);
+            result.distributed.jobs.push({ stage: a, jobId: id, state: 'removed' });
+            emit({ stage: a, action: 'skip', reason: 'the run stopped after a failure' });
+          } catch { /* taken meanwhile: wait for it */ }
+        }
+      }
+    };
+    const progress = (finished = false) => {
+      const c = result.distributed.counts;
+      c.running = running.size; c.queued = active.size - running.size; c.done = done.size; c.failed = result.failed.length; c.skipped = result.skipped.length;
+      const left = order.length - c.done - c.failed - c.skipped;
+      const elapsed = Date.now() - t0;
+      const eta = c.done ? (elapsed / c.done) * left : undefined;
+      opts.onProgress?.({
+        phase: 'stage jobs', done: c.done + c.failed + c.skipped, total: order.length, finished,
+        item: `${c.queued} queued, ${c.running} running, ${c.done} done, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}${eta !== undefined && !finished ? `, ETA ${fmtEta(eta)}` : ''}`,
+      });
+    };
+    const pollMs = opts.pollMs ?? 150;
+    try {
+      while (pending.size || active.size) {
+        if (opts.signal?.aborted) { stop ??= new InterruptedError(); await cancelWaiting(); throw stop; }
+        if (!stop) for (const a of order) if (pending.has(a) && upstreamIn(a).every((u) => done.has(u))) await enqueue(a);
+        skipDownstream();
+        for (const a of [...active]) {
+          const id = jobOf.get(a)!;
+          const st = await queue.getJobState(id);
+          if (st === 'active') { running.add(a); continue; }
+          if (st === 'completed') {
+            const job = await Job.fromId(queue, id);
+            const r = job?.returnvalue as StageJobResult | undefined;
+            active.delete(a); running.delete(a);
+            if (!r) { stop ??= new StageJobFailedError(a, id, 'the job completed without an answer'); result.failed.push({ stage: a, error: stop }); blocked.add(a); continue; }
+            const s = p.byAddress.get(a)!;
+            entries.set(a, entryOfResult(r, s.name));
+            for (const o of s.outs) {
+              if (!o.cache) continue;
+              const abs = resolve(s.wdir, o.path);
+              mkdirSync(dirname(abs), { recursive: true });
+              gitignoreOutput(repo, abs);
+            }
+            dirty.add(lockFileOf(a));
+            done.add(a);
+            (r.action === 'ran' ? result.ran : r.action === 'restored' ? result.restored : result.unchanged).push(a);
+            result.distributed.jobs.push({ stage: a, jobId: id, state: 'completed', action: r.action, worker: r.worker, ms: r.ms, attempts: job?.attemptsMade });
+            emit(r.action === 'ran' ? { stage: a, action: 'done' } : r.action === 'restored' ? { stage: a, action: 'restored', cmd: s.cmd } : { stage: a, action: 'skip', reason: "didn't change" });
+          } else if (st === 'failed' || st === 'unknown') {
+            const job = st === 'failed' ? await Job.fromId(queue, id) : undefined;
+            active.delete(a); running.delete(a); blocked.add(a);
+            const reason = job?.failedReason || (st === 'unknown' ? 'the job was removed from the queue' : 'failed');
+            const err = new StageJobFailedError(a, id, reason);
+            result.failed.push({ stage: a, error: err });
+            result.distributed.jobs.push({ stage: a, jobId: id, state: 'failed', attempts: job?.attemptsMade, error: reason });
+            emit({ stage: a, action: 'failed', reason: err.message });
+            if (!opts.keepGoing) { stop ??= err; await cancelWaiting(); }
+          }
+        }
+        skipDownstream();
+        if (dirty.size && (Date.now() - lastFlush > 500 || (!pending.size && !active.size))) { flush(); lastFlush = Date.now(); }
+        progress();
+        if (pending.size || active.size) await new Promise((r) => setTimeout(r, pollMs));
+      }
+    } finally {
+      flush();
+      await queue.close().catch(() => {});
+      git(opts.cwd, ['push', '-q', 'origin', `:${ref}`], { allowFail: true });
+      result.distributed.wallMs = Date.now() - t0;
+    }
+    progress(true);
+    if (stop && !(stop instanceof StageJobFailedError)) throw stop;
+    return result;
+  });
+}

@@ -1,0 +1,373 @@
+/**
+ * Pipeline stages on a shared Redis queue (BullMQ queue `geodvc-stages`, docs/scale-out.md).
+ *
+ * The coordinator (`repro --queue`, distributed.ts) commits its working state, pushes it to the
+ * git remote `origin` as `refs/geodvc/stages/<run id>` and adds one job per stage instance once the
+ * stage's upstream stages are done. A worker (`queue worker`, `runStageWorker` here) keeps one
+ * clone per slot and one cache; for a job it checks out that commit, writes the lock entries of
+ * the upstream stages the coordinator sent, pulls the deps it lacks from the DVC remote, answers
+ * "unchanged" when the recorded lock entry still matches and its outputs are on the remote, else
+ * looks the run up in the local and remote run-cache, runs the stage (`repro -s`), pushes the
+ * outputs and the run-cache entry, and returns the stage's lock entry as dvc.lock text.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { join, relative, resolve } from 'node:path';
+import { AppError, ConfigError, InterruptedError, toAppError } from '../../lib/errors.js';
+import { parseLock, readLock, serializeLock, writeLock, type LockStage } from '../dvcfile/lock.js';
+import { loadYaml } from '../dvcfile/params.js';
+import { openRepoSync } from '../repo/repo.js';
+import { openRemote, closeRemotes, type RemoteHandle } from '../transfer/remote.js';
+import { fetchObjects, pushObjects, type TransferObject } from '../transfer/engine.js';
+import { objectRelPath } from '../odb/layout.js';
+import { getBuffer } from '../../storage/backend.js';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
+import { loadPipeline } from './graph.js';
+import { checkoutFromCache, gitignoreOutput } from './cache.js';
+import { depEntries, lockPathOf, lockStageFor, openPipelineRepo, reproduce, stateFor } from './repro.js';
+import { StatusContext, currentParams } from './status.js';
+import { runCacheEligible, runCacheKey, saveRun } from './runcache.js';
+import { loadBullmq, redisConnection } from './redis-queue.js';
+
+export const STAGE_QUEUE_NAME = 'geodvc-stages';
+
+export interface StageJobData {
+  v: 1;
+  runId: string;
+  gitUrl: string;
+  /** Ref on `origin` holding `commit` while the run lasts. */
+  ref: string;
+  commit: string;
+  /** Repository root relative to the git top ('' when they are the same). */
+  rootRel: string;
+  /** Stage address (`name`, `name@key`, `sub/dvc.yaml:name`). */
+  stage: string;
+  /** dvc.lock text (repo-relative file) holding the lock entries of the upstream stages of this run. */
+  upstreamLocks: { file: string; text: string }[];
+  force?: boolean;
+  noRunCache?: boolean;
+  /** Per-attempt limit; the stage command is interrupted after it. */
+  timeoutMs?: number;
+}
+
+export type StageJobAction = 'ran' | 'restored' | 'unchanged';
+
+export interface StageJobResult {
+  stage: string;
+  /** Repo-relative dvc.lock holding the entry, and that entry as dvc.lock text. */
+  lockFile: string;
+  lockText: string;
+  action: StageJobAction;
+  worker: string;
+  ms: number;
+}
+
+/** The lock entry a job returned. */
+export function entryOfResult(r: StageJobResult, name: string): LockStage {
+  const e = parseLock(r.lockText, r.lockFile).stages.get(name);
+  if (!e) throw new AppError('stage-job-result', `the worker's answer for '${r.stage}' has no lock entry`, 1, { hint: 'the worker runs another geodvc version; update it' });
+  return e;
+}
+
+export interface StageJobInfo {
+  id: string;
+  kind: 'stage';
+  name: string;
+  state: string;
+  runId: string;
+  attempts: number;
+  action?: StageJobAction;
+  worker?: string;
+  error?: string;
+}
+
+/** Stage jobs on the queue (newest run first, then stage order). */
+export async function stageQueueStatus(url: string, runId?: string): Promise<StageJobInfo[]> {
+  const { Queue } = await loadBullmq();
+  const queue = new Queue(STAGE_QUEUE_NAME, { connection: redisConnection(url) as any });
+  try {
+    const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children'], 0, 10000, true);
+    const out: StageJobInfo[] = [];
+    for (const j of jobs) {
+      if (!j) continue;
+      const d = j.data as StageJobData;
+      if (runId && d.runId !== runId) continue;
+      const r = j.returnvalue as StageJobResult | undefined;
+      out.push({ id: String(j.id), kind: 'stage', name: d.stage, state: await j.getState(), runId: d.runId, attempts: j.attemptsMade, action: r?.action, worker: r?.worker, error: j.failedReason || undefined });
+    }
+    const seq = (id: string) => Number(id.slice(id.lastIndexOf('.') + 1)) || 0;
+    return out.sort((a, b) => (a.runId === b.runId ? seq(a.id) - seq(b.id) : a.runId < b.runId ? 1 : -1));
+  } finally { await queue.close(); }
+}
+
+/** The log lines a worker recorded for a stage job, or undefined when the job is unknown. */
+export async function stageJobLogs(url: string, jobId: string): Promise<string | undefined> {
+  const { Queue } = await loadBullmq();
+  const queue = new Queue(STAGE_QUEUE_NAME, { connection: redisConnection(url) as any });
+  try {
+    const job = await queue.getJob(jobId);
+    if (!job) return undefined;
+    const { logs } = await queue.getJobLogs(jobId, 0, -1, true);
+    return logs.join('\n') + (logs.length ? '\n' : '') + (job.failedReason ? `ERROR: ${job.failedReason}\n` : '');
+  } finally { await queue.close(); }
+}
+
+// --- worker ------------------------------------------------------------------------------------
+
+export interface StageWorkerOptions {
+  /** Stage jobs run at once (one clone each). */
+  concurrency?: number;
+  /** Clones and cache live here (default: a temporary directory removed at the end). */
+  workdir?: string;
+  exitWhenEmpty?: boolean;
+  signal?: AbortSignal;
+  /** BullMQ lock of an active job; a worker that stops renewing it (killed) loses the job after this. */
+  lockDurationMs?: number;
+  /** How often live workers look for stalled jobs (those of dead workers) and put them back. */
+  stalledIntervalMs?: number;
+  /** Stalls a job may have before it fails. */
+  maxStalledCount?: number;
+  log: (s: string) => void;
+  /** `pull` of these repo paths in the clone at `root` (core/api, injected for the layering). */
+  pullTargets: (root: string, targets: string[], signal?: AbortSignal) => Promise<void>;
+}
+
+export interface StageWorkerResult { completed: number; failed: number }
+
+const workerName = () => `${hostname()}:${process.pid}`;
+
+function cleanPatterns(rootRel: string): string[] {
+  const pre = rootRel ? `${rootRel}/` : '';
+  return ['-e', `/${pre}.dvc/cache`, '-e', `/${pre}.dvc/tmp`, '-e', `/${pre}.dvc/config.local`];
+}
+
+/** git without blocking the event loop (the BullMQ lock of the job is renewed meanwhile). */
+function gitAsync(cwd: string, args: string[], allowFail = false): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile('git', args, { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return res(stdout);
+      if (allowFail) return res('');
+      rej(new AppError('git', `git ${args.join(' ')} failed: ${(stderr || err.message).trim()}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }));
+    });
+  });
+}
+
+/** Puts the clone at `slot` on the job's commit, clean but for the cache and `.dvc/tmp`. */
+async function prepareClone(slot: string, d: StageJobData, cacheDir: string): Promise<string> {
+  if (!existsSync(join(slot, '.git'))) {
+    rmSync(slot, { recursive: true, force: true });
+    await gitAsync(tmpdir(), ['clone', '-q', '--no-checkout', d.gitUrl, slot]);
+  } else if ((await gitAsync(slot, ['remote', 'get-url', 'origin'], true)).trim() !== d.gitUrl) {
+    await gitAsync(slot, ['remote', 'set-url', 'origin', d.gitUrl]);
+  }
+  let head = '';
+  try { head = readFileSync(join(slot, '.git', 'HEAD'), 'utf8').trim(); } catch { /* fresh clone */ }
+  if (head !== d.commit) await gitAsync(slot, ['fetch', '-q', 'origin', `+${d.ref}:${d.ref}`]);
+  await gitAsync(slot, ['checkout', '-q', '-f', '--detach', d.commit]);
+  await gitAsync(slot, ['clean', '-q', '-ffdx', ...cleanPatterns(d.rootRel)]);
+  const root = d.rootRel ? join(slot, d.rootRel) : slot;
+  mkdirSync(join(root, '.dvc'), { recursive: true });
+  writeFileSync(join(root, '.dvc', 'config.local'), `[cache]\n    dir = ${cacheDir}\n`);
+  return root;
+}
+
+function transferOf(path: string, md5: string, size?: number): TransferObject {
+  return { hashName: 'md5', oid: md5, isDir: md5.endsWith('.dir'), size: md5.endsWith('.dir') ? undefined : size, paths: [path] };
+}
+
+async function remoteHasAll(r: RemoteHandle, md5s: string[]): Promise<boolean> {
+  for (const m of md5s) if (!(await r.backend.stat(objectRelPath('md5', m)))) return false;
+  return true;
+}
+
+/** Copies the remote's run-cache entries for `key` into the local run-cache, with their outputs. */
+async function pullRunCache(r: RemoteHandle, cacheDir: string, keyEntry: LockStage, log: (s: string) => void, signal?: AbortSignal): Promise<number> {
+  const key = runCacheKey(keyEntry);
+  const prefix = `runs/${key.slice(0, 2)}/${key}/`;
+  let got = 0;
+  for await (const k of r.backend.list(prefix, signal)) {
+    const local = join(cacheDir, k);
+    let entry: LockStage;
+    try {
+      const buf = existsSync(local) ? undefined : await getBuffer(r.backend, k);
+      entry = loadYaml((buf ?? readFileSync(local)).toString('utf8'), k) as LockStage;
+      const outs = (entry.outs ?? []).filter((o) => typeof o.md5 === 'string');
+      const res = await fetchObjects(cacheDir, [r], outs.map((o) => transferOf(o.path, o.md5 as string, o.size as number | undefined)), { signal });
+      if (res.failed.length || res.corrupt.length) { log(`run-cache entry ${k}: outputs not on the remote, skipped`); continue; }
+      if (buf) writeFileAtomicSync(local, buf);
+      got++;
+      break;
+    } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      log(`run-cache entry ${k} unreadable: ${toAppError(e).message}`);
+    }
+  }
+  return got;
+}
+
+/** Runs one stage job in the clone at `slot`; the result carries the stage's lock entry. */
+export async function runStageJob(d: StageJobData, slot: string, cacheDir: string, o: { log: (s: string) => void; signal?: AbortSignal; pullTargets: StageWorkerOptions['pullTargets'] }): Promise<StageJobResult> {
+  const t0 = Date.now();
+  const log = (x: string) => o.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s ${x}`);
+  log(`stage '${d.stage}' of run ${d.runId} on ${workerName()}`);
+  const root = await prepareClone(slot, d, cacheDir);
+  for (const u of d.upstreamLocks) {
+    const path = join(root, u.file);
+    const lock = readLock(path, u.file);
+    for (const [n, e] of parseLock(u.text, u.file).stages) lock.stages.set(n, e);
+    writeLock(path, lock);
+  }
+  const repo = openPipelineRepo(root);
+  const p = loadPipeline(repo);
+  const s = p.byAddress.get(d.stage);
+  if (!s) throw new AppError('stage-not-found', `stage '${d.stage}' is not in commit ${d.commit.slice(0, 7)}`, 1, { hint: 'the coordinator and the worker read different pipelines; check the git remote' });
+  const full0 = openRepoSync(root);
+  if (!full0.config.core?.remote) throw new ConfigError('stage jobs need a default DVC remote (core.remote) in the committed .dvc/config', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
+  const depAbs = s.deps.map((dep) => resolve(s.wdir, dep.path)).filter((a) => !existsSync(a));
+  if (depAbs.length) {
+    // outputs of the upstream stages of this run: straight from the remote by their hashes
+    const wanted: { abs: string; md5: string; size?: number }[] = [];
+    for (const u of d.upstreamLocks) {
+      for (const [n, e] of parseLock(u.text, u.file).stages) {
+        const us = p.stages.find((x) => x.name === n && relative(root, lockPathOf(repo, x)).split('\\').join('/') === u.file);
+        if (!us) continue;
+        for (const out of e.outs ?? []) {
+          const abs = resolve(us.wdir, out.path);
+          if (typeof out.md5 === 'string' && !existsSync(abs) && depAbs.some((a) => a === abs || abs.startsWith(`${a}/`) || a.startsWith(`${abs}/`))) wanted.push({ abs, md5: out.md5, size: out.size as number | undefined });
+        }
+      }
+    }
+    if (wanted.length) {
+      const r = await openRemote(full0, undefined);
+      try {
+        const res = await fetchObjects(repo.cacheDir, [r], wanted.map((w) => transferOf(relative(root, w.abs), w.md5, w.size)), { signal: o.signal });
+        if (res.failed.length || res.corrupt.length) throw new AppError('stage-deps-missing', `${res.failed.length + res.corrupt.length} upstream output(s) of '${d.stage}' could not be fetched from remote '${r.name}'`, 1, { hint: 'the upstream worker could not push them; run the upstream stage again' });
+        for (const w of wanted) { checkoutFromCache(repo.cacheDir, w.md5, w.abs); gitignoreOutput(repo, w.abs); }
+        log(`fetched ${wanted.length} upstream output(s) (${res.fetched} object(s) downloaded)`);
+      } finally { await closeRemotes([r]); }
+    }
+  }
+  const missing = s.deps.map((dep) => resolve(s.wdir, dep.path)).filter((a) => !existsSync(a)).map((a) => relative(root, a));
+  if (missing.length) {
+    log(`pulling ${missing.length} dep(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+    try { await o.pullTargets(root, missing, o.signal); } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      log(`pull: ${toAppError(e).message}`);
+    }
+  }
+  const remote = await openRemote(full0, undefined);
+  try {
+    const lockPath = lockPathOf(repo, s);
+    const lockFile = relative(root, lockPath).split('\\').join('/');
+    const prev = readLock(lockPath, lockFile).stages.get(s.name);
+    const answer = (entry: LockStage, action: StageJobAction): StageJobResult => {
+      log(`stage '${d.stage}': ${action} in ${Date.now() - t0} ms`);
+      return { stage: d.stage, lockFile, lockText: serializeLock({ stages: new Map([[s.name, entry]]), extra: {} }), action, worker: workerName(), ms: Date.now() - t0 };
+    };
+    const eligible = runCacheEligible(s);
+    let keyEntry: LockStage | undefined;
+    if (eligible && !d.force) {
+      const state = stateFor(repo);
+      try {
+        const sc = new StatusContext(repo, state, root);
+        keyEntry = lockStageFor(s, await depEntries(sc, s), currentParams(sc, s, true), s.outs.map((x) => ({ path: x.path })));
+      } catch { keyEntry = undefined; } finally { state.save(); }
+    }
+    // unchanged: the recorded entry matches the deps and params now, and its outputs are on the remote
+    if (keyEntry && prev && runCacheKey(prev) === runCacheKey(keyEntry)) {
+      const md5s = (prev.outs ?? []).map((x) => x.md5).filter((x): x is string => typeof x === 'string');
+      if (md5s.length === s.outs.length && await remoteHasAll(remote, md5s)) return answer(prev, 'unchanged');
+    }
+    if (keyEntry && !d.noRunCache) {
+      if (await pullRunCache(remote, repo.cacheDir, keyEntry, log, o.signal)) log('found the run in the remote run-cache');
+    }
+    const res = await reproduce({
+      cwd: root, targets: [d.stage], single: true, force: d.force, noRunCache: d.noRunCache, signal: o.signal,
+      onOutput: (_st, chunk) => log(chunk.replace(/\n$/, '')),
+      onStage: (e) => { if (e.action !== 'start') log(`[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}`); },
+    });
+    const entry = readLock(lockPath, lockFile).stages.get(s.name);
+    if (!entry) throw new AppError('stage-no-lock', `stage '${d.stage}' left no dvc.lock entry`, 1, { hint: 'a stage without outputs or deps is not locked; give it deps and outs' });
+    const action: StageJobAction = res.ran.includes(d.stage) ? 'ran' : res.restored.includes(d.stage) ? 'restored' : 'unchanged';
+    const cachedOuts = (entry.outs ?? []).filter((x) => typeof x.md5 === 'string' && s.outs.find((so) => so.path === x.path)?.cache !== false);
+    if (cachedOuts.length) {
+      const pr = await pushObjects(repo.cacheDir, remote, cachedOuts.map((x) => transferOf(x.path, x.md5 as string, x.size as number | undefined)), { signal: o.signal });
+      const bad = pr.failed.length + pr.missingLocal.length + pr.dirsHeldBack.length;
+      if (bad) throw new AppError('stage-push-failed', `could not push ${bad} output object(s) of '${d.stage}' to remote '${remote.name}'`, 1, { hint: 'check the remote; the job is retried if attempts are left' });
+      log(`pushed ${pr.pushed} object(s) (${pr.skipped} already on the remote)`);
+    }
+    if (eligible) {
+      const local = saveRun(repo.cacheDir, entry);
+      const key = relative(repo.cacheDir, local).split('\\').join('/');
+      if (!(await remote.backend.stat(key))) await remote.backend.put(key, { path: local, size: statSync(local).size });
+    }
+    return answer(entry, action);
+  } finally { await closeRemotes([remote]); }
+}
+
+/** Takes stage jobs until stopped (signal) or, with `exitWhenEmpty`, until the queue stays empty. */
+export async function runStageWorker(url: string, o: StageWorkerOptions): Promise<StageWorkerResult> {
+  const { Worker, Queue } = await loadBullmq();
+  const connection = redisConnection(url) as any;
+  const ownDir = !o.workdir;
+  const base = o.workdir ? resolve(o.workdir) : mkdtempSync(join(tmpdir(), 'geodvc-stage-worker-'));
+  const cacheDir = join(base, 'cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const slots = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, (_, i) => ({ dir: join(base, `clone-${i}`), busy: false }));
+  const result: StageWorkerResult = { completed: 0, failed: 0 };
+  const worker = new Worker(STAGE_QUEUE_NAME, async (job) => {
+    const d = job.data as StageJobData;
+    const slot = slots.find((x) => !x.busy)!;
+    slot.busy = true;
+    const logs: Promise<unknown>[] = [];
+    const log = (s: string) => { o.log(s); logs.push(job.log(s).catch(() => {})); };
+    const ctl = new AbortController();
+    const timer = d.timeoutMs ? setTimeout(() => ctl.abort(), d.timeoutMs) : undefined;
+    try {
+      return await runStageJob(d, slot.dir, cacheDir, { log, signal: ctl.signal, pullTargets: o.pullTargets });
+    } catch (e) {
+      const err = ctl.signal.aborted ? new AppError('stage-timeout', `stage '${d.stage}' exceeded its time limit of ${d.timeoutMs} ms`, 1, { hint: 'raise --stage-timeout or make the stage faster' }) : toAppError(e);
+      log(`ERROR: ${err.message}`);
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      await Promise.all(logs);
+      slot.busy = false;
+    }
+  }, {
+    connection, concurrency: slots.length, autorun: true,
+    ...(o.lockDurationMs ? { lockDuration: o.lockDurationMs } : {}),
+    ...(o.stalledIntervalMs ? { stalledInterval: o.stalledIntervalMs } : {}),
+    ...(o.maxStalledCount !== undefined ? { maxStalledCount: o.maxStalledCount } : {}),
+  });
+  worker.on('completed', () => { result.completed++; });
+  worker.on('failed', (job, err) => { result.failed++; o.log(`failed ${(job?.data as StageJobData | undefined)?.stage}: ${err.message}`); });
+  worker.on('error', (err) => o.log(`worker error: ${err.message}`));
+  const queue = new Queue(STAGE_QUEUE_NAME, { connection });
+  let force = false;
+  try {
+    await new Promise<void>((done) => {
+      o.signal?.addEventListener('abort', () => { force = true; done(); }, { once: true });
+      if (o.exitWhenEmpty) {
+        let empty = 0;
+        const poll = setInterval(async () => {
+          try {
+            const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+            const n = Object.values(c).reduce((a, b) => a + (b ?? 0), 0);
+            empty = n === 0 ? empty + 1 : 0;
+            // a short grace: the coordinator adds a stage once its upstream stages are done
+            if (empty >= 5) { clearInterval(poll); done(); }
+          } catch { /* retry */ }
+        }, 300);
+        o.signal?.addEventListener('abort', () => clearInterval(poll), { once: true });
+      }
+    });
+  } finally {
+    // On Ctrl-C the active jobs are left to stall: another worker takes them after the lock expires.
+    await worker.close(force);
+    await queue.close();
+    if (ownDir) rmSync(base, { recursive: true, force: true });
+  }
+  return result;
+}
