@@ -317,6 +317,8 @@ export interface RemoteFsckProblem {
   paths: string[];
   repaired?: boolean;
   repairError?: string;
+  /** The problem is in a chunk or chunk list of an object held as chunks (`key` names it). */
+  chunked?: boolean;
 }
 
 export interface RemoteFsckResult { remote: string; checked: number; downloadedBytes: number; problems: RemoteFsckProblem[]; repaired: number; }
@@ -333,6 +335,7 @@ export async function fsckRemote(repo: Repo, remoteName: string | undefined, opt
   const { createHasher, hashFile } = await import('../odb/hash.js');
   const { mapLimit } = await import('../../lib/pool.js');
   const { AppError } = await import('../../lib/errors.js');
+  const { checkChunkedObject, repairChunk } = await import('../transfer/chunked.js');
   const remote = await openRemote(repo, remoteName, { jobs: opts.jobs });
   const res: RemoteFsckResult = { remote: remote.name, checked: 0, downloadedBytes: 0, problems: [], repaired: 0 };
   try {
@@ -347,7 +350,15 @@ export async function fsckRemote(repo: Repo, remoteName: string | undefined, opt
       throwIfAborted(opts.signal);
       res.checked++;
       const add = (kind: RemoteFsckProblem['kind'], message: string) => res.problems.push({ hashName: u.hashName, oid: u.oid, key: k, kind, message, paths: u.paths });
-      if (!present.has(k)) add('missing', `object ${u.oid} is missing on remote '${remote.name}'`);
+      let chunked = false;
+      if (!present.has(k) && !u.isDir) {
+        // held as chunks on a chunked remote (docs/chunking.md)?
+        const c = await checkChunkedObject(remote, u, { fast: opts.fast, signal: opts.signal });
+        res.downloadedBytes += c.downloaded;
+        chunked = c.found;
+        for (const p of c.problems) res.problems.push({ hashName: u.hashName, oid: u.oid, key: p.key, kind: p.kind, message: p.message, paths: u.paths, chunked: true });
+      }
+      if (chunked) { /* checked above */ } else if (!present.has(k)) add('missing', `object ${u.oid} is missing on remote '${remote.name}'`);
       else {
         const st = await remote.backend.stat(k);
         if (!st) add('missing', `object ${u.oid} is missing on remote '${remote.name}'`);
@@ -371,6 +382,14 @@ export async function fsckRemote(repo: Repo, remoteName: string | undefined, opt
         if (!existsSync(local)) { p.repairError = 'no copy in the local cache'; continue; }
         const actual = isDirOid(p.oid) ? hashBuffer(readFileSync(local), p.hashName) + '.dir' : (await hashFile(local, p.hashName)).value;
         if (actual !== p.oid) { p.repairError = 'the local copy is corrupted too (run `geodvc fsck`)'; continue; }
+        if (p.chunked) {
+          try {
+            await repairChunk(remote, repo.cacheDir, local, { hashName: p.hashName, oid: p.oid, size: statSync(local).size }, p.key, remote.chunking === 'cdc' ? 'cdc' : 'tiles', opts.signal);
+            p.repaired = true;
+            res.repaired++;
+          } catch (e) { p.repairError = (e as Error).message; }
+          continue;
+        }
         try {
           await remote.backend.put(p.key, { path: local, size: statSync(local).size }, { concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: opts.signal });
           p.repaired = true;

@@ -270,6 +270,11 @@ async function gcRemote(repo: Repo, keep: Set<string>, opts: GcOptions): Promise
       if (!opts.dry) await backend.delete(k);
       removed.push(k);
     }
+    // chunked objects (docs/chunking.md): lists of removed objects, then chunks no kept list uses
+    const { gcChunked } = await import('../transfer/chunked.js');
+    const c = await gcChunked(backend, keep, { dry: opts.dry, signal: opts.signal });
+    removed.push(...c.removed);
+    if (c.unreadableLists.length) opts.logger?.warn(`remote '${remote.name}': ${c.unreadableLists.length} chunk list(s) could not be read (${c.unreadableLists.slice(0, 3).join(', ')}); no chunks were removed`);
   } finally {
     await backend.close();
   }

@@ -335,3 +335,108 @@ export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: st
   out.ok = out.actual === x.oid && out.size === list.size;
   return out;
 }
+
+// -------------------------------------------------------------------------------------------- gc
+
+/**
+ * Chunked part of `gc -c`: the chunk lists of objects not in `keep` (`algo:oid`), then every chunk
+ * no kept list references. Lists go first, so a crash in between leaves unreferenced chunks (taken
+ * by the next gc), never a list whose chunks are gone. A kept list that cannot be read stops the
+ * chunk sweep (its chunks are unknown, so none may go).
+ */
+export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolean; signal?: AbortSignal; jobs?: number }): Promise<{ removed: string[]; unreadableLists: string[] }> {
+  const removed: string[] = [];
+  const unreadableLists: string[] = [];
+  const keptChunks = new Set<string>();
+  const dropLists: string[] = [];
+  const keptLists: { key: string; hash: HashName; oid: string }[] = [];
+  for (const algo of ['md5', 'xxh128', 'sha256'] as HashName[]) {
+    for await (const key of b.list(`chunked/lists/${algo}/`, o.signal)) {
+      const m = /^chunked\/lists\/[a-z0-9]+\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec(key);
+      if (!m) continue;
+      const oid = m[1]! + m[2]!;
+      if (keep.has(`${algo}:${oid}`)) keptLists.push({ key, hash: algo, oid });
+      else dropLists.push(key);
+    }
+  }
+  await mapLimitSettled(keptLists, o.jobs ?? 8, async (l) => {
+    try {
+      const list = parseChunkList(await getBuffer(b, l.key, { signal: o.signal }), { hash: l.hash, oid: l.oid });
+      for (const c of list.chunks) keptChunks.add(chunkKey(list.chunkHash, c.hash));
+    } catch { unreadableLists.push(l.key); }
+  }, o.signal);
+  const del = async (keys: string[]) => {
+    const settled = await mapLimitSettled(keys, o.jobs ?? 8, async (k) => { if (!o.dry) await b.delete(k); }, o.signal);
+    settled.forEach((s, i) => { if (s.status === 'fulfilled') removed.push(keys[i]!); });
+  };
+  await del(dropLists);
+  if (unreadableLists.length) return { removed, unreadableLists };
+  const dropChunks: string[] = [];
+  for await (const key of b.list('chunked/data/', o.signal)) if (!keptChunks.has(key)) dropChunks.push(key);
+  await del(dropChunks);
+  return { removed, unreadableLists };
+}
+
+// ------------------------------------------------------------------------------------------ fsck
+
+export interface ChunkProblem { kind: 'missing' | 'corrupt' | 'size-mismatch'; key: string; message: string }
+
+/**
+ * `fsck -r` of one object held as chunks: its list readable and describing it, every chunk present
+ * with its size, and (unless `fast`) every chunk hashing to its name and the whole to the object
+ * id. `found` is false when the remote holds no chunk list for it.
+ */
+export async function checkChunkedObject(r: RemoteHandle, x: ChunkFetchTarget, o: { fast?: boolean; signal?: AbortSignal } = {}): Promise<{ found: boolean; problems: ChunkProblem[]; downloaded: number; list?: ChunkList }> {
+  const lk = listKey(x.hashName, x.oid);
+  let got: Awaited<ReturnType<typeof getChunkList>>;
+  try { got = await getChunkList(r, x, o.signal); } catch (err) {
+    if (err instanceof AppError && err.code === 'invalid-file') return { found: true, problems: [{ kind: 'corrupt', key: lk, message: err.message }], downloaded: 0 };
+    throw err;
+  }
+  if (!got) return { found: false, problems: [], downloaded: 0 };
+  const { list } = got;
+  const problems: ChunkProblem[] = [];
+  const keys = [...new Set(list.chunks.map((c) => chunkKey(list.chunkHash, c.hash)))];
+  const sizes = new Map(list.chunks.map((c) => [chunkKey(list.chunkHash, c.hash), c.size]));
+  const present = await remoteHas(r.backend, keys, { jobs: Math.max(r.jobs, 8), signal: o.signal, sizes });
+  for (const k of keys) if (!present.has(k)) problems.push({ kind: 'missing', key: k, message: `chunk ${k} of object ${x.oid} is missing (or truncated) on remote '${r.name}'` });
+  let downloaded = got.bytes;
+  if (o.fast || problems.length) return { found: true, problems, downloaded, list };
+  const { createHasher } = await import('../odb/hash.js');
+  const whole = await createHasher(x.hashName);
+  for (const c of list.chunks) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    const k = chunkKey(list.chunkHash, c.hash);
+    const buf = await withRetry('get-chunk', r.url, () => getBuffer(r.backend, k, { signal: o.signal }), ENGINE_RETRY, o.signal);
+    downloaded += buf.length;
+    const actual = hashBuffer(buf, list.chunkHash);
+    if (buf.length !== c.size || actual !== c.hash) {
+      problems.push({ kind: 'corrupt', key: k, message: `chunk ${k} of object ${x.oid} on remote '${r.name}' is corrupted (content hashes to ${actual})` });
+      return { found: true, problems, downloaded, list };
+    }
+    whole.update(buf);
+  }
+  const actual = whole.digest();
+  if (actual !== x.oid) problems.push({ kind: 'corrupt', key: lk, message: `object ${x.oid} rebuilt from its chunks on remote '${r.name}' hashes to ${actual}` });
+  return { found: true, problems, downloaded, list };
+}
+
+/** Uploads a chunk (or the list) of a cached object again over a bad remote copy (`fsck -r --repair`). */
+export async function repairChunk(r: RemoteHandle, cacheDir: string, objPath: string, x: { hashName: HashName; oid: string; size: number }, key: string, mode: ChunkMode, signal?: AbortSignal): Promise<void> {
+  const list = localChunkList(cacheDir, objPath, mode, x.hashName, x.oid, x.size, signal);
+  if (key === listKey(x.hashName, x.oid)) {
+    await r.backend.put(key, { data: Buffer.from(serializeChunkList(list)) }, { signal });
+    return;
+  }
+  let off = 0;
+  for (const c of list.chunks) {
+    if (chunkKey(list.chunkHash, c.hash) === key) {
+      const data = readRange(objPath, off, c.size);
+      if (hashBuffer(data, list.chunkHash) !== c.hash) throw new AppError('cache-changed', `the cached copy of ${x.oid} does not hold chunk ${c.hash}`, 1, { hint: 'run `geodvc fsck` on the cache' });
+      await r.backend.put(key, { data }, { signal });
+      return;
+    }
+    off += c.size;
+  }
+  throw new AppError('chunk-not-local', `chunk ${key} is not part of the cached copy of ${x.oid} (the remote list was made with other chunking)`, 1, { hint: 'push the object again after `geodvc gc -c` removed its list' });
+}
