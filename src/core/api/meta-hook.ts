@@ -1,6 +1,6 @@
 /**
- * Extension point for the `meta:` annotation of new `.dvc` files. The geo module may provide
- * `extractGeoMeta(absPath)` in `src/geo/meta.ts`; when it exists it is loaded lazily and its
+ * Extension point for the `meta:` annotation of new `.dvc` files: by default `extractGeoMeta(absPath)`
+ * of `src/geo/meta.ts`, loaded lazily (only for a file the sniffer says can have geo metadata), its
  * result written under `meta:`. Tests and embedders can replace the hook with `setMetaExtractor`.
  * A failing extractor never fails `add` (metadata is an annotation, not data).
  */
@@ -18,16 +18,14 @@ async function loadDefault(): Promise<MetaExtractor | null> {
   try {
     // the sniffer is tiny; the readers behind meta.js (geotiff, proj4, flatgeobuf…) load only for
     // a file that can have geo metadata
-    const sniffPath = '../../geo/sniff.js';
-    const modPath = '../../geo/meta.js';
-    const sniff = (await import(sniffPath)) as { mayHaveGeoMeta: (p: string) => boolean };
-    let mod: { extractGeoMeta?: (p: string) => Promise<unknown> | unknown } | undefined;
+    const sniff = await import('../../geo/sniff.js');
+    let mod: typeof import('../../geo/meta.js') | undefined;
     return async (p: string, isDir: boolean) => {
       if (isDir || !sniff.mayHaveGeoMeta(p)) return undefined;
-      mod ??= (await import(modPath)) as typeof mod;
-      return typeof mod!.extractGeoMeta === 'function' ? mod!.extractGeoMeta(p) : undefined;
+      mod ??= await import('../../geo/meta.js');
+      return mod.extractGeoMeta(p);
     };
-  } catch { /* not provided (yet) */ }
+  } catch { /* a broken install of the geo layer: add works without metadata */ }
   return null;
 }
 
@@ -54,8 +52,7 @@ export interface RasterCheckSummary { warnings: RasterWarning[]; checked: number
 export async function rasterCheckHook(files: string[], opts: { single: boolean; cap?: number; label: (f: string) => string; signal?: AbortSignal }): Promise<RasterCheckSummary> {
   if (process.env.GEODVC_NO_META === '1') return { warnings: [], checked: 0 };
   try {
-    const modPath = '../../geo/raster/quick-check.js';
-    const mod = (await import(modPath)) as typeof import('../../geo/raster/quick-check.js');
+    const mod = await import('../../geo/raster/quick-check.js');
     if (opts.single) {
       const f = files[0]!;
       return { warnings: mod.quickCheckTiff(f).map((message) => ({ file: opts.label(f), message })), checked: 1 };

@@ -10,7 +10,6 @@ import { withDataRepo, type DataRepo } from './data-repo.js';
 import { collectOuts, matchesTargets } from './used.js';
 import { compareOut, type DirChanges, type OutState } from '../workspace/compare.js';
 import { toPosixRel } from '../workspace/collect.js';
-import { UsageError } from '../../lib/errors.js';
 import type { OpContext } from '../../lib/progress.js';
 import type { HashName } from '../odb/hash.js';
 
@@ -44,12 +43,7 @@ export async function status(opts: StatusOptions): Promise<StatusResult | unknow
 }
 
 async function cloudStatusHook(opts: StatusOptions): Promise<unknown> {
-  let mod: { cloudStatus?: (o: StatusOptions) => Promise<unknown> } | undefined;
-  try {
-    const p = './cloud-status.js';
-    mod = await import(p);
-  } catch { mod = undefined; }
-  if (!mod?.cloudStatus) throw new UsageError('status -c/--cloud is not available in this build yet', { hint: 'compare with a remote using `geodvc push --dry`/`fetch` once remotes are wired' });
+  const mod = await import('./cloud-status.js');
   return mod.cloudStatus(opts);
 }
 
