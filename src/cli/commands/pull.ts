@@ -1,5 +1,5 @@
 import type { CommandModule } from '../types.js';
-import { transferOptions, transferArgs, plural } from './push.js';
+import { transferOptions, transferArgs, plural, chunkSummary } from './push.js';
 import { reportFetchProblems } from './fetch.js';
 
 export const command: CommandModule = {
@@ -25,6 +25,8 @@ export const command: CommandModule = {
     }
     const res = await pull({ ...targs, force: !!opts.force });
     if (ctx.json) ctx.outJson(res);
+    const cs = chunkSummary(res.chunked, false);
+    if (cs) ctx.info(cs);
     reportFetchProblems(ctx, res);
     if (res.skippedExisting && ctx.verbose) ctx.info(`${plural(res.skippedExisting, 'file')} already in the workspace were left as they are`);
     if (!ctx.json) {

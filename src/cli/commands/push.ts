@@ -22,14 +22,27 @@ export function transferArgs(ctx: CliContext, args: any[], opts: Record<string, 
 
 export const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
+const mib = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+
+/** One stderr line on what moved as chunks (chunked remotes, docs/chunking.md). */
+export function chunkSummary(c: { objects: number; chunks: number; chunksMoved: number; bytesMoved: number; bytesReused: number } | undefined, sent: boolean): string | undefined {
+  if (!c || !c.objects) return undefined;
+  return `chunks: ${c.chunksMoved} of ${c.chunks} ${sent ? 'sent' : 'downloaded'} (${mib(c.bytesMoved)}), ${mib(c.bytesReused)} ${sent ? 'already on the remote' : 'taken from the cache'}`;
+}
+
 export const command: CommandModule = {
   path: ['push'],
   describe: 'upload tracked data from the cache to a remote (only what the remote lacks)',
-  configure: transferOptions,
+  configure(cmd) {
+    transferOptions(cmd);
+    cmd.option('--whole', 'to a chunked remote: also upload whole objects, so DVC can read them (see docs/chunking.md)');
+  },
   async run(ctx, args, opts) {
     const { push } = await import('../../core/api/push.js');
-    const res = await push(transferArgs(ctx, args, opts));
+    const res = await push({ ...transferArgs(ctx, args, opts), whole: !!opts.whole });
     if (ctx.json) ctx.outJson(res);
+    const cs = chunkSummary(res.chunked, true);
+    if (cs) ctx.info(cs);
     for (const r of res.remotes) {
       for (const f of r.failed) ctx.warn(`failed to push ${f.paths[0] ?? f.oid} (${f.oid}): ${f.message}`);
       for (const d of r.dirsHeldBack) ctx.warn(`directory manifest ${d} was not pushed: some of its files are missing from the cache or failed`);

@@ -32,6 +32,8 @@ export interface TransferApiOptions extends OpContext {
   retryBaseDelayMs?: number;
   /** Existence-check strategy override (bench). */
   existsStrategy?: 'stat' | 'list';
+  /** push to a chunked remote: also upload whole objects (DVC-readable), as `dvc_compatible` does. */
+  whole?: boolean;
 }
 
 /** The revisions to read: the workspace plus branches/tags/commits asked for. */
@@ -99,7 +101,7 @@ export async function push(o: TransferApiOptions): Promise<PushApiResult> {
     for (const [name, used] of groups) {
       const r = await openRemote(d.repo, name || undefined, remoteOpts(o));
       try {
-        const res = await pushObjects(d.repo.cacheDir, r, used.map(toTransfer), { signal: o.signal, onProgress: o.onProgress, logger: o.logger, existsStrategy: o.existsStrategy });
+        const res = await pushObjects(d.repo.cacheDir, r, used.map(toTransfer), { signal: o.signal, onProgress: o.onProgress, logger: o.logger, existsStrategy: o.existsStrategy, whole: o.whole });
         out.remotes.push(res);
         out.pushed += res.pushed;
         out.bytes += res.bytes;

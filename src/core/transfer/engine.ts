@@ -96,6 +96,8 @@ export interface TransferOptions extends OpContext {
   existsStrategy?: 'stat' | 'list';
   /** fetch: also download every entry of the directories (default true); false = manifests only. */
   expandDirs?: boolean;
+  /** push to a chunked remote: also upload whole objects (as the remote option `dvc_compatible`). */
+  whole?: boolean;
 }
 
 /**
@@ -176,7 +178,7 @@ export async function pushObjects(cacheDir: string, remote: RemoteHandle, object
     const lists = await remoteHas(remote.backend, cands.map((x) => listKey(x.hashName, x.oid)), { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, faultyAsAbsent: true });
     for (const x of cands) {
       const hasList = lists.has(listKey(x.hashName, x.oid));
-      if (!remote.dvcCompatible) {
+      if (!remote.dvcCompatible && !o.whole) {
         viaChunks.add(x);
         if (hasList) present.add(keyOf(x));
         else if (!present.has(keyOf(x))) chunkTodo.push(x);
