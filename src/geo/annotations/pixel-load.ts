@@ -1,23 +1,14 @@
 /**
  * Reading COCO / Pascal VOC files and folders into the pixel model (pixel.ts).
  */
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { InvalidFileError } from '../../lib/errors.js';
 import { parseCoco } from './coco.js';
-import { MAX_PIXEL_FILE_BYTES, mergeVoc, sniffPixelBytes, type NamedPixelDataset, type PixelDataset } from './pixel.js';
+import { MAX_PIXEL_FILE_BYTES, mergeVoc, sniffPixelBytes, sniffPixelFile, type NamedPixelDataset, type PixelDataset } from './pixel.js';
 import { parseVoc } from './voc.js';
 
-/** `coco` / `voc` when the file is a COCO instance JSON or a Pascal VOC XML (extension + first bytes). */
-export function sniffPixelFile(abs: string): 'coco' | 'voc' | undefined {
-  const lower = abs.toLowerCase();
-  if (!lower.endsWith('.json') && !lower.endsWith('.xml')) return undefined;
-  try {
-    const buf = Buffer.alloc(65536);
-    const fd = openSync(abs, 'r');
-    try { const n = readSync(fd, buf, 0, buf.length, 0); return sniffPixelBytes(buf.subarray(0, n), abs); } finally { closeSync(fd); }
-  } catch { return undefined; }
-}
+export { sniffPixelFile } from './pixel.js';
 
 /** Parses the bytes of a COCO or VOC file. */
 export function parsePixelBytes(buf: Buffer, path: string, kind = sniffPixelBytes(buf, path)): PixelDataset {
@@ -70,4 +61,17 @@ export function readPixelDir(absDir: string): NamedPixelDataset[] {
 
 export function isDirectory(abs: string): boolean {
   try { return statSync(abs).isDirectory(); } catch { return false; }
+}
+
+/**
+ * Compact metadata of a COCO / VOC file for a `.dvc` file's `meta` (add): format, counts as the
+ * file states them, category names (sorted, at most 200). Throws InvalidFileError on broken input.
+ */
+export function pixelMeta(abs: string): Record<string, unknown> {
+  const ds = readPixelFile(abs);
+  const names = [...new Set(ds.categories.length ? ds.categories : ds.images.flatMap((im) => im.annotations.map((a) => a.category)))].sort();
+  return {
+    kind: 'annotation', format: ds.format, images: ds.counts.images, annotations: ds.counts.annotations, categories: ds.counts.categories,
+    category_names: names.slice(0, 200), ...(names.length > 200 ? { category_names_truncated: true } : {}),
+  };
 }

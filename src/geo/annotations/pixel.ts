@@ -5,6 +5,8 @@
  * reports. See docs/annotations.md ("COCO and Pascal VOC").
  */
 
+import { closeSync, openSync, readSync } from 'node:fs';
+
 export type PixelFormat = 'COCO' | 'Pascal VOC';
 
 export interface PixelAnnotation {
@@ -60,6 +62,17 @@ export function sniffPixelBytes(head: Buffer | string, name: string): 'coco' | '
     if (/"(images|annotations)"\s*:\s*\[/.test(s)) return 'coco';
   }
   return undefined;
+}
+
+/** `coco` / `voc` when the file is a COCO instance JSON or a Pascal VOC XML (extension + first 64 KiB). */
+export function sniffPixelFile(abs: string): 'coco' | 'voc' | undefined {
+  const lower = abs.toLowerCase();
+  if (!lower.endsWith('.json') && !lower.endsWith('.xml')) return undefined;
+  try {
+    const buf = Buffer.alloc(65536);
+    const fd = openSync(abs, 'r');
+    try { const n = readSync(fd, buf, 0, buf.length, 0); return sniffPixelBytes(buf.subarray(0, n), abs); } finally { closeSync(fd); }
+  } catch { return undefined; }
 }
 
 /** Merges single-image VOC files of a folder into one dataset (paths name the files). */
