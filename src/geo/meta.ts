@@ -15,7 +15,7 @@ import { geoKind } from './sniff.js';
 import { resolution } from './crs/grid.js';
 
 export interface GeoMeta {
-  kind: 'raster' | 'vector' | 'pointcloud' | 'gridded';
+  kind: 'raster' | 'vector' | 'pointcloud' | 'gridded' | 'annotation';
   [key: string]: unknown;
 }
 
@@ -89,6 +89,10 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
     // JPEG2000, NetCDF, HDF5 through native GDAL (metadata only)
     const { griddedMeta } = await import('./gridded/meta.js');
     meta = griddedMeta(absPath) as GeoMeta;
+  } else if (kind === 'annotation') {
+    // COCO instance JSON / Pascal VOC XML: format, counts, category names (src/geo/annotations)
+    const { pixelMeta } = await import('./annotations/pixel-load.js');
+    meta = pixelMeta(absPath) as GeoMeta;
   } else return undefined;
   const companion = readCompanionMetadata(absPath);
   if (companion) meta.user = companion;

@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
+import { sniffPixelFile } from './annotations/pixel.js';
 
 /** File families recognised by their first bytes. */
 export type SniffedFormat = 'tiff' | 'vrt' | 'jp2' | 'netcdf' | 'hdf5' | 'las';
@@ -49,7 +50,7 @@ export function looksLikeVector(path: string): boolean {
  * extension), or nothing (companion metadata YAML, unreadable files, anything else). The one place that
  * decides, used both before the readers are loaded (`add`'s meta hook) and by the readers.
  */
-export function geoKind(absPath: string): 'raster' | 'vector' | 'pointcloud' | 'gridded' | undefined {
+export function geoKind(absPath: string): 'raster' | 'vector' | 'pointcloud' | 'gridded' | 'annotation' | undefined {
   if (/\.(metadata\.)?ya?ml$/i.test(absPath)) return undefined;
   let f;
   try { f = sniffFormat(absPath); } catch { return undefined; }
@@ -57,6 +58,8 @@ export function geoKind(absPath: string): 'raster' | 'vector' | 'pointcloud' | '
   if (f === 'las') return 'pointcloud';
   // read through the native GDAL engine (JPEG2000, NetCDF, HDF5)
   if (f === 'jp2' || f === 'netcdf' || f === 'hdf5') return 'gridded';
+  // image-space labels: COCO instance JSON, Pascal VOC XML (by content)
+  if (/\.(json|xml)$/i.test(absPath) && sniffPixelFile(absPath)) return 'annotation';
   return looksLikeVector(absPath) ? 'vector' : undefined;
 }
 
