@@ -147,6 +147,9 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
   const skipped: StacResult['skipped'] = [];
   const progress = throttledProgress(o.onProgress);
   const files = await collect(repo, git, o, skipped);
+  // a point cloud whose header contradicts its data (truncated LAS/LAZ) is not published
+  const brokenPc = files.find((f) => f.meta?.kind === 'pointcloud' && Array.isArray(f.meta.problems) && f.meta.problems.length);
+  if (brokenPc) throw new AppError('invalid-file', `${brokenPc.path}: ${(brokenPc.meta!.problems as string[])[0]}`, 1, { hint: `run \`geodvc geo check ${brokenPc.path}\`, fetch the file again, or leave it out of the targets` });
   const footprints = nativeFootprints(files, !!o.rev);
   const hrefBase = o.hrefBase?.replace(/\/+$/, '');
   const itemsDir = join(outDir, 'items');

@@ -5,6 +5,7 @@
  */
 import { rasterBounds, pixelToWorld, worldToPixel, type GeoTransform } from '../crs/grid.js';
 import { crsFromText, transformer, WGS84 } from '../crs/crs.js';
+import { PC_EXT, pointCloudCorners, pointCloudStacProperties } from '../pointcloud/stac.js';
 
 export const STAC_VERSION = '1.0.0';
 export const EXT = {
@@ -13,6 +14,7 @@ export const EXT = {
   file: 'https://stac-extensions.github.io/file/v2.1.0/schema.json',
   label: 'https://stac-extensions.github.io/label/v1.0.1/schema.json',
   version: 'https://stac-extensions.github.io/version/v1.2.0/schema.json',
+  pointcloud: PC_EXT,
 } as const;
 
 export interface StacSource {
@@ -198,6 +200,11 @@ export function geoFootprint(meta: Json): Footprint | undefined {
     const inside = (xy: [number, number]) => { try { const [px, py] = worldToPixel(gt, xy[0], xy[1]); return px >= 0 && px <= w && py >= 0 && py <= h; } catch { return false; } };
     return footprint(c, meta.crs as string | undefined, 16, inside);
   }
+  if (meta.kind === 'pointcloud') {
+    // LAS/LAZ/COPC: the header's xy bounds
+    const c = pointCloudCorners(meta);
+    return c ? footprint(c, meta.crs as string | undefined) : undefined;
+  }
   const layers = (meta.layers ?? []) as { extent?: number[]; crs?: string }[];
   let out: ReturnType<typeof footprint>;
   for (const l of layers) {
@@ -233,6 +240,7 @@ function mediaType(path: string, meta: Json): string | undefined {
   if ((ext === 'tif' || ext === 'tiff') && meta.driver === 'GTiff' && (meta.overviews || (meta.block as number[] | undefined)?.[0] !== (meta.size as number[] | undefined)?.[0])) {
     return 'image/tiff; application=geotiff; profile=cloud-optimized';
   }
+  if (meta.kind === 'pointcloud') return meta.driver === 'COPC' ? 'application/vnd.laszip+copc' : meta.driver === 'LAZ' ? 'application/vnd.laszip' : 'application/vnd.las';
   return MEDIA[ext];
 }
 
@@ -268,6 +276,9 @@ export function buildItem(src: StacSource, o: ItemOptions): Json | undefined {
     if (res) band.spatial_resolution = Math.abs(res[0]!);
     asset['raster:bands'] = Array.from({ length: nb }, () => ({ ...band }));
     asset.roles = ['data'];
+  } else if (meta.kind === 'pointcloud') {
+    exts.push(EXT.proj, EXT.pointcloud);
+    Object.assign(props, pointCloudStacProperties(meta));
   } else {
     exts.push(EXT.label);
     const layers = (meta.layers ?? []) as { name: string; features: number; geometry: string }[];

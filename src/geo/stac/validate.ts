@@ -27,11 +27,11 @@ async function load(): Promise<Record<string, Validate>> {
   const dir = schemaDir();
   const out: Record<string, Validate> = {};
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) ajv.addSchema(JSON.parse(readFileSync(join(dir, f), 'utf8')), f);
-  for (const f of ['item', 'catalog', 'collection', 'projection', 'raster', 'file', 'label', 'version']) out[f] = ajv.getSchema(`${f}.json`);
+  for (const f of ['item', 'catalog', 'collection', 'projection', 'raster', 'file', 'label', 'version', 'pointcloud']) out[f] = ajv.getSchema(`${f}.json`);
   return out;
 }
 
-const EXT_SCHEMA: Record<string, string> = { [EXT.proj]: 'projection', [EXT.raster]: 'raster', [EXT.file]: 'file', [EXT.label]: 'label', [EXT.version]: 'version' };
+const EXT_SCHEMA: Record<string, string> = { [EXT.proj]: 'projection', [EXT.raster]: 'raster', [EXT.file]: 'file', [EXT.label]: 'label', [EXT.version]: 'version', [EXT.pointcloud]: 'pointcloud' };
 
 export interface StacProblem { schema: string; path: string; message: string }
 
