@@ -18,6 +18,34 @@ const STRIP_BYTES = 64 * 1024 * 1024;
 /** Columns decoded per window in a sampled (not deep) check. */
 const SAMPLE_COLS = 4096;
 
+let shared: { runner: NativeRunner; signal?: AbortSignal } | undefined;
+let inFlight = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/**
+ * One runner child for all files of a `geo check` (starting one costs a GDAL load); it is closed
+ * when no gridded check has started for a short while (its pipes would keep the process alive).
+ */
+function sharedRunner(signal?: AbortSignal): NativeRunner {
+  if (idleTimer) { clearTimeout(idleTimer); idleTimer = undefined; }
+  if (!shared || shared.signal !== signal) {
+    const old = shared?.runner;
+    if (old) void old.close();
+    shared = { runner: new NativeRunner(signal), signal };
+  }
+  return shared.runner;
+}
+
+function releaseRunner(): void {
+  if (--inFlight > 0) return;
+  idleTimer = setTimeout(() => {
+    const s = shared;
+    shared = undefined;
+    idleTimer = undefined;
+    if (s) void s.runner.close();
+  }, 50);
+}
+
 export interface GriddedCheckOptions { deep?: boolean; signal?: AbortSignal; deadline?: number }
 
 function windowsOf(r: GriddedRaster, deep: boolean): [number, number, number, number][] {
@@ -60,11 +88,13 @@ export async function checkGridded(absPath: string, opts: GriddedCheckOptions = 
     res.ok = false;
     return res;
   }
-  for (const w of info.warnings) problems.push({ code: 'gdal-warning', structure: 'variables', message: w, severity: w.includes('more subdatasets') ? 'warning' : 'error' });
+  // (JPEG2000: the box walk's findings are already listed above)
+  for (const w of format === 'jp2' ? [] : info.warnings) problems.push({ code: 'gdal-warning', structure: 'variables', message: w, severity: w.includes('more subdatasets') ? 'warning' : 'error' });
   // decode: the file's own raster, else each subdataset
   const rasters = info.rasters.filter((r) => r.subdataset || info.rasters.length === 1 || !info.subdatasets.length);
   const seen = new Set<string>();
-  const runner = new NativeRunner(opts.signal);
+  inFlight++;
+  const runner = sharedRunner(opts.signal);
   let windowsTotal = 0, windowsDone = 0;
   try {
     for (const r of rasters) {
@@ -80,13 +110,15 @@ export async function checkGridded(absPath: string, opts: GriddedCheckOptions = 
           windowsDone++;
         } catch (e) {
           if (e instanceof InterruptedError) throw e;
+          // GDAL crashed on this file: the next file gets a new child
+          if (/native GDAL process ended|did not start/.test((e as Error).message) && shared?.runner === runner) shared = undefined;
           const msg = String((e as { details?: { gdal?: string } }).details?.gdal ?? (e as Error).message);
           problems.push({ code: 'decode-failed', structure: `${label} rows ${y}..${y + h - 1}`, message: `GDAL cannot decode the pixels: ${msg}`, severity: 'error' });
           break;
         }
       }
     }
-  } finally { await runner.close(); }
+  } finally { releaseRunner(); }
   res.blocksTotal = windowsTotal;
   res.blocksDecoded = windowsDone;
   res.ok = !problems.some((p) => p.severity === 'error');

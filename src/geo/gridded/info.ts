@@ -16,6 +16,7 @@ import { AppError, InvalidFileError } from '../../lib/errors.js';
 import { loadNativeGdal } from '../engine/native.js';
 import type { BandInfo, CoordinateSystem } from '../raster/types.js';
 import { epsgDef } from '../crs/epsg.js';
+import { walkJp2 } from './jp2-boxes.js';
 import { griddedFormat, parseSubdatasetName, subdatasetName, type GriddedFormat } from './source.js';
 
 /** Coordinate values of a 1-D dimension are listed when it has at most this many. */
@@ -206,7 +207,7 @@ function attrsOf(obj: any): Record<string, string | number> {
 }
 
 /** Every array of a multidimensional dataset, walking groups (and CF grid-mapping variables GDAL hides). */
-function walkArrays(root: any): { fullName: string; arr: any }[] {
+function walkArrays(root: any, rootCandidates: Set<string>): { fullName: string; arr: any }[] {
   const out: { fullName: string; arr: any }[] = [];
   const seen = new Set<string>();
   const visit = (g: any, path: string, depth: number) => {
@@ -228,6 +229,7 @@ function walkArrays(root: any): { fullName: string; arr: any }[] {
         if (typeof ref === 'string') for (const tok of ref.split(/\s+/)) { const name = tok.replace(/:$/, ''); if (name && !name.includes('/') && !names.includes(name)) extra.push(name); }
       }
     }
+    if (depth === 0) extra.push(...rootCandidates);
     for (const n of [...new Set(extra)]) {
       if (seen.has(`${path}/${n}`)) continue;
       try { const a = g.arrays.get(n); if (a) { seen.add(`${path}/${n}`); out.push({ fullName: `${path}/${n}`, arr: a }); } } catch { /* not an array */ }
@@ -251,9 +253,9 @@ function readCoord(arr: any, size: number): number[] | undefined {
   } catch { return undefined; }
 }
 
-function variablesOf(ds: any): { variables: GriddedVariable[]; attributes: Record<string, string | number> } {
+function variablesOf(ds: any, rootCandidates: Set<string>): { variables: GriddedVariable[]; attributes: Record<string, string | number> } {
   const root = ds.root;
-  const arrays = walkArrays(root);
+  const arrays = walkArrays(root, rootCandidates);
   const byName = new Map(arrays.map((a) => [a.fullName, a.arr]));
   const variables: GriddedVariable[] = [];
   const dimCache = new Map<string, GriddedDim>();
@@ -353,6 +355,10 @@ export function readGriddedInfo(input: string, opts: { variable?: string } = {})
       metadata: md, subdatasets: sds, variables: [], rasters: [], attributes: {}, warnings,
     };
     try { info.driverLongName = ds ? (ds.driver.getMetadata().DMD_LONGNAME ?? '') : ''; } catch { /* none */ }
+    if (format === 'jp2') {
+      // GDAL reads the header only: a truncated codestream shows in the box walk
+      try { for (const pr of walkJp2(file).problems) warnings.push(`${pr.structure}${pr.offset !== undefined ? ` @ byte ${pr.offset}` : ''}: ${pr.message}`); } catch { /* unreadable: GDAL opened it */ }
+    }
     // the file's own raster (JPEG2000, or a NetCDF holding a single grid)
     if (ds && ds.bands.count() > 0) {
       const r = rasterOf(ds);
@@ -362,6 +368,20 @@ export function readGriddedInfo(input: string, opts: { variable?: string } = {})
     }
     // multidimensional view (NetCDF, HDF5, Zarr)
     if (format !== 'jp2') {
+      // variables GDAL's classic API names in its metadata (`var#attr`): the multidimensional API
+      // hides CF grid-mapping variables, which the netCDF-C tools list
+      const candidates = new Set<string>();
+      const collect = (m: Record<string, string> | undefined) => { for (const k of Object.keys(m ?? {})) { const i = k.indexOf('#'); if (i > 0 && k.slice(0, i) !== 'NC_GLOBAL' && !k.slice(0, i).includes('/')) candidates.add(k.slice(0, i)); } };
+      collect(md['']);
+      let opened = 0;
+      for (const sd of sds) {
+        if (opened++ >= SUBDATASETS_MAX) { warnings.push(`${sds.length - SUBDATASETS_MAX} more subdatasets not opened`); break; }
+        try {
+          const s = gdal.open(sd.name);
+          try { info.rasters.push({ variable: variableOfSubdataset(sd.name), subdataset: sd.name, ...rasterOf(s) }); try { collect(s.getMetadata()); } catch { /* none */ } } finally { s.close(); }
+        } catch (err) { warnings.push(`${sd.name}: ${String((err as Error)?.message ?? err)}`); }
+      }
+
       let mds: any;
       try { mds = gdal.open(file, 'mr'); } catch (err) {
         if (!ds) throw cannotOpen(file, label, err);
@@ -370,18 +390,10 @@ export function readGriddedInfo(input: string, opts: { variable?: string } = {})
       if (mds) {
         try {
           if (!info.driverShortName) info.driverShortName = mds.driver.description;
-          const v = variablesOf(mds);
+          const v = variablesOf(mds, candidates);
           info.variables = v.variables;
           info.attributes = v.attributes;
         } finally { try { mds.close(); } catch { /* closed */ } }
-      }
-      let opened = 0;
-      for (const sd of sds) {
-        if (opened++ >= SUBDATASETS_MAX) { warnings.push(`${sds.length - SUBDATASETS_MAX} more subdatasets not opened`); break; }
-        try {
-          const s = gdal.open(sd.name);
-          try { info.rasters.push({ variable: variableOfSubdataset(sd.name), subdataset: sd.name, ...rasterOf(s) }); } finally { s.close(); }
-        } catch (err) { warnings.push(`${sd.name}: ${String((err as Error)?.message ?? err)}`); }
       }
     }
     if (variable) {
