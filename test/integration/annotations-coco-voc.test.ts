@@ -154,3 +154,21 @@ test('in a repository: VOC folder and COCO file, workspace vs HEAD; manifest lis
     assert.deepEqual(fp2.datasets.map((d: any) => [d.path, d.format, d.images, d.annotations]), [['coco.json', 'COCO', 3, 3], ['voc', 'Pascal VOC', 3, 6]]);
   } finally { done(); }
 });
+
+test('add: COCO/VOC files get format and counts in meta; a broken one is still added, with a warning naming the position', async () => {
+  const { dir: repo, cleanup: done } = makeTmpDir('geodvc-coco-voc-add-');
+  try {
+    gitInit(repo);
+    await cliOk(['init'], { cwd: repo });
+    for (const f of ['datumaro_coco_instances_val.json', 'torchgeo_dior_000000.xml', BROKEN[0]!.file]) copyFileSync(join(FORMATS, f), join(repo, f));
+    const r = JSON.parse((await cliOk(['add', 'datumaro_coco_instances_val.json', 'torchgeo_dior_000000.xml', BROKEN[0]!.file, '--json'], { cwd: repo })).stdout);
+    assert.equal(r.outputs.length, 3, 'all three tracked');
+    assert.deepEqual(r.warnings.map((w: any) => w.file), [BROKEN[0]!.file]);
+    assert.match(r.warnings[0].message, /not valid JSON: .* at line 87, column 1/);
+    const coco = readFileSync(join(repo, 'datumaro_coco_instances_val.json.dvc'), 'utf8');
+    for (const line of ['kind: annotation', 'format: COCO', 'images: 1', 'annotations: 2', 'categories: 3']) assert.ok(coco.includes(line), `${line} in\n${coco}`);
+    const voc = readFileSync(join(repo, 'torchgeo_dior_000000.xml.dvc'), 'utf8');
+    for (const line of ['format: Pascal VOC', 'annotations: 3', '- airplane', '- stadium']) assert.ok(voc.includes(line), `${line} in\n${voc}`);
+    assert.doesNotMatch(readFileSync(join(repo, `${BROKEN[0]!.file}.dvc`), 'utf8'), /meta:/);
+  } finally { done(); }
+});

@@ -75,3 +75,9 @@ export function pixelMeta(abs: string): Record<string, unknown> {
     category_names: names.slice(0, 200), ...(names.length > 200 ? { category_names_truncated: true } : {}),
   };
 }
+
+/** For `add`'s cheap check (issue 21): why a COCO/VOC file cannot be read, [] when it can or is not one. */
+export function pixelLabelProblems(abs: string): string[] {
+  if (!sniffPixelFile(abs)) return [];
+  try { readPixelFile(abs); return []; } catch (e) { return [`unreadable labels: ${(e as Error).message}`]; }
+}
