@@ -13,6 +13,7 @@ import { mapLimit } from '../../lib/pool.js';
 import { checkBlockRange, tiffLayout } from './budget.js';
 import { Tag, TiffFile, TiffFormatError } from './tiff.js';
 import { sniffRaster } from '../sniff.js';
+import { pixelLabelProblems } from '../annotations/pixel-load.js';
 
 /** Extensions whose files a directory scan reads the header of (content is sniffed after). */
 const TIFF_EXT = new Set(['.tif', '.tiff', '.gtif', '.gtiff']);
@@ -24,7 +25,7 @@ const GEO_SIDECARS = ['.aux.xml', '.tfw', '.tifw', '.tiffw', '.wld'];
 export function quickCheckTiff(absPath: string): string[] {
   let kind;
   try { kind = sniffRaster(absPath); } catch (e) { return [`unreadable: ${(e as Error).message}`]; }
-  if (kind !== 'tiff') return [];
+  if (kind !== 'tiff') return pixelLabelProblems(absPath);
   let t: TiffFile;
   try { t = TiffFile.open(absPath); } catch (e) {
     return [`not a readable TIFF: ${e instanceof TiffFormatError ? e.message : (e as Error).message}`];
