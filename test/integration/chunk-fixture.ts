@@ -72,14 +72,15 @@ export function rewriteTiles(path: string, count: number, seed = 7): { x: number
   }
 }
 
-/** Writes `size` bytes of seeded pseudo-random data (NetCDF-like payload for CDC tests). */
+/** Writes `size` bytes of seeded pseudo-random data (NetCDF-like payload for CDC tests; xorshift32). */
 export function writeSeeded(path: string, size: number, seed: number): void {
-  const next = rng(seed);
+  let x = (seed * 2654435761) >>> 0 || 1;
   const fd = openSync(path, 'w');
   const buf = Buffer.allocUnsafe(1 << 20);
+  const u = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
   for (let left = size; left > 0;) {
+    for (let i = 0; i < u.length; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; u[i] = x; }
     const n = Math.min(left, buf.length);
-    for (let i = 0; i < n; i += 4) buf.writeUInt32LE(Math.floor(next() * 4294967296), i);
     writeSync(fd, buf, 0, n);
     left -= n;
   }
