@@ -47,7 +47,7 @@ test('s3rver: chunked push/pull round trip, a rewritten tile moves only its chun
     assert.equal(p1.failed, 0);
     assert.equal(p1.chunked!.bytesMoved, size1);
     assert.ok(p1.chunked!.chunks >= 64);
-    assert.ok(existsSync(srv.objectPath(r.url, 'GEODVC-CHUNKED-REMOTE.txt')));
+    assert.ok(existsSync(srv.objectPath!(r.url, 'GEODVC-CHUNKED-REMOTE.txt')!));
     assert.equal((await cloudStatus({ cwd: root })).inSync, true);
 
     rewriteTiles(tif, 1, 3);
@@ -72,11 +72,11 @@ test('s3rver: chunked push/pull round trip, a rewritten tile moves only its chun
     // push --whole: DVC's files/md5/… object appears beside the chunks
     const oid = /md5: ([0-9a-f]{32})/.exec(readFileSync(`${tif}.dvc`, 'utf8'))![1]!;
     const dvcKey = `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
-    assert.ok(!existsSync(srv.objectPath(r.url, dvcKey)));
+    assert.ok(!existsSync(srv.objectPath!(r.url, dvcKey)!));
     const w = await push({ cwd: root, whole: true });
     assert.equal(w.failed, 0);
     assert.equal(w.pushed, 1);
-    assert.equal(statSync(srv.objectPath(r.url, dvcKey)).size, size2);
+    assert.equal(statSync(srv.objectPath!(r.url, dvcKey)!).size, size2);
   } finally {
     await srv.stop();
     rmSync(tmp, { recursive: true, force: true });
