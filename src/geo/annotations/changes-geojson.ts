@@ -36,6 +36,7 @@ export function preparedToGeometry(pf: PreparedFeature | undefined): Geometry | 
 
 function changeProps(path: string, c: FeatureChange): Record<string, unknown> {
   const p: Record<string, unknown> = { file: path, status: c.status, changes: c.changes.join(',') };
+  if (c.image !== undefined) p.image = c.image;
   if (c.a) p.old_feature = c.a;
   if (c.b) p.new_feature = c.b;
   for (const k of ['maxVertexShift', 'areaOld', 'areaNew', 'areaChange', 'iou', 'classOld', 'classNew'] as const) {
@@ -45,14 +46,21 @@ function changeProps(path: string, c: FeatureChange): Record<string, unknown> {
   return p;
 }
 
-/** The FeatureCollection text for a set of file diffs. */
+function boxGeometry(b: number[]): Geometry {
+  const [x0, y0, x1, y1] = b as [number, number, number, number];
+  return { type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] };
+}
+
+/** The FeatureCollection text for a set of file diffs (pixel coordinates for COCO/VOC changes). */
 export function changesToGeoJson(diffs: LayerDiff[]): string {
   const features: unknown[] = [];
   let native = false;
   for (const d of diffs) {
     if (d.space === 'native') native = true;
     for (const c of d.features) {
-      const geom = preparedToGeometry(c.status === 'removed' ? c.geomOld : (c.geomNew ?? c.geomOld));
+      const box = c.status === 'removed' ? c.boxOld : (c.boxNew ?? c.boxOld);
+      // image-space labels (COCO/VOC): the box, in pixels
+      const geom = box ? boxGeometry(box) : preparedToGeometry(c.status === 'removed' ? c.geomOld : (c.geomNew ?? c.geomOld));
       features.push({ type: 'Feature', properties: changeProps(d.path, c), geometry: geom });
     }
   }

@@ -16,6 +16,7 @@ import { readPixelFile } from './pixel-load.js';
 import { comparePixelDatasets, fingerprintPixelDatasets, matchImage } from './pixel-diff.js';
 import { parseTolerance, pixelTolerance } from './tolerance.js';
 import type { PixelDataset } from './pixel.js';
+import { changesToGeoJson } from './changes-geojson.js';
 
 const FORMATS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus', 'formats');
 const manifest = JSON.parse(readFileSync(join(FORMATS, '..', 'formats.json'), 'utf8')) as { files: any[] };
@@ -172,6 +173,10 @@ test('COCO: added and removed annotations and images are named', () => {
   assert.deepEqual([added.image, added.b, added.classNew, added.boxNew], ['a.jpg', 'id=99', 'tree', [80, 5, 85, 10]]);
   assert.deepEqual([removed.image, removed.a, removed.classOld], ['b.jpg', 'id=12', 'car']);
   assert.deepEqual(r.images, { old: 2, new: 3, added: 1, removed: 0, changed: 0 });
+  const gj = JSON.parse(changesToGeoJson([r]));
+  assert.equal(gj.crs, null, 'pixel coordinates, no CRS');
+  const f = gj.features.find((x: any) => x.properties.status === 'added');
+  assert.deepEqual([f.properties.image, f.properties.new_feature, f.geometry.coordinates[0][2]], ['a.jpg', 'id=99', [85, 10]]);
 });
 
 test('COCO: iscrowd and attribute edits are attribute changes; RLE masks compare by content', () => {
