@@ -57,8 +57,9 @@ export const command: CommandModule = {
       if (revs[0]) await get(`/api/footprints?rev=${revs[0].sha}`);
       await get('/api/basemap.json');
       await get('/vendor/maplibre/maplibre-gl.mjs');
+      const config = await (await get('/api/config')).json() as { tiles: boolean; basemap: string | null };
       await srv.close();
-      if (ctx.json) ctx.outJson({ url: srv.url, ok: true, revisions: revs.length });
+      if (ctx.json) ctx.outJson({ url: srv.url, ok: true, revisions: revs.length, tiles: config.tiles, basemap: config.basemap });
       else ctx.out(`ui ok at ${srv.url} (${revs.length} revision(s)); stopped (--check)`, true);
       return 0;
     }

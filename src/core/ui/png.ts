@@ -29,8 +29,11 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
-/** Encodes `pixels` (row-major, `channels` bytes per pixel: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
-export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4, pixels: Uint8Array): Buffer {
+/**
+ * Encodes `pixels` (row-major, `channels` bytes per pixel: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA).
+ * `level` is zlib's compression level (default 6; map tiles use 1: ~5x faster, a little larger).
+ */
+export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4, pixels: Uint8Array, level = 6): Buffer {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`bad PNG size ${width}x${height}`);
   if (pixels.length !== width * height * channels) throw new RangeError(`PNG pixel buffer has ${pixels.length} bytes, expected ${width * height * channels}`);
   const colorType = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
@@ -59,5 +62,5 @@ export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4
     }
   }
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', new Uint8Array(0))]);
 }

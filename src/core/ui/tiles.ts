@@ -221,7 +221,7 @@ export class TileRenderer {
       }
       rgba[p * 4 + 3] = a >= 255 ? 255 : Math.round(a);
     }
-    return encodePng(TILE_SIZE, TILE_SIZE, 4, rgba);
+    return encodePng(TILE_SIZE, TILE_SIZE, 4, rgba, 1);
   }
 
   close(): void {
