@@ -199,12 +199,6 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
             if (!r) { stop ??= new StageJobFailedError(a, id, 'the job completed without an answer'); result.failed.push({ stage: a, error: stop }); blocked.add(a); continue; }
             const s = p.byAddress.get(a)!;
             entries.set(a, entryOfResult(r, s.name));
-            for (const o of s.outs) {
-              if (!o.cache) continue;
-              const abs = resolve(s.wdir, o.path);
-              mkdirSync(dirname(abs), { recursive: true });
-              gitignoreOutput(repo, abs);
-            }
             dirty.add(lockFileOf(a));
             done.add(a);
             (r.action === 'ran' ? result.ran : r.action === 'restored' ? result.restored : result.unchanged).push(a);
@@ -228,6 +222,17 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
       }
     } finally {
       flush();
+      // .gitignore entries of the outputs, in plan order as a local repro adds them
+      for (const a of order) {
+        if (!entries.has(a)) continue;
+        const s = p.byAddress.get(a)!;
+        for (const o of s.outs) {
+          if (!o.cache) continue;
+          const abs = resolve(s.wdir, o.path);
+          mkdirSync(dirname(abs), { recursive: true });
+          gitignoreOutput(repo, abs);
+        }
+      }
       await queue.close().catch(() => {});
       git(opts.cwd, ['push', '-q', 'origin', `:${ref}`], { allowFail: true });
       result.distributed.wallMs = Date.now() - t0;

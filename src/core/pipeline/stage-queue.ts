@@ -224,21 +224,24 @@ export async function runStageJob(d: StageJobData, slot: string, cacheDir: strin
   if (!s) throw new AppError('stage-not-found', `stage '${d.stage}' is not in commit ${d.commit.slice(0, 7)}`, 1, { hint: 'the coordinator and the worker read different pipelines; check the git remote' });
   const full0 = openRepoSync(root);
   if (!full0.config.core?.remote) throw new ConfigError('stage jobs need a default DVC remote (core.remote) in the committed .dvc/config', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
-  const depAbs = s.deps.map((dep) => resolve(s.wdir, dep.path)).filter((a) => !existsSync(a));
-  if (depAbs.length) {
-    // outputs of the upstream stages of this run: straight from the remote by their hashes
-    const wanted: { abs: string; md5: string; size?: number }[] = [];
-    for (const u of d.upstreamLocks) {
-      for (const [n, e] of parseLock(u.text, u.file).stages) {
-        const us = p.stages.find((x) => x.name === n && relative(root, lockPathOf(repo, x)).split('\\').join('/') === u.file);
-        if (!us) continue;
-        for (const out of e.outs ?? []) {
-          const abs = resolve(us.wdir, out.path);
-          if (typeof out.md5 === 'string' && !existsSync(abs) && depAbs.some((a) => a === abs || abs.startsWith(`${a}/`) || a.startsWith(`${abs}/`))) wanted.push({ abs, md5: out.md5, size: out.size as number | undefined });
-        }
+  // outputs of other stages (this run's upstream entries, or dvc.lock) that the deps need: by their hashes
+  const depAbs = s.deps.map((dep) => resolve(s.wdir, dep.path));
+  const wanted: { abs: string; md5: string; size?: number }[] = [];
+  {
+    const locks = new Map<string, ReturnType<typeof readLock>>();
+    for (const u of p.stages) {
+      if (u === s) continue;
+      const outsAbs = u.outs.filter((x) => x.cache).map((x) => resolve(u.wdir, x.path));
+      if (!outsAbs.some((oa) => depAbs.some((a) => a === oa || oa.startsWith(`${a}/`) || a.startsWith(`${oa}/`)))) continue;
+      const lp = lockPathOf(repo, u);
+      if (!locks.has(lp)) locks.set(lp, readLock(lp, relative(root, lp)));
+      for (const out of locks.get(lp)!.stages.get(u.name)?.outs ?? []) {
+        const abs = resolve(u.wdir, out.path);
+        if (typeof out.md5 === 'string' && !existsSync(abs) && depAbs.some((a) => a === abs || abs.startsWith(`${a}/`) || a.startsWith(`${abs}/`))) wanted.push({ abs, md5: out.md5, size: out.size as number | undefined });
       }
     }
-    if (wanted.length) {
+  }
+  if (wanted.length) {
       const r = await openRemote(full0, undefined);
       try {
         const res = await fetchObjects(repo.cacheDir, [r], wanted.map((w) => transferOf(relative(root, w.abs), w.md5, w.size)), { signal: o.signal });
@@ -246,7 +249,6 @@ export async function runStageJob(d: StageJobData, slot: string, cacheDir: strin
         for (const w of wanted) { checkoutFromCache(repo.cacheDir, w.md5, w.abs); gitignoreOutput(repo, w.abs); }
         log(`fetched ${wanted.length} upstream output(s) (${res.fetched} object(s) downloaded)`);
       } finally { await closeRemotes([r]); }
-    }
   }
   const missing = s.deps.map((dep) => resolve(s.wdir, dep.path)).filter((a) => !existsSync(a)).map((a) => relative(root, a));
   if (missing.length) {
@@ -285,7 +287,7 @@ export async function runStageJob(d: StageJobData, slot: string, cacheDir: strin
     const res = await reproduce({
       cwd: root, targets: [d.stage], single: true, force: d.force, noRunCache: d.noRunCache, signal: o.signal,
       onOutput: (_st, chunk) => log(chunk.replace(/\n$/, '')),
-      onStage: (e) => { if (e.action !== 'start') log(`[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}`); },
+      onStage: (e) => log(`[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}`),
     });
     const entry = readLock(lockPath, lockFile).stages.get(s.name);
     if (!entry) throw new AppError('stage-no-lock', `stage '${d.stage}' left no dvc.lock entry`, 1, { hint: 'a stage without outputs or deps is not locked; give it deps and outs' });
