@@ -15,7 +15,7 @@ import { parseXml } from './xml.js';
 import { readPixelFile } from './pixel-load.js';
 import { comparePixelDatasets, fingerprintPixelDatasets, matchImage } from './pixel-diff.js';
 import { parseTolerance, pixelTolerance } from './tolerance.js';
-import type { PixelDataset } from './pixel.js';
+import { sniffPixelBytes, type PixelDataset } from './pixel.js';
 import { changesToGeoJson } from './changes-geojson.js';
 
 const FORMATS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus', 'formats');
@@ -251,4 +251,15 @@ test('matching: same-category pairs first, greedy by IoU', () => {
   const m = matchImage(A, B, 0.5);
   assert.deepEqual(m.pairs.map((p) => [p.i, p.j]).sort(), [[0, 1], [1, 0]]);
   assert.deepEqual([m.removed, m.added], [[], []]);
+});
+
+test('sniffing: COCO and VOC by content, not any JSON with an images/annotations key', () => {
+  assert.equal(sniffPixelBytes('{"info": {}, "images": [{"id": 1, "file_name": "a.jpg"}]', 'x.json'), 'coco');
+  assert.equal(sniffPixelBytes('{\n  "annotations": [\n    {"bbox": [1, 2, 3, 4], "image_id": 1}', 'x.json'), 'coco');
+  assert.equal(sniffPixelBytes('{"images": [], "annotations": []}', 'x.json'), 'coco');
+  assert.equal(sniffPixelBytes('{"images": ["a.png", "b.png"], "annotations": ["reviewed"]}', 'x.json'), undefined);
+  assert.equal(sniffPixelBytes('{"type": "FeatureCollection", "features": [], "images": []}', 'x.geojson.json'), undefined);
+  assert.equal(sniffPixelBytes('<?xml version="1.0"?>\n<annotation><filename>a.jpg</filename>', 'a.xml'), 'voc');
+  assert.equal(sniffPixelBytes('<VRTDataset rasterXSize="1">', 'a.xml'), undefined);
+  assert.equal(sniffPixelBytes('{"images": []}', 'a.txt'), undefined);
 });

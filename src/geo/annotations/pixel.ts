@@ -59,7 +59,9 @@ export function sniffPixelBytes(head: Buffer | string, name: string): 'coco' | '
   if (lower.endsWith('.json')) {
     if (!/^\s*\{/.test(s)) return undefined;
     if (/"type"\s*:\s*"(FeatureCollection|Feature)"/.test(s)) return undefined;
-    if (/"(images|annotations)"\s*:\s*\[/.test(s)) return 'coco';
+    // an `images` array of image records or an `annotations` array of COCO annotations (not just any key of that name)
+    if (/"images"\s*:\s*\[\s*(\]|\{[^{}]*"(file_name|width|height|id)"\s*:)/.test(s)) return 'coco';
+    if (/"annotations"\s*:\s*\[\s*(\]|\{[^{}]*"(image_id|bbox|category_id|segmentation)"\s*:)/.test(s)) return 'coco';
   }
   return undefined;
 }
