@@ -17,6 +17,7 @@ import { comparePixelDatasets, fingerprintPixelDatasets, matchImage } from './pi
 import { parseTolerance, pixelTolerance } from './tolerance.js';
 import { sniffPixelBytes, type PixelDataset } from './pixel.js';
 import { changesToGeoJson } from './changes-geojson.js';
+import { cocoJson } from '../export/coco.js';
 
 const FORMATS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus', 'formats');
 const manifest = JSON.parse(readFileSync(join(FORMATS, '..', 'formats.json'), 'utf8')) as { files: any[] };
@@ -262,4 +263,18 @@ test('sniffing: COCO and VOC by content, not any JSON with an images/annotations
   assert.equal(sniffPixelBytes('<?xml version="1.0"?>\n<annotation><filename>a.jpg</filename>', 'a.xml'), 'voc');
   assert.equal(sniffPixelBytes('<VRTDataset rasterXSize="1">', 'a.xml'), undefined);
   assert.equal(sniffPixelBytes('{"images": []}', 'a.txt'), undefined);
+});
+
+test('geo export coco output reads back; the same labels exported in another order are format-only', () => {
+  const images = [{ id: 1, fileName: 'chip_0_0.tif', width: 256, height: 256 }, { id: 2, fileName: 'chip_0_1.tif', width: 256, height: 256 }];
+  const cats = [{ id: 1, name: 'field' }, { id: 2, name: 'forest' }];
+  const objs = [
+    { imageId: 1, categoryId: 1, polygons: [[10, 10, 50.004, 10, 50, 40, 10, 40]] },
+    { imageId: 2, categoryId: 2, polygons: [[0, 0, 30, 0, 30, 30]] },
+  ];
+  const a = parseCoco(cocoJson(images, objs, cats), 'a.json');
+  assert.deepEqual(a.counts, { images: 2, annotations: 2, categories: 2 });
+  assert.deepEqual(a.images[0]!.annotations[0]!.box, [10, 10, 50, 40]);
+  const b = parseCoco(cocoJson([...images].reverse().map((im) => ({ ...im, id: im.id + 10 })), [...objs].reverse().map((o) => ({ ...o, imageId: o.imageId + 10, categoryId: 3 - o.categoryId })), [{ id: 1, name: 'forest' }, { id: 2, name: 'field' }]), 'b.json');
+  assert.equal(comparePixelDatasets('x.json', a, b, px()).status, 'format-only');
 });
