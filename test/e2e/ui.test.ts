@@ -1,22 +1,64 @@
 /**
- * `geodvc ui` end to end: a small demo-like repository (two revisions of corpus rasters in
- * different places, a chip index with splits, an annotation edit, two experiments), the real
- * CLI serving it on 127.0.0.1, driven by Debian's headless Chromium through playwright-core.
- * Asserts on what the page reports it drew (layer data-count attributes, window.geodvcUi), and
- * saves screenshots to test-artifacts/ui/. Without /usr/bin/chromium it skips locally and fails
- * under CI=true.
+ * `geodvc ui` end to end, as a user sees it: a small demo-like repository (two revisions of corpus
+ * rasters in different places, a generated 10980² COG, a chip index with splits, an annotation
+ * edit, a pipeline stage output, two experiments), the real CLI serving it on 127.0.0.1, driven by
+ * Debian's headless Chromium through playwright-core. Screenshots of each view go to
+ * test-artifacts/ui/ and are checked by pixel analysis (decoded with GDAL): the offline basemap's
+ * land shows through the footprints, a clicked feature and a clicked change are highlighted.
+ * Every request the page makes is intercepted: all go to the ui server. Tile latency at zoom 14
+ * over the 10980² COG is measured. Without /usr/bin/chromium it skips locally and fails under CI=true.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, CORPUS, REPO_ROOT, cliOk, runCli } from '../helpers/cli.js';
 import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
+import { loadNativeGdal } from '../../src/geo/engine/native.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'ui');
+const LAND: RGB = [0xef, 0xe9, 0xdc];
+const HIGHLIGHT: RGB = [0xfa, 0xcc, 0x15];
+type RGB = [number, number, number];
+
+/** A decoded screenshot: RGBA rows (GDAL decodes the PNG). */
+interface Shot { w: number; h: number; px: Uint8Array[] }
+function decodePng(png: Buffer): Shot {
+  const gdal = loadNativeGdal();
+  assert.ok(gdal, 'gdal-async decodes the screenshots');
+  const p = `/vsimem/ui-shot-${Math.random().toString(36).slice(2)}.png`;
+  gdal.vsimem.set(png, p);
+  try {
+    const ds = gdal.open(p);
+    const { x: w, y: h } = ds.rasterSize;
+    const px: Uint8Array[] = [];
+    for (let b = 1; b <= 3; b++) px.push(ds.bands.get(b).pixels.read(0, 0, w, h, new Uint8Array(w * h)));
+    ds.close();
+    return { w, h, px };
+  } finally { gdal.vsimem.release(p); }
+}
+/** Pixels in the screen rectangle within `tol` of `c` (per channel). */
+function countColour(s: Shot, c: RGB, rect: { x0: number; y0: number; x1: number; y1: number }, tol = 6): number {
+  let n = 0;
+  for (let y = Math.max(0, Math.floor(rect.y0)); y < Math.min(s.h, Math.ceil(rect.y1)); y++) {
+    for (let x = Math.max(0, Math.floor(rect.x0)); x < Math.min(s.w, Math.ceil(rect.x1)); x++) {
+      const i = y * s.w + x;
+      if (Math.abs(s.px[0]![i]! - c[0]) <= tol && Math.abs(s.px[1]![i]! - c[1]) <= tol && Math.abs(s.px[2]![i]! - c[2]) <= tol) n++;
+    }
+  }
+  return n;
+}
+const blend = (under: RGB, over: RGB, a: number): RGB => [0, 1, 2].map((i) => Math.round(under[i]! * (1 - a) + over[i]! * a)) as RGB;
+const hex = (h: string): RGB => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as RGB;
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+/** Web Mercator tile of (lon, lat) at zoom z. */
+function tileAt(lon: number, lat: number, z: number): [number, number] {
+  const n = 2 ** z;
+  return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / Math.PI) / 2) * n)];
+}
 
 /** A square polygon of `d` degrees at (lon, lat). */
 function square(lon: number, lat: number, d: number): number[][][] {
@@ -51,6 +93,22 @@ const LABELS_V2 = fc([
   { id: 5, props: { class: 'urban' }, coords: square(-76.95, 23.8, 0.2) },
 ]);
 
+let bigPath: string | undefined;
+/**
+ * A 10980 x 10980 tiled COG with overviews (the size of a Sentinel-2 10 m band) over the Bahamas
+ * scene's extent, made once per test file with gdal_translate (nearest upsampling of band 1 of
+ * RGB.byte.tif: DEFLATE keeps it ~9 MB).
+ */
+function bigCog(): string {
+  if (bigPath) return bigPath;
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-ui-cog-'));
+  const out = join(dir, 'scene_10980.tif');
+  const r = spawnSync('gdal_translate', ['-q', '-of', 'COG', '-b', '1', '-co', 'COMPRESS=DEFLATE', '-co', 'LEVEL=1', '-co', 'NUM_THREADS=ALL_CPUS', '-co', 'BLOCKSIZE=512', '-co', 'OVERVIEW_RESAMPLING=NEAREST', '-outsize', '10980', '10980', '-r', 'near', join(CORPUS, 'RGB.byte.tif'), out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gdal_translate: ${r.stderr}`);
+  bigPath = out;
+  return out;
+}
+
 async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev3: string }> {
   gitInit(dir);
   await cliOk(['init', '-q'], { cwd: dir });
@@ -65,7 +123,8 @@ async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev
   writeTree(dir, {
     'params.yaml': 'lr: 0.1\nepochs: 3\n',
     'train.mjs': "import { readFileSync, writeFileSync } from 'node:fs';\nconst lr = Number(/lr: *([0-9.e-]+)/.exec(readFileSync('params.yaml', 'utf8'))[1]);\nwriteFileSync('metrics.json', JSON.stringify({ iou: Number((0.8 - Math.abs(Math.log10(lr) + 1.5) * 0.2).toFixed(4)) }));\n",
-    'dvc.yaml': 'stages:\n  train:\n    cmd: node train.mjs\n    deps: [train.mjs]\n    params: [lr]\n    metrics:\n    - metrics.json:\n        cache: false\n',
+    'masks.mjs': "import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';\nconst fc = JSON.parse(readFileSync('labels/labels.geojson', 'utf8'));\nconst shift = (c) => (typeof c[0] === 'number' ? [c[0] + 0.3, c[1]] : c.map(shift));\nfor (const f of fc.features) { f.geometry.coordinates = shift(f.geometry.coordinates); f.properties.mask = true; }\nmkdirSync('masks', { recursive: true });\nwriteFileSync('masks/masks.geojson', JSON.stringify(fc));\n",
+    'dvc.yaml': 'stages:\n  train:\n    cmd: node train.mjs\n    deps: [train.mjs]\n    params: [lr]\n    metrics:\n    - metrics.json:\n        cache: false\n  masks:\n    cmd: node masks.mjs\n    deps: [masks.mjs, labels/labels.geojson]\n    outs: [masks/masks.geojson]\n',
   });
   await cliOk(['repro', '-q'], { cwd: dir });
   git(dir, 'add', '-A');
@@ -74,7 +133,10 @@ async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev
   // v2: a second scene 12 degrees north (Virginia NAIP, UTM 17N) and an annotation edit.
   copyFileSync(join(CORPUS, 'm_3607824_se_17_1_20160620_sub.tif'), join(dir, 'scenes', 'virginia_naip.tif'));
   writeTree(dir, { 'labels/labels.geojson': LABELS_V2 });
-  await cliOk(['add', '-q', 'scenes', 'labels'], { cwd: dir });
+  mkdirSync(join(dir, 'big'), { recursive: true });
+  copyFileSync(bigCog(), join(dir, 'big', 'scene_10980.tif'));
+  await cliOk(['add', '-q', 'scenes', 'labels', 'big/scene_10980.tif'], { cwd: dir });
+  await cliOk(['repro', '-q'], { cwd: dir });
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'v2: Virginia scene, label edit');
   const rev3 = git(dir, 'rev-parse', 'HEAD').trim();
@@ -101,7 +163,7 @@ function startUi(dir: string): Promise<{ url: string; child: ChildProcess }> {
   });
 }
 
-test('geodvc ui: footprints by split and version, revision switch, annotation diff, preview, experiments plot (headless Chromium)', { timeout: 600_000 }, async (t) => {
+test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff on the map, split view, experiments) in headless Chromium', { timeout: 600_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
     if (process.env.CI === 'true') assert.fail(`${CHROMIUM} is missing: apt-get install -y chromium (listed in .ci/apt-packages.txt)`);
     t.skip(`${CHROMIUM} is not installed (apt-get install -y chromium)`);
@@ -118,117 +180,226 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
     child = started.child;
     const url = started.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const origin = new URL(url).origin;
 
-    // The JSON API on its own.
+    // ---- the JSON API on its own ----
     const revs = await (await fetch(new URL('/api/revisions', url))).json() as { sha: string }[];
     assert.deepEqual(revs.map((r) => r.sha), [rev3, rev2, rev1]);
-    const png = await fetch(new URL(`/api/preview.png?rev=${rev3}&path=scenes/bahamas_utm18.tif&size=128`, url));
-    assert.equal(png.status, 200);
-    assert.equal(png.headers.get('content-type'), 'image/png');
-    const bytes = Buffer.from(await png.arrayBuffer());
-    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.equal(png.headers.get('x-preview-size'), '128x116');
+    const config = await (await fetch(new URL('/api/config', url))).json() as any;
+    assert.deepEqual(config, { basemap: null, tiles: true });
     const fp = await (await fetch(new URL(`/api/footprints?rev=${rev3}`, url))).json() as any;
-    assert.equal(fp.type, 'FeatureCollection');
     assert.deepEqual(fp.missing, []);
-    assert.equal(fp.features.length, 15);
+    // 3 rasters (2 scenes + the 10980² COG), 9 chips, 4 labels, 4 masks (a stage output)
+    assert.equal(fp.features.length, 20);
+    const mask = fp.features.find((f: any) => f.properties.out === 'masks/masks.geojson');
+    assert.equal(mask.properties.trackedBy, 'dvc.lock:masks');
+    assert.equal(mask.properties.stage, 'masks');
+    assert.equal(mask.properties.attributes.mask, true);
     const naip = fp.features.find((f: any) => f.properties.path === 'scenes/virginia_naip.tif');
     // Footprint corners against GDAL's wgs84Extent of the NAIP file (corpus truth): within 1e-4 degree.
     const ring = naip.geometry.coordinates[0] as number[][];
     const lons = ring.map((c) => c[0]!), lats = ring.map((c) => c[1]!);
     assert.ok(Math.abs(Math.min(...lons) - -78.0001648) < 1e-4 && Math.abs(Math.max(...lons) - -77.9967095) < 1e-4, `lon ${Math.min(...lons)} ${Math.max(...lons)}`);
     assert.ok(Math.abs(Math.min(...lats) - 36.6206498) < 1e-4 && Math.abs(Math.max(...lats) - 36.623435) < 1e-4, `lat ${Math.min(...lats)} ${Math.max(...lats)}`);
-    const bad = await fetch(new URL(`/api/preview.png?rev=${rev3}&path=nope.tif`, url));
+    const timeline = await (await fetch(new URL('/api/timeline', url))).json() as any[];
+    assert.deepEqual(timeline.map((e) => e.sha), [rev3, rev2, rev1]);
+    const ch3 = Object.fromEntries(timeline[0].changes.map((c: any) => [c.out, c]));
+    assert.equal(ch3.scenes.status, 'modified');
+    assert.deepEqual(ch3.scenes.files, { added: 1, removed: 0, modified: 0 });
+    assert.equal(ch3.labels.status, 'modified');
+    assert.equal(ch3['big/scene_10980.tif'].status, 'added');
+    assert.equal(ch3['masks/masks.geojson'].stage, 'masks');
+    assert.deepEqual(timeline[2].changes.map((c: any) => c.status), ['added', 'added', 'added']);
+    const png = await fetch(new URL(`/api/preview.png?rev=${rev3}&path=scenes/bahamas_utm18.tif&size=128`, url));
+    assert.equal(png.status, 200);
+    assert.equal(png.headers.get('x-preview-size'), '128x116');
+    const bad = await fetch(new URL(`/api/tiles/3/1/1.png?rev=${rev3}&path=nope.tif`, url));
     assert.equal(bad.status, 404);
     assert.match((await bad.json() as any).error.hint, /footprint/);
 
+    // ---- tile latency at zoom 14 over the 10980² COG, read from the cache ----
+    const info = await (await fetch(new URL(`/api/raster?rev=${rev3}&path=big/scene_10980.tif`, url))).json() as any;
+    assert.equal(info.bands, 1);
+    const [clon, clat] = [(info.bounds[0] + info.bounds[2]) / 2, (info.bounds[1] + info.bounds[3]) / 2];
+    const [tx, ty] = tileAt(clon, clat, 14);
+    const tileUrl = (z: number, x: number, y: number) => new URL(`/api/tiles/${z}/${x}/${y}.png?rev=${rev3}&path=big/scene_10980.tif`, url);
+    const t0 = performance.now();
+    const first = await fetch(tileUrl(14, tx, ty));
+    const cold = performance.now() - t0;
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('content-type'), 'image/png');
+    await first.arrayBuffer();
+    const warm: number[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const s = performance.now();
+      const r = await fetch(tileUrl(14, tx + (i % 3) - 1, ty + Math.floor(i / 3) - 1));
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+      warm.push(performance.now() - s);
+    }
+    t.diagnostic(`zoom-14 tile over a 10980² COG: first ${cold.toFixed(0)} ms (opens the dataset), then median ${median(warm).toFixed(1)} ms of 7 (max ${Math.max(...warm).toFixed(0)} ms)`);
+    assert.ok(median(warm) <= 200, `median zoom-14 tile ${median(warm).toFixed(0)} ms`);
+    // zoom 6: the whole scene fits a tile, read from an overview
+    const s6 = performance.now();
+    const [x6, y6] = tileAt(clon, clat, 6);
+    assert.equal((await fetch(tileUrl(6, x6, y6))).status, 200);
+    t.diagnostic(`zoom-6 tile (overview): ${(performance.now() - s6).toFixed(0)} ms`);
+
+    // ---- the page ----
     mkdirSync(ARTIFACTS, { recursive: true });
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 860 },
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
     });
+    const requests: string[] = [];
+    await context.route('**/*', (route) => {
+      const u = route.request().url();
+      requests.push(u);
+      if (new URL(u).origin !== origin) return route.abort();
+      return route.continue();
+    });
     const page = context.pages()[0] ?? await context.newPage();
-    const external: string[] = [];
-    page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const tileTimes: { url: string; ms: number; status: number }[] = [];
+    page.on('requestfinished', async (r) => {
+      if (!r.url().includes('/api/tiles/')) return;
+      const timing = r.timing();
+      const resp = await r.response();
+      tileTimes.push({ url: r.url(), ms: timing.responseEnd, status: resp?.status() ?? 0 });
+    });
     await page.goto(url);
     await page.waitForSelector(`body[data-state="ready"][data-rev="${rev3}"][data-experiments="ready"]`, { timeout: 120_000 });
+    const mapBox = (await page.locator('#map').boundingBox())!;
+    /** Screen rectangle (page pixels) of a lon/lat box on the main map. */
+    const screenRect = async (bb: number[]) => {
+      const [a, b] = await page.evaluate((bb) => { const m = (window as any).geodvcUi.map; return [m.project([bb[0], bb[3]]), m.project([bb[2], bb[1]])]; }, bb);
+      return { x0: mapBox.x + a.x, y0: mapBox.y + a.y, x1: mapBox.x + b.x, y1: mapBox.y + b.y };
+    };
+    const idle = () => page.evaluate(() => new Promise<void>((r) => { const m = (window as any).geodvcUi.map; if (m.loaded() && !m.isMoving()) { m.once('idle', () => r()); m.triggerRepaint(); } else m.once('idle', () => r()); }));
 
-    // HEAD (v2): 2 raster footprints, 9 chips + 4 labels, coloured by split; diff v1 -> v2 drawn.
+    // Layers: one per tracked output and stage output, with counts.
+    const layers = await page.locator('#layers li').evaluateAll((ls) => ls.map((l) => [l.getAttribute('data-out'), l.getAttribute('data-rasters'), l.getAttribute('data-vectors')]));
+    assert.deepEqual(layers.sort(), [['big/scene_10980.tif', '1', '0'], ['chips', '0', '9'], ['labels', '0', '4'], ['masks/masks.geojson', '0', '4'], ['scenes', '2', '0']]);
+    assert.match(await page.locator('#layers li[data-out="masks/masks.geojson"] .meta').innerText(), /stage masks/);
     const counts = await page.evaluate(() => (window as any).geodvcUi.counts);
-    assert.equal(counts.rasters, 2);
-    assert.equal(counts.vectors, 13);
-    assert.equal(await page.locator('#layer-footprints path.fp').count(), 15);
-    assert.equal(await page.locator('#layer-footprints path[data-split="train"]').count(), 5);
-    assert.equal(await page.locator('#layer-footprints path[data-split="test"]').count(), 2);
-    assert.equal(await page.locator('#layer-footprints path[data-split="val"]').count(), 2);
-    const fill = await page.locator('#layer-footprints path[data-split="test"]').first().getAttribute('fill');
-    assert.equal(fill, '#db2777');
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-added'), '1');
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-removed'), '1');
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-changed'), '1');
-    assert.equal(await page.locator('#layer-diff path.chg').count(), 3);
-    assert.equal(await page.locator('#base').inputValue(), rev2);
-    // The Virginia scene (300 m wide, 12 degrees from the rest) is a few pixels: a marker shows it.
-    const marker = page.locator('#layer-footprints circle.fp-marker').nth(1);
-    assert.equal(await page.locator('#layer-footprints circle.fp-marker:visible').count(), 1);
-    assert.ok(await marker.isVisible());
-    // A drawn footprint has a real on-screen size (the map fitted the data).
-    const box = await page.locator('#layer-footprints path.raster').first().boundingBox();
-    assert.ok(box && box.width > 20 && box.height > 20, `raster footprint box ${JSON.stringify(box)}`);
+    assert.equal(counts.rasters, 3);
+    assert.equal(counts.tiles, 3, 'each raster is drawn from tiles');
+    // Graticule labels, scale bar, attribution of the offline basemap.
+    assert.ok(await page.locator('#graticule-labels .glabel.lon').count() >= 2);
+    assert.ok(await page.locator('#graticule-labels .glabel.lat').count() >= 2);
+    assert.match(await page.locator('.maplibregl-ctrl-scale').innerText(), /\d+\s(km|m)\b/);
+    // Cursor coordinates follow the mouse.
+    await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+    const centre = await page.evaluate(() => (window as any).geodvcUi.map.getCenter());
+    const cursor = (await page.locator('#cursor').innerText()).split(/[ ,]+/).map(Number);
+    assert.ok(Math.abs(cursor[0]! - centre.lat) < 0.05 && Math.abs(cursor[1]! - centre.lng) < 0.05, `cursor ${cursor} vs centre ${JSON.stringify(centre)}`);
+    await idle();
+    const shot1 = await page.screenshot({ path: join(ARTIFACTS, '1-head-layers-tiles.png') });
+    // The basemap is drawn: land pixels on screen, in the overview.
+    const whole = { x0: mapBox.x, y0: mapBox.y, x1: mapBox.x + mapBox.width, y1: mapBox.y + mapBox.height };
+    assert.ok(countColour(decodePng(shot1), LAND, whole) > 2000, 'land visible in the overview');
 
-    // Experiments: baseline + 2 experiments plotted (iou against lr), table rows.
-    assert.equal(await page.locator('#metric').inputValue(), 'iou');
-    assert.equal(await page.locator('#param').inputValue(), 'lr');
+    // Hide the rasters: the land of Andros and New Providence shows through the chip footprints.
+    for (const out of ['scenes', 'big/scene_10980.tif']) await page.locator(`#layers li[data-out="${out}"] input.toggle`).uncheck();
+    assert.equal(await page.locator('#layers li[data-out="scenes"]').getAttribute('data-visible'), '0');
+    const chipsBox = [-78.8, 23.75, -76.7, 25.55];
+    await page.evaluate((bb) => (window as any).geodvcUi.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0, padding: 20 }), chipsBox);
+    await idle();
+    const shot2 = decodePng(await page.screenshot({ path: join(ARTIFACTS, '2-land-under-chips.png') }));
+    const chipColour = hex(await page.locator('#layers li[data-out="chips"] input.colour').inputValue());
+    const landUnderChip = countColour(shot2, blend(LAND, chipColour, 0.3), await screenRect(chipsBox), 8);
+    t.diagnostic(`land pixels under chip footprints: ${landUnderChip}`);
+    assert.ok(landUnderChip > 200, `land under chips: ${landUnderChip}`);
+
+    // Click label 1 (a field, inside chip 4): it is picked over the chip, highlighted, and its popup says what it is.
+    const label1 = [-78.5, 24.0, -78.3, 24.2];
+    const r1 = await screenRect(label1);
+    assert.equal(countColour(shot2, HIGHLIGHT, r1, 12), 0, 'nothing highlighted before the click');
+    await page.mouse.click((r1.x0 + r1.x1) / 2, (r1.y0 + r1.y1) / 2);
+    await page.waitForSelector('body[data-selected="labels/labels.geojson"]');
+    const popup = await page.locator('.maplibregl-popup').innerText();
+    assert.match(popup, /field/);
+    assert.match(popup, /labels\.dvc/);
+    assert.match(popup, new RegExp(`version\\s+${rev3.slice(0, 7)}`), 'the labels file changed at v2 (rev3)');
+    await page.keyboard.press('Escape');
+    await idle();
+    const shot3 = decodePng(await page.screenshot({ path: join(ARTIFACTS, '3-clicked-label-highlighted.png') }));
+    const lit = countColour(shot3, HIGHLIGHT, { x0: r1.x0 - 4, y0: r1.y0 - 4, x1: r1.x1 + 4, y1: r1.y1 + 4 }, 12);
+    t.diagnostic(`highlight pixels on the clicked label: ${lit}`);
+    assert.ok(lit > 40, `clicked label highlighted: ${lit} pixels`);
+
+    // Versions: timeline and the diff list; a click flies to the change and highlights it.
+    await page.locator('#tabs button[data-tab="versions"]').click();
+    assert.equal(await page.locator('#timeline > li').count(), 3);
+    assert.match(await page.locator(`#timeline > li[data-sha="${rev3}"]`).innerText(), /added big\/scene_10980\.tif/);
+    assert.match(await page.locator(`#timeline > li[data-sha="${rev3}"]`).innerText(), /modified scenes \(\+1 file\)/);
+    // the label edit, and the same edit in the masks the stage made from the labels
+    assert.equal(await page.locator('#diff-list li').count(), 6);
+    const labelChanges = page.locator('#diff-list li', { hasText: 'labels/labels.geojson' });
+    assert.deepEqual((await labelChanges.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-status')))).sort(), ['added', 'changed', 'removed']);
+    assert.equal(await page.locator('#diff-list li', { hasText: 'masks/masks.geojson' }).count(), 3);
+    await labelChanges.and(page.locator('[data-status="added"]')).click();
+    await page.waitForFunction(() => !(window as any).geodvcUi.map.isMoving());
+    await idle();
+    const z = await page.evaluate(() => (window as any).geodvcUi.map.getZoom());
+    assert.ok(z > 8, `flew in to the change (zoom ${z})`);
+    const added = [-76.95, 23.8, -76.75, 24.0];
+    const ra = await screenRect(added);
+    const shot4 = decodePng(await page.screenshot({ path: join(ARTIFACTS, '4-diff-change-flown-to.png') }));
+    assert.ok(countColour(shot4, HIGHLIGHT, { x0: ra.x0 - 4, y0: ra.y0 - 4, x1: ra.x1 + 4, y1: ra.y1 + 4 }, 12) > 40, 'the clicked change is highlighted');
+    assert.ok(ra.x1 - ra.x0 > 60, `the change fills the view: ${JSON.stringify(ra)}`);
+
+    // Zoom to the pixels of the 10980² scene at zoom 14: tiles from the cache, timed by the browser.
+    await page.locator('#tabs button[data-tab="layers"]').click();
+    await page.locator('#layers li[data-out="big/scene_10980.tif"] input.toggle').check();
+    tileTimes.length = 0;
+    await page.evaluate(([lon, lat]) => (window as any).geodvcUi.map.jumpTo({ center: [lon, lat], zoom: 14 }), [clon, clat]);
+    await idle();
+    await page.screenshot({ path: join(ARTIFACTS, '5-zoom14-tiles.png') });
+    const z14 = tileTimes.filter((x) => x.url.includes('/api/tiles/14/') && x.url.includes('scene_10980'));
+    assert.ok(z14.length >= 4, `zoom-14 tiles requested: ${z14.length}`);
+    assert.ok(z14.every((x) => x.status === 200));
+    t.diagnostic(`browser: ${z14.length} zoom-14 tiles, median ${median(z14.map((x) => x.ms)).toFixed(0)} ms (requested together)`);
+
+    // Split view: the diff base on a second map, moving with the first.
+    await page.locator('#split-view').check();
+    await page.waitForSelector('body[data-split="1"][data-state="ready"]', { timeout: 60_000 });
+    const split = await page.evaluate(() => { const s = (window as any).geodvcUi; return { base: s.baseFootprints.features.length, a: s.map.getCenter(), b: s.mapB.getCenter() }; });
+    assert.equal(split.base, 9 + 4 + 4 + 1, 'rev2: chips, labels, masks, one scene');
+    assert.ok(Math.abs(split.a.lng - split.b.lng) < 1e-6 && Math.abs(split.a.lat - split.b.lat) < 1e-6);
+    await page.evaluate(() => (window as any).geodvcUi.map.jumpTo({ center: [-77.5, 24.6], zoom: 7 }));
+    await idle();
+    const b2 = await page.evaluate(() => (window as any).geodvcUi.mapB.getCenter());
+    assert.ok(Math.abs(b2.lng - -77.5) < 1e-6, 'the second map follows');
+    await page.screenshot({ path: join(ARTIFACTS, '6-split-view.png') });
+    await page.locator('#split-view').uncheck();
+
+    // Experiments: the plot and a table that scrolls, the varying column first.
+    await page.locator('#tabs button[data-tab="experiments"]').click();
     assert.equal(await page.locator('#exp-plot').getAttribute('data-points'), '3');
-    assert.equal(await page.locator('#exp-plot circle.exp-point').count(), 3);
     assert.deepEqual((await page.locator('#exp-plot circle.exp-point').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-name')))).sort(), ['lr-0.01', 'lr-0.3', 'main']);
-    assert.ok(Number(await page.locator('#exp-table').getAttribute('data-rows')) >= 4);
-    await page.screenshot({ path: join(ARTIFACTS, '1-head-by-split-with-diff.png') });
+    assert.ok(Number(await page.locator('#exp-table').getAttribute('data-rows')) >= 3);
+    assert.deepEqual(await page.locator('#exp-table th.differs').evaluateAll((hs) => hs.map((h) => h.textContent)), ['iou', 'lr']);
+    assert.equal(await page.locator('#exp-table-wrap').evaluate((e) => getComputedStyle(e).overflowX), 'auto');
+    await page.screenshot({ path: join(ARTIFACTS, '7-experiments.png') });
 
-    // Click the Bahamas raster: details and a preview PNG decoded by the browser.
-    await page.locator('#layer-footprints path[data-path="scenes/bahamas_utm18.tif"]').click();
-    await page.waitForSelector('#preview[data-loaded="1"]', { timeout: 60_000 });
-    const natural = await page.locator('#preview').evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
-    assert.deepEqual(natural, [384, 349]);
-    assert.match(await page.locator('#details').innerText(), /EPSG:32618/);
-    await page.screenshot({ path: join(ARTIFACTS, '2-raster-preview.png') });
-
-    // Switch to v1: one raster, chips + 4 labels, no older revision to diff against.
+    // Colour by version at HEAD; then the oldest revision.
+    await page.check('input[name=colour][value=version]');
+    assert.match(await page.locator('#legend').innerText(), new RegExp(rev3.slice(0, 7)));
     await page.selectOption('#rev', rev1);
     await page.waitForSelector(`body[data-state="ready"][data-rev="${rev1}"]`, { timeout: 120_000 });
     const c1 = await page.evaluate(() => (window as any).geodvcUi.counts);
     assert.equal(c1.rasters, 1);
-    assert.equal(await page.locator('#preview').count(), 0, 'the selection of the previous revision is cleared');
-    assert.equal(c1.vectors, 13);
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-count'), '0');
-    assert.equal(await page.locator('#layer-footprints path[data-path="scenes/virginia_naip.tif"]').count(), 0);
-    // Diff v2 -> v1 picked explicitly: the same edit reversed.
-    await page.selectOption('#base', rev3);
-    await page.waitForSelector(`body[data-state="ready"][data-rev="${rev1}"]`);
-    await page.waitForFunction(() => (window as any).geodvcUi.counts.diff === 3, undefined, { timeout: 120_000 });
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-added'), '1');
-    assert.equal(await page.locator('#layer-diff').getAttribute('data-removed'), '1');
-    await page.screenshot({ path: join(ARTIFACTS, '3-v1-diff-against-v2.png') });
+    assert.equal(c1.layers, 3);
+    assert.equal(c1.diff, 0);
+    await page.screenshot({ path: join(ARTIFACTS, '8-v1-by-version.png') });
 
-    // Colour by version at HEAD: the Virginia scene and the labels are from v2, chips from v1.
-    await page.selectOption('#rev', rev3);
-    await page.waitForSelector(`body[data-state="ready"][data-rev="${rev3}"]`, { timeout: 120_000 });
-    await page.check('input[name=colour][value=version]');
-    const byVersion = await page.locator('#layer-footprints path.fp').evaluateAll((ps) => ps.map((p) => [p.getAttribute('data-path'), p.getAttribute('data-version'), p.getAttribute('fill')]));
-    const v3 = rev3.slice(0, 7), v1 = rev1.slice(0, 7);
-    assert.ok(byVersion.filter((x) => x[0] === 'chips/index.geojson').every((x) => x[1] === v1));
-    assert.ok(byVersion.filter((x) => x[0] === 'labels/labels.geojson').every((x) => x[1] === v3));
-    // Files of one tracked directory keep their own versions: the Bahamas scene is unchanged since v1.
-    assert.deepEqual(byVersion.filter((x) => x[0]!.startsWith('scenes/')).map((x) => [x[0], x[1]]).sort(), [['scenes/bahamas_utm18.tif', v1], ['scenes/virginia_naip.tif', v3]]);
-    const fills = new Set(byVersion.map((x) => x[2]));
-    assert.equal(fills.size, 2, `two versions, two colours: ${[...fills]}`);
-    assert.match(await page.locator('#legend').innerText(), new RegExp(v3));
-    await page.screenshot({ path: join(ARTIFACTS, '4-head-by-version.png') });
-
-    assert.deepEqual(external, [], 'the page loads nothing from outside the ui server');
-    assert.deepEqual(pageErrors, []);
+    const offHost = requests.filter((u) => new URL(u).origin !== origin);
+    assert.deepEqual(offHost, [], 'no request leaves the ui server');
+    assert.ok(requests.some((u) => u.includes('/vendor/maplibre/maplibre-gl.mjs')));
+    assert.deepEqual(consoleErrors, []);
   } finally {
     await context?.close();
     rmSync(profile, { recursive: true, force: true });
@@ -238,6 +409,7 @@ test('geodvc ui: footprints by split and version, revision switch, annotation di
       await exited;
     }
     cleanup();
+    if (bigPath) rmSync(join(bigPath, '..'), { recursive: true, force: true });
   }
 });
 
@@ -252,6 +424,16 @@ test('geodvc ui: --check answers once and stops; outside a repository a clear er
     const ok = JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir })).stdout);
     assert.equal(ok.ok, true);
     assert.equal(ok.revisions, 0);
+    assert.equal(ok.tiles, true, 'native GDAL renders tiles');
+    assert.equal(ok.basemap, null);
+    // Without native GDAL the page falls back to previews: the server says so.
+    const wasm = JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir, env: { ...process.env, GEODVC_GDAL_ENGINE: 'wasm' } })).stdout);
+    assert.equal(wasm.tiles, false);
+    const osm = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+    assert.equal(JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json', '--basemap', osm], { cwd: dir })).stdout).basemap, osm);
+    const badMap = await runCli(['ui', '--check', '--port', '0', '--basemap', 'file:///etc/passwd'], { cwd: dir });
+    assert.equal(badMap.code, 254);
+    assert.match(badMap.stderr, /XYZ/);
     // A port already taken: a clear error with a hint, not a stack trace.
     const { createServer } = await import('node:http');
     const busy = createServer();
