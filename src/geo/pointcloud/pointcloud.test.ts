@@ -11,6 +11,7 @@ import { readLasHeader } from './header.js';
 import { wktEpsg } from './crs.js';
 import { openPointCloud, readPointCloudInfo, pointCloudMeta } from './info.js';
 import { checkPointCloud, scanPoints } from './check.js';
+
 import { tilePointCloud } from './tile.js';
 
 const CORPUS = process.env.GEODVC_CORPUS ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'corpus');

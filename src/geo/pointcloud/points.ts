@@ -11,6 +11,8 @@
  * laz-perf (WASM LASzip by the PDAL/hobu people) is an optional dependency loaded on first use.
  */
 import { closeSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { basename } from 'node:path';
 import { InvalidFileError } from '../../lib/errors.js';
 import { missingDependency } from '../../lib/optional-deps.js';
@@ -78,6 +80,68 @@ export interface ReadPointsOptions {
   /** Points per batch (default 65536). */
   batchSize?: number;
   signal?: AbortSignal;
+  /** COPC: decoder threads (default: the cores, up to 8, for clouds of ≥ PARALLEL_MIN_POINTS; 1 = this thread). */
+  threads?: number;
+}
+
+/** COPC clouds with fewer points are decoded in this thread (starting workers costs more). */
+export const PARALLEL_MIN_POINTS = 500_000;
+
+function defaultThreads(points: number): number {
+  const env = Number(process.env.GEODVC_PC_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return points >= PARALLEL_MIN_POINTS ? Math.min(8, availableParallelism()) : 1;
+}
+
+/**
+ * COPC chunks decoded on worker threads, yielded in file order. Chunks are handed out one at a
+ * time with at most 2 per thread in flight, so a slow consumer never lets decoded chunks pile up.
+ */
+async function* decodeCopcParallel(absPath: string, h: LasHeader, nodes: CopcNode[], threads: number, signal?: AbortSignal): AsyncGenerator<PointBatch> {
+  const { startWorker, workerUrl } = await import('../../lib/worker.js');
+  const name = basename(absPath);
+  const workers = Array.from({ length: Math.min(threads, nodes.length) }, () => startWorker(workerUrl(import.meta.url, 'decode'), { workerData: { file: absPath, pointFormat: h.pointFormat, recordLength: h.pointRecordLength } }));
+  const done = new Map<number, PointBatch | Error>();
+  let wake: (() => void) | undefined;
+  let next = 0;
+  const inFlight = new Map<Worker, number>();
+  const send = (w: Worker) => {
+    if (next >= nodes.length) return;
+    const n = nodes[next]!;
+    w.postMessage({ seq: next++, offset: n.offset, byteSize: n.byteSize, pointCount: n.pointCount });
+    inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
+  };
+  for (const w of workers) {
+    w.on('message', (m: { seq: number; data?: ArrayBuffer; count?: number; error?: string }) => {
+      inFlight.set(w, (inFlight.get(w) ?? 1) - 1);
+      done.set(m.seq, m.error !== undefined ? new InvalidFileError(`${name}: ${m.error}`, { hint: 'the file is truncated or corrupt; fetch it again' }) : { data: Buffer.from(m.data!), count: m.count! });
+      wake?.();
+    });
+    w.on('error', (e) => { done.set(-1, e); wake?.(); });
+    send(w); send(w);
+  }
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (let seq = 0; seq < nodes.length; seq++) {
+      while (!done.has(seq) && !done.has(-1)) {
+        signal?.throwIfAborted();
+        await new Promise<void>((res) => { wake = res; });
+        wake = undefined;
+      }
+      const failed = done.get(-1);
+      if (failed) throw failed;
+      const b = done.get(seq)!;
+      done.delete(seq);
+      if (b instanceof Error) throw b;
+      // refill: one more chunk for every thread below 2 in flight
+      for (const w of workers) if ((inFlight.get(w) ?? 0) < 2) send(w);
+      yield b;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    for (const w of workers) void w.terminate();
+  }
 }
 
 /**
@@ -106,6 +170,8 @@ export async function* readPoints(absPath: string, h: LasHeader, o: ReadPointsOp
       const nodes = readCopcNodes(r, h, absPath);
       const total = nodes.reduce((s, n) => s + n.pointCount, 0);
       if (total !== h.pointCount) throw new InvalidFileError(`${name}: the COPC hierarchy holds ${total} points, the header declares ${h.pointCount}`, { hint: 'the file is corrupt; rewrite it with PDAL (writers.copc) or untwine' });
+      const threads = o.threads ?? defaultThreads(total);
+      if (threads > 1 && nodes.length > 1) { yield* decodeCopcParallel(absPath, h, nodes, threads, o.signal); return; }
       const maxPts = Math.max(...nodes.map((n) => n.pointCount), 1);
       const maxBytes = Math.max(...nodes.map((n) => n.byteSize), 1);
       const inPtr = L._malloc(maxBytes);
