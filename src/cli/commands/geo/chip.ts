@@ -7,6 +7,16 @@ function shownPath(cwd: string, p: string): string {
   return relative(cwd, resolve(cwd, p)).split(sep).join('/') || '.';
 }
 
+/** A gridded --input (JPEG2000, NETCDF:"f.nc":var, --variable/--time) resolved to a temporary GeoTIFF, else undefined. */
+async function resolveGridded(ctx: { cwd: string; signal: AbortSignal }, opts: Record<string, any>) {
+  const gi = await import('../../../geo/gridded/input.js');
+  if ((opts.rev || opts.remote) && (opts.variable !== undefined || opts.time !== undefined)) throw new UsageError('--variable/--time apply to workspace inputs', { hint: 'drop --rev/--remote, or pull the file first' });
+  if (!gi.isGriddedInput(opts.input, { variable: opts.variable, time: opts.time, cwd: ctx.cwd })) return undefined;
+  const time = opts.time === undefined ? undefined : Number(opts.time);
+  if (time !== undefined && !Number.isInteger(time)) throw new UsageError(`--time must be a 0-based integer index, got ${opts.time}`, { hint: '--time 0' });
+  return gi.resolveGriddedInput(opts.input, { variable: opts.variable, time, cwd: ctx.cwd, signal: ctx.signal });
+}
+
 export const command: CommandModule = {
   path: ['geo', 'chip'],
   describe: 'cut georeferenced GeoTIFF chips and write a chip index (GeoJSON)',
@@ -25,7 +35,9 @@ export const command: CommandModule = {
       .option('-r, --remote <name>', 'read the tracked rasters from this remote in place by byte ranges (no pull)')
       .option('-j, --jobs <n>', 'with --rev/--remote: range requests in flight')
       .option('--buffer <units>', 'point clouds (LAS/LAZ/COPC input): width of the buffer part written beside each tile, in CRS units')
-      .option('--origin <x,y>', 'point clouds: grid origin in CRS units (default 0,0)');
+      .option('--origin <x,y>', 'point clouds: grid origin in CRS units (default 0,0)')
+      .option('--variable <name>', 'NetCDF/HDF5/Zarr input: the variable to chip (or pass NETCDF:"file.nc":var as --input)')
+      .option('--time <index>', 'NetCDF/HDF5/Zarr input: the 0-based time step (default: every step, one band each)');
   },
   async run(ctx, _args, opts) {
     // LAS/LAZ/COPC input: square tiles of --size CRS units (src/geo/pointcloud/tile.ts)
@@ -64,7 +76,11 @@ export const command: CommandModule = {
       r = await chipTracked({ ...common, rev: opts.rev, remote: opts.remote, cwd: ctx.cwd, concurrency: jobs });
       tracked = { sources: r.sources, bytesRead: r.bytesRead, requests: r.requests };
       ctx.info(`read ${r.bytesRead} bytes in ${r.requests} range request(s) from ${[...new Set(r.sources.map((x) => x.from))].join(', ')} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-    } else r = await chip(common);
+    } else {
+      // JPEG2000/NetCDF/HDF5/Zarr: the variable (and time step) as a temporary GeoTIFF written by GDAL
+      const gridded = await resolveGridded(ctx, opts);
+      try { r = await chip(gridded ? { ...common, input: gridded.file } : common); } finally { gridded?.cleanup(); }
+    }
     const summary = { chips: r.chips.length, written: r.written, unchanged: r.unchanged, removed: r.removed, skippedNodata: r.skippedNodata, skippedAoi: r.skippedAoi, index: r.index, ...tracked };
     if (ctx.json) ctx.outJson(summary);
     else ctx.out(`${r.chips.length} chips (${r.written} written, ${r.unchanged} unchanged, ${r.skippedNodata} over --max-nodata, ${r.skippedAoi} outside the AOI); index ${shownPath(ctx.cwd, r.index)}${tracked ? `; ${tracked.bytesRead} bytes read from the remote in ${tracked.requests} request(s)` : ''}`);

@@ -7,6 +7,16 @@ function shownPath(cwd: string, p: string): string {
   return relative(cwd, resolve(cwd, p)).split(sep).join('/') || '.';
 }
 
+/** A gridded --input (JPEG2000, NETCDF:"f.nc":var, --variable/--time) resolved to a temporary GeoTIFF, else undefined. */
+async function resolveGridded(ctx: { cwd: string; signal: AbortSignal }, opts: Record<string, any>) {
+  const gi = await import('../../../geo/gridded/input.js');
+  if ((opts.rev || opts.remote) && (opts.variable !== undefined || opts.time !== undefined)) throw new UsageError('--variable/--time apply to workspace inputs', { hint: 'drop --rev/--remote, or pull the file first' });
+  if (!gi.isGriddedInput(opts.input, { variable: opts.variable, time: opts.time, cwd: ctx.cwd })) return undefined;
+  const time = opts.time === undefined ? undefined : Number(opts.time);
+  if (time !== undefined && !Number.isInteger(time)) throw new UsageError(`--time must be a 0-based integer index, got ${opts.time}`, { hint: '--time 0' });
+  return gi.resolveGriddedInput(opts.input, { variable: opts.variable, time, cwd: ctx.cwd, signal: ctx.signal });
+}
+
 export const command: CommandModule = {
   path: ['geo', 'reproject'],
   describe: 'reproject rasters onto one CRS and pixel grid, written as COGs or tiled GTiffs (GDAL warper: native gdal-async, else gdal3.js)',
@@ -21,7 +31,9 @@ export const command: CommandModule = {
       .option('--format <f>', 'output format: COG (overviews, the default) or GTiff (tiled 512, DEFLATE, no overviews: faster)', 'COG')
       .option('-j, --jobs <n>', 'files warped at once (default: number of cores; each warp also uses every core)')
       .option('--rev <rev>', 'reproject the tracked data as of this git revision (from the cache, else fetched from the remote to a temp file)')
-      .option('-r, --remote <name>', 'fetch the tracked rasters from this remote (md5-verified temp files, not the cache)');
+      .option('-r, --remote <name>', 'fetch the tracked rasters from this remote (md5-verified temp files, not the cache)')
+      .option('--variable <name>', 'NetCDF/HDF5/Zarr input: the variable to reproject (or pass NETCDF:"file.nc":var as --input)')
+      .option('--time <index>', 'NetCDF/HDF5/Zarr input: the 0-based time step (default: every step, one band each)');
   },
   async run(ctx, _args, opts) {
     // Strict CRS check before any work: GDAL reads 'epsg:4326x' as EPSG:4326.
@@ -48,7 +60,11 @@ export const command: CommandModule = {
       const { reprojectTracked } = await import('../../../core/api/open-inputs.js');
       r = await reprojectTracked({ ...common, rev: opts.rev, remote: opts.remote, cwd: ctx.cwd });
       if (r.bytesFetched) ctx.info(`fetched ${r.bytesFetched} bytes from ${[...new Set(r.sources.map((x) => x.from))].join(', ')} into temp files`);
-    } else r = await reproject(common);
+    } else {
+      // JPEG2000/NetCDF/HDF5/Zarr: the variable (and time step) as a temporary GeoTIFF written by GDAL
+      const gridded = await resolveGridded(ctx, opts);
+      try { r = await reproject(gridded ? { ...common, input: gridded.file } : common); } finally { gridded?.cleanup(); }
+    }
     if (ctx.json) ctx.outJson(r);
     else {
       for (const f of r.files) ctx.out(`${f.skipped ? 'unchanged' : 'wrote'} ${shownPath(ctx.cwd, f.output)} (${f.width}x${f.height})`);
