@@ -28,6 +28,7 @@ import { collectUsedObjects, type UsedObject } from './used.js';
 import { ObjectDB } from '../odb/odb.js';
 import { parseHashName, type HashName } from '../odb/hash.js';
 import { isValidOid, isDirOid } from '../odb/layout.js';
+import { localListRel } from '../chunk/list.js';
 import { parseYamlSafe } from '../../lib/safeyaml.js';
 import { AppError, UsageError, throwIfAborted } from '../../lib/errors.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
@@ -223,6 +224,8 @@ export async function gc(repo: Repo, opts: GcOptions): Promise<GcResult> {
         throwIfAborted(opts.signal);
         rmSync(o.path, { force: true });
         dirs.add(dirname(o.path));
+        // its remembered chunk lists (derived data of chunked remotes, docs/chunking.md)
+        if (o.hashName !== 'md5-dos2unix' && !o.oid.endsWith('.dir')) for (const m of ['tiles', 'cdc'] as const) rmSync(join(repo.cacheDir, localListRel(m, o.hashName, o.oid)), { force: true });
       }
       result.removed.push({ hashName: o.hashName, oid: o.oid, size: o.size, path: o.path });
       result.bytesFreed += o.size;

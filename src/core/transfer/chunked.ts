@@ -334,7 +334,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
           const buf = Buffer.allocUnsafe(l.size);
           let g = 0;
           while (g < l.size) { const k = readSync(sfd, buf, g, l.size - g, l.offset + g); if (k <= 0) break; g += k; }
-          if (g === l.size) { writeAll(buf, idxs); out.reused += buf.length * idxs.length; advance(); continue; }
+          if (g === l.size) { writeAll(buf, idxs); out.reused += buf.length * idxs.length; onBytes(buf.length * idxs.length); advance(); continue; }
         } catch { /* fall back to the remote */ }
       }
       remoteChunks.push(h);
