@@ -278,3 +278,12 @@ test('geo export coco output reads back; the same labels exported in another ord
   const b = parseCoco(cocoJson([...images].reverse().map((im) => ({ ...im, id: im.id + 10 })), [...objs].reverse().map((o) => ({ ...o, imageId: o.imageId + 10, categoryId: 3 - o.categoryId })), [{ id: 1, name: 'forest' }, { id: 2, name: 'field' }]), 'b.json');
   assert.equal(comparePixelDatasets('x.json', a, b, px()).status, 'format-only');
 });
+
+test('pixel tolerance: px, bare numbers and CRS units are pixels; metres fall back to 0.5px', () => {
+  assert.equal(pixelTolerance(undefined).text, '0.5px');
+  assert.equal(pixelTolerance('2px').value, 2);
+  assert.equal(pixelTolerance('2').text, '2px');
+  assert.equal(pixelTolerance('1.5u').text, '1.5px');
+  assert.equal(pixelTolerance('0.5m').text, '0.5px');
+  assert.throws(() => pixelTolerance('-1px'), /invalid tolerance/);
+});

@@ -45,9 +45,11 @@ export function geoTolerance(t: Tolerance): Tolerance {
   return t.unit === 'px' ? parseTolerance(undefined) : t;
 }
 
-/** The tolerance for image-space labels: `t` in pixels (CRS units count as pixels), else 0.5px. */
+/** The tolerance for image-space labels: `t` in pixels (a bare number and CRS units count as pixels), else 0.5px. */
 export function pixelTolerance(input: string | number | undefined): Tolerance {
   if (input === undefined || input === '') return parseTolerance(DEFAULT_PIXEL_TOLERANCE);
+  // a bare number is pixels here (metres only make sense for geographic labels)
+  if (/^\s*[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?\s*$/i.test(String(input))) return parseTolerance(`${String(input).trim()}px`);
   const t = parseTolerance(input);
   if (t.unit === 'px') return t;
   if (t.unit === 'units') return parseTolerance(`${t.value}px`);
