@@ -140,8 +140,13 @@ export class NativeRunner {
     this.refresh();
   }
 
+  /** Set once the child is being ended: it stays ref'ed until its exit event (see refresh). */
+  private ending = false;
+
   private refresh(): void {
-    if (!this.child) return;
+    // a task message arriving after close()/kill() must not unref the child: the process would
+    // exit (code 13, unsettled await) before the child's exit event resolves `exited`
+    if (!this.child || this.ending) return;
     if (this.pending.size) { this.child.ref(); (this.child as any).channel?.ref?.(); }
     else { this.child.unref(); (this.child as any).channel?.unref?.(); }
   }
@@ -159,6 +164,7 @@ export class NativeRunner {
 
   private kill(err: AppError): void {
     if (!this.child) return;
+    this.ending = true;
     this.dead ??= err;
     this.child.ref();
     this.child.kill('SIGKILL');
@@ -182,6 +188,7 @@ export class NativeRunner {
   async close(): Promise<void> {
     this.signal?.removeEventListener('abort', this.onAbort);
     if (this.child) {
+      this.ending = true;
       this.child.ref(); // keep the loop alive until the exit event
 
       if (this.pending.size) this.kill(new InterruptedError());
