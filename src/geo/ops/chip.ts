@@ -21,9 +21,15 @@ export function describeIO(args: { input: string; output: string; aoi?: string }
   return { deps: [args.input, ...(args.aoi ? [args.aoi] : [])], outs: [args.output] };
 }
 
-/** Which reader cuts these chips: native GDAL for local files when it is available. */
+/**
+ * Which reader cuts these chips: `opts.engine` when given; else the own reader for explicit
+ * `inputs` (tracked data at a revision: chips are byte-identical whether an object is read from the
+ * cache or from a remote in place), else native GDAL when it is available.
+ */
 export function chipEngine(opts: ChipOptions): 'native' | 'own' {
   if (opts.part || opts.inputs?.some((i) => i.remote || !i.file)) return 'own';
+  if (opts.engine) return opts.engine === 'native' && engineKind() !== 'native' ? 'own' : opts.engine;
+  if (opts.inputs) return 'own';
   return engineKind() === 'native' ? 'native' : 'own';
 }
 

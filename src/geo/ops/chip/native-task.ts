@@ -31,7 +31,7 @@ export interface ChipTaskSpec {
 export interface ChipFacts {
   width: number;
   height: number;
-  bands: { type: string; nodata: number | null }[];
+  bands: { type: string; nodata: number | null; nbits: number | null }[];
   gt: number[] | null;
   gcps: { pixel: number; line: number; x: number; y: number }[];
   wkt: string;
@@ -43,6 +43,11 @@ export interface ChipFacts {
 export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (fraction: number) => void): Promise<unknown> {
   // libjpeg warnings (corrupt JPEG data) fail the read instead of leaving grey blocks
   gdal.config.set('GDAL_ERROR_ON_LIBJPEG_WARNING', 'TRUE');
+  // one thread per window run (the runs are the parallelism); GDAL 3.6's multithreaded GTiff
+  // decoding also loses read errors raised in its worker threads, leaving zeros in the chip
+  gdal.config.set('GDAL_NUM_THREADS', '1');
+  // masks (nodata masks, alpha-less RGB masks) inside the chip file, not in a .msk beside it
+  gdal.config.set('GDAL_TIFF_INTERNAL_MASK', 'YES');
   // x = easting/longitude whatever the CRS's axis order (footprints are lon/lat)
   gdal.config.set('OSR_DEFAULT_AXIS_MAPPING_STRATEGY', 'TRADITIONAL_GIS_ORDER');
   const ds = await gdal.openAsync(t.input);
@@ -52,7 +57,9 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
       for (let i = 1; i <= ds.bands.count(); i++) {
         const b = ds.bands.get(i);
         const nd = b.noDataValue;
-        bands.push({ type: String(b.dataType), nodata: nd === null || nd === undefined ? null : Number(nd) });
+        let nbits: number | null = null;
+        try { const n = Number(b.getMetadata('IMAGE_STRUCTURE')?.NBITS); nbits = Number.isInteger(n) && n > 0 ? n : null; } catch { nbits = null; }
+        bands.push({ type: String(b.dataType), nodata: nd === null || nd === undefined ? null : Number(nd), nbits });
       }
       let gt: number[] | null = null;
       try { gt = ds.geoTransform ?? null; } catch { gt = null; }
@@ -98,25 +105,32 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
       const w = wins[i]!;
       const cx0 = Math.max(0, w.x0), cy0 = Math.max(0, w.y0), cx1 = Math.min(W, w.x0 + size), cy1 = Math.min(H, w.y0 + size);
       const inside = Math.max(0, cx1 - cx0) * Math.max(0, cy1 - cy0);
-      let frac = 0;
-      if (t.nodata !== null && t.nodata !== undefined) {
-        const cw = cx1 - cx0, ch = cy1 - cy0;
-        let all: Uint8Array | undefined;
-        if (inside > 0) {
-          all = new Uint8Array(cw * ch).fill(1);
-          const nd = t.nodata, nan = Number.isNaN(nd);
+      // every pixel of the window is read through RasterIO first: a block GDAL cannot decode (or a
+      // missing VRT source, which gdal_translate alone only logs) fails here, before any write;
+      // the nodata fraction comes from the same reads. Rows in chunks of <= 8 MiB per band.
+      const hasNd = t.nodata !== null && t.nodata !== undefined;
+      const nd = hasNd ? Number(t.nodata) : 0, nan = Number.isNaN(nd);
+      const cw = cx1 - cx0, ch = cy1 - cy0;
+      let count = size * size - inside;
+      if (inside > 0 && (w.write || hasNd)) {
+        const step = Math.max(1, Math.min(ch, Math.floor((8 << 20) / (8 * cw))));
+        const buf = new Float64Array(cw * step);
+        const all = new Uint8Array(cw * step);
+        for (let y = cy0; y < cy1; y += step) {
+          const rows = Math.min(step, cy1 - y), n = rows * cw;
+          all.fill(1, 0, n);
           for (const bn of bands) {
             const band = ds.bands.get(bn);
-            const buf = new Float64Array(cw * ch);
-            await band.pixels.readAsync(cx0, cy0, cw, ch, buf);
+            const view = buf.subarray(0, n);
+            await band.pixels.readAsync(cx0, y, cw, rows, view);
+            if (!hasNd) continue;
             const ndt = /Float32/.test(String(band.dataType)) ? Math.fround(nd) : nd;
-            for (let p = 0; p < buf.length; p++) if (all[p] && !(nan ? Number.isNaN(buf[p]) : buf[p] === ndt)) all[p] = 0;
+            for (let p = 0; p < n; p++) if (all[p] && !(nan ? Number.isNaN(view[p]) : view[p] === ndt)) all[p] = 0;
           }
+          if (hasNd) for (let p = 0; p < n; p++) count += all[p]!;
         }
-        let count = size * size - inside;
-        if (all) for (let p = 0; p < all.length; p++) count += all[p]!;
-        frac = count / (size * size);
-      } else if (t.pad) frac = 1 - inside / (size * size);
+      }
+      const frac = hasNd || t.pad ? count / (size * size) : 0;
       if (frac > (t.maxNodata ?? 1)) { results.push({ frac, skipped: true }); continue; }
       if (w.write) {
         const tmp = `${t.tmpDir}/${String(w.out).split('/').pop()}`;

@@ -28,8 +28,11 @@ function gdalMessage(err: unknown): string {
 }
 
 /** A failed cut as an error naming the file, the chip and (from GDAL's message) the block. */
-function decodeError(name: string, chipName: string, err: unknown): AppError {
+function cutError(name: string, chipName: string, err: unknown): AppError {
   const msg = gdalMessage(err);
+  if (!/IReadBlock|Read error|Decode|decode|corrupt|Corrupt|truncat|Cannot read|No such file/.test(msg)) {
+    return new AppError('gdal-error', `${name}: GDAL could not write chip ${chipName}: ${msg}`, 1, { cause: err, hint: 'check free space and the --format/--bands options; rerun with -v for the cause' });
+  }
   const m = /IReadBlock failed at X offset (\d+), Y offset (\d+)/.exec(msg);
   const where = m ? `block ${m[1]},${m[2]} (column, row of tiles/strips)` : 'a block';
   return new InvalidFileError(`${name}: GDAL cannot decode ${where} read for chip ${chipName}: ${msg}`, {
@@ -88,7 +91,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
       const lonlat: number[] | null = crs && wanted.length
         ? await task({ mode: 'lonlat', input: inp.file, points: wanted.flatMap((w) => w.corners.flat()) }, `footprints ${inp.name}`)
         : null;
-      const args = [...(allBands ? [] : bands.flatMap((b) => ['-b', String(b)])), ...chipCreationArgs(params.format, size, f.bands[bands[0]! - 1]!.type)];
+      const args = [...(allBands ? [] : bands.flatMap((b) => ['-b', String(b)])), ...chipCreationArgs(params.format, size, f.bands[bands[0]! - 1]!.type, f.bands[bands[0]! - 1]!.nbits)];
       const nodata = f.bands[bands[0]! - 1]!.nodata;
       const cuts = wanted.map((w) => {
         const out = join(outDir, w.name);
@@ -108,7 +111,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
             `gdal_translate ${inp.name}`, (fr) => { doneBy[r] = Math.round(fr * run.length); progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0), total: idx.length, item: inp.name }); });
         } catch (err) {
           if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
-          throw decodeError(inp.name, wanted[run[0]!]!.name, err);
+          throw cutError(inp.name, wanted[run[0]!]!.name, err);
         }
         run.forEach((i, n) => { results[i] = res[n]; });
       }));

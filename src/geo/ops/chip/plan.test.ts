@@ -62,6 +62,8 @@ test('chipCreationArgs(): tiles of the chip size, predictor by data type, COG', 
   assert.ok(chipCreationArgs('GTiff', 200, 'Float32').includes('BLOCKXSIZE=208'));
   assert.ok(chipCreationArgs('GTiff', 200, 'Float32').includes('PREDICTOR=3'));
   assert.ok(!chipCreationArgs('GTiff', 64, 'CFloat32').some((a) => a.startsWith('PREDICTOR')));
+  assert.ok(!chipCreationArgs('GTiff', 64, 'Byte', 1).some((a) => a.startsWith('PREDICTOR')), 'no predictor for 1-bit data');
+  assert.ok(chipCreationArgs('GTiff', 64, 'UInt16', 16).includes('PREDICTOR=2'));
   assert.deepEqual(chipCreationArgs('COG', 1024, 'Byte').slice(0, 2), ['-of', 'COG']);
   assert.ok(chipCreationArgs('COG', 1024, 'Byte').includes('BLOCKSIZE=512'));
 });

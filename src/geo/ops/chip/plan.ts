@@ -129,8 +129,10 @@ export function contiguousRuns<T>(items: T[], n: number): T[][] {
  * gdal_translate options of a chip file: tiled GTiff (tiles of the chip size when it is a multiple
  * of 16, else 256), or COG; DEFLATE, with the predictor that suits the data type.
  */
-export function chipCreationArgs(format: ChipFormat, size: number, dataType: string): string[] {
-  const predictor = /^(Byte|Int8|U?Int(16|32|64))$/.test(dataType) ? '2' : /^Float(32|64)$/.test(dataType) ? '3' : undefined;
+export function chipCreationArgs(format: ChipFormat, size: number, dataType: string, nbits?: number | null): string[] {
+  // gdal_translate keeps NBITS (1-bit masks, 12-bit imagery): no predictor for those
+  const packed = nbits !== undefined && nbits !== null && ![8, 16, 32, 64].includes(nbits);
+  const predictor = packed ? undefined : /^(Byte|Int8|U?Int(16|32|64))$/.test(dataType) ? '2' : /^Float(32|64)$/.test(dataType) ? '3' : undefined;
   const block = size % 16 === 0 ? Math.min(size, 512) : Math.min(512, Math.ceil(size / 16) * 16);
   const pred = predictor ? ['-co', `PREDICTOR=${predictor}`] : [];
   if (format === 'COG') return ['-of', 'COG', '-co', 'COMPRESS=DEFLATE', '-co', `BLOCKSIZE=${block}`, '-co', 'OVERVIEWS=NONE', '-co', 'NUM_THREADS=1', ...pred];

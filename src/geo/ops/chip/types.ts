@@ -22,6 +22,8 @@ export interface ChipOptions extends OpContext {
   aoi?: string;
   /** Name of the chip index written in the output directory. */
   indexName?: string;
+  /** Reader: native GDAL or the own TIFF reader (default: see `chipEngine` in chip.ts). */
+  engine?: 'native' | 'own';
   /** Chip file format (native GDAL engine): tiled GTiff (default) or COG. */
   format?: ChipFormat;
   /**
