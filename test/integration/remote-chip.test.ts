@@ -16,7 +16,9 @@ import { cliOk, runCli, CORPUS } from '../helpers/cli.js';
 import { startOrSkip } from '../helpers/servers/index.js';
 import { startHttpServer } from '../helpers/servers/http-server.js';
 import { TiffFile, parseRemote } from '../../src/geo/raster/tiff.js';
-import { chip, type ChipOptions } from '../../src/geo/ops/chip.js';
+import type { ChipOptions } from '../../src/geo/ops/chip.js';
+// local reference chips from the own TIFF reader, which cuts tracked and remote inputs: byte-identical chips
+import { chipOwn as chip } from '../../src/geo/ops/chip/own.js';
 import { chipTracked, reprojectTracked } from '../../src/core/api/open-inputs.js';
 import { AppError } from '../../src/lib/errors.js';
 
