@@ -27,7 +27,9 @@ export const NATIVE_CONFIG: Record<string, string> = {
   GDAL_NUM_THREADS: 'ALL_CPUS',
   // no .aux.xml written next to inputs or outputs (outputs must be byte-stable)
   GDAL_PAM_ENABLED: 'NO',
-  GDAL_DISABLE_READDIR_ON_OPEN: 'EMPTY_DIR',
+  // no directory listing on open (slow in folders of 100k chips), but sidecars (.msk masks, .ovr
+  // overviews) are still found by name: EMPTY_DIR would hide them and warps would ignore masks
+  GDAL_DISABLE_READDIR_ON_OPEN: 'TRUE',
   CPL_LOG: '/dev/null',
 };
 

@@ -41,6 +41,11 @@ export interface ReprojectOptions extends OpContext {
   jobs?: number;
   /** COG (default) or tiled GTiff. */
   format?: OutputFormat;
+  /**
+   * Each file on its own grid, the one gdalwarp would choose for it alone (and, with crs 'utm', its
+   * own zone), instead of one common grid (origin and the finest resolution of all inputs).
+   */
+  perFileGrid?: boolean;
   /** Outputs larger than this many pixels are warped in row strips across workers. */
   stripThresholdPixels?: number;
   /**
@@ -56,6 +61,8 @@ export interface ReprojectedFile {
   width: number;
   height: number;
   geoTransform: GeoTransform;
+  /** Target CRS of this file (differs between files only with perFileGrid and crs 'utm'). */
+  crs: string;
   /** The exact gdalwarp arguments used (besides input/output), for reproducing with native GDAL. */
   warpArgs: string[];
   skipped: boolean;
@@ -95,18 +102,18 @@ function centroidOf(infos: OpsRasterInfo[]): [number, number] {
   return [(minX + maxX) / 2, (minY + maxY) / 2];
 }
 
-/** Snaps an extent outward onto the grid (origin ox, oy; pixel res). Returns -te values and size. */
-export function snapExtent(e: [number, number, number, number], res: number, ox: number, oy: number): { te: [number, number, number, number]; width: number; height: number } {
+/** Snaps an extent outward onto the grid (origin ox, oy; pixel size res x resY). Returns -te values and size. */
+export function snapExtent(e: [number, number, number, number], res: number, ox: number, oy: number, resY = res): { te: [number, number, number, number]; width: number; height: number } {
   const eps = 1e-6;
   const i0 = Math.floor((e[0] - ox) / res + eps);
   const i1 = Math.ceil((e[2] - ox) / res - eps);
-  const j0 = Math.floor((oy - e[3]) / res + eps); // rows counted downward from oy
-  const j1 = Math.ceil((oy - e[1]) / res - eps);
+  const j0 = Math.floor((oy - e[3]) / resY + eps); // rows counted downward from oy
+  const j1 = Math.ceil((oy - e[1]) / resY - eps);
   const width = Math.max(1, i1 - i0);
   const height = Math.max(1, j1 - j0);
   const minX = ox + i0 * res;
-  const maxY = oy - j0 * res;
-  return { te: [minX, maxY - height * res, minX + width * res, maxY], width, height };
+  const maxY = oy - j0 * resY;
+  return { te: [minX, maxY - height * resY, minX + width * res, maxY], width, height };
 }
 
 const fmt = (x: number) => String(x);
@@ -123,7 +130,7 @@ function isCrsError(err: unknown): boolean {
 }
 
 /** Suggested warp extent (in the target CRS) of one raster, from a gdal3.js warp to VRT. */
-async function suggestedExtent(src: OpsRasterInfo, crs: string, tmpDir: string): Promise<{ extent: [number, number, number, number]; res: number }> {
+async function suggestedExtent(src: OpsRasterInfo, crs: string, tmpDir: string): Promise<{ extent: [number, number, number, number]; res: number; resX: number; resY: number }> {
   // unique names: gdal3.js's NODEFS caches directory entries, so never reuse a temp name
   const vrtBase = tmpPathFor(join(tmpDir, `suggest-${basename(src.path).replace(/\W/g, '_')}`));
   try {
@@ -137,7 +144,7 @@ async function suggestedExtent(src: OpsRasterInfo, crs: string, tmpDir: string):
       } finally { await g.close(vds); }
     });
     const [x0, rx, , y0, , ry] = gt.gt;
-    return { extent: [x0, y0 + gt.size[1] * ry, x0 + gt.size[0] * rx, y0], res: Math.min(Math.abs(rx), Math.abs(ry)) };
+    return { extent: [x0, y0 + gt.size[1] * ry, x0 + gt.size[0] * rx, y0], res: Math.min(Math.abs(rx), Math.abs(ry)), resX: Math.abs(rx), resY: Math.abs(ry) };
   } catch (err) {
     if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crs}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
     throw err;
@@ -152,6 +159,9 @@ interface Plan {
   width: number;
   height: number;
   te: [number, number, number, number];
+  resX: number;
+  resY: number;
+  crs: string;
   args: string[];
   key: string;
 }
@@ -163,7 +173,6 @@ function fileKey(path: string): string {
 
 /** Plans and runs the reprojection. Idempotent: outputs whose inputs and options did not change are kept. */
 export async function reproject(opts: ReprojectOptions): Promise<ReprojectResult> {
-  const progress = throttledProgress(opts.onProgress);
   const resampling = opts.resampling ?? 'nearest';
   if (!RESAMPLINGS.includes(resampling)) throw new UsageError(`unknown resampling ${resampling}`, { hint: `use one of ${RESAMPLINGS.join(', ')}` });
   if (opts.res !== undefined && !(opts.res > 0)) throw new UsageError(`--res must be a positive number, got ${opts.res}`, { hint: 'the pixel size in target CRS units, e.g. --res 10' });
@@ -208,6 +217,8 @@ async function reprojectWith(opts: ReprojectOptions, c: { files: string[]; outDi
     }
   }
 
+  // the target CRS of each file: 'utm' is the zone of the centroid of all inputs (of each file with perFileGrid)
+  const crsOf: string[] = infos.map(() => opts.crs);
   let crs = opts.crs;
   if (crs.toLowerCase() === 'utm') {
     if (native) {
@@ -218,19 +229,30 @@ async function reprojectWith(opts: ReprojectOptions, c: { files: string[]; outDi
     }
     const [lon, lat] = centroidOf(infos);
     crs = `EPSG:${utmEpsgFor(lon, lat)}`;
+    infos.forEach((info, k) => {
+      if (!opts.perFileGrid) { crsOf[k] = crs; return; }
+      const [x, y] = centroidOf([info]);
+      crsOf[k] = `EPSG:${utmEpsgFor(x, y)}`;
+    });
   }
 
   progress({ phase: 'planning', done: 0, total: infos.length });
-  const sugg: { extent: [number, number, number, number]; res: number }[] = [];
-  for (const i of infos) {
+  const sugg: { extent: [number, number, number, number]; res: number; resX: number; resY: number }[] = [];
+  for (const [k, i] of infos.entries()) {
     if (native) {
-      try { sugg.push(await runnerSuggestedGrid(runner, i.path, crs)); } catch (err) {
+      try { sugg.push(await runnerSuggestedGrid(runner, i.path, crsOf[k]!)); } catch (err) {
         if (err instanceof InterruptedError) throw err;
-        if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crs}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
-        throw new AppError('warp-failed', `cannot plan the warp of ${i.path} to ${crs}: ${(err as Error).message}`, 1, { hint: 'check that GDAL can transform this raster\'s extent to the target CRS', cause: err });
+        if (isCrsError(err)) throw new UsageError(`unknown CRS: ${crsOf[k]}`, { hint: 'use an EPSG code like EPSG:32632, or "utm"', cause: err });
+        throw new AppError('warp-failed', `cannot plan the warp of ${i.path} to ${crsOf[k]}: ${(err as Error).message}`, 1, { hint: 'check that GDAL can transform this raster\'s extent to the target CRS', cause: err });
       }
-    } else sugg.push(await suggestedExtent(i, crs, outDir));
+    } else sugg.push(await suggestedExtent(i, crsOf[k]!, outDir));
   }
+  // pixel size: --res, else GDAL's suggestion (the finest of all inputs on a common grid; its own per file)
+  const resOf = (k: number): [number, number] => {
+    if (opts.res !== undefined) return [opts.res, opts.res];
+    if (opts.perFileGrid) return [sugg[k]!.resX, sugg[k]!.resY];
+    return [Math.min(...sugg.map((s) => s.resX)), Math.min(...sugg.map((s) => s.resY))];
+  };
   const res = opts.res ?? Math.min(...sugg.map((s) => s.res));
   let ox = 0, oy = 0;
   if (!opts.tap) {
@@ -239,11 +261,14 @@ async function reprojectWith(opts: ReprojectOptions, c: { files: string[]; outDi
   }
 
   const plans: Plan[] = infos.map((src, k) => {
-    const g = snapExtent(sugg[k]!.extent, res, ox, oy);
-    const args = [...warpCommonArgs({ crs, resampling, nodata: opts.nodata }), '-te', ...g.te.map(fmt), '-tr', fmt(res), fmt(res)];
+    const [rx, ry] = resOf(k);
+    const g = opts.perFileGrid && !opts.tap
+      ? snapExtent(sugg[k]!.extent, rx, sugg[k]!.extent[0], sugg[k]!.extent[3], ry)
+      : snapExtent(sugg[k]!.extent, rx, ox, oy, ry);
+    const args = [...warpCommonArgs({ crs: crsOf[k]!, resampling, nodata: opts.nodata }), '-te', ...g.te.map(fmt), '-tr', fmt(rx), fmt(ry)];
     if (native) args.push('-multi', '-wo', 'NUM_THREADS=ALL_CPUS');
     const out = join(outDir, basename(src.path, extname(src.path)) + '.tif');
-    return { src, out, width: g.width, height: g.height, te: g.te, args, key: JSON.stringify({ in: opts.inputKeys?.[src.path] ?? fileKey(src.path), args, engine, ...(format === 'COG' ? {} : { format }) }) };
+    return { src, out, width: g.width, height: g.height, te: g.te, resX: rx, resY: ry, crs: crsOf[k]!, args, key: JSON.stringify({ in: opts.inputKeys?.[src.path] ?? fileKey(src.path), args, engine, ...(format === 'COG' ? {} : { format }) }) };
   });
   const outs = new Set<string>();
   for (const p of plans) {
@@ -285,11 +310,13 @@ async function reprojectWith(opts: ReprojectOptions, c: { files: string[]; outDi
   }
   progress({ phase: 'warping', done, total: todo.length, finished: true });
 
+  // one CRS for all, or (per-file UTM zones) the CRS asked for; each file says its own
+  if (new Set(crsOf).size > 1) crs = opts.crs;
   const result: ReprojectResult = {
     crs, res, origin: [ox, oy], engine, format, outputDir: outDir,
     files: plans.map((p) => ({
-      input: p.src.path, output: p.out, width: p.width, height: p.height,
-      geoTransform: [p.te[0], res, 0, p.te[3], 0, -res], warpArgs: p.args, skipped: !todo.includes(p),
+      input: p.src.path, output: p.out, width: p.width, height: p.height, crs: p.crs,
+      geoTransform: [p.te[0], p.resX, 0, p.te[3], 0, -p.resY], warpArgs: p.args, skipped: !todo.includes(p),
     })),
   };
   writeFileAtomicSync(manifestPath, JSON.stringify({
@@ -358,7 +385,7 @@ async function warpOne(p: Plan, pool: GdalWorkerPool, jobs: number, threshold: n
  * them with a VRT, and translate that to the COG. Each strip pins its own -te on the same grid.
  */
 async function warpInStrips(p: Plan, pool: GdalWorkerPool, jobs: number, tmp: string, format: OutputFormat): Promise<void> {
-  const res = (p.te[2] - p.te[0]) / p.width;
+  const res = p.resY;
   const blocks = Math.ceil(p.height / 512);
   const n = Math.min(blocks, jobs * 2);
   const rowsPer = Math.ceil(blocks / n) * 512;
@@ -381,7 +408,7 @@ async function warpInStrips(p: Plan, pool: GdalWorkerPool, jobs: number, tmp: st
     const { xml } = buildVrt(infos.map((i) => ({
       path: basename(i.path), relativeToVRT: true, width: i.width, height: i.height, geoTransform: i.geoTransform,
       bands: i.bands.map((b) => ({ dataType: b.dataType, nodata: b.nodata })),
-    })), { wkt: infos[0]!.wkt, resolution: 'user', res: [res, res] });
+    })), { wkt: infos[0]!.wkt, resolution: 'user', res: [p.resX, p.resY] });
     writeFileAtomicSync(vrtPath, xml, { fsync: false });
     await pool.run({ op: 'gdal_translate', input: vrtPath, args: formatArgs(format), output: tmp });
   } finally {

@@ -26,6 +26,7 @@ export const command: CommandModule = {
       .requiredOption('--crs <crs>', 'target CRS: EPSG:XXXX, or "utm" for the UTM zone of the data\'s centroid')
       .option('--res <r>', 'pixel size in target CRS units (default: the finest suggested by GDAL)')
       .option('--tap', 'align the grid to multiples of the resolution (like gdalwarp -tap)')
+      .option('--per-file-grid', 'each file on its own grid, as gdalwarp alone would choose it (with --crs utm: its own zone); default: one common grid for all inputs')
       .option('--resampling <method>', 'nearest|bilinear|cubic|average|mode', 'nearest')
       .option('--nodata <v>', 'output nodata value (default: the source\'s)')
       .option('--format <f>', 'output format: COG (overviews, the default) or GTiff (tiled 512, DEFLATE, no overviews: faster)', 'COG')
@@ -51,7 +52,7 @@ export const command: CommandModule = {
       return m as 'COG' | 'GTiff';
     };
     const common = {
-      input: opts.input, output: opts.output, crs: opts.crs, res: num(opts.res, '--res'), tap: !!opts.tap,
+      input: opts.input, output: opts.output, crs: opts.crs, res: num(opts.res, '--res'), tap: !!opts.tap, perFileGrid: !!opts.perFileGrid,
       resampling: opts.resampling, format: formatOf(opts.format), nodata: num(opts.nodata, '--nodata'), jobs: num(opts.jobs, '--jobs'),
       signal: ctx.signal, onProgress: ctx.onProgress, logger: ctx.logger,
     };
@@ -68,7 +69,7 @@ export const command: CommandModule = {
     if (ctx.json) ctx.outJson(r);
     else {
       for (const f of r.files) ctx.out(`${f.skipped ? 'unchanged' : 'wrote'} ${shownPath(ctx.cwd, f.output)} (${f.width}x${f.height})`);
-      ctx.out(`${r.files.length} raster(s) on ${r.crs} at ${r.res} (${r.engine})`);
+      ctx.out(opts.perFileGrid ? `${r.files.length} raster(s), each on its own grid (${r.engine})` : `${r.files.length} raster(s) on ${r.crs} at ${r.res} (${r.engine})`);
     }
   },
 };
