@@ -65,7 +65,7 @@ export function modifyRemote(name: string, key: string, value: string | undefine
   const k = key.toLowerCase();
   if (isGeodvcRemoteOption(k)) {
     // geodvc-only (chunking): kept out of .dvc/config, which DVC validates strictly
-    if (!opts.root) throw new ConfigError(`'${k}' is a repository setting of geodvc`, { hint: 'run it inside the repository, without --global/--system' });
+    if (!opts.root || level === 'global' || level === 'system') throw new ConfigError(`'${k}' is a repository setting of geodvc (kept in .dvc/geodvc.json)`, { hint: 'run it inside the repository, without --global/--system' });
     if (!opts.unset && value === undefined) throw new ConfigError(`no value given for '${key}'`, { hint: `\`geodvc remote modify ${name} ${key} VALUE\`, or --unset` });
     setGeodvcRemoteOption(opts.root, name, k, opts.unset ? undefined : value);
     return;
