@@ -82,6 +82,7 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
   const gitUrl = git(opts.cwd, ['remote', 'get-url', 'origin'], { allowFail: true }).trim();
   if (!gitUrl) throw new AppError('no-git-remote', 'repro --queue needs a git remote named origin', 1, { hint: 'add one with `git remote add origin URL`; workers fetch the pipeline from it' });
   if (opts.pushWorkspace) await opts.pushWorkspace(opts.cwd);
+  opts.logger?.debug(`repro --queue: workspace data pushed after ${Date.now() - t0} ms`);
   return withRepoLock(repo, { write: true, signal: opts.signal, cmd: 'geodvc repro --queue' }, async () => {
     const p = loadPipeline(repo);
     const order = plan(p, opts);
@@ -91,6 +92,7 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const ref = `refs/geodvc/stages/${runId}`;
     git(opts.cwd, ['push', '-q', 'origin', `${commit}:${ref}`]);
+    opts.logger?.debug(`repro --queue: working state ${commit.slice(0, 7)} pushed as ${ref} after ${Date.now() - t0} ms`);
     const rootRel = relative(top, repo.root).split('\\').join('/');
     const result: DistributedResult = {
       ran: [], restored: [], unchanged: [], skipped: [], wouldRun: [], failed: [],
@@ -218,6 +220,7 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
         skipDownstream();
         if (dirty.size && (Date.now() - lastFlush > 500 || (!pending.size && !active.size))) { flush(); lastFlush = Date.now(); }
         progress();
+        if (!pending.size && !active.size) opts.logger?.debug(`repro --queue: last job done after ${Date.now() - t0} ms`);
         if (pending.size || active.size) await new Promise((r) => setTimeout(r, pollMs));
       }
     } finally {

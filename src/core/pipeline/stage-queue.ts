@@ -343,6 +343,8 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
     ...(o.stalledIntervalMs ? { stalledInterval: o.stalledIntervalMs } : {}),
     ...(o.maxStalledCount !== undefined ? { maxStalledCount: o.maxStalledCount } : {}),
   });
+  await worker.waitUntilReady();
+  o.log(`waiting for stage jobs (${slots.length} at once, clones and cache in ${base})`);
   worker.on('completed', () => { result.completed++; });
   worker.on('failed', (job, err) => { result.failed++; o.log(`failed ${(job?.data as StageJobData | undefined)?.stage}: ${err.message}`); });
   worker.on('error', (err) => o.log(`worker error: ${err.message}`));
