@@ -11,7 +11,7 @@
  * same points (written by the tiler itself, one tile) is measured too.
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, timeRuns, runProc, fmt, table } from './lib.js';
 import { FileReader, parseLasHeader } from '../src/geo/pointcloud/header.js';
@@ -25,6 +25,14 @@ const SRC = join(CORPUS, 'formats', 'ellipsoid.copc.laz');
 const TINY = join(CORPUS, 'formats', 'permutations_1.0_0.las');
 const BIN = join(import.meta.dirname, '..', 'bin', 'geodvc.js');
 const RUNS = 3;
+/** CPU seconds (all threads of this process) of the timed runs, by label. */
+const cpu = new Map<string, number[]>();
+async function timed(label: string, runs: number, fn: () => Promise<void>, setup?: () => void): Promise<number[]> {
+  const c: number[] = [];
+  const t = await timeRuns(runs, async () => { const u0 = process.cpuUsage(); await fn(); const u = process.cpuUsage(u0); c.push((u.user + u.system) / 1e6); }, setup);
+  cpu.set(label, c);
+  return t;
+}
 
 /** Writes a COPC file holding the chunks of `src` repeated `k` times. */
 function bigCopc(src: string, out: string, k: number): { points: number; bytes: number } {
@@ -104,13 +112,24 @@ try {
   ]));
 
   // 2. decode only (peer) vs tiling of the COPC; tiling of the same points as uncompressed LAS
-  const decode = await timeRuns(RUNS, async () => {
+  const decode = await timed('decode', RUNS, async () => {
     let n = 0;
     for await (const b of readPoints(big, parseLasHeader(new FileReader(openSync(big, 'r')), big))) n += b.count;
     if (n !== points) throw new Error(`decoded ${n} of ${points}`);
   });
+  const decode1 = await timed('decode1', RUNS, async () => {
+    let n = 0;
+    for await (const b of readPoints(big, parseLasHeader(new FileReader(openSync(big, 'r')), big), { threads: 1 })) n += b.count;
+    if (n !== points) throw new Error(`decoded ${n} of ${points}`);
+  });
   const tileOut = join(dir, 'tiles');
-  const tile = await timeRuns(RUNS, async () => {
+  process.env.GEODVC_PC_THREADS = '1';
+  const tile1 = await timed('tile1', RUNS, async () => {
+    const r = await tilePointCloud({ input: big, output: tileOut, size: 50, buffer: 0 });
+    if (r.points !== points) throw new Error('tiling lost points');
+  }, () => rmSync(tileOut, { recursive: true, force: true }));
+  delete process.env.GEODVC_PC_THREADS;
+  const tile = await timed('tile', RUNS, async () => {
     const r = await tilePointCloud({ input: big, output: tileOut, size: 50, buffer: 0 });
     if (r.points !== points) throw new Error('tiling lost points');
   }, () => rmSync(tileOut, { recursive: true, force: true }));
@@ -118,19 +137,23 @@ try {
   const lasDir = join(dir, 'las');
   await tilePointCloud({ input: big, output: lasDir, size: 1e7 });
   const las = join(lasDir, (JSON.parse(readFileSync(join(lasDir, 'tiles.json'), 'utf8')).tiles[0].file as string));
-  const tileLas = await timeRuns(RUNS, async () => {
+  const tileLas = await timed('tileLas', RUNS, async () => {
     const r = await tilePointCloud({ input: las, output: tileOut, size: 50, buffer: 0 });
     if (r.points !== points) throw new Error('tiling lost points');
   }, () => rmSync(tileOut, { recursive: true, force: true }));
-  const tileBuf = await timeRuns(RUNS, async () => {
+  const tileBuf = await timed('tileBuf', RUNS, async () => {
     await tilePointCloud({ input: las, output: tileOut, size: 50, buffer: 5 });
   }, () => rmSync(tileOut, { recursive: true, force: true }));
   const mps = (s: number) => fmt(points / s / 1e6, 2);
-  const md = median(decode), mt = median(tile), ml = median(tileLas), mlb = median(tileBuf);
-  console.log(table(['pass', 'input', 'median s', 'M points/s', 'ratio vs decode'], [
-    ['decode only (peer)', 'COPC', fmt(md), mps(md), '1.00'],
-    ['tile 50 m', 'COPC', fmt(mt), mps(mt), fmt(mt / md, 2)],
-    ['tile 50 m', `LAS (${fmt(statSync(las).size / 1e6, 0)} MB)`, fmt(ml), mps(ml), fmt(ml / md, 2)],
-    ['tile 50 m + 5 m buffer', 'LAS', fmt(mlb), mps(mlb), fmt(mlb / md, 2)],
+  const md = median(decode1), mdp = median(decode), mt1 = median(tile1), mt = median(tile), ml = median(tileLas), mlb = median(tileBuf);
+  const threads = Math.min(8, availableParallelism());
+  const pcs = (k: string) => fmt(points / median(cpu.get(k)!) / 1e6, 2);
+  console.log(table(['pass', 'input', 'median s', 'M points/s', 'M points/CPU-s', 'ratio vs 1-thread decode'], [
+    ['decode only, 1 thread (peer)', 'COPC', fmt(md), mps(md), pcs('decode1'), '1.00'],
+    [`decode only, ${threads} threads`, 'COPC', fmt(mdp), mps(mdp), pcs('decode'), fmt(mdp / md, 2)],
+    ['tile 50 m, 1 decode thread', 'COPC', fmt(mt1), mps(mt1), pcs('tile1'), fmt(mt1 / md, 2)],
+    [`tile 50 m, ${threads} decode threads`, 'COPC', fmt(mt), mps(mt), pcs('tile'), fmt(mt / md, 2)],
+    ['tile 50 m', `LAS (${fmt(statSync(las).size / 1e6, 0)} MB)`, fmt(ml), mps(ml), pcs('tileLas'), fmt(ml / md, 2)],
+    ['tile 50 m + 5 m buffer', 'LAS', fmt(mlb), mps(mlb), pcs('tileBuf'), fmt(mlb / md, 2)],
   ]));
 } finally { rmSync(dir, { recursive: true, force: true }); }
