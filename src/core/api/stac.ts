@@ -167,7 +167,9 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
     const file = join(itemsDir, `${id}.json`);
     const assetHref = hrefBase ? `${hrefBase}/${f.path.split('/').map(encodeURIComponent).join('/')}` : relative(itemsDir, join(repo.root, f.path)).split(sep).map(encodeURIComponent).join('/');
     const src: StacSource = { path: f.path, meta: f.meta!, oid: f.oid, hashName: f.hashName, size: f.size, commitDate: log[0]?.date, version: log[0]?.sha.slice(0, 12), predecessor: log[1]?.sha.slice(0, 12), footprint: footprints.get(f.path) };
-    const doc = buildItem(src, {
+    // JPEG2000/NetCDF/HDF5: proj/raster of the grid, datacube extension for cubes (src/geo/gridded/stac.ts)
+    const build = src.meta.kind === 'gridded' ? (await import('../../geo/gridded/stac.js')).griddedStacItem : buildItem;
+    const doc = build(src, {
       assetHref, selfHref: hrefBase ? `${hrefBase}/items/${id}.json` : `./${id}.json`, collectionId,
       rootHref: '../catalog.json', collectionHref: '../collection.json',
       predecessorHref: src.predecessor ? `../../${src.predecessor}/items/${id}.json` : undefined,

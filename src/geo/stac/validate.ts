@@ -27,11 +27,13 @@ async function load(): Promise<Record<string, Validate>> {
   const dir = schemaDir();
   const out: Record<string, Validate> = {};
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) ajv.addSchema(JSON.parse(readFileSync(join(dir, f), 'utf8')), f);
-  for (const f of ['item', 'catalog', 'collection', 'projection', 'raster', 'file', 'label', 'version', 'pointcloud']) out[f] = ajv.getSchema(`${f}.json`);
+  for (const f of ['item', 'catalog', 'collection', 'projection', 'raster', 'file', 'label', 'version', 'pointcloud', 'datacube']) out[f] = ajv.getSchema(`${f}.json`);
   return out;
 }
 
-const EXT_SCHEMA: Record<string, string> = { [EXT.proj]: 'projection', [EXT.raster]: 'raster', [EXT.file]: 'file', [EXT.label]: 'label', [EXT.version]: 'version', [EXT.pointcloud]: 'pointcloud' };
+const EXT_SCHEMA: Record<string, string> = { [EXT.proj]: 'projection', [EXT.raster]: 'raster', [EXT.file]: 'file', [EXT.label]: 'label', [EXT.version]: 'version', [EXT.pointcloud]: 'pointcloud',
+  // gridded cubes (src/geo/gridded/stac.ts)
+  'https://stac-extensions.github.io/datacube/v2.2.0/schema.json': 'datacube' };
 
 export interface StacProblem { schema: string; path: string; message: string }
 
