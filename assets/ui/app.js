@@ -396,6 +396,9 @@ async function loadRevision(sha, base) {
     const c = state.counts;
     c.footprints = fp.features.length; c.rasters = fp.features.filter((f) => f.properties.kind === 'raster').length; c.vectors = c.footprints - c.rasters;
     fitTo(state.map, bboxOf([...fp.features, ...(($('#show-diff').checked && diff?.geojson?.features) || [])]));
+    const rl = (s) => { const r = state.revisions.find((x) => x.sha === s); return r ? `${r.short} ${r.subject}`.slice(0, 60) : '(none)'; };
+    $('#label-a').textContent = `${rl(sha)}`; $('#label-b').textContent = `diff base: ${rl(state.base)}`;
+    $('#label-a').hidden = $('#label-b').hidden = !state.mapB || $('#map-b').hidden;
     const miss = fp.missing?.length ? ` · ${fp.missing.length} path(s) not in the cache` : '';
     status(`${shortRev(sha)}: ${c.rasters} raster(s), ${c.vectors} vector feature(s) in ${c.layers} layer(s)${miss}`);
     await new Promise((r) => { state.map.once('idle', r); state.map.triggerRepaint(); });
@@ -452,6 +455,7 @@ async function setSplit(on) {
     await loaded(state.mapB);
   }
   state.map.resize(); state.mapB?.resize();
+  $('#label-a').hidden = $('#label-b').hidden = !on;
   if (on) { state.mapB.jumpTo({ center: state.map.getCenter(), zoom: state.map.getZoom() }); await loadRevision(state.rev, state.base); }
   document.body.dataset.split = on ? '1' : '0';
 }

@@ -217,6 +217,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     }
     const tm = /^\/api\/tiles\/(\d{1,2})\/(\d{1,8})\/(\d{1,8})\.png$/.exec(p);
     if (tm) {
+      const t0 = performance.now();
       const sha = rev(u, 'rev');
       const rel = param(u, 'path');
       const obj = locate(sha, rel);
@@ -230,8 +231,12 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         if (!(a! >= 0 && b! <= 100 && a! < b!)) throw new AppError('bad-request', `stretch=${st}: give two percentiles low,high (0-100) or none`, 254, { hint: 'e.g. stretch=2,98' });
         stretch = [a!, b!];
       }
-      const png = await tiles.render(obj, `${rel}@${sha.slice(0, 7)}`, Number(tm[1]), Number(tm[2]), Number(tm[3]), { bands, stretch });
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'max-age=600', 'x-content-type-options': 'nosniff' });
+      // a tile the map stopped waiting for (panned away) is dropped before its warp
+      const gone = new AbortController();
+      res.on('close', () => { if (!res.writableEnded) gone.abort(); });
+      const png = await tiles.render(obj, `${rel}@${sha.slice(0, 7)}`, Number(tm[1]), Number(tm[2]), Number(tm[3]), { bands, stretch, signal: gone.signal });
+      // time in this server (waiting for a dataset handle + warp + encode), readable by the page
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'max-age=600', 'x-content-type-options': 'nosniff', 'server-timing': `tile;dur=${(performance.now() - t0).toFixed(1)}` });
       res.end(png);
       return;
     }

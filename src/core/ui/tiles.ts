@@ -28,24 +28,31 @@ export interface TileOptions {
   bands?: number[];
   /** Percentiles of the stretch, default [2, 98]; null = the data type's range (min/max for floats). */
   stretch?: [number, number] | null;
+  /** Aborted when the client went away: a tile still waiting for its turn is not warped. */
+  signal?: AbortSignal;
 }
 
 export interface TileRendererOptions {
-  /** Datasets kept open (default 16). */
+  /** Files kept open (default 16). */
   maxOpen?: number;
+  /** Dataset handles per file, so tiles of one file warp in parallel (default 2). */
+  handlesPerFile?: number;
   /** Header budget (bytes) of one tile/strip, as previews (default 128 MiB). */
   blockBudgetBytes?: number;
 }
 
+interface Handle { ds: any; busy: Promise<unknown>; pending: number }
+
 interface OpenRaster {
   ds: any;
+  /** Handles warps run on (a GDAL dataset runs one operation at a time): up to `handlesPerFile`. */
+  handles: Handle[];
   bandCount: number;
   /** Extent in EPSG:3857: [minx, miny, maxx, maxy]. */
   extent: [number, number, number, number];
   dtype: string;
   /** Per band: sorted sample of values (for percentiles). */
   samples: Map<number, Float64Array>;
-  busy: Promise<unknown>;
 }
 
 /** Web Mercator bounds of tile z/x/y: [minx, miny, maxx, maxy]. */
@@ -77,8 +84,10 @@ export class TileRenderer {
   private open = new Map<string, Promise<OpenRaster>>();
   private readonly maxOpen: number;
   private readonly budget: number;
+  private readonly handlesPerFile: number;
   constructor(o: TileRendererOptions = {}) {
     this.maxOpen = o.maxOpen ?? 16;
+    this.handlesPerFile = Math.max(1, o.handlesPerFile ?? 2);
     this.budget = o.blockBudgetBytes ?? 128 * 1024 * 1024;
   }
 
@@ -101,7 +110,7 @@ export class TileRenderer {
     while (this.open.size > this.maxOpen) {
       const [k, old] = this.open.entries().next().value!;
       this.open.delete(k);
-      old.then((r) => r.busy.finally(() => { try { r.ds.close(); } catch { /* closed */ } }), () => {});
+      old.then((r) => closeRaster(r), () => {});
     }
     return pr;
   }
@@ -139,7 +148,7 @@ export class TileRenderer {
     }
     if (!xs.length) { ds.close(); throw new AppError('preview-failed', `${label}: its extent cannot be expressed in Web Mercator`, 1, { hint: 'reproject it first (geodvc geo reproject)' }); }
     const extent: [number, number, number, number] = [Math.max(-HALF, Math.min(...xs)), Math.max(-HALF, Math.min(...ys)), Math.min(HALF, Math.max(...xs)), Math.min(HALF, Math.max(...ys))];
-    return { ds, bandCount: ds.bands.count(), extent, dtype: ds.bands.get(1).dataType, samples: new Map(), busy: Promise.resolve() };
+    return { ds, handles: [{ ds, busy: Promise.resolve(), pending: 0 }], bandCount: ds.bands.count(), extent, dtype: ds.bands.get(1).dataType, samples: new Map() };
   }
 
   /** A sorted sample of band `b` from its smallest overview of at least 256 pixels (or a decimated read). */
@@ -194,8 +203,21 @@ export class TileRenderer {
       ranges.push([lo, hi > lo ? hi : lo + 1]);
     }
     const gdal = this.gdal!;
-    const job = r.busy.then(async () => {
-      const out = await gdal.warpAsync('geodvc-tile', null, [r.ds], [
+    // an idle handle, else a new one (up to handlesPerFile), else the least loaded
+    let h = r.handles.find((x) => x.pending === 0);
+    if (!h && r.handles.length < this.handlesPerFile) {
+      h = { ds: null, busy: Promise.resolve(), pending: 0 };
+      r.handles.push(h);
+      const opening = gdal.openAsync(obj).then((d: any) => { h!.ds = d; });
+      h.busy = opening;
+      opening.catch(() => { r.handles.splice(r.handles.indexOf(h!), 1); });
+    }
+    if (!h) h = r.handles.reduce((a, b) => (b.pending < a.pending ? b : a));
+    const handle = h;
+    handle.pending++;
+    const job = handle.busy.then(async () => {
+      if (o.signal?.aborted) throw new AppError('aborted', 'the tile request was cancelled', 252, { hint: 'none needed: the map no longer shows this tile' });
+      const out = await gdal.warpAsync('geodvc-tile', null, [handle.ds], [
         '-of', 'MEM', '-t_srs', 'EPSG:3857', '-te', ...tb.map(String), '-ts', String(TILE_SIZE), String(TILE_SIZE),
         '-r', z >= 12 ? 'near' : 'bilinear', '-ot', 'Float32', '-dstalpha', '-wo', 'INIT_DEST=0', '-q',
       ]);
@@ -207,7 +229,7 @@ export class TileRenderer {
         return { alpha, chans };
       } finally { out.close(); }
     });
-    r.busy = job.catch(() => {});
+    handle.busy = job.catch(() => {}).finally(() => { handle.pending--; });
     const { alpha, chans } = await job;
     const rgba = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
     const scale = ranges.map(([lo, hi]) => 255 / (hi - lo));
@@ -225,7 +247,12 @@ export class TileRenderer {
   }
 
   close(): void {
-    for (const pr of this.open.values()) pr.then((r) => { try { r.ds.close(); } catch { /* closed */ } }, () => {});
+    for (const pr of this.open.values()) pr.then((r) => closeRaster(r), () => {});
     this.open.clear();
   }
+}
+
+/** Closes every handle of a file once its queued warps are done. */
+function closeRaster(r: OpenRaster): void {
+  for (const h of r.handles) h.busy.finally(() => { try { h.ds?.close(); } catch { /* closed */ } });
 }
