@@ -68,13 +68,14 @@ test('geo info --classes: classification counts add up to the point count (LAZ a
 test('geo info, check, validate, chip: each broken sample exits non-zero naming the file', async () => {
   const { dir: out, cleanup } = makeTmpDir('pc-broken-');
   try {
-    for (const f of broken) {
-      const p = join(FORMATS, name(f));
-      for (const args of [['geo', 'info', p], ['geo', 'check', p], ['geo', 'validate', p], ['geo', 'chip', '--input', p, '--output', join(out, name(f)), '--size', '50']]) {
-        const r = await runCli(args, { cwd: FORMATS });
-        assert.notEqual(r.code, 0, `${args.slice(0, 2).join(' ')} ${name(f)} exited 0\n${r.stdout}${r.stderr}`);
-        assert.match(r.stdout + r.stderr, new RegExp(name(f).replace(/\./g, '\\.')), `${args[1]} ${name(f)}: ${r.stdout}${r.stderr}`);
-      }
+    // info, check and validate take every broken file at once and must name each of them
+    const all = broken.map((f) => join(FORMATS, name(f)));
+    const runs = [['geo', 'info', ...all], ['geo', 'check', ...all], ['geo', 'validate', ...all]].map((args) => ({ args, names: broken.map(name) }));
+    for (const f of broken) runs.push({ args: ['geo', 'chip', '--input', join(FORMATS, name(f)), '--output', join(out, name(f)), '--size', '50'], names: [name(f)] });
+    for (const { args, names } of runs) {
+      const r = await runCli(args, { cwd: FORMATS });
+      assert.notEqual(r.code, 0, `${args.slice(0, 2).join(' ')} exited 0\n${r.stdout}${r.stderr}`);
+      for (const n of names) assert.match(r.stdout + r.stderr, new RegExp(n.replace(/\./g, '\\.')), `${args[1]} ${n}: ${r.stdout}${r.stderr}`);
     }
   } finally { cleanup(); }
 });
