@@ -97,7 +97,16 @@ export function nativeRasterInfo(path: string): NativeRasterInfo {
   }
 }
 
-export interface WarpGrid { extent: [number, number, number, number]; res: number; width: number; height: number }
+export interface WarpGrid {
+  extent: [number, number, number, number];
+  /** The finer of the two pixel sizes. */
+  res: number;
+  /** GDAL's pixel width and height (equal, except where GDAL clamps the grid to the world, e.g. a polar raster to lon/lat). */
+  resX: number;
+  resY: number;
+  width: number;
+  height: number;
+}
 
 /**
  * The grid gdalwarp would choose for `abs` in `crs` (GDAL's suggested output: extent in the
@@ -112,7 +121,7 @@ export function suggestGrid(gdal: any, abs: string, crs: string, vsi: string): W
     try {
       const gt = v.geoTransform;
       const w = v.rasterSize.x, h = v.rasterSize.y;
-      return { extent: [gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]], res: Math.min(Math.abs(gt[1]), Math.abs(gt[5])), width: w, height: h };
+      return { extent: [gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]], res: Math.min(Math.abs(gt[1]), Math.abs(gt[5])), resX: Math.abs(gt[1]), resY: Math.abs(gt[5]), width: w, height: h };
     } finally { v.close(); }
   } finally {
     ds.close();
