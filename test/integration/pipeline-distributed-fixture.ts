@@ -63,7 +63,7 @@ export interface WorkerProc { child: ChildProcess; closed: Promise<number | null
 
 /** A `queue worker --only stages` process with its own clone and cache under `workdir`. */
 export function startWorker(url: string, workdir: string, extra: string[] = []): WorkerProc {
-  const child = spawn(process.execPath, [BIN, 'queue', 'worker', '--only', 'stages', '--redis-url', url, '--workdir', workdir, '--stalled-interval', '1', '--lock-duration', '10', ...extra], {
+  const child = spawn(process.execPath, [BIN, 'queue', 'worker', '--only', 'stages', '--redis-url', url, '--workdir', workdir, '--stalled-interval', '1', '--lock-duration', '30', ...extra], {
     cwd: workdir.replace(/\/[^/]+$/, ''), env: { ...process.env, NO_COLOR: '1', ...GIT_ENV }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -77,4 +77,13 @@ export async function stopWorkers(ws: WorkerProc[]): Promise<void> {
   for (const w of ws) if (w.child.exitCode === null) w.child.kill('SIGTERM');
   await Promise.race([Promise.all(ws.map((w) => w.closed)), new Promise((r) => setTimeout(r, 5000))]);
   for (const w of ws) if (w.child.exitCode === null) await killChild(w.child);
+}
+
+/** Resolves once every worker listens for stage jobs (machines already up when the run starts). */
+export async function workersReady(ws: WorkerProc[], timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!ws.every((w) => /waiting for stage jobs/.test(w.output()))) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`workers not ready:\n${ws.map((w) => w.output()).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
