@@ -63,16 +63,21 @@ export function nextCut(buf: Uint8Array, start: number, end: number, p: CdcParam
   const maskL = topMask(bits - 2);
   const limit = Math.min(avail, p.max);
   const normal = Math.min(limit, p.avg);
-  let h = 0;
-  let i = p.min;
+  // 32-bit arithmetic in signed ints (same bits as unsigned): V8 keeps them in registers
   const g = GEAR;
-  for (; i < normal; i++) {
-    h = ((h << 1) + g[buf[start + i]!]!) >>> 0;
-    if ((h & maskS) === 0) return i + 1;
+  const mS = maskS | 0;
+  const mL = maskL | 0;
+  let h = 0;
+  let j = start + p.min;
+  const jn = start + normal;
+  const jl = start + limit;
+  for (; j < jn; j++) {
+    h = ((h << 1) + g[buf[j]!]!) | 0;
+    if ((h & mS) === 0) return j - start + 1;
   }
-  for (; i < limit; i++) {
-    h = ((h << 1) + g[buf[start + i]!]!) >>> 0;
-    if ((h & maskL) === 0) return i + 1;
+  for (; j < jl; j++) {
+    h = ((h << 1) + g[buf[j]!]!) | 0;
+    if ((h & mL) === 0) return j - start + 1;
   }
   if (limit === p.max) return p.max;
   return final ? avail : -1;
