@@ -58,7 +58,7 @@ test('contiguousRuns(): at most n runs, in order, covering every item once', () 
 });
 
 test('chipCreationArgs(): tiles of the chip size, predictor by data type, COG', () => {
-  assert.deepEqual(chipCreationArgs('GTiff', 256, 'UInt16').join(' '), '-of GTiff -co TILED=YES -co BLOCKXSIZE=256 -co BLOCKYSIZE=256 -co COMPRESS=DEFLATE -co NUM_THREADS=1 -co PREDICTOR=2');
+  assert.deepEqual(chipCreationArgs('GTiff', 256, 'UInt16').join(' '), '-of GTiff -co TILED=YES -co BLOCKXSIZE=256 -co BLOCKYSIZE=256 -co COMPRESS=DEFLATE -co ZLEVEL=1 -co INTERLEAVE=BAND -co NUM_THREADS=1 -co PREDICTOR=2');
   assert.ok(chipCreationArgs('GTiff', 200, 'Float32').includes('BLOCKXSIZE=208'));
   assert.ok(chipCreationArgs('GTiff', 200, 'Float32').includes('PREDICTOR=3'));
   assert.ok(!chipCreationArgs('GTiff', 64, 'CFloat32').some((a) => a.startsWith('PREDICTOR')));
