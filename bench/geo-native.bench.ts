@@ -12,6 +12,10 @@
  * `rasterio.features.rasterize` per chip. geodvc runs with `--format GTiff` (the same output kind);
  * the COG default is timed too. BENCH_SCALE=small: 2 scenes of 1024 px (32 chips).
  * Wall and CPU time and peak RSS come from /usr/bin/time around each process.
+ * BENCH_ONLY=chip (or rasterize, reproject; comma-separated) times only those stages; the stages
+ * before them run once to make their inputs. geo chip runs on native GDAL (both cores, chips by
+ * gdal_translate -srcwin, tiled GTiff DEFLATE); the chip row of the own TIFF reader
+ * (GEODVC_GDAL_ENGINE=wasm) is timed too, as the previous engine.
  * Target (issue 18): each stage within 1.0x of rasterio (stretch 0.6x), peak RSS <= 1.5 GiB.
  */
 import { spawnSync } from 'node:child_process';
@@ -140,6 +144,7 @@ const labels = join(work, 'labels.geojson');
 
 process.stdout.write(`${SCENES} scenes ${SIZE}x${SIZE}x4 UInt16 EPSG:32632 -> EPSG:32633 at 10 m, ${CHIP} px chips, ${POLYGONS} polygons; ${RUNS} interleaved runs; engine ${nativeEngineName()}; ${cores} cores\n\n`);
 
+const only = new Set((process.env.BENCH_ONLY ?? 'reproject,chip,rasterize').split(',').map((x) => x.trim()));
 interface Row { label: string; wall: number[]; cpu: number[]; rss: number }
 const row = (label: string): Row => ({ label, wall: [], cpu: [], rss: 0 });
 const add = (r: Row, t: Timed) => { r.wall.push(t.wall); r.cpu.push(t.cpu); r.rss = Math.max(r.rss, t.rssMiB); };
@@ -149,36 +154,53 @@ const rows = {
   reprojectGtiff: row('geodvc geo reproject --format GTiff'),
   reprojectCog: row('geodvc geo reproject (COG, default)'),
   reprojectPy: row(`rasterio reproject script (num_threads=${cores})`),
-  chip: row('geodvc geo chip'),
+  chip: row('geodvc geo chip (native GDAL)'),
+  chipOwn: row('geodvc geo chip (own TIFF reader)'),
   chipPy: row('rasterio chip script'),
   rasterize: row('geodvc geo rasterize'),
   rasterizePy: row('rasterio rasterize script'),
 };
 let chips = 0;
+const reproj = join(work, 'reproj'), reprojPy = join(work, 'reproj-py'), reprojCog = join(work, 'reproj-cog');
+const chipDir = join(work, 'chips'), chipPy = join(work, 'chips-py'), chipOwn = join(work, 'chips-own');
+const masks = join(work, 'masks'), masksPy = join(work, 'masks-py');
+const reprojectOurs = () => timed(process.execPath, [BIN, 'geo', 'reproject', '--input', scenes, '--output', fresh(reproj), '--crs', 'EPSG:32633', '--res', '10', '--format', 'GTiff', '-q']);
+const reprojectPy = () => timed(PY, [scripts.reproject, scenes, fresh(reprojPy), 'EPSG:32633', '10', String(cores)]);
+const chipOurs = () => timed(process.execPath, [BIN, 'geo', 'chip', '--input', reproj, '--output', fresh(chipDir), '--size', String(CHIP), '--edge', 'drop', '-q']);
+const chipPyRun = () => timed(PY, [scripts.chip, reprojPy, fresh(chipPy), String(CHIP)]);
+// stages before the timed ones, once, to make their inputs
+if (!only.has('reproject')) { reprojectOurs(); reprojectPy(); }
+if (!only.has('chip') && only.has('rasterize')) { chipOurs(); chipPyRun(); }
 for (let i = 0; i < RUNS; i++) {
-  const reproj = join(work, 'reproj'), reprojPy = join(work, 'reproj-py'), reprojCog = join(work, 'reproj-cog');
-  add(rows.reprojectGtiff, timed(process.execPath, [BIN, 'geo', 'reproject', '--input', scenes, '--output', fresh(reproj), '--crs', 'EPSG:32633', '--res', '10', '--format', 'GTiff', '-q']));
-  add(rows.reprojectPy, timed(PY, [scripts.reproject, scenes, fresh(reprojPy), 'EPSG:32633', '10', String(cores)]));
-  add(rows.reprojectCog, timed(process.execPath, [BIN, 'geo', 'reproject', '--input', scenes, '--output', fresh(reprojCog), '--crs', 'EPSG:32633', '--res', '10', '-q']));
-
-  const chipDir = join(work, 'chips'), chipPy = join(work, 'chips-py');
-  add(rows.chip, timed(process.execPath, [BIN, 'geo', 'chip', '--input', reproj, '--output', fresh(chipDir), '--size', String(CHIP), '--edge', 'drop', '-q']));
-  add(rows.chipPy, timed(PY, [scripts.chip, reprojPy, fresh(chipPy), String(CHIP)]));
+  if (only.has('reproject')) {
+    add(rows.reprojectGtiff, reprojectOurs());
+    add(rows.reprojectPy, reprojectPy());
+    add(rows.reprojectCog, timed(process.execPath, [BIN, 'geo', 'reproject', '--input', scenes, '--output', fresh(reprojCog), '--crs', 'EPSG:32633', '--res', '10', '-q']));
+  }
+  if (only.has('chip')) {
+    add(rows.chip, chipOurs());
+    add(rows.chipPy, chipPyRun());
+    add(rows.chipOwn, timed(process.execPath, [BIN, 'geo', 'chip', '--input', reproj, '--output', fresh(chipOwn), '--size', String(CHIP), '--edge', 'drop', '-q'], { GEODVC_GDAL_ENGINE: 'wasm' }));
+  }
   chips = readdirSync(chipDir).filter((f) => f.endsWith('.tif')).length;
-
-  const masks = join(work, 'masks'), masksPy = join(work, 'masks-py');
-  add(rows.rasterize, timed(process.execPath, [BIN, 'geo', 'rasterize', '--annotations', labels, '--grid', chipDir, '--output', fresh(masks), '--class-field', 'class', '-q']));
-  add(rows.rasterizePy, timed(PY, [scripts.rasterize, labels, chipPy, fresh(masksPy)]));
+  if (only.has('rasterize')) {
+    add(rows.rasterize, timed(process.execPath, [BIN, 'geo', 'rasterize', '--annotations', labels, '--grid', chipDir, '--output', fresh(masks), '--class-field', 'class', '-q']));
+    add(rows.rasterizePy, timed(PY, [scripts.rasterize, labels, chipPy, fresh(masksPy)]));
+  }
 }
 
 const line = (r: Row) => [r.label, fmt(median(r.wall), 2), fmt(median(r.cpu), 2), r.rss.toFixed(0)];
 const ratio = (a: Row, b: Row) => ['ratio geodvc / rasterio', fmt(median(a.wall) / median(b.wall), 2), fmt(median(a.cpu) / median(b.cpu), 2), ''];
-process.stdout.write(table(['stage', 'median wall s', 'median CPU s', 'peak RSS MiB'], [
-  line(rows.reprojectGtiff), line(rows.reprojectPy), ratio(rows.reprojectGtiff, rows.reprojectPy), line(rows.reprojectCog),
-  line(rows.chip), line(rows.chipPy), ratio(rows.chip, rows.chipPy),
-  line(rows.rasterize), line(rows.rasterizePy), ratio(rows.rasterize, rows.rasterizePy),
-]) + '\n\n');
-const sum = (rs: Row[]) => rs.reduce((n, r) => n + median(r.wall), 0);
-const ours = sum([rows.reprojectGtiff, rows.chip, rows.rasterize]), peer = sum([rows.reprojectPy, rows.chipPy, rows.rasterizePy]);
-process.stdout.write(`pipeline (sum of stage medians, ${chips} chips): geodvc ${fmt(ours, 2)} s, rasterio scripts ${fmt(peer, 2)} s, ratio ${fmt(ours / peer, 2)} (target <= 1.0, stretch 0.6)\n`);
-process.stdout.write(`peak RSS: geodvc ${Math.max(rows.reprojectGtiff.rss, rows.reprojectCog.rss, rows.chip.rss, rows.rasterize.rss).toFixed(0)} MiB (largest process of each command's tree; target <= 1536)\n`);
+const timedRows: string[][] = [];
+if (only.has('reproject')) timedRows.push(line(rows.reprojectGtiff), line(rows.reprojectPy), ratio(rows.reprojectGtiff, rows.reprojectPy), line(rows.reprojectCog));
+if (only.has('chip')) timedRows.push(line(rows.chip), line(rows.chipPy), ratio(rows.chip, rows.chipPy), line(rows.chipOwn), ratio(rows.chipOwn, rows.chipPy));
+if (only.has('rasterize')) timedRows.push(line(rows.rasterize), line(rows.rasterizePy), ratio(rows.rasterize, rows.rasterizePy));
+process.stdout.write(table(['stage', 'median wall s', 'median CPU s', 'peak RSS MiB'], timedRows) + '\n\n');
+const ourRows = [rows.reprojectGtiff, rows.chip, rows.rasterize], peerRows = [rows.reprojectPy, rows.chipPy, rows.rasterizePy];
+if (ourRows.every((r) => r.wall.length)) {
+  const sum = (rs: Row[]) => rs.reduce((n, r) => n + median(r.wall), 0);
+  const ours = sum(ourRows), peer = sum(peerRows);
+  process.stdout.write(`pipeline (sum of stage medians, ${chips} chips): geodvc ${fmt(ours, 2)} s, rasterio scripts ${fmt(peer, 2)} s, ratio ${fmt(ours / peer, 2)} (target <= 1.0, stretch 0.6)\n`);
+}
+const rss = Math.max(...ourRows.map((r) => r.rss), rows.reprojectCog.rss);
+process.stdout.write(`peak RSS: geodvc ${rss.toFixed(0)} MiB (largest process of each command's tree; target <= 1536)\n`);
