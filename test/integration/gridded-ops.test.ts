@@ -29,7 +29,7 @@ function samePixels(a: string, b: string, what: string) {
   for (let i = 0; i < 6; i++) assert.ok(Math.abs(ga[i] - gb[i]) <= 1e-9 * Math.max(1, Math.abs(gb[i])), `${what}: geotransform[${i}] ${ga[i]} vs ${gb[i]}`);
 }
 
-test('geo chip of a NetCDF variable equals gdal_translate -srcwin of NETCDF:"file":var, chip by chip', async (t) => {
+test('geo chip of a NetCDF variable equals gdal_translate -srcwin of NETCDF:"file":var (first, inner and last chip)', async (t) => {
   if (!needNative(t)) return;
   const before = leftovers();
   const { dir, cleanup } = makeTmpDir('gridded-chip-');
@@ -38,7 +38,10 @@ test('geo chip of a NetCDF variable equals gdal_translate -srcwin of NETCDF:"fil
   const r = await cliOk(['geo', 'chip', '--input', sub, '--output', 'chips', '--size', '4', '--json'], { cwd: dir });
   const index = JSON.parse(readFileSync(join(dir, 'chips', 'chips.geojson'), 'utf8'));
   assert.equal(JSON.parse(r.stdout).chips, 6, '12x11 in 4x4 chips, partial edges dropped: 3x2');
-  for (const f of index.features) {
+  // first, an inner and the last chip (each comparison spawns four GDAL commands)
+  const feats = index.features as any[];
+  assert.equal(feats.length, 6);
+  for (const f of [feats[0], feats[4], feats[5]]) {
     const out = join(dir, 'chips', f.properties.chip);
     const [x, y, w, h] = f.properties.window as number[];
     const ref = join(dir, `ref_${f.properties.row}_${f.properties.col}.tif`);
