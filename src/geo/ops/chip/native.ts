@@ -59,6 +59,9 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
     let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
     for (const inp of inputs) {
       if (!inp.file) throw new UsageError(`chip input ${inp.name} is not a local file`, { hint: 'remote inputs are read by the own TIFF reader' });
+      // the source hash is computed while GDAL reads the header (and is awaited where it is needed)
+      const md5P = inp.md5 !== undefined ? Promise.resolve(inp.md5) : md5File(inp.file);
+      md5P.catch(() => { /* reported where it is awaited */ });
       progress({ phase: 'reading header', item: inp.name });
       let f: ChipFacts;
       try { f = await task({ mode: 'facts', input: inp.file }, `gdalinfo ${inp.name}`); } catch (err) {
@@ -82,7 +85,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
       const crs: CoordinateSystem | undefined = f.epsg ? { epsg: f.epsg, wkt: f.wkt, name: f.crsName } : f.wkt ? { wkt: f.wkt, name: f.crsName } : undefined;
       const boxes = opts.aoi ? await aoiBoxes(opts.aoi, crs) : undefined;
       progress({ phase: 'hashing', item: inp.name });
-      const md5 = inp.md5 ?? await md5File(inp.file);
+      const md5 = await md5P;
       const stem = basename(inp.name, extname(inp.name));
       const plan = planWindows({ stem, width: f.width, height: f.height, gt, params, boxes });
       const wanted = plan.filter((w) => w.inAoi);
