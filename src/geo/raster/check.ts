@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Tag, TiffFile, TiffFormatError, tagName, TYPE_NAME, type TiffIfd } from './tiff.js';
-import { COMPRESSION_NAMES } from './geotiff-info.js';
+import { COMPRESSION_NAMES, gdalDataType } from './geotiff-info.js';
 import { sniffRaster } from './info.js';
 import { readVrtXml } from './vrt-info.js';
 import { DECODE_WORKER_SOURCE } from './decode-worker.js';
@@ -114,6 +114,11 @@ function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[], budgetByt
   const planar = t.value(ifd, Tag.PlanarConfig) ?? 1;
   const bitsE = ifd.entries.get(Tag.BitsPerSample);
   const bits = bitsE && !bitsE.outOfFile ? t.values(bitsE, 1)[0]! : 1;
+  const sampleFormat = t.value(ifd, Tag.SampleFormat) ?? 1;
+  if (!gdalDataType(bits, sampleFormat)) {
+    err('unsupported-sample', 'BitsPerSample/SampleFormat', `${bits}-bit samples with SampleFormat ${sampleFormat}: GDAL cannot read them (it refuses the file: unsupported TIFF configuration)`, bitsE?.entryOffset);
+    return undefined;
+  }
   let bw: number, bh: number;
   if (tiled) {
     bw = t.value(ifd, Tag.TileWidth) ?? 0; bh = t.value(ifd, Tag.TileLength) ?? 0;

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Tag, TiffFile, type TiffIfd } from './tiff.js';
+import { Tag, TiffFile, TiffFormatError, type TiffIfd } from './tiff.js';
 import type { BandInfo, CoordinateSystem, Gcp, RasterInfo } from './types.js';
 import { epsgDef, LINEAR_UNITS } from '../crs/epsg.js';
 import { parseGeoKeys, type GeoKeys } from './geokeys.js';
@@ -26,11 +26,13 @@ export function gdalDataType(bits: number, sampleFormat: number): string | undef
   if (sampleFormat === 5) return bits === 32 ? 'CInt16' : bits === 64 ? 'CInt32' : undefined;
   if (sampleFormat === 6) return bits === 64 ? 'CFloat32' : bits === 128 ? 'CFloat64' : undefined;
   if (sampleFormat === 3) return bits === 16 || bits === 24 || bits === 32 ? 'Float32' : bits === 64 ? 'Float64' : undefined;
+  // GDAL 3.6: signed only at exactly 16/32/64 bits (a 12-bit or 24-bit signed sample is unsigned
+  // for GDAL), 8-bit signed is Byte (PIXELTYPE=SIGNEDBYTE), 33 to 63 bits cannot be read
   const signed = sampleFormat === 2;
   if (bits <= 8) return 'Byte';
-  if (bits <= 16) return signed ? 'Int16' : 'UInt16';
-  if (bits <= 32) return signed ? 'Int32' : 'UInt32';
-  if (bits <= 64) return signed ? 'Int64' : 'UInt64';
+  if (bits <= 16) return signed && bits === 16 ? 'Int16' : 'UInt16';
+  if (bits <= 32) return signed && bits === 32 ? 'Int32' : 'UInt32';
+  if (bits === 64) return signed ? 'Int64' : 'UInt64';
   return undefined;
 }
 
@@ -38,7 +40,7 @@ export function gdalDataType(bits: number, sampleFormat: number): string | undef
  * The GDAL nodata string as gdalinfo -json shows it: a number, or NaN/Infinity as strings. The value
  * is the parsed double (gdalinfo shows -3.4e+38); the stored float32 sample is `Math.fround` of it.
  */
-export function parseNodata(text: string, type: string): number | string | undefined {
+export function parseNodata(text: string, _type: string): number | string | undefined {
   const t = text.trim();
   if (t === '') return undefined;
   let v: number;
@@ -207,6 +209,27 @@ export function describeGeoTiff(t: TiffFile, label: string): RasterInfo {
   return describe(t, label);
 }
 
+/** Compression schemes the libtiff under GDAL 3.6 has a codec for (GDAL refuses to open the rest). */
+const GDAL_CODECS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 32946, 32773, 32766, 32809, 32909, 34661, 34676, 34677, 34887, 34925, 50000, 50001]);
+const INT_MAX = 2 ** 31 - 1;
+
+/**
+ * Files GDAL 3.6's GTiff driver refuses to open, refused the same way: a compression with no codec
+ * ("missing codec"), and more blocks than it can index ("Too many blocks": per band, and over all
+ * bands of a planar-separate file).
+ */
+function refuseLikeGdal(compression: number, width: number, height: number, block: [number, number], separateBands: number): void {
+  if (!GDAL_CODECS.has(compression)) {
+    throw new TiffFormatError(`compression ${COMPRESSION_NAMES[compression] ?? compression} has no codec in GDAL (it refuses to open the file: missing codec of code ${compression})`);
+  }
+  if (width > 0 && height > 0 && block[0] > 0 && block[1] > 0) {
+    const perRow = Math.ceil(width / block[0]), perCol = Math.ceil(height / block[1]);
+    if (perCol > Math.floor(INT_MAX / perRow) || perRow * perCol > Math.floor(INT_MAX / Math.max(1, separateBands))) {
+      throw new TiffFormatError(`too many blocks: ${perRow} x ${perCol} (${width}x${height} pixels in ${block[0]}x${block[1]} blocks); GDAL refuses to open the file`);
+    }
+  }
+}
+
 function describe(t: TiffFile, absPath: string): RasterInfo {
   const warnings: string[] = t.issues.map((i) => i.message);
   const ifd = t.ifds[0]!;
@@ -221,6 +244,8 @@ function describe(t: TiffFile, absPath: string): RasterInfo {
   const photometric = t.value(ifd, Tag.Photometric);
   const type = gdalDataType(bits, sampleFormat) ?? `Unknown(${bits} bits, SampleFormat ${sampleFormat})`;
   const block = blockSize(t, ifd, width, height, spp, bits, compression, planar);
+  if (!gdalDataType(bits, sampleFormat)) throw new TiffFormatError(`unsupported TIFF configuration: BitsPerSample ${bits} with SampleFormat ${sampleFormat} (GDAL cannot read it)`);
+  refuseLikeGdal(compression, width, height, block, planar === 2 ? spp : 1);
 
   let compressionName = COMPRESSION_NAMES[compression] ?? `UNKNOWN(${compression})`;
   if (compression === 7 && photometric === 6) compressionName = 'YCbCr JPEG';

@@ -31,10 +31,30 @@ function notATiff(absPath: string): InvalidFileError {
   return new InvalidFileError(`${basename(absPath)} is not a TIFF file (no II/MM byte-order mark; it starts with ${head.length ? shown : 'nothing: the file is empty'})`, { hint: 'the name says TIFF but the content is something else (a text file, an HTML error page, a Git LFS pointer?); fetch the real file', details: { offset: 0 } });
 }
 
+/**
+ * A CRS the GeoTIFF keys define without an EPSG code (user-defined datums, projections in feet,
+ * polar stereographic variants): its WKT as native GDAL builds it, when the native engine is
+ * installed (loaded only for such files). Without it the CRS keeps its name and keys only.
+ */
+async function withNativeWkt(info: RasterInfo, absPath: string): Promise<RasterInfo> {
+  const cs = info.coordinateSystem;
+  if (!cs || cs.wkt || cs.epsg !== undefined) return info;
+  const { engineKind, loadNativeGdal } = await import('../engine/native.js');
+  let native = false;
+  try { native = engineKind() === 'native'; } catch { native = false; }
+  const g = native ? loadNativeGdal() : null;
+  if (!g) return info;
+  try {
+    const ds = g.open(absPath);
+    try { const wkt = ds.srs?.toWKT(); if (wkt) cs.wkt = wkt; } finally { ds.close(); }
+  } catch { /* GDAL cannot open it: the keys stay the answer */ }
+  return info;
+}
+
 export async function readRasterInfo(absPath: string): Promise<RasterInfo> {
   const kind = sniffRaster(absPath);
   try {
-    if (kind === 'tiff') return readGeoTiffInfo(absPath);
+    if (kind === 'tiff') return await withNativeWkt(readGeoTiffInfo(absPath), absPath);
     if (kind === 'vrt') return readVrtInfo(absPath);
   } catch (e) {
     if (e instanceof TiffFormatError) {

@@ -110,6 +110,11 @@ test('GDAL data type and nodata rules', () => {
   assert.equal(gdalDataType(32, 5), 'CInt16');
   assert.equal(gdalDataType(64, 6), 'CFloat32');
   assert.equal(gdalDataType(64, 2), 'Int64');
+  // GDAL 3.6: signed only at exactly 16/32/64 bits; 33..63 bits unreadable
+  assert.equal(gdalDataType(12, 2), 'UInt16');
+  assert.equal(gdalDataType(24, 2), 'UInt32');
+  assert.equal(gdalDataType(32, 2), 'Int32');
+  assert.equal(gdalDataType(33, 1), undefined);
   assert.equal(parseNodata('nan', 'Float32'), 'NaN');
   assert.equal(parseNodata('-inf', 'Float64'), '-Infinity');
   assert.equal(parseNodata(' 255 ', 'Byte'), 255);
