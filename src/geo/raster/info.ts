@@ -39,6 +39,9 @@ function notATiff(absPath: string): InvalidFileError {
 async function withNativeWkt(info: RasterInfo, absPath: string): Promise<RasterInfo> {
   const cs = info.coordinateSystem;
   if (!cs || cs.wkt || cs.epsg !== undefined) return info;
+  // gdal-async is loaded in main threads only (chip workers read headers in worker threads)
+  const { isMainThread } = await import('node:worker_threads');
+  if (!isMainThread) return info;
   const { engineKind, loadNativeGdal } = await import('../engine/native.js');
   let native = false;
   try { native = engineKind() === 'native'; } catch { native = false; }
