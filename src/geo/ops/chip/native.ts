@@ -3,10 +3,10 @@
  * codec of the linked GDAL (JPEG-in-TIFF, WebP, ZSTD, LERC, JPEG 2000, netCDF...), chips cut by
  * `gdal_translate -srcwin`, so geotransforms (south-up rasters, ModelTransformation, GCPs shifted
  * to the window), nodata, colour tables, masks and metadata are GDAL's. The windows of a raster
- * are dealt into `jobs` contiguous runs cut concurrently in the child, each with its own dataset
- * handle. Chips are written to a private temp folder and renamed into place; on Ctrl-C the child
- * is killed and the folder removed. A block GDAL cannot decode fails the command naming the file,
- * the chip and the block.
+ * are dealt into `jobs` contiguous runs cut concurrently, one runner child per run, each with its
+ * own dataset handle. Chips are written to a private temp folder and renamed into place; on Ctrl-C
+ * the children are killed and the folder removed. A block GDAL cannot decode fails the command
+ * naming the file, the chip and the block.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -50,10 +50,13 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
   const paramsKey = chipParamsKey(opts, true);
   const previous = readPreviousIndex(indexPath);
   const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
-  const runner = new NativeRunner(opts.signal);
+  // one runner child per job: gdal-async runs the async calls of one process one after another
+  // (measured: wall = CPU with two runs in one child), separate processes use every core
+  const runners = Array.from({ length: jobs }, () => new NativeRunner(opts.signal));
+  const runner = runners[0]!;
   const tmpDir = tmpPathFor(join(outDir, 'chips'));
   mkdirSync(tmpDir);
-  const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void) => runner.run({ op: 'chip', spec }, what, onProgress);
+  const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void, k = 0) => runners[k % runners.length]!.run({ op: 'chip', spec }, what, onProgress);
   try {
     const records: ChipRecord[] = [];
     let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
@@ -111,7 +114,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
         let res: { frac: number; skipped?: boolean; written?: boolean }[];
         try {
           res = await task({ mode: 'cut', input: inp.file!, windows: run.map((i) => cuts[i]!), size, bands, nodata, maxNodata: params.maxNodata, pad: params.edge === 'pad', tmpDir, args },
-            `gdal_translate ${inp.name}`, (fr) => { doneBy[r] = Math.round(fr * run.length); progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0), total: idx.length, item: inp.name }); });
+            `gdal_translate ${inp.name}`, (fr) => { doneBy[r] = Math.round(fr * run.length); progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0), total: idx.length, item: inp.name }); }, r);
         } catch (err) {
           if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
           throw cutError(inp.name, wanted[run[0]!]!.name, err);
@@ -136,7 +139,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
     if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
     throw err;
   } finally {
-    await runner.close();
+    await Promise.all(runners.map((r) => r.close()));
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }
