@@ -4,6 +4,7 @@
  * From the TypeScript sources (tsx) the entry is a `.ts` file that Node 20 cannot load in a worker
  * by itself, so a small plain-JS bootstrap (`tsx-worker.mjs`) registers tsx there first.
  */
+import { fileURLToPath } from 'node:url';
 import { Worker, workerData, type WorkerOptions } from 'node:worker_threads';
 
 /**
@@ -26,4 +27,14 @@ export function workerInput<T>(): T {
   const d = workerData as { entry?: unknown; data?: T } | T;
   if (d && typeof d === 'object' && 'entry' in d && typeof d.entry === 'string' && d.entry.endsWith('.ts')) return (d as { data: T }).data;
   return d as T;
+}
+
+/**
+ * Node arguments that run the module `name` beside `callerUrl` as a child process's entry:
+ * `[file.js]` from dist/, `[--import <tsx>, file.ts]` from sources. Put V8 flags before them.
+ */
+export function childModuleArgs(callerUrl: string, name: string): string[] {
+  const ts = callerUrl.endsWith('.ts');
+  const file = fileURLToPath(new URL(`./${name}${ts ? '.ts' : '.js'}`, callerUrl));
+  return ts ? ['--import', import.meta.resolve('tsx'), file] : [file];
 }

@@ -9,6 +9,11 @@
  *
  * `geo info` of a raster whose header is valid (the bomb, the 1e6² image, a tile past EOF) succeeds,
  * as `gdalinfo` does: it reads no pixels; it warns about what a decode would refuse.
+ *
+ * `geo chip` runs here on geodvc's own TIFF reader (GEODVC_GDAL_ENGINE=wasm: the reader of tracked
+ * --rev/--remote inputs and the fallback without native GDAL), whose decoders these files attack.
+ * The native GDAL path refuses the header-level attacks (block over the decode budget, short block
+ * tables, blocks past the end of the file) the same way: the last test checks it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,9 +99,12 @@ before(() => {
 
 const CRASH = /Maximum call stack|out of range|Cannot create a Buffer|heap out of memory|Allocation failed|RangeError|TypeError|Received NaN/;
 
-async function run(args: string[]): Promise<CliResult & { ms: number; all: string }> {
+/** Chips through the own TIFF reader (see the file comment). */
+const OWN_READER = { GEODVC_GDAL_ENGINE: 'wasm' };
+
+async function run(args: string[], env: NodeJS.ProcessEnv = args[1] === 'chip' ? OWN_READER : {}): Promise<CliResult & { ms: number; all: string }> {
   const t0 = performance.now();
-  const r = await runCli(args, { cwd: tmp.dir, timeoutMs: 90_000 });
+  const r = await runCli(args, { cwd: tmp.dir, timeoutMs: 90_000, env });
   return { ...r, ms: performance.now() - t0, all: r.stdout + r.stderr };
 }
 
@@ -188,7 +196,7 @@ function peakRss(args: string[]): Promise<{ code: number; kib: number; out: stri
   const cmd = gnuTime ? '/usr/bin/time' : process.execPath;
   const argv = gnuTime ? ['-f', 'PEAK_RSS_KIB=%M', process.execPath, BIN, ...args] : [BIN, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1', CI: 'true', ...(args[1] === 'chip' ? OWN_READER : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let hwm = 0;
     const poll = setInterval(() => {
@@ -218,10 +226,10 @@ test('GEODVC_DECODE_BUDGET lowers the budget: a small valid tiled file is refuse
   const tile = deflateSync(Buffer.alloc(256 * 256));
   const p = join(tmp.dir, 'small.tif');
   writeFileSync(p, buildTiff((d) => tiled(256, 256, 256, [d], [tile.length]), tile));
-  const r = await runCli(['geo', 'chip', '--input', 'small.tif', '--output', 'chips-small', '--size', '256'], { cwd: tmp.dir, env: { GEODVC_DECODE_BUDGET: '32K' } });
+  const r = await runCli(['geo', 'chip', '--input', 'small.tif', '--output', 'chips-small', '--size', '256'], { cwd: tmp.dir, env: { ...OWN_READER, GEODVC_DECODE_BUDGET: '32K' } });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /small\.tif: IFD #0 tile 0 \(of 1\) would decode to 64\.0 KiB .* over the decode budget of 32\.0 KiB/);
-  const ok = await runCli(['geo', 'chip', '--input', 'small.tif', '--output', 'chips-small', '--size', '256'], { cwd: tmp.dir });
+  const ok = await runCli(['geo', 'chip', '--input', 'small.tif', '--output', 'chips-small', '--size', '256'], { cwd: tmp.dir, env: OWN_READER });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /1 chips \(1 written/);
 });
@@ -318,4 +326,16 @@ test('a PackBits bomb in a 256² tile (16 MB of 128-byte repeats, 1 GiB decoded)
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /4 chips \(4 written/);
   assert.ok(r.kib < 400 * 1024, `peaked at ${Math.round(r.kib / 1024)} MiB`);
+});
+
+test('native GDAL chip refuses the header-level attacks from the header too (decode budget, short block table, block past EOF)', { timeout: 180_000 }, async (t) => {
+  const { nativeInstalled } = await import('../../src/geo/engine/native.js');
+  if (!nativeInstalled()) { if (process.env.CI === 'true') assert.fail('gdal-async is not installed'); t.skip('no native GDAL'); return; }
+  const files = ['bomb.tif', 'huge.tif', 'past-eof.tif'];
+  for (const f of files) assert.ok(existsSync(join(tmp.dir, f)), `${f} was made by an earlier test`);
+  const native = { GEODVC_GDAL_ENGINE: 'native' };
+  const [bomb, huge, eof] = await inBatches(files.map((f) => () => run(['geo', 'chip', '--input', f, '--output', `native-${f}`, '--size', '256'], native)));
+  refused(bomb!, 'bomb.tif', /bomb\.tif: IFD #0 tile 0 \(of 1\) would decode to 2\.0 GiB .*over the decode budget/, 'native geo chip (budget)');
+  refused(huge!, 'huge.tif', /huge\.tif: IFD #0 TileOffsets has 2 entries, but the declared 1000000×1000000 image/, 'native geo chip (short table)');
+  refused(eof!, 'past-eof.tif', /past-eof\.tif: IFD #0 tile 3: \d+ bytes at offset \d+ end at \d+, past the end of the file/, 'native geo chip (past EOF)');
 });

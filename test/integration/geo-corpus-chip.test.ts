@@ -151,7 +151,8 @@ test('geo chip: every corpus file GDAL cannot decode fails naming the file, no c
   if (tiled) {
     const r = await runCli(['geo', 'chip', '--input', tiled.path, '--output', join(dir, 'cli'), '--size', '8'], { cwd: REPO_ROOT });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /tiled_bad_offset\.tif: GDAL cannot decode block 0,0/);
+    // refused from the header (its tile 0 ends past the end of the file) or by GDAL's decoder
+    assert.match(r.stderr, /tiled_bad_offset\.tif: (GDAL cannot decode block 0,0|IFD #0 tile 0: \d+ bytes at offset \d+ end at \d+, past the end of the file)/);
     assert.match(r.stderr, /hint:/);
   }
 });

@@ -11,7 +11,7 @@ import { AppError, InvalidFileError } from '../../lib/errors.js';
 import { TiffFile } from '../../geo/raster/tiff.js';
 import { checkDecodeBudget } from '../../geo/raster/budget.js';
 import { encodePng } from './png.js';
-import { PREVIEW_CHILD_SOURCE } from './preview-child.js';
+import { childModuleArgs } from '../../lib/worker.js';
 
 export interface PreviewLimits {
   /** Bytes of decoded samples one preview may need (default 256 MiB). */
@@ -29,12 +29,6 @@ export const PREVIEW_DEFAULTS = { budgetBytes: 256 * 1024 * 1024, heapMiB: 128, 
 
 export interface PreviewResult { png: Buffer; width: number; height: number; fromOverview: boolean }
 
-let geotiffUrl: string | undefined;
-function geotiffEntry(): string {
-  if (!geotiffUrl) geotiffUrl = import.meta.resolve('geotiff');
-  return geotiffUrl;
-}
-
 interface Job { path: string; maxSize: number; label: string; resolve(r: PreviewResult): void; reject(e: AppError): void }
 
 /** One long-lived child rendering one job at a time; killed (and replaced) when a job overruns. */
@@ -48,7 +42,7 @@ class PreviewChild {
   job: Job | undefined;
   dead = false;
   constructor(private o: Required<PreviewLimits>, private onFree: (c: PreviewChild) => void) {
-    this.proc = spawn(process.execPath, [`--max-old-space-size=${o.heapMiB}`, '--input-type=module', '-e', PREVIEW_CHILD_SOURCE, JSON.stringify({ geotiff: geotiffEntry() })], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [`--max-old-space-size=${o.heapMiB}`, ...childModuleArgs(import.meta.url, 'preview-child')], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (c: Buffer) => this.onData(c));
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => { if (this.stderr.length < 4000) this.stderr += d; });
     this.proc.stdin!.on('error', () => {});

@@ -2,23 +2,12 @@
  * A small pool of worker threads, each holding its own gdal3.js instance (gdal3.js is
  * single-threaded wasm; parallelism comes from several instances, ~200 MB and ~1 s start-up each).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerUrl } from '../../lib/worker.js';
 import { availableParallelism } from 'node:os';
 import { AppError } from '../../lib/errors.js';
 import type { GdalTask } from './gdal-task.js';
 import { runGdalTask } from './gdal-task.js';
-
-function workerScript(): { code: string; eval: true } {
-  const self = import.meta.url;
-  const ext = self.endsWith('.ts') ? '.ts' : '.js';
-  const target = new URL(`./gdal-worker${ext}`, self).href;
-  if (ext === '.ts') {
-    // Running from sources (tsx): register tsx's loader inside the worker first.
-    const api = import.meta.resolve('tsx/esm/api');
-    return { code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`, eval: true };
-  }
-  return { code: `import(${JSON.stringify(target)})`, eval: true };
-}
 
 export function defaultJobs(): number { return Math.max(1, availableParallelism()); }
 
@@ -31,9 +20,9 @@ export class GdalWorkerPool {
   /** With size 1 tasks run in this thread (no worker start-up cost). */
   constructor(readonly size: number) {
     if (size <= 1) return;
-    const { code } = workerScript();
+    const entry = workerUrl(import.meta.url, 'gdal');
     for (let i = 0; i < size; i++) {
-      const w = new Worker(code, { eval: true });
+      const w = startWorker(entry);
       w.on('message', (m: { id: number; result?: unknown; error?: { message: string; code?: string; hint?: string; details?: Record<string, unknown> } }) => {
         const p = this.pending.get(m.id);
         if (!p) return;

@@ -11,7 +11,8 @@ import { Tag, TiffFile, TiffFormatError, tagName, TYPE_NAME, type TiffIfd } from
 import { COMPRESSION_NAMES, gdalDataType } from './geotiff-info.js';
 import { sniffRaster } from './info.js';
 import { readVrtXml } from './vrt-info.js';
-import { DECODE_WORKER_SOURCE } from './decode-worker.js';
+import type { DecodeJob } from './decode-worker.js';
+import { childModuleArgs } from '../../lib/worker.js';
 import { decodeBudgetBytes, formatBytes, tiffLayout, DECODE_BUDGET_ENV, type TiffLayout } from './budget.js';
 import { checkStreamDeclared } from './codec-guard.js';
 
@@ -187,12 +188,6 @@ function checkIfd(t: TiffFile, ifd: TiffIfd, problems: CheckProblem[], budgetByt
   return { ifd, compression, params, offsets, counts, expected };
 }
 
-let geotiffUrl: string | undefined;
-function geotiffEntry(): string {
-  if (!geotiffUrl) geotiffUrl = import.meta.resolve('geotiff');
-  return geotiffUrl;
-}
-
 /** CPU seconds (user + system) used by a process, from /proc (Linux); undefined elsewhere. */
 function cpuSeconds(pid: number | undefined): number | undefined {
   if (!pid) return undefined;
@@ -217,19 +212,18 @@ interface WorkerOutcome {
 
 function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: number[] }[], opts: RasterCheckOptions): Promise<WorkerOutcome> {
   return new Promise((resolve) => {
-    const job = {
-      geotiff: geotiffEntry(),
+    const job: DecodeJob = {
       path: absPath,
       budget: opts.budgetBytes ?? decodeBudgetBytes(),
       images: work.map(({ plan, blocks }) => {
         const params: Record<string, unknown> = { ...plan.params, JPEGTables: undefined };
         // ArrayBuffers do not survive JSON: JPEG tables travel as a byte array.
         if (plan.params.JPEGTables) params.JPEGTablesArray = Array.from(new Uint8Array(plan.params.JPEGTables as ArrayBuffer));
-        return { compression: plan.compression, params, blocks: blocks.map((i) => [i, plan.offsets[i]!, plan.counts[i]!, plan.expected(i)]) };
+        return { compression: plan.compression, params, blocks: blocks.map((i): [number, number, number, number] => [i, plan.offsets[i]!, plan.counts[i]!, plan.expected(i)]) };
       }),
     };
     const heap = opts.heapMiB ?? 96;
-    const child = spawn(process.execPath, [`--max-old-space-size=${heap}`, '--input-type=module', '-e', DECODE_WORKER_SOURCE, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${heap}`, ...childModuleArgs(import.meta.url, 'decode-worker'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: WorkerOutcome = { decoded: 0, errors: [], unsupported: new Map() };
     let buf = '';
     let ended = false;

@@ -17,6 +17,9 @@ import { throttledProgress } from '../../../lib/progress.js';
 import { NativeGdalError, NativeRunner } from '../../engine/runner.js';
 import { nativeEngineName } from '../../engine/native.js';
 import type { CoordinateSystem } from '../../raster/types.js';
+import { checkBlockRange, checkDecodeBudget, tiffLayout, type TiffLayout } from '../../raster/budget.js';
+import { Tag, TiffFile } from '../../raster/tiff.js';
+import { sniffRaster } from '../../sniff.js';
 import { finishChips, md5File, readPreviousIndex } from './index-file.js';
 import { aoiBoxes, chipInputs } from './inputs.js';
 import { chipCreationArgs, chipParams, chipParamsKey, contiguousRuns, fitGeoTransform, planWindows, type GeoTransform6 } from './plan.js';
@@ -38,6 +41,30 @@ function cutError(name: string, chipName: string, err: unknown): AppError {
   return new InvalidFileError(`${name}: GDAL cannot decode ${where} read for chip ${chipName}: ${msg}`, {
     cause: err, hint: 'the file is corrupt or truncated (no chip was written for it); `geodvc geo check --deep` lists the bad blocks',
   });
+}
+
+/**
+ * What the own reader refuses from a TIFF's header, before GDAL touches the pixels: a block over
+ * the decode budget (a decompression bomb: GDAL would decode the whole block for every window it
+ * touches), block tables shorter than the declared image or cut by the end of the file, and blocks
+ * ending past the end of the file; each names the file and the block. A header the own parser
+ * cannot read is left to GDAL to judge.
+ */
+function tiffHeaderGuard(file: string, name: string): void {
+  if (sniffRaster(file) !== 'tiff') return;
+  let t: TiffFile;
+  try { t = TiffFile.open(file); } catch { return; }
+  try {
+    let layout: TiffLayout;
+    const ifd = t.ifds.find((i) => i.parent === undefined) ?? t.ifds[0];
+    try { layout = tiffLayout(t, ifd, name); } catch { return; }
+    checkDecodeBudget(layout);
+    const offE = ifd?.entries.get(layout.tiled ? Tag.TileOffsets : Tag.StripOffsets);
+    const cntE = ifd?.entries.get(layout.tiled ? Tag.TileByteCounts : Tag.StripByteCounts);
+    if (!offE || !cntE) return;
+    const offsets = t.array(offE), counts = t.array(cntE);
+    for (let i = 0; i < layout.blockCount; i++) checkBlockRange(layout, i, offsets[i], counts[i], t.size);
+  } finally { t.close(); }
 }
 
 export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
@@ -66,6 +93,7 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
       const md5P = inp.md5 !== undefined ? Promise.resolve(inp.md5) : md5File(inp.file);
       md5P.catch(() => { /* reported where it is awaited */ });
       progress({ phase: 'reading header', item: inp.name });
+      tiffHeaderGuard(inp.file, inp.name);
       let f: ChipFacts;
       try { f = await task({ mode: 'facts', input: inp.file }, `gdalinfo ${inp.name}`); } catch (err) {
         if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;

@@ -12,6 +12,7 @@ import { deflateSync } from 'node:zlib';
 import { AppError, UsageError } from '../../../lib/errors.js';
 import { tmpPathFor } from '../../../lib/atomic.js';
 import { throttledProgress } from '../../../lib/progress.js';
+import { startWorker, workerUrl } from '../../../lib/worker.js';
 import { TiffFile } from '../../raster/tiff.js';
 import { checkDecodeBudget } from '../../raster/budget.js';
 import { readRasterInfo } from '../../raster/info.js';
@@ -61,11 +62,10 @@ async function chipParallel(opts: ChipOptions, inputs0: ChipInput[], jobs: numbe
   }
   const { onProgress: _p, signal, logger: _l, ...plain } = opts;
   const base = { ...plain, inputs, jobs: 1 };
-  const { Worker } = await import('node:worker_threads');
-  const code = chipWorkerCode();
+  const entry = workerUrl(import.meta.url, 'own');
   const doneBy = new Array<number>(jobs).fill(0);
   const parts = await Promise.all(Array.from({ length: jobs }, (_, index) => new Promise<ChipResult>((resolvePart, reject) => {
-    const w = new Worker(code, { eval: true, workerData: { opts: { ...base, part: { index, count: jobs } } } });
+    const w = startWorker(entry, { workerData: { opts: { ...base, part: { index, count: jobs } } } });
     const onAbort = () => { void w.terminate(); reject(signal?.reason ?? new Error('aborted')); };
     signal?.addEventListener('abort', onAbort, { once: true });
     w.on('message', (m: { type: string; done?: number; result?: ChipResult; error?: { message: string; code?: string; hint?: string; exitCode?: number } }) => {
@@ -86,16 +86,6 @@ async function chipParallel(opts: ChipOptions, inputs0: ChipInput[], jobs: numbe
   return finishChips(outDir, inputs, records, join(outDir, opts.indexName ?? CHIP_INDEX), paramsKey,
     { written: sum('written'), unchanged: sum('unchanged'), skippedNodata: sum('skippedNodata'), skippedAoi: sum('skippedAoi') });
 }
-
-/** The worker entry, as eval'ed code (tsx's loader registered first when running from sources). */
-function chipWorkerCode(): string {
-  const self = import.meta.url;
-  const ext = self.endsWith('.ts') ? '.ts' : '.js';
-  const target = JSON.stringify(new URL(`./own-worker${ext}`, self).href);
-  if (ext === '.ts') return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${target}); })`;
-  return `import(${target})`;
-}
-
 
 async function chipSerial(opts: ChipOptions): Promise<ChipResult> {
   const progress = throttledProgress(opts.onProgress);
