@@ -393,6 +393,11 @@ export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolea
   const keptChunks = new Set<string>();
   const dropLists: string[] = [];
   const keptLists: { key: string; hash: HashName; oid: string }[] = [];
+  // only a remote that holds chunked objects (its marker is written before the first chunk) has
+  // lists to look at; others may not even allow listing those prefixes (geodvc serve: HTTP 400)
+  let chunked = false;
+  try { chunked = !!(await b.stat(MARKER_KEY)); } catch { chunked = false; }
+  if (!chunked) return { removed, unreadableLists };
   for (const algo of ['md5', 'xxh128', 'sha256'] as HashName[]) {
     for await (const key of b.list(`chunked/lists/${algo}/`, o.signal)) {
       const m = /^chunked\/lists\/[a-z0-9]+\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec(key);
