@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { HashName } from './hash.js';
 import { createPoolHandler, type PoolJobMessage, type PoolMessage, type PoolOp, type PoolResult, type PoolItem } from './pool-ops.js';
-import { InterruptedError } from '../../lib/errors.js';
+import { InterruptedError, toAppError } from '../../lib/errors.js';
 import { startWorker, workerUrl } from '../../lib/worker.js';
 
 export type { PoolItem, PoolOp, PoolResult } from './pool-ops.js';
@@ -27,6 +27,40 @@ let shared: HashPool | undefined;
 /** A per-item failure of a pool job as an Error carrying the errno-style `code` and the `path`. */
 export function poolError(e: NonNullable<PoolResult['error']>): Error & { code?: string; path: string } {
   return Object.assign(new Error(e.message), { code: e.code, path: e.path });
+}
+
+/** A hash of a file that is still being written, from `followHash`. */
+export interface FollowedHash {
+  /** Publishes that the first `bytes` bytes of the file are complete (the worker hashes up to there). */
+  complete(bytes: number): void;
+  /** The digest and size once the whole file was hashed; a worker's failure as an AppError. */
+  result(): Promise<{ oid: string; size: number }>;
+  /** Stops the worker (the file will not be completed) and waits for it to let go. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Hashes `path` on a pool worker while it is being written (ranged or chunked downloads landing
+ * out of order): the writer publishes the complete prefix through a shared counter, so the hash is
+ * ready when the last byte lands and the writing thread stays free.
+ */
+export function followHash(path: string, size: number, name: HashName): FollowedHash {
+  const follow = new SharedArrayBuffer(8);
+  const upto = new BigInt64Array(follow);
+  const publish = (n: bigint) => { Atomics.store(upto, 0, n); Atomics.notify(upto, 0); };
+  const hashing = HashPool.shared().run({ op: 'hash-follow', name, items: [{ path, size, op: 'hash-follow', follow }] });
+  return {
+    complete: (bytes) => publish(BigInt(bytes)),
+    async result() {
+      const [r] = await hashing;
+      if (r!.error) throw toAppError(poolError(r!.error));
+      return { oid: r!.oid!, size: r!.size! };
+    },
+    async abort() {
+      publish(-1n);
+      await hashing.catch(() => undefined);
+    },
+  };
 }
 
 /**

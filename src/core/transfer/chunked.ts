@@ -16,7 +16,7 @@ import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry } from '../../storage/retry.js';
 import { hashBuffer, type HashName } from '../odb/hash.js';
-import { HashPool, poolError } from '../odb/pool.js';
+import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, type ChunkMode } from '../chunk/chunker.js';
 import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
 import { mapLimitSettled } from '../../lib/pool.js';
@@ -305,12 +305,9 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
   mkdirSync(dirname(tmp), { recursive: true });
   const fd = openSync(tmp, 'w+', 0o644);
   // a worker hashes the leading complete bytes as they land
-  const follow = new SharedArrayBuffer(8);
-  const upto = new BigInt64Array(follow);
-  const publish = (v: bigint) => { Atomics.store(upto, 0, v); Atomics.notify(upto, 0); };
+  const hashing = followHash(tmp, list.size, x.hashName);
   let cursor = 0;
-  const advance = () => { while (cursor < n && done[cursor]) cursor++; publish(BigInt(offs[cursor]!)); };
-  const hashing = HashPool.shared().run({ op: 'hash-follow', name: x.hashName, items: [{ path: tmp, size: list.size, op: 'hash-follow', follow }] });
+  const advance = () => { while (cursor < n && done[cursor]) cursor++; hashing.complete(offs[cursor]!); };
   const srcFds = new Map<string, number>();
   try {
     ftruncateSync(fd, list.size);
@@ -363,15 +360,13 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
     if (bad) throw bad.reason;
     if (signal?.aborted) throw new InterruptedError();
     advance();
-    const [h] = await hashing;
-    if (h!.error) throw toAppError(poolError(h!.error));
-    out.actual = h!.oid!;
-    out.size = h!.size!;
+    const h = await hashing.result();
+    out.actual = h.oid;
+    out.size = h.size;
     out.ok = out.actual === x.oid && out.size === list.size;
     return out;
   } catch (err) {
-    publish(-1n);
-    await hashing.catch(() => undefined);
+    await hashing.abort();
     throw err;
   } finally {
     closeSync(fd);

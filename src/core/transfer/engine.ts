@@ -19,7 +19,7 @@ import { ObjectDB, CACHE_MODE } from '../odb/odb.js';
 import { objectRelPath, isDirOid } from '../odb/layout.js';
 import { createHasher, hashBuffer, hashFileWith, initHashers, type HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
-import { HashPool, poolError, sameSource, type PoolResult } from '../odb/pool.js';
+import { HashPool, followHash, poolError, sameSource, type PoolResult } from '../odb/pool.js';
 import { QUARANTINE_DIR } from '../repo/cache-objects.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -415,17 +415,14 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
     // A worker thread hashes the parts in order as soon as the contiguous prefix is on disk (read
     // back from the page cache), so the hash is ready when the last part lands and this thread
     // stays free to receive: hashing md5 here stalled the sockets for seconds per GiB.
-    const follow = new SharedArrayBuffer(8);
-    const upto = new BigInt64Array(follow);
-    const publish = (n: bigint) => { Atomics.store(upto, 0, n); Atomics.notify(upto, 0); };
-    const hashing = HashPool.shared().run({ op: 'hash-follow', name: x.hashName, items: [{ path: tmp, size, op: 'hash-follow', follow }] });
+    const hashing = followHash(tmp, size, x.hashName);
     try {
       const parts: { start: number; end: number; done: boolean }[] = [];
       for (let s = 0; s < size; s += part) parts.push({ start: s, end: Math.min(size, s + part) - 1, done: false });
       let cursor = 0;
       const advance = () => {
         while (cursor < parts.length && parts[cursor]!.done) cursor++;
-        publish(BigInt(cursor < parts.length ? parts[cursor]!.start : size));
+        hashing.complete(cursor < parts.length ? parts[cursor]!.start : size);
       };
       const settled = await mapLimitSettled(parts, remote.downloadConcurrency, async (p) => {
         let got = 0;
@@ -442,13 +439,10 @@ async function downloadObject(remote: RemoteHandle, x: TransferObject, tmp: stri
       const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
       if (bad) throw bad.reason;
       advance();
-      const [r] = await hashing;
-      if (r!.error) throw toAppError(poolError(r!.error));
-      const actual = r!.oid!;
-      return { ok: withDirSuffix(x, actual) === x.oid, actual, size: r!.size! };
+      const { oid: actual, size: hashed } = await hashing.result();
+      return { ok: withDirSuffix(x, actual) === x.oid, actual, size: hashed };
     } catch (err) {
-      publish(-1n);
-      await hashing.catch(() => undefined);
+      await hashing.abort();
       throw err;
     } finally {
       closeSync(fd);
