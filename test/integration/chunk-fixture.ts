@@ -1,20 +1,26 @@
 /** Fixtures of the chunking tests: tiled DEFLATE GeoTIFFs made by gdal_translate, tiles rewritten in place with GDAL. */
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitInit } from '../helpers/tmp.js';
+import { initRepo } from '../../src/core/repo/init.js';
+import { addRemote, modifyRemote } from '../../src/core/repo/remotes.js';
+import { prng } from '../../src/geo/ops/split.js';
 
 const require = createRequire(import.meta.url);
 
-/** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A repository in a fresh temp folder with a local remote 'store' (default) chunked in `mode`. */
+export function chunkedRepo(mode: 'tiles' | 'cdc', prefix = 'geodvc-chunk-'): { tmp: string; root: string; remote: string } {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const root = join(tmp, 'repo');
+  const remote = join(tmp, 'remote');
+  gitInit(root);
+  initRepo(root);
+  addRemote('store', remote, { root, cwd: root, default: true });
+  modifyRemote('store', 'chunking', mode, { root, cwd: root });
+  return { tmp, root, remote };
 }
 
 /**
@@ -23,7 +29,7 @@ export function rng(seed: number): () => number {
  */
 export function makeTiledTiff(path: string, width: number, height: number, o: { block?: number; seed?: number } = {}): void {
   const raw = `${path}.raw`;
-  const next = rng(o.seed ?? 1);
+  const next = prng(o.seed ?? 1);
   const fd = openSync(raw, 'w');
   const row = Buffer.allocUnsafe(width * 2);
   for (let y = 0; y < height; y++) {
@@ -52,7 +58,7 @@ export function rewriteTiles(path: string, count: number, seed = 7): { x: number
     const bs = band.blockSize;
     const nx = Math.ceil(ds.rasterSize.x / bs.x);
     const ny = Math.ceil(ds.rasterSize.y / bs.y);
-    const next = rng(seed);
+    const next = prng(seed);
     const picked = new Map<number, { x: number; y: number }>();
     while (picked.size < Math.min(count, nx * ny)) {
       const i = Math.floor(next() * nx * ny);

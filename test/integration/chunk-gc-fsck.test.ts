@@ -6,33 +6,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitInit } from '../helpers/tmp.js';
-import { initRepo } from '../../src/core/repo/init.js';
 import { openRepo } from '../../src/core/repo/repo.js';
-import { addRemote, modifyRemote } from '../../src/core/repo/remotes.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
 import { gc } from '../../src/core/api/gc.js';
 import { fsckRemote } from '../../src/core/api/fsck.js';
 import { parseChunkList, chunkKey } from '../../src/core/chunk/list.js';
-import { writeSeeded } from './chunk-fixture.js';
+import { chunkedRepo, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const filesUnder = (dir: string) => existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)) : [];
 
 test('fsck -r finds and repairs a corrupt chunk; gc -c keeps exactly the chunks of kept objects', { timeout: 60_000 }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-chunkgc-'));
+  const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunkgc-');
   try {
-    const root = join(tmp, 'repo');
-    const remote = join(tmp, 'remote');
-    gitInit(root);
-    initRepo(root);
-    addRemote('store', remote, { root, cwd: root, default: true });
-    modifyRemote('store', 'chunking', 'cdc', { root, cwd: root });
     const f = join(root, 'cube.nc');
     writeSeeded(f, 12 << 20, 11);
     await add({ cwd: root, targets: [f] });

@@ -7,17 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitInit, git } from '../helpers/tmp.js';
+import { git } from '../helpers/tmp.js';
 import { BIN } from '../helpers/cli.js';
-import { initRepo } from '../../src/core/repo/init.js';
-import { addRemote, modifyRemote } from '../../src/core/repo/remotes.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
-import { writeSeeded } from './chunk-fixture.js';
+import { chunkedRepo, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const count = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0);
@@ -33,14 +30,8 @@ function killWhen(args: string[], cwd: string, ready: () => boolean): Promise<bo
 }
 
 test('SIGKILL mid chunked push and mid chunked pull: reruns complete, only missing chunks move, the file is byte-identical', { timeout: 90_000 }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-chunkkill-'));
+  const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunkkill-');
   try {
-    const root = join(tmp, 'repo');
-    const remote = join(tmp, 'remote');
-    gitInit(root);
-    initRepo(root);
-    addRemote('store', remote, { root, cwd: root, default: true });
-    modifyRemote('store', 'chunking', 'cdc', { root, cwd: root });
     const f = join(root, 'stack.h5');
     writeSeeded(f, 64 << 20, 21);
     const want = sha(f);

@@ -7,17 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitInit, git } from '../helpers/tmp.js';
-import { initRepo } from '../../src/core/repo/init.js';
-import { addRemote, modifyRemote } from '../../src/core/repo/remotes.js';
+import { git } from '../helpers/tmp.js';
+import { modifyRemote } from '../../src/core/repo/remotes.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
 import { cloudStatus } from '../../src/core/api/cloud-status.js';
-import { makeTiledTiff, rewriteTiles, writeSeeded } from './chunk-fixture.js';
+import { chunkedRepo, makeTiledTiff, rewriteTiles, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -27,19 +25,8 @@ function du(dir: string): number {
   return n;
 }
 
-function setup(mode: 'tiles' | 'cdc') {
-  const tmp = mkdtempSync(join(tmpdir(), 'geodvc-chunk-'));
-  const root = join(tmp, 'repo');
-  const remote = join(tmp, 'remote');
-  gitInit(tmp + '/repo');
-  initRepo(root);
-  addRemote('store', remote, { root, cwd: root, default: true });
-  modifyRemote('store', 'chunking', mode, { root, cwd: root });
-  return { tmp, root, remote };
-}
-
 test('tiles: 1-2% of tiles rewritten in place move only those tiles both ways; pulls are byte-identical', { timeout: 60_000 }, async () => {
-  const { tmp, root, remote } = setup('tiles');
+  const { tmp, root, remote } = chunkedRepo('tiles');
   try {
     // geodvc-only options stay out of .dvc/config (DVC 3 rejects unknown remote options)
     assert.doesNotMatch(readFileSync(join(root, '.dvc', 'config'), 'utf8'), /chunking/);
@@ -102,7 +89,7 @@ test('tiles: 1-2% of tiles rewritten in place move only those tiles both ways; p
 });
 
 test('cdc: a file with bytes inserted in the middle re-sends only the chunks around the insertion; a plain geodvc reader still pulls it', { timeout: 60_000 }, async () => {
-  const { tmp, root, remote } = setup('cdc');
+  const { tmp, root, remote } = chunkedRepo('cdc');
   try {
     const f = join(root, 'cube.nc');
     writeSeeded(f, 32 << 20, 3);
