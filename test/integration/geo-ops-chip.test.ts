@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
 import { needGdal, needNative, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
-import { chip, chipEngine, windows } from '../../src/geo/ops/chip.js';
+import { chip, chipEngine } from '../../src/geo/ops/chip.js';
 
 /** The chip tests run on both readers: native GDAL (when installed) and the own TIFF reader (GEODVC_GDAL_ENGINE=wasm). */
 const ENGINES = ['native', 'wasm'] as const;
@@ -37,14 +37,6 @@ function checkChips(dir: string, src: string, index: any, sample: number) {
   }
   return checked;
 }
-
-test('windows(): drop, pad and shift edges', () => {
-  assert.deepEqual(windows(1000, 512, 512, 'drop'), [0]);
-  assert.deepEqual(windows(1000, 512, 512, 'pad'), [0, 512]);
-  assert.deepEqual(windows(1000, 512, 512, 'shift'), [0, 488]);
-  assert.deepEqual(windows(1024, 512, 256, 'drop'), [0, 256, 512]);
-  assert.deepEqual(windows(1024, 512, 512, 'shift'), [0, 512]);
-});
 
 for (const engine of ENGINES) test(`chip (${engine}): corpus rasters in three CRSs + generated scene equal gdal_translate -srcwin`, async (t) => {
   if (engine === 'native' ? !needNative(t) : !needGdal(t)) return;

@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeLzw } from './lzw.js';
-import { Tag, TiffFile } from './tiff.js';
-import { tiffLayout } from './budget.js';
-
-const CORPUS = process.env.GEODVC_CORPUS ?? join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus');
+import { compareCorpusBlocks } from '../../../test/helpers/corpus-blocks.js';
 
 /** An LZW encoder (TIFF flavour) for the tests: width grows when the next code needs it, ClearCode before the table fills. */
 function encodeLzw(data: Uint8Array): Uint8Array {
@@ -71,32 +65,7 @@ test('an LZW bomb (one repeated byte) decodes into no more than the declared siz
 });
 
 test('decodeLzw agrees with geotiff.js on every LZW block of the corpus', async (t) => {
-  const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => /\.tiff?$/i.test(f) && statSync(join(CORPUS, f)).size < 100_000) : [];
-  if (!files.length) { if (process.env.CI === 'true') throw new Error(`no corpus at ${CORPUS}`); t.skip('no corpus'); return; }
-  const g: any = await import('geotiff');
-  let blocks = 0;
-  for (const f of files) {
-    let tf: TiffFile;
-    try { tf = TiffFile.open(join(CORPUS, f)); } catch { continue; }
-    try {
-      const ifd = tf.ifds[0]!;
-      if (tf.value(ifd, Tag.Compression) !== 5) continue;
-      const L = tiffLayout(tf, ifd);
-      const offE = ifd.entries.get(L.tiled ? Tag.TileOffsets : Tag.StripOffsets)!;
-      const cntE = ifd.entries.get(L.tiled ? Tag.TileByteCounts : Tag.StripByteCounts)!;
-      const offs = tf.array(offE), cnts = tf.array(cntE);
-      const dec = await g.getDecoder(5, { tileWidth: L.blockW, tileHeight: L.blockH, predictor: 1, bitsPerSample: [L.bitsPerSample], planarConfiguration: L.planar });
-      for (let i = 0; i < Math.min(offs.length, 2); i++) {
-        if (!cnts[i] || offs[i]! + cnts[i]! > tf.size) continue;
-        const raw = tf.read(offs[i]!, cnts[i]!);
-        let ref: Uint8Array;
-        try { ref = new Uint8Array(dec.decodeBlock(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))); } catch { continue; }
-        const mine = decodeLzw(raw, L.blockBytes);
-        const n = Math.min(ref.length, L.blockBytes);
-        assert.deepEqual(mine.subarray(0, n), ref.subarray(0, n), `${f} block ${i}`);
-        blocks++;
-      }
-    } finally { tf.close(); }
-  }
+  const blocks = await compareCorpusBlocks(t, { compression: 5, maxFileSize: 100_000, blocksPerFile: 2, decode: decodeLzw });
+  if (blocks === undefined) return;
   assert.ok(blocks > 0, 'some LZW blocks compared');
 });
