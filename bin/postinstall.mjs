@@ -45,11 +45,14 @@ function prune(depsDir, dir) {
     const rel = relative(depsDir, abs).split(sep).join('/');
     if (KEEP.includes(rel)) continue;
     if (KEEP.some((k) => k.startsWith(`${rel}/`))) { freed += prune(depsDir, abs); continue; }
-    try { freed += sizeOf(abs); } catch { /* size is informative only */ }
+    if (VERBOSE) { try { freed += sizeOf(abs); } catch { /* size is informative only */ } }
     rmSync(abs, { recursive: true, force: true });
   }
   return freed;
 }
+
+/** Sizes are walked only for the --verbose message (a walk of ~190 MB of sources otherwise). */
+const VERBOSE = process.argv.includes('--verbose');
 
 function sizeOf(p) {
   const st = statSync(p);
@@ -73,7 +76,7 @@ function pruneKoffi(req) {
   let freed = 0;
   for (const d of readdirSync(builds)) {
     if (keep.has(d)) continue;
-    try { freed += sizeOf(join(builds, d)); } catch { /* informative only */ }
+    if (VERBOSE) { try { freed += sizeOf(join(builds, d)); } catch { /* informative only */ } }
     rmSync(join(builds, d), { recursive: true, force: true });
   }
   return freed;
@@ -90,7 +93,7 @@ function main() {
     const deps = join(root, 'deps');
     if (existsSync(deps) && bindingBuilt(root)) freed += prune(deps, deps);
   } catch { /* keep gdal-async as installed */ }
-  if (freed > 0 && process.argv.includes('--verbose')) console.log(`geodvc: removed ${(freed / 2 ** 20).toFixed(0)} MB (gdal-async build sources, koffi addons of other platforms)`);
+  if (freed > 0 && VERBOSE) console.log(`geodvc: removed ${(freed / 2 ** 20).toFixed(0)} MB (gdal-async build sources, koffi addons of other platforms)`);
 }
 
 try { main(); } catch { /* never fail an install over disk space */ }
