@@ -4,7 +4,7 @@
  * catch that turns errors into `ERROR: ...` plus an exit code. Commands are discovered from
  * src/cli/commands/** (see CommandModule in ./types.ts).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import v8 from 'node:v8';
 import { dirname, join, relative, sep } from 'node:path';
@@ -13,6 +13,11 @@ import type { CliContext, CommandGroup, CommandModule } from './types.js';
 import type { ProgressEvent, ProgressFn } from '../lib/progress.js';
 import { StderrReporter, makeLogger } from './ui/reporter.js';
 import { renderError } from './ui/errors.js';
+
+// commander through require: its ESM wrapper makes Node scan the CommonJS sources for exports on
+// every start; required, they are only compiled (start-up of every command).
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
+type Command = import('commander').Command;
 import { redactSecrets } from '../lib/safepath.js';
 import { AppError, InterruptedError, UsageError, toAppError } from '../lib/errors.js';
 import { missingDependency } from '../lib/optional-deps.js';

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlLazy as parseYaml } from '../lib/yaml-lazy.js';
 import { readRasterInfo } from './raster/info.js';
 import { readVectorInfo } from './vector/info.js';
 import { geoKind } from './sniff.js';

@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { AppError, PathError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync as writeAtomic } from '../../lib/atomic.js';
+import { parseYamlLazy as parseYaml } from '../../lib/yaml-lazy.js';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/info.js';
-import { looksLikeVector, readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
+import { readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
 import { looksLikeGeoJson } from '../../geo/vector/geojson.js';
 import { extractGeoMeta } from '../../geo/meta.js';
 import { griddedFormat, parseSubdatasetName } from '../../geo/gridded/source.js';
@@ -23,7 +23,7 @@ import { Git } from '../scm/git.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import type { PointCloudInfo } from '../../geo/pointcloud/info.js';
-import { sniffFormat } from '../../geo/sniff.js';
+import { looksLikeVector, sniffFormat } from '../../geo/sniff.js';
 
 export interface GeoInfoItem {
   path: string;

@@ -3,10 +3,14 @@
  * code of a WKT (only the root node's AUTHORITY/ID, as GDAL's GetAuthorityCode(nullptr)), and a
  * comparison that says whether two CRSs are the same for alignment purposes.
  */
-import proj4 from 'proj4';
+import { createRequire } from 'node:module';
 import type { CoordinateSystem } from '../raster/types.js';
 import { epsgDef } from './epsg.js';
 import { UsageError } from '../../lib/errors.js';
+
+// proj4 through require: its UMD bundle imported as ESM is scanned by Node's CommonJS export
+// lexer on every start (~20 ms of `geo info`); required, it is only compiled.
+const proj4 = createRequire(import.meta.url)('proj4') as typeof import('proj4');
 
 /** The EPSG code carried by the root node of a WKT1/WKT2 string, if any. */
 export function wktRootEpsg(wkt: string): number | undefined {

@@ -5,10 +5,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InvalidFileError } from '../../lib/errors.js';
-import { readGeoJsonFeatures, readGeoJsonInfo } from './geojson.js';
-import { readShapefileFeatures, readShapefileInfo } from './shapefile.js';
-import { readFgbFeatures, readFgbInfo } from './flatgeobuf.js';
-import { readGpkgFeatures, readGpkgInfo } from './geopackage.js';
 import type { FeatureSet, VectorInfo } from './types.js';
 
 export type { VectorInfo, VectorLayerInfo, FeatureSet, Feature, Geometry, FieldInfo } from './types.js';
@@ -35,10 +31,12 @@ export { looksLikeVector } from '../sniff.js';
 
 export async function readVectorInfo(absPath: string): Promise<VectorInfo> {
   switch (vectorFormat(absPath)) {
-    case 'geojson': return readGeoJsonInfo(absPath);
-    case 'shapefile': return readShapefileInfo(absPath);
-    case 'flatgeobuf': return readFgbInfo(absPath);
-    case 'geopackage': return readGpkgInfo(absPath);
+    // each reader is loaded when its format is met (FlatGeobuf's flatbuffers and GeoPackage's
+    // SQLite would otherwise load for every raster a command looks at)
+    case 'geojson': return (await import('./geojson.js')).readGeoJsonInfo(absPath);
+    case 'shapefile': return (await import('./shapefile.js')).readShapefileInfo(absPath);
+    case 'flatgeobuf': return (await import('./flatgeobuf.js')).readFgbInfo(absPath);
+    case 'geopackage': return (await import('./geopackage.js')).readGpkgInfo(absPath);
     default: throw new InvalidFileError(`${basename(absPath)}: not a vector format geodvc reads`, { hint: 'supported: GeoJSON, Shapefile (.shp with .shx/.dbf/.prj/.cpg), FlatGeobuf, GeoPackage' });
   }
 }
@@ -46,10 +44,10 @@ export async function readVectorInfo(absPath: string): Promise<VectorInfo> {
 /** All features, GeoJSON-like, with the layer CRS. GeoPackage may hold several layers. */
 export async function readVectorFeatures(absPath: string): Promise<FeatureSet[]> {
   switch (vectorFormat(absPath)) {
-    case 'geojson': { const { doc: _doc, ...fs } = readGeoJsonFeatures(absPath); return [fs]; }
-    case 'shapefile': return [await readShapefileFeatures(absPath)];
-    case 'flatgeobuf': return [await readFgbFeatures(absPath)];
-    case 'geopackage': return readGpkgFeatures(absPath);
+    case 'geojson': { const { doc: _doc, ...fs } = (await import('./geojson.js')).readGeoJsonFeatures(absPath); return [fs]; }
+    case 'shapefile': return [await (await import('./shapefile.js')).readShapefileFeatures(absPath)];
+    case 'flatgeobuf': return [await (await import('./flatgeobuf.js')).readFgbFeatures(absPath)];
+    case 'geopackage': return (await import('./geopackage.js')).readGpkgFeatures(absPath);
     default: throw new InvalidFileError(`${basename(absPath)}: not a vector format geodvc reads`, { hint: 'supported: GeoJSON, Shapefile, FlatGeobuf, GeoPackage' });
   }
 }
