@@ -11,7 +11,7 @@ import {
 import { normalizeSectionName } from './ini.js';
 import { dirname } from 'node:path';
 import { isGeodvcRemoteOption, maskSecret, remoteScheme, validateRemoteOption } from './remote-options.js';
-import { setGeodvcRemoteOption } from '../chunk/settings.js';
+import { moveGeodvcRemote, setGeodvcRemoteOption } from '../chunk/settings.js';
 
 export interface RemoteOpContext { root?: string; cwd?: string; }
 
@@ -128,6 +128,8 @@ export function removeRemote(name: string, opts: RemoteOpContext & { level?: Con
     const d = readConfigLevel(l, opts.root);
     if (d.core?.remote && sectionOf(d.core.remote) === section) editConfigLevel(opts.root, l, (data) => { delete data.core!.remote; });
   }
+  // its geodvc-only options (.dvc/geodvc.json) go too, once no level defines the remote any more
+  if (opts.root && !mergedAll(opts.root)[section]) moveGeodvcRemote(opts.root, name, undefined);
 }
 
 /** Renames a remote in `level`, and `core.remote` where it names it. */
@@ -150,6 +152,8 @@ export function renameRemote(name: string, newName: string, opts: RemoteOpContex
     const d = readConfigLevel(l, opts.root);
     if (d.core?.remote && sectionOf(d.core.remote) === from) editConfigLevel(opts.root, l, (data) => { data.core!.remote = newName; });
   }
+  // its geodvc-only options (.dvc/geodvc.json) follow the name, once no level defines the old name
+  if (opts.root && !mergedAll(opts.root)[from]) moveGeodvcRemote(opts.root, name, newName);
 }
 
 /** Sets (or with `unset` removes) `core.remote` at `level`; returns the default when `name` is omitted. */
