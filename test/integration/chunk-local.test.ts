@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../helpers/tmp.js';
-import { modifyRemote } from '../../src/core/repo/remotes.js';
+import { addRemote, modifyRemote, removeRemote, renameRemote } from '../../src/core/repo/remotes.js';
+import { geodvcRemoteOptions } from '../../src/core/chunk/settings.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
@@ -123,3 +124,29 @@ test('cdc: a file with bytes inserted in the middle re-sends only the chunks aro
 });
 
 
+
+test('remote rename/remove carry the chunking options in .dvc/geodvc.json along (no stale entries)', async () => {
+  const { tmp, root } = chunkedRepo('tiles');
+  const settings = () => JSON.parse(readFileSync(join(root, '.dvc', 'geodvc.json'), 'utf8')).remote ?? {};
+  try {
+    modifyRemote('store', 'chunk_threshold', '8M', { root, cwd: root });
+    renameRemote('store', 'archive', { root });
+    assert.deepEqual(settings(), { archive: { chunking: 'tiles', chunk_threshold: '8M' } });
+    assert.equal(geodvcRemoteOptions(root, 'store').chunking, undefined);
+    // a remote added again under the old name starts with DVC's layout, not the old options
+    addRemote('store', join(tmp, 'other'), { root, cwd: root });
+    assert.deepEqual(geodvcRemoteOptions(root, 'store'), {});
+    // removed from one level while another still defines it: its options stay
+    addRemote('archive', join(tmp, 'remote'), { root, cwd: root, level: 'local' });
+    removeRemote('archive', { root, level: 'local' });
+    assert.equal(geodvcRemoteOptions(root, 'archive').chunking, 'tiles');
+    removeRemote('archive', { root });
+    assert.deepEqual(settings(), {});
+    // a rename onto a name with a stale entry (written by an older geodvc) drops that entry
+    writeFileSync(join(root, '.dvc', 'geodvc.json'), `${JSON.stringify({ remote: { gone: { chunking: 'cdc' } } })}\n`);
+    renameRemote('store', 'gone', { root });
+    assert.deepEqual(settings(), {});
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -53,11 +53,20 @@ export function setGeodvcRemoteOption(root: string, name: string, key: string, v
   writeFileAtomicSync(settingsPath(root), `${JSON.stringify(s, null, 2)}\n`);
 }
 
-/** Renames or removes a remote's entry (remote rename/remove). */
+/**
+ * Renames or removes a remote's entry (remote rename/remove). A rename also drops whatever entry
+ * the new name had (left by a remote of that name removed earlier): the options are the old name's.
+ */
 export function moveGeodvcRemote(root: string, from: string, to: string | undefined): void {
+  if (!existsSync(settingsPath(root))) return;
   const s = read(root);
-  if (!s.remote?.[from]) return;
-  if (to) s.remote[to] = s.remote[from]!;
-  delete s.remote[from];
+  const remotes = s.remote;
+  if (!remotes || (!remotes[from] && (!to || !remotes[to]))) return;
+  if (to) {
+    if (remotes[from]) remotes[to] = remotes[from]!;
+    else delete remotes[to];
+  }
+  delete remotes[from];
+  if (!Object.keys(remotes).length) delete s.remote;
   writeFileAtomicSync(settingsPath(root), `${JSON.stringify(s, null, 2)}\n`);
 }
