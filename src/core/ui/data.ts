@@ -17,6 +17,7 @@ import { bboxToWgs84, rasterBounds, pixelToWorld } from '../../geo/crs/grid.js';
 import { crsFromText, transformer, WGS84 } from '../../geo/crs/crs.js';
 import { readAnnotationFile, isVectorFile } from '../../geo/annotations/load.js';
 import { encodePng } from './png.js';
+import { splitBuffers, type BufferChip, type BufferFeature, type SplitFileInfo } from './split-buffer.js';
 
 /** core/api functions the UI needs, injected by the CLI (core must not import core/api). */
 export interface UiApi {
@@ -193,6 +194,10 @@ export interface FootprintsResult {
   versions: string[];
   splits: string[];
   missing: string[];
+  /** The `geo split` files (splits.json) tracked at the revision: buffer, counts, dropped chips. */
+  splitFiles: SplitFileInfo[];
+  /** Buffer zones of those files around val/test chips (WGS 84; see split-buffer.ts). */
+  buffers: BufferFeature[];
 }
 
 /**
@@ -206,6 +211,8 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
   const features: Footprint[] = [];
   const missing: string[] = [];
   const assignments: Record<string, string> = {};
+  const splitDocs: { path: string; out: string; doc: any }[] = [];
+  const chipIndexes = new Map<string, BufferChip[]>();
   const tmp = mkdtempSync(join(tmpdir(), 'geodvc-ui-'));
   try {
     for (const out of outs) {
@@ -239,7 +246,11 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
           continue;
         }
         if (basename(file.rel) === 'splits.json' && existsSync(obj) && statSync(obj).size < MAX_VECTOR_BYTES) {
-          try { Object.assign(assignments, JSON.parse(readFileSync(obj, 'utf8'))?.assignments ?? {}); } catch { /* not a split file */ }
+          try {
+            const doc = JSON.parse(readFileSync(obj, 'utf8'));
+            Object.assign(assignments, doc?.assignments ?? {});
+            splitDocs.push({ path: file.rel, out: out.outRel, doc });
+          } catch { /* not a split file */ }
           continue;
         }
         if (!GEO_EXT.test(file.rel)) continue;
@@ -255,7 +266,13 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
             for (const feat of layer.features.slice(0, MAX_VECTOR_FEATURES)) {
               if (!feat.geometry) continue;
               const split = typeof feat.properties.split === 'string' ? feat.properties.split : undefined;
-              features.push({ type: 'Feature', geometry: reprojectGeometry(feat.geometry, f), properties: { ...props, kind: 'vector', id: feat.id ?? feat.index, chip: feat.properties.chip, split, class: feat.properties.class ?? feat.properties.label, attributes: attributesOf(feat.properties) } });
+              const geometry = reprojectGeometry(feat.geometry, f);
+              if (typeof feat.properties.chip === 'string') {
+                let list = chipIndexes.get(file.rel);
+                if (!list) chipIndexes.set(file.rel, list = []);
+                list.push({ chip: feat.properties.chip, properties: feat.properties, geometry });
+              }
+              features.push({ type: 'Feature', geometry, properties: { ...props, kind: 'vector', id: feat.id ?? feat.index, chip: feat.properties.chip, split, class: feat.properties.class ?? feat.properties.label, attributes: attributesOf(feat.properties) } });
             }
           }
         } catch { /* unreadable vectors are reported by geo check */ }
@@ -266,9 +283,19 @@ export async function footprints(api: UiApi, git: Git, cacheDir: string, sha: st
     const chip = f.properties.chip;
     if (!f.properties.split && typeof chip === 'string' && assignments[chip]) f.properties.split = assignments[chip];
   }
+  const splitFiles: SplitFileInfo[] = [];
+  const buffers: BufferFeature[] = [];
+  for (const s of splitDocs) {
+    const r = splitBuffers(s.path, s.doc, chipIndexes, { out: s.out });
+    if (!r) continue;
+    splitFiles.push(r.info);
+    buffers.push(...r.zones);
+    const dropped = new Set(r.info.droppedChips);
+    for (const f of features) if (typeof f.properties.chip === 'string' && dropped.has(f.properties.chip) && !f.properties.split) f.properties.dropped = true;
+  }
   const versions = [...new Set(features.map((f) => String(f.properties.version)))];
   const splits = [...new Set(features.map((f) => f.properties.split).filter((s): s is string => typeof s === 'string'))].sort();
-  return { rev: sha, features, versions, splits, missing };
+  return { rev: sha, features, versions, splits, missing, splitFiles, buffers };
 }
 
 /** Finds the object of a tracked file at `sha` (a file out, or a file inside a directory out). */

@@ -6,7 +6,8 @@
  *   GET /                                  the page (assets/ui/index.html, app.js, app.css)
  *   GET /api/info                          {root, head, revisions}
  *   GET /api/revisions                     commits touching .dvc files / dvc.lock
- *   GET /api/footprints?rev=R              FeatureCollection (WGS 84) + versions/splits/missing
+ *   GET /api/footprints?rev=R              FeatureCollection (WGS 84) + versions/splits/missing,
+ *                                          splitFiles (geo split's splits.json) and buffers (its buffer zones)
  *   GET /api/diff?a=A&b=B                  annotation diff: {summary, geojson}
  *   GET /api/preview.png?rev=R&path=P[&size=N]   downsampled PNG of a tracked raster
  *   GET /api/experiments                   rows of `exp show`
@@ -166,7 +167,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       let pr = fpCache.get(sha);
       if (!pr) { pr = footprints(opts.api, git, opts.cacheDir, sha); fpCache.set(sha, pr); pr.catch(() => fpCache.delete(sha)); }
       const r = await pr;
-      sendJson(res, 200, { type: 'FeatureCollection', rev: r.rev, versions: r.versions, splits: r.splits, missing: r.missing, features: r.features });
+      sendJson(res, 200, { type: 'FeatureCollection', rev: r.rev, versions: r.versions, splits: r.splits, missing: r.missing, splitFiles: r.splitFiles, buffers: r.buffers, features: r.features });
       return;
     }
     if (p === '/api/diff') {
