@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRepo } from '../../src/core/repo/repo.js';
 import { add } from '../../src/core/api/add.js';
@@ -57,6 +57,23 @@ test('fsck -r finds and repairs a corrupt chunk; gc -c keeps exactly the chunks 
     assert.equal(bad.problems[0]!.kind, 'corrupt');
     assert.equal(bad.problems[0]!.chunked, true);
     assert.match(bad.problems[0]!.message, /chunk .* is corrupted/);
+    // a pull into an empty cache refuses the damaged chunk (and one with a byte appended): nothing enters the cache
+    const cache = join(root, '.dvc', 'cache');
+    renameSync(cache, `${cache}.bak`);
+    const work = readFileSync(f);
+    rmSync(f);
+    for (const damaged of [body, Buffer.concat([readFileSync(victim), Buffer.from([0])])]) {
+      writeFileSync(victim, damaged);
+      const refused = await pull({ cwd: root });
+      assert.equal(refused.failed.length, 1);
+      assert.equal(refused.failed[0]!.code, 'chunk-corrupt');
+      assert.match(refused.failed[0]!.message, /chunk [0-9a-f]+ of .* is corrupted/);
+      assert.ok(!existsSync(f));
+    }
+    writeFileSync(victim, body);
+    rmSync(cache, { recursive: true, force: true });
+    renameSync(`${cache}.bak`, cache);
+    writeFileSync(f, work);
     const fixed = await fsckRemote(repo, undefined, { repair: true });
     assert.equal(fixed.repaired, 1);
     assert.deepEqual((await fsckRemote(repo, undefined, {})).problems, []);
