@@ -1,6 +1,6 @@
 /**
  * Enforces the one-way layering of DESIGN.md by reading imports:
- * cli -> core/api -> core/* -> storage | geo -> lib. Nothing imports cli; storage and geo do not
+ * cli -> core/api -> core/* -> storage | geo -> lib (the CLI only through core/api). Nothing imports cli; storage and geo do not
  * import each other or core; lib imports nothing of ours. Outside src/cli, no console.*,
  * process.exit or process.stdout.
  */
@@ -28,7 +28,8 @@ function layerOf(file: string): string {
 }
 
 const allowed: Record<string, string[]> = {
-  cli: ['cli', 'core/api', 'core', 'storage', 'geo', 'lib'],
+  // the CLI goes through the door only (core/api), never around it into core/*, storage or geo
+  cli: ['cli', 'core/api', 'lib'],
   'core/api': ['core/api', 'core', 'storage', 'geo', 'lib'],
   core: ['core', 'storage', 'geo', 'lib'],
   storage: ['storage', 'lib'],
@@ -91,4 +92,54 @@ test('only src/cli talks to the process', () => {
     });
   }
   assert.deepEqual(bad, []);
+});
+
+/**
+ * No code in strings: workers and child processes are ordinary modules started through
+ * src/lib/worker.ts (`startWorker`, `childModuleArgs`), never source text handed to `eval`,
+ * `new Function`, `vm`, a Worker with `eval: true`, or `node -e`/`--eval`/`-p`, nor functions'
+ * sources spliced into a script (`${fn.toString()}`, `String.raw` scripts).
+ */
+const CODE_IN_STRINGS: [RegExp, string][] = [
+  [/\bnew\s+Function\s*\(/, 'new Function'],
+  [/(?<![\w.$])eval\s*\(/, 'eval()'],
+  [/\beval\s*:\s*true\b/, 'a Worker with eval: true'],
+  [/\b(?:runInNewContext|runInThisContext|runInContext|compileFunction|SourceTextModule)\b|\bnew\s+(?:vm\.)?Script\s*\(/, 'node:vm'],
+  [/\$\{\s*[\w$.]+\.toString\(\)\s*\}|\bFunction\.prototype\.toString\b/, 'a function\'s source spliced into a string'],
+  [/\bString\.raw\s*`/, 'String.raw script text'],
+];
+
+test('src/ has no code in strings (workers and children are modules)', () => {
+  const bad: string[] = [];
+  for (const f of walk(SRC)) {
+    const rel = relative(REPO_ROOT, f).split(sep).join('/');
+    const lines = readFileSync(f, 'utf8').split('\n').map((line) => line.replace(/^\s*(\/\/|\*|\/\*).*$/, '').replace(/\s\/\/.*$/, ''));
+    lines.forEach((code, i) => {
+      const at = `${rel}:${i + 1}`;
+      for (const [re, what] of CODE_IN_STRINGS) if (re.test(code)) bad.push(`${at}: ${what}: ${code.trim().slice(0, 120)}`);
+      // source text as node's argument: -e/--eval/-p/--print/--input-type near a node start-up
+      if (/['"`](?:-e|--eval|-p|--print|--input-type(?:=\w+)?)['"`]/.test(code) && /\bexecPath\b|['"`]node['"`]|\bexecArgv\b|NODE_OPTIONS/.test(lines.slice(Math.max(0, i - 3), i + 2).join('\n'))) {
+        bad.push(`${at}: node -e/--eval/-p/--input-type (source text as an argument): ${code.trim().slice(0, 120)}`);
+      }
+    });
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('the worker and child modules that src/ starts exist beside their callers', () => {
+  const bad: string[] = [];
+  let found = 0;
+  for (const f of walk(SRC)) {
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/\b(childModuleArgs|workerUrl)\(\s*import\.meta\.url\s*,\s*(?:'([^']+)'|([^)]*))\)/g)) {
+      const rel = relative(REPO_ROOT, f);
+      if (!m[2]) { bad.push(`${rel}: ${m[1]} with a computed name (${m[3]})`); continue; }
+      const file = join(dirname(f), m[1] === 'workerUrl' ? `${m[2]}.worker.ts` : `${m[2]}.ts`);
+      found++;
+      try { readFileSync(file); } catch { bad.push(`${rel}: ${m[1]}('${m[2]}'): no ${relative(REPO_ROOT, file)}`); }
+    }
+  }
+  assert.deepEqual(bad, []);
+  // the supervisor, the GDAL runner, the TIFF decode child, the ui preview child, the worker pools
+  assert.ok(found >= 6, `${found} module starts found`);
 });

@@ -3,7 +3,13 @@
  * started the way geotiff.js starts its decoders: `new Worker(new URL('./x.worker.js', import.meta.url))`.
  * From the TypeScript sources (tsx) the entry is a `.ts` file that Node 20 cannot load in a worker
  * by itself, so a small plain-JS bootstrap (`tsx-worker.mjs`) registers tsx there first.
+ *
+ * Running from sources, a worker or child whose compiled twin in dist/ is current (`freshCompiled`)
+ * starts from dist/ instead: tsx's loader costs a child or worker ~0.3-0.5 s of CPU at start-up,
+ * which every stage's supervisor and every hashing worker would pay in tests run from sources.
+ * `GEODVC_FROM_SOURCES=1` turns that off (the `.ts` modules through tsx, always).
  */
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, workerData, type WorkerOptions } from 'node:worker_threads';
 
@@ -16,9 +22,51 @@ export function workerUrl(callerUrl: string, name: string): URL {
   return new URL(`./${name}.worker${ext}`, callerUrl);
 }
 
+/** src/ and dist/ of this checkout, as seen from this module (src/lib/worker.ts or dist/lib/worker.js). */
+const SRC_ROOT = new URL('../', import.meta.url);
+const DIST_ROOT = new URL('../../dist/', import.meta.url);
+const compiledCache = new Map<string, URL | null>();
+const mtime = (u: URL): number | undefined => { try { return statSync(u).mtimeMs; } catch { return undefined; } };
+
+/**
+ * For a `.ts` module under src/: its compiled twin under dist/ when that file and every module it
+ * imports (relative imports, followed through dist/) are at least as new as their `.ts` sources,
+ * i.e. built from them (scripts/build-dist.mjs replaces a dist/ file whenever its output changes).
+ * Undefined when running from dist/ already, with `GEODVC_FROM_SOURCES=1`, or when anything is
+ * missing or older than its source.
+ */
+export function freshCompiled(entry: URL): URL | undefined {
+  if (process.env.GEODVC_FROM_SOURCES === '1' || !entry.href.endsWith('.ts') || !entry.href.startsWith(SRC_ROOT.href)) return undefined;
+  const hit = compiledCache.get(entry.href);
+  if (hit !== undefined) return hit ?? undefined;
+  const twin = (ts: URL) => new URL(ts.href.slice(SRC_ROOT.href.length).replace(/\.ts$/, '.js'), DIST_ROOT);
+  let result: URL | null = twin(entry);
+  const seen = new Set<string>();
+  const todo: URL[] = [entry];
+  while (result && todo.length) {
+    const ts = todo.pop()!;
+    if (seen.has(ts.href)) continue;
+    seen.add(ts.href);
+    const js = twin(ts);
+    const tsTime = mtime(ts);
+    const jsTime = mtime(js);
+    if (tsTime === undefined || jsTime === undefined || jsTime < tsTime) { result = null; break; }
+    for (const m of readFileSync(js, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.\.?\/[^'"]+)['"]/g)) {
+      const dep = new URL(m[1]!.replace(/\.js$/, '.ts'), ts);
+      // only compiled .ts modules can be checked against their source
+      if (!dep.href.endsWith('.ts') || !dep.href.startsWith(SRC_ROOT.href)) { result = null; break; }
+      todo.push(dep);
+    }
+  }
+  compiledCache.set(entry.href, result);
+  return result ?? undefined;
+}
+
 /** Starts the worker module at `entry` with `opts.workerData` readable through `workerInput()`. */
 export function startWorker(entry: URL, opts: WorkerOptions = {}): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, opts);
+  const compiled = freshCompiled(entry);
+  if (compiled) return new Worker(compiled, opts);
   return new Worker(new URL('./tsx-worker.mjs', import.meta.url), { ...opts, workerData: { entry: entry.href, data: opts.workerData } });
 }
 
@@ -31,10 +79,13 @@ export function workerInput<T>(): T {
 
 /**
  * Node arguments that run the module `name` beside `callerUrl` as a child process's entry:
- * `[file.js]` from dist/, `[--import <tsx>, file.ts]` from sources. Put V8 flags before them.
+ * `[file.js]` from dist/ (or from sources when `freshCompiled` finds its current twin there),
+ * `[--import <tsx>, file.ts]` from sources otherwise. Put V8 flags before them.
  */
 export function childModuleArgs(callerUrl: string, name: string): string[] {
   const ts = callerUrl.endsWith('.ts');
-  const file = fileURLToPath(new URL(`./${name}${ts ? '.ts' : '.js'}`, callerUrl));
-  return ts ? ['--import', import.meta.resolve('tsx'), file] : [file];
+  const url = new URL(`./${name}${ts ? '.ts' : '.js'}`, callerUrl);
+  if (!ts) return [fileURLToPath(url)];
+  const compiled = freshCompiled(url);
+  return compiled ? [fileURLToPath(compiled)] : ['--import', import.meta.resolve('tsx'), fileURLToPath(url)];
 }

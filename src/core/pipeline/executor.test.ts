@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, StageFailedError } from './executor.js';
-import { processAlive, processStart, reapOrphanStages, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV, SUPERVISOR_SOURCE } from './supervisor.js';
+import { processAlive, processStart, reapOrphanStages, supervisorArgs, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV } from './supervisor.js';
 
 function tmp(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'geodvc-exec-'));
@@ -107,18 +107,59 @@ test('reapOrphanStages: kills the group of a dead owner, spares live owners and 
   }
 });
 
+/** The supervisor's node arguments with the sources forced (`.ts` through tsx), restoring the environment. */
+function sourceSupervisorArgs(): string[] {
+  const before = process.env.GEODVC_FROM_SOURCES;
+  process.env.GEODVC_FROM_SOURCES = '1';
+  try { return supervisorArgs(); } finally {
+    if (before === undefined) delete process.env.GEODVC_FROM_SOURCES;
+    else process.env.GEODVC_FROM_SOURCES = before;
+  }
+}
+
+test('the supervisor is a module: compiled from dist/ when current, else its .ts source through tsx', async () => {
+  const args = supervisorArgs();
+  const src = sourceSupervisorArgs();
+  assert.match(src.at(-1)!, /src\/core\/pipeline\/supervisor-child\.ts$/);
+  assert.equal(src[0], '--import', 'the source runs through tsx');
+  assert.ok(args.length === 1 ? /dist\/core\/pipeline\/supervisor-child\.js$/.test(args[0]!) : args.join(' ') === src.join(' '), args.join(' '));
+  // it is on every stage's path: Node's built-ins and the protocol constants only
+  const imports = (name: string) => [...readFileSync(new URL(`./${name}.ts`, import.meta.url), 'utf8').matchAll(/^import\s(?!type\b)[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  assert.deepEqual(imports('supervisor-child').filter((m) => !m.startsWith('node:')), ['./supervisor-protocol.js']);
+  assert.deepEqual(imports('supervisor-protocol'), []);
+  // the tsx path runs a stage too (the suite mostly runs the compiled one)
+  const t = tmp();
+  const before = process.env.GEODVC_FROM_SOURCES;
+  process.env.GEODVC_FROM_SOURCES = '1';
+  try {
+    const out: string[] = [];
+    await runCommand('s', `echo "tag=\${${STAGE_TAG_ENV}:+yes}"`, t.dir, { onOutput: (_s, c) => out.push(c) });
+    assert.deepEqual(out, ['tag=yes\n']);
+  } finally {
+    if (before === undefined) delete process.env.GEODVC_FROM_SOURCES;
+    else process.env.GEODVC_FROM_SOURCES = before;
+    t.cleanup();
+  }
+});
+
 test('a supervisor whose geodvc dies at any moment (even before the supervisor is up) kills its command', async () => {
   const t = tmp();
   try {
     const parent = join(t.dir, 'parent.mjs');
     writeFileSync(parent, [
       "import { spawn } from 'node:child_process';",
-      "const c = spawn(process.execPath, ['--input-type=commonjs', '-e', process.env.SUP_SRC, process.env.SUP_CMD, '', 's', '{}'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });",
-      "process.stdout.write(String(c.pid) + '\\n', () => setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.env.DELAY)));",
+      "import { existsSync } from 'node:fs';",
+      "const c = spawn(process.execPath, [...JSON.parse(process.env.SUP_ARGS), process.env.SUP_CMD, '', 's', '{}'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });",
+      "const die = () => process.kill(process.pid, 'SIGKILL');",
+      "const whenStarted = () => setInterval(() => { if (existsSync(process.env.PID_FILE)) die(); }, 10);",
+      "process.stdout.write(String(c.pid) + '\\n', () => { if (process.env.DELAY === 'started') whenStarted(); else setTimeout(die, Number(process.env.DELAY)); });",
     ].join('\n'));
-    for (const delay of [0, 60, 400]) {
-      const pidFile = join(t.dir, `pid-${delay}`);
-      const p = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SUP_SRC: SUPERVISOR_SOURCE, SUP_CMD: `echo $$ > ${pidFile}; exec sleep 30`, DELAY: String(delay) } });
+    // the delays: before the supervisor is up, while it starts, once it runs the command; the
+    // source (tsx) variant once the command runs
+    const runs: [number | 'started', string[]][] = [[0, supervisorArgs()], [60, supervisorArgs()], [400, supervisorArgs()], ['started', sourceSupervisorArgs()]];
+    for (const [n, [delay, args]] of runs.entries()) {
+      const pidFile = join(t.dir, `pid-${n}`);
+      const p = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SUP_ARGS: JSON.stringify(args), SUP_CMD: `echo $$ > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; exec sleep 30`, PID_FILE: pidFile, DELAY: String(delay) } });
       let out = '';
       p.stdout.on('data', (d) => { out += d; });
       await new Promise((r) => p.on('close', r));
@@ -126,6 +167,7 @@ test('a supervisor whose geodvc dies at any moment (even before the supervisor i
       assert.ok(sup > 0, 'the parent started a supervisor');
       for (let i = 0; i < 500 && processAlive({ pid: sup }); i++) await new Promise((r) => setTimeout(r, 20));
       assert.ok(!processAlive({ pid: sup }), `delay ${delay}: the supervisor ended`);
+      if (delay === 'started') assert.ok(existsSync(pidFile), 'the command had started');
       if (existsSync(pidFile)) {
         const cmdPid = Number(readFileSync(pidFile, 'utf8'));
         for (let i = 0; i < 100 && processAlive({ pid: cmdPid }); i++) await new Promise((r) => setTimeout(r, 20));

@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, InterruptedError } from '../../lib/errors.js';
-import { SUPERVISOR_SOURCE, STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, killStage, processStart, type StageRecord } from './supervisor.js';
+import { killStage, processStart, supervisorArgs, type StageRecord } from './supervisor.js';
+import { STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, type SupervisorMsg } from './supervisor-protocol.js';
 
 export type OutputFn = (stage: string, chunk: string, stream: 'stdout' | 'stderr') => void;
 
@@ -34,11 +35,7 @@ export interface RunCommandOptions {
 
 const TAIL = 4096;
 let ownerJson: string | undefined;
-
-type SupervisorMsg =
-  | { t: 'started'; pid: number; start?: string }
-  | { t: 'exit'; code: number | null; signal: NodeJS.Signals | null }
-  | { t: 'error'; message: string; code?: string };
+let supArgs: string[] | undefined;
 
 function spawnError(stage: string, message: string, cause?: unknown): AppError {
   return new AppError('stage-spawn', `cannot start the command of '${stage}': ${message}`, 1, { cause, hint: 'check that /bin/sh exists and the stage wdir is a directory' });
@@ -46,7 +43,8 @@ function spawnError(stage: string, message: string, cause?: unknown): AppError {
 
 export async function runCommand(stage: string, cmd: string, cwd: string, opts: RunCommandOptions): Promise<void> {
   if (opts.signal?.aborted) throw new InterruptedError();
-  ownerJson ??= JSON.stringify({ pid: process.pid, start: processStart(process.pid) });
+  const owner = (ownerJson ??= JSON.stringify({ pid: process.pid, start: processStart(process.pid) }));
+  const entry = (supArgs ??= supervisorArgs());
   // The supervisor starts without variables that slow a Node start-up; it hands them back to the
   // stage command.
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
@@ -57,7 +55,7 @@ export async function runCommand(stage: string, cmd: string, cwd: string, opts: 
   }
   env[STAGE_RESTORE_ENV] = JSON.stringify(restore);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=commonjs', '-e', SUPERVISOR_SOURCE, cmd, opts.recordDir ?? '', stage, ownerJson!], {
+    const child = spawn(process.execPath, [...entry, cmd, opts.recordDir ?? '', stage, owner], {
       cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env, serialization: 'json',
     });
     let tail = '';

@@ -5,7 +5,7 @@
  * terminal reaches geodvc only and geodvc decides how to stop it. That made a SIGKILLed geodvc
  * leave its stage running (and writing into its outs) while the next command ran. Two layers fix it:
  *
- * 1. A supervisor: geodvc starts a tiny Node script (`SUPERVISOR_SOURCE`, no dependencies, no tsx)
+ * 1. A supervisor: geodvc starts a tiny Node process (`supervisor-child.ts`: Node's built-ins only)
  *    with an IPC channel; the supervisor starts the command in its own process group and SIGKILLs
  *    that group the moment the channel closes without geodvc having asked for it (geodvc died:
  *    SIGKILL cannot be caught, but the channel's EOF is seen at once). On `{t:'int'}` it sends
@@ -24,18 +24,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TMP_PREFIX, writeFileAtomicSync } from '../../lib/atomic.js';
+import { childModuleArgs } from '../../lib/worker.js';
+import { STAGE_TAG_ENV } from './supervisor-protocol.js';
 
 /** Directory (under the repo's tmp dir) of stage records and repro journals. */
 export const RECORDS_DIR = 'geodvc-stages';
-/** Environment variable the supervisor puts in the stage command's environment (the record's tag). */
-export const STAGE_TAG_ENV = 'GEODVC_STAGE_RUN';
-/**
- * Variables that slow down a Node start-up (`NODE_OPTIONS` may load tsx; `NODE_EXTRA_CA_CERTS`
- * parses a CA bundle: ~100 ms of CPU) are kept out of the supervisor's environment: they travel as
- * JSON under `STAGE_RESTORE_ENV` and the supervisor gives them back to the stage command.
- */
-export const STAGE_RESTORE_ENV = 'GEODVC_STAGE_RESTORE_ENV';
-export const SUPERVISOR_DROPPED_ENV = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'] as const;
+export { STAGE_RESTORE_ENV, STAGE_TAG_ENV, SUPERVISOR_DROPPED_ENV } from './supervisor-protocol.js';
 
 export function recordsDir(tmpDir: string): string { return join(tmpDir, RECORDS_DIR); }
 
@@ -59,95 +53,11 @@ export interface StageRecord {
 }
 
 /**
- * The supervisor, run as `node --input-type=commonjs -e SOURCE CMD RECORD_DIR STAGE OWNER_JSON`
- * with an IPC channel. Messages to the parent: `{t:'started',pid,start}`, `{t:'exit',code,signal}`,
- * `{t:'error',message,code}`. From the parent: `{t:'int'}`.
+ * Node arguments that start the supervisor (`supervisor-child.ts`, run as
+ * `node <args> CMD RECORD_DIR STAGE OWNER_JSON` with an IPC channel): the compiled module, or from
+ * sources the `.ts` module (see `childModuleArgs`).
  */
-export const SUPERVISOR_SOURCE = String.raw`'use strict';
-// The supervisor never calls exit: it ends when its child is reaped and the channel is closed.
-const { spawn } = require('child_process');
-const fs = require('fs');
-const path = require('path');
-const crypto = require('crypto');
-const [cmd, recordDir, stage, ownerJson] = process.argv.slice(1);
-const startOf = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch { return undefined; } };
-// Always with a callback: a failed send (geodvc gone: EPIPE) must not become an 'error' event.
-const send = (m, cb) => { const done = () => { if (cb) cb(); }; try { if (process.connected) { process.send(m, done); return; } } catch {} done(); };
-const hangUp = () => { try { if (process.connected) process.disconnect(); } catch {} };
-function main() {
-  if (!process.connected) return;
-  const env = Object.assign({}, process.env);
-  try { Object.assign(env, JSON.parse(env['${STAGE_RESTORE_ENV}'] || '{}')); } catch {}
-  delete env['${STAGE_RESTORE_ENV}'];
-  const tag = crypto.randomBytes(8).toString('hex');
-  env['${STAGE_TAG_ENV}'] = tag;
-  const record = recordDir ? path.join(recordDir, 'stage-' + process.pid + '.json') : '';
-  const removeRecord = () => { if (record) { try { fs.rmSync(record, { force: true }); } catch {} } };
-  let finished = false;
-  let interrupted = false;
-  let timer;
-  const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env });
-  // A member that is a zombie (reparented, not yet reaped by init) does not count.
-  const groupAlive = () => {
-    try { process.kill(-child.pid, 0); } catch { return false; }
-    let names;
-    try { names = fs.readdirSync('/proc'); } catch { return true; }
-    for (const n of names) {
-      if (!/^\d+$/.test(n)) continue;
-      try { const s = fs.readFileSync('/proc/' + n + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); if (Number(f[2]) === child.pid && f[0] !== 'Z' && f[0] !== 'X') return true; } catch {}
-    }
-    return false;
-  };
-  const killGroup = (sig) => { if (child.pid) { try { process.kill(-child.pid, sig); } catch {} } };
-  const abandon = () => {
-    if (!finished) { finished = true; killGroup('SIGKILL'); removeRecord(); }
-    if (timer) clearInterval(timer);
-    hangUp();
-  };
-  child.on('error', (e) => { finished = true; removeRecord(); send({ t: 'error', message: e.message, code: e.code }, hangUp); });
-  if (child.pid) {
-    const start = startOf(child.pid);
-    if (record) {
-      try {
-        fs.mkdirSync(recordDir, { recursive: true });
-        const tmp = path.join(recordDir, '.geodvc-tmp-stage-' + process.pid + '-' + crypto.randomBytes(4).toString('hex'));
-        let owner = {};
-        try { owner = JSON.parse(ownerJson); } catch {}
-        fs.writeFileSync(tmp, JSON.stringify({ v: 1, stage, cmd, cwd: process.cwd(), pid: child.pid, pgid: child.pid, start, tag, owner, supervisor: { pid: process.pid, start: startOf(process.pid) }, time: new Date().toISOString() }));
-        fs.renameSync(tmp, record);
-      } catch {}
-    }
-    send({ t: 'started', pid: child.pid, start });
-  }
-  process.on('message', (m) => {
-    if (!m || m.t !== 'int' || interrupted) return;
-    interrupted = true;
-    killGroup('SIGINT');
-    const t0 = Date.now();
-    // SIGKILL after 3 s; zombies of reparented children count as members until init reaps them,
-    // so stop watching after 4 s.
-    timer = setInterval(() => {
-      const waited = Date.now() - t0;
-      if (!groupAlive() || waited >= 4000) { if (finished) { clearInterval(timer); hangUp(); } return; }
-      if (waited >= 3000) killGroup('SIGKILL');
-    }, 100);
-  });
-  // geodvc is gone (SIGKILL cannot be caught, but the channel's EOF arrives at once).
-  process.on('disconnect', () => { if (!finished) abandon(); });
-  process.on('error', abandon);
-  // Whatever goes wrong here, the command must not outlive its supervisor.
-  process.on('uncaughtException', abandon);
-  process.on('SIGTERM', abandon);
-  process.on('SIGHUP', abandon);
-  process.on('SIGINT', () => {});
-  child.on('exit', (code, signal) => {
-    finished = true;
-    removeRecord();
-    send({ t: 'exit', code, signal }, () => { if (!interrupted) hangUp(); });
-  });
-}
-main();
-`;
+export function supervisorArgs(): string[] { return childModuleArgs(import.meta.url, 'supervisor-child'); }
 
 interface ProcStat { pid: number; state: string; pgid: number; start: string }
 

@@ -9,14 +9,16 @@
  * Tasks sent together run concurrently in the child (gdal-async's *Async calls, libuv's thread
  * pool); GDAL itself uses all cores for each warp (-multi, NUM_THREADS=ALL_CPUS).
  *
- * The child's code is a small CommonJS script passed with `-e` (no loader, no build step: it is the
- * same under tsx and from dist/). It exits when its parent goes away (IPC disconnect).
+ * The child is an ordinary module (`runner-child.ts`, started through `childModuleArgs`: the
+ * compiled `.js` from dist/, the `.ts` through tsx from sources). It exits when its parent goes
+ * away (IPC disconnect).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AppError, InterruptedError } from '../../lib/errors.js';
-import { NATIVE_CONFIG, nativeGdalEntry } from './native.js';
-import { rasterFacts, suggestGrid, type NativeRasterInfo, type WarpGrid } from './info.js';
-import { chipTask, type ChipTaskSpec } from '../ops/chip/native-task.js';
+import { childModuleArgs } from '../../lib/worker.js';
+import { nativeGdalEntry } from './native.js';
+import type { NativeRasterInfo, WarpGrid } from './info.js';
+import type { ChipTaskSpec } from '../ops/chip/native-task.js';
 
 export type NativeTask =
   | { op: 'warp'; inputs: string[]; output: string; args: string[] }
@@ -34,57 +36,14 @@ export class NativeGdalError extends AppError {
   }
 }
 
-/** The child's script: `rasterFacts`/`suggestGrid` are spliced in from their (compiled) source. */
-const childScript = () => String.raw`
-'use strict';
-var __name = (f) => f; // esbuild's keepNames helper, referenced by spliced functions under tsx
-const rasterFacts = (${rasterFacts.toString()});
-const suggestGrid = (${suggestGrid.toString()});
-const chipTask = (${chipTask.toString()});
-let vsiCounter = 0;
-const gdal = require(process.env.GEODVC_GDAL_ENTRY);
-const cfg = JSON.parse(process.env.GEODVC_GDAL_CONFIG || '{}');
-for (const k of Object.keys(cfg)) gdal.config.set(k, cfg[k]);
-gdal.quiet();
-// this child (not the CLI) ends itself, GDAL work in flight included, when its parent is gone
-const die = () => process.kill(process.pid, 'SIGKILL');
-process.on('disconnect', die);
-const send = (m) => { try { process.send(m); } catch (e) { die(); } };
-async function runTask(t, progress) {
-  const opts = { progress_cb: progress };
-  if (t.op === 'facts') return rasterFacts(gdal, t.input);
-  if (t.op === 'chip') return chipTask(gdal, require('fs'), t.spec, progress);
-  if (t.op === 'suggest') return suggestGrid(gdal, t.input, t.crs, '/vsimem/geodvc-suggest-' + process.pid + '-' + (vsiCounter++) + '.vrt');
-  let src = [];
-  try {
-    let out;
-    if (t.op === 'warp') {
-      src = t.inputs.map((p) => gdal.open(p));
-      out = await gdal.warpAsync(t.output, null, src, t.args, opts);
-    } else if (t.op === 'buildVRT') {
-      out = await gdal.buildVRTAsync(t.output, t.inputs, t.args, opts);
-    } else {
-      src = [gdal.open(t.input)];
-      const fn = { translate: gdal.translateAsync, rasterize: gdal.rasterizeAsync, vectorTranslate: gdal.vectorTranslateAsync }[t.op];
-      if (!fn) throw new Error('unknown op ' + t.op);
-      out = await fn.call(gdal, t.output, src[0], t.args, opts);
-    }
-    if (out && typeof out.close === 'function') out.close();
-    return undefined;
-  } finally {
-    for (const s of src) { try { s.close(); } catch (e) { /* already closed */ } }
-  }
-}
-process.on('message', (m) => {
-  let last = -1;
-  const progress = (c) => { if (c - last >= 0.02 || c >= 1) { last = c; send({ id: m.id, progress: c }); } };
-  Promise.resolve().then(() => runTask(m.task, progress)).then(
-    (result) => send({ id: m.id, ok: true, result }),
-    (e) => send({ id: m.id, error: String((e && e.message) || e) }),
-  );
-});
-send({ ready: true, version: gdal.version });
-`;
+/** A task sent to the runner child. */
+export interface RunnerRequest { id: number; task: NativeTask }
+/** What the runner child sends back (`runner-child.ts`). */
+export type RunnerMessage =
+  | { ready: true; version: string }
+  | { id: number; progress: number }
+  | { id: number; ok: true; result: unknown }
+  | { id: number; error: string };
 
 interface Pending { resolve: (v: any) => void; reject: (e: unknown) => void; onProgress?: (fraction: number) => void; what: string }
 
@@ -100,23 +59,18 @@ export class NativeRunner {
   private onReady: (() => void) | undefined;
 
   constructor(private readonly signal?: AbortSignal) {
-    const entry = nativeGdalEntry();
-    if (!entry) throw new NativeGdalError('gdal-async is not installed', { hint: 'npm install gdal-async' });
-    const child = spawn(process.execPath, ['-e', childScript()], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, GEODVC_GDAL_ENTRY: entry, GEODVC_GDAL_CONFIG: JSON.stringify(NATIVE_CONFIG) },
-    });
+    if (!nativeGdalEntry()) throw new NativeGdalError('gdal-async is not installed', { hint: 'npm install gdal-async' });
+    const child = spawn(process.execPath, childModuleArgs(import.meta.url, 'runner-child'), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 8192) stderr += d.toString(); });
-    child.on('message', (m: { id?: number; ok?: boolean; result?: unknown; error?: string; progress?: number; ready?: boolean; version?: string }) => {
-      if (m.ready) { this.gdalVersion = m.version; this.onReady?.(); return; }
-      if (m.id === undefined) return;
+    child.on('message', (m: RunnerMessage) => {
+      if ('ready' in m) { this.gdalVersion = m.version; this.onReady?.(); return; }
       const p = this.pending.get(m.id);
       if (!p) return;
-      if (m.progress !== undefined) { p.onProgress?.(m.progress); return; }
+      if ('progress' in m) { p.onProgress?.(m.progress); return; }
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
+      if ('ok' in m) p.resolve(m.result);
       else p.reject(new NativeGdalError(`${p.what} failed: ${m.error}`, { details: { gdal: m.error } }));
       this.refresh();
     });
@@ -158,7 +112,8 @@ export class NativeRunner {
     return new Promise<any>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress, what });
       this.refresh();
-      this.child!.send({ id, task });
+      const req: RunnerRequest = { id, task };
+      this.child!.send(req);
     });
   }
 
