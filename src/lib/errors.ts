@@ -4,6 +4,44 @@
  * 255 internal) and a hint telling the user what to do next. Foreign errors are wrapped once, at the
  * boundary where their cause is known, with `cause` kept for `-v`.
  */
+/**
+ * Every error code geodvc raises (`AppError.code`, `"error"` in `--json` output): stable, kebab-case,
+ * named after the condition. One code per condition: add here before raising a new one.
+ */
+export type ErrorCode =
+  // general (lib/errors): the DVC exit-code classes and refused writes
+  | 'usage' | 'config' | 'not-a-repo' | 'interrupted' | 'internal' | 'invalid-file'
+  | 'disk-full' | 'permission-denied' | 'read-only-fs' | 'write-failed' | 'not-found'
+  | 'missing-package'
+  // paths (lib/safepath, targets of add/import/ls/history)
+  | 'unsafe-path' | 'path-outside-repo' | 'reserved-path' | 'symlink-outside-repo' | 'bad-target'
+  | 'no-such-target' | 'not-a-directory' | 'exists' | 'already-tracked' | 'tracked-by-git' | 'not-tracked'
+  | 'unreadable' | 'ignored'
+  // repository, git, cache and workspace
+  | 'init' | 'no-scm' | 'git' | 'no-git-remote' | 'unknown-rev' | 'no-commits' | 'locked' | 'hook-exists'
+  | 'invalid-dvcfile' | 'interpolation' | 'missing-cache' | 'cache-changed' | 'changed-while-hashing'
+  | 'hash-mismatch' | 'unsupported-hash' | 'no-hash' | 'object-missing' | 'link-failed' | 'checkout-failed'
+  | 'unsaved-changes' | 'gc-missing-manifest' | 'gc-cloud-unsupported'
+  // remotes and transfers (`remote-*`: StorageError, storage/errors.ts)
+  | 'missing-remote' | 'remote-read-only' | 'push-failed' | 'fetch-failed' | 'nothing-to-publish'
+  | 'chunk-corrupt' | 'chunk-not-local'
+  | 'remote-object-missing' | 'remote-bucket-missing' | 'remote-access-denied' | 'remote-unreachable'
+  | 'remote-transient' | 'remote-bad-url' | 'remote-bad-option' | 'remote-credentials' | 'remote-remote-error'
+  // pipelines and experiments
+  | 'stage-exists' | 'stage-not-found' | 'stage-failed' | 'stage-spawn' | 'stage-timeout' | 'stage-no-lock'
+  | 'stage-deps-missing' | 'stage-job-failed' | 'stage-job-result' | 'stage-push-failed' | 'pipeline-cycle'
+  | 'missing-dep' | 'missing-out' | 'missing-params' | 'missing-params-file' | 'missing-wdir'
+  | 'out-duplicated' | 'out-outside-repo' | 'out-overlaps-dvc' | 'multi-output'
+  | 'experiment' | 'exp-exists' | 'exp-not-found'
+  // geo
+  | 'gdal-error' | 'no-native-gdal' | 'not-a-raster' | 'not-a-tiff' | 'unsupported-raster' | 'no-crs'
+  | 'unknown-crs' | 'mixed-crs' | 'mismatched-crs' | 'mismatched-grids' | 'no-georeferencing'
+  | 'rotated-grid' | 'not-north-up' | 'no-bands' | 'no-footprint' | 'no-inputs' | 'no-match'
+  | 'warp-failed' | 'stac-invalid'
+  // web apps (ui, serve)
+  | 'bad-request' | 'bad-basemap' | 'port-in-use' | 'ui-assets-missing' | 'preview-failed' | 'preview-busy'
+  | 'preview-timeout' | 'preview-too-large';
+
 export interface AppErrorOptions {
   hint?: string;
   cause?: unknown;
@@ -12,12 +50,12 @@ export interface AppErrorOptions {
 }
 
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint?: string;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: string, message: string, exitCode = 1, opts: AppErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, exitCode = 1, opts: AppErrorOptions = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = new.target.name;
     this.code = code;
@@ -61,7 +99,7 @@ export class InvalidFileError extends AppError {
 }
 /** A path that does not exist, escapes the repo, or is already tracked elsewhere. */
 export class PathError extends AppError {
-  constructor(code: string, message: string, opts: AppErrorOptions = {}) { super(code, message, 1, opts); }
+  constructor(code: ErrorCode, message: string, opts: AppErrorOptions = {}) { super(code, message, 1, opts); }
 }
 
 /** Wraps any thrown value into an AppError, keeping AppErrors as they are. */
@@ -93,7 +131,7 @@ export function toAppError(err: unknown): AppError {
 }
 
 /** Error codes that mean "the file system refused the write" (not a missing object, not a bug). */
-const WRITE_FAILURES: Record<string, { code: string; what: string; hint: string }> = {
+const WRITE_FAILURES: Record<string, { code: ErrorCode; what: string; hint: string }> = {
   ENOSPC: { code: 'disk-full', what: 'no space left on device', hint: 'free space on that file system (`df -h` shows it; `geodvc gc -w` frees cache space) or check out elsewhere, then run the command again' },
   EDQUOT: { code: 'disk-full', what: 'disk quota exceeded', hint: 'free space within your quota (or ask for a bigger one), then run the command again' },
   SQLITE_FULL: { code: 'disk-full', what: 'no space left on device (state database)', hint: 'free space on the file system holding .dvc/tmp, then run the command again' },

@@ -24,7 +24,7 @@ async function loaderError(spec: string): Promise<unknown> {
 test('a missing optional SDK becomes an error naming the packages to install', async () => {
   const err = missingDependency(await loaderError('@aws-sdk/client-s3'), 's3');
   assert.ok(err instanceof MissingDependencyError);
-  assert.equal(err.code, 'missing-dependency');
+  assert.equal(err.code, 'missing-package');
   assert.equal(err.exitCode, 1);
   assert.match(err.message, /s3:\/\/ remotes need the packages @aws-sdk\/client-s3 and @aws-sdk\/lib-storage/);
   assert.match(err.hint ?? '', /npm install @aws-sdk\/client-s3 @aws-sdk\/lib-storage/);

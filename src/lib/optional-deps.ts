@@ -27,7 +27,7 @@ export const OPTIONAL_FEATURES: Record<string, OptionalFeature> = {
 /** A package geodvc needs for a feature is not installed. */
 export class MissingDependencyError extends AppError {
   constructor(readonly extra: string, f: OptionalFeature, opts: AppErrorOptions = {}) {
-    super('missing-dependency', `${f.feature} need the package${f.packages.length > 1 ? 's' : ''} ${f.packages.join(' and ')}, which ${f.packages.length > 1 ? 'are' : 'is'} not installed`, 1, {
+    super('missing-package', `${f.feature} need the package${f.packages.length > 1 ? 's' : ''} ${f.packages.join(' and ')}, which ${f.packages.length > 1 ? 'are' : 'is'} not installed`, 1, {
       hint: `install ${f.packages.length > 1 ? 'them' : 'it'} next to geodvc: npm install ${f.packages.join(' ')} (with -g when geodvc is installed globally; DVC's equivalent is pip install "dvc[${extra}]")`,
       details: { feature: extra, packages: f.packages },
       ...opts,

@@ -74,7 +74,7 @@ export function repoRelPath(repo: Repo, abs: string): string {
   const r = relative(repo.root, abs);
   if (r === '' ) return '';
   if (r.startsWith('..') || isAbsolute(r)) {
-    throw new PathError('outside-repo', `'${abs}' is outside of the repository '${repo.root}'`, { hint: 'move the data into the repository first (or use `add -o PATH` to copy it in)' });
+    throw new PathError('path-outside-repo', `'${abs}' is outside of the repository '${repo.root}'`, { hint: 'move the data into the repository first (or use `add -o PATH` to copy it in)' });
   }
   return sep === '/' ? r : r.split(sep).join('/');
 }

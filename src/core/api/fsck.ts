@@ -375,7 +375,7 @@ export async function fsckRemote(repo: Repo, remoteName: string | undefined, opt
     }, opts.signal);
     progress({ phase: 'checking remote', done: total, total, bytesDone: res.downloadedBytes, finished: true });
     if (opts.repair && res.problems.length) {
-      if (remote.readOnly) throw new AppError('read-only-remote', `remote '${remote.name}' is read-only`, 1, { hint: 'unset read_only to repair it' });
+      if (remote.readOnly) throw new AppError('remote-read-only', `remote '${remote.name}' is read-only`, 1, { hint: 'unset read_only to repair it' });
       const odb = new ObjectDB(repo.cacheDir);
       for (const p of res.problems) {
         const local = odb.path(p.hashName, p.oid);

@@ -250,7 +250,7 @@ async function gcRemote(repo: Repo, keep: Set<string>, opts: GcOptions): Promise
   const removed: string[] = [];
   try {
     if (!backend.canList) throw new AppError('gc-cloud-unsupported', `cannot gc remote '${remote.name}': ${backend.scheme} remotes cannot be listed`, 1, { hint: 'gc the remote on the server side, or use a listable remote' });
-    if (remote.options.read_only && /^(true|1|yes)$/i.test(remote.options.read_only)) throw new AppError('read-only-remote', `remote '${remote.name}' is read-only`, 1, { hint: 'unset read_only to gc it' });
+    if (remote.options.read_only && /^(true|1|yes)$/i.test(remote.options.read_only)) throw new AppError('remote-read-only', `remote '${remote.name}' is read-only`, 1, { hint: 'unset read_only to gc it' });
     const toDelete: string[] = [];
     for (const algo of ['md5', 'xxh128', 'sha256'] as HashName[]) {
       for await (const key of backend.list(`files/${algo}/`, opts.signal)) {

@@ -89,7 +89,7 @@ interface Located { trackedBy: string; outPath: string; member?: string; }
 
 function locate(repo: Repo, git: Git, target: string): Located {
   const rel = posix(relative(repo.root, target));
-  if (rel.startsWith('..') || rel === '') throw new PathError('outside-repo', `'${target}' is not inside the repository`, { hint: 'give a tracked path inside the repository' });
+  if (rel.startsWith('..') || rel === '') throw new PathError('path-outside-repo', `'${target}' is not inside the repository`, { hint: 'give a tracked path inside the repository' });
   const gitPrefix = posix(relative(git.root, repo.root));
   const inGit = (p: string) => (gitPrefix ? `${gitPrefix}/${p}` : p);
   const exists = (p: string) => existsSync(join(repo.root, p)) || git.log(inGit(p), { maxCount: 1 }).length > 0;

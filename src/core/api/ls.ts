@@ -73,7 +73,7 @@ export async function ls(opts: LsOptions): Promise<LsEntry[]> {
       git = repo.noScm ? null : Git.open(root);
       cacheDir = repo.cacheDir;
       base = toPosixRel(root, resolve(opts.cwd, opts.path ?? '.'));
-      if (base.startsWith('..')) throw new PathError('outside-repo', `'${opts.path}' is outside of the repository`, { hint: 'list a path inside the repository, or give the repository as URL' });
+      if (base.startsWith('..')) throw new PathError('path-outside-repo', `'${opts.path}' is outside of the repository`, { hint: 'list a path inside the repository, or give the repository as URL' });
     }
     const sha = opts.rev || (src && !src.local) ? resolveRev(git!, opts.rev) : 'workspace';
     const outs = outsAt({ root, git: git! }, sha);

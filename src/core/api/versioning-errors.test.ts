@@ -54,7 +54,7 @@ test('add refuses: not a repo, outside, .dvc file, git-tracked, inside/containin
   try {
     writeFileSync(join(outside.dir, 'x'), 'x');
     await assert.rejects(add({ cwd: outside.dir, targets: ['x'] }), (e: AppError) => e.code === 'not-a-repo' && e.exitCode === 253);
-    await rejects(() => add({ cwd: dir, targets: [join(outside.dir, 'x')] }), 'outside-repo', dir);
+    await rejects(() => add({ cwd: dir, targets: [join(outside.dir, 'x')] }), 'path-outside-repo', dir);
     await rejects(() => add({ cwd: dir, targets: ['missing.tif'] }), 'not-found', dir);
     writeTree(dir, { 'code.py': 'print(1)', 'data/a/1.tif': '1', 'data/a/2.tif': '2', 'other/b.tif': 'b', 'ign/c.tif': 'c' });
     git(dir, 'add', 'code.py');

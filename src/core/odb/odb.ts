@@ -212,7 +212,7 @@ export class ObjectDB {
     try {
       bytes = readFileSync(p);
     } catch (err) {
-      throw new AppError('missing-object', `directory manifest ${oid} is not in the cache`, 1, { cause: err, hint: 'fetch it from a remote (`geodvc fetch`/`pull`) or re-add the directory' });
+      throw new AppError('object-missing', `directory manifest ${oid} is not in the cache`, 1, { cause: err, hint: 'fetch it from a remote (`geodvc fetch`/`pull`) or re-add the directory' });
     }
     const actual = hashBuffer(bytes, name) + '.dir';
     if (actual !== oid) {

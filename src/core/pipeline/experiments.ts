@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve, extname } from 'node:path';
 import { parseDocument, isScalar, isCollection, type Node } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
-import { AppError, UsageError } from '../../lib/errors.js';
+import { AppError, UsageError, type ErrorCode } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { hasDotted, loadYaml, parseParamsText, setDotted } from '../dvcfile/params.js';
 import { DEFAULT_PARAMS_FILE } from '../dvcfile/dvcyaml.js';
@@ -28,7 +28,7 @@ import { commitToCache, gitignoreOutput, pipelineLinkOf } from './cache.js';
 export const EXPS_NAMESPACE = 'refs/exps';
 
 export class ExperimentError extends AppError {
-  constructor(message: string, hint: string, code = 'experiment') { super(code, message, 1, { hint }); }
+  constructor(message: string, hint: string, code: ErrorCode = 'experiment') { super(code, message, 1, { hint }); }
 }
 
 export function git(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean; input?: string } = {}): string {

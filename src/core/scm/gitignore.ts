@@ -26,7 +26,7 @@ function entryFor(root: string, absOutPath: string): { entry: string; gitignore:
   const parent = dirname(out);
   const gitignore = join(parent, '.gitignore');
   if (!(parent === root || parent.startsWith(root.endsWith(sep) ? root : root + sep))) {
-    throw new PathError('outside-repo', `'${out}' is outside of the repository '${root}'`, { hint: 'outputs must be inside the repository' });
+    throw new PathError('path-outside-repo', `'${out}' is outside of the repository '${root}'`, { hint: 'outputs must be inside the repository' });
   }
   return { entry: '/' + basename(out), gitignore };
 }

@@ -216,7 +216,7 @@ export class TileRenderer {
     const handle = h;
     handle.pending++;
     const job = handle.busy.then(async () => {
-      if (o.signal?.aborted) throw new AppError('aborted', 'the tile request was cancelled', 252, { hint: 'none needed: the map no longer shows this tile' });
+      if (o.signal?.aborted) throw new AppError('interrupted', 'the tile request was cancelled', 252, { hint: 'none needed: the map no longer shows this tile' });
       const out = await gdal.warpAsync('geodvc-tile', null, [handle.ds], [
         '-of', 'MEM', '-t_srs', 'EPSG:3857', '-te', ...tb.map(String), '-ts', String(TILE_SIZE), String(TILE_SIZE),
         '-r', z >= 12 ? 'near' : 'bilinear', '-ot', 'Float32', '-dstalpha', '-wo', 'INIT_DEST=0', '-q',

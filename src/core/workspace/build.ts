@@ -219,7 +219,7 @@ export async function buildOutput(env: BuildEnv, absPath: string, name: HashName
       get bytes() { return make().bytes; },
     };
   }
-  if (!st.isFile()) throw new AppError('unsupported-file', `'${absPath}' is not a regular file or directory`, 1, { hint: 'only files and directories can be tracked' });
+  if (!st.isFile()) throw new AppError('bad-target', `'${absPath}' is not a regular file or directory`, 1, { hint: 'only files and directories can be tracked' });
   const f = statFile(absPath)!;
   const [oid] = await hashFiles(env, [f], name, mode, ctx);
   return { kind: 'file', oid: oid!, size: f.size, isexec: f.isexec };

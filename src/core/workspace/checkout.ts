@@ -93,7 +93,7 @@ export async function planOutput(env: BuildEnv, out: DvcOut, opts: PlanOptions, 
     tree = odb.readTree(name, out.oid);
   } catch (err) {
     // a corrupt or crafted manifest (issue 17: entries into .git/.dvc) is an error, not "missing"
-    if (err instanceof AppError && err.code !== 'missing-object') throw err;
+    if (err instanceof AppError && err.code !== 'object-missing') throw err;
     plan.missing.push(out.absPath + '/');
     return plan;
   }

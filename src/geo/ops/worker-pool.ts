@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker, workerUrl } from '../../lib/worker.js';
 import { availableParallelism } from 'node:os';
-import { AppError } from '../../lib/errors.js';
+import { AppError, type ErrorCode } from '../../lib/errors.js';
 import type { GdalTask } from './gdal-task.js';
 import { runGdalTask } from './gdal-task.js';
 
@@ -27,7 +27,7 @@ export class GdalWorkerPool {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (m.error) p.reject(new AppError(m.error.code ?? 'gdal-error', m.error.message, 1, { hint: m.error.hint, details: m.error.details }));
+        if (m.error) p.reject(new AppError((m.error.code as ErrorCode | undefined) ?? 'gdal-error', m.error.message, 1, { hint: m.error.hint, details: m.error.details }));
         else p.resolve(m.result);
         this.idle.push(w);
         this.pump();

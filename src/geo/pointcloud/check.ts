@@ -77,7 +77,7 @@ export async function checkPointCloud(absPath: string, o: { deep?: boolean; sign
         if (out.length) problems.push({ code: 'bounds', structure: 'header bounds', message: `decoded points reach [${s.bounds.join(', ')}], outside the header bounds [${hb.join(', ')}] in ${out.map((k) => 'xyz'[k]).join('')}`, severity: 'warning' });
       }
     } catch (e) {
-      if (e instanceof AppError && e.code === 'missing-dependency') throw e;
+      if (e instanceof AppError && e.code === 'missing-package') throw e;
       problems.push({ code: 'decode-failed', structure: 'point data', message: (e as Error).message, severity: 'error' });
     }
   }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { deflateSync } from 'node:zlib';
-import { AppError, UsageError } from '../../../lib/errors.js';
+import { AppError, UsageError, type ErrorCode } from '../../../lib/errors.js';
 import { tmpPathFor } from '../../../lib/atomic.js';
 import { throttledProgress } from '../../../lib/progress.js';
 import { startWorker, workerUrl } from '../../../lib/worker.js';
@@ -72,7 +72,7 @@ async function chipParallel(opts: ChipOptions, inputs0: ChipInput[], jobs: numbe
       if (m.type === 'progress') { doneBy[index] = m.done ?? 0; progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0) }); return; }
       signal?.removeEventListener('abort', onAbort);
       if (m.type === 'done') resolvePart(m.result!);
-      else reject(m.error?.code ? new AppError(m.error.code, m.error.message, m.error.exitCode ?? 1, { hint: m.error.hint }) : new Error(m.error?.message));
+      else reject(m.error?.code ? new AppError(m.error.code as ErrorCode, m.error.message, m.error.exitCode ?? 1, { hint: m.error.hint }) : new Error(m.error?.message));
       void w.terminate();
     });
     w.once('error', (e) => { signal?.removeEventListener('abort', onAbort); reject(e); });
