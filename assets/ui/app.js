@@ -13,6 +13,7 @@ const VERSION_PALETTE = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#92400e', 
 const LAYER_PALETTE = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#ea580c', '#0f766e', '#4f46e5', '#be185d', '#65a30d', '#9333ea'];
 const DIFF_COLOURS = { added: '#16a34a', removed: '#dc2626', changed: '#f59e0b' };
 const HIGHLIGHT = '#facc15';
+const DROPPED = '#111827';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const MAX_TILE_RASTERS = 64;
 
@@ -20,9 +21,11 @@ const state = {
   config: { basemap: null, tiles: false }, revisions: [], timeline: [], rev: null, base: null, colour: 'layer',
   footprints: null, baseFootprints: null, diff: null, experiments: [], layers: [], selected: null, hovered: null, diffSelected: null,
   map: null, mapB: null, popup: null, rasterSources: [],
-  counts: { footprints: 0, rasters: 0, vectors: 0, diff: 0, added: 0, removed: 0, changed: 0, points: 0, experiments: 0, layers: 0, tiles: 0 },
+  counts: { footprints: 0, rasters: 0, vectors: 0, diff: 0, added: 0, removed: 0, changed: 0, points: 0, experiments: 0, layers: 0, tiles: 0, buffers: 0, bufferedB: 0, dropped: 0 },
 };
 window.geodvcUi = state;
+let dataArrived = () => {};
+const firstData = new Promise((r) => { dataArrived = r; });
 
 async function api(path) {
   const r = await fetch(path);
@@ -71,6 +74,7 @@ function style() {
     footprints: { type: 'geojson', data: EMPTY },
     markers: { type: 'geojson', data: EMPTY },
     diff: { type: 'geojson', data: EMPTY },
+    buffers: { type: 'geojson', data: EMPTY },
   };
   const layers = [{ id: 'ocean', type: 'background', paint: { 'background-color': '#cfe0ee' } }];
   if (state.config.basemap) {
@@ -82,6 +86,9 @@ function style() {
     { id: 'coast', type: 'line', source: 'coast', paint: { 'line-color': '#6b8aa6', 'line-width': 0.9 } },
     { id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#a8978c', 'line-width': 0.7, 'line-dasharray': [3, 2] } },
     { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#64748b', 'line-opacity': 0.35, 'line-width': 0.7 } },
+    // geo split's buffer zones around val/test chips, under the data layers (added later, before 'diff-fill')
+    { id: 'buffer-fill', type: 'fill', source: 'buffers', layout: { visibility: 'none' }, paint: { 'fill-color': splitColourExpr(), 'fill-opacity': 0.22 } },
+    { id: 'buffer-line', type: 'line', source: 'buffers', layout: { visibility: 'none' }, paint: { 'line-color': splitColourExpr(), 'line-width': 1.6, 'line-dasharray': [2, 1.5] } },
     // diff layers go above the data layers (added later, before 'diff-fill')
     { id: 'diff-fill', type: 'fill', source: 'diff', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': diffColourExpr(), 'fill-opacity': 0.35 } },
     { id: 'diff-line', type: 'line', source: 'diff', paint: { 'line-color': diffColourExpr(), 'line-width': 2.2 } },
@@ -95,6 +102,7 @@ function style() {
   );
   return { version: 8, sources, layers };
 }
+function splitColourExpr() { return ['match', ['get', 'split'], ...Object.entries(SPLIT_COLOURS).flat(), '#64748b']; }
 function diffColourExpr() { return ['match', ['get', 'status'], 'added', DIFF_COLOURS.added, 'removed', DIFF_COLOURS.removed, DIFF_COLOURS.changed]; }
 
 function createMap(container) {
@@ -167,7 +175,8 @@ function colourExpr(layer) {
   if (state.colour === 'split') {
     const splits = state.footprints?.splits || [];
     if (!splits.length) return '#64748b';
-    return ['match', ['coalesce', ['get', 'split'], ''], ...splits.flatMap((s) => [s, SPLIT_COLOURS[s] || LAYER_PALETTE[splits.indexOf(s) % LAYER_PALETTE.length]]), '#64748b'];
+    return ['case', ['to-boolean', ['get', 'dropped']], DROPPED,
+      ['match', ['coalesce', ['get', 'split'], ''], ...splits.flatMap((s) => [s, SPLIT_COLOURS[s] || LAYER_PALETTE[splits.indexOf(s) % LAYER_PALETTE.length]]), '#64748b']];
   }
   if (state.colour === 'version') {
     const vs = state.footprints?.versions || [];
@@ -230,9 +239,23 @@ function redrawData() {
   state.rasterSources = addDataLayers(state.map, feats, state.rev);
   state.counts.tiles = state.rasterSources.length;
   if (state.mapB && state.baseFootprints) addDataLayers(state.mapB, state.baseFootprints.features, state.base);
+  drawBuffers();
   applySelection();
   drawLayerList();
   drawLegend();
+}
+// geo split's buffer zones (splits.json) in split view and when colouring by split
+function buffersShown() { return state.colour === 'split' || document.body.classList.contains('split'); }
+function drawBuffers() {
+  const on = buffersShown();
+  for (const [m, fp] of [[state.map, state.footprints], [state.mapB, state.baseFootprints]]) {
+    if (!m?.getSource('buffers')) continue;
+    m.getSource('buffers').setData({ type: 'FeatureCollection', features: (on && fp?.buffers) || [] });
+    for (const id of ['buffer-fill', 'buffer-line']) m.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
+  state.counts.buffers = on ? (state.footprints?.buffers || []).length : 0;
+  state.counts.bufferedB = on && state.mapB ? (state.baseFootprints?.buffers || []).length : 0;
+  state.counts.dropped = (state.footprints?.features || []).filter((f) => f.properties.dropped).length;
 }
 function setVisible(i, on) {
   const l = state.layers[i]; l.visible = on;
@@ -271,9 +294,15 @@ function drawLegend() {
   const feats = state.footprints?.features || [];
   if (state.colour === 'split') {
     for (const s of state.footprints?.splits || []) row(SPLIT_COLOURS[s] || '#64748b', `${s} (${feats.filter((f) => f.properties.split === s).length})`);
-    const none = feats.filter((f) => !f.properties.split).length; if (none) row('#64748b', `no split (${none})`);
+    const dropped = feats.filter((f) => f.properties.dropped).length; if (dropped) row(DROPPED, `dropped for the buffer (${dropped})`);
+    const none = feats.filter((f) => !f.properties.split && !f.properties.dropped).length; if (none) row('#64748b', `no split (${none})`);
   } else if (state.colour === 'version') {
     for (const v of state.footprints?.versions || []) { const r = state.revisions.find((x) => x.short === v); row(versionColour(v), `${v}${r ? ` ${r.subject.slice(0, 40)}` : ''} (${feats.filter((f) => f.properties.version === v).length})`); }
+  }
+  if (buffersShown()) {
+    for (const sf of state.footprints?.splitFiles || []) {
+      if (sf.buffer > 0) row('rgba(100,116,139,0.35)', `${sf.path}: buffer ${sf.buffer} m around val/test chips${sf.minCrossSplitDistance != null ? `; closest chips of two splits ${Math.round(sf.minCrossSplitDistance)} m apart` : ''}`);
+    }
   }
   if ($('#show-diff').checked && state.diff) for (const k of ['added', 'removed', 'changed']) row(DIFF_COLOURS[k], `${k} (${state.counts[k]})`);
   L.hidden = !L.childElementCount;
@@ -293,7 +322,7 @@ function topFeatureAt(map, point) {
 }
 function popupHtml(f) {
   const p = f.properties;
-  const rows = [['path', p.path], ['kind', p.kind], ['class', p.class], ['split', p.split], ['chip', p.chip], ['version', p.version], ['tracked by', p.trackedBy]];
+  const rows = [['path', p.path], ['kind', p.kind], ['class', p.class], ['split', p.split ?? (p.dropped ? 'dropped for the buffer (geo split)' : undefined)], ['chip', p.chip], ['version', p.version], ['tracked by', p.trackedBy]];
   if (p.kind === 'raster') rows.push(['size', `${p.width} × ${p.height} × ${p.bands} ${p.dtype}`], ['CRS', p.crs]);
   for (const [k, v] of Object.entries(p.attributes || {})) if (!['class', 'split', 'chip'].includes(k)) rows.push([k, v]);
   const t = el('table', { class: 'popup-table' });
@@ -392,6 +421,7 @@ async function loadRevision(sha, base) {
     if (bfp) bfp.features.forEach((f, i) => { f.id = i; });
     if (diff?.geojson?.features) diff.geojson.features.forEach((f, i) => { f.id = i; });
     state.footprints = fp; state.diff = diff; state.baseFootprints = bfp;
+    dataArrived();
     buildLayers(); redrawData(); drawDiff(); showDiffSummary(); drawTimeline();
     const c = state.counts;
     c.footprints = fp.features.length; c.rasters = fp.features.filter((f) => f.properties.kind === 'raster').length; c.vectors = c.footprints - c.rasters;
@@ -555,9 +585,13 @@ async function main() {
     await loaded(state.map);
     drawGraticule();
     fillRevisionPickers();
+    // the map's data first: the timeline and the experiments table (git and `exp show` work in the
+    // server) are asked for once the footprints have arrived
+    const revP = state.revisions.length ? loadRevision(state.revisions[0].sha) : null;
+    if (revP) await Promise.race([firstData, revP]);
     const expP = loadExperiments();
     api('/api/timeline').then((t) => { state.timeline = t; drawTimeline(); document.body.dataset.timeline = 'ready'; }, (e) => { $('#timeline').replaceChildren(el('li', { class: 'error' }, String(e.message || e))); });
-    if (state.revisions.length) await loadRevision(state.revisions[0].sha);
+    if (revP) await revP;
     else { status('no commit tracks data yet (git log -- "*.dvc" dvc.lock is empty)'); document.body.dataset.state = 'ready'; }
     await expP;
     document.body.dataset.experiments = 'ready';

@@ -10,8 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, CORPUS, REPO_ROOT, cliOk, runCli } from '../helpers/cli.js';
@@ -54,6 +54,11 @@ function countColour(s: Shot, c: RGB, rect: { x0: number; y0: number; x1: number
 const blend = (under: RGB, over: RGB, a: number): RGB => [0, 1, 2].map((i) => Math.round(under[i]! * (1 - a) + over[i]! * a)) as RGB;
 const hex = (h: string): RGB => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as RGB;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+/** [minLon, minLat, maxLon, maxLat] of a GeoJSON feature's polygon. */
+function bboxOf(f: { geometry: { coordinates: number[][][] } }): number[] {
+  const ring = f.geometry.coordinates[0]!;
+  return [Math.min(...ring.map((p) => p[0]!)), Math.min(...ring.map((p) => p[1]!)), Math.max(...ring.map((p) => p[0]!)), Math.max(...ring.map((p) => p[1]!))];
+}
 /** Web Mercator tile of (lon, lat) at zoom z. */
 function tileAt(lon: number, lat: number, z: number): [number, number] {
   const n = 2 ** z;
@@ -68,13 +73,13 @@ function fc(features: { id: string | number; props: Record<string, unknown>; coo
   return JSON.stringify({ type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', id: f.id, properties: f.props, geometry: { type: 'Polygon', coordinates: f.coords } })) }, null, 1);
 }
 
-/** 3 x 3 chips over RGB.byte.tif (Bahamas, UTM 18N) with train/val/test. */
+/** 3 x 3 chips over RGB.byte.tif (Bahamas, UTM 18N); `geo split` assigns train/val/test. */
+const SPLIT_BUFFER = 5000;
 function chipIndex(): string {
-  const splits = ['train', 'train', 'val', 'train', 'test', 'train', 'val', 'train', 'test'];
   const feats = [];
   for (let i = 0; i < 9; i++) {
     const lon = -78.8 + (i % 3) * 0.7, lat = 23.75 + Math.floor(i / 3) * 0.6;
-    feats.push({ id: `chip_${i}`, props: { chip: `chip_${i}.tif`, split: splits[i] }, coords: square(lon, lat, 0.6) });
+    feats.push({ id: `chip_${i}`, props: { chip: `chip_${i}.tif` }, coords: square(lon, lat, 0.6) });
   }
   return fc(feats);
 }
@@ -97,24 +102,38 @@ let bigPath: string | undefined;
 /**
  * A 10980 x 10980 tiled COG with overviews (the size of a Sentinel-2 10 m band) over the Bahamas
  * scene's extent, made once per test file with gdal_translate (nearest upsampling of band 1 of
- * RGB.byte.tif: DEFLATE keeps it ~9 MB).
+ * RGB.byte.tif: DEFLATE keeps it ~9 MB). Asynchronous: it is made while the CLI builds v1.
  */
-function bigCog(): string {
-  if (bigPath) return bigPath;
+function bigCog(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'geodvc-ui-cog-'));
   const out = join(dir, 'scene_10980.tif');
-  const r = spawnSync('gdal_translate', ['-q', '-of', 'COG', '-b', '1', '-co', 'COMPRESS=DEFLATE', '-co', 'LEVEL=1', '-co', 'NUM_THREADS=ALL_CPUS', '-co', 'BLOCKSIZE=512', '-co', 'OVERVIEW_RESAMPLING=NEAREST', '-outsize', '10980', '10980', '-r', 'near', join(CORPUS, 'RGB.byte.tif'), out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `gdal_translate: ${r.stderr}`);
   bigPath = out;
-  return out;
+  return new Promise((resolve, reject) => {
+    const c = spawn('gdal_translate', ['-q', '-of', 'COG', '-b', '1', '-co', 'COMPRESS=DEFLATE', '-co', 'LEVEL=1', '-co', 'NUM_THREADS=ALL_CPUS', '-co', 'BLOCKSIZE=512', '-co', 'OVERVIEW_RESAMPLING=NEAREST', '-outsize', '10980', '10980', '-r', 'near', join(CORPUS, 'RGB.byte.tif'), out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr!.setEncoding('utf8').on('data', (d) => { err += d; });
+    c.on('error', reject);
+    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`gdal_translate exited ${code}: ${err}`))));
+  });
 }
 
+/** Phase timings of the test (reported as one diagnostic line). */
+const PH: [string, number][] = [];
+let PT = performance.now();
+const mark = (name: string) => { const n = performance.now(); PH.push([name, n - PT]); PT = n; };
+
 async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev3: string }> {
+  const cog = bigCog();
+  cog.catch(() => { /* awaited below */ });
   gitInit(dir);
-  await cliOk(['init', '-q'], { cwd: dir });
   mkdirSync(join(dir, 'scenes'), { recursive: true });
   copyFileSync(join(CORPUS, 'RGB.byte.tif'), join(dir, 'scenes', 'bahamas_utm18.tif'));
   writeTree(dir, { 'chips/index.geojson': chipIndex(), 'labels/labels.geojson': LABELS_V1, '.gitignore': '' });
+  // geo split writes chips/splits.json: train/val/test with a 5 km buffer (some chips dropped for it)
+  await Promise.all([
+    cliOk(['init', '-q'], { cwd: dir }),
+    cliOk(['geo', 'split', '-q', '--index', 'chips/index.geojson', '--method', 'random', '--buffer', String(SPLIT_BUFFER), '--seed', '0'], { cwd: dir }),
+  ]);
   await cliOk(['add', '-q', 'scenes', 'chips', 'labels'], { cwd: dir });
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'v1: Bahamas scene, chips, labels');
@@ -130,11 +149,13 @@ async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'pipeline: train stage');
   const rev2 = git(dir, 'rev-parse', 'HEAD').trim();
+  mark('v1+pipeline');
   // v2: a second scene 12 degrees north (Virginia NAIP, UTM 17N) and an annotation edit.
   copyFileSync(join(CORPUS, 'm_3607824_se_17_1_20160620_sub.tif'), join(dir, 'scenes', 'virginia_naip.tif'));
   writeTree(dir, { 'labels/labels.geojson': LABELS_V2 });
   mkdirSync(join(dir, 'big'), { recursive: true });
-  copyFileSync(bigCog(), join(dir, 'big', 'scene_10980.tif'));
+  copyFileSync(await cog, join(dir, 'big', 'scene_10980.tif'));
+  mark('10980² COG');
   await cliOk(['add', '-q', 'scenes', 'labels', 'big/scene_10980.tif'], { cwd: dir });
   await cliOk(['repro', '-q'], { cwd: dir });
   git(dir, 'add', '-A');
@@ -142,6 +163,7 @@ async function buildRepo(dir: string): Promise<{ rev1: string; rev2: string; rev
   const rev3 = git(dir, 'rev-parse', 'HEAD').trim();
   await cliOk(['exp', 'run', '-q', '-S', 'lr=0.01', '-n', 'lr-0.01'], { cwd: dir });
   await cliOk(['exp', 'run', '-q', '-S', 'lr=0.3', '-n', 'lr-0.3'], { cwd: dir });
+  mark('v2+experiments');
   return { rev1, rev2, rev3 };
 }
 
@@ -174,10 +196,19 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
   let child: ChildProcess | undefined;
   const profile = mkdtempSync(join(tmpdir(), 'geodvc-ui-chromium-'));
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+  // the browser starts while the repository is built
+  const launched = chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 860 },
+    // no DNS: a request to another host fails at once (and is still recorded below)
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+  });
+  launched.catch(() => { /* awaited below */ });
   try {
+    PT = performance.now();
     const { rev1, rev2, rev3 } = await buildRepo(dir);
     const started = await startUi(dir);
     child = started.child;
+    mark('ui started');
     const url = started.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const origin = new URL(url).origin;
@@ -187,8 +218,23 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.deepEqual(revs.map((r) => r.sha), [rev3, rev2, rev1]);
     const config = await (await fetch(new URL('/api/config', url))).json() as any;
     assert.deepEqual(config, { basemap: null, tiles: true });
-    const fp = await (await fetch(new URL(`/api/footprints?rev=${rev3}`, url))).json() as any;
+    // the page's first requests, in parallel (the server keeps footprints and diffs per commit)
+    const [fp, diff, basemap] = await Promise.all([`/api/footprints?rev=${rev3}`, `/api/diff?a=${rev2}&b=${rev3}`, '/api/basemap.json']
+      .map(async (p) => { const r = await fetch(new URL(p, url)); assert.equal(r.status, 200, p); return await r.json() as any; }));
     assert.deepEqual(fp.missing, []);
+    assert.equal(diff.geojson.features.length, 6, 'the label edit and the same edit in the derived masks');
+    assert.ok(basemap.land.features.length > 0 && basemap.coastline.geometry.coordinates.length > 100, 'Natural Earth land and coastlines');
+    // geo split's file: its buffer, the chips it dropped, and a buffer zone around each val/test chip
+    const splitsDoc = JSON.parse(readFileSync(join(dir, 'chips', 'splits.json'), 'utf8'));
+    const allChips = fp.features.filter((f: any) => f.properties.out === 'chips').map((f: any) => f.properties.chip as string);
+    const zoned = allChips.filter((c: string) => ['val', 'test'].includes(splitsDoc.assignments[c])).sort();
+    const droppedChips = allChips.filter((c: string) => splitsDoc.assignments[c] === undefined).sort();
+    assert.ok(zoned.length >= 2 && droppedChips.length >= 1 && splitsDoc.dropped === droppedChips.length, `the fixture's split: ${JSON.stringify(splitsDoc.assignments)}`);
+    assert.deepEqual(fp.splitFiles.map((s: any) => [s.path, s.buffer, s.dropped, [...s.droppedChips].sort()]), [['chips/splits.json', SPLIT_BUFFER, droppedChips.length, droppedChips]]);
+    assert.deepEqual(fp.buffers.map((b: any) => b.properties.chip).sort(), zoned);
+    assert.ok(fp.buffers.every((b: any) => b.properties.split === splitsDoc.assignments[b.properties.chip] && b.properties.buffer === SPLIT_BUFFER));
+    assert.deepEqual(fp.features.filter((f: any) => f.properties.dropped).map((f: any) => f.properties.chip).sort(), droppedChips);
+    assert.ok(fp.features.filter((f: any) => f.properties.out === 'chips' && !f.properties.dropped).every((f: any) => f.properties.split === splitsDoc.assignments[f.properties.chip]));
     // 3 rasters (2 scenes + the 10980² COG), 9 chips, 4 labels, 4 masks (a stage output)
     assert.equal(fp.features.length, 20);
     const mask = fp.features.find((f: any) => f.properties.out === 'masks/masks.geojson');
@@ -217,6 +263,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.equal(bad.status, 404);
     assert.match((await bad.json() as any).error.hint, /footprint/);
 
+    mark('api');
     // ---- tile latency at zoom 14 over the 10980² COG, read from the cache ----
     const info = await (await fetch(new URL(`/api/raster?rev=${rev3}&path=big/scene_10980.tif`, url))).json() as any;
     assert.equal(info.bands, 1);
@@ -250,19 +297,14 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.equal((await fetch(tileUrl(6, x6, y6))).status, 200);
     t.diagnostic(`zoom-6 tile (overview): ${(performance.now() - s6).toFixed(0)} ms`);
 
+    mark('tiles');
     // ---- the page ----
     mkdirSync(ARTIFACTS, { recursive: true });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 860 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-    });
+    context = await launched;
+    // every request the page makes is recorded (listening, not routing: routing sent each tile
+    // through playwright and made zoom-14 tiles take seconds in the page)
     const requests: string[] = [];
-    await context.route('**/*', (route) => {
-      const u = route.request().url();
-      requests.push(u);
-      if (new URL(u).origin !== origin) return route.abort();
-      return route.continue();
-    });
+    context.on('request', (r) => { requests.push(r.url()); });
     const page = context.pages()[0] ?? await context.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -271,6 +313,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     page.on('response', (r) => { if (r.url().includes('/api/tiles/14/')) tileStatus.push(r.status()); });
     await page.goto(url);
     await page.waitForSelector(`body[data-state="ready"][data-rev="${rev3}"][data-experiments="ready"]`, { timeout: 120_000 });
+    mark('page ready');
     const mapBox = (await page.locator('#map').boundingBox())!;
     /** Screen rectangle (page pixels) of a lon/lat box on the main map. */
     const screenRect = async (bb: number[]) => {
@@ -301,11 +344,12 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     const whole = { x0: mapBox.x, y0: mapBox.y, x1: mapBox.x + mapBox.width, y1: mapBox.y + mapBox.height };
     assert.ok(countColour(decodePng(shot1), LAND, whole) > 2000, 'land visible in the overview');
 
+    mark('layers+shot1');
     // Hide the rasters: the land of Andros and New Providence shows through the chip footprints.
     for (const out of ['scenes', 'big/scene_10980.tif']) await page.locator(`#layers li[data-out="${out}"] input.toggle`).uncheck();
     assert.equal(await page.locator('#layers li[data-out="scenes"]').getAttribute('data-visible'), '0');
     const chipsBox = [-78.8, 23.75, -76.7, 25.55];
-    await page.evaluate((bb) => (window as any).geodvcUi.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0, padding: 20 }), chipsBox);
+    await page.evaluate((bb) => { (window as any).geodvcUi.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0, padding: 20 }); }, chipsBox);
     await idle();
     const shot2 = decodePng(await page.screenshot({ path: join(ARTIFACTS, '2-land-under-chips.png') }));
     const chipColour = hex(await page.locator('#layers li[data-out="chips"] input.colour').inputValue());
@@ -313,6 +357,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     t.diagnostic(`land pixels under chip footprints: ${landUnderChip}`);
     assert.ok(landUnderChip > 200, `land under chips: ${landUnderChip}`);
 
+    mark('shot2');
     // Click label 1 (a field, inside chip 4): it is picked over the chip, highlighted, and its popup says what it is.
     const label1 = [-78.5, 24.0, -78.3, 24.2];
     const r1 = await screenRect(label1);
@@ -330,6 +375,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     t.diagnostic(`highlight pixels on the clicked label: ${lit}`);
     assert.ok(lit > 40, `clicked label highlighted: ${lit} pixels`);
 
+    mark('click');
     // Versions: timeline and the diff list; a click flies to the change and highlights it.
     await page.locator('#tabs button[data-tab="versions"]').click();
     assert.equal(await page.locator('#timeline > li').count(), 3);
@@ -351,11 +397,12 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.ok(countColour(shot4, HIGHLIGHT, { x0: ra.x0 - 4, y0: ra.y0 - 4, x1: ra.x1 + 4, y1: ra.y1 + 4 }, 12) > 40, 'the clicked change is highlighted');
     assert.ok(ra.x1 - ra.x0 > 60, `the change fills the view: ${JSON.stringify(ra)}`);
 
+    mark('diff');
     // Zoom to the pixels of the 10980² scene at zoom 14: tiles from the cache, timed by the browser.
     await page.locator('#tabs button[data-tab="layers"]').click();
     await page.locator('#layers li[data-out="big/scene_10980.tif"] input.toggle').check();
     await page.evaluate(() => performance.clearResourceTimings());
-    await page.evaluate(([lon, lat]) => (window as any).geodvcUi.map.jumpTo({ center: [lon, lat], zoom: 14 }), [clon, clat]);
+    await page.evaluate(([lon, lat]) => { (window as any).geodvcUi.map.jumpTo({ center: [lon, lat], zoom: 14 }); }, [clon, clat]);
     await idle();
     await page.screenshot({ path: join(ARTIFACTS, '5-zoom14-tiles.png') });
     // the page's own resource timings, with the server's time (Server-Timing: handle wait + warp + PNG)
@@ -366,6 +413,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.ok(tileStatus.length >= z14.length && tileStatus.every((x) => x === 200), `tile answers: ${tileStatus}`);
     t.diagnostic(`browser: ${z14.length} zoom-14 tiles of the COG requested together: median ${median(z14.map((x) => x.ms)).toFixed(0)} ms in the page, ${median(z14.map((x) => x.server)).toFixed(0)} ms in the server`);
 
+    mark('z14');
     // Split view: the diff base on a second map, moving with the first.
     await page.locator('#split-view').check();
     await page.waitForSelector('body[data-split="1"][data-state="ready"]', { timeout: 60_000 });
@@ -374,13 +422,59 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.ok(Math.abs(split.a.lng - split.b.lng) < 1e-6 && Math.abs(split.a.lat - split.b.lat) < 1e-6);
     assert.match(await page.locator('#label-b').innerText(), new RegExp(`diff base: ${rev2.slice(0, 7)}`));
     assert.match(await page.locator('#label-a').innerText(), new RegExp(rev3.slice(0, 7)));
-    await page.evaluate(() => (window as any).geodvcUi.map.jumpTo({ center: [-77.5, 24.6], zoom: 7 }));
+    // geo split's buffer on both maps: zones around the val/test chips, coloured by split
+    await page.check('input[name=colour][value=split]');
+    await page.evaluate((bb) => { (window as any).geodvcUi.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0, padding: 40 }); }, chipsBox);
     await idle();
-    const b2 = await page.evaluate(() => (window as any).geodvcUi.mapB.getCenter());
-    assert.ok(Math.abs(b2.lng - -77.5) < 1e-6, 'the second map follows');
-    await page.screenshot({ path: join(ARTIFACTS, '6-split-view.png') });
+    const sc = await page.evaluate(() => { const s = (window as any).geodvcUi; return { a: s.map.getCenter(), b: s.mapB.getCenter(), counts: s.counts }; });
+    assert.ok(Math.abs(sc.a.lng - sc.b.lng) < 1e-6 && Math.abs(sc.a.lat - sc.b.lat) < 1e-6, 'the second map follows');
+    assert.equal(sc.counts.buffers, zoned.length);
+    assert.equal(sc.counts.bufferedB, zoned.length, 'the base revision has the same split file');
+    assert.equal(sc.counts.dropped, droppedChips.length);
+    const legend = await page.locator('#legend').innerText();
+    assert.match(legend, new RegExp(`chips/splits\\.json: buffer ${SPLIT_BUFFER} m around val/test chips`));
+    assert.match(legend, new RegExp(`dropped for the buffer \\(${droppedChips.length}\\)`));
+    const shotOn = decodePng(await page.screenshot({ path: join(ARTIFACTS, '6-split-view-buffers.png') }));
+    const showBuffers = (on: boolean) => page.evaluate((on) => { const s = (window as any).geodvcUi; for (const m of [s.map, s.mapB]) for (const id of ['buffer-fill', 'buffer-line']) m.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none'); }, on);
+    await showBuffers(false);
+    await idle();
+    const shotOff = decodePng(await page.screenshot());
+    await showBuffers(true);
+    const boxA = (await page.locator('#map').boundingBox())!, boxB = (await page.locator('#map-b').boundingBox())!;
+    const onA = async (bb: number[]) => {
+      const [p, q] = await page.evaluate((bb) => { const m = (window as any).geodvcUi.map; return [m.project([bb[0], bb[3]]), m.project([bb[2], bb[1]])]; }, bb);
+      return { x0: boxA.x + p.x, y0: boxA.y + p.y, x1: boxA.x + q.x, y1: boxA.y + q.y };
+    };
+    const changed = (x: number, y: number) => { const i = y * shotOn.w + x; return [0, 1, 2].some((b) => Math.abs(shotOn.px[b]![i]! - shotOff.px[b]![i]!) > 6); };
+    const zoneRects = await Promise.all(fp.buffers.map((z: any) => onA(bboxOf(z))));
+    let band = 0, bandChanged = 0;
+    for (const z of fp.buffers) {
+      // the ring between the chip and its zone's edge (2 px in from both): drawn with the buffer only
+      const c = await onA(bboxOf(fp.features.find((f: any) => f.properties.chip === z.properties.chip)));
+      const e = await onA(bboxOf(z));
+      assert.ok(c.x0 - e.x0 > 8 && e.y1 - c.y1 > 8, `the ${SPLIT_BUFFER} m buffer is wider than 8 px on screen: ${JSON.stringify([c, e])}`);
+      for (let y = Math.ceil(Math.max(e.y0 + 2, boxA.y)); y < Math.min(e.y1 - 2, boxA.y + boxA.height); y++) for (let x = Math.ceil(Math.max(e.x0 + 2, boxA.x)); x < Math.min(e.x1 - 2, boxA.x + boxA.width); x++) {
+        if ((x > c.x0 - 2 && x < c.x1 + 2 && y > c.y0 - 2 && y < c.y1 + 2)) continue;
+        // corners are round: only the straight sides
+        if ((x < c.x0 || x > c.x1) && (y < c.y0 || y > c.y1)) continue;
+        band++; if (changed(x, y)) bandChanged++;
+      }
+    }
+    let outside = 0;
+    for (let y = Math.ceil(boxA.y); y < boxA.y + boxA.height; y++) for (let x = Math.ceil(boxA.x); x < boxA.x + boxA.width; x++) {
+      if (zoneRects.some((r) => x > r.x0 - 3 && x < r.x1 + 3 && y > r.y0 - 3 && y < r.y1 + 3)) continue;
+      if (changed(x, y)) outside++;
+    }
+    let onB = 0;
+    for (let y = Math.ceil(boxB.y); y < boxB.y + boxB.height; y++) for (let x = Math.ceil(boxB.x); x < boxB.x + boxB.width; x++) if (changed(x, y)) onB++;
+    t.diagnostic(`split buffer: ${bandChanged} of ${band} pixels of the ${SPLIT_BUFFER} m rings around ${zoned.length} val/test chips drawn, ${outside} changed outside the zones, ${onB} on the base map`);
+    assert.ok(band > 500 && bandChanged / band > 0.8, `buffer ring drawn: ${bandChanged} of ${band}`);
+    assert.ok(outside <= 20, `nothing drawn outside the buffer zones: ${outside}`);
+    assert.ok(onB > 500, `the base map draws its buffer: ${onB}`);
     await page.locator('#split-view').uncheck();
+    await page.check('input[name=colour][value=layer]');
 
+    mark('split');
     // Experiments: the plot and a table that scrolls, the varying column first.
     await page.locator('#tabs button[data-tab="experiments"]').click();
     assert.equal(await page.locator('#exp-plot').getAttribute('data-points'), '3');
@@ -390,6 +484,7 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.equal(await page.locator('#exp-table-wrap').evaluate((e) => getComputedStyle(e).overflowX), 'auto');
     await page.screenshot({ path: join(ARTIFACTS, '7-experiments.png') });
 
+    mark('exp');
     // Colour by version at HEAD; then the oldest revision.
     await page.check('input[name=colour][value=version]');
     assert.match(await page.locator('#legend').innerText(), new RegExp(rev3.slice(0, 7)));
@@ -401,12 +496,14 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.equal(c1.diff, 0);
     await page.screenshot({ path: join(ARTIFACTS, '8-v1-by-version.png') });
 
+    mark('v1');
+    t.diagnostic(PH.map(([n, ms]) => `${n}: ${(ms / 1000).toFixed(1)} s`).join('; '));
     const offHost = requests.filter((u) => new URL(u).origin !== origin);
     assert.deepEqual(offHost, [], 'no request leaves the ui server');
     assert.ok(requests.some((u) => u.includes('/vendor/maplibre/maplibre-gl.mjs')));
     assert.deepEqual(consoleErrors, []);
   } finally {
-    await context?.close();
+    await (context ?? await launched.catch(() => undefined))?.close();
     rmSync(profile, { recursive: true, force: true });
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));
@@ -420,37 +517,40 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
 
 test('geodvc ui: --check answers once and stops; outside a repository a clear error', { timeout: 120_000 }, async () => {
   const { dir, cleanup } = makeTmpDir('geodvc-ui-check-');
+  const outside = makeTmpDir('geodvc-ui-outside-');
+  const { createServer } = await import('node:http');
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
   try {
-    const r = await runCli(['ui', '--json'], { cwd: dir });
+    // the CLI runs are independent: they run at once (two rounds instead of eight spawns in a row)
+    gitInit(dir);
+    const [r] = await Promise.all([runCli(['ui', '--json'], { cwd: outside.dir }), cliOk(['init', '-q'], { cwd: dir })]);
     assert.equal(r.code, 254);
     assert.match(r.stderr, /repository/);
-    gitInit(dir);
-    await cliOk(['init', '-q'], { cwd: dir });
-    const ok = JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir })).stdout);
+    const osm = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+    const [okR, wasmR, osmR, badMap, taken, badPort] = await Promise.all([
+      cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir }),
+      // Without native GDAL the page falls back to previews: the server says so.
+      cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir, env: { ...process.env, GEODVC_GDAL_ENGINE: 'wasm' } }),
+      cliOk(['ui', '--check', '--port', '0', '--json', '--basemap', osm], { cwd: dir }),
+      runCli(['ui', '--check', '--port', '0', '--basemap', 'file:///etc/passwd'], { cwd: dir }),
+      // A port already taken: a clear error with a hint, not a stack trace.
+      runCli(['ui', '--check', '--port', String((busy.address() as any).port)], { cwd: dir }),
+      runCli(['ui', '--port', 'x'], { cwd: dir }),
+    ]);
+    const ok = JSON.parse(okR.stdout);
     assert.equal(ok.ok, true);
     assert.equal(ok.revisions, 0);
     assert.equal(ok.tiles, true, 'native GDAL renders tiles');
     assert.equal(ok.basemap, null);
-    // Without native GDAL the page falls back to previews: the server says so.
-    const wasm = JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir, env: { ...process.env, GEODVC_GDAL_ENGINE: 'wasm' } })).stdout);
-    assert.equal(wasm.tiles, false);
-    const osm = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
-    assert.equal(JSON.parse((await cliOk(['ui', '--check', '--port', '0', '--json', '--basemap', osm], { cwd: dir })).stdout).basemap, osm);
-    const badMap = await runCli(['ui', '--check', '--port', '0', '--basemap', 'file:///etc/passwd'], { cwd: dir });
+    assert.equal(JSON.parse(wasmR.stdout).tiles, false);
+    assert.equal(JSON.parse(osmR.stdout).basemap, osm);
     assert.equal(badMap.code, 254);
     assert.match(badMap.stderr, /XYZ/);
-    // A port already taken: a clear error with a hint, not a stack trace.
-    const { createServer } = await import('node:http');
-    const busy = createServer();
-    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
-    try {
-      const taken = await runCli(['ui', '--check', '--port', String((busy.address() as any).port)], { cwd: dir });
-      assert.equal(taken.code, 1);
-      assert.match(taken.stderr, /already in use/);
-      assert.match(taken.stderr, /--port 0/);
-    } finally { busy.close(); }
-    const badPort = await runCli(['ui', '--port', 'x'], { cwd: dir });
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /already in use/);
+    assert.match(taken.stderr, /--port 0/);
     assert.equal(badPort.code, 254);
     assert.match(badPort.stderr, /--port/);
-  } finally { cleanup(); }
+  } finally { busy.close(); cleanup(); outside.cleanup(); }
 });
