@@ -108,8 +108,15 @@ export interface ChunkFileOptions {
 
 export interface ChunkFileResult { mode: ChunkMode; chunks: ChunkRef[]; size: number }
 
-/** Chunks of the file at `path` (mode `tiles` falls back to `cdc` for files without blocks). */
-export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o: ChunkFileOptions = {}): ChunkFileResult {
+/** One chunk as the chunker cuts it; `data` is valid only until the generator goes on. */
+export interface CutChunk { hash: string; size: number; offset: number; data: Uint8Array }
+
+/**
+ * Chunks of the file at `path` one by one, in file order (mode `tiles` falls back to `cdc` for
+ * files without blocks); returns the mode used and the size. A consumer that keeps a chunk's bytes
+ * copies them before asking for the next one (the read window is reused).
+ */
+export function* cutChunks(path: string, chunkHash: HashName, mode: ChunkMode, o: ChunkFileOptions = {}): Generator<CutChunk, { mode: ChunkMode; size: number }> {
   const p = o.cdc ?? DEFAULT_CDC;
   checkParams(p);
   const fd = openSync(path, 'r');
@@ -121,8 +128,7 @@ export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o:
       const blocks = tiffBlockRanges(path);
       if (blocks) { pieces = tilePieces(size, blocks, p.max); used = 'tiles'; }
     }
-    const chunks: ChunkRef[] = [];
-    const add = (b: Uint8Array) => chunks.push({ hash: hashBuffer(b, chunkHash), size: b.length });
+    const cut = (b: Uint8Array, offset: number): CutChunk => ({ hash: hashBuffer(b, chunkHash), size: b.length, offset, data: b });
     const readAt = (buf: Buffer, len: number, at: number): number => {
       let got = 0;
       while (got < len) {
@@ -142,7 +148,7 @@ export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o:
         if (buf.length < len) buf = Buffer.allocUnsafe(len);
         const got = readAt(buf, len, pc.start);
         if (got !== len) throw new Error(`${path} changed while it was chunked (short read at ${pc.start})`);
-        add(buf.subarray(0, len));
+        yield cut(buf.subarray(0, len), pc.start);
         done += len;
         o.onBytes?.(done);
         continue;
@@ -156,7 +162,7 @@ export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o:
         const final = at + have >= pc.end;
         const n = nextCut(buf, pos, have, p, final);
         if (n > 0) {
-          add(buf.subarray(pos, pos + n));
+          yield cut(buf.subarray(pos, pos + n), at + pos);
           pos += n;
           done += n;
           o.onBytes?.(done);
@@ -172,8 +178,19 @@ export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o:
         have += got;
       }
     }
-    return { mode: used, chunks, size };
+    return { mode: used, size };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Chunks of the file at `path` (mode `tiles` falls back to `cdc` for files without blocks). */
+export function chunkFile(path: string, chunkHash: HashName, mode: ChunkMode, o: ChunkFileOptions = {}): ChunkFileResult {
+  const chunks: ChunkRef[] = [];
+  const it = cutChunks(path, chunkHash, mode, o);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return { mode: r.value.mode, chunks, size: r.value.size };
+    chunks.push({ hash: r.value.hash, size: r.value.size });
   }
 }

@@ -18,7 +18,7 @@ import { StorageError } from '../../storage/errors.js';
 import { withRetry } from '../../storage/retry.js';
 import { hashBuffer, type HashName } from '../odb/hash.js';
 import { followHash } from '../odb/pool.js';
-import { chunkFile, chunkHashFor, type ChunkMode } from '../chunk/chunker.js';
+import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
 import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -50,17 +50,24 @@ export const isChunkedRemote = (r: RemoteHandle): boolean => !!r.chunking && r.c
 
 /** The chunk list of a cached object for `mode`: remembered in the cache, else computed and saved. */
 export function localChunkList(cacheDir: string, objPath: string, mode: ChunkMode, hash: HashName, oid: string, size: number, signal?: AbortSignal): ChunkList {
-  for (const m of mode === 'tiles' ? (['tiles', 'cdc'] as const) : (['cdc'] as const)) {
-    const p = join(cacheDir, localListRel(m, hash, oid));
-    if (!existsSync(p)) continue;
-    try { return parseChunkList(readFileSync(p), { hash, oid, size }); } catch { /* damaged: recompute */ }
-  }
+  const known = rememberedChunkList(cacheDir, mode, hash, oid, size);
+  if (known) return known;
   const chunkHash = chunkHashFor(hash);
   const r = chunkFile(objPath, chunkHash, mode, { signal });
   if (r.size !== size) throw new AppError('cache-changed', `cached object ${oid} has ${r.size} bytes, ${size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
   const list: ChunkList = { version: CHUNK_LIST_VERSION, hash, oid, size, chunkHash, mode: r.mode, chunks: r.chunks };
   saveLocalList(cacheDir, list);
   return list;
+}
+
+/** The chunk list remembered in the cache for `mode` (tiles falls back to a file's CDC list), or null. */
+export function rememberedChunkList(cacheDir: string, mode: ChunkMode, hash: HashName, oid: string, size: number): ChunkList | null {
+  for (const m of mode === 'tiles' ? (['tiles', 'cdc'] as const) : (['cdc'] as const)) {
+    const p = join(cacheDir, localListRel(m, hash, oid));
+    if (!existsSync(p)) continue;
+    try { return parseChunkList(readFileSync(p), { hash, oid, size }); } catch { /* damaged: recompute */ }
+  }
+  return null;
 }
 
 export function saveLocalList(cacheDir: string, list: ChunkList): void {
@@ -262,16 +269,86 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
 
   // 1. chunk lists (remembered in the cache, or computed: one sequential read of each object)
   const lists = new Map<ChunkPushItem, ChunkList>();
+  const root = localRemoteRoot(remote);
+  const bufs = new BufferPool();
+  const dirs = new Map<string, Promise<unknown>>();
+  let remoteDown: unknown;
+  const failedChunks = new Map<string, unknown>();
+  // chunks a fused pass (below) wrote or found on the remote
+  const fusedKeys = new Set<string>();
+  const fusedPresent = new Set<string>();
   let i = 0;
   for (const it of items) {
     if (o.signal?.aborted) throw new InterruptedError();
     o.report('chunking', i++, items.length, 0, 0, it.paths[0]);
-    try { lists.set(it, localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal)); } catch (err) {
-      if (isFatal(err)) throw err;
+    try {
+      const known = root ? rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size) : null;
+      if (root && !known) lists.set(it, await chunkAndPutLocal(root, it));
+      else lists.set(it, known ?? localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal));
+    } catch (err) {
+      if (isFatal(err) || (remoteDown && err === remoteDown)) throw err;
       out.failed.push({ item: it, error: err });
     }
   }
   o.report('chunking', items.length, items.length, 0, 0, undefined, true);
+
+  /**
+   * Local-directory remote, object without a remembered list: one pass cuts and hashes the chunks
+   * and, while the next ones are cut, checks (stat with size) and writes each on the thread pool,
+   * at most `jobs` in flight. The list comes out at the end and goes to the remote in step 4 like
+   * any other: only once every one of its chunks is there.
+   */
+  async function chunkAndPutLocal(dir: string, it: ChunkPushItem): Promise<ChunkList> {
+    const chunkHash = chunkHashFor(it.hashName);
+    const chunks: ChunkList['chunks'] = [];
+    const inflight = new Set<Promise<void>>();
+    let fatal: unknown;
+    const gen = cutChunks(it.path, chunkHash, mode, { signal: o.signal });
+    let r: IteratorResult<CutChunk, { mode: ChunkMode; size: number }>;
+    try {
+      for (r = gen.next(); !r.done; r = gen.next()) {
+        const c = r.value;
+        chunks.push({ hash: c.hash, size: c.size });
+        const k = chunkKey(chunkHash, c.hash);
+        if (fusedKeys.has(k)) continue;
+        fusedKeys.add(k);
+        const buf = bufs.take(c.size);
+        buf.set(c.data);
+        const size = c.size;
+        const job = (async () => {
+          try {
+            const st = await fsp.stat(keyPath(dir, k)).catch(() => null);
+            if (st?.isFile() && st.size === size) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
+            await putLocalChunk(dir, k, buf, size, dirs);
+            fusedPresent.add(k);
+            out.stats.chunksMoved++;
+            out.stats.bytesMoved += size;
+          } catch (err) {
+            if (isFatal(err)) fatal ??= err;
+            else if (isRemoteLevel(err)) remoteDown ??= err;
+            failedChunks.set(k, err);
+          } finally {
+            bufs.give(buf);
+          }
+        })();
+        inflight.add(job);
+        void job.then(() => inflight.delete(job));
+        o.report('pushing chunks', i - 1, items.length, c.offset + c.size, it.size, it.paths[0]);
+        while (inflight.size >= remote.jobs) await Promise.race(inflight);
+        if (fatal) throw fatal;
+        if (remoteDown) throw remoteDown;
+      }
+    } finally {
+      gen.return({ mode, size: 0 }); // closes the file when the pass stopped early
+      await Promise.all(inflight);
+    }
+    if (fatal) throw fatal;
+    if (remoteDown) throw remoteDown;
+    if (r.value.size !== it.size) throw new AppError('cache-changed', `cached object ${it.oid} has ${r.value.size} bytes, ${it.size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+    const list: ChunkList = { version: CHUNK_LIST_VERSION, hash: it.hashName, oid: it.oid, size: it.size, chunkHash, mode: r.value.mode, chunks };
+    saveLocalList(o.cacheDir, list);
+    return list;
+  }
 
   // 2. which chunks the remote lacks (one source per distinct chunk)
   const src = new Map<string, { path: string; offset: number; size: number }>();
@@ -279,18 +356,19 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
     let off = 0;
     for (const c of l.chunks) {
       const k = chunkKey(l.chunkHash, c.hash);
-      if (!src.has(k)) src.set(k, { path: it.path, offset: off, size: c.size });
+      if (!src.has(k) && !fusedKeys.has(k)) src.set(k, { path: it.path, offset: off, size: c.size });
       off += c.size;
     }
     out.stats.objects++;
     out.stats.chunks += l.chunks.length;
   }
   const sizes = new Map([...src].map(([k, v]) => [k, v.size]));
-  const present = await remoteHas(b, [...src.keys()], {
+  const present = src.size ? await remoteHas(b, [...src.keys()], {
     jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true,
     onProgress: (d, t) => o.report('checking chunks', d, t, 0, 0),
-  });
+  }) : new Set<string>();
   const todo = [...src.keys()].filter((k) => !present.has(k));
+  for (const k of fusedPresent) present.add(k);
   let bytesTotal = 0;
   for (const k of todo) bytesTotal += src.get(k)!.size;
   for (const [k, v] of src) if (present.has(k)) out.stats.bytesReused += v.size;
@@ -298,8 +376,6 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
   // 3. upload the missing chunks
   let done = 0;
   let bytesDone = 0;
-  let remoteDown: unknown;
-  const failedChunks = new Map<string, unknown>();
   const fds = new Map<string, number>();
   const read = (s: { path: string; offset: number; size: number }) => {
     let fd = fds.get(s.path);
@@ -310,9 +386,6 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
     if (got !== s.size) throw new AppError('cache-changed', `${s.path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
     return buf;
   };
-  const root = localRemoteRoot(remote);
-  const bufs = new BufferPool();
-  const dirs = new Map<string, Promise<unknown>>();
   const srcHandles = new Map<string, Promise<Awaited<ReturnType<typeof fsp.open>>>>();
   const putLocal = async (k: string, s: { path: string; offset: number; size: number }) => {
     let h = srcHandles.get(s.path);
