@@ -5,7 +5,7 @@ import type { CliContext } from '../types.js';
 export async function pullBboxTargets(ctx: CliContext, targs: { cwd: string; targets: string[]; remote?: string; jobs?: number }, opts: Record<string, any>): Promise<string[] | undefined> {
   const { selectByBbox } = await import('../../core/api/bbox.js');
   const { parseNumbers } = await import('../../core/api/read-window.js');
-  const { findRepoRoot } = await import('../../core/repo/repo.js');
+  const { findRepoRoot } = await import('../../core/api/repo.js');
   const bbox = parseNumbers(opts.bbox, 4, '--bbox') as [number, number, number, number];
   const sel = await selectByBbox({ cwd: targs.cwd, targets: targs.targets, bbox, crs: opts.crs, remote: targs.remote, jobs: targs.jobs, signal: ctx.signal, onProgress: ctx.onProgress });
   for (const u of sel.unknown) ctx.warn(`not selected, footprint unknown: ${u.path} (${u.reason})`);

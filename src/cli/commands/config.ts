@@ -15,8 +15,8 @@ export const command: CommandModule = {
   async run(ctx, [name, value], opts) {
     const { relative } = await import('node:path');
     const { UsageError, ConfigError } = await import('../../lib/errors.js');
-    const cfg = await import('../../core/repo/config.js');
-    const ro = await import('../../core/repo/remote-options.js');
+    const cfg = await import('../../core/api/repo.js');
+    const ro = await import('../../core/api/repo.js');
     const level = levelFromOpts(opts);
     const root = level === 'global' || level === 'system' ? undefined : rootFor(ctx.cwd, level);
     const origin = (l: string) => relative(ctx.cwd, cfg.configFilePath(l as any, root)) || '.';

@@ -18,7 +18,7 @@ export function configureFsck(cmd: import('commander').Command): void {
 }
 
 export async function runFsck(ctx: CliContext, opts: Record<string, any>): Promise<number> {
-  const { openRepo } = await import('../../core/repo/repo.js');
+  const { openRepo } = await import('../../core/api/repo.js');
   const { fsck, fsckExitCode } = await import('../../core/api/fsck.js');
   const { UsageError } = await import('../../lib/errors.js');
   const repo = await openRepo(ctx.cwd);

@@ -24,7 +24,7 @@ export const command: CommandModule = {
       .option('--wait-for-lock', 'wait for another geodvc process instead of failing');
   },
   async run(ctx, _args, opts) {
-    const { openRepo } = await import('../../core/repo/repo.js');
+    const { openRepo } = await import('../../core/api/repo.js');
     const { gc, gcRevisions } = await import('../../core/api/gc.js');
     const { UsageError } = await import('../../lib/errors.js');
     const repo = await openRepo(ctx.cwd);

@@ -27,7 +27,7 @@ export const command: CommandModule = {
       .option('--no-raster', 'do not read raster headers');
   },
   async run(ctx, [path], opts) {
-    const { openRepo } = await import('../../core/repo/repo.js');
+    const { openRepo } = await import('../../core/api/repo.js');
     const { history } = await import('../../core/api/history.js');
     const { UsageError } = await import('../../lib/errors.js');
     if (opts.maxCount !== undefined && !(Number.isInteger(opts.maxCount) && opts.maxCount > 0)) throw new UsageError('-n needs a positive integer', { hint: 'e.g. `geodvc history data/chips -n 5`' });

@@ -9,7 +9,7 @@ export const command: CommandModule = {
       .option('--subdir', 'initialize in a subdirectory of a git repository');
   },
   async run(ctx, _args, opts) {
-    const { initRepo } = await import('../../core/repo/init.js');
+    const { initRepo } = await import('../../core/api/init.js');
     const res = initRepo(ctx.cwd, { noScm: opts.scm === false, force: !!opts.force, subdir: !!opts.subdir });
     if (ctx.json) { ctx.outJson(res); return; }
     ctx.out('Initialized DVC repository.');

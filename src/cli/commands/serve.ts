@@ -22,8 +22,7 @@ export const command: CommandModule = {
       .option('--access-log', 'also log every request');
   },
   async run(ctx, _args, opts) {
-    const { startServer } = await import('../../core/serve/server.js');
-    const { TokenStore } = await import('../../core/serve/tokens.js');
+    const { startServer, TokenStore } = await import('../../core/api/serve.js');
     const { appendFileSync } = await import('node:fs');
     const { resolve } = await import('node:path');
     const port = Number(opts.port);

@@ -26,7 +26,7 @@ export const command: CommandModule = {
       return;
     }
     // VRTs whose sources changed since `add` recorded their hashes (meta.vrt_sources)
-    const { findRepoRoot } = await import('../../core/repo/repo.js');
+    const { findRepoRoot } = await import('../../core/api/repo.js');
     const root = findRepoRoot(ctx.cwd);
     const stale = root ? await (await import('../../core/api/open-vrt.js')).staleVrts(root).catch(() => []) : [];
     for (const s of stale) ctx.out(`stale VRT: ${s.vrt} (sources changed since it was added: ${s.changed.join(', ')})`);
@@ -54,7 +54,7 @@ export const command: CommandModule = {
                 // a file absent from the workspace whose object is not in the cache either (e.g. after
                 // `pull --bbox`) is "not in cache", not a deletion the user made
                 const ch = d.changes;
-                const absent = ch.deleted.length ? await (async () => { const m = await import('./_status-absent.js'); await m.loadStatusMods(); return m.notInCacheSet(ctx.cwd, d.dvcfile, d.path, ch.deleted); })() : new Set<string>();
+                const absent = ch.deleted.length ? await (async () => { const m = await import('../../core/api/status-absent.js'); await m.loadStatusMods(); return m.notInCacheSet(ctx.cwd, d.dvcfile, d.path, ch.deleted); })() : new Set<string>();
                 for (const f of d.changes.deleted) ctx.out(`\t\t\t${(absent.has(f) ? 'not in cache:' : 'deleted:').padEnd(12)}${absent.has(f) ? ' ' : ''}${p}/${f}`);
               }
             }

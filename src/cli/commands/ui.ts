@@ -14,8 +14,8 @@ export const command: CommandModule = {
       .option('--check', 'start, answer one request of each kind, print the URL and stop (smoke test)');
   },
   async run(ctx, _args, opts) {
-    const { findRepoRoot, openRepoSync } = await import('../../core/repo/repo.js');
-    const { startUiServer } = await import('../../core/ui/server.js');
+    const { findRepoRoot, openRepoSync } = await import('../../core/api/repo.js');
+    const { startUiServer } = await import('../../core/api/ui-server.js');
     const { readDirIndex, buildDirIndex } = await import('../../core/api/geo-info.js');
     const { geoDiff } = await import('../../core/api/geo-diff.js');
     const { expShow } = await import('../../core/api/exp.js');

@@ -36,30 +36,14 @@ export const command: CommandModule = {
     for (const up of ['../../..', '../../../..']) {
       try { version = JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')).version; break; } catch { /* try next */ }
     }
-    const { engineReport } = await import('../../geo/engine/native.js');
-    const geo = engineReport();
-    let proj: string | undefined;
-    if (geo.engine === 'native') {
-      try {
-        const { loadNativeGdal } = await import('../../geo/engine/native.js');
-        const g = loadNativeGdal();
-        const v = g?.config?.get?.('PROJ_VERSION') ?? g?.versions?.proj;
-        if (typeof v === 'string' && v) proj = v;
-      } catch { /* unknown */ }
-    }
-    const { nativeXxh128 } = await import('../../core/odb/xxh-native.js');
-    const xxhash = nativeXxh128() ? `native libxxhash (koffi ${installedVersion('koffi') ?? '?'})` : `WASM (hash-wasm ${installedVersion('hash-wasm') ?? '?'})`;
+    const { runtimeReport } = await import('../../core/api/doctor.js');
+    const rt = runtimeReport(ctx.cwd);
+    const geo = rt.geo;
+    const proj = rt.proj;
+    const xxhash = rt.xxhashNative ? `native libxxhash (koffi ${installedVersion('koffi') ?? '?'})` : `WASM (hash-wasm ${installedVersion('hash-wasm') ?? '?'})`;
     const packages: Record<string, string> = {};
     for (const p of OPTIONAL_PACKAGES) packages[p] = installedVersion(p) ?? 'not installed';
-    let repo: { root: string; cacheDir: string; cacheType: string } | undefined;
-    try {
-      const { findRepoRoot, openRepoSync } = await import('../../core/repo/repo.js');
-      if (findRepoRoot(ctx.cwd)) {
-        const r = openRepoSync(ctx.cwd);
-        const { getConfig } = await import('../../core/repo/config.js');
-        repo = { root: r.root, cacheDir: r.cacheDir, cacheType: getConfig(r, 'cache.type') ?? 'reflink, copy' };
-      }
-    } catch { /* outside a repo, or a broken config: doctor still answers */ }
+    const repo = rt.repo;
     const info = {
       geodvc: version, node: process.version, platform: `${os.platform()}-${os.arch()}`, dvcCompat: '3.x', geoEngine: geo,
       proj: proj ?? null, xxhash, packages, repo: repo ?? null,

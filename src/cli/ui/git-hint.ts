@@ -57,8 +57,8 @@ export function isTrue(v: string | undefined): boolean {
 
 /** The repository facts the hint needs: root, core.autostage, no_scm (undefined outside a repo). */
 export async function hintSettings(cwd: string): Promise<{ root: string; autostage: boolean; noScm: boolean } | undefined> {
-  const { findRepoRoot, openRepoSync } = await import('../../core/repo/repo.js');
-  const { getConfig } = await import('../../core/repo/config.js');
+  const { findRepoRoot, openRepoSync } = await import('../../core/api/repo.js');
+  const { getConfig } = await import('../../core/api/repo.js');
   const root = findRepoRoot(cwd);
   if (!root) return undefined;
   try {

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
+export { flattenParams } from '../dvcfile/params.js';
 import { flattenParams, paramEqual, parseParamsText, toPlain } from '../dvcfile/params.js';
 import { PyFloat } from '../../lib/pyjson.js';
 import { pyFloatRepr } from '../dvcfile/lock.js';

@@ -10,7 +10,7 @@ import { parseDocument, isMap } from 'yaml';
 import { UsageError, PathError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { dumpRuamelYaml, comparePyStr } from '../dvcfile/lock.js';
-import { DEFAULT_PARAMS_FILE } from '../dvcfile/dvcyaml.js';
+import { DEFAULT_PARAMS_FILE, stageAddress } from '../dvcfile/dvcyaml.js';
 import { loadPipeline } from '../pipeline/graph.js';
 import { openPipelineRepo } from '../pipeline/repro.js';
 
@@ -122,3 +122,13 @@ export function stageAdd(o: StageAddOptions): { file: string; text: string } {
   return { file: relative(o.cwd, file) || 'dvc.yaml', text };
 }
 
+
+/** One row of `stage list`. */
+export interface StageListRow { stage: string; desc: string; cmd: string | string[]; deps: string[]; outs: string[]; frozen: boolean | undefined }
+
+/** The stages of every dvc.yaml under the repository of `cwd` (`geodvc stage list`). */
+export function listStages(cwd: string): StageListRow[] {
+  return loadPipeline(openPipelineRepo(cwd)).stages.map((s) => ({
+    stage: stageAddress(s), desc: s.desc ?? '', cmd: s.cmd, deps: s.deps.map((d) => d.path), outs: s.outs.map((o) => o.path), frozen: s.frozen,
+  }));
+}

@@ -10,8 +10,8 @@ export const command: CommandModule = {
     addLevelOptions(cmd);
   },
   async run(ctx, [path], opts) {
-    const cfg = await import('../../../core/repo/config.js');
-    const { openRepoSync } = await import('../../../core/repo/repo.js');
+    const cfg = await import('../../../core/api/repo.js');
+    const { openRepoSync } = await import('../../../core/api/repo.js');
     const { ConfigError } = await import('../../../lib/errors.js');
     const level = levelFromOpts(opts);
     const root = rootFor(ctx.cwd, level);

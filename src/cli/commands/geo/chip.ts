@@ -27,8 +27,8 @@ export const command: CommandModule = {
   },
   async run(ctx, _args, opts) {
     // LAS/LAZ/COPC input: square tiles of --size CRS units (src/geo/pointcloud/tile.ts)
-    const { isPointCloudInput, tilePointCloud } = await import('../../../geo/pointcloud/tile.js');
-    if (!opts.rev && !opts.remote && isPointCloudInput(resolve(ctx.cwd, opts.input))) {
+    const { isPointCloudInput, tilePointCloud } = await import('../../../core/api/geo-ops.js');
+    if (!opts.rev && !opts.remote && (await isPointCloudInput(resolve(ctx.cwd, opts.input)))) {
       const size = Number(opts.size), buffer = opts.buffer === undefined ? 0 : Number(opts.buffer);
       const origin = opts.origin === undefined ? undefined : String(opts.origin).split(',').map(Number);
       if (origin && (origin.length !== 2 || !origin.every(Number.isFinite))) throw new UsageError(`--origin must be two numbers x,y, got ${opts.origin}`, { hint: 'e.g. --origin 500000,4000000' });
@@ -38,7 +38,7 @@ export const command: CommandModule = {
       else ctx.out(`${r.tiles.length} tile(s), ${r.points} point(s)${buffer ? ` (+${r.bufferPoints} in buffer parts)` : ''}; index ${shownPath(ctx.cwd, r.index)}`);
       return 0;
     }
-    const { chip } = await import('../../../geo/ops/chip.js');
+    const { chip } = await import('../../../core/api/geo-ops.js');
     const int = (v: unknown, name: string) => {
       if (v === undefined) return undefined;
       const n = Number(v);

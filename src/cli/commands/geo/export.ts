@@ -14,7 +14,7 @@ export const command: CommandModule = {
       .option('--min-area <px>', 'drop clipped objects smaller than this many pixels', '1');
   },
   async run(ctx, args, opts) {
-    const { exportLabels } = await import('../../../geo/ops/export.js');
+    const { exportLabels } = await import('../../../core/api/geo-ops.js');
     const format = String(args[0]);
     if (format !== 'coco' && format !== 'yolo') throw new UsageError(`unknown export format ${format}`, { hint: 'geo export coco|yolo' });
     const r = await exportLabels({ format, index: opts.index, annotations: opts.annotations, output: opts.output, classField: opts.classField, classMap: opts.classMap, minArea: Number(opts.minArea), onProgress: ctx.onProgress, signal: ctx.signal });

@@ -61,8 +61,8 @@ export const command: CommandModule = {
       if (it.error) { ctx.out(`${it.path}: ERROR ${it.error.message}`, true); continue; }
       // entries of the per-directory index carry the compact `meta` of add; print them like full reads
       if (it.kind === 'gridded' && it.info) {
-        const { griddedInfoLines } = await import('../../../geo/gridded/text.js');
-        ctx.out(griddedInfoLines(it.path, it.info as any).join('\n'), true);
+        const { griddedInfoLines } = await import('../../../core/api/geo-ops.js');
+        ctx.out((await griddedInfoLines(it.path, it.info as any)).join('\n'), true);
         continue;
       }
       if (it.kind === 'pointcloud') { ctx.out(pointCloudLines(it.path, it.info as any, it.meta as any).join('\n'), true); continue; }

@@ -15,7 +15,7 @@ export const command: CommandModule = {
       .option('-j, --jobs <n>', 'masks burnt at once with native GDAL (default: number of cores)');
   },
   async run(ctx, _args, opts) {
-    const { rasterize } = await import('../../../geo/ops/rasterize.js');
+    const { rasterize } = await import('../../../core/api/geo-ops.js');
     const background = Number(opts.background);
     if (!Number.isInteger(background) || background < 0) throw new UsageError(`--background must be a non-negative integer, got ${opts.background}`, { hint: 'e.g. --background 0' });
     const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);

@@ -23,8 +23,8 @@ export const command: CommandModule = {
   },
   async run(ctx, _args, opts) {
     // Strict CRS check before any work: GDAL reads 'epsg:4326x' as EPSG:4326.
-    if (String(opts.crs).toLowerCase() !== 'utm') (await import('../../../geo/crs/crs.js')).assertCrsText(opts.crs, '--crs');
-    const { reproject } = await import('../../../geo/ops/reproject.js');
+    if (String(opts.crs).toLowerCase() !== 'utm') await (await import('../../../core/api/geo-ops.js')).assertCrsText(opts.crs, '--crs');
+    const { reproject } = await import('../../../core/api/geo-ops.js');
     const num = (v: unknown, name: string) => {
       if (v === undefined) return undefined;
       const n = Number(v);

@@ -14,7 +14,7 @@ export const command: CommandModule = {
       .option('--output <file>', 'assignment JSON (default: splits.json beside the index)');
   },
   async run(ctx, _args, opts) {
-    const { split } = await import('../../../geo/ops/split.js');
+    const { split } = await import('../../../core/api/geo-ops.js');
     const num = (v: unknown, name: string) => { const n = Number(v); if (!Number.isFinite(n)) throw new UsageError(`${name} must be a number, got ${v}`, { hint: `e.g. ${name} 500` }); return n; };
     const r = await split({
       index: opts.index, method: opts.method, blockSize: num(opts.blockSize, '--block-size'), buffer: num(opts.buffer, '--buffer'),

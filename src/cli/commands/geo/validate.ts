@@ -11,7 +11,7 @@ export const command: CommandModule = {
   },
   async run(ctx, args, opts) {
     const { geoValidate } = await import('../../../core/api/geo-validate.js');
-    const { findRepoRoot, openRepoSync } = await import('../../../core/repo/repo.js');
+    const { findRepoRoot, openRepoSync } = await import('../../../core/api/repo.js');
     let config: Record<string, string> | undefined;
     if (opts.crs || opts.resolution || opts.originTolerance) {
       const root = findRepoRoot(ctx.cwd);

@@ -18,7 +18,7 @@ export const command: CommandModule = {
       .option('--res <r>', 'pixel size for --resolution user ("10" or "10,20")');
   },
   async run(ctx, args, opts) {
-    const { buildVrtFile } = await import('../../../geo/ops/vrt.js');
+    const { buildVrtFile } = await import('../../../core/api/geo-ops.js');
     const [output, inputs] = args as [string, string[]];
     if (!['highest', 'lowest', 'average', 'user'].includes(opts.resolution)) throw new UsageError(`unknown --resolution ${opts.resolution}`, { hint: 'use highest, lowest, average or user' });
     let res: [number, number] | undefined;

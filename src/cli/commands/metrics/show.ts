@@ -13,7 +13,7 @@ export const command: CommandModule = {
   },
   async run(ctx, _args, opts) {
     const { metricsShow } = await import('../../../core/api/metrics.js');
-    const { flattenParams } = await import('../../../core/dvcfile/params.js');
+    const { flattenParams } = await import('../../../core/api/params.js');
     const { renderTable, renderMdTable, formatValue, formatG } = await import('../params/show.js');
     const v = metricsShow(ctx.cwd, { revs: opts.rev ?? [], allBranches: !!opts.allBranches, allTags: !!opts.allTags, allCommits: !!opts.allCommits });
     if (ctx.json) { ctx.outJson(v); return; }

@@ -43,7 +43,7 @@ export const command: CommandModule = {
   configure(cmd) { cmd.option('--rev <rev>', 'read the params at this git revision'); },
   async run(ctx, _args, opts) {
     const { paramsShow } = await import('../../../core/api/params.js');
-    const { flattenParams } = await import('../../../core/dvcfile/params.js');
+    const { flattenParams } = await import('../../../core/api/params.js');
     const v = paramsShow(ctx.cwd, opts.rev);
     if (ctx.json) { ctx.outJson(v); return; }
     const rows: string[][] = [];

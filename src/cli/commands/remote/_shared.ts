@@ -1,8 +1,8 @@
 /** Helpers shared by the config-level commands (config, remote *, cache dir). */
 import type { Command } from 'commander';
 import { UsageError } from '../../../lib/errors.js';
-import type { ConfigLevel } from '../../../core/repo/config.js';
-import { findRepoRoot } from '../../../core/repo/repo.js';
+import type { ConfigLevel } from '../../../core/api/repo.js';
+import { findRepoRoot } from '../../../core/api/repo.js';
 import { NotARepoError } from '../../../lib/errors.js';
 
 /** Adds `--global/--system/--project/--local`. */

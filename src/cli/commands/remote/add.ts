@@ -11,7 +11,7 @@ export const command: CommandModule = {
     addLevelOptions(cmd);
   },
   async run(ctx, [name, url], opts) {
-    const { addRemote } = await import('../../../core/repo/remotes.js');
+    const { addRemote } = await import('../../../core/api/repo.js');
     const level = levelFromOpts(opts, 'repo')!;
     const root = rootFor(ctx.cwd, level);
     addRemote(name, url, { root, cwd: ctx.cwd, level, default: !!opts.default, force: !!opts.force });

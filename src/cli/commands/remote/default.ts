@@ -6,7 +6,7 @@ export const command: CommandModule = {
   describe: 'print, set or unset the default remote',
   configure(cmd) { cmd.argument('[name]', 'remote to make the default').option('-u, --unset', 'unset the default remote'); addLevelOptions(cmd); },
   async run(ctx, [name], opts) {
-    const { defaultRemote } = await import('../../../core/repo/remotes.js');
+    const { defaultRemote } = await import('../../../core/api/repo.js');
     const level = levelFromOpts(opts);
     const root = rootFor(ctx.cwd, level);
     const res = defaultRemote(name, { root, level, unset: !!opts.unset });

@@ -7,7 +7,7 @@ export const command: CommandModule = {
   describe: 'list remotes (name, url; credentials are never shown)',
   configure(cmd) { addLevelOptions(cmd); },
   async run(ctx, _args, opts) {
-    const { listRemotes } = await import('../../../core/repo/remotes.js');
+    const { listRemotes } = await import('../../../core/api/repo.js');
     const level = levelFromOpts(opts);
     const root = level === 'global' || level === 'system' ? undefined : rootFor(ctx.cwd, level);
     const remotes = listRemotes({ root, level });

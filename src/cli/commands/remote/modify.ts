@@ -10,8 +10,8 @@ export const command: CommandModule = {
     addLevelOptions(cmd);
   },
   async run(ctx, [name, option, value], opts) {
-    const { modifyRemote } = await import('../../../core/repo/remotes.js');
-    const { maskSecret } = await import('../../../core/repo/remote-options.js');
+    const { modifyRemote } = await import('../../../core/api/repo.js');
+    const { maskSecret } = await import('../../../core/api/repo.js');
     const level = levelFromOpts(opts, 'repo')!;
     const root = rootFor(ctx.cwd, level);
     modifyRemote(name, option, value, { root, cwd: ctx.cwd, level, unset: !!opts.unset });

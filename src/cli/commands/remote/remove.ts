@@ -7,7 +7,7 @@ export const command: CommandModule = {
   describe: 'remove a remote (and unset it as default where it was)',
   configure(cmd) { cmd.argument('<name>', 'remote name'); addLevelOptions(cmd); },
   async run(ctx, [name], opts) {
-    const { removeRemote } = await import('../../../core/repo/remotes.js');
+    const { removeRemote } = await import('../../../core/api/repo.js');
     const level = levelFromOpts(opts, 'repo')!;
     removeRemote(name, { root: rootFor(ctx.cwd, level), level });
     if (ctx.json) ctx.outJson({ removed: name, level });

@@ -7,9 +7,9 @@ export function notInCacheSet(cwd: string, dvcfile: string, outPath: string, del
   try { return compute(cwd, dvcfile, outPath, deleted); } catch { return new Set(); }
 }
 
-let mods: { repo: typeof import('../../core/repo/repo.js'); dvc: typeof import('../../core/dvcfile/dvcfile.js'); layout: typeof import('../../core/odb/layout.js'); tree: typeof import('../../core/odb/tree.js') } | undefined;
+let mods: { repo: typeof import('../repo/repo.js'); dvc: typeof import('../dvcfile/dvcfile.js'); layout: typeof import('../odb/layout.js'); tree: typeof import('../odb/tree.js') } | undefined;
 export async function loadStatusMods(): Promise<void> {
-  mods ??= { repo: await import('../../core/repo/repo.js'), dvc: await import('../../core/dvcfile/dvcfile.js'), layout: await import('../../core/odb/layout.js'), tree: await import('../../core/odb/tree.js') };
+  mods ??= { repo: await import('../repo/repo.js'), dvc: await import('../dvcfile/dvcfile.js'), layout: await import('../odb/layout.js'), tree: await import('../odb/tree.js') };
 }
 
 function compute(cwd: string, dvcfile: string, outPath: string, deleted: string[]): Set<string> {
