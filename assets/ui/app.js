@@ -405,7 +405,7 @@ function drawTimeline() {
   }
 }
 function defaultBase(sha) { const i = state.revisions.findIndex((r) => r.sha === sha); return state.revisions[i + 1]?.sha || ''; }
-async function loadRevision(sha, base) {
+async function loadRevision(sha, base, { fit = true } = {}) {
   state.rev = sha; state.base = base === undefined ? defaultBase(sha) : base;
   $('#rev').value = sha; $('#base').value = state.base;
   document.body.dataset.state = 'loading'; status(`loading ${shortRev(sha)}…`);
@@ -425,7 +425,8 @@ async function loadRevision(sha, base) {
     buildLayers(); redrawData(); drawDiff(); showDiffSummary(); drawTimeline();
     const c = state.counts;
     c.footprints = fp.features.length; c.rasters = fp.features.filter((f) => f.properties.kind === 'raster').length; c.vectors = c.footprints - c.rasters;
-    fitTo(state.map, bboxOf([...fp.features, ...(($('#show-diff').checked && diff?.geojson?.features) || [])]));
+    // a new revision is shown whole; a new diff base or the split view keep the view
+    if (fit) fitTo(state.map, bboxOf([...fp.features, ...(($('#show-diff').checked && diff?.geojson?.features) || [])]));
     const rl = (s) => { const r = state.revisions.find((x) => x.sha === s); return r ? `${r.short} ${r.subject}`.slice(0, 60) : '(none)'; };
     $('#label-a').textContent = `${rl(sha)}`; $('#label-b').textContent = `diff base: ${rl(state.base)}`;
     $('#label-a').hidden = $('#label-b').hidden = !state.mapB || $('#map-b').hidden;
@@ -486,7 +487,7 @@ async function setSplit(on) {
   }
   state.map.resize(); state.mapB?.resize();
   $('#label-a').hidden = $('#label-b').hidden = !on;
-  if (on) { state.mapB.jumpTo({ center: state.map.getCenter(), zoom: state.map.getZoom() }); await loadRevision(state.rev, state.base); }
+  if (on) { state.mapB.jumpTo({ center: state.map.getCenter(), zoom: state.map.getZoom() }); await loadRevision(state.rev, state.base, { fit: false }); }
   document.body.dataset.split = on ? '1' : '0';
 }
 
@@ -566,7 +567,7 @@ function showTab(name) {
 async function main() {
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('#rev').addEventListener('change', (e) => loadRevision(e.target.value));
-  $('#base').addEventListener('change', (e) => loadRevision(state.rev, e.target.value));
+  $('#base').addEventListener('change', (e) => loadRevision(state.rev, e.target.value, { fit: false }));
   $('#show-diff').addEventListener('change', () => drawDiff());
   $('#split-view').addEventListener('change', (e) => setSplit(e.target.checked));
   for (const r of document.querySelectorAll('input[name=colour]')) r.addEventListener('change', (e) => { state.colour = e.target.value; redrawData(); });

@@ -417,7 +417,8 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     // Split view: the diff base on a second map, moving with the first.
     await page.locator('#split-view').check();
     await page.waitForSelector('body[data-split="1"][data-state="ready"]', { timeout: 60_000 });
-    const split = await page.evaluate(() => { const s = (window as any).geodvcUi; return { base: s.baseFootprints.features.length, a: s.map.getCenter(), b: s.mapB.getCenter() }; });
+    const split = await page.evaluate(() => { const s = (window as any).geodvcUi; return { base: s.baseFootprints.features.length, a: s.map.getCenter(), b: s.mapB.getCenter(), z: s.map.getZoom() }; });
+    assert.ok(Math.abs(split.z - 14) < 1e-6, `opening the split view keeps the view (zoom ${split.z})`);
     assert.equal(split.base, 9 + 4 + 4 + 1, 'rev2: chips, labels, masks, one scene');
     assert.ok(Math.abs(split.a.lng - split.b.lng) < 1e-6 && Math.abs(split.a.lat - split.b.lat) < 1e-6);
     assert.match(await page.locator('#label-b').innerText(), new RegExp(`diff base: ${rev2.slice(0, 7)}`));
@@ -502,6 +503,10 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.deepEqual(offHost, [], 'no request leaves the ui server');
     assert.ok(requests.some((u) => u.includes('/vendor/maplibre/maplibre-gl.mjs')));
     assert.deepEqual(consoleErrors, []);
+    // the recorder sees a request to another host (and the resolver rules stop it)
+    const probe = 'http://off-host.example/probe.png';
+    assert.equal(await page.evaluate((u) => fetch(u).then(() => 'loaded', () => 'failed'), probe), 'failed');
+    assert.ok(requests.includes(probe), 'an off-host request is recorded');
   } finally {
     await (context ?? await launched.catch(() => undefined))?.close();
     rmSync(profile, { recursive: true, force: true });
@@ -522,17 +527,17 @@ test('geodvc ui: --check answers once and stops; outside a repository a clear er
   const busy = createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
   try {
-    // the CLI runs are independent: they run at once (two rounds instead of eight spawns in a row)
+    // the CLI runs are independent: they run at once (two rounds instead of seven spawns in a row)
     gitInit(dir);
     const [r] = await Promise.all([runCli(['ui', '--json'], { cwd: outside.dir }), cliOk(['init', '-q'], { cwd: dir })]);
     assert.equal(r.code, 254);
     assert.match(r.stderr, /repository/);
     const osm = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
-    const [okR, wasmR, osmR, badMap, taken, badPort] = await Promise.all([
-      cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir }),
+    // (the default, no online basemap, is checked through /api/config in the test above)
+    const [okR, wasmR, badMap, taken, badPort] = await Promise.all([
+      cliOk(['ui', '--check', '--port', '0', '--json', '--basemap', osm], { cwd: dir }),
       // Without native GDAL the page falls back to previews: the server says so.
       cliOk(['ui', '--check', '--port', '0', '--json'], { cwd: dir, env: { ...process.env, GEODVC_GDAL_ENGINE: 'wasm' } }),
-      cliOk(['ui', '--check', '--port', '0', '--json', '--basemap', osm], { cwd: dir }),
       runCli(['ui', '--check', '--port', '0', '--basemap', 'file:///etc/passwd'], { cwd: dir }),
       // A port already taken: a clear error with a hint, not a stack trace.
       runCli(['ui', '--check', '--port', String((busy.address() as any).port)], { cwd: dir }),
@@ -542,9 +547,8 @@ test('geodvc ui: --check answers once and stops; outside a repository a clear er
     assert.equal(ok.ok, true);
     assert.equal(ok.revisions, 0);
     assert.equal(ok.tiles, true, 'native GDAL renders tiles');
-    assert.equal(ok.basemap, null);
+    assert.equal(ok.basemap, osm);
     assert.equal(JSON.parse(wasmR.stdout).tiles, false);
-    assert.equal(JSON.parse(osmR.stdout).basemap, osm);
     assert.equal(badMap.code, 254);
     assert.match(badMap.stderr, /XYZ/);
     assert.equal(taken.code, 1);
