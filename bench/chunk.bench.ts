@@ -10,13 +10,14 @@
  *  C. a NetCDF-like file (seeded random bytes) with 1 MiB inserted in the middle (CDC): % moved.
  *
  * Sizes: full = 1 GiB GeoTIFF, 2 GiB CDC file. BENCH_SCALE=small: 128 MiB and 256 MiB.
- * BENCH_CHUNK_TIFF_MIB / BENCH_CHUNK_CDC_MIB override; BENCH_ONLY=local skips s3rver;
+ * BENCH_CHUNK_TIFF_MIB / BENCH_CHUNK_CDC_MIB override; BENCH_ONLY=local skips s3rver, BENCH_ONLY=fresh
+ * runs only the fresh push/pull on the local remote; CPU seconds are this process's (all threads);
  * BENCH_RUNS (default 3 small / 1 full).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitInit, git } from '../test/helpers/tmp.js';
 import { makeTiledTiff, rewriteTiles, writeSeeded } from '../test/integration/chunk-fixture.js';
@@ -52,12 +53,17 @@ async function sha(p: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; r: T }> {
+/** Wall seconds and CPU seconds of this process (all its threads: hashing workers, libuv pool). */
+async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; cpu: number; r: T }> {
   flush();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = await fn();
-  return { s: Number(process.hrtime.bigint() - t0) / 1e9, r };
+  const c = process.cpuUsage(c0);
+  return { s: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, r };
 }
+
+const load = () => loadavg().map((x) => fmt(x, 1)).join(' ');
 
 /** A repo with remotes `on` (chunking `mode`) and `off` (DVC layout) under `tmp`. */
 function repoWithRemotes(tmp: string, name: string, mode: 'tiles' | 'cdc', remotes: { on: string; off: string }) {
@@ -90,6 +96,7 @@ async function partA(tmp: string): Promise<void> {
 
   // B. fresh push / pull throughput, medians of RUNS, each run from an empty remote / cache
   const fresh = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
+  const cpu = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
   let listBytes = 0;
   const clone = join(tmp, 'clone-fresh');
   git(tmp, 'clone', '-q', root, clone);
@@ -100,19 +107,23 @@ async function partA(tmp: string): Promise<void> {
       const p = await timed(() => push({ cwd: root, remote: side }));
       if (p.r.failed) throw new Error(`push -r ${side} failed`);
       (side === 'on' ? fresh.pushOn : fresh.pushOff).push(p.s);
+      (side === 'on' ? cpu.pushOn : cpu.pushOff).push(p.cpu);
       if (side === 'on') listBytes = p.r.chunked!.listBytes;
       rmSync(join(clone, '.dvc', 'cache'), { recursive: true, force: true });
       rmSync(join(clone, 'ortho.tif'), { force: true });
       const q = await timed(() => pull({ cwd: clone, remote: side }));
       if (q.r.failed.length) throw new Error(`pull -r ${side} failed`);
       (side === 'on' ? fresh.pullOn : fresh.pullOff).push(q.s);
+      (side === 'on' ? cpu.pullOn : cpu.pullOff).push(q.cpu);
     }
   }
   const thr = (s: number[]) => size1 / MiB / median(s);
-  process.stdout.write(`${table(['fresh, local remote', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off'], [
-    ['push', fmt(thr(fresh.pushOff), 0), fmt(thr(fresh.pushOn), 0), fmt(thr(fresh.pushOn) / thr(fresh.pushOff), 2)],
-    ['pull', fmt(thr(fresh.pullOff), 0), fmt(thr(fresh.pullOn), 0), fmt(thr(fresh.pullOn) / thr(fresh.pullOff), 2)],
-  ])}\nchunk list: ${listBytes} bytes = ${pct(listBytes, size1)} of the file (target <= 0.5%); remote on: ${fmt(du(remotes.on) / MiB, 1)} MiB, off: ${fmt(du(remotes.off) / MiB, 1)} MiB\n\n`);
+  process.stdout.write(`${table(['fresh, local remote', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
+    ['push', fmt(thr(fresh.pushOff), 0), fmt(thr(fresh.pushOn), 0), fmt(thr(fresh.pushOn) / thr(fresh.pushOff), 2), fmt(median(cpu.pushOff), 2), fmt(median(cpu.pushOn), 2)],
+    ['pull', fmt(thr(fresh.pullOff), 0), fmt(thr(fresh.pullOn), 0), fmt(thr(fresh.pullOn) / thr(fresh.pullOff), 2), fmt(median(cpu.pullOff), 2), fmt(median(cpu.pullOn), 2)],
+  ])}\nload average after: ${load()}\nchunk list: ${listBytes} bytes = ${pct(listBytes, size1)} of the file (target <= 0.5%); remote on: ${fmt(du(remotes.on) / MiB, 1)} MiB, off: ${fmt(du(remotes.off) / MiB, 1)} MiB\n\n`);
+
+  if (ONLY === 'fresh') return;
 
   // A. 1% of the tiles rewritten in place
   const old = join(tmp, 'clone-old');
@@ -156,6 +167,7 @@ async function partS3(tmp: string, root: string, size: number): Promise<void> {
   const srv = await startS3rver();
   try {
     const t = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
+    const cpu = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
     const clone = join(tmp, 'clone-s3');
     git(tmp, 'clone', '-q', root, clone);
     for (let i = 0; i < RUNS; i++) {
@@ -168,18 +180,20 @@ async function partS3(tmp: string, root: string, size: number): Promise<void> {
         const p = await timed(() => push({ cwd: root, remote: `s3${side}` }));
         if (p.r.failed) throw new Error('s3 push failed');
         (side === 'on' ? t.pushOn : t.pushOff).push(p.s);
+        (side === 'on' ? cpu.pushOn : cpu.pushOff).push(p.cpu);
         rmSync(join(clone, '.dvc', 'cache'), { recursive: true, force: true });
         rmSync(join(clone, 'ortho.tif'), { force: true });
         const q = await timed(() => pull({ cwd: clone, remote: `s3${side}` }));
         if (q.r.failed.length) throw new Error('s3 pull failed');
         (side === 'on' ? t.pullOn : t.pullOff).push(q.s);
+        (side === 'on' ? cpu.pullOn : cpu.pullOff).push(q.cpu);
       }
     }
     const thr = (s: number[]) => size / MiB / median(s);
-    process.stdout.write(`${table(['fresh, S3 (s3rver)', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off'], [
-      ['push', fmt(thr(t.pushOff), 0), fmt(thr(t.pushOn), 0), fmt(thr(t.pushOn) / thr(t.pushOff), 2)],
-      ['pull', fmt(thr(t.pullOff), 0), fmt(thr(t.pullOn), 0), fmt(thr(t.pullOn) / thr(t.pullOff), 2)],
-    ])}\n(target: on/off >= 0.8)\n\n`);
+    process.stdout.write(`${table(['fresh, S3 (s3rver)', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
+      ['push', fmt(thr(t.pushOff), 0), fmt(thr(t.pushOn), 0), fmt(thr(t.pushOn) / thr(t.pushOff), 2), fmt(median(cpu.pushOff), 2), fmt(median(cpu.pushOn), 2)],
+      ['pull', fmt(thr(t.pullOff), 0), fmt(thr(t.pullOn), 0), fmt(thr(t.pullOn) / thr(t.pullOff), 2), fmt(median(cpu.pullOff), 2), fmt(median(cpu.pullOn), 2)],
+    ])}\n(target: on/off >= 0.8; CPU of geodvc only, s3rver is a child process; load average after: ${load()})\n\n`);
   } finally {
     await srv.stop();
   }
@@ -232,9 +246,9 @@ async function partC(tmp: string): Promise<void> {
 const tmp = mkdtempSync(join(tmpdir(), 'geodvc-bench-chunk-'));
 try {
   mkdirSync(tmp, { recursive: true });
-  process.stdout.write(`chunked remotes vs DVC's whole-object layout; ${RUNS} run(s) per throughput figure (medians)\n\n`);
+  process.stdout.write(`chunked remotes vs DVC's whole-object layout; ${RUNS} run(s) per throughput figure (medians); load average ${load()}\n\n`);
   await partA(tmp);
-  await partC(tmp);
+  if (ONLY !== 'fresh') await partC(tmp);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
