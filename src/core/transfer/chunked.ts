@@ -162,13 +162,18 @@ function pwriteAll(fd: number, buf: Buffer, len: number, pos: number): Promise<v
   });
 }
 
-/** Writes one chunk into a local remote atomically (temp file in the same directory, rename). */
-async function putLocalChunk(root: string, key: string, buf: Buffer, len: number, dirs: Map<string, Promise<unknown>>): Promise<void> {
-  const dest = keyPath(root, key);
-  const dir = dirname(dest);
+/** Makes `dir` once per run; true when this run created it (so it held no chunk before). */
+async function ensureLocalDir(root: string, dir: string, dirs: Map<string, Promise<string | undefined>>): Promise<boolean> {
   let made = dirs.get(dir);
   if (!made) dirs.set(dir, (made = fsp.mkdir(dir, { recursive: true })));
-  try { await made; } catch (e) { dirs.delete(dir); throw wrapLocal(e, root); }
+  try { return (await made) !== undefined; } catch (e) { dirs.delete(dir); throw wrapLocal(e, root); }
+}
+
+/** Writes one chunk into a local remote atomically (temp file in the same directory, rename). */
+async function putLocalChunk(root: string, key: string, buf: Buffer, len: number, dirs: Map<string, Promise<string | undefined>>): Promise<void> {
+  const dest = keyPath(root, key);
+  const dir = dirname(dest);
+  await ensureLocalDir(root, dir, dirs);
   for (let attempt = 0; ; attempt++) {
     const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -271,7 +276,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
   const lists = new Map<ChunkPushItem, ChunkList>();
   const root = localRemoteRoot(remote);
   const bufs = new BufferPool();
-  const dirs = new Map<string, Promise<unknown>>();
+  const dirs = new Map<string, Promise<string | undefined>>();
   let remoteDown: unknown;
   const failedChunks = new Map<string, unknown>();
   // chunks a fused pass (below) wrote or found on the remote
@@ -317,8 +322,12 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
         const size = c.size;
         const job = (async () => {
           try {
-            const st = await fsp.stat(keyPath(dir, k)).catch(() => null);
-            if (st?.isFile() && st.size === size) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
+            const dest = keyPath(dir, k);
+            // a chunk directory this run created held nothing: no need to ask (a fresh remote)
+            if (!(await ensureLocalDir(dir, dirname(dest), dirs))) {
+              const st = await fsp.stat(dest).catch(() => null);
+              if (st?.isFile() && st.size === size) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
+            }
             await putLocalChunk(dir, k, buf, size, dirs);
             fusedPresent.add(k);
             out.stats.chunksMoved++;
