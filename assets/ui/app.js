@@ -67,9 +67,10 @@ function fitTo(map, bb, maxZoom = 16, animate = false) {
 let basemap = null;
 function style() {
   const sources = {
-    land: { type: 'geojson', data: basemap.land },
-    coast: { type: 'geojson', data: basemap.coastline },
-    borders: { type: 'geojson', data: basemap.borders },
+    // 1:50m data has no detail past zoom 7: deeper views overzoom those tiles instead of slicing the world again
+    land: { type: 'geojson', data: basemap.land, maxzoom: 7 },
+    coast: { type: 'geojson', data: basemap.coastline, maxzoom: 7 },
+    borders: { type: 'geojson', data: basemap.borders, maxzoom: 7 },
     graticule: { type: 'geojson', data: EMPTY },
     footprints: { type: 'geojson', data: EMPTY },
     markers: { type: 'geojson', data: EMPTY },

@@ -415,6 +415,8 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
 
     mark('z14');
     // Split view: the diff base on a second map, moving with the first.
+    // coloured by split before the second map opens (one redraw of both maps, not two)
+    await page.check('input[name=colour][value=split]');
     await page.locator('#split-view').check();
     await page.waitForSelector('body[data-split="1"][data-state="ready"]', { timeout: 60_000 });
     const split = await page.evaluate(() => { const s = (window as any).geodvcUi; return { base: s.baseFootprints.features.length, a: s.map.getCenter(), b: s.mapB.getCenter(), z: s.map.getZoom() }; });
@@ -424,7 +426,6 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.match(await page.locator('#label-b').innerText(), new RegExp(`diff base: ${rev2.slice(0, 7)}`));
     assert.match(await page.locator('#label-a').innerText(), new RegExp(rev3.slice(0, 7)));
     // geo split's buffer on both maps: zones around the val/test chips, coloured by split
-    await page.check('input[name=colour][value=split]');
     await page.evaluate((bb) => { (window as any).geodvcUi.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0, padding: 40 }); }, chipsBox);
     await idle();
     const sc = await page.evaluate(() => { const s = (window as any).geodvcUi; return { a: s.map.getCenter(), b: s.mapB.getCenter(), counts: s.counts }; });
@@ -473,7 +474,6 @@ test('geodvc ui: a real map (offline basemap, layers, tiles from the cache, diff
     assert.ok(outside <= 20, `nothing drawn outside the buffer zones: ${outside}`);
     assert.ok(onB > 500, `the base map draws its buffer: ${onB}`);
     await page.locator('#split-view').uncheck();
-    await page.check('input[name=colour][value=layer]');
 
     mark('split');
     // Experiments: the plot and a table that scrolls, the varying column first.
