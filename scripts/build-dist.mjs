@@ -45,7 +45,7 @@ function walk(dir, out = []) {
   return out;
 }
 
-const isSource = (p) => p.endsWith('.ts') && !p.endsWith('.test.ts');
+const isSource = (p) => (p.endsWith('.ts') || p.endsWith('.cts')) && !p.endsWith('.test.ts');
 
 /** Paths, sizes and mtimes of everything tsc reads from this repository. */
 function sourceSignature() {
@@ -89,14 +89,15 @@ function withLock(fn) {
   try { return fn(); } finally { rmSync(LOCK, { recursive: true, force: true }); }
 }
 
-const OUTPUT = /^(.*)\.(js|d\.ts)$/;
+// .cjs/.d.cts: CommonJS modules (src/**/*.cts, e.g. the stage supervisor, which starts faster as CommonJS)
+const OUTPUT = /^(.*)\.(js|d\.ts|cjs|d\.cts)$/;
 
 /** Removes compiler outputs under `dir` whose src/ file no longer exists. Returns how many. */
 function removeOrphans(dir) {
   let n = 0;
   for (const f of walk(dir)) {
     const m = OUTPUT.exec(relative(dir, f));
-    if (m && !existsSync(join(SRC, `${m[1]}.ts`))) { unlinkSync(f); n++; }
+    if (m && !existsSync(join(SRC, `${m[1]}.${m[2].endsWith('cjs') || m[2].endsWith('cts') ? 'cts' : 'ts'}`))) { unlinkSync(f); n++; }
   }
   return n;
 }
