@@ -38,6 +38,8 @@ export interface ChipFacts {
   epsg: number | null;
   crsName: string;
   subdatasets: string[];
+  /** Rows of band 1's blocks (tiles or strips): windows sharing them are cut by one job. */
+  blockRows: number;
 }
 
 export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (fraction: number) => void): Promise<unknown> {
@@ -50,7 +52,19 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
   gdal.config.set('GDAL_TIFF_INTERNAL_MASK', 'YES');
   // x = easting/longitude whatever the CRS's axis order (footprints are lon/lat)
   gdal.config.set('OSR_DEFAULT_AXIS_MAPPING_STRATEGY', 'TRADITIONAL_GIS_ORDER');
-  const ds = await gdal.openAsync(t.input);
+  // a cut keeps its raster open for the next run of the same raster (its block cache holds the
+  // source blocks neighbouring runs share); one raster per child at a time, closed when the next
+  // raster's run comes, after a failure, or with the child
+  const held: { path?: string; ds?: any } = ((globalThis as any).__geodvcChipHeld ??= {});
+  const keep = t.mode === 'cut';
+  let ds: any;
+  if (keep && held.path === t.input && held.ds) ds = held.ds;
+  else {
+    if (keep && held.ds) { try { held.ds.close(); } catch { /* already closed */ } held.ds = undefined; held.path = undefined; }
+    ds = await gdal.openAsync(t.input);
+    if (keep) { held.ds = ds; held.path = t.input; }
+  }
+  let ok = false;
   try {
     if (t.mode === 'facts') {
       const bands = [];
@@ -76,7 +90,10 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
       }
       let subdatasets: string[] = [];
       try { const md = ds.getMetadata('SUBDATASETS') ?? {}; subdatasets = Object.keys(md).filter((k) => /_NAME$/.test(k)).map((k) => md[k]); } catch { subdatasets = []; }
-      const facts: ChipFacts = { width: ds.rasterSize.x, height: ds.rasterSize.y, bands, gt, gcps, wkt, epsg, crsName, subdatasets };
+      let blockRows = 1;
+      try { blockRows = bands.length ? Number(ds.bands.get(1).blockSize.y) || 1 : 1; } catch { blockRows = 1; }
+      const facts: ChipFacts = { width: ds.rasterSize.x, height: ds.rasterSize.y, bands, gt, gcps, wkt, epsg, crsName, subdatasets, blockRows };
+      ok = true;
       return facts;
     }
     if (t.mode === 'lonlat') {
@@ -101,6 +118,28 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
     const size = t.size!, bands = t.bands!, wins = t.windows!;
     const W = ds.rasterSize.x, H = ds.rasterSize.y;
     const results: { frac: number; skipped?: boolean; written?: boolean }[] = [];
+    // pixels are read in the band's own type where JS has a typed array for it (no conversion, a
+    // quarter of the bytes of Float64 for UInt16), into buffers reused for every window of the run
+    const arrays: Record<string, any> = { Byte: Uint8Array, Int8: Int8Array, UInt16: Uint16Array, Int16: Int16Array, UInt32: Uint32Array, Int32: Int32Array, Float32: Float32Array, Float64: Float64Array };
+    const bufs = new Map<any, any>();
+    const bufFor = (ctor: any, n: number) => {
+      let b = bufs.get(ctor);
+      if (!b || b.length < n) { b = new ctor(n); bufs.set(ctor, b); }
+      return b.subarray(0, n);
+    };
+    let allBuf: Uint8Array | undefined;
+    const bandInfo = bands.map((bn) => {
+      const band = ds.bands.get(bn);
+      const type = String(band.dataType);
+      return { band, ctor: arrays[type] ?? Float64Array, float32: type === 'Float32' };
+    });
+    // the pixel loops are small functions of their own: V8 optimises them after a few calls,
+    // instead of recompiling this whole function (measured: ~0.4 s of compiler threads per run)
+    const keepEqual = (all: Uint8Array, v: ArrayLike<number>, n: number, x: number) => { for (let p = 0; p < n; p++) if (v[p] !== x) all[p] = 0; };
+    const keepNaN = (all: Uint8Array, v: ArrayLike<number>, n: number) => { for (let p = 0; p < n; p++) if (!Number.isNaN(v[p])) all[p] = 0; };
+    const countSet = (all: Uint8Array, n: number) => { let c = 0; for (let p = 0; p < n; p++) c += all[p]!; return c; };
+    const hasNd = t.nodata !== null && t.nodata !== undefined;
+    const nd = hasNd ? Number(t.nodata) : 0, nan = Number.isNaN(nd);
     for (let i = 0; i < wins.length; i++) {
       const w = wins[i]!;
       const cx0 = Math.max(0, w.x0), cy0 = Math.max(0, w.y0), cx1 = Math.min(W, w.x0 + size), cy1 = Math.min(H, w.y0 + size);
@@ -108,26 +147,23 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
       // every pixel of the window is read through RasterIO first: a block GDAL cannot decode (or a
       // missing VRT source, which gdal_translate alone only logs) fails here, before any write;
       // the nodata fraction comes from the same reads. Rows in chunks of <= 8 MiB per band.
-      const hasNd = t.nodata !== null && t.nodata !== undefined;
-      const nd = hasNd ? Number(t.nodata) : 0, nan = Number.isNaN(nd);
       const cw = cx1 - cx0, ch = cy1 - cy0;
       let count = size * size - inside;
       if (inside > 0 && (w.write || hasNd)) {
         const step = Math.max(1, Math.min(ch, Math.floor((8 << 20) / (8 * cw))));
-        const buf = new Float64Array(cw * step);
-        const all = new Uint8Array(cw * step);
         for (let y = cy0; y < cy1; y += step) {
           const rows = Math.min(step, cy1 - y), n = rows * cw;
-          all.fill(1, 0, n);
-          for (const bn of bands) {
-            const band = ds.bands.get(bn);
-            const view = buf.subarray(0, n);
+          if (!allBuf || allBuf.length < n) allBuf = new Uint8Array(n);
+          const all = allBuf.subarray(0, n);
+          all.fill(1);
+          for (const { band, ctor, float32 } of bandInfo) {
+            const view = bufFor(ctor, n);
             await band.pixels.readAsync(cx0, y, cw, rows, view);
             if (!hasNd) continue;
-            const ndt = /Float32/.test(String(band.dataType)) ? Math.fround(nd) : nd;
-            for (let p = 0; p < n; p++) if (all[p] && !(nan ? Number.isNaN(view[p]) : view[p] === ndt)) all[p] = 0;
+            // a pixel is nodata when every selected band holds the nodata value
+            if (nan) keepNaN(all, view, n); else keepEqual(all, view, n, float32 ? Math.fround(nd) : nd);
           }
-          if (hasNd) for (let p = 0; p < n; p++) count += all[p]!;
+          if (hasNd) count += countSet(all, n);
         }
       }
       const frac = hasNd || t.pad ? count / (size * size) : 0;
@@ -141,8 +177,10 @@ export async function chipTask(gdal: any, fs: any, t: ChipTaskSpec, progress: (f
       results.push({ frac, written: w.write });
       progress((i + 1) / wins.length);
     }
+    ok = true;
     return results;
   } finally {
-    ds.close();
+    if (!keep) ds.close();
+    else if (!ok) { try { ds.close(); } catch { /* already closed */ } held.ds = undefined; held.path = undefined; }
   }
 }

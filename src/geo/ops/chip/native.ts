@@ -22,7 +22,7 @@ import { Tag, TiffFile } from '../../raster/tiff.js';
 import { sniffRaster } from '../../sniff.js';
 import { finishChips, md5File, readPreviousIndex } from './index-file.js';
 import { aoiBoxes, chipInputs } from './inputs.js';
-import { chipCreationArgs, chipParams, chipParamsKey, contiguousRuns, fitGeoTransform, planWindows, type GeoTransform6 } from './plan.js';
+import { chipCreationArgs, chipParams, chipParamsKey, fitGeoTransform, planWindows, rasterRuns, type ChipWindow, type GeoTransform6 } from './plan.js';
 import type { ChipFacts, ChipTaskSpec } from './native-task.js';
 import type { ChipOptions, ChipRecord, ChipResult } from './types.js';
 
@@ -67,6 +67,19 @@ function tiffHeaderGuard(file: string, name: string): void {
   } finally { t.close(); }
 }
 
+/** One raster's share of the run: its facts, plan and the windows GDAL must read or write. */
+interface Planned {
+  inp: { name: string; file: string };
+  md5: Promise<string>;
+  f: ChipFacts;
+  wanted: ChipWindow[];
+  cuts: { x0: number; y0: number; out: string; write: boolean }[];
+  lonlat: Promise<number[] | null>;
+  results: ({ frac: number; skipped?: boolean; written?: boolean } | undefined)[];
+}
+
+interface CutRun { p: Planned; run: number[]; spec: Omit<ChipTaskSpec, 'mode' | 'windows'> }
+
 export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
   const params = chipParams(opts);
   const progress = throttledProgress(opts.onProgress);
@@ -84,18 +97,58 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
   const tmpDir = tmpPathFor(join(outDir, 'chips'));
   mkdirSync(tmpDir);
   const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void, k = 0) => runners[k % runners.length]!.run({ op: 'chip', spec }, what, onProgress);
+  const quiet = <T>(p: Promise<T>): Promise<T> => { p.catch(() => { /* reported where it is awaited */ }); return p; };
+  // the runs of windows to cut, taken by the runners as they get free; a raster's runs are queued
+  // as soon as it is planned, so the first chips are cut while later headers are still read
+  const queue = new RunQueue<CutRun>();
+  let total = 0, done = 0;
+  const cutter = async (k: number) => {
+    for (let item = await queue.take(); item; item = await queue.take()) {
+      const { p, run, spec } = item;
+      let doneHere = 0;
+      const onProgress = (fr: number) => {
+        const d = Math.round(fr * run.length);
+        done += d - doneHere; doneHere = d;
+        progress({ phase: 'chipping', done, total, item: p.inp.name });
+      };
+      let res: { frac: number; skipped?: boolean; written?: boolean }[];
+      try {
+        res = await task({ ...spec, mode: 'cut', windows: run.map((i) => p.cuts[i]!) }, `gdal_translate ${p.inp.name}`, onProgress, k);
+      } catch (err) {
+        queue.abort();
+        if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
+        throw cutError(p.inp.name, p.wanted[run[0]!]!.name, err);
+      }
+      run.forEach((i, n) => { p.results[i] = res[n]; });
+    }
+  };
+  const cutters = quiet(Promise.all(runners.map((_, k) => cutter(k))));
   try {
-    const records: ChipRecord[] = [];
-    let written = 0, unchanged = 0, skippedNodata = 0, skippedAoi = 0;
-    for (const inp of inputs) {
+    const { size } = params;
+    // every raster's header is read (and its hash started) up front, spread over the runners;
+    // errors are reported in input order
+    const local = inputs.map((inp) => {
       if (!inp.file) throw new UsageError(`chip input ${inp.name} is not a local file`, { hint: 'remote inputs are read by the own TIFF reader' });
-      // the source hash is computed while GDAL reads the header (and is awaited where it is needed)
-      const md5P = inp.md5 !== undefined ? Promise.resolve(inp.md5) : md5File(inp.file);
-      md5P.catch(() => { /* reported where it is awaited */ });
+      return { name: inp.name, file: inp.file, md5: inp.md5 };
+    });
+    // source hashes one file after another (the first is ready first), while GDAL reads headers
+    let chain: Promise<unknown> = Promise.resolve();
+    const pending = local.map((inp, k) => {
+      const md5 = quiet(inp.md5 !== undefined ? Promise.resolve(inp.md5) : chain.then(() => md5File(inp.file)));
+      chain = md5.catch(() => undefined);
+      let facts: Promise<ChipFacts>;
+      try {
+        tiffHeaderGuard(inp.file, inp.name);
+        facts = task({ mode: 'facts', input: inp.file }, `gdalinfo ${inp.name}`, undefined, k);
+      } catch (err) { facts = Promise.reject(err); }
+      return { inp, md5, facts: quiet(facts) };
+    });
+    const planned: Planned[] = [];
+    let skippedAoi = 0;
+    for (const [k, { inp, md5, facts }] of pending.entries()) {
       progress({ phase: 'reading header', item: inp.name });
-      tiffHeaderGuard(inp.file, inp.name);
       let f: ChipFacts;
-      try { f = await task({ mode: 'facts', input: inp.file }, `gdalinfo ${inp.name}`); } catch (err) {
+      try { f = await facts; } catch (err) {
         if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
         throw new InvalidFileError(`GDAL cannot open ${inp.name}: ${gdalMessage(err)}`, { cause: err, hint: 'check that the file is a raster GDAL reads (`geodvc geo check`)' });
       }
@@ -104,7 +157,6 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
           hint: f.subdatasets.length ? 'chip one subdataset: extract it first (gdal_translate SUBDATASET_NAME out.tif)' : 'geo chip cuts raster bands',
         });
       }
-      const { size } = params;
       if (params.edge !== 'pad' && (size > f.width || size > f.height)) {
         throw new UsageError(`chip size ${size} is larger than ${inp.name} (${f.width}x${f.height})`, { hint: 'use a smaller --size, or --edge pad' });
       }
@@ -115,40 +167,42 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
       const gt = (f.gt ?? fitGeoTransform(f.gcps) ?? [0, 1, 0, 0, 0, 1]) as GeoTransform6;
       const crs: CoordinateSystem | undefined = f.epsg ? { epsg: f.epsg, wkt: f.wkt, name: f.crsName } : f.wkt ? { wkt: f.wkt, name: f.crsName } : undefined;
       const boxes = opts.aoi ? await aoiBoxes(opts.aoi, crs) : undefined;
-      progress({ phase: 'hashing', item: inp.name });
-      const md5 = await md5P;
       const stem = basename(inp.name, extname(inp.name));
       const plan = planWindows({ stem, width: f.width, height: f.height, gt, params, boxes });
       const wanted = plan.filter((w) => w.inAoi);
       skippedAoi += plan.length - wanted.length;
       // footprints in lon/lat by GDAL/PROJ (datum shifts, feet, any CRS GDAL knows), one call per raster
-      const lonlat: number[] | null = crs && wanted.length
-        ? await task({ mode: 'lonlat', input: inp.file, points: wanted.flatMap((w) => w.corners.flat()) }, `footprints ${inp.name}`)
-        : null;
+      const lonlat: Promise<number[] | null> = quiet(crs && wanted.length
+        ? task({ mode: 'lonlat', input: inp.file, points: wanted.flatMap((w) => w.corners.flat()) }, `footprints ${inp.name}`, undefined, k)
+        : Promise.resolve(null));
       const args = [...(allBands ? [] : bands.flatMap((b) => ['-b', String(b)])), ...chipCreationArgs(params.format, size, f.bands[bands[0]! - 1]!.type, f.bands[bands[0]! - 1]!.nbits)];
       const nodata = f.bands[bands[0]! - 1]!.nodata;
+      // an earlier run's chip is kept when the source hash and the parameters are the same (the
+      // hash is awaited only when an earlier run recorded chips of this raster)
+      const srcMd5 = wanted.some((w) => previous.has(w.name)) ? await md5 : undefined;
       const cuts = wanted.map((w) => {
         const out = join(outDir, w.name);
         const prev = previous.get(w.name);
-        return { x0: w.x0, y0: w.y0, out, write: !(prev && prev.md5 === md5 && prev.key === paramsKey && existsSync(out)) };
+        return { x0: w.x0, y0: w.y0, out, write: !(prev && prev.md5 === srcMd5 && prev.key === paramsKey && existsSync(out)) };
       });
+      const p: Planned = { inp, md5, f, wanted, cuts, lonlat, results: new Array(cuts.length) };
+      planned.push(p);
       // windows that need neither pixels nor a write are not sent to GDAL
-      const needsGdal = (c: { write: boolean }) => c.write || nodata !== null;
-      const idx = cuts.map((c, i) => (needsGdal(c) ? i : -1)).filter((i) => i >= 0);
-      const runs = contiguousRuns(idx, jobs);
-      const doneBy = new Array<number>(runs.length).fill(0);
-      const results = new Array<{ frac: number; skipped?: boolean; written?: boolean } | undefined>(cuts.length);
-      await Promise.all(runs.map(async (run, r) => {
-        let res: { frac: number; skipped?: boolean; written?: boolean }[];
-        try {
-          res = await task({ mode: 'cut', input: inp.file!, windows: run.map((i) => cuts[i]!), size, bands, nodata, maxNodata: params.maxNodata, pad: params.edge === 'pad', tmpDir, args },
-            `gdal_translate ${inp.name}`, (fr) => { doneBy[r] = Math.round(fr * run.length); progress({ phase: 'chipping', done: doneBy.reduce((a, b) => a + b, 0), total: idx.length, item: inp.name }); }, r);
-        } catch (err) {
-          if (err instanceof InterruptedError || !(err instanceof NativeGdalError)) throw err;
-          throw cutError(inp.name, wanted[run[0]!]!.name, err);
-        }
-        run.forEach((i, n) => { results[i] = res[n]; });
-      }));
+      const idx = cuts.map((c, i) => (c.write || nodata !== null ? i : -1)).filter((i) => i >= 0);
+      const spec = { input: inp.file, size, bands, nodata, maxNodata: params.maxNodata, pad: params.edge === 'pad', tmpDir, args };
+      const cols = plan.reduce((m, w) => Math.max(m, w.col + 1), 1);
+      total += idx.length;
+      for (const [s, e] of rasterRuns(idx.length, cols, Math.ceil(f.blockRows / params.stride), jobs)) queue.push({ p, run: idx.slice(s, e), spec });
+    }
+    queue.close();
+    await cutters;
+    const records: ChipRecord[] = [];
+    let written = 0, unchanged = 0, skippedNodata = 0;
+    for (const p of planned) {
+      const { f, wanted, cuts, results, inp } = p;
+      const md5 = await p.md5;
+      progress({ phase: 'hashing', item: inp.name });
+      const lonlat = await p.lonlat;
       for (const [i, w] of wanted.entries()) {
         const res = results[i] ?? { frac: params.edge === 'pad' ? 1 - (Math.min(f.width, w.x0 + size) - w.x0) * (Math.min(f.height, w.y0 + size) - w.y0) / (size * size) : 0 };
         if (res.frac > params.maxNodata) { skippedNodata++; continue; }
@@ -164,10 +218,40 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
     const result = finishChips(outDir, inputs, records, indexPath, paramsKey, { written, unchanged, skippedNodata, skippedAoi });
     return { ...result, engine: nativeEngineName(await runner.version()) };
   } catch (err) {
+    queue.abort();
     if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
     throw err;
   } finally {
+    queue.abort();
     await Promise.all(runners.map((r) => r.close()));
+    await cutters.catch(() => undefined);
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** A FIFO the cutters wait on: `take()` resolves with the next item, or undefined once closed and empty. */
+class RunQueue<T> {
+  private items: T[] = [];
+  private waiting: ((v: T | undefined) => void)[] = [];
+  private closed = false;
+  push(item: T): void {
+    if (this.closed) return;
+    const w = this.waiting.shift();
+    if (w) w(item); else this.items.push(item);
+  }
+  /** No more items: the queued ones are still taken. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w(undefined);
+  }
+  /** Stops the run: queued items are dropped. */
+  abort(): void {
+    this.items.length = 0;
+    this.close();
+  }
+  take(): Promise<T | undefined> {
+    if (this.items.length) return Promise.resolve(this.items.shift());
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((r) => this.waiting.push(r));
   }
 }

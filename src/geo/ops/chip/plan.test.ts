@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chipCreationArgs, chipParams, chipParamsKey, contiguousRuns, fitGeoTransform, planWindows, windows, chipIndexGeoJson } from './plan.js';
+import { chipCreationArgs, chipParams, chipParamsKey, rasterRuns, fitGeoTransform, planWindows, windows, chipIndexGeoJson } from './plan.js';
 
 test('windows(): drop, pad and shift edges', () => {
   assert.deepEqual(windows(1000, 512, 512, 'drop'), [0]);
@@ -50,11 +50,24 @@ test('fitGeoTransform(): exact for affine GCPs, undefined when degenerate', () =
   assert.equal(fitGeoTransform([{ pixel: 0, line: 0, x: 0, y: 0 }, { pixel: 1, line: 1, x: 1, y: 1 }, { pixel: 2, line: 2, x: 2, y: 2 }]), undefined);
 });
 
-test('contiguousRuns(): at most n runs, in order, covering every item once', () => {
-  const items = Array.from({ length: 10 }, (_, i) => i);
-  assert.deepEqual(contiguousRuns(items, 3), [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]);
-  assert.deepEqual(contiguousRuns(items.slice(0, 2), 4), [[0], [1]]);
-  assert.deepEqual(contiguousRuns([], 2), []);
+test('rasterRuns(): runs of whole window rows aligned to source block rows, about four per job', () => {
+  // 8 rows of 8 windows, blocks two windows high, 2 jobs: runs of 2 rows (16 windows)
+  assert.deepEqual(rasterRuns(64, 8, 2, 2), [[0, 16], [16, 32], [32, 48], [48, 64]]);
+  // strips (one window row per block row): 40 rows, 2 jobs -> 5 rows per run, 8 runs
+  const r = rasterRuns(400, 10, 1, 2);
+  assert.equal(r.length, 8);
+  assert.deepEqual(r[0], [0, 50]);
+  // a partial last row, one huge block row: a single run
+  assert.deepEqual(rasterRuns(10, 4, 8, 2), [[0, 10]]);
+  // single windows per row: at least four windows per run
+  assert.deepEqual(rasterRuns(10, 1, 1, 2), [[0, 4], [4, 8], [8, 10]]);
+  assert.deepEqual(rasterRuns(0, 4, 1, 2), []);
+  // every window exactly once, in order
+  for (const [n, c, b, j] of [[7, 3, 1, 2], [50, 7, 3, 4], [13, 13, 2, 1]] as const) {
+    const seen: number[] = [];
+    for (const [s, e] of rasterRuns(n, c, b, j)) for (let i = s; i < e; i++) seen.push(i);
+    assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i));
+  }
 });
 
 test('chipCreationArgs(): tiles of the chip size, predictor by data type, COG', () => {

@@ -114,14 +114,23 @@ function solve3(m: number[][], b: number[]): [number, number, number] | undefine
   return [det(col(0)) / d, det(col(1)) / d, det(col(2)) / d];
 }
 
-/** Splits `items` into at most `n` contiguous runs of nearly equal length (neighbouring windows share source blocks). */
-export function contiguousRuns<T>(items: T[], n: number): T[][] {
-  const runs: T[][] = [];
-  const k = Math.max(1, Math.min(n, items.length));
-  for (let i = 0; i < k; i++) {
-    const part = items.slice(Math.floor((i * items.length) / k), Math.floor(((i + 1) * items.length) / k));
-    if (part.length) runs.push(part);
-  }
+/**
+ * One raster's share of a chip run's work queue: its `count` windows (row-major, `cols` per row)
+ * cut into runs `[start, end)` of whole window rows, as many rows as one source block row covers
+ * (`blockRows`: neighbouring windows share its blocks, and a block row cut between two jobs would be
+ * decoded by both), about four runs per job, so jobs that take the next run when they are free stay
+ * balanced, and at least `minRun` windows per run.
+ */
+export function rasterRuns(count: number, cols: number, blockRows: number, jobs: number, minRun = 4): [number, number][] {
+  if (count <= 0) return [];
+  const c = Math.max(1, cols), align = Math.max(1, Math.floor(blockRows));
+  const rows = Math.ceil(count / c);
+  const perJob = Math.max(1, Math.ceil(rows / (Math.max(1, jobs) * 4)));
+  let runRows = Math.ceil(perJob / align) * align;
+  while (runRows * c < minRun && runRows < rows) runRows += align;
+  const len = runRows * c;
+  const runs: [number, number][] = [];
+  for (let s = 0; s < count; s += len) runs.push([s, Math.min(count, s + len)]);
   return runs;
 }
 
