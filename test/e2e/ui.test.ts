@@ -1,11 +1,12 @@
 /**
  * `geodvc ui` end to end, as a user sees it: a small demo-like repository (two revisions of corpus
- * rasters in different places, a generated 10980² COG, a chip index with splits, an annotation
- * edit, a pipeline stage output, two experiments), the real CLI serving it on 127.0.0.1, driven by
- * Debian's headless Chromium through playwright-core. Screenshots of each view go to
- * test-artifacts/ui/ and are checked by pixel analysis (decoded with GDAL): the offline basemap's
- * land shows through the footprints, a clicked feature and a clicked change are highlighted.
- * Every request the page makes is intercepted: all go to the ui server. Tile latency at zoom 14
+ * rasters in different places, a generated 10980² COG, a chip index split by `geo split --buffer`,
+ * an annotation edit, a pipeline stage output, two experiments), the real CLI serving it on
+ * 127.0.0.1, driven by Debian's headless Chromium through playwright-core. Screenshots of each view
+ * go to test-artifacts/ui/ and are checked by pixel analysis (decoded with GDAL): the offline
+ * basemap's land shows through the footprints, a clicked feature and a clicked change are
+ * highlighted, the split view draws the split buffer. Every request the page makes is recorded
+ * (request events): all go to the ui server. Tile latency at zoom 14
  * over the 10980² COG is measured. Without /usr/bin/chromium it skips locally and fails under CI=true.
  */
 import { test } from 'node:test';
