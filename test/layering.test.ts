@@ -16,7 +16,7 @@ function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
+    else if (/\.c?ts$/.test(e.name) && !e.name.endsWith('.test.ts')) out.push(p);
   }
   return out;
 }
@@ -134,7 +134,7 @@ test('the worker and child modules that src/ starts exist beside their callers',
     for (const m of text.matchAll(/\b(childModuleArgs|workerUrl)\(\s*import\.meta\.url\s*,\s*(?:'([^']+)'|([^)]*))\)/g)) {
       const rel = relative(REPO_ROOT, f);
       if (!m[2]) { bad.push(`${rel}: ${m[1]} with a computed name (${m[3]})`); continue; }
-      const file = join(dirname(f), m[1] === 'workerUrl' ? `${m[2]}.worker.ts` : `${m[2]}.ts`);
+      const file = join(dirname(f), m[1] === 'workerUrl' ? `${m[2]}.worker.ts` : m[2].endsWith('.cjs') ? `${m[2].slice(0, -4)}.cts` : `${m[2]}.ts`);
       found++;
       try { readFileSync(file); } catch { bad.push(`${rel}: ${m[1]}('${m[2]}'): no ${relative(REPO_ROOT, file)}`); }
     }
@@ -142,4 +142,20 @@ test('the worker and child modules that src/ starts exist beside their callers',
   assert.deepEqual(bad, []);
   // the supervisor, the GDAL runner, the TIFF decode child, the ui preview child, the worker pools
   assert.ok(found >= 6, `${found} module starts found`);
+});
+
+test('docs/architecture.md maps every folder of src/', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
+  const diagram = /```\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+  const missing: string[] = [];
+  const dirs = (d: string): string[] => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => [join(d, e.name), ...dirs(join(d, e.name))]);
+  for (const d of dirs(SRC)) {
+    const rel = relative(SRC, d).split(sep);
+    const name = rel.at(-1)!;
+    // command groups are listed by name; other folders as `name/`
+    const shown = rel[0] === 'cli' && rel[1] === 'commands' && rel.length === 3 ? new RegExp(`\\b${name}\\b`).test(diagram) : diagram.includes(`${name}/`);
+    if (!shown) missing.push(rel.join('/'));
+  }
+  assert.ok(diagram.length > 0, 'the diagram is found');
+  assert.deepEqual(missing, []);
 });

@@ -31,15 +31,19 @@ const mtime = (u: URL): number | undefined => { try { return statSync(u).mtimeMs
 /**
  * For a `.ts` module under src/: its compiled twin under dist/ when that file and every module it
  * imports (relative imports, followed through dist/) are at least as new as their `.ts` sources,
- * i.e. built from them (scripts/build-dist.mjs replaces a dist/ file whenever its output changes).
+ * or the last build is (scripts/build-dist.mjs replaces a dist/ file whenever its output changes,
+ * and touches dist/.build-signature after every build).
  * Undefined when running from dist/ already, with `GEODVC_FROM_SOURCES=1`, or when anything is
  * missing or older than its source.
  */
 export function freshCompiled(entry: URL): URL | undefined {
-  if (process.env.GEODVC_FROM_SOURCES === '1' || !entry.href.endsWith('.ts') || !entry.href.startsWith(SRC_ROOT.href)) return undefined;
+  if (process.env.GEODVC_FROM_SOURCES === '1' || !/\.[cm]?ts$/.test(entry.href) || !entry.href.startsWith(SRC_ROOT.href)) return undefined;
   const hit = compiledCache.get(entry.href);
   if (hit !== undefined) return hit ?? undefined;
-  const twin = (ts: URL) => new URL(ts.href.slice(SRC_ROOT.href.length).replace(/\.ts$/, '.js'), DIST_ROOT);
+  const twin = (ts: URL) => new URL(ts.href.slice(SRC_ROOT.href.length).replace(/\.([cm]?)ts$/, '.$1js'), DIST_ROOT);
+  // a build rewrites only the outputs that changed: a source edited without changing its output
+  // (types, comments) is current when the last build (dist/.build-signature) is newer than it
+  const builtAt = mtime(new URL('.build-signature', DIST_ROOT)) ?? -Infinity;
   let result: URL | null = twin(entry);
   const seen = new Set<string>();
   const todo: URL[] = [entry];
@@ -50,11 +54,11 @@ export function freshCompiled(entry: URL): URL | undefined {
     const js = twin(ts);
     const tsTime = mtime(ts);
     const jsTime = mtime(js);
-    if (tsTime === undefined || jsTime === undefined || jsTime < tsTime) { result = null; break; }
-    for (const m of readFileSync(js, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.\.?\/[^'"]+)['"]/g)) {
-      const dep = new URL(m[1]!.replace(/\.js$/, '.ts'), ts);
-      // only compiled .ts modules can be checked against their source
-      if (!dep.href.endsWith('.ts') || !dep.href.startsWith(SRC_ROOT.href)) { result = null; break; }
+    if (tsTime === undefined || jsTime === undefined || (jsTime < tsTime && builtAt < tsTime)) { result = null; break; }
+    for (const m of readFileSync(js, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"](\.\.?\/[^'"]+)['"]/g)) {
+      const dep = new URL(m[1]!.replace(/\.([cm]?)js$/, '.$1ts'), ts);
+      // only compiled TypeScript modules can be checked against their source
+      if (!/\.[cm]?ts$/.test(dep.href) || !dep.href.startsWith(SRC_ROOT.href)) { result = null; break; }
       todo.push(dep);
     }
   }
@@ -80,11 +84,14 @@ export function workerInput<T>(): T {
 /**
  * Node arguments that run the module `name` beside `callerUrl` as a child process's entry:
  * `[file.js]` from dist/ (or from sources when `freshCompiled` finds its current twin there),
- * `[--import <tsx>, file.ts]` from sources otherwise. Put V8 flags before them.
+ * `[--import <tsx>, file.ts]` from sources otherwise. Put V8 flags before them. A CommonJS entry
+ * (`name.cts` in src/, which Node starts without its ESM loader) is named `name.cjs`.
  */
 export function childModuleArgs(callerUrl: string, name: string): string[] {
   const ts = callerUrl.endsWith('.ts');
-  const url = new URL(`./${name}${ts ? '.ts' : '.js'}`, callerUrl);
+  const cjs = name.endsWith('.cjs');
+  const base = cjs ? name.slice(0, -4) : name;
+  const url = new URL(`./${base}${cjs ? (ts ? '.cts' : '.cjs') : ts ? '.ts' : '.js'}`, callerUrl);
   if (!ts) return [fileURLToPath(url)];
   const compiled = freshCompiled(url);
   return compiled ? [fileURLToPath(compiled)] : ['--import', import.meta.resolve('tsx'), fileURLToPath(url)];

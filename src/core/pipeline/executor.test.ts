@@ -120,12 +120,12 @@ function sourceSupervisorArgs(): string[] {
 test('the supervisor is a module: compiled from dist/ when current, else its .ts source through tsx', async () => {
   const args = supervisorArgs();
   const src = sourceSupervisorArgs();
-  assert.match(src.at(-1)!, /src\/core\/pipeline\/supervisor-child\.ts$/);
+  assert.match(src.at(-1)!, /src\/core\/pipeline\/supervisor-child\.cts$/);
   assert.equal(src[0], '--import', 'the source runs through tsx');
-  assert.ok(args.length === 1 ? /dist\/core\/pipeline\/supervisor-child\.js$/.test(args[0]!) : args.join(' ') === src.join(' '), args.join(' '));
+  assert.ok(args.length === 1 ? /dist\/core\/pipeline\/supervisor-child\.cjs$/.test(args[0]!) : args.join(' ') === src.join(' '), args.join(' '));
   // it is on every stage's path: Node's built-ins and the protocol constants only
-  const imports = (name: string) => [...readFileSync(new URL(`./${name}.ts`, import.meta.url), 'utf8').matchAll(/^import\s(?!type\b)[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-  assert.deepEqual(imports('supervisor-child').filter((m) => !m.startsWith('node:')), ['./supervisor-protocol.js']);
+  const imports = (name: string) => [...readFileSync(new URL(`./${name}.cts`, import.meta.url), 'utf8').matchAll(/^import\s(?!type\b)[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  assert.deepEqual(imports('supervisor-child').filter((m) => !m.startsWith('node:')), ['./supervisor-protocol.cjs']);
   assert.deepEqual(imports('supervisor-protocol'), []);
   // the tsx path runs a stage too (the suite mostly runs the compiled one)
   const t = tmp();

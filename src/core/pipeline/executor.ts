@@ -11,7 +11,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, InterruptedError } from '../../lib/errors.js';
 import { killStage, processStart, supervisorArgs, type StageRecord } from './supervisor.js';
-import { STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, type SupervisorMsg } from './supervisor-protocol.js';
+import { STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, type SupervisorMsg } from './supervisor-protocol.cjs';
 
 export type OutputFn = (stage: string, chunk: string, stream: 'stdout' | 'stderr') => void;
 

@@ -5,7 +5,7 @@
  * terminal reaches geodvc only and geodvc decides how to stop it. That made a SIGKILLed geodvc
  * leave its stage running (and writing into its outs) while the next command ran. Two layers fix it:
  *
- * 1. A supervisor: geodvc starts a tiny Node process (`supervisor-child.ts`: Node's built-ins only)
+ * 1. A supervisor: geodvc starts a tiny Node process (`supervisor-child.cts`: Node's built-ins only)
  *    with an IPC channel; the supervisor starts the command in its own process group and SIGKILLs
  *    that group the moment the channel closes without geodvc having asked for it (geodvc died:
  *    SIGKILL cannot be caught, but the channel's EOF is seen at once). On `{t:'int'}` it sends
@@ -25,11 +25,11 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TMP_PREFIX, writeFileAtomicSync } from '../../lib/atomic.js';
 import { childModuleArgs } from '../../lib/worker.js';
-import { STAGE_TAG_ENV } from './supervisor-protocol.js';
+import { STAGE_TAG_ENV } from './supervisor-protocol.cjs';
 
 /** Directory (under the repo's tmp dir) of stage records and repro journals. */
 export const RECORDS_DIR = 'geodvc-stages';
-export { STAGE_RESTORE_ENV, STAGE_TAG_ENV, SUPERVISOR_DROPPED_ENV } from './supervisor-protocol.js';
+export { STAGE_RESTORE_ENV, STAGE_TAG_ENV, SUPERVISOR_DROPPED_ENV } from './supervisor-protocol.cjs';
 
 export function recordsDir(tmpDir: string): string { return join(tmpDir, RECORDS_DIR); }
 
@@ -53,11 +53,11 @@ export interface StageRecord {
 }
 
 /**
- * Node arguments that start the supervisor (`supervisor-child.ts`, run as
+ * Node arguments that start the supervisor (`supervisor-child.cts`, run as
  * `node <args> CMD RECORD_DIR STAGE OWNER_JSON` with an IPC channel): the compiled module, or from
  * sources the `.ts` module (see `childModuleArgs`).
  */
-export function supervisorArgs(): string[] { return childModuleArgs(import.meta.url, 'supervisor-child'); }
+export function supervisorArgs(): string[] { return childModuleArgs(import.meta.url, 'supervisor-child.cjs'); }
 
 interface ProcStat { pid: number; state: string; pgid: number; start: string }
 

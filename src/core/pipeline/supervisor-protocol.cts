@@ -1,7 +1,8 @@
 /**
- * What the stage supervisor (`supervisor-child.ts`, a child process of geodvc) and its parent
+ * What the stage supervisor (`supervisor-child.cts`, a child process of geodvc) and its parent
  * (`executor.ts`) share: the environment variables it handles and the messages on its IPC channel.
- * Kept apart from `supervisor.ts` so the supervisor loads nothing but Node's built-ins and this file.
+ * Kept apart from `supervisor.ts` so the supervisor loads nothing but Node's built-ins and this file;
+ * CommonJS like the supervisor (ES modules import it as well).
  */
 
 /** Environment variable the supervisor puts in the stage command's environment (the record's tag). */
