@@ -17,7 +17,7 @@ import { makePipeline, startRedis, startWorker, stopWorkers, type WorkerProc } f
 test('repro --queue: a SIGKILLed worker\'s stage completes on another worker', async (t) => {
   const redis = await startRedis(t);
   if (!redis) return;
-  const setup = await makePipeline(2, { merge: false, itemCmd: 'sleep 5 && mkdir -p out && tr a-z A-Z < data/${item}.txt > out/${item}.txt' });
+  const setup = await makePipeline(2, { merge: false, itemCmd: 'sleep 3 && mkdir -p out && tr a-z A-Z < data/${item}.txt > out/${item}.txt' });
   const workers: WorkerProc[] = [];
   try {
     const doomed = startWorker(redis.url, join(setup.root, 'machine-a'), ['--lock-duration', '4']);
@@ -76,7 +76,7 @@ test('repro --queue -k: a failing stage stops its dependants, names its job; --s
     outs:
       - good.txt
   slow:
-    cmd: sleep 60 && cp data/1.txt slow.txt
+    cmd: sleep 120 && cp data/1.txt slow.txt
     deps:
       - data/1.txt
     outs:
@@ -86,7 +86,7 @@ test('repro --queue -k: a failing stage stops its dependants, names its job; --s
   const workers: WorkerProc[] = [];
   try {
     workers.push(startWorker(redis.url, join(setup.root, 'machine-a'), ['-j', '2']));
-    const r = await runCli(['repro', '--queue', '-k', '--stage-timeout', '8', '--redis-url', redis.url, '--json'], { cwd: setup.dir });
+    const r = await runCli(['repro', '--queue', '-k', '--stage-timeout', '12', '--redis-url', redis.url, '--json'], { cwd: setup.dir });
     assert.equal(r.code, 1, r.stderr);
     const res = JSON.parse(r.stdout);
     assert.deepEqual(res.ran, ['good']);
@@ -95,7 +95,7 @@ test('repro --queue -k: a failing stage stops its dependants, names its job; --s
     const bad = res.jobs.find((j: { stage: string }) => j.stage === 'bad');
     assert.match(r.stderr, new RegExp(`failed to reproduce 'bad' on a worker \\(job ${bad.jobId.replace('.', '\\.')}\\)`));
     assert.match(r.stderr, new RegExp(`geodvc queue logs ${bad.jobId.replace('.', '\\.')}`));
-    assert.match(res.failed.find((f: { stage: string }) => f.stage === 'slow').message, /exceeded its time limit of 8000 ms/);
+    assert.match(res.failed.find((f: { stage: string }) => f.stage === 'slow').message, /exceeded its time limit of 12000 ms/);
     const lock = readFileSync(join(setup.dir, 'dvc.lock'), 'utf8');
     assert.match(lock, /^ {2}good:/m);
     assert.doesNotMatch(lock, /^ {2}(bad|after|slow):/m);

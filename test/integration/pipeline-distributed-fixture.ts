@@ -32,7 +32,7 @@ export interface PipelineSetup { dir: string; root: string; remote: string; orig
  * string, or built from a per-item command: `prep@i` writes out/i.txt from data/i.txt and
  * `merge` reads out/). Committed and pushed to a bare origin; data pushed to the DVC remote.
  */
-export async function makePipeline(n: number, opts: { itemCmd?: string; dvcYaml?: string; merge?: boolean } = {}): Promise<PipelineSetup> {
+export async function makePipeline(n: number, opts: { itemCmd?: string; dvcYaml?: string; merge?: boolean; remote?: { url: string; options?: object } } = {}): Promise<PipelineSetup> {
   const root = makeTmpDir('geodvc-dist-');
   const dir = join(root.dir, 'work');
   const origin = join(root.dir, 'origin.git');
@@ -46,8 +46,12 @@ export async function makePipeline(n: number, opts: { itemCmd?: string; dvcYaml?
   for (const i of items) data[`data/${i}.txt`] = `scene ${i}\n`.repeat(1 + (i % 7));
   const itemCmd = opts.itemCmd ?? 'mkdir -p out && tr a-z A-Z < data/${item}.txt > out/${item}.txt';
   const yaml = opts.dvcYaml ?? `stages:\n  prep:\n    foreach: [${items.join(', ')}]\n    do:\n      cmd: ${itemCmd}\n      deps:\n        - data/\${item}.txt\n      outs:\n        - out/\${item}.txt\n${opts.merge === false ? '' : '  merge:\n    cmd: cat out/*.txt | wc -l > merged.txt && cat out/*.txt >> merged.txt\n    deps:\n      - out\n    outs:\n      - merged.txt\n'}`;
+  // the DVC remote: a local directory, or the one given (S3 with its options, committed for the workers)
+  const remoteLines = opts.remote
+    ? [`    url = ${opts.remote.url}`, ...Object.entries(opts.remote.options ?? {} as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => `    ${k} = ${v}`)].join('\n')
+    : `    url = ${remote}`;
   writeTree(dir, {
-    '.dvc/config': `[core]\n    remote = store\n['remote "store"']\n    url = ${remote}\n`, '.dvc/.gitignore': '/config.local\n/tmp\n/cache\n',
+    '.dvc/config': `[core]\n    remote = store\n['remote "store"']\n${remoteLines}\n`, '.dvc/.gitignore': '/config.local\n/tmp\n/cache\n',
     ...data, 'dvc.yaml': yaml,
   });
   await cliOk(['add', 'data'], { cwd: dir });

@@ -7,9 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliOk, runCli } from '../helpers/cli.js';
+import { startOrSkip } from '../helpers/servers/common.js';
+import { startS3rver } from '../helpers/servers/s3rver.js';
 import { makePipeline, startRedis, startWorker, stopWorkers, type WorkerProc } from './pipeline-distributed-fixture.js';
 
 test('repro --queue: 64-item foreach on 3 workers gives the dvc.lock of a local repro', async (t) => {
@@ -21,15 +23,18 @@ test('repro --queue: 64-item foreach on 3 workers gives the dvc.lock of a local 
     const local = join(setup.root, 'local');
     cpSync(setup.dir, local, { recursive: true });
     for (let i = 0; i < 3; i++) workers.push(startWorker(redis.url, join(setup.root, `machine-${i}`)));
-    const r = await runCli(['repro', '--queue', '--redis-url', redis.url, '--json'], { cwd: setup.dir });
+    // the reference (a local repro of the same repository) runs meanwhile: the machine's cores are shared
+    const [r, ref] = await Promise.all([
+      runCli(['repro', '--queue', '--redis-url', redis.url, '--json'], { cwd: setup.dir, timeoutMs: 300_000 }),
+      runCli(['repro'], { cwd: local, timeoutMs: 300_000 }),
+    ]);
     assert.equal(r.code, 0, r.stderr + workers.map((w) => w.output()).join('\n'));
+    assert.equal(ref.code, 0, ref.stderr);
     const res = JSON.parse(r.stdout);
     assert.equal(res.ran.length, 65);
     assert.deepEqual(res.failed, []);
     assert.equal(res.counts.done, 65);
     assert.ok(new Set(res.jobs.map((j: { worker: string }) => j.worker)).size >= 2, 'jobs spread over the workers');
-    // the reference: a local repro of the same repository
-    await cliOk(['repro'], { cwd: local });
     assert.equal(readFileSync(join(setup.dir, 'dvc.lock'), 'utf8'), readFileSync(join(local, 'dvc.lock'), 'utf8'));
     assert.equal(readFileSync(join(setup.dir, '.gitignore'), 'utf8'), readFileSync(join(local, '.gitignore'), 'utf8'));
     // no outputs were downloaded; pull brings them, byte-identical
@@ -58,6 +63,41 @@ test('repro --queue: 64-item foreach on 3 workers gives the dvc.lock of a local 
   } finally {
     await stopWorkers(workers);
     await redis.stop();
+    setup.cleanup();
+  }
+});
+
+test('repro --queue with an S3 remote (s3rver): workers exchange data through it, dvc.lock of a local repro', async (t) => {
+  const srv = await startOrSkip(t, 's3rver', () => startS3rver());
+  if (!srv) return;
+  const redis = await startRedis(t);
+  if (!redis) { await srv.stop(); return; }
+  const rem = await srv.newRemote('dist');
+  const setup = await makePipeline(4, { remote: { url: rem.url, options: rem.options } });
+  const workers: WorkerProc[] = [];
+  try {
+    const local = join(setup.root, 'local');
+    cpSync(setup.dir, local, { recursive: true });
+    for (let i = 0; i < 2; i++) workers.push(startWorker(redis.url, join(setup.root, `machine-${i}`)));
+    const r = await runCli(['repro', '--queue', '--redis-url', redis.url, '--json'], { cwd: setup.dir });
+    assert.equal(r.code, 0, r.stderr + workers.map((w) => w.output()).join('\n'));
+    assert.deepEqual([...JSON.parse(r.stdout).ran].sort(), ['merge', 'prep@0', 'prep@1', 'prep@2', 'prep@3']);
+    await cliOk(['repro'], { cwd: local });
+    const lock = readFileSync(join(setup.dir, 'dvc.lock'), 'utf8');
+    assert.equal(lock, readFileSync(join(local, 'dvc.lock'), 'utf8'));
+    // the outputs and the run-cache entries are on the S3 server, not in the coordinator's workspace
+    const mergedMd5 = /merged\.txt\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})/.exec(lock)![1]!;
+    assert.ok(existsSync(srv.objectPath!(rem.url, `files/md5/${mergedMd5.slice(0, 2)}/${mergedMd5.slice(2)}`)!), 'merged.txt pushed to S3');
+    const runsDir = srv.objectPath!(rem.url, 'runs')!.replace(/\._S3rver_object$/, '');
+    const runEntries = (readdirSync(runsDir, { recursive: true }) as string[]).filter((f) => f.endsWith('._S3rver_object'));
+    assert.equal(runEntries.length, 5, 'one run-cache entry per stage on S3');
+    assert.equal(existsSync(join(setup.dir, 'merged.txt')), false);
+    await cliOk(['pull'], { cwd: setup.dir });
+    assert.equal(readFileSync(join(setup.dir, 'merged.txt'), 'utf8'), readFileSync(join(local, 'merged.txt'), 'utf8'));
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+    await srv.stop();
     setup.cleanup();
   }
 });

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { AppError, ConfigError, InterruptedError } from '../../lib/errors.js';
-import { readLock, writeLock, type LockFile, type LockStage } from '../dvcfile/lock.js';
+import { readLock, serializeLock, writeLock, type LockFile, type LockStage } from '../dvcfile/lock.js';
 import { openRepoSync } from '../repo/repo.js';
 import { withRepoLock } from '../repo/lock.js';
 import { commitWorkspace, git, gitTop, headSha } from './experiments.js';
@@ -32,7 +32,7 @@ export interface DistributedOptions extends ReproOptions {
   attempts?: number;
   /** Per-attempt limit of a stage on a worker. */
   timeoutMs?: number;
-  /** How often the coordinator looks at the jobs (ms). */
+  /** How often the coordinator looks at every job besides the events of their queue (ms, default 2000). */
   pollMs?: number;
   /** Sends the workspace's tracked data to the DVC remote first (core/api push, injected). */
   pushWorkspace?: (cwd: string) => Promise<void>;
@@ -116,9 +116,20 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
     };
     let lastFlush = 0;
 
-    const { Queue, Job } = await loadBullmq();
-    const queue = new Queue(STAGE_QUEUE_NAME, { connection: redisConnection(opts.redisUrl) as any });
+    const { Queue, QueueEvents, Job } = await loadBullmq();
+    const connection = redisConnection(opts.redisUrl) as any;
+    const queue = new Queue(STAGE_QUEUE_NAME, { connection });
+    // Job news arrive as events (Redis stream, blocking read): a finished job is seen at once, and
+    // only the jobs with news are looked at; a sweep of all of them every `pollMs` is the safety net
+    // for events lost on a reconnect.
+    const events = new QueueEvents(STAGE_QUEUE_NAME, { connection });
+    const news = new Set<string>();
+    let wake: (() => void) | undefined;
+    const poke = ({ jobId }: { jobId: string }) => { news.add(jobId); wake?.(); };
+    for (const ev of ['active', 'completed', 'failed', 'removed', 'waiting', 'stalled'] as const) events.on(ev, poke as any);
+    await events.waitUntilReady();
     const jobOf = new Map<string, string>();
+    const stageOfJob = new Map<string, string>();
     const pending = new Set<string>(order);
     const active = new Set<string>();
     const running = new Set<string>();
@@ -127,7 +138,7 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
     let stop: AppError | undefined;
     let seq = 0;
     const upstreamIn = (a: string) => (p.upstream.get(a) ?? []).filter((u) => inPlan.has(u));
-    const enqueue = async (a: string) => {
+    const jobFor = (a: string) => {
       const byFile = new Map<string, Map<string, LockStage>>();
       for (const u of upstreamIn(a)) {
         const e = entries.get(u);
@@ -135,17 +146,23 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
         const f = relative(repo.root, lockFileOf(u)).split('\\').join('/');
         (byFile.get(f) ?? byFile.set(f, new Map()).get(f)!).set(p.byAddress.get(u)!.name, e);
       }
-      const { serializeLock } = await import('../dvcfile/lock.js');
       const data: StageJobData = {
         v: 1, runId, gitUrl, ref, commit, rootRel, stage: a,
         upstreamLocks: [...byFile].map(([file, stages]) => ({ file, text: serializeLock({ stages, extra: {} }) })),
         ...(opts.force ? { force: true } : {}), ...(opts.noRunCache ? { noRunCache: true } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       };
       const jobId = `${runId}.${++seq}`;
-      await queue.add(a, data, { jobId, attempts: Math.max(1, opts.attempts ?? 1), backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
-      jobOf.set(a, jobId);
-      active.add(a);
-      pending.delete(a);
+      return { name: a, data, opts: { jobId, attempts: Math.max(1, opts.attempts ?? 1), backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false } };
+    };
+    const enqueueReady = async () => {
+      const ready = order.filter((a) => pending.has(a) && upstreamIn(a).every((u) => done.has(u)));
+      if (!ready.length) return;
+      const jobs = ready.map(jobFor);
+      await queue.addBulk(jobs);
+      for (const j of jobs) {
+        jobOf.set(j.name, j.opts.jobId); stageOfJob.set(j.opts.jobId, j.name);
+        active.add(j.name); pending.delete(j.name);
+      }
     };
     const skipDownstream = () => {
       let changed = true;
@@ -184,44 +201,59 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
         item: `${c.queued} queued, ${c.running} running, ${c.done} done, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}${eta !== undefined && !finished ? `, ETA ${fmtEta(eta)}` : ''}`,
       });
     };
-    const pollMs = opts.pollMs ?? 150;
+    const look = async (a: string, st: string) => {
+      const id = jobOf.get(a)!;
+      if (!active.has(a)) return;
+      if (st === 'active') { running.add(a); return; }
+      if (st === 'completed') {
+        const job = await Job.fromId(queue, id);
+        const r = job?.returnvalue as StageJobResult | undefined;
+        active.delete(a); running.delete(a);
+        if (!r) { stop ??= new StageJobFailedError(a, id, 'the job completed without an answer'); result.failed.push({ stage: a, error: stop }); blocked.add(a); return; }
+        const s = p.byAddress.get(a)!;
+        entries.set(a, entryOfResult(r, s.name));
+        dirty.add(lockFileOf(a));
+        done.add(a);
+        (r.action === 'ran' ? result.ran : r.action === 'restored' ? result.restored : result.unchanged).push(a);
+        result.distributed.jobs.push({ stage: a, jobId: id, state: 'completed', action: r.action, worker: r.worker, ms: r.ms, attempts: job?.attemptsMade });
+        emit(r.action === 'ran' ? { stage: a, action: 'done' } : r.action === 'restored' ? { stage: a, action: 'restored', cmd: s.cmd } : { stage: a, action: 'skip', reason: "didn't change" });
+      } else if (st === 'failed' || st === 'unknown') {
+        const job = st === 'failed' ? await Job.fromId(queue, id) : undefined;
+        active.delete(a); running.delete(a); blocked.add(a);
+        const reason = job?.failedReason || (st === 'unknown' ? 'the job was removed from the queue' : 'failed');
+        const err = new StageJobFailedError(a, id, reason);
+        result.failed.push({ stage: a, error: err });
+        result.distributed.jobs.push({ stage: a, jobId: id, state: 'failed', attempts: job?.attemptsMade, error: reason });
+        emit({ stage: a, action: 'failed', reason: err.message });
+        if (!opts.keepGoing) { stop ??= err; await cancelWaiting(); }
+      } else running.delete(a);
+    };
+    const pollMs = opts.pollMs ?? 2000;
+    let lastSweep = Date.now();
     try {
       while (pending.size || active.size) {
         if (opts.signal?.aborted) { stop ??= new InterruptedError(); await cancelWaiting(); throw stop; }
-        if (!stop) for (const a of order) if (pending.has(a) && upstreamIn(a).every((u) => done.has(u))) await enqueue(a);
+        if (!stop) await enqueueReady();
         skipDownstream();
-        for (const a of [...active]) {
-          const id = jobOf.get(a)!;
-          const st = await queue.getJobState(id);
-          if (st === 'active') { running.add(a); continue; }
-          if (st === 'completed') {
-            const job = await Job.fromId(queue, id);
-            const r = job?.returnvalue as StageJobResult | undefined;
-            active.delete(a); running.delete(a);
-            if (!r) { stop ??= new StageJobFailedError(a, id, 'the job completed without an answer'); result.failed.push({ stage: a, error: stop }); blocked.add(a); continue; }
-            const s = p.byAddress.get(a)!;
-            entries.set(a, entryOfResult(r, s.name));
-            dirty.add(lockFileOf(a));
-            done.add(a);
-            (r.action === 'ran' ? result.ran : r.action === 'restored' ? result.restored : result.unchanged).push(a);
-            result.distributed.jobs.push({ stage: a, jobId: id, state: 'completed', action: r.action, worker: r.worker, ms: r.ms, attempts: job?.attemptsMade });
-            emit(r.action === 'ran' ? { stage: a, action: 'done' } : r.action === 'restored' ? { stage: a, action: 'restored', cmd: s.cmd } : { stage: a, action: 'skip', reason: "didn't change" });
-          } else if (st === 'failed' || st === 'unknown') {
-            const job = st === 'failed' ? await Job.fromId(queue, id) : undefined;
-            active.delete(a); running.delete(a); blocked.add(a);
-            const reason = job?.failedReason || (st === 'unknown' ? 'the job was removed from the queue' : 'failed');
-            const err = new StageJobFailedError(a, id, reason);
-            result.failed.push({ stage: a, error: err });
-            result.distributed.jobs.push({ stage: a, jobId: id, state: 'failed', attempts: job?.attemptsMade, error: reason });
-            emit({ stage: a, action: 'failed', reason: err.message });
-            if (!opts.keepGoing) { stop ??= err; await cancelWaiting(); }
-          }
-        }
+        // the jobs with news (all of them at a sweep), their states read in one round of requests
+        const sweep = Date.now() - lastSweep >= pollMs;
+        if (sweep) lastSweep = Date.now();
+        const ids = sweep ? [...active].map((a) => jobOf.get(a)!) : [...news].filter((id) => active.has(stageOfJob.get(id) ?? ''));
+        news.clear();
+        const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+        for (let i = 0; i < ids.length; i++) await look(stageOfJob.get(ids[i]!)!, states[i]!);
         skipDownstream();
         if (dirty.size && (Date.now() - lastFlush > 500 || (!pending.size && !active.size))) { flush(); lastFlush = Date.now(); }
         progress();
         if (!pending.size && !active.size) opts.logger?.debug(`repro --queue: last job done after ${Date.now() - t0} ms`);
-        if (pending.size || active.size) await new Promise((r) => setTimeout(r, pollMs));
+        if ((pending.size || active.size) && !news.size && !opts.signal?.aborted) {
+          await new Promise<void>((r) => {
+            const end = () => { clearTimeout(timer); opts.signal?.removeEventListener('abort', end); wake = undefined; r(); };
+            const timer = setTimeout(end, Math.max(1, pollMs - (Date.now() - lastSweep)));
+            opts.signal?.addEventListener('abort', end, { once: true });
+            wake = end;
+          });
+        }
       }
     } finally {
       flush();
@@ -236,6 +268,7 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
           gitignoreOutput(repo, abs);
         }
       }
+      await events.close().catch(() => {});
       await queue.close().catch(() => {});
       git(opts.cwd, ['push', '-q', 'origin', `:${ref}`], { allowFail: true });
       result.distributed.wallMs = Date.now() - t0;

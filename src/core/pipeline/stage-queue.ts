@@ -10,10 +10,10 @@
  * looks the run up in the local and remote run-cache, runs the stage (`repro -s`), pushes the
  * outputs and the run-cache entry, and returns the stage's lock entry as dvc.lock text.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { AppError, ConfigError, InterruptedError, toAppError } from '../../lib/errors.js';
 import { parseLock, readLock, serializeLock, writeLock, type LockStage } from '../dvcfile/lock.js';
 import { loadYaml } from '../dvcfile/params.js';
@@ -23,9 +23,12 @@ import { fetchObjects, pushObjects, type TransferObject } from '../transfer/engi
 import { objectRelPath } from '../odb/layout.js';
 import { getBuffer } from '../../storage/backend.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
-import { loadPipeline } from './graph.js';
-import { checkoutFromCache, gitignoreOutput } from './cache.js';
-import { depEntries, lockPathOf, lockStageFor, openPipelineRepo, reproduce, stateFor } from './repro.js';
+import { loadDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
+import { ObjectDB } from '../odb/odb.js';
+import { findDvcFiles, loadPipeline } from './graph.js';
+import { checkoutFromCache } from './cache.js';
+import { escapeGitignoreEntry } from '../scm/gitignore.js';
+import { depEntries, lockPathOf, lockStageFor, reproduce, stateFor } from './repro.js';
 import { StatusContext, currentParams } from './status.js';
 import { runCacheEligible, runCacheKey, saveRun } from './runcache.js';
 import { loadBullmq, redisConnection } from './redis-queue.js';
@@ -143,33 +146,96 @@ function cleanPatterns(rootRel: string): string[] {
 }
 
 /** git without blocking the event loop (the BullMQ lock of the job is renewed meanwhile). */
-function gitAsync(cwd: string, args: string[], allowFail = false): Promise<string> {
+function gitAsync(cwd: string, args: string[], allowFail = false, input?: string): Promise<string> {
   return new Promise((res, rej) => {
-    execFile('git', args, { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const c = execFile('git', args, { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return res(stdout);
-      if (allowFail) return res('');
+      if (allowFail) return res(typeof stdout === 'string' ? stdout : '');
       rej(new AppError('git', `git ${args.join(' ')} failed: ${(stderr || err.message).trim()}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }));
+    });
+    if (input !== undefined) c.stdin?.end(input);
+  });
+}
+
+/** A `/bin/sh -c` script (arguments as $1...) without blocking the event loop. */
+function shAsync(cwd: string, script: string, args: string[]): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile('/bin/sh', ['-c', script, 'sh', ...args], { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return res(stdout);
+      rej(new AppError('git', `git failed in ${cwd}: ${(stderr || err.message).trim()}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }));
     });
   });
 }
 
-/** Puts the clone at `slot` on the job's commit, clean but for the cache and `.dvc/tmp`. */
-async function prepareClone(slot: string, d: StageJobData, cacheDir: string): Promise<string> {
-  if (!existsSync(join(slot, '.git'))) {
-    rmSync(slot, { recursive: true, force: true });
-    await gitAsync(tmpdir(), ['clone', '-q', '--no-checkout', d.gitUrl, slot]);
-  } else if ((await gitAsync(slot, ['remote', 'get-url', 'origin'], true)).trim() !== d.gitUrl) {
-    await gitAsync(slot, ['remote', 'set-url', 'origin', d.gitUrl]);
+/**
+ * A clone of one worker slot. Every job starts from a clean checkout of its commit (`checkout -f`
+ * + `clean -ffdx` in one shell: what a job leaves behind, outputs and `.gitignore` lines, would
+ * change the hashes of directory deps of the next one); git fetches only for a new commit.
+ */
+export interface StageSlot {
+  dir: string;
+  busy: boolean;
+  /** Git URL of `origin` in the clone, once known. */
+  gitUrl?: string;
+  /** Commit the remote handle was opened for (the committed `.dvc/config` decides the remote). */
+  commit?: string;
+  remote?: RemoteHandle;
+}
+
+export function newSlot(dir: string): StageSlot {
+  return { dir, busy: false };
+}
+
+async function closeSlotRemote(slot: StageSlot): Promise<void> {
+  const r = slot.remote;
+  slot.remote = undefined;
+  if (r) await closeRemotes([r]).catch(() => {});
+}
+
+/** Resets the clone of `slot` to the job's commit (clean but for the cache and `.dvc/tmp`); returns the repository root in it. */
+async function prepareClone(slot: StageSlot, d: StageJobData, cacheDir: string): Promise<string> {
+  const dir = slot.dir;
+  if (!existsSync(join(dir, '.git'))) {
+    rmSync(dir, { recursive: true, force: true });
+    await gitAsync(tmpdir(), ['clone', '-q', '--no-checkout', d.gitUrl, dir]);
+  } else if (slot.gitUrl !== d.gitUrl && (await gitAsync(dir, ['remote', 'get-url', 'origin'], true)).trim() !== d.gitUrl) {
+    await gitAsync(dir, ['remote', 'set-url', 'origin', d.gitUrl]);
   }
+  slot.gitUrl = d.gitUrl;
   let head = '';
-  try { head = readFileSync(join(slot, '.git', 'HEAD'), 'utf8').trim(); } catch { /* fresh clone */ }
-  if (head !== d.commit) await gitAsync(slot, ['fetch', '-q', 'origin', `+${d.ref}:${d.ref}`]);
-  await gitAsync(slot, ['checkout', '-q', '-f', '--detach', d.commit]);
-  await gitAsync(slot, ['clean', '-q', '-ffdx', ...cleanPatterns(d.rootRel)]);
-  const root = d.rootRel ? join(slot, d.rootRel) : slot;
+  try { head = readFileSync(join(dir, '.git', 'HEAD'), 'utf8').trim(); } catch { /* fresh clone */ }
+  // one process for fetch (new commits only), checkout and clean
+  await shAsync(dir, 'set -e; if [ -n "$3" ]; then git fetch -q origin "+$2:$2"; fi; git checkout -q -f --detach "$1"; shift 3; git clean -q -ffdx "$@"',
+    [d.commit, d.ref, head === d.commit ? '' : 'fetch', ...cleanPatterns(d.rootRel)]);
+  if (slot.commit !== d.commit) { await closeSlotRemote(slot); slot.commit = d.commit; }
+  const root = d.rootRel ? join(dir, d.rootRel) : dir;
   mkdirSync(join(root, '.dvc'), { recursive: true });
-  writeFileSync(join(root, '.dvc', 'config.local'), `[cache]\n    dir = ${cacheDir}\n`);
+  // no_scm: the clone's .gitignore files are never committed; the stage run skips their upkeep (a
+  // `git check-ignore` per output); the lines that deps can see are written by `ignorePlaced`
+  writeFileSync(join(root, '.dvc', 'config.local'), `[core]\n    no_scm = true\n[cache]\n    dir = ${cacheDir}\n`);
   return root;
+}
+
+/**
+ * `.gitignore` lines for outputs placed in the clone before the stage runs (upstream outputs,
+ * tracked deps), as `pull`/`repro` would add them (a directory dep's hash covers its
+ * `.gitignore`): one `git check-ignore` for all of them, then `/name` appended in order unless git
+ * ignores the path already or the line is there.
+ */
+async function ignorePlaced(root: string, abs: string[]): Promise<void> {
+  if (!abs.length) return;
+  const top = root;
+  const rels = abs.map((a) => relative(top, a).split('\\').join('/'));
+  const ignored = new Set((await gitAsync(top, ['check-ignore', '--no-index', '-z', '--stdin'], true, `${rels.join('\0')}\0`)).split('\0').filter(Boolean));
+  for (let i = 0; i < abs.length; i++) {
+    if (ignored.has(rels[i]!)) continue;
+    const gi = join(dirname(abs[i]!), '.gitignore');
+    const line = escapeGitignoreEntry(`/${basename(abs[i]!)}`);
+    let text = '';
+    try { text = readFileSync(gi, 'utf8'); } catch { /* new */ }
+    if (text.split('\n').includes(line)) continue;
+    appendFileSync(gi, `${text.length && !text.endsWith('\n') ? '\n' : ''}${line}\n`, 'utf8');
+  }
 }
 
 function transferOf(path: string, md5: string, size?: number): TransferObject {
@@ -177,8 +243,8 @@ function transferOf(path: string, md5: string, size?: number): TransferObject {
 }
 
 async function remoteHasAll(r: RemoteHandle, md5s: string[]): Promise<boolean> {
-  for (const m of md5s) if (!(await r.backend.stat(objectRelPath('md5', m)))) return false;
-  return true;
+  const st = await Promise.all(md5s.map((m) => r.backend.stat(objectRelPath('md5', m))));
+  return st.every(Boolean);
 }
 
 /** Copies the remote's run-cache entries for `key` into the local run-cache, with their outputs. */
@@ -206,8 +272,60 @@ async function pullRunCache(r: RemoteHandle, cacheDir: string, keyEntry: LockSta
   return got;
 }
 
-/** Runs one stage job in the clone at `slot`; the result carries the stage's lock entry. */
-export async function runStageJob(d: StageJobData, slot: string, cacheDir: string, o: { log: (s: string) => void; signal?: AbortSignal; pullTargets: StageWorkerOptions['pullTargets'] }): Promise<StageJobResult> {
+const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+
+/**
+ * Deps tracked by `.dvc` files (md5, cached, not imports), fetched by hash: the file, the files of
+ * a tracked directory under the dep, or the whole directory. Only what the dep names is fetched
+ * (a scene of a 10,000-scene directory costs its manifest and its own bytes). Returns the deps it
+ * could not place (left to `pull`).
+ */
+async function fetchTrackedDeps(root: string, cacheDir: string, tmpDir: string, missing: string[], remote: RemoteHandle, signal?: AbortSignal): Promise<{ rest: string[]; outs: string[] }> {
+  const { dotDvc } = findDvcFiles(root, tmpDir);
+  type Want = { dep: string; out: DvcOut };
+  const wants: Want[] = [];
+  const rest = new Set(missing);
+  for (const f of dotDvc) {
+    let file;
+    try { file = loadDvcFile(f); } catch { continue; }
+    if (file.raw.deps) continue;
+    for (const out of file.outs) {
+      if (out.hashName !== 'md5' || !out.oid || !out.cache) continue;
+      for (const dep of missing) {
+        if (rest.has(dep) && (dep === out.absPath || (out.oid.endsWith('.dir') && inside(dep, out.absPath)))) { wants.push({ dep, out }); rest.delete(dep); }
+      }
+    }
+  }
+  if (!wants.length) return { rest: [...rest], outs: [] };
+  // manifests of the directories a dep is part of
+  const partial = wants.filter((w) => w.dep !== w.out.absPath);
+  if (partial.length) {
+    const res = await fetchObjects(cacheDir, [remote], partial.map((w) => ({ ...transferOf(relative(root, w.out.absPath), w.out.oid!), })), { signal, expandDirs: false });
+    if (res.failed.length || res.corrupt.length) return { rest: missing, outs: [] };
+  }
+  const files: { abs: string; md5: string; size?: number; isexec?: boolean }[] = [];
+  const whole: Want[] = [];
+  for (const w of wants) {
+    if (w.dep === w.out.absPath) { whole.push(w); continue; }
+    const sub = relative(w.out.absPath, w.dep).split('\\').join('/');
+    const tree = new ObjectDB(cacheDir).readTree('md5', w.out.oid!);
+    const hit = tree.entries.filter((e) => e.relpath === sub || e.relpath.startsWith(`${sub}/`));
+    if (!hit.length) { rest.add(w.dep); continue; }
+    for (const e of hit) files.push({ abs: join(w.out.absPath, ...e.relpath.split('/')), md5: e.oid, size: e.size, isexec: e.isexec });
+  }
+  const objs = [...whole.map((w) => transferOf(relative(root, w.dep), w.out.oid!, w.out.size)), ...files.map((x) => transferOf(relative(root, x.abs), x.md5, x.size))];
+  const res = await fetchObjects(cacheDir, [remote], objs, { signal });
+  if (res.failed.length || res.corrupt.length) return { rest: missing, outs: [] };
+  for (const w of whole) checkoutFromCache(cacheDir, w.out.oid!, w.dep);
+  for (const x of files) {
+    checkoutFromCache(cacheDir, x.md5, x.abs);
+    if (x.isexec) chmodSync(x.abs, 0o755);
+  }
+  return { rest: [...rest], outs: [...new Set(wants.map((w) => w.out.absPath))] };
+}
+
+/** Runs one stage job in the clone of `slot`; the result carries the stage's lock entry. */
+export async function runStageJob(d: StageJobData, slot: StageSlot, cacheDir: string, o: { log: (s: string) => void; signal?: AbortSignal; pullTargets: StageWorkerOptions['pullTargets'] }): Promise<StageJobResult> {
   const t0 = Date.now();
   const log = (x: string) => o.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s ${x}`);
   log(`stage '${d.stage}' of run ${d.runId} on ${workerName()}`);
@@ -215,15 +333,22 @@ export async function runStageJob(d: StageJobData, slot: string, cacheDir: strin
   for (const u of d.upstreamLocks) {
     const path = join(root, u.file);
     const lock = readLock(path, u.file);
-    for (const [n, e] of parseLock(u.text, u.file).stages) lock.stages.set(n, e);
-    writeLock(path, lock);
+    let changed = false;
+    for (const [n, e] of parseLock(u.text, u.file).stages) {
+      const had = lock.stages.get(n);
+      if (had && JSON.stringify(had) === JSON.stringify(e)) continue;
+      lock.stages.set(n, e);
+      changed = true;
+    }
+    if (changed) writeLock(path, lock);
   }
-  const repo = openPipelineRepo(root);
+  const repo = openRepoSync(root);
   const p = loadPipeline(repo);
   const s = p.byAddress.get(d.stage);
   if (!s) throw new AppError('stage-not-found', `stage '${d.stage}' is not in commit ${d.commit.slice(0, 7)}`, 1, { hint: 'the coordinator and the worker read different pipelines; check the git remote' });
-  const full0 = openRepoSync(root);
-  if (!full0.config.core?.remote) throw new ConfigError('stage jobs need a default DVC remote (core.remote) in the committed .dvc/config', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
+  if (!repo.config.core?.remote) throw new ConfigError('stage jobs need a default DVC remote (core.remote) in the committed .dvc/config', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
+  slot.remote ??= await openRemote(repo, undefined);
+  const remote = slot.remote;
   // outputs of other stages (this run's upstream entries, or dvc.lock) that the deps need: by their hashes
   const depAbs = s.deps.map((dep) => resolve(s.wdir, dep.path));
   const wanted: { abs: string; md5: string; size?: number }[] = [];
@@ -242,70 +367,70 @@ export async function runStageJob(d: StageJobData, slot: string, cacheDir: strin
     }
   }
   if (wanted.length) {
-      const r = await openRemote(full0, undefined);
-      try {
-        const res = await fetchObjects(repo.cacheDir, [r], wanted.map((w) => transferOf(relative(root, w.abs), w.md5, w.size)), { signal: o.signal });
-        if (res.failed.length || res.corrupt.length) throw new AppError('stage-deps-missing', `${res.failed.length + res.corrupt.length} upstream output(s) of '${d.stage}' could not be fetched from remote '${r.name}'`, 1, { hint: 'the upstream worker could not push them; run the upstream stage again' });
-        for (const w of wanted) { checkoutFromCache(repo.cacheDir, w.md5, w.abs); gitignoreOutput(repo, w.abs); }
-        log(`fetched ${wanted.length} upstream output(s) (${res.fetched} object(s) downloaded)`);
-      } finally { await closeRemotes([r]); }
+    const res = await fetchObjects(repo.cacheDir, [remote], wanted.map((w) => transferOf(relative(root, w.abs), w.md5, w.size)), { signal: o.signal });
+    if (res.failed.length || res.corrupt.length) throw new AppError('stage-deps-missing', `${res.failed.length + res.corrupt.length} upstream output(s) of '${d.stage}' could not be fetched from remote '${remote.name}'`, 1, { hint: 'the upstream worker could not push them; run the upstream stage again' });
+    for (const w of wanted) checkoutFromCache(repo.cacheDir, w.md5, w.abs);
+    await ignorePlaced(root, wanted.map((w) => w.abs));
+    log(`fetched ${wanted.length} upstream output(s) (${res.fetched} object(s) downloaded)`);
   }
-  const missing = s.deps.map((dep) => resolve(s.wdir, dep.path)).filter((a) => !existsSync(a)).map((a) => relative(root, a));
-  if (missing.length) {
-    log(`pulling ${missing.length} dep(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-    try { await o.pullTargets(root, missing, o.signal); } catch (e) {
-      if (e instanceof InterruptedError) throw e;
-      log(`pull: ${toAppError(e).message}`);
+  const missingAbs = depAbs.filter((a) => !existsSync(a));
+  if (missingAbs.length) {
+    const { rest, outs } = await fetchTrackedDeps(root, repo.cacheDir, repo.tmpDir, missingAbs, remote, o.signal);
+    await ignorePlaced(root, outs);
+    const missing = rest.map((a) => relative(root, a));
+    log(`fetched ${missingAbs.length - rest.length} tracked dep(s)${missing.length ? `; pulling ${missing.length}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}` : ''}`);
+    if (missing.length) {
+      try { await o.pullTargets(root, missing, o.signal); } catch (e) {
+        if (e instanceof InterruptedError) throw e;
+        log(`pull: ${toAppError(e).message}`);
+      }
     }
   }
-  const remote = await openRemote(full0, undefined);
-  try {
-    const lockPath = lockPathOf(repo, s);
-    const lockFile = relative(root, lockPath).split('\\').join('/');
-    const prev = readLock(lockPath, lockFile).stages.get(s.name);
-    const answer = (entry: LockStage, action: StageJobAction): StageJobResult => {
-      log(`stage '${d.stage}': ${action} in ${Date.now() - t0} ms`);
-      return { stage: d.stage, lockFile, lockText: serializeLock({ stages: new Map([[s.name, entry]]), extra: {} }), action, worker: workerName(), ms: Date.now() - t0 };
-    };
-    const eligible = runCacheEligible(s);
-    let keyEntry: LockStage | undefined;
-    if (eligible && !d.force) {
-      const state = stateFor(repo);
-      try {
-        const sc = new StatusContext(repo, state, root);
-        keyEntry = lockStageFor(s, await depEntries(sc, s), currentParams(sc, s, true), s.outs.map((x) => ({ path: x.path })));
-      } catch { keyEntry = undefined; } finally { state.save(); }
-    }
-    // unchanged: the recorded entry matches the deps and params now, and its outputs are on the remote
-    if (keyEntry && prev && runCacheKey(prev) === runCacheKey(keyEntry)) {
-      const md5s = (prev.outs ?? []).map((x) => x.md5).filter((x): x is string => typeof x === 'string');
-      if (md5s.length === s.outs.length && await remoteHasAll(remote, md5s)) return answer(prev, 'unchanged');
-    }
-    if (keyEntry && !d.noRunCache) {
-      if (await pullRunCache(remote, repo.cacheDir, keyEntry, log, o.signal)) log('found the run in the remote run-cache');
-    }
-    const res = await reproduce({
-      cwd: root, targets: [d.stage], single: true, force: d.force, noRunCache: d.noRunCache, signal: o.signal,
-      onOutput: (_st, chunk) => log(chunk.replace(/\n$/, '')),
-      onStage: (e) => log(`[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}`),
-    });
-    const entry = readLock(lockPath, lockFile).stages.get(s.name);
-    if (!entry) throw new AppError('stage-no-lock', `stage '${d.stage}' left no dvc.lock entry`, 1, { hint: 'a stage without outputs or deps is not locked; give it deps and outs' });
-    const action: StageJobAction = res.ran.includes(d.stage) ? 'ran' : res.restored.includes(d.stage) ? 'restored' : 'unchanged';
-    const cachedOuts = (entry.outs ?? []).filter((x) => typeof x.md5 === 'string' && s.outs.find((so) => so.path === x.path)?.cache !== false);
-    if (cachedOuts.length) {
-      const pr = await pushObjects(repo.cacheDir, remote, cachedOuts.map((x) => transferOf(x.path, x.md5 as string, x.size as number | undefined)), { signal: o.signal });
-      const bad = pr.failed.length + pr.missingLocal.length + pr.dirsHeldBack.length;
-      if (bad) throw new AppError('stage-push-failed', `could not push ${bad} output object(s) of '${d.stage}' to remote '${remote.name}'`, 1, { hint: 'check the remote; the job is retried if attempts are left' });
-      log(`pushed ${pr.pushed} object(s) (${pr.skipped} already on the remote)`);
-    }
-    if (eligible) {
-      const local = saveRun(repo.cacheDir, entry);
-      const key = relative(repo.cacheDir, local).split('\\').join('/');
-      if (!(await remote.backend.stat(key))) await remote.backend.put(key, { path: local, size: statSync(local).size });
-    }
-    return answer(entry, action);
-  } finally { await closeRemotes([remote]); }
+  const lockPath = lockPathOf(repo, s);
+  const lockFile = relative(root, lockPath).split('\\').join('/');
+  const answer = (entry: LockStage, action: StageJobAction): StageJobResult => {
+    log(`stage '${d.stage}': ${action} in ${Date.now() - t0} ms`);
+    return { stage: d.stage, lockFile, lockText: serializeLock({ stages: new Map([[s.name, entry]]), extra: {} }), action, worker: workerName(), ms: Date.now() - t0 };
+  };
+  const eligible = runCacheEligible(s);
+  let keyEntry: LockStage | undefined;
+  if (eligible && !d.force) {
+    const state = stateFor(repo);
+    try {
+      const sc = new StatusContext(repo, state, root);
+      keyEntry = lockStageFor(s, await depEntries(sc, s), currentParams(sc, s, true), s.outs.map((x) => ({ path: x.path })));
+    } catch { keyEntry = undefined; } finally { state.save(); }
+  }
+  // unchanged: the recorded entry matches the deps and params now, and its outputs are on the remote
+  const prev = keyEntry ? readLock(lockPath, lockFile).stages.get(s.name) : undefined;
+  if (keyEntry && prev && runCacheKey(prev) === runCacheKey(keyEntry)) {
+    const md5s = (prev.outs ?? []).map((x) => x.md5).filter((x): x is string => typeof x === 'string');
+    if (md5s.length === s.outs.length && await remoteHasAll(remote, md5s)) return answer(prev, 'unchanged');
+  }
+  if (keyEntry && !d.noRunCache) {
+    if (await pullRunCache(remote, repo.cacheDir, keyEntry, log, o.signal)) log('found the run in the remote run-cache');
+  }
+  const res = await reproduce({
+    cwd: root, targets: [d.stage], single: true, force: d.force, noRunCache: d.noRunCache, signal: o.signal,
+    onOutput: (_st, chunk) => log(chunk.replace(/\n$/, '')),
+    onStage: (e) => log(`[${e.action}] ${e.stage}${e.reason ? `: ${e.reason}` : ''}`),
+  });
+  const entry = readLock(lockPath, lockFile).stages.get(s.name);
+  if (!entry) throw new AppError('stage-no-lock', `stage '${d.stage}' left no dvc.lock entry`, 1, { hint: 'a stage without outputs or deps is not locked; give it deps and outs' });
+  const action: StageJobAction = res.ran.includes(d.stage) ? 'ran' : res.restored.includes(d.stage) ? 'restored' : 'unchanged';
+  const cachedOuts = (entry.outs ?? []).filter((x) => typeof x.md5 === 'string' && s.outs.find((so) => so.path === x.path)?.cache !== false);
+  if (cachedOuts.length) {
+    const pr = await pushObjects(repo.cacheDir, remote, cachedOuts.map((x) => transferOf(x.path, x.md5 as string, x.size as number | undefined)), { signal: o.signal });
+    const bad = pr.failed.length + pr.missingLocal.length + pr.dirsHeldBack.length;
+    if (bad) throw new AppError('stage-push-failed', `could not push ${bad} output object(s) of '${d.stage}' to remote '${remote.name}'`, 1, { hint: 'check the remote; the job is retried if attempts are left' });
+    log(`pushed ${pr.pushed} object(s) (${pr.skipped} already on the remote)`);
+  }
+  if (eligible) {
+    const local = saveRun(repo.cacheDir, entry);
+    const key = relative(repo.cacheDir, local).split('\\').join('/');
+    if (!(await remote.backend.stat(key))) await remote.backend.put(key, { path: local, size: statSync(local).size });
+  }
+  return answer(entry, action);
 }
 
 /** Takes stage jobs until stopped (signal) or, with `exitWhenEmpty`, until the queue stays empty. */
@@ -316,7 +441,7 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
   const base = o.workdir ? resolve(o.workdir) : mkdtempSync(join(tmpdir(), 'geodvc-stage-worker-'));
   const cacheDir = join(base, 'cache');
   mkdirSync(cacheDir, { recursive: true });
-  const slots = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, (_, i) => ({ dir: join(base, `clone-${i}`), busy: false }));
+  const slots = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, (_, i) => newSlot(join(base, `clone-${i}`)));
   const result: StageWorkerResult = { completed: 0, failed: 0 };
   const worker = new Worker(STAGE_QUEUE_NAME, async (job) => {
     const d = job.data as StageJobData;
@@ -327,7 +452,7 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
     const ctl = new AbortController();
     const timer = d.timeoutMs ? setTimeout(() => ctl.abort(), d.timeoutMs) : undefined;
     try {
-      return await runStageJob(d, slot.dir, cacheDir, { log, signal: ctl.signal, pullTargets: o.pullTargets });
+      return await runStageJob(d, slot, cacheDir, { log, signal: ctl.signal, pullTargets: o.pullTargets });
     } catch (e) {
       const err = ctl.signal.aborted ? new AppError('stage-timeout', `stage '${d.stage}' exceeded its time limit of ${d.timeoutMs} ms`, 1, { hint: 'raise --stage-timeout or make the stage faster' }) : toAppError(e);
       log(`ERROR: ${err.message}`);
@@ -371,6 +496,7 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
     // On Ctrl-C the active jobs are left to stall: another worker takes them after the lock expires.
     await worker.close(force);
     await queue.close();
+    for (const sl of slots) await closeSlotRemote(sl);
     if (ownDir) rmSync(base, { recursive: true, force: true });
   }
   return result;
