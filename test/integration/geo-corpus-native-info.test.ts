@@ -6,7 +6,8 @@
  * tables, alpha or mask bands, EPSG:4326 or a CRS without EPSG code equals gdalbuildvrt's VRT
  * (grid, CRS, bands, colour interpretation and table, mask flags, pixels), and a warp from it lands
  * where a warp from the source lands; `geo stac` of the corpus rasters contains gdalinfo's
- * wgs84Extent in every item's bbox and skips only rasters GDAL has no lon/lat extent for.
+ * wgs84Extent in every item's bbox, has gdalinfo's EPSG code, shape and geotransform in its proj
+ * fields, and skips only rasters GDAL has no lon/lat extent for.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,7 +111,7 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
   } finally { cleanup(); }
 });
 
-test('geo stac of the corpus rasters: every bbox holds gdalinfo\'s wgs84Extent', async (t) => {
+test('geo stac of the corpus rasters: every bbox holds gdalinfo\'s wgs84Extent, proj fields = gdalinfo\'s EPSG, shape and geotransform', async (t) => {
   if (!needNative(t)) return;
   const picked = corpusRasters().filter((x) => x.readable && x.truth.coordinateSystem?.wkt && x.truth.geoTransform && !/\.vrt$/i.test(x.file))
     .filter((x) => readFileSync(join(CORPUS, x.file)).length <= 3_000_000);
@@ -130,6 +131,15 @@ test('geo stac of the corpus rasters: every bbox holds gdalinfo\'s wgs84Extent',
         continue;
       }
       const doc = JSON.parse(readFileSync(item.file, 'utf8'));
+      // proj fields against gdalinfo: the EPSG code, and the grid in the STAC projection extension's
+      // order (GDAL 3.6's gdalinfo writes proj:shape as [x, y] and proj:transform in geotransform
+      // order; the extension wants [rows, cols] and the affine [a, b, c, d, e, f])
+      const pr = doc.properties, g = x.truth, gt: number[] = g.geoTransform;
+      const epsg = g.stac?.['proj:epsg'];
+      if ((pr['proj:code'] ?? null) !== (epsg ? `EPSG:${epsg}` : null)) diffs.push(`${x.file}: proj:code ${pr['proj:code']}, gdalinfo proj:epsg ${epsg}`);
+      if (JSON.stringify(pr['proj:shape']) !== JSON.stringify([g.size[1], g.size[0]])) diffs.push(`${x.file}: proj:shape ${pr['proj:shape']}, gdalinfo size ${g.size}`);
+      const affine = [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]];
+      if (!(pr['proj:transform'] ?? []).every((v: number, i: number) => relEq(v, affine[i]!)) || pr['proj:transform']?.length !== 6) diffs.push(`${x.file}: proj:transform ${pr['proj:transform']}, gdalinfo geotransform ${gt}`);
       const b = doc.bbox;
       for (const [lon, lat] of ring) {
         const inLon = b[0] <= b[2] ? lon! >= b[0] - 1e-7 && lon! <= b[2] + 1e-7 : lon! >= b[0] - 1e-7 || lon! <= b[2] + 1e-7;
