@@ -121,7 +121,7 @@ async function partA(tmp: string): Promise<void> {
   process.stdout.write(`${table(['fresh, local remote', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
     ['push', fmt(thr(fresh.pushOff), 0), fmt(thr(fresh.pushOn), 0), fmt(thr(fresh.pushOn) / thr(fresh.pushOff), 2), fmt(median(cpu.pushOff), 2), fmt(median(cpu.pushOn), 2)],
     ['pull', fmt(thr(fresh.pullOff), 0), fmt(thr(fresh.pullOn), 0), fmt(thr(fresh.pullOn) / thr(fresh.pullOff), 2), fmt(median(cpu.pullOff), 2), fmt(median(cpu.pullOn), 2)],
-  ])}\nload average after: ${load()}\nchunk list: ${listBytes} bytes = ${pct(listBytes, size1)} of the file (target <= 0.5%); remote on: ${fmt(du(remotes.on) / MiB, 1)} MiB, off: ${fmt(du(remotes.off) / MiB, 1)} MiB\n\n`);
+  ])}\nruns (wall s): push off ${fresh.pushOff.map((x) => fmt(x, 2)).join(' ')}, on ${fresh.pushOn.map((x) => fmt(x, 2)).join(' ')}; pull off ${fresh.pullOff.map((x) => fmt(x, 2)).join(' ')}, on ${fresh.pullOn.map((x) => fmt(x, 2)).join(' ')}\nload average after: ${load()}\nchunk list: ${listBytes} bytes = ${pct(listBytes, size1)} of the file (target <= 0.5%); remote on: ${fmt(du(remotes.on) / MiB, 1)} MiB, off: ${fmt(du(remotes.off) / MiB, 1)} MiB\n\n`);
 
   if (ONLY === 'fresh') return;
 
