@@ -174,3 +174,25 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
   assert.deepEqual([...present(root)].sort(), [...keep].sort());
   assert.deepEqual(readdirSync(join(root, '.dvc', 'tmp', 'geodvc-lock')).filter((n) => n !== 'guard'), []);
 });
+
+test('gc keeps the outputs of stages in subdirectory dvc.yaml files (sub/dvc.lock), in the workspace and at revisions', async () => {
+  const root = join(tmp.dir, 'sub-stages');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  gitInit(root);
+  initRepo(root);
+  const cache = join(root, '.dvc', 'cache');
+  const lock = (oid: string) => `schema: '2.0'\nstages:\n  make:\n    cmd: echo > out.txt\n    outs:\n    - path: out.txt\n      hash: md5\n      md5: ${oid}\n      size: 3\n`;
+  writeFileSync(join(root, 'sub', 'dvc.yaml'), 'stages:\n  make:\n    cmd: echo > out.txt\n    outs:\n    - out.txt\n');
+  const o1 = storeObject(cache, 'o1\n');
+  writeFileSync(join(root, 'sub', 'dvc.lock'), lock(o1));
+  commitAll(root, 'stage in sub/ with o1');
+  const o2 = storeObject(cache, 'o2\n');
+  writeFileSync(join(root, 'sub', 'dvc.lock'), lock(o2)); // the workspace moved on, not committed
+  const junk = storeObject(cache, 'junk\n');
+  const repo = await openRepo(root);
+  await gc(repo, { workspace: true, revs: ['HEAD'] });
+  assert.deepEqual([...present(root)].sort(), [o1, o2].sort(), 'o1 (HEAD) and o2 (workspace) kept, only the junk removed');
+  assert.ok(!present(root).has(junk));
+  await gc(repo, { workspace: true });
+  assert.deepEqual([...present(root)], [o2], 'gc -w keeps the workspace stage output of sub/dvc.lock');
+});

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { AppError, PathError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync as writeAtomic } from '../../lib/atomic.js';
-import { parseYamlLazy as parseYaml } from '../../lib/yaml-lazy.js';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/info.js';
@@ -20,6 +19,7 @@ import { griddedFormat, parseSubdatasetName } from '../../geo/gridded/source.js'
 import type { GriddedInfo } from '../../geo/gridded/info.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
+import { findTracked, trackedOuts, type TrackedOut as TrackedEntry } from '../workspace/tracked.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import type { PointCloudInfo } from '../../geo/pointcloud/info.js';
@@ -120,25 +120,12 @@ export function geoIndexPath(cacheDir: string, dirOid: string): string {
 
 interface TrackedOut { dvcRel: string; outRel: string; oid: string; hashName: string }
 
-/** Finds the `.dvc` file tracking `rel` (itself or a parent directory), at `rev` or in the workspace. */
-function findTracking(root: string, rel: string, rev: string | undefined, git: Git | null): TrackedOut | undefined {
-  const parts = rel.split('/');
-  for (let i = parts.length; i >= 1; i--) {
-    const outRel = parts.slice(0, i).join('/');
-    const dvcRel = `${outRel}.dvc`;
-    let text: string | undefined;
-    if (rev) text = git?.showFile(rev, dvcRel)?.toString('utf8');
-    else if (existsSync(join(root, dvcRel))) text = readFileSync(join(root, dvcRel), 'utf8');
-    if (!text) continue;
-    const doc = parseYaml(text) as any;
-    const out = doc?.outs?.[0];
-    if (!out) continue;
-    const hashName = out.md5 !== undefined ? (doc.outs[0].hash === 'md5' ? 'md5' : 'md5-dos2unix') : 'md5';
-    const oid = out.md5 ?? out.etag;
-    if (!oid) continue;
-    return { dvcRel, outRel, oid, hashName };
-  }
-  return undefined;
+/** The output tracking `rel` (itself or a directory around it; `.dvc` files and dvc.lock outs), at `rev` or in the workspace. */
+function findTracking(tracked: readonly TrackedEntry[], rel: string): TrackedOut | undefined {
+  const hit = findTracked(tracked, rel);
+  const out = hit?.tracked.out;
+  if (!hit || !out?.oid) return undefined;
+  return { dvcRel: hit.tracked.trackedBy, outRel: hit.tracked.rel, oid: out.oid, hashName: out.hashName };
 }
 
 /** A temporary file name with the original extension (vector readers need it) linked to an object. */
@@ -208,13 +195,15 @@ export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
   if (opts.rev && !git) throw new UsageError('--rev needs a git repository', { hint: 'initialise git, or omit --rev' });
   const items: GeoInfoItem[] = [];
   const progress = throttledProgress(opts.onProgress);
+  let trackedIndex: TrackedEntry[] | undefined;
   for (const p of opts.paths) {
     // a GDAL subdataset name (NETCDF:"f.nc":var, HDF5:"f.h5"://path) names one variable of a file
     const sub = parseSubdatasetName(p, opts.cwd);
     if (sub && !opts.rev) { items.push(await readOne(p.replace(/^(\w+):(?:"([^"]+)"|([^:]+))/, (_m, pre) => `${pre}:"${sub.file}"`), p, 'workspace', opts.variable)); continue; }
     const abs = resolve(opts.cwd, p);
     const rel = repo ? relative(repo.root, abs).split(sep).join('/') : p;
-    const tracked = repo && !rel.startsWith('..') ? findTracking(repo.root, rel, opts.rev, git) : undefined;
+    if (repo && !rel.startsWith('..')) trackedIndex ??= trackedOuts(repo, opts.rev ?? 'workspace', git);
+    const tracked = trackedIndex ? findTracking(trackedIndex, rel) : undefined;
     if (opts.rev) {
       if (!tracked) throw new PathError('not-tracked', `${p} is not tracked at revision ${opts.rev}`, { hint: 'check the path and the revision (`git log -- PATH.dvc`)' });
       if (!isDirOid(tracked.oid)) {

@@ -11,15 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, linkSync, mkdirSync, copyFileSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { posix, relative, resolve, sep, join, basename } from 'node:path';
+import { relative, resolve, sep, join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { AppError, NotARepoError, PathError, UsageError } from '../../lib/errors.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { parseDvcFile } from '../dvcfile/dvcfile.js';
-import { parseLock } from '../dvcfile/lock.js';
+import { trackedOuts, type TrackedOut } from '../workspace/tracked.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -65,41 +64,16 @@ export interface TrackedInputs {
 /** What `geo chip`/`geo reproject` list in a local directory (geo/ops/info.ts `listInputs`). */
 export const isOpsRaster = (name: string): boolean => /\.(tiff?|vrt|img|jp2|nc)$/i.test(name);
 
-/** DVC hash name of a `dvc.lock` entry (`hash: md5` = DVC 3; no `hash` = the 2.x md5). */
-function lockHashName(e: Record<string, unknown>): HashName {
-  return e.hash === 'md5' ? 'md5' : 'md5-dos2unix';
-}
-
 type FetchManifest = (hashName: HashName, oid: string, remote?: string) => Promise<Uint8Array>;
 
-/** The output (a `.dvc` file's or a `dvc.lock` out) at `rev` whose path is `outRel` exactly. */
-export function outputAt(repo: Repo, outRel: string, rev: string | undefined, git: Git | null): { oid: string; hashName: HashName; size?: number; remote?: string } | undefined {
-  const read = (rel: string) => (rev ? git?.showFile(rev, rel)?.toString('utf8') : existsSync(resolve(repo.root, rel)) ? readFileSync(resolve(repo.root, rel), 'utf8') : undefined);
-  const dvcText = read(`${outRel}.dvc`);
-  if (dvcText) {
-    const df = parseDvcFile(dvcText, resolve(repo.root, `${outRel}.dvc`));
-    const out = df.outs.find((o) => relative(repo.root, o.absPath).split(sep).join('/') === outRel);
-    if (out?.oid) return { oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote };
-  }
-  // dvc.lock of the repository root and of every folder on the way to the output
-  const dirs = [''];
-  const parts = outRel.split('/');
-  for (let i = 1; i < parts.length; i++) dirs.push(parts.slice(0, i).join('/'));
-  for (const d of dirs) {
-    const lockRel = d ? `${d}/dvc.lock` : 'dvc.lock';
-    const text = read(lockRel);
-    if (!text) continue;
-    let lock;
-    try { lock = parseLock(text, lockRel); } catch { continue; }
-    for (const st of lock.stages.values()) {
-      for (const o of st.outs ?? []) {
-        if (posix.normalize(d ? `${d}/${o.path}` : o.path).replace(/\/$/, '') !== outRel) continue;
-        const oid = typeof o.md5 === 'string' ? o.md5 : undefined;
-        if (oid) return { oid, hashName: lockHashName(o), size: typeof o.size === 'number' ? o.size : undefined };
-      }
-    }
-  }
-  return undefined;
+/**
+ * The output (of a `.dvc` file or a `dvc.lock`, stage subdirectories included) at `rev` whose path
+ * is `outRel` exactly. `outs`: the tracked outputs at `rev` when the caller has them already.
+ */
+export function outputAt(repo: Repo, outRel: string, rev: string | undefined, git: Git | null, outs: readonly TrackedOut[] = trackedOuts(repo, rev ?? 'workspace', git)): { oid: string; hashName: HashName; size?: number; remote?: string } | undefined {
+  const t = outs.find((x) => x.rel === outRel && x.out.oid);
+  if (!t?.out.oid) return undefined;
+  return { oid: t.out.oid, hashName: t.out.hashName, size: t.out.size, remote: t.out.remote };
 }
 
 /**
@@ -110,9 +84,10 @@ export function outputAt(repo: Repo, outRel: string, rev: string | undefined, gi
  */
 export async function resolveTrackedFiles(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: FetchManifest, accept: (name: string) => boolean = isOpsRaster): Promise<TrackedObject[] | undefined> {
   const parts = rel.split('/').filter(Boolean);
+  const tracked = trackedOuts(repo, rev ?? 'workspace', git);
   for (let i = parts.length; i >= 1; i--) {
     const outRel = parts.slice(0, i).join('/');
-    const out = outputAt(repo, outRel, rev, git);
+    const out = outputAt(repo, outRel, rev, git, tracked);
     if (!out) continue;
     if (!isDirOid(out.oid)) return i === parts.length ? [{ path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote }] : undefined;
     const inner = parts.slice(i).join('/');
@@ -135,7 +110,7 @@ export async function resolveTrackedFiles(repo: Repo, rel: string, rev: string |
   const found: TrackedObject[] = [];
   for (const outRel of outs) {
     if (!accept(basename(outRel))) continue;
-    const out = outputAt(repo, outRel, rev, git);
+    const out = outputAt(repo, outRel, rev, git, tracked);
     if (out && !isDirOid(out.oid)) found.push({ path: outRel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote });
   }
   return found;

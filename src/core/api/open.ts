@@ -9,6 +9,7 @@ import { AppError, PathError, UsageError, NotARepoError } from '../../lib/errors
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
 import { outputAt } from './open-inputs.js';
+import { trackedOuts } from '../workspace/tracked.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -41,9 +42,10 @@ export interface TrackedObject {
  */
 export async function resolveTracked(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: (hashName: HashName, oid: string, remote?: string) => Promise<Uint8Array>): Promise<TrackedObject | undefined> {
   const parts = rel.split('/');
+  const tracked = trackedOuts(repo, rev ?? 'workspace', git);
   for (let i = parts.length; i >= 1; i--) {
     const outRel = parts.slice(0, i).join('/');
-    const out = outputAt(repo, outRel, rev, git);
+    const out = outputAt(repo, outRel, rev, git, tracked);
     if (!out) continue;
     if (!isDirOid(out.oid)) return i === parts.length ? { path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote } : undefined;
     const inner = parts.slice(i).join('/');

@@ -1,18 +1,9 @@
-/**
- * The objects a workspace or some git revisions reference: what push/pull/fetch transfer and what
- * gc keeps. Outputs with `cache: false` are skipped. Directories give their `.dir` object and, with
- * `expandDirs`, every file of the manifest (read from the local cache; a missing manifest is
- * returned unexpanded with `manifestMissing: true` so a fetch can get it first).
- */
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+
+import { join, relative, resolve } from 'node:path';
 import type { Repo } from '../repo/repo.js';
-import { loadDvcIgnore } from '../repo/dvcignore.js';
-import { Git } from '../scm/git.js';
-import { AppError } from '../../lib/errors.js';
-import type { DvcFile, DvcOut } from '../dvcfile/dvcfile.js';
-import { loadWorkspaceDvcFiles, parseRevDvcFiles, toPosixRel } from '../workspace/collect.js';
-import { loadLockOuts } from '../workspace/lockouts.js';
+import type { DvcOut } from '../dvcfile/dvcfile.js';
+import { toPosixRel } from '../workspace/collect.js';
+import { trackedOuts } from '../workspace/tracked.js';
 import { ObjectDB } from '../odb/odb.js';
 import type { HashName } from '../odb/hash.js';
 import { isDirOid } from '../odb/layout.js';
@@ -50,33 +41,12 @@ export interface CollectUsedOptions {
 
 export interface OutRef { out: DvcOut; dvcfile: string; rev: string }
 
-/** The outputs (with their .dvc / dvc.lock) of the workspace or a revision. */
+/**
+ * The outputs (with the absolute path of their .dvc file or dvc.lock) of the workspace or a
+ * revision: every `.dvc` file and every dvc.lock, stage subdirectories included (core/workspace/tracked.ts).
+ */
 export function collectOuts(repo: Repo, rev = 'workspace'): OutRef[] {
-  let files: DvcFile[];
-  let lockOuts: DvcOut[];
-  if (rev === 'workspace') {
-    files = loadWorkspaceDvcFiles(repo.root, loadDvcIgnore(repo.root));
-    lockOuts = loadLockOuts(repo.root, (rel) => readWs(repo.root, rel));
-  } else {
-    const git = Git.open(repo.root);
-    if (!git) throw new AppError('no-scm', `cannot read revision '${rev}': the repository is not in git`, 1, { hint: 'revisions need a git repository; use the workspace instead' });
-    if (!git.revParse(rev)) throw new AppError('unknown-rev', `unknown revision '${rev}'`, 1, { hint: 'check `git log` for a valid commit, branch or tag' });
-    const prefix = toPosixRel(git.root, repo.root);
-    const all = git.listFiles(rev).filter((p) => !prefix || p.startsWith(prefix + '/'));
-    const rel = (p: string) => (prefix ? p.slice(prefix.length + 1) : p);
-    const dvcPaths = all.filter((p) => p.endsWith('.dvc') && !rel(p).startsWith('.dvc/'));
-    const texts = git.showFiles(dvcPaths.map((p) => `${rev}:${p}`));
-    files = parseRevDvcFiles(repo.root, dvcPaths.map((p, i) => ({ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') })));
-    lockOuts = loadLockOuts(repo.root, (r) => git.showFile(rev, prefix ? `${prefix}/${r}` : r)?.toString('utf8'));
-  }
-  const refs: OutRef[] = [];
-  for (const f of files) for (const out of f.outs) refs.push({ out, dvcfile: f.path, rev });
-  for (const out of lockOuts) refs.push({ out, dvcfile: repo.root + '/dvc.lock', rev });
-  return refs;
-}
-
-function readWs(root: string, rel: string): string | undefined {
-  try { return readFileSync(`${root}/${rel}`, 'utf8'); } catch { return undefined; }
+  return trackedOuts(repo, rev).map((t) => ({ out: t.out, dvcfile: join(repo.root, t.trackedBy), rev }));
 }
 
 /** True when `absPath` is, or is inside, one of the absolute `targets`. */

@@ -17,13 +17,23 @@ export function toPosixRel(root: string, abs: string): string {
 
 /** Absolute paths of every `.dvc` file under `root`, sorted. */
 export function findDvcFiles(root: string, ignore?: DvcIgnore): string[] {
+  return findTrackingFiles(root, ignore).dvcFiles;
+}
+
+/**
+ * Absolute paths of every `.dvc` file and every `dvc.lock` (the root's and those of stage
+ * subdirectories, as DVC collects every dvc.yaml) under `root`, each list sorted.
+ */
+export function findTrackingFiles(root: string, ignore?: DvcIgnore): { dvcFiles: string[]; lockFiles: string[] } {
   const found: string[] = [];
+  const locks: string[] = [];
   const walk = (dir: string, rel: string): void => {
     let entries;
     try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
     const outputsHere = new Set<string>();
     const dvcHere: string[] = [];
     for (const e of entries) {
+      if (e.name === 'dvc.lock' && !e.isDirectory() && !ignore?.ignores(rel ? `${rel}/${e.name}` : e.name, false)) locks.push(join(dir, e.name));
       if (!e.isDirectory() && isDvcFileName(e.name)) {
         const relp = rel ? `${rel}/${e.name}` : e.name;
         if (ignore?.ignores(relp, false)) continue;
@@ -48,7 +58,7 @@ export function findDvcFiles(root: string, ignore?: DvcIgnore): string[] {
     }
   };
   walk(root, '');
-  return found.sort();
+  return { dvcFiles: found.sort(), lockFiles: locks.sort() };
 }
 
 /** Loads every `.dvc` file of the workspace (InvalidFileError on a corrupted one). */
