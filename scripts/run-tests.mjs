@@ -5,8 +5,12 @@
 // Type errors do not stop the run (tsc emits anyway; `npm run typecheck` is its own step).
 // At the end it prints the 10 slowest test files and the 10 slowest tests.
 // Tiers: unit = src/**; integration = test/integration/**; e2e = test/e2e/**. Default: all.
-// Options: --tier T, --no-build (use dist/ as it is), SUBSTRING... (files whose path contains one).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// Options: --tier T, --no-build (use dist/ as it is), SUBSTRING... (files whose path contains one),
+// --record-weights (write this run's per-file seconds into scripts/test-weights.json).
+// Order: the files run longest first (by scripts/test-weights.json, the per-file seconds of a
+// measured run; unknown files count as 10 s), so the long ones do not start last and leave one
+// core idle at the end of the run (longest-processing-time-first scheduling).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -15,10 +19,12 @@ import { buildDist } from './build-dist.mjs';
 const args = process.argv.slice(2);
 let tier = 'all';
 let build = true;
+let recordWeights = false;
 const filters = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--tier') tier = args[++i];
   else if (args[i] === '--no-build') build = false;
+  else if (args[i] === '--record-weights') recordWeights = true;
   else filters.push(args[i]);
 }
 const roots = { unit: ['src'], integration: ['test/integration'], e2e: ['test/e2e'], all: ['src', 'test'] }[tier];
@@ -37,6 +43,11 @@ function walk(dir, out) {
 let files = roots.flatMap((r) => walk(r, [])).sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 if (!files.length) { console.error('no test files found'); process.exit(1); }
+const weightsFile = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-weights.json');
+let weights = {};
+try { weights = existsSync(weightsFile) ? JSON.parse(readFileSync(weightsFile, 'utf8')) : {}; } catch { weights = {}; }
+const weightOf = (f) => weights[f.split('\\').join('/')] ?? 10;
+files.sort((a, b) => weightOf(b) - weightOf(a) || (a < b ? -1 : 1));
 
 if (build) {
   const res = buildDist();
@@ -64,6 +75,29 @@ child.on('exit', (code, sig) => {
     if (perFile.length > 1) {
       console.log(`\nslowest test files (of ${perFile.length}; wall ${((Date.now() - t0) / 1000).toFixed(1)} s, concurrency ${conc}):`);
       for (const [f, ms] of perFile.slice(0, 10)) console.log(`  ${secs(ms)}  ${relative(process.cwd(), f)}`);
+    }
+    if (recordWeights) {
+      // seconds per test file: the sum of its top-level tests (the durations reporter keys a test by
+      // the module that defines it, so a shared suite module is handed back to its files below)
+      const byRunFile = {};
+      for (const t of tests) {
+        const f = relative(process.cwd(), t.file).split('\\').join('/');
+        byRunFile[f] = (byRunFile[f] ?? 0) + t.ms;
+      }
+      // a shared suite module (storage-roundtrip.ts) is split evenly over the test files named after it
+      for (const [k, ms] of Object.entries(byRunFile)) {
+        if (k.endsWith('.test.ts')) continue;
+        const stem = k.replace(/\.ts$/, '');
+        const users = files.filter((f) => f.split('\\').join('/').startsWith(`${stem}-`));
+        for (const u of users) byRunFile[u.split('\\').join('/')] = (byRunFile[u.split('\\').join('/')] ?? 0) + ms / users.length;
+      }
+      const out = { ...weights };
+      for (const f of files) {
+        const k = f.split('\\').join('/');
+        if (byRunFile[k] !== undefined) out[k] = Math.round(byRunFile[k] / 100) / 10;
+      }
+      writeFileSync(weightsFile, JSON.stringify(Object.fromEntries(Object.entries(out).sort()), null, 1) + '\n');
+      console.log(`run-tests: per-file seconds written to ${relative(process.cwd(), weightsFile)}`);
     }
     if (tests.length > 1) {
       tests.sort((a, b) => b.ms - a.ms);
