@@ -19,7 +19,7 @@ import { griddedFormat, parseSubdatasetName } from '../../geo/gridded/source.js'
 import type { GriddedInfo } from '../../geo/gridded/info.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { findTracked, trackedOuts, type TrackedOut as TrackedEntry } from '../workspace/tracked.js';
+import type { TrackedOut as TrackedEntry } from '../workspace/tracked.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import type { PointCloudInfo } from '../../geo/pointcloud/info.js';
@@ -121,7 +121,7 @@ export function geoIndexPath(cacheDir: string, dirOid: string): string {
 interface TrackedOut { dvcRel: string; outRel: string; oid: string; hashName: string }
 
 /** The output tracking `rel` (itself or a directory around it; `.dvc` files and dvc.lock outs), at `rev` or in the workspace. */
-function findTracking(tracked: readonly TrackedEntry[], rel: string): TrackedOut | undefined {
+function findTracking(findTracked: typeof import('../workspace/tracked.js').findTracked, tracked: readonly TrackedEntry[], rel: string): TrackedOut | undefined {
   const hit = findTracked(tracked, rel);
   const out = hit?.tracked.out;
   if (!hit || !out?.oid) return undefined;
@@ -196,14 +196,16 @@ export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
   const items: GeoInfoItem[] = [];
   const progress = throttledProgress(opts.onProgress);
   let trackedIndex: TrackedEntry[] | undefined;
+  let trackedMod: typeof import('../workspace/tracked.js') | undefined;
   for (const p of opts.paths) {
     // a GDAL subdataset name (NETCDF:"f.nc":var, HDF5:"f.h5"://path) names one variable of a file
     const sub = parseSubdatasetName(p, opts.cwd);
     if (sub && !opts.rev) { items.push(await readOne(p.replace(/^(\w+):(?:"([^"]+)"|([^:]+))/, (_m, pre) => `${pre}:"${sub.file}"`), p, 'workspace', opts.variable)); continue; }
     const abs = resolve(opts.cwd, p);
     const rel = repo ? relative(repo.root, abs).split(sep).join('/') : p;
-    if (repo && !rel.startsWith('..')) trackedIndex ??= trackedOuts(repo, opts.rev ?? 'workspace', git);
-    const tracked = trackedIndex ? findTracking(trackedIndex, rel) : undefined;
+    // the index (and the YAML parser behind it) loads only for a path inside a repository
+    if (repo && !rel.startsWith('..')) { trackedMod ??= await import('../workspace/tracked.js'); trackedIndex ??= trackedMod.trackedOuts(repo, opts.rev ?? 'workspace', git); }
+    const tracked = trackedIndex && trackedMod ? findTracking(trackedMod.findTracked, trackedIndex, rel) : undefined;
     if (opts.rev) {
       if (!tracked) throw new PathError('not-tracked', `${p} is not tracked at revision ${opts.rev}`, { hint: 'check the path and the revision (`git log -- PATH.dvc`)' });
       if (!isDirOid(tracked.oid)) {
