@@ -23,13 +23,13 @@ test('chip: 1, 2 and 3 workers give byte-identical chips and index (tile copies,
   try {
     const inDir = join(dir, 'in');
     mkdirSync(inDir);
-    makeScene(join(inDir, 'scene.tif'), 2048);
-    makeScene(join(dir, 'scene256.tif'), 2048, 4, { blockSize: 256 });
+    makeScene(join(inDir, 'scene.tif'), 1024);
+    makeScene(join(dir, 'scene128.tif'), 1024, 4, { blockSize: 128 });
     copyFileSync(join(CORPUS, 'RGB.byte.tif'), join(dir, 'RGB.byte.tif'));
     const cases: Omit<ChipOptions, 'output'>[] = [
-      { input: join(inDir, 'scene.tif'), size: 256, edge: 'drop', maxNodata: 0.3 }, // unaligned to 512 tiles: decode path
+      { input: join(inDir, 'scene.tif'), size: 128, edge: 'drop', maxNodata: 0.3 }, // inside 512 tiles: decode path
       { input: join(dir, 'RGB.byte.tif'), size: 128, stride: 100, edge: 'shift' },
-      { input: join(dir, 'scene256.tif'), size: 256, edge: 'drop', maxNodata: 0.3 }, // tile copies
+      { input: join(dir, 'scene128.tif'), size: 128, edge: 'drop', maxNodata: 0.3 }, // tile copies
     ];
     for (const [i, c] of cases.entries()) {
       const snaps: Record<string, string>[] = [];
@@ -54,7 +54,7 @@ test('chip: 1, 2 and 3 workers give byte-identical chips and index (tile copies,
     const again = await chip({ ...cases[0]!, output: out, jobs: 2 });
     assert.equal(again.written, 0);
     assert.equal(again.unchanged, again.chips.length);
-    const coarser = await chip({ ...cases[0]!, size: 256, stride: 512, output: out, jobs: 2 });
+    const coarser = await chip({ ...cases[0]!, size: 128, stride: 256, output: out, jobs: 2 });
     assert.ok(coarser.removed > 0);
     assert.equal(readdirSync(out).filter((n) => n.endsWith('.tif')).length, coarser.chips.length);
   } finally { cleanup(); }
