@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, timeRuns, fmt, table } from './lib.js';
-import { rasterPreview } from '../src/core/ui/data.js';
-import { encodePng } from '../src/core/ui/png.js';
+import { rasterPreview } from '../src/apps/ui/data.js';
+import { encodePng } from '../src/apps/ui/png.js';
 
 const CORPUS = process.env.GEODVC_CORPUS ?? join(import.meta.dirname, '..', '..', 'shared', 'corpus');
 const have = spawnSync('gdal_translate', ['--version']).status === 0;
@@ -43,7 +43,7 @@ try {
 } finally { rmSync(dir, { recursive: true, force: true }); }
 
 /*
- * `geodvc ui` XYZ tiles (src/core/ui/tiles.ts): one 256² Web Mercator PNG tile over a 10980²
+ * `geodvc ui` XYZ tiles (src/apps/ui/tiles.ts): one 256² Web Mercator PNG tile over a 10980²
  * tiled COG with overviews (the size of a Sentinel-2 10 m band; built here by gdal_translate),
  * rendered in-process by the tile renderer with the dataset already open (as the server keeps
  * it), against the same window cut by Debian's GDAL CLI in the same run: `gdalwarp -te (tile
@@ -52,7 +52,7 @@ try {
  * tile server avoids: the ratio says what serving tiles from a warm process buys. Medians of 9.
  */
 {
-  const { TileRenderer, tileBounds } = await import('../src/core/ui/tiles.js');
+  const { TileRenderer, tileBounds } = await import('../src/apps/ui/tiles.js');
   const { loadNativeGdal } = await import('../src/geo/engine/native.js');
   const r = new TileRenderer();
   const gdal = loadNativeGdal();

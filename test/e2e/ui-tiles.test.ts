@@ -1,5 +1,5 @@
 /**
- * The ui's raster tiles (src/core/ui/tiles.ts) against Debian's gdalwarp of the same Web Mercator
+ * The ui's raster tiles (src/apps/ui/tiles.ts) against Debian's gdalwarp of the same Web Mercator
  * window: same pixels, same coverage.
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TileRenderer, emptyTilePng, tileBounds } from '../../src/core/ui/tiles.js';
+import { TileRenderer, emptyTilePng, tileBounds } from '../../src/apps/ui/tiles.js';
 import { loadNativeGdal } from '../../src/geo/engine/native.js';
 import { CORPUS } from '../helpers/cli.js';
 

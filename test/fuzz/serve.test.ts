@@ -13,9 +13,9 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startServer, type RunningServer } from '../../src/core/serve/server.js';
-import { TokenStore } from '../../src/core/serve/tokens.js';
-import { parseObjectKey } from '../../src/core/serve/keys.js';
+import { startServer, type RunningServer } from '../../src/apps/serve/server.js';
+import { TokenStore } from '../../src/apps/serve/tokens.js';
+import { parseObjectKey } from '../../src/apps/serve/keys.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { RUNS, checkAsync, params } from './_fuzz.js';
 
@@ -158,8 +158,8 @@ test('server: random requests never crash it, never store without write, never e
 });
 
 test('server parsers: keys, list prefixes, Authorization headers, tokens files', { timeout: 120_000 }, async () => {
-  const { parseListPrefix } = await import('../../src/core/serve/keys.js');
-  const { tokenFromAuthorization } = await import('../../src/core/serve/tokens.js');
+  const { parseListPrefix } = await import('../../src/apps/serve/keys.js');
+  const { tokenFromAuthorization } = await import('../../src/apps/serve/tokens.js');
   const { check, tolerate } = await import('./_fuzz.js');
   check(fc.property(fc.oneof(fc.string({ maxLength: 100 }), fc.constantFrom(...KEYS), fc.stringMatching(/^[0-9a-f/.dirfles5mh]{0,80}$/)), (s) => {
     const k = parseObjectKey(s);

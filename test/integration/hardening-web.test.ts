@@ -15,10 +15,10 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { constants as Z, deflateRawSync } from 'node:zlib';
-import { startServer, type RunningServer, type ServeOptions, type ServeStats } from '../../src/core/serve/server.js';
-import { DEFAULT_MAX_OBJECT_BYTES } from '../../src/core/serve/store.js';
-import { PreviewRenderer } from '../../src/core/ui/preview.js';
-import { TokenStore } from '../../src/core/serve/tokens.js';
+import { startServer, type RunningServer, type ServeOptions, type ServeStats } from '../../src/apps/serve/server.js';
+import { DEFAULT_MAX_OBJECT_BYTES } from '../../src/apps/serve/store.js';
+import { PreviewRenderer } from '../../src/apps/ui/preview.js';
+import { TokenStore } from '../../src/apps/serve/tokens.js';
 import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
 import { BIN, CORPUS, cliOk } from '../helpers/cli.js';
 

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../src/core/serve/server.js';
-import { TokenStore } from '../../src/core/serve/tokens.js';
+import { startServer, type RunningServer } from '../../src/apps/serve/server.js';
+import { TokenStore } from '../../src/apps/serve/tokens.js';
 import { cliOk, runCli } from '../helpers/cli.js';
 import { gitInit, git, makeTmpDir, writeTree } from '../helpers/tmp.js';
 

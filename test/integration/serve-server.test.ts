@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { startServer, type RunningServer, type ServeStats } from '../../src/core/serve/server.js';
-import { TokenStore } from '../../src/core/serve/tokens.js';
+import { startServer, type RunningServer, type ServeStats } from '../../src/apps/serve/server.js';
+import { TokenStore } from '../../src/apps/serve/tokens.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 
 const T = { read: 'read-token-0123456789abcdef', write: 'write-token-0123456789abcdef', admin: 'admin-token-0123456789abcdef' };

@@ -22,7 +22,7 @@ export const command: CommandModule = {
       .option('--access-log', 'also log every request');
   },
   async run(ctx, _args, opts) {
-    const { startServer, TokenStore } = await import('../../core/api/serve.js');
+    const { startServer, TokenStore } = await import('../../apps/serve/index.js');
     const { appendFileSync } = await import('node:fs');
     const { resolve } = await import('node:path');
     const port = Number(opts.port);

@@ -15,7 +15,7 @@ export const command: CommandModule = {
   },
   async run(ctx, _args, opts) {
     const { findRepoRoot, openRepoSync } = await import('../../core/api/repo.js');
-    const { startUiServer } = await import('../../core/api/ui-server.js');
+    const { startUiServer } = await import('../../apps/ui/server.js');
     const { readDirIndex, buildDirIndex } = await import('../../core/api/geo-info.js');
     const { geoDiff } = await import('../../core/api/geo-diff.js');
     const { expShow } = await import('../../core/api/exp.js');
