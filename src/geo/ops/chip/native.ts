@@ -92,11 +92,18 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
   // one runner child per job: gdal-async runs the async calls of one process one after another
   // (measured: wall = CPU with two runs in one child), separate processes use every core
-  const runners = Array.from({ length: jobs }, () => new NativeRunner(opts.signal));
-  const runner = runners[0]!;
+  // (each child costs ~0.5 s CPU to load GDAL: with fewer inputs than jobs, the children past the
+  // first start only when a cutter takes a run, so a one-window raster or a refused file starts one)
+  const runners: (NativeRunner | undefined)[] = new Array(jobs).fill(undefined);
+  let closing = false;
+  const runnerAt = (k: number): NativeRunner => {
+    if (closing) throw new InterruptedError();
+    return (runners[k % jobs] ??= new NativeRunner(opts.signal));
+  };
+  for (let k = 0; k < (inputs.length >= jobs ? jobs : 1); k++) runnerAt(k);
   const tmpDir = tmpPathFor(join(outDir, 'chips'));
   mkdirSync(tmpDir);
-  const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void, k = 0) => runners[k % runners.length]!.run({ op: 'chip', spec }, what, onProgress);
+  const task = (spec: ChipTaskSpec, what: string, onProgress?: (f: number) => void, k = 0) => runnerAt(k).run({ op: 'chip', spec }, what, onProgress);
   const quiet = <T>(p: Promise<T>): Promise<T> => { p.catch(() => { /* reported where it is awaited */ }); return p; };
   // the runs of windows to cut, taken by the runners as they get free; a raster's runs are queued
   // as soon as it is planned, so the first chips are cut while later headers are still read
@@ -216,14 +223,15 @@ export async function chipNative(opts: ChipOptions): Promise<ChipResult> {
     }
     progress({ phase: 'chipping', finished: true });
     const result = finishChips(outDir, inputs, records, indexPath, paramsKey, { written, unchanged, skippedNodata, skippedAoi });
-    return { ...result, engine: nativeEngineName(await runner.version()) };
+    return { ...result, engine: nativeEngineName(await runnerAt(0).version()) };
   } catch (err) {
     queue.abort();
     if (opts.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(undefined, { cause: err });
     throw err;
   } finally {
     queue.abort();
-    await Promise.all(runners.map((r) => r.close()));
+    closing = true;
+    await Promise.all(runners.map((r) => r?.close()));
     await cutters.catch(() => undefined);
     rmSync(tmpDir, { recursive: true, force: true });
   }
