@@ -17,6 +17,7 @@ import { bboxToWgs84, rasterBounds, pixelToWorld } from '../../geo/crs/grid.js';
 import { crsFromText, transformer, WGS84 } from '../../geo/crs/crs.js';
 import { readAnnotationFile, isVectorFile } from '../../geo/annotations/load.js';
 import { encodePng } from './png.js';
+import { bandsToRgba } from './rgba.js';
 import { splitBuffers, type BufferChip, type BufferFeature, type SplitFileInfo } from './split-buffer.js';
 
 /** core/api functions the UI needs, injected by the CLI (core must not import core/api). */
@@ -312,17 +313,6 @@ export function locateTracked(git: Git, cacheDir: string, sha: string, rel: stri
   throw new PathError('not-tracked', `${rel} is not tracked at ${sha.slice(0, 7)}`, { hint: 'pick a footprint on the map' });
 }
 
-function stretch(values: ArrayLike<number>, nodata: number | undefined): (v: number) => number {
-  const finite: number[] = [];
-  const step = Math.max(1, Math.floor(values.length / 20000));
-  for (let i = 0; i < values.length; i += step) { const v = values[i]!; if (Number.isFinite(v) && v !== nodata) finite.push(v); }
-  finite.sort((a, b) => a - b);
-  const lo = finite.length ? finite[Math.floor(finite.length * 0.02)]! : 0;
-  const hi = finite.length ? finite[Math.min(finite.length - 1, Math.floor(finite.length * 0.98))]! : 1;
-  const span = hi > lo ? hi - lo : 1;
-  return (v) => (Number.isFinite(v) ? Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255))) : 0);
-}
-
 /**
  * A downsampled PNG of a raster file (at most `maxSize` pixels on the longer side): geotiff.js
  * picks the smallest overview that is at least that large, or decimates the full image. Bands
@@ -343,17 +333,7 @@ export async function rasterPreview(absPath: string, maxSize = 256): Promise<{ p
     const rasters = await tiff.readRasters({ samples, width, height, resampleMethod: 'nearest' }) as unknown as ArrayLike<number>[];
     const nd = image.getGDALNoData();
     const nodata = nd === null ? undefined : nd;
-    const out = new Uint8Array(width * height * 4);
-    const maps = samples.map((_, i) => stretch(rasters[i]!, nodata));
-    for (let p = 0; p < width * height; p++) {
-      let transparent = false;
-      for (let i = 0; i < samples.length; i++) { const v = rasters[i]![p]!; if (!Number.isFinite(v) || v === nodata) transparent = true; }
-      const g = maps[0]!(rasters[0]![p]!);
-      out[p * 4] = g;
-      out[p * 4 + 1] = samples.length === 3 ? maps[1]!(rasters[1]![p]!) : g;
-      out[p * 4 + 2] = samples.length === 3 ? maps[2]!(rasters[2]![p]!) : g;
-      out[p * 4 + 3] = transparent ? 0 : 255;
-    }
+    const out = bandsToRgba(rasters.slice(0, samples.length), nodata, width * height);
     return { png: encodePng(width, height, 4, out), width, height, fromOverview: count > 1 && scale < 1 };
   } catch (e) {
     if (e instanceof AppError) throw e;

@@ -18,6 +18,7 @@
  */
 import { inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { addDecoder, BaseDecoder, fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { bandsToRgba } from './rgba.js';
 
 /** One preview request. */
 export interface PreviewJob { path: string; maxSize: number; budget: number }
@@ -99,27 +100,8 @@ async function renderTiff(job: PreviewJob, tiff: GeoTIFF): Promise<{ head: Recor
   const rasters = (await image.readRasters({ samples, width, height, resampleMethod: 'nearest' })) as unknown as ArrayLike<number>[];
   const nd = first.getGDALNoData();
   const nodata = nd === null ? undefined : nd;
-  const stretch = (values: ArrayLike<number>) => {
-    const finite: number[] = [];
-    const step = Math.max(1, Math.floor(values.length / 20000));
-    for (let i = 0; i < values.length; i += step) { const v = values[i]!; if (Number.isFinite(v) && v !== nodata) finite.push(v); }
-    finite.sort((a, b) => a - b);
-    const lo = finite.length ? finite[Math.floor(finite.length * 0.02)]! : 0;
-    const hi = finite.length ? finite[Math.min(finite.length - 1, Math.floor(finite.length * 0.98))]! : 1;
-    const span = hi > lo ? hi - lo : 1;
-    return (v: number) => (Number.isFinite(v) ? Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255))) : 0);
-  };
-  const maps = samples.map((_, i) => stretch(rasters[i]!));
   const out = Buffer.alloc(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    let transparent = false;
-    for (let i = 0; i < samples.length; i++) { const v = rasters[i]![p]!; if (!Number.isFinite(v) || v === nodata) transparent = true; }
-    const g = maps[0]!(rasters[0]![p]!);
-    out[p * 4] = g;
-    out[p * 4 + 1] = samples.length === 3 ? maps[1]!(rasters[1]![p]!) : g;
-    out[p * 4 + 2] = samples.length === 3 ? maps[2]!(rasters[2]![p]!) : g;
-    out[p * 4 + 3] = transparent ? 0 : 255;
-  }
+  bandsToRgba(rasters.slice(0, samples.length), nodata, width * height, out);
   return { head: { width, height, fromOverview: image !== first }, rgba: out };
 }
 
