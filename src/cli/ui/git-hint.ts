@@ -5,17 +5,15 @@
  * relative to the user's directory (the line is meant to be pasted), or stages them itself
  * when `core.autostage` is on, as DVC does.
  */
-import { execFileSync } from 'node:child_process';
+import { gitTry } from '../../core/api/repo.js';
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 export type Snapshot = { root: string; files: Map<string, string> };
 
 function listCandidates(root: string): string[] | undefined {
-  try {
-    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ':(glob)**/dvc.lock', ':(glob)**/.gitignore'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
-    return [...new Set(out.split('\0').filter(Boolean))];
-  } catch { return undefined; }
+  const r = gitTry(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ':(glob)**/dvc.lock', ':(glob)**/.gitignore']);
+  return r.ok ? [...new Set(r.stdout.split('\0').filter(Boolean))] : undefined;
 }
 
 function read(p: string): string | undefined {
@@ -45,7 +43,7 @@ export function gitHint(root: string, cwd: string, files: string[], autostage: b
   if (!files.length) return '';
   const rel = files.map((f) => relative(cwd, join(root, f)).split(sep).join('/') || '.');
   if (autostage) {
-    try { execFileSync('git', ['add', '--', ...files], { cwd: root, stdio: 'ignore' }); return ''; } catch { /* fall through to the hint */ }
+    if (gitTry(root, ['add', '--', ...files]).ok) return ''; // else the hint
   }
   return `\nTo track the changes with git, run:\n\n\tgit add ${rel.join(' ')}\n\nTo enable auto staging, run:\n\n\tgeodvc config core.autostage true\n`;
 }

@@ -7,10 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { spawnSync } from 'node:child_process';
 export { flattenParams } from '../dvcfile/params.js';
 import { flattenParams, paramEqual, parseParamsText, toPlain } from '../dvcfile/params.js';
 import { PyFloat } from '../../lib/pyjson.js';
+import { gitTry } from '../scm/git.js';
 import { pyFloatRepr } from '../dvcfile/lock.js';
 import { loadPipeline, type PipelineRepo } from '../pipeline/graph.js';
 import { openPipelineRepo } from '../pipeline/repro.js';
@@ -31,10 +31,10 @@ export function readAtRev(repo: PipelineRepo, rel: string, rev?: string): string
     const abs = resolve(repo.root, rel);
     return existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
   }
-  const top = spawnSync('git', ['rev-parse', '--show-prefix'], { cwd: repo.root, encoding: 'utf8' });
-  const prefix = top.status === 0 ? top.stdout.trim() : '';
-  const r = spawnSync('git', ['show', `${rev}:${prefix}${rel}`], { cwd: repo.root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return r.status === 0 ? r.stdout : undefined;
+  const top = gitTry(repo.root, ['rev-parse', '--show-prefix']);
+  const prefix = top.ok ? top.stdout.trim() : '';
+  const r = gitTry(repo.root, ['show', `${rev}:${prefix}${rel}`]);
+  return r.ok ? r.stdout : undefined;
 }
 
 export function paramsAt(repo: PipelineRepo, files: string[], rev?: string): Record<string, Record<string, unknown>> {
@@ -110,8 +110,8 @@ export interface RevSelection { revs?: string[]; allBranches?: boolean; allTags?
  */
 export function selectRevs(root: string, sel: RevSelection): string[] {
   const git = (...args: string[]) => {
-    const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-    return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+    const r = gitTry(root, args);
+    return r.ok ? r.stdout.split('\n').filter(Boolean) : [];
   };
   if (!sel.revs?.length && !sel.allBranches && !sel.allTags && !sel.allCommits) return [''];
   const keys = ['workspace'];
@@ -139,5 +139,5 @@ export function paramsShow(cwd: string, rev?: string): Record<string, Record<str
 }
 
 export function hasCommits(cwd: string): boolean {
-  return spawnSync('git', ['rev-parse', '--verify', '-q', 'HEAD'], { cwd, encoding: 'utf8' }).status === 0;
+  return gitTry(cwd, ['rev-parse', '--verify', '-q', 'HEAD']).ok;
 }

@@ -4,6 +4,8 @@
  * small modules most commands load anyway. `init` has its own door (./init.ts).
  */
 export { findRepoRoot, openRepo, openRepoSync } from '../repo/repo.js';
+/** git as the CLI's closing hints and autostage use it (core/scm: the one place that runs git). */
+export { gitTry } from '../scm/git.js';
 export {
   CONFIG_LEVELS,
   configFilePath,

@@ -12,7 +12,6 @@
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { execFile } from 'node:child_process';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { AppError, ConfigError, InterruptedError, toAppError } from '../../lib/errors.js';
 import { parseLock, readLock, serializeLock, writeLock, type LockStage } from '../dvcfile/lock.js';
@@ -28,6 +27,7 @@ import { ObjectDB } from '../odb/odb.js';
 import { findDvcFiles, loadPipeline } from './graph.js';
 import { checkoutFromCache } from './cache.js';
 import { escapeGitignoreEntry } from '../scm/gitignore.js';
+import { gitAsync as scmGitAsync, gitResetClone } from '../scm/git.js';
 import { depEntries, lockPathOf, lockStageFor, reproduce, stateFor } from './repro.js';
 import { StatusContext, currentParams } from './status.js';
 import { runCacheEligible, runCacheKey, saveRun } from './runcache.js';
@@ -145,26 +145,9 @@ function cleanPatterns(rootRel: string): string[] {
   return ['-e', `/${pre}.dvc/cache`, '-e', `/${pre}.dvc/tmp`, '-e', `/${pre}.dvc/config.local`];
 }
 
-/** git without blocking the event loop (the BullMQ lock of the job is renewed meanwhile). */
+/** git without blocking the event loop (the BullMQ lock of the job is renewed meanwhile), through core/scm. */
 function gitAsync(cwd: string, args: string[], allowFail = false, input?: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const c = execFile('git', args, { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return res(stdout);
-      if (allowFail) return res(typeof stdout === 'string' ? stdout : '');
-      rej(new AppError('git', `git ${args.join(' ')} failed: ${(stderr || err.message).trim()}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }));
-    });
-    if (input !== undefined) c.stdin?.end(input);
-  });
-}
-
-/** A `/bin/sh -c` script (arguments as $1...) without blocking the event loop. */
-function shAsync(cwd: string, script: string, args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('/bin/sh', ['-c', script, 'sh', ...args], { cwd, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return res(stdout);
-      rej(new AppError('git', `git failed in ${cwd}: ${(stderr || err.message).trim()}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }));
-    });
-  });
+  return scmGitAsync(cwd, args, { allowFail, input, failure: (msg) => new AppError('git', `git ${args.join(' ')} failed: ${msg}`, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }) });
 }
 
 /**
@@ -205,8 +188,10 @@ async function prepareClone(slot: StageSlot, d: StageJobData, cacheDir: string):
   let head = '';
   try { head = readFileSync(join(dir, '.git', 'HEAD'), 'utf8').trim(); } catch { /* fresh clone */ }
   // one process for fetch (new commits only), checkout and clean
-  await shAsync(dir, 'set -e; if [ -n "$3" ]; then git fetch -q origin "+$2:$2"; fi; git checkout -q -f --detach "$1"; shift 3; git clean -q -ffdx "$@"',
-    [d.commit, d.ref, head === d.commit ? '' : 'fetch', ...cleanPatterns(d.rootRel)]);
+  await gitResetClone(dir, {
+    commit: d.commit, ref: d.ref, fetch: head !== d.commit, excludes: cleanPatterns(d.rootRel),
+    failure: (msg) => new AppError('git', msg, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }),
+  });
   if (slot.commit !== d.commit) { await closeSlotRemote(slot); slot.commit = d.commit; }
   const root = d.rootRel ? join(dir, d.rootRel) : dir;
   mkdirSync(join(root, '.dvc'), { recursive: true });

@@ -3,7 +3,7 @@
  * is short, and callers stay simple. Paths given to and returned by these methods are relative
  * to the git work tree root, `/`-separated.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { AppError } from '../../lib/errors.js';
@@ -189,4 +189,45 @@ export class Git {
 /** Runs git synchronously outside a Git object (e.g. `git init`). */
 export function gitExec(cwd: string, args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: MAX_BUFFER });
+}
+
+/** The outcome of a git run as data: `ok` when it exited 0; `error` when git could not be started. */
+export interface GitOutcome { ok: boolean; stdout: string; stderr: string; status: number | null; error?: Error }
+
+/**
+ * Runs git synchronously without throwing, for callers that read a failing git as an answer
+ * ("not at that revision", "no commits yet"). `env` adds to the process environment.
+ */
+export function gitTry(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): GitOutcome {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: MAX_BUFFER, input: opts.input, env: opts.env ? { ...process.env, ...opts.env } : undefined, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, error: r.error };
+}
+
+/** Runs git without blocking the event loop; resolves with stdout, rejects with the git error's stderr (or, with `allowFail`, resolves with what it printed). */
+export function gitAsync(cwd: string, args: string[], opts: { allowFail?: boolean; input?: string; failure?: (stderr: string) => Error } = {}): Promise<string> {
+  return new Promise((res, rej) => {
+    const c = execFile('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return res(stdout);
+      if (opts.allowFail) return res(typeof stdout === 'string' ? stdout : '');
+      const msg = (stderr || err.message).trim();
+      rej(opts.failure ? opts.failure(msg) : new GitError(`git ${args.join(' ')} failed: ${msg}`));
+    });
+    if (opts.input !== undefined) c.stdin?.end(opts.input);
+  });
+}
+
+/**
+ * Resets a clone to `commit` in one process (a stage worker does it for every job): fetches `ref`
+ * from origin first when `fetch`, then a forced detached checkout and `git clean -ffdx` keeping the
+ * `excludes` (`-e PATTERN` pairs).
+ */
+export function gitResetClone(cwd: string, o: { commit: string; ref: string; fetch: boolean; excludes: string[]; failure?: (msg: string) => Error }): Promise<void> {
+  const script = 'set -e; if [ -n "$3" ]; then git fetch -q origin "+$2:$2"; fi; git checkout -q -f --detach "$1"; shift 3; git clean -q -ffdx "$@"';
+  return new Promise((res, rej) => {
+    execFile('/bin/sh', ['-c', script, 'sh', o.commit, o.ref, o.fetch ? 'fetch' : '', ...o.excludes], { cwd, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, _stdout, stderr) => {
+      if (!err) return res();
+      const msg = `git failed in ${cwd}: ${(stderr || err.message).trim()}`;
+      rej(o.failure ? o.failure(msg) : new GitError(msg));
+    });
+  });
 }
