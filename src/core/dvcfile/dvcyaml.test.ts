@@ -48,8 +48,8 @@ test('foreach over a list, a dict and a list of dicts; matrix cartesian product 
     cmd: echo \${item.t} \${item.r} \${key}
 `, join(dir, 'dvc.yaml'), dir);
     assert.deepEqual(y.stages.map(stageAddress), ['a@256', 'a@512', 'b@x', 'b@y', 'c@0', 'c@1', 'm@t1-10-o0', 'm@t1-20-o0', 'm@t2-10-o0', 'm@t2-20-o0']);
-    assert.equal(y.stages[3].cmd, 'echo y 2');
-    assert.equal(y.stages[7].cmd, 'echo t1 20 t1-20-o0');
+    assert.equal(y.stages[3]?.cmd, 'echo y 2');
+    assert.equal(y.stages[7]?.cmd, 'echo t1 20 t1-20-o0');
   });
 });
 
@@ -76,6 +76,7 @@ stages:
         cache: false
 `, join(dir, 'dvc.yaml'), dir);
     const s = y.stages[0];
+    assert.ok(s, 'one stage parsed');
     assert.equal(s.cmd, 'echo 64 run e 0.1');
     assert.deepEqual(s.params, [{ file: 'params.yaml', keys: ['lr'] }, { file: 'other.json', keys: ['a', 'b'] }, { file: 'whole.toml', keys: null }]);
     assert.deepEqual(s.outs.map((o) => [o.path, o.kind, o.cache, o.persist]), [['o.txt', 'outs', false, true], ['m.json', 'metrics', false, false]]);

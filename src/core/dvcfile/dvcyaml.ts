@@ -127,7 +127,7 @@ function loadVars(vars: unknown, baseDir: string, ctx: Context, loc: Located, pa
     if (typeof item !== 'string') throw loc.error([...path, i], '`vars` entries must be file names or mappings', 'write `- params.yaml`, `- other.yaml:key1,key2` or an inline mapping');
     const s = interpolateString(item, ctx, loc.file) as string;
     const m = /^(.*?\.(?:ya?ml|json|toml|py))(?::(.+))?$/.exec(s);
-    const file = m ? m[1] : s;
+    const file = m?.[1] ?? s;
     const abs = resolve(baseDir, file);
     if (!existsSync(abs)) throw loc.error([...path, i], `vars file '${file}' does not exist`, `create ${file} or remove it from \`vars\``);
     const tree = readParamsFile(abs, file);
@@ -155,10 +155,11 @@ function parseOuts(list: unknown, kind: OutKind, loc: Located, path: (string | n
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw loc.error(path, `'${kind}' must be a list`, `write each ${kind} path as a list item: \`- path\``);
   return list.map((item, i) => {
-    const base: OutSpec = { path: '', cache: kind !== 'metrics' ? true : true, persist: false, push: true, kind };
+    const base: OutSpec = { path: '', cache: true, persist: false, push: true, kind };
     if (typeof item === 'string') return { ...base, path: item };
-    if (isPlainObject(item) && Object.keys(item).length === 1) {
-      const [p, flags] = Object.entries(item)[0];
+    const single = isPlainObject(item) && Object.keys(item).length === 1 ? Object.entries(item)[0] : undefined;
+    if (single) {
+      const [p, flags] = single;
       const f = (flags ?? {}) as Record<string, unknown>;
       if (!isPlainObject(f)) throw loc.error([...path, i], `flags of '${p}' must be a mapping`, 'write e.g. `- out.txt: {cache: false}`');
       for (const k of Object.keys(f)) if (!OUT_FLAGS.has(k)) throw loc.error([...path, i], `unknown flag '${k}' on ${kind} '${p}'`, `valid flags: ${[...OUT_FLAGS].join(', ')}`);
@@ -258,8 +259,8 @@ export function parseDvcYaml(text: string, absPath: string, root: string): DvcYa
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const loc = new Located(doc, lc, rel);
-  if (doc.errors.length) {
-    const e = doc.errors[0];
+  const e = doc.errors[0];
+  if (e) {
     const p = lc.linePos(e.pos[0]);
     throw new InvalidFileError(`${rel}:${p.line}:${p.col}: invalid YAML: ${e.message.split('\n')[0]}`, {
       hint: `fix the syntax at line ${p.line}, column ${p.col} of ${rel}`, details: { file: rel, line: p.line, column: p.col },

@@ -29,13 +29,12 @@ export function lookup(ctx: Context, expr: string, where: string): unknown {
     const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(seg);
     if (!m) throw new InterpolationError(`${where}: cannot parse '\${${expr}}'`, 'use keys and list indices: ${a.b[0].c}');
     if (m[1]) parts.push(m[1]);
-    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) parts.push(Number(idx[1]));
+    for (const idx of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) parts.push(Number(idx[1]));
   }
   let cur: unknown = ctx;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
+  for (const [i, p] of parts.entries()) {
     if (typeof p === 'number' && Array.isArray(cur) && p < cur.length) cur = cur[p];
-    else if (typeof p === 'string' && cur && typeof cur === 'object' && !Array.isArray(cur) && Object.prototype.hasOwnProperty.call(cur, p)) cur = (cur as Context)[p];
+    else if (typeof p === 'string' && cur && typeof cur === 'object' && !Array.isArray(cur) && Object.hasOwn(cur, p)) cur = (cur as Context)[p];
     else {
       throw new InterpolationError(`${where}: could not find '${parts.slice(0, i + 1).join('.')}' for '\${${expr}}'`,
         'define it in params.yaml, in `vars`, or check the spelling');
@@ -73,7 +72,8 @@ export function toStr(v: unknown, where = ''): string {
 export function interpolateString(s: string, ctx: Context, where: string): unknown {
   if (!s.includes('${')) return s;
   const whole = /^\$\{(.*?)\}$/.exec(s);
-  if (whole && !whole[1].includes('${')) return lookup(ctx, whole[1], where);
+  const wholeExpr = whole?.[1];
+  if (wholeExpr !== undefined && !wholeExpr.includes('${')) return lookup(ctx, wholeExpr, where);
   INTERP_RE.lastIndex = 0;
   const out = s.replace(INTERP_RE, (_m, inner: string) => toStr(lookup(ctx, inner, where), where));
   return out.replace(/\\\$\{/g, '${');

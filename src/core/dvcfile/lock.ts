@@ -21,9 +21,10 @@ export function pyFloatRepr(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
   if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
   const sign = n < 0 ? '-' : '';
-  const [mant, expStr] = Math.abs(n).toExponential().split('e');
-  const digits = mant.replace('.', '');
-  const exp = Number(expStr);
+  const sci = Math.abs(n).toExponential(); // always 'd[.ddd]e[+-]n' for a finite number
+  const eAt = sci.indexOf('e');
+  const digits = sci.slice(0, eAt).replace('.', '');
+  const exp = Number(sci.slice(eAt + 1));
   if (exp >= -4 && exp < 16) {
     if (exp >= 0) {
       if (digits.length <= exp + 1) return sign + digits + '0'.repeat(exp + 1 - digits.length) + '.0';
@@ -70,11 +71,9 @@ function analyze(s: string): Analysis {
   let breakSpace = false, spaceBreak = false, prevSpace = false, prevBreak = false;
   if (s.startsWith('---') || s.startsWith('...')) blockInd = true;
   let precededByWs = true;
-  let followedByWs = s.length === 1 || WS.includes(s[1]);
   const chars = Array.from(s);
-  followedByWs = chars.length === 1 || WS.includes(chars[1]);
-  for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i];
+  let followedByWs = chars.length === 1 || WS.includes(chars[1] ?? '');
+  for (const [i, ch] of chars.entries()) {
     if (i === 0) {
       if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockInd = true;
       if ('?:'.includes(ch) && followedByWs) blockInd = true;
@@ -101,7 +100,8 @@ function analyze(s: string): Analysis {
       prevSpace = false; prevBreak = true;
     } else { prevSpace = false; prevBreak = false; }
     precededByWs = WS.includes(ch);
-    followedByWs = i + 2 >= chars.length || WS.includes(chars[i + 2]);
+    const after = chars[i + 2];
+    followedByWs = after === undefined || WS.includes(after);
   }
   let allowBlockPlain = true, allowSingle = true;
   if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) allowBlockPlain = false;
@@ -321,13 +321,15 @@ const ENTRY_ORDER = ['path', 'hash', 'md5', 'size', 'nfiles', 'isexec'];
 
 function pyCmp(a: string, b: string): number {
   if (a === b) return 0;
-  const A = Array.from(a), B = Array.from(b);
-  const n = Math.min(A.length, B.length);
-  for (let i = 0; i < n; i++) {
-    const x = A[i].codePointAt(0)!, y = B[i].codePointAt(0)!;
+  // code point order (Python str compare); a proper prefix sorts first
+  const ib = b[Symbol.iterator]();
+  for (const ca of a) {
+    const cb = ib.next();
+    if (cb.done) return 1;
+    const x = ca.codePointAt(0) ?? 0, y = cb.value.codePointAt(0) ?? 0;
     if (x !== y) return x < y ? -1 : 1;
   }
-  return A.length - B.length;
+  return ib.next().done ? 0 : -1;
 }
 export { pyCmp as comparePyStr };
 
@@ -343,12 +345,9 @@ export function lockStageToObject(s: LockStage): Record<string, unknown> {
   const o: Record<string, unknown> = { cmd: s.cmd };
   if (s.deps?.length) o.deps = [...s.deps].sort((a, b) => pyCmp(a.path, b.path)).map(orderEntry);
   if (s.params && Object.keys(s.params).length) {
-    const files = Object.keys(s.params).sort((a, b) => (a === 'params.yaml' ? -1 : b === 'params.yaml' ? 1 : pyCmp(a, b)));
+    const files = Object.entries(s.params).sort(([a], [b]) => (a === 'params.yaml' ? -1 : b === 'params.yaml' ? 1 : pyCmp(a, b)));
     const p: Record<string, unknown> = {};
-    for (const f of files) {
-      const vals = s.params[f];
-      p[f] = Object.fromEntries(Object.keys(vals).sort(pyCmp).map((k) => [k, vals[k]]));
-    }
+    for (const [f, vals] of files) p[f] = Object.fromEntries(Object.entries(vals).sort(([a], [b]) => pyCmp(a, b)));
     o.params = p;
   }
   if (s.outs?.length) o.outs = [...s.outs].sort((a, b) => pyCmp(a.path, b.path)).map(orderEntry);

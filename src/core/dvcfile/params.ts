@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocument, visit, isScalar, LineCounter, type Document } from 'yaml';
+import { parseDocument, visit, LineCounter, type Document } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { PyFloat } from '../../lib/pyjson.js';
 import { InvalidFileError, AppError } from '../../lib/errors.js';
@@ -29,8 +29,8 @@ function wrapIntegralFloats(doc: Document): void {
 export function loadYaml(text: string, file: string): unknown {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, version: '1.2' });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
+  const e = doc.errors[0];
+  if (e) {
     const pos = lc.linePos(e.pos[0]);
     throw new InvalidFileError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, {
       hint: `fix the syntax at line ${pos.line}, column ${pos.col} of ${file}`,
@@ -42,7 +42,7 @@ export function loadYaml(text: string, file: string): unknown {
     // bounded alias expansion (hardening, issue 10): a "billion laughs" file is refused
     return doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (e) {
-    const msg = String((e as Error)?.message ?? e).split('\n')[0];
+    const msg = String((e as Error)?.message ?? e).split('\n')[0] ?? '';
     throw new InvalidFileError(`${file}: ${/alias count/i.test(msg) ? 'too many YAML alias expansions (more than 100)' : e instanceof RangeError ? 'nesting too deep' : `invalid YAML: ${msg}`}`, {
       cause: e, hint: `fix the anchors/aliases (&name / *name) and nesting in ${file}`,
     });
@@ -52,7 +52,7 @@ export function loadYaml(text: string, file: string): unknown {
 /** Python literal subset for `.py` params: numbers, strings, True/False/None, lists, tuples, dicts. */
 function parsePyLiteral(src: string, file: string): unknown {
   let i = 0;
-  const ws = () => { while (i < src.length && /\s/.test(src[i])) i++; };
+  const ws = () => { while (i < src.length && /\s/.test(src.charAt(i))) i++; };
   const fail = (): never => { throw new InvalidFileError(`${file}: unsupported Python value '${src}'`, { hint: 'params in .py files must be literals (numbers, strings, booleans, None, lists, dicts)' }); };
   const value = (): unknown => {
     ws();
@@ -88,7 +88,7 @@ function parsePyLiteral(src: string, file: string): unknown {
       i++;
       let s = '';
       while (i < src.length && src[i] !== q) {
-        if (src[i] === '\\') { i++; const e = src[i]; s += e === 'n' ? '\n' : e === 't' ? '\t' : e; }
+        if (src[i] === '\\') { i++; const e = src.charAt(i); s += e === 'n' ? '\n' : e === 't' ? '\t' : e; }
         else s += src[i];
         i++;
       }
@@ -118,25 +118,27 @@ export function loadPy(text: string, file: string): ParamsTree {
   const lines = text.split(/\r?\n/);
   let cls: { name: string; obj: ParamsTree } | null = null;
   for (let n = 0; n < lines.length; n++) {
-    let line = lines[n];
+    let line = lines[n] ?? '';
     if (!line.trim() || line.trim().startsWith('#')) continue;
     // join continuation lines of brackets
     let depth = (line.match(/[[({]/g) ?? []).length - (line.match(/[\])}]/g) ?? []).length;
     while (depth > 0 && n + 1 < lines.length) {
       n++;
-      line += '\n' + lines[n];
+      line += `\n${lines[n] ?? ''}`;
       depth = (line.match(/[[({]/g) ?? []).length - (line.match(/[\])}]/g) ?? []).length;
     }
     const indented = /^\s+/.test(line);
     const classM = /^class\s+([A-Za-z_]\w*)\s*(\(.*\))?\s*:/.exec(line);
-    if (classM) { cls = { name: classM[1], obj: {} }; out[classM[1]] = cls.obj; continue; }
+    // group 1 is not optional in the pattern
+    if (classM) { cls = { name: classM[1]!, obj: {} }; out[cls.name] = cls.obj; continue; }
     if (!indented) cls = null;
     const m = /^\s*([A-Za-z_]\w*)\s*(?::\s*[^=]+)?=\s*([\s\S]+)$/.exec(line);
     if (!m) continue;
     const target = indented ? cls?.obj : out;
     if (!target) continue;
     if (indented && /^\s*def\s/.test(line)) continue;
-    try { target[m[1]] = parsePyLiteral(m[2].trim(), file); } catch (e) { if (!indented) throw e; }
+    // both groups are required by the pattern
+    try { target[m[1]!] = parsePyLiteral(m[2]!.trim(), file); } catch (e) { if (!indented) throw e; }
   }
   return out;
 }
@@ -193,11 +195,11 @@ export function hasDotted(tree: unknown, key: string): boolean {
 }
 
 function getDottedOr(tree: unknown, key: string): unknown {
-  if (tree && typeof tree === 'object' && !Array.isArray(tree) && Object.prototype.hasOwnProperty.call(tree, key)) return (tree as ParamsTree)[key];
+  if (tree && typeof tree === 'object' && !Array.isArray(tree) && Object.hasOwn(tree, key)) return (tree as ParamsTree)[key];
   let cur: unknown = tree;
   for (const part of key.split('.')) {
     if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
-    else if (cur && typeof cur === 'object' && !(cur instanceof PyFloat) && Object.prototype.hasOwnProperty.call(cur, part)) cur = (cur as ParamsTree)[part];
+    else if (cur && typeof cur === 'object' && !(cur instanceof PyFloat) && Object.hasOwn(cur, part)) cur = (cur as ParamsTree)[part];
     else return MISSING;
   }
   return cur;
@@ -207,15 +209,14 @@ function getDottedOr(tree: unknown, key: string): unknown {
 export function setDotted(tree: ParamsTree, key: string, value: unknown): void {
   const parts = key.split('.');
   let cur: any = tree;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const p = parts[i];
+  for (const p of parts.slice(0, -1)) {
     if (Array.isArray(cur) && /^\d+$/.test(p)) cur = cur[Number(p)];
     else {
       if (cur[p] === undefined || cur[p] === null || typeof cur[p] !== 'object') cur[p] = {};
       cur = cur[p];
     }
   }
-  const last = parts[parts.length - 1];
+  const last = parts[parts.length - 1] ?? key;
   if (Array.isArray(cur) && /^\d+$/.test(last)) cur[Number(last)] = value;
   else cur[last] = value;
 }
@@ -229,7 +230,7 @@ export function paramEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(na) && Array.isArray(nb)) return na.length === nb.length && na.every((x, i) => paramEqual(x, nb[i]));
   if (na && nb && typeof na === 'object' && typeof nb === 'object' && !Array.isArray(na) && !Array.isArray(nb)) {
     const ka = Object.keys(na), kb = Object.keys(nb);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(nb, k) && paramEqual((na as any)[k], (nb as any)[k]));
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(nb, k) && paramEqual((na as any)[k], (nb as any)[k]));
   }
   return na === nb;
 }
