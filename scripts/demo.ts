@@ -82,7 +82,9 @@ function labelsGeoJson(shiftEast = 0, round = false): string {
     f(2, 2, box(325100.321, 5103200.654, 1200, 900)),
     f(3, 1, box(326400.789, 5101990.987, 700, 1000)),
   ];
-  feats[1]!.geometry.coordinates[0]![1]![0] += shiftEast;
+  const moved = feats[1]?.geometry.coordinates[0]?.[1]; // second field, its south-east corner
+  if (moved?.[0] === undefined) throw new Error('demo labels: field 2 has no south-east corner');
+  moved[0] += shiftEast;
   return JSON.stringify({ type: 'FeatureCollection', crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::26912' } }, features: feats }, null, 1) + '\n';
 }
 
@@ -210,7 +212,8 @@ async function main(): Promise<void> {
   const victimObj = objects.sort()[0]!;
   run('chmod', ['u+w', victimObj]);
   const bytes = readFileSync(victimObj);
-  bytes[bytes.length >> 1] ^= 0xff;
+  const mid = bytes.length >> 1;
+  bytes.writeUInt8(bytes.readUInt8(mid) ^ 0xff, mid);
   writeFileSync(victimObj, bytes);
   run('geodvc', ['fsck'], { expect: 1 });
   run('geodvc', ['fsck', '--repair']);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import type { OpContext } from '../../lib/progress.js';
-import { AppError, UsageError } from '../../lib/errors.js';
+import { AppError, InternalError, UsageError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { parseLock } from '../dvcfile/lock.js';
 import { flattenParams, loadYaml, parseParamsText, toPlain } from '../dvcfile/params.js';
@@ -22,7 +22,7 @@ import type { OutputFn } from '../pipeline/executor.js';
 import { checkoutFromCache, objectComplete, pipelineLinkOf } from '../pipeline/cache.js';
 import { hashPath } from '../pipeline/hashing.js';
 import {
-  applyOverrides, autoName, checkExpName, commitStages, commitWorkspace, expRef, recordExperiment, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
+  applyOverrides, autoName, checkExpName, commitStages, recordExperiment, git, gitTop, headSha, listExpRefs, resolveExp, validateName,
   ExperimentError, parseOverride, sweepCombinations, type ExpRefInfo,
 } from '../pipeline/experiments.js';
 import { paramsAt, paramsFiles, diffFlat, readAtRev, pyStr, type ParamsDiff } from './params.js';
@@ -86,8 +86,9 @@ export async function expRun(opts: ExpRunOptions): Promise<ExpRunResult> {
     const items = combos.map((set, i) => ({ set, name: combos.length > 1 ? (opts.name ? `${opts.name}-${i + 1}` : autoName(baseline + set.join(','))) : name }));
     items.forEach((it) => validateName(it.name));
     const { enqueueRedis } = await import('../pipeline/redis-queue.js');
-    const jobs = await enqueueRedis(opts.cwd, redisUrl, items);
-    return { name: jobs[0].name, baseline, queued: jobs[0].id, applied: [] };
+    const [first] = await enqueueRedis(opts.cwd, redisUrl, items);
+    if (!first) throw new InternalError('the Redis queue accepted no job', { hint: 'check the Redis URL and `geodvc queue status`; this is a bug if the queue is reachable' });
+    return { name: first.name, baseline, queued: first.id, applied: [] };
   }
   if (opts.queue) {
     let first: ExpRunResult | undefined;

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, resolve, extname } from 'node:path';
+import { relative, resolve, extname } from 'node:path';
 import { parseDocument, isScalar, isCollection, type Node } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { AppError, UsageError, type ErrorCode } from '../../lib/errors.js';
@@ -231,10 +231,11 @@ export function listExpRefs(cwd: string, baseline?: string): ExpRefInfo[] {
   const refs: ExpRefInfo[] = [];
   for (const line of out.split('\n')) {
     const [ref, rev] = line.trim().split(' ');
-    if (!ref) continue;
+    if (!ref || rev === undefined) continue;
     const m = /^refs\/exps\/([0-9a-f]{2})\/([0-9a-f]{38})\/(.+)$/.exec(ref);
     if (!m) continue; // exec/, stash, celery/ ...
-    refs.push({ name: m[3], ref, rev, baseline: m[1] + m[2] });
+    // the pattern requires all three groups
+    refs.push({ name: m[3]!, ref, rev, baseline: m[1]! + m[2]! });
   }
   return refs;
 }
@@ -243,7 +244,8 @@ export function listExpRefs(cwd: string, baseline?: string): ExpRefInfo[] {
 export function resolveExp(cwd: string, nameOrRev: string): ExpRefInfo {
   const all = listExpRefs(cwd);
   const byName = all.filter((e) => e.name === nameOrRev);
-  if (byName.length === 1) return byName[0];
+  const [onlyByName] = byName;
+  if (onlyByName && byName.length === 1) return onlyByName;
   if (byName.length > 1) {
     const head = headSha(cwd);
     const here = byName.find((e) => e.baseline === head);
@@ -251,7 +253,8 @@ export function resolveExp(cwd: string, nameOrRev: string): ExpRefInfo {
     throw new ExperimentError(`experiment name '${nameOrRev}' is ambiguous`, 'give the full ref (refs/exps/...) or the commit sha');
   }
   const byRev = all.filter((e) => e.rev.startsWith(nameOrRev) || e.ref === nameOrRev);
-  if (byRev.length === 1) return byRev[0];
+  const [onlyByRev] = byRev;
+  if (onlyByRev && byRev.length === 1) return onlyByRev;
   throw new ExperimentError(`experiment '${nameOrRev}' not found`, 'list experiments with `geodvc exp list` or `geodvc exp show`', 'exp-not-found');
 }
 

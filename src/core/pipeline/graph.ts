@@ -170,7 +170,7 @@ export function detectCycle(up: Map<string, string[]>): void {
         const cyc = stack.slice(stack.indexOf(m));
         // report in data-flow order: producer -> consumer
         const flow = [...cyc].reverse();
-        throw new CycleError([...flow, flow[0]]);
+        throw new CycleError([...flow, ...flow.slice(0, 1)]); // closes the loop on its first stage
       }
       if (c === 0) visit(m);
     }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { pyJsonDumps, compareCodePoints } from '../../lib/pyjson.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 
@@ -129,8 +129,7 @@ export async function hashPath(abs: string, state: HashState, withEntries = fals
   const files: { rel: string; abs: string; st: Stats }[] = [];
   walkFiles(abs, '', files);
   files.sort((a, b) => compareCodePoints(a.rel, b.rel));
-  const parts: string[] = new Array(files.length);
-  for (let i = 0; i < files.length; i++) { const f = files[i]; parts[i] = `${f.rel}\0${f.st.ino}\0${f.st.mtimeMs}\0${f.st.size}`; }
+  const parts = files.map((f) => `${f.rel}\0${f.st.ino}\0${f.st.mtimeMs}\0${f.st.size}`);
   const fp = createHash('md5').update(parts.join('\n')).digest('hex');
   const known = state.getDir(abs, fp);
   if (known && !withEntries) return { md5: known.h, size: known.s, nfiles: known.n, isDir: true };

@@ -198,8 +198,8 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
     if (!opts.noRunCache && !opts.force && runCacheEligible(s)) {
       const key = lockStageFor(s, deps, params, s.outs.map((o) => ({ path: o.path })));
       const runs = findRuns(repo.cacheDir, key);
-      if (runs.length) {
-        const run = runs[0];
+      const run = runs[0];
+      if (run) {
         for (const o of run.outs ?? []) {
           const abs = resolve(s.wdir, o.path);
           checkoutFromCache(repo.cacheDir, o.md5 as string, abs, pipelineLinkOf(repo));
@@ -262,11 +262,11 @@ async function reproduceLocked(repo: PipelineRepo, opts: ReproOptions): Promise<
     while (remaining.length || running.size) {
       if (opts.signal?.aborted) throw new InterruptedError();
       let started = false;
-      for (let i = 0; i < remaining.length && running.size < jobs && !stopError; i++) {
-        const a = remaining[i];
-        if (anyBlockedUp(a)) { remaining.splice(i, 1); i--; blocked.add(a); result.skipped.push(a); emit({ stage: a, action: 'skip', reason: 'an upstream stage failed' }); continue; }
+      for (const a of [...remaining]) {
+        if (running.size >= jobs || stopError) break;
+        if (anyBlockedUp(a)) { remaining.splice(remaining.indexOf(a), 1); blocked.add(a); result.skipped.push(a); emit({ stage: a, action: 'skip', reason: 'an upstream stage failed' }); continue; }
         if (!ready(a)) continue;
-        remaining.splice(i, 1); i--;
+        remaining.splice(remaining.indexOf(a), 1);
         started = true;
         const pr = processStage(a).then(
           () => { done.add(a); running.delete(a); },

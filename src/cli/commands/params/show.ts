@@ -7,7 +7,7 @@ export function formatValue(v: unknown): string {
 
 export function renderTable(header: string[], rows: string[][]): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(w[i])).join('  ').trimEnd();
+  const line = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(w[i] ?? 0)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
