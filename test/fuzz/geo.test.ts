@@ -59,7 +59,7 @@ test('Shapefile reader: mutated .shp/.shx/.dbf never crash', { timeout: 180_000 
   await checkAsync(fc.asyncProperty(fc.nat({ max: base.length - 1 }), fc.constantFrom('shp', 'shx', 'dbf'), mutatedBytes(seeds), fc.integer({ min: 0, max: 1000 }), async (i, which, mshp, salt) => {
     const pick = (arr: Buffer[]) => arr[i]!;
     writeFileSync(p, which === 'shp' ? mshp : pick(seeds));
-    const flip = (b: Buffer) => { const c = Buffer.from(b); if (c.length) c[salt % c.length] ^= 0xff; if (c.length > 4 && salt % 3 === 0) return c.subarray(0, salt % c.length); return c; };
+    const flip = (b: Buffer) => { const c = Buffer.from(b); if (c.length) { const k = salt % c.length; c.writeUInt8(c.readUInt8(k) ^ 0xff, k); } if (c.length > 4 && salt % 3 === 0) return c.subarray(0, salt % c.length); return c; };
     writeFileSync(join(tmp.dir, 's.shx'), which === 'shx' ? flip(pick(shx)) : pick(shx));
     writeFileSync(join(tmp.dir, 's.dbf'), which === 'dbf' ? flip(pick(dbf)) : pick(dbf));
     await tolerateAsync(() => readVectorInfo(p), 'readVectorInfo(shapefile)');

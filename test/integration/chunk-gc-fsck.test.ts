@@ -47,7 +47,7 @@ test('fsck -r finds and repairs a corrupt chunk; gc -c keeps exactly the chunks 
     const list2 = parseChunkList(readFileSync(lists.find((p) => p.endsWith(oid2.slice(2)))!));
     const victim = join(remote, chunkKey(list2.chunkHash, list2.chunks[3]!.hash));
     const body = readFileSync(victim);
-    body[100] ^= 0xff;
+    body.writeUInt8(body.readUInt8(100) ^ 0xff, 100);
     chmodSync(victim, 0o644);
     writeFileSync(victim, body);
     const fast = await fsckRemote(repo, undefined, { fast: true });

@@ -53,7 +53,8 @@ test('exp save -n records hand-edited params, metrics and tracked data; list/sho
     // tracked data was committed to the cache and its .dvc file recorded in the experiment
     const dvcSaved = git(dir, 'show', `${rev}:labels.csv.dvc`);
     assert.notEqual(dvcSaved, dvcBefore);
-    const md5 = /md5: ([0-9a-f]{32})/.exec(dvcSaved)![1];
+    const md5 = /md5: ([0-9a-f]{32})/.exec(dvcSaved)?.[1];
+    assert.ok(md5, 'the saved .dvc file has an md5');
     assert.ok(existsSync(join(dir, '.dvc', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2))), 'new data is in the cache');
 
     const names = await cliOk(['exp', 'list', '--name-only'], { cwd: dir });

@@ -60,7 +60,7 @@ test('17: metrics show/diff and params diff (JSON and --md) as DVC 3.64', async 
       if (file.endsWith('.json')) assert.deepEqual(JSON.parse(r.stdout), JSON.parse(golden(file)), file);
       else if (file === 'params-diff.md') assert.equal(r.stdout, golden(file), file);
       else {
-        const [ours, theirs] = [r.stdout, golden(file)].map((s) => s.split('\n'));
+        const ours = r.stdout.split('\n'), theirs = golden(file).split('\n');
         assert.deepEqual(ours.slice(0, 2), theirs.slice(0, 2), `${file}: header`);
         assert.deepEqual(ours.slice(2).sort(), theirs.slice(2).sort(), `${file}: rows`);
       }

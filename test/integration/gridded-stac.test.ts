@@ -29,7 +29,7 @@ test('geo stac: datacube item for a NetCDF cube, proj/raster item for a JPEG2000
   const dump = run('ncdump', ['-h', join(F, 'sentinel_2_L1C_geographic.nc')]);
   const dims = [...dump.split('variables:')[0]!.matchAll(/^\t(\w+) = /gm)].map((m) => m[1]);
   assert.deepEqual(Object.keys(nc.properties['cube:dimensions']).sort(), [...dims].sort());
-  const vars = [...dump.matchAll(/^\t\w+ (\w+)(?:\(([^)]*)\))? ;$/gm)].map((m) => [m[1], m[2] ? m[2].split(', ') : []] as const);
+  const vars = [...dump.matchAll(/^\t\w+ (\w+)(?:\(([^)]*)\))? ;$/gm)].map((m) => [m[1]!, m[2] ? m[2].split(', ') : []] as const); // group 1 is required
   assert.deepEqual(Object.keys(nc.properties['cube:variables']).sort(), vars.map((v) => v[0]).sort());
   for (const [name, d] of vars) assert.deepEqual(nc.properties['cube:variables'][name].dimensions, d, name);
   assert.equal(nc.properties['cube:variables'].red.type, 'data');

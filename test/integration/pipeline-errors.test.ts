@@ -50,8 +50,10 @@ test('a missing dependency', async () => {
   try {
     const r = await reproduce({ cwd: dir, keepGoing: true });
     assert.equal(r.failed.length, 1);
-    assert.equal(r.failed[0].error.code, 'missing-dep');
-    assert.match(r.failed[0].error.message, /dependency 'in\.txt' does not exist/);
+    const [f] = r.failed;
+    assert.ok(f);
+    assert.equal(f.error.code, 'missing-dep');
+    assert.match(f.error.message, /dependency 'in\.txt' does not exist/);
   } finally { cleanup(); }
 });
 
@@ -76,8 +78,10 @@ test('an unknown param', async () => {
   const { dir, cleanup } = repo({ 'dvc.yaml': 'stages:\n  a:\n    cmd: echo x > o.txt\n    params: [tile_sise]\n    outs: [o.txt]\n', 'params.yaml': 'tile_size: 512\n' });
   try {
     const r = await reproduce({ cwd: dir, keepGoing: true });
-    assert.equal(r.failed[0].error.code, 'missing-params');
-    assert.match(r.failed[0].error.message, /Parameters 'tile_sise' are missing from 'params\.yaml'/);
+    const [f] = r.failed;
+    assert.ok(f, 'the stage failed');
+    assert.equal(f.error.code, 'missing-params');
+    assert.match(f.error.message, /Parameters 'tile_sise' are missing from 'params\.yaml'/);
     assert.ok(!existsSync(join(dir, 'dvc.lock')));
   } finally { cleanup(); }
 });

@@ -89,7 +89,9 @@ test('local queue: queued experiments run in a temporary worktree, the workspace
     assert.equal(readFileSync(join(t.dir, 'params.yaml'), 'utf8'), 'overlap: 64\n');
     const e = expList(t.dir);
     assert.deepEqual(e.map((x) => x.name), ['ov32']);
-    assert.equal(git(t.dir, 'show', `${e[0].rev}:params.yaml`), 'overlap: 32\n');
+    const [ov] = e;
+    assert.ok(ov);
+    assert.equal(git(t.dir, 'show', `${ov.rev}:params.yaml`), 'overlap: 32\n');
     assert.equal(git(t.dir, 'worktree', 'list').trim().split('\n').length, 1, 'temporary worktree removed');
   } finally { t.cleanup(); }
 });

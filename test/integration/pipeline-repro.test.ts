@@ -80,7 +80,7 @@ test('run-cache: a stage whose cmd, deps and params match an earlier run is rest
     assert.equal(readFileSync(join(dir, 'dvc.lock'), 'utf8'), lock1);
     const objs = runCacheObjects(join(dir, '.dvc', 'cache'));
     assert.equal(objs.length, 2);
-    assert.match(objs[0], /^runs\/[0-9a-f]{2}\/[0-9a-f]{64}\/[0-9a-f]{64}$/);
+    assert.match(objs[0] ?? '', /^runs\/[0-9a-f]{2}\/[0-9a-f]{64}\/[0-9a-f]{64}$/);
   } finally { cleanup(); }
 });
 

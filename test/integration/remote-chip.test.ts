@@ -234,7 +234,7 @@ test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal
   // a corrupt remote copy is refused by reproject (hash mismatch), and nothing is written
   const objPath = srv.objectPath!(r.url, `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`)!;
   const orig = readFileSync(objPath);
-  const bad2 = Buffer.from(orig); bad2[bad2.length - 1] ^= 0xff;
+  const bad2 = Buffer.from(orig); bad2.writeUInt8(bad2.readUInt8(bad2.length - 1) ^ 0xff, bad2.length - 1);
   writeFileSync(objPath, bad2);
   await assert.rejects(reprojectTracked({ input: 'tiles/shade.tif', rev: 'HEAD~1', remote: 'web', cwd: dir, output: join(dir, 'rp-bad'), crs: 'EPSG:4326', jobs: 1 }),
     (e: unknown) => e instanceof AppError && /hashes to/.test(e.message) && !!e.hint);

@@ -36,7 +36,8 @@ function damage(path: string, how: 'flip' | 'truncate' | 'delete') {
   chmodSync(path, 0o644);
   if (how === 'truncate') { truncateSync(path, 10); return; }
   const b = readFileSync(path);
-  b[Math.floor(b.length / 2)] ^= 0xff;
+  const mid = Math.floor(b.length / 2);
+  b.writeUInt8(b.readUInt8(mid) ^ 0xff, mid);
   writeFileSync(path, b);
   chmodSync(path, 0o444);
 }

@@ -15,7 +15,8 @@ const YAML = 'stages:\n  build:\n    cmd: echo run >> runs.log && mkdir -p out &
 function flipByte(path: string, keepTimes = false): void {
   const st = statSync(path);
   const b = readFileSync(path);
-  b[Math.floor(b.length / 2)] ^= 0x20;
+  const mid = Math.floor(b.length / 2);
+  b.writeUInt8(b.readUInt8(mid) ^ 0x20, mid);
   writeFileSync(path, b);
   if (keepTimes) utimesSync(path, st.atime, st.mtime);
 }

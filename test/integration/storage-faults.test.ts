@@ -179,7 +179,7 @@ test('a flipped byte on the remote is reported, quarantined and recovered from c
     const obj = join(primary, 'files', 'md5', oid.slice(0, 2), oid.slice(2));
     chmodSync(obj, 0o644);
     const bytes = readFileSync(obj);
-    bytes[1234] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(1234) ^ 0xff, 1234);
     writeFileSync(obj, bytes);
     wipeData(data);
 

@@ -96,7 +96,7 @@ test('diff: a vertex moved 2 m at tolerance 0.5 m, a deleted feature and a class
   // 0.2 m noise everywhere, features shuffled and ids renumbered: precision-only, matched without ids
   const noisy = JSON.parse(JSON.stringify(base)).reverse().map((f: any, k: number) => {
     f.id = 100 + k;
-    f.geometry.coordinates[0] = f.geometry.coordinates[0].map(([x, y]: number[]) => [x + 0.2 / 78846, y - 0.2 / 111132]);
+    f.geometry.coordinates[0] = f.geometry.coordinates[0].map(([x, y]: [number, number]) => [x + 0.2 / 78846, y - 0.2 / 111132]);
     return f;
   });
   const d4 = await compareLayers('labels.geojson', a, layer(noisy), { tolerance: tol });
