@@ -135,7 +135,7 @@ const labels = join(work, 'labels.geojson');
   const probe = join(work, 'probe');
   rmSync(probe, { recursive: true, force: true });
   const r = JSON.parse(timed(process.execPath, [BIN, 'geo', 'reproject', '--input', join(scenes, 'scene0.tif'), '--output', probe, '--crs', 'EPSG:32633', '--res', '10', '--format', 'GTiff', '--json', '-q']).stdout);
-  const [x0, , , y0] = r.files[0].geoTransform as number[];
+  const [x0, , , y0] = r.files[0].geoTransform as [number, number, number, number, number, number]; // GDAL's 6-term geotransform
   const w = r.files[0].width * 10, h = r.files[0].height * 10;
   let s = 42;
   const rnd = () => { s = (s * 16807) % 2147483647; return s / 2147483647; };

@@ -21,7 +21,7 @@ export const command: CommandModule = {
       if (stages.length) {
         const counts = new Map<string, number>();
         for (const s of stages) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
-        out.push(renderTable(['Job', 'Stage', 'Status', 'Result', 'Worker'], stages.map((s) => [s.id, s.name, s.state, s.action ?? (s.error ? s.error.split('\n')[0].slice(0, 60) : ''), s.worker ?? ''])));
+        out.push(renderTable(['Job', 'Stage', 'Status', 'Result', 'Worker'], stages.map((s) => [s.id, s.name, s.state, s.action ?? (s.error ? (s.error.split('\n')[0] ?? '').slice(0, 60) : ''), s.worker ?? ''])));
         out.push(`Stage jobs: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`);
       }
       ctx.out(out.length ? out.join('\n\n') : 'No experiments or stage jobs in the queue.');
