@@ -161,3 +161,15 @@ test('docs/architecture.md maps every folder of src/', () => {
   assert.ok(diagram.length > 0, 'the diagram is found');
   assert.deepEqual(missing, []);
 });
+
+test('only src/core/scm runs git (every other module goes through its Git class and helpers)', () => {
+  const bad: string[] = [];
+  for (const f of walk(SRC)) {
+    const rel = relative(REPO_ROOT, f).split(sep).join('/');
+    if (rel.startsWith('src/core/scm/')) continue;
+    readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+      if (/\b(?:spawn|spawnSync|execFile|execFileSync|exec|execSync|fork)\(\s*['"`]git['"`]/.test(line)) bad.push(`${rel}:${i + 1}`);
+    });
+  }
+  assert.deepEqual(bad, []);
+});

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { Git } from '../scm/git.js';
 import { tmpdir } from 'node:os';
 import type { OpContext } from '../../lib/progress.js';
 import { AppError, InternalError, UsageError } from '../../lib/errors.js';
@@ -229,11 +229,12 @@ export async function expApply(cwd: string, name: string): Promise<{ files: stri
   const top = gitTop(cwd);
   const changed = git(top, ['diff', '--name-only', '-z', 'HEAD', e.rev]).split('\0').filter(Boolean);
   const files: string[] = [];
+  const repoGit = Git.open(top);
   for (const f of changed) {
     const abs = join(top, f);
     const exists = git(top, ['ls-tree', '--name-only', e.rev, '--', f]).trim() !== '';
     if (exists) {
-      const buf = spawnSync('git', ['show', `${e.rev}:${f}`], { cwd: top, maxBuffer: 256 << 20 }).stdout;
+      const buf = repoGit?.showFile(e.rev, f) ?? Buffer.alloc(0);
       mkdirSync(resolve(abs, '..'), { recursive: true });
       writeFileAtomicSync(abs, buf);
     } else rmSync(abs, { force: true });

@@ -10,8 +10,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { Git, GitError } from '../scm/git.js';
+import { Git, GitError, gitTry } from '../scm/git.js';
 import { openRepoSync, type Repo } from '../repo/repo.js';
 import { ConfigError, PathError } from '../../lib/errors.js';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
@@ -47,9 +46,9 @@ export function localRepoPath(url: string, base: string): string | undefined {
 }
 
 function gitRun(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = gitTry(cwd, args);
   if (r.error) throw new GitError(`cannot run git: ${r.error.message}`, { cause: r.error, hint: 'install git and make sure it is on PATH' });
-  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() };
+  return { ok: r.ok, out: r.stdout, err: r.stderr.trim() };
 }
 
 /**

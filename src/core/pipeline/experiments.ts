@@ -4,7 +4,7 @@
  * stays in the cache) as a commit whose parent is the baseline, referenced by
  * `refs/exps/<baseline[:2]>/<baseline[2:]>/<name>`. The user's index and branch are not touched.
  */
-import { spawnSync } from 'node:child_process';
+import { gitTry } from '../scm/git.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { relative, resolve, extname } from 'node:path';
@@ -32,10 +32,10 @@ export class ExperimentError extends AppError {
 }
 
 export function git(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean; input?: string } = {}): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...opts.env }, input: opts.input, maxBuffer: 256 << 20 });
+  const r = gitTry(cwd, args, { env: opts.env, input: opts.input });
   if (r.error) throw new ExperimentError(`cannot run git: ${r.error.message}`, 'install git and make sure it is on PATH', 'git');
-  if (r.status !== 0 && !opts.allowFail) throw new ExperimentError(`git ${args.join(' ')} failed: ${(r.stderr || '').trim()}`, 'experiments need a git repository with at least one commit', 'git');
-  return r.status === 0 ? r.stdout : '';
+  if (!r.ok && !opts.allowFail) throw new ExperimentError(`git ${args.join(' ')} failed: ${r.stderr.trim()}`, 'experiments need a git repository with at least one commit', 'git');
+  return r.ok ? r.stdout : '';
 }
 
 export function gitTop(cwd: string): string {
@@ -263,8 +263,8 @@ export function autoName(seed: string): string {
 }
 
 export function validateName(name: string): void {
-  const r = spawnSync('git', ['check-ref-format', `refs/exps/xx/${name}`]);
-  if (r.status !== 0 || name.includes('/')) throw new UsageError(`invalid experiment name '${name}'`, { hint: 'use letters, digits, - and _ only' });
+  const r = gitTry(process.cwd(), ['check-ref-format', `refs/exps/xx/${name}`]);
+  if (!r.ok || name.includes('/')) throw new UsageError(`invalid experiment name '${name}'`, { hint: 'use letters, digits, - and _ only' });
 }
 
 
