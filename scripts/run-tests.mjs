@@ -55,7 +55,9 @@ if (build) {
   if (!res.ok) { console.error('run-tests: dist/cli/main.js could not be built; the tests spawn it'); process.exit(1); }
 }
 
-const conc = process.env.TEST_CONCURRENCY ?? '2';
+// 3 files at a time on 2 cores: much of the suite waits on servers, child processes and sleeps, so a
+// third file keeps the cores busier; TEST_CONCURRENCY overrides
+const conc = process.env.TEST_CONCURRENCY ?? '3';
 const tmp = mkdtempSync(join(tmpdir(), 'geodvc-run-tests-'));
 const durations = join(tmp, 'durations.json');
 const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-durations-reporter.mjs')}`, `--test-reporter-destination=${durations}`];
