@@ -19,7 +19,6 @@ import { griddedFormat, parseSubdatasetName } from '../../geo/gridded/source.js'
 import type { GriddedInfo } from '../../geo/gridded/info.js';
 import { findRepoRoot, openRepoSync } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import type { TrackedOut as TrackedEntry } from '../workspace/tracked.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import type { PointCloudInfo } from '../../geo/pointcloud/info.js';
@@ -120,12 +119,18 @@ export function geoIndexPath(cacheDir: string, dirOid: string): string {
 
 interface TrackedOut { dvcRel: string; outRel: string; oid: string; hashName: string }
 
-/** The output tracking `rel` (itself or a directory around it; `.dvc` files and dvc.lock outs), at `rev` or in the workspace. */
-function findTracking(findTracked: typeof import('../workspace/tracked.js').findTracked, tracked: readonly TrackedEntry[], rel: string): TrackedOut | undefined {
-  const hit = findTracked(tracked, rel);
-  const out = hit?.tracked.out;
-  if (!hit || !out?.oid) return undefined;
-  return { dvcRel: hit.tracked.trackedBy, outRel: hit.tracked.rel, oid: out.oid, hashName: out.hashName };
+/**
+ * A finder of the output tracking a path (itself or a directory around it; `.dvc` files and
+ * dvc.lock outs) at `rev` or in the workspace, over one index. Loaded on demand: the index and the
+ * YAML parser behind it are needed only for paths inside a repository.
+ */
+async function trackingFinder(repo: { root: string }, rev: string | undefined, git: Git | null): Promise<(rel: string) => TrackedOut | undefined> {
+  const { findTracked, trackedOuts } = await import('../workspace/tracked.js');
+  const outs = trackedOuts(repo, rev ?? 'workspace', git);
+  return (rel) => {
+    const hit = findTracked(outs, rel);
+    return hit && { dvcRel: hit.tracked.trackedBy, outRel: hit.tracked.rel, oid: hit.tracked.out.oid, hashName: hit.tracked.out.hashName };
+  };
 }
 
 /** A temporary file name with the original extension (vector readers need it) linked to an object. */
@@ -195,17 +200,16 @@ export async function geoInfo(opts: GeoInfoOptions): Promise<GeoInfoItem[]> {
   if (opts.rev && !git) throw new UsageError('--rev needs a git repository', { hint: 'initialise git, or omit --rev' });
   const items: GeoInfoItem[] = [];
   const progress = throttledProgress(opts.onProgress);
-  let trackedIndex: TrackedEntry[] | undefined;
-  let trackedMod: typeof import('../workspace/tracked.js') | undefined;
+  let findTracking: ((rel: string) => TrackedOut | undefined) | undefined;
   for (const p of opts.paths) {
     // a GDAL subdataset name (NETCDF:"f.nc":var, HDF5:"f.h5"://path) names one variable of a file
     const sub = parseSubdatasetName(p, opts.cwd);
     if (sub && !opts.rev) { items.push(await readOne(p.replace(/^(\w+):(?:"([^"]+)"|([^:]+))/, (_m, pre) => `${pre}:"${sub.file}"`), p, 'workspace', opts.variable)); continue; }
     const abs = resolve(opts.cwd, p);
     const rel = repo ? relative(repo.root, abs).split(sep).join('/') : p;
-    // the index (and the YAML parser behind it) loads only for a path inside a repository
-    if (repo && !rel.startsWith('..')) { trackedMod ??= await import('../workspace/tracked.js'); trackedIndex ??= trackedMod.trackedOuts(repo, opts.rev ?? 'workspace', git); }
-    const tracked = trackedIndex && trackedMod ? findTracking(trackedMod.findTracked, trackedIndex, rel) : undefined;
+    const inRepo = repo !== undefined && !rel.startsWith('..');
+    if (inRepo) findTracking ??= await trackingFinder(repo, opts.rev, git);
+    const tracked = inRepo ? findTracking?.(rel) : undefined;
     if (opts.rev) {
       if (!tracked) throw new PathError('not-tracked', `${p} is not tracked at revision ${opts.rev}`, { hint: 'check the path and the revision (`git log -- PATH.dvc`)' });
       if (!isDirOid(tracked.oid)) {

@@ -18,7 +18,7 @@ import { AppError, NotARepoError, PathError, UsageError } from '../../lib/errors
 import { throttledProgress } from '../../lib/progress.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { trackedOuts, type TrackedOut } from '../workspace/tracked.js';
+import { findTracked, trackedOuts, type TrackedOut } from '../workspace/tracked.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -83,14 +83,12 @@ export function outputAt(repo: Repo, outRel: string, rev: string | undefined, gi
  * Undefined when nothing tracked covers PATH.
  */
 export async function resolveTrackedFiles(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: FetchManifest, accept: (name: string) => boolean = isOpsRaster): Promise<TrackedObject[] | undefined> {
-  const parts = rel.split('/').filter(Boolean);
   const tracked = trackedOuts(repo, rev ?? 'workspace', git);
-  for (let i = parts.length; i >= 1; i--) {
-    const outRel = parts.slice(0, i).join('/');
-    const out = outputAt(repo, outRel, rev, git, tracked);
-    if (!out) continue;
-    if (!isDirOid(out.oid)) return i === parts.length ? [{ path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote }] : undefined;
-    const inner = parts.slice(i).join('/');
+  const hit = findTracked(tracked, rel.split('/').filter(Boolean).join('/'));
+  if (hit) {
+    const { out, rel: outRel } = hit.tracked;
+    const { inner } = hit;
+    if (!isDirOid(out.oid)) return inner ? undefined : [{ path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote }];
     const tree = parseTree(await fetchManifest(out.hashName, out.oid, out.remote), out.hashName);
     const exact = inner ? tree.entries.find((x) => x.relpath === inner) : undefined;
     if (exact) return [{ path: rel, oid: exact.oid, hashName: out.hashName, size: exact.size, remote: out.remote }];

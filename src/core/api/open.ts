@@ -8,8 +8,7 @@ import { relative, resolve, sep } from 'node:path';
 import { AppError, PathError, UsageError, NotARepoError } from '../../lib/errors.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { outputAt } from './open-inputs.js';
-import { trackedOuts } from '../workspace/tracked.js';
+import { findTracked, trackedOuts } from '../workspace/tracked.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -41,20 +40,15 @@ export interface TrackedObject {
  * come from `.dvc` files and from `dvc.lock` outs (pipeline stages).
  */
 export async function resolveTracked(repo: Repo, rel: string, rev: string | undefined, git: Git | null, fetchManifest: (hashName: HashName, oid: string, remote?: string) => Promise<Uint8Array>): Promise<TrackedObject | undefined> {
-  const parts = rel.split('/');
-  const tracked = trackedOuts(repo, rev ?? 'workspace', git);
-  for (let i = parts.length; i >= 1; i--) {
-    const outRel = parts.slice(0, i).join('/');
-    const out = outputAt(repo, outRel, rev, git, tracked);
-    if (!out) continue;
-    if (!isDirOid(out.oid)) return i === parts.length ? { path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote } : undefined;
-    const inner = parts.slice(i).join('/');
-    if (!inner) throw new UsageError(`${rel} is a tracked directory`, { hint: 'open a file inside it' });
-    const tree = parseTree(await fetchManifest(out.hashName, out.oid, out.remote), out.hashName);
-    const e = tree.entries.find((x) => x.relpath === inner);
-    return e ? { path: rel, oid: e.oid, hashName: out.hashName, size: e.size, remote: out.remote } : undefined;
-  }
-  return undefined;
+  const hit = findTracked(trackedOuts(repo, rev ?? 'workspace', git), rel);
+  if (!hit) return undefined;
+  const { out } = hit.tracked;
+  const { inner } = hit;
+  if (!isDirOid(out.oid)) return inner ? undefined : { path: rel, oid: out.oid, hashName: out.hashName, size: out.size, remote: out.remote };
+  if (!inner) throw new UsageError(`${rel} is a tracked directory`, { hint: 'open a file inside it' });
+  const tree = parseTree(await fetchManifest(out.hashName, out.oid, out.remote), out.hashName);
+  const e = tree.entries.find((x) => x.relpath === inner);
+  return e ? { path: rel, oid: e.oid, hashName: out.hashName, size: e.size, remote: out.remote } : undefined;
 }
 
 export interface OpenedRaster {

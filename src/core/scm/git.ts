@@ -205,14 +205,19 @@ export function gitTry(cwd: string, args: string[], opts: { env?: NodeJS.Process
 
 /** Runs git without blocking the event loop; resolves with stdout, rejects with the git error's stderr (or, with `allowFail`, resolves with what it printed). */
 export function gitAsync(cwd: string, args: string[], opts: { allowFail?: boolean; input?: string; failure?: (stderr: string) => Error } = {}): Promise<string> {
+  const fail = (msg: string) => (opts.failure ? opts.failure(msg) : new GitError(`git ${args.join(' ')} failed: ${msg}`));
+  return execAsync('git', args, cwd, opts.allowFail ? undefined : fail, opts.input);
+}
+
+/** execFile as a promise: stdout, or `fail(stderr or the error message)`; without `fail` a failure resolves with what was printed. */
+function execAsync(file: string, args: string[], cwd: string, fail: ((msg: string) => Error) | undefined, input?: string): Promise<string> {
   return new Promise((res, rej) => {
-    const c = execFile('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const c = execFile(file, args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return res(stdout);
-      if (opts.allowFail) return res(typeof stdout === 'string' ? stdout : '');
-      const msg = (stderr || err.message).trim();
-      rej(opts.failure ? opts.failure(msg) : new GitError(`git ${args.join(' ')} failed: ${msg}`));
+      if (!fail) return res(typeof stdout === 'string' ? stdout : '');
+      rej(fail((stderr || err.message).trim()));
     });
-    if (opts.input !== undefined) c.stdin?.end(opts.input);
+    if (input !== undefined) c.stdin?.end(input);
   });
 }
 
@@ -221,13 +226,11 @@ export function gitAsync(cwd: string, args: string[], opts: { allowFail?: boolea
  * from origin first when `fetch`, then a forced detached checkout and `git clean -ffdx` keeping the
  * `excludes` (`-e PATTERN` pairs).
  */
-export function gitResetClone(cwd: string, o: { commit: string; ref: string; fetch: boolean; excludes: string[]; failure?: (msg: string) => Error }): Promise<void> {
+export async function gitResetClone(cwd: string, o: { commit: string; ref: string; fetch: boolean; excludes: string[]; failure?: (msg: string) => Error }): Promise<void> {
   const script = 'set -e; if [ -n "$3" ]; then git fetch -q origin "+$2:$2"; fi; git checkout -q -f --detach "$1"; shift 3; git clean -q -ffdx "$@"';
-  return new Promise((res, rej) => {
-    execFile('/bin/sh', ['-c', script, 'sh', o.commit, o.ref, o.fetch ? 'fetch' : '', ...o.excludes], { cwd, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, _stdout, stderr) => {
-      if (!err) return res();
-      const msg = `git failed in ${cwd}: ${(stderr || err.message).trim()}`;
-      rej(o.failure ? o.failure(msg) : new GitError(msg));
-    });
-  });
+  const fail = (msg: string) => {
+    const m = `git failed in ${cwd}: ${msg}`;
+    return o.failure ? o.failure(m) : new GitError(m);
+  };
+  await execAsync('/bin/sh', ['-c', script, 'sh', o.commit, o.ref, o.fetch ? 'fetch' : '', ...o.excludes], cwd, fail);
 }

@@ -70,16 +70,21 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
 }
 
 /**
- * The tracked output that is `rel` or contains it (the deepest one), with the path inside it
- * ('' when `rel` is the output itself).
+ * The tracked output that is `rel` or contains it (the deepest one recorded with its hash), with
+ * the path inside it ('' when `rel` is the output itself).
  */
-export function findTracked(outs: readonly TrackedOut[], rel: string): { tracked: TrackedOut; inner: string } | undefined {
-  let best: { tracked: TrackedOut; inner: string } | undefined;
+export function findTracked(outs: readonly TrackedOut[], rel: string): { tracked: TrackedOut & { out: { oid: string } }; inner: string } | undefined {
+  let best: { tracked: TrackedOut & { out: { oid: string } }; inner: string } | undefined;
   for (const t of outs) {
+    if (!hasOid(t)) continue;
     if (t.rel === rel) return { tracked: t, inner: '' };
     if (rel.startsWith(`${t.rel}/`) && (!best || t.rel.length > best.tracked.rel.length)) best = { tracked: t, inner: rel.slice(t.rel.length + 1) };
   }
   return best;
+}
+
+function hasOid(t: TrackedOut): t is TrackedOut & { out: { oid: string } } {
+  return Boolean(t.out.oid);
 }
 
 function readText(p: string): string | undefined {
