@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { loadNativeGdal, nativeLoadError } from './native.js';
 import { rasterFacts, suggestGrid } from './info.js';
 import { chipTask } from '../ops/chip/native-task.js';
+import { verifyTask } from '../export/verify-task.js';
 import type { NativeTask, RunnerMessage, RunnerRequest } from './runner.js';
 
 // this child (not the CLI) ends itself, GDAL work in flight included, when its parent is gone
@@ -28,6 +29,7 @@ async function runTask(t: NativeTask, progress: Progress): Promise<unknown> {
   const opts = { progress_cb: progress };
   if (t.op === 'facts') return rasterFacts(gdal, t.input);
   if (t.op === 'chip') return chipTask(gdal, fs, t.spec, progress);
+  if (t.op === 'verify') return verifyTask(gdal, t.spec, progress);
   if (t.op === 'suggest') return suggestGrid(gdal, t.input, t.crs, `/vsimem/geodvc-suggest-${process.pid}-${vsiCounter++}.vrt`);
   let src: { close: () => void }[] = [];
   try {

@@ -19,6 +19,7 @@ import { childModuleArgs } from '../../lib/worker.js';
 import { nativeGdalEntry } from './native.js';
 import type { NativeRasterInfo, WarpGrid } from './info.js';
 import type { ChipTaskSpec } from '../ops/chip/native-task.js';
+import type { VerifySpec } from '../export/verify-task.js';
 
 export type NativeTask =
   | { op: 'warp'; inputs: string[]; output: string; args: string[] }
@@ -28,7 +29,8 @@ export type NativeTask =
   | { op: 'buildVRT'; inputs: string[]; output: string; args: string[] }
   | { op: 'facts'; input: string }
   | { op: 'suggest'; input: string; crs: string }
-  | { op: 'chip'; spec: ChipTaskSpec };
+  | { op: 'chip'; spec: ChipTaskSpec }
+  | { op: 'verify'; spec: VerifySpec };
 
 export class NativeGdalError extends AppError {
   constructor(message: string, opts: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {

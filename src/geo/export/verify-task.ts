@@ -1,0 +1,112 @@
+/**
+ * The decode check run inside the native GDAL runner child (`engine/runner.ts`, task op 'verify')
+ * before `geo vrt` and `geo stac` publish a raster: every block of every band, of every overview
+ * and of an internal mask is read through GDAL's checksum (the call behind `gdalinfo -checksum`,
+ * so a file passes exactly when GDAL can read all of its pixels). A part of the file is one range
+ * of block rows (each part opens its own handle, so parts of one file run in parallel); windows
+ * span several block rows, and a failed window is searched block by block for the first block GDAL
+ * cannot decode. No imports: the child has gdal-async loaded already.
+ */
+export interface VerifySpec {
+  input: string;
+  /** This task's share of the block rows: part `part` of `parts`. */
+  part: number;
+  parts: number;
+  /** Largest block (all bands of a pixel-interleaved block) allowed to be decoded, in bytes. */
+  budgetBytes: number;
+  /** Pixels read per checksum call (several block rows; default 16 Mi). */
+  windowPixels?: number;
+}
+
+export interface VerifyFailure {
+  /** 1-based band; 0 for the dataset's internal mask. */
+  band: number;
+  /** 0 = full resolution, k = overview k. */
+  level: number;
+  /** Block column and row, block size, and whether blocks span the whole width (strips). */
+  blockX: number;
+  blockY: number;
+  blockW: number;
+  blockH: number;
+  strips: boolean;
+  /** Set when the block is larger than the decode budget (not decoded at all). */
+  overBudget?: number;
+  message: string;
+}
+
+export interface VerifyResult { blocks: number; failure?: VerifyFailure }
+
+const TYPE_BYTES: Record<string, number> = { Byte: 1, Int8: 1, UInt16: 2, Int16: 2, UInt32: 4, Int32: 4, Float32: 4, Float64: 8, UInt64: 8, Int64: 8, CInt16: 4, CInt32: 8, CFloat32: 8, CFloat64: 16 };
+
+interface Level { band: any; bandNo: number; level: number }
+
+export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fraction: number) => void): Promise<VerifyResult> {
+  // one decoding thread per handle: GDAL 3.6's multithreaded GTiff decoding loses read errors
+  // raised in its worker threads; libjpeg warnings (corrupt JPEG data) are errors
+  gdal.config.set('GDAL_NUM_THREADS', '1');
+  gdal.config.set('GDAL_ERROR_ON_LIBJPEG_WARNING', 'TRUE');
+  const ds = await gdal.openAsync(spec.input);
+  try {
+    const n: number = ds.bands.count();
+    const levels: Level[] = [];
+    for (let b = 1; b <= n; b++) levels.push({ band: ds.bands.get(b), bandNo: b, level: 0 });
+    if (n > 0) {
+      const b1 = ds.bands.get(1);
+      // GMF_PER_DATASET alone: an internal (or .msk) mask band, stored and decoded like a band
+      if (b1.getMaskFlags() === 2) { const m = b1.getMaskBand(); if (m) levels.push({ band: m, bandNo: 0, level: 0 }); }
+      for (let b = 1; b <= n; b++) {
+        const ovs = ds.bands.get(b).overviews;
+        const k = ovs.count();
+        for (let i = 0; i < k; i++) levels.push({ band: ovs.get(i), bandNo: b, level: i + 1 });
+      }
+    }
+    const windowPixels = spec.windowPixels ?? 16 * 1024 * 1024;
+    // rows of each level this part reads
+    const plan = levels.map((l) => {
+      const w: number = l.band.size.x, h: number = l.band.size.y;
+      const bs = l.band.blockSize as { x: number; y: number };
+      const bw = Math.max(1, Math.min(bs.x, w)), bh = Math.max(1, Math.min(bs.y, h));
+      const nby = Math.ceil(h / bh);
+      const r0 = Math.floor((spec.part * nby) / spec.parts), r1 = Math.floor(((spec.part + 1) * nby) / spec.parts);
+      return { ...l, w, h, bw, bh, r0, r1, bytes: bs.x * bs.y * (TYPE_BYTES[String(l.band.dataType)] ?? 8) };
+    });
+    const totalRows = plan.reduce((a, p) => a + Math.max(0, Math.min(p.h, p.r1 * p.bh) - p.r0 * p.bh), 0) || 1;
+    let doneRows = 0;
+    let blocks = 0;
+    const interleaved = n > 1 && String(ds.getMetadata('IMAGE_STRUCTURE')?.INTERLEAVE ?? '').toUpperCase() === 'PIXEL';
+    const fail = (p: (typeof plan)[number], bx: number, by: number, message: string, overBudget?: number): VerifyResult => ({
+      blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w, message, ...(overBudget !== undefined ? { overBudget } : {}) },
+    });
+    for (const p of plan) {
+      if (p.r1 <= p.r0) continue;
+      const budgetBytes = p.bytes * (interleaved && p.bandNo > 0 ? n : 1);
+      if (budgetBytes > spec.budgetBytes) return fail(p, 0, p.r0, `a block of ${p.bw}x${p.bh} pixels decodes to ${budgetBytes} bytes, over the decode budget of ${spec.budgetBytes} bytes`, budgetBytes);
+      const rowsPerCall = Math.max(1, Math.floor(windowPixels / Math.max(1, p.w * p.bh)));
+      const nbx = Math.ceil(p.w / p.bw);
+      for (let r = p.r0; r < p.r1; r += rowsPerCall) {
+        const rEnd = Math.min(p.r1, r + rowsPerCall);
+        const y = r * p.bh, h = Math.min(p.h, rEnd * p.bh) - y;
+        try {
+          await gdal.checksumImageAsync(p.band, 0, y, p.w, h);
+          blocks += (rEnd - r) * nbx;
+        } catch (e) {
+          // the first block of the window GDAL cannot decode
+          for (let by = r; by < rEnd; by++) {
+            for (let bx = 0; bx < nbx; bx++) {
+              const x0 = bx * p.bw, y0 = by * p.bh;
+              try { await gdal.checksumImageAsync(p.band, x0, y0, Math.min(p.bw, p.w - x0), Math.min(p.bh, p.h - y0)); blocks++; } catch (e2) {
+                return fail(p, bx, by, String((e2 as Error)?.message ?? e2));
+              }
+            }
+          }
+          return fail(p, 0, r, String((e as Error)?.message ?? e));
+        }
+        doneRows += h;
+        progress(Math.min(1, doneRows / totalRows));
+      }
+    }
+    return { blocks };
+  } finally {
+    try { ds.close(); } catch { /* already closed */ }
+  }
+}
