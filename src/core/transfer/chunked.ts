@@ -11,11 +11,11 @@
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, write as writeCb, writeSync, promises as fsp } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry } from '../../storage/retry.js';
+import { LocalBackend } from '../../storage/backends/local.js';
 import { hashBuffer, type HashName } from '../odb/hash.js';
 import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
@@ -120,19 +120,17 @@ export function buildLocalChunkIndex(cacheDir: string, chunkHash: HashName, obje
 // ------------------------------------------------------------------------- local-directory remotes
 
 /**
- * The directory of a local-directory remote (the retry wrapper keeps the backend's absolute root
- * as its url), or undefined for other schemes. Chunks of a local remote are read and written here
- * directly, asynchronously on libuv's thread pool with reused buffers, instead of one blocking
- * put/get per chunk on the main thread: per-chunk file creation is the cost of a chunked push to a
- * local directory (an ext4 create + rename costs ~0.3 ms of CPU here, ~2300 per GiB of 512² tiles),
- * and spreading it over the pool's threads overlaps it with reading and hashing (docs/chunking.md).
- * The layout is the local backend's: key segments as directories under the root.
+ * The local backend of a local-directory remote (the retry wrapper keeps the backend's absolute
+ * root as its url), or undefined for other schemes. Chunks of a local remote are read and written
+ * through its asynchronous buffer calls (putBuffer/readInto/hasSized: libuv's thread pool, reused
+ * buffers) instead of one blocking put/get per chunk on the main thread: per-chunk file creation
+ * is the cost of a chunked push to a local directory (an ext4 create + rename costs ~0.3 ms of CPU
+ * here, ~2300 per GiB of 512² tiles), and spreading it over the pool's threads overlaps it with
+ * reading and hashing (docs/chunking.md).
  */
-export function localRemoteRoot(r: RemoteHandle): string | undefined {
-  return r.backend.scheme === 'local' && r.backend.localPath ? r.backend.url : undefined;
+export function localRemote(r: RemoteHandle): LocalBackend | undefined {
+  return r.backend.scheme === 'local' && r.backend.localPath ? new LocalBackend(r.backend.url) : undefined;
 }
-
-const keyPath = (root: string, key: string) => join(root, ...key.split('/'));
 
 /** Buffers reused across chunks (a fresh 1 MiB allocation is an mmap whose pages all fault in). */
 class BufferPool {
@@ -145,12 +143,6 @@ class BufferPool {
   give(b: Buffer): void { if (this.free.length < 64) this.free.push(b); }
 }
 
-const wrapLocal = (e: unknown, root: string): unknown => {
-  const c = (e as NodeJS.ErrnoException)?.code;
-  if (c === 'EACCES' || c === 'EPERM') return new StorageError('access-denied', `cannot write to remote '${root}': ${c}`, { cause: e, hint: 'check the permissions of the remote directory' });
-  return toAppError(e);
-};
-
 /** Positional write of all of `buf[0, len)` at `pos` on the thread pool. */
 function pwriteAll(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -160,67 +152,6 @@ function pwriteAll(fd: number, buf: Buffer, len: number, pos: number): Promise<v
     };
     step(0);
   });
-}
-
-/** Makes `dir` once per run; true when this run created it (so it held no chunk before). */
-async function ensureLocalDir(root: string, dir: string, dirs: Map<string, Promise<string | undefined>>): Promise<boolean> {
-  let made = dirs.get(dir);
-  if (!made) dirs.set(dir, (made = fsp.mkdir(dir, { recursive: true })));
-  try { return (await made) !== undefined; } catch (e) { dirs.delete(dir); throw wrapLocal(e, root); }
-}
-
-/** Writes one chunk into a local remote atomically (temp file in the same directory, rename). */
-async function putLocalChunk(root: string, key: string, buf: Buffer, len: number, dirs: Map<string, Promise<string | undefined>>): Promise<void> {
-  const dest = keyPath(root, key);
-  const dir = dirname(dest);
-  await ensureLocalDir(root, dir, dirs);
-  for (let attempt = 0; ; attempt++) {
-    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      const fh = await fsp.open(tmp, 'wx', 0o444);
-      try {
-        let off = 0;
-        while (off < len) off += (await fh.write(buf, off, len - off, off)).bytesWritten;
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, dest);
-      return;
-    } catch (e) {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
-      // the directory was removed behind our back (a remote wiped between runs): make it again
-      if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && attempt === 0) {
-        dirs.delete(dir);
-        try { await fsp.mkdir(dir, { recursive: true }); } catch (e2) { throw wrapLocal(e2, root); }
-        continue;
-      }
-      throw wrapLocal(e, root);
-    }
-  }
-}
-
-/**
- * Reads chunk `key` of a local remote into `buf` (at least `size + 1` bytes); throws
- * object-missing when it is not there. Returns the bytes read (`size + 1` means it is longer).
- */
-async function getLocalChunk(root: string, key: string, buf: Buffer, size: number): Promise<number> {
-  let fh: Awaited<ReturnType<typeof fsp.open>>;
-  try { fh = await fsp.open(keyPath(root, key), 'r'); } catch (e) {
-    const c = (e as NodeJS.ErrnoException)?.code;
-    if (c === 'ENOENT' || c === 'ENOTDIR') throw new StorageError('object-missing', `${key} not found on remote '${root}'`, { cause: e });
-    throw toAppError(e);
-  }
-  try {
-    let got = 0;
-    while (got <= size) {
-      const { bytesRead } = await fh.read(buf, got, size + 1 - got, got);
-      if (bytesRead <= 0) break;
-      got += bytesRead;
-    }
-    return got;
-  } finally {
-    await fh.close();
-  }
 }
 
 // ------------------------------------------------------------------------------------------ push
@@ -274,9 +205,8 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
 
   // 1. chunk lists (remembered in the cache, or computed: one sequential read of each object)
   const lists = new Map<ChunkPushItem, ChunkList>();
-  const root = localRemoteRoot(remote);
+  const local = localRemote(remote);
   const bufs = new BufferPool();
-  const dirs = new Map<string, Promise<string | undefined>>();
   let remoteDown: unknown;
   const failedChunks = new Map<string, unknown>();
   // chunks a fused pass (below) wrote or found on the remote
@@ -287,8 +217,8 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
     if (o.signal?.aborted) throw new InterruptedError();
     o.report('chunking', i++, items.length, 0, 0, it.paths[0]);
     try {
-      const known = root ? rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size) : null;
-      if (root && !known) lists.set(it, await chunkAndPutLocal(root, it));
+      const known = local ? rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size) : null;
+      if (local && !known) lists.set(it, await chunkAndPutLocal(local, it));
       else lists.set(it, known ?? localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal));
     } catch (err) {
       if (isFatal(err) || (remoteDown && err === remoteDown)) throw err;
@@ -303,7 +233,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
    * at most `jobs` in flight. The list comes out at the end and goes to the remote in step 4 like
    * any other: only once every one of its chunks is there.
    */
-  async function chunkAndPutLocal(dir: string, it: ChunkPushItem): Promise<ChunkList> {
+  async function chunkAndPutLocal(dir: LocalBackend, it: ChunkPushItem): Promise<ChunkList> {
     const chunkHash = chunkHashFor(it.hashName);
     const chunks: ChunkList['chunks'] = [];
     const inflight = new Set<Promise<void>>();
@@ -322,13 +252,9 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
         const size = c.size;
         const job = (async () => {
           try {
-            const dest = keyPath(dir, k);
-            // a chunk directory this run created held nothing: no need to ask (a fresh remote)
-            if (!(await ensureLocalDir(dir, dirname(dest), dirs))) {
-              const st = await fsp.stat(dest).catch(() => null);
-              if (st?.isFile() && st.size === size) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
-            }
-            await putLocalChunk(dir, k, buf, size, dirs);
+            // (a chunk directory this push created holds nothing else: no stat there)
+            if (await dir.hasSized(k, size)) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
+            await dir.putBuffer(k, buf, size);
             fusedPresent.add(k);
             out.stats.chunksMoved++;
             out.stats.bytesMoved += size;
@@ -405,7 +331,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
       let got = 0;
       while (got < s.size) { const { bytesRead } = await fh.read(buf, got, s.size - got, s.offset + got); if (bytesRead <= 0) break; got += bytesRead; }
       if (got !== s.size) throw new AppError('cache-changed', `${s.path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
-      await putLocalChunk(root!, k, buf, s.size, dirs);
+      await local!.putBuffer(k, buf, s.size);
     } finally {
       bufs.give(buf);
     }
@@ -414,7 +340,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
     if (remoteDown) throw remoteDown;
     const s = src.get(k)!;
     try {
-      if (root) await putLocal(k, s);
+      if (local) await putLocal(k, s);
       else await withRetry('push', remote.url, async () => {
         await b.put(k, { data: read(s) }, { signal: o.signal });
       }, ENGINE_RETRY, o.signal);
@@ -540,7 +466,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       }
       remoteChunks.push(h);
     }
-    const root = localRemoteRoot(r);
+    const local = localRemote(r);
     const bufs = new BufferPool();
     const corrupt = (h: string, got: string, actual: string) => new AppError('chunk-corrupt', `chunk ${h} of ${x.paths[0] ?? x.oid} on remote '${r.name}' is corrupted (${got} bytes, content hashes to ${actual})`, 1, { hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
     // a local-directory remote: read into reused buffers and write at the offsets on the thread pool
@@ -549,7 +475,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       const size = sizeOf(h);
       const buf = bufs.take(size + 1);
       try {
-        const got = await getLocalChunk(root!, key, buf, size);
+        const got = await local!.readInto(key, buf, size + 1);
         const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
         if (got !== size || actual !== h) throw corrupt(h, got > size ? `more than ${size}` : String(got), actual);
         onBytes(size);
@@ -561,8 +487,8 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       out.chunksMoved++;
       advance();
     };
-    const settled = await mapLimitSettled(remoteChunks, Math.max(r.jobs, root ? 8 : 4), async (h) => {
-      if (root) { await fetchLocal(h); return; }
+    const settled = await mapLimitSettled(remoteChunks, Math.max(r.jobs, local ? 8 : 4), async (h) => {
+      if (local) { await fetchLocal(h); return; }
       const key = chunkKey(list.chunkHash, h);
       const size = sizeOf(h);
       let counted = 0;

@@ -4,7 +4,7 @@
  * more than the copy itself: ../shared/reference/perf-limits.md §3a), big ones with an async
  * copy_file_range copy; created directories are remembered so each is made once.
  */
-import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync, open as openCb, write as writeCb, read as readCb, close as closeCb, rename as renameCb, rm as rmCb, stat as statCb } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -19,6 +19,13 @@ export class LocalBackend implements Backend {
   readonly scheme = 'local';
   readonly canList = true;
   private dirs = new Set<string>();
+  /** Directories being made (or made) by putBuffer: true when this backend created them. */
+  private asyncDirs = new Map<string, Promise<boolean>>();
+  /**
+   * Keys putBuffer wrote into directories this backend created: such a directory holds nothing
+   * else, so hasSized answers for it without asking the disk (a fresh remote).
+   */
+  private fresh = new Set<string>();
   constructor(readonly root: string) {}
   get url(): string { return this.root; }
 
@@ -93,6 +100,89 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Writes `data[0, len)` as `key` atomically (a temp file in the same directory, then a rename),
+   * asynchronously on libuv's thread pool: for many small objects written concurrently (chunks),
+   * so their file creation overlaps with work on the main thread. No fsync, as for `put`: the
+   * caller's commit point is a later object (a chunk list after its chunks). `data` may be reused
+   * once the promise settles.
+   */
+  async putBuffer(key: string, data: Uint8Array, len = data.byteLength): Promise<void> {
+    const dest = this.path(key);
+    const dir = dirname(dest);
+    const created = await this.ensureDirAsync(dir);
+    for (let attempt = 0; ; attempt++) {
+      const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await writeNew(tmp, data, len);
+        await cb<void>((done) => renameCb(tmp, dest, done));
+        if (created) this.fresh.add(key);
+        return;
+      } catch (e) {
+        await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+        // the directory was removed behind our back (a remote wiped between runs): make it again
+        if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && attempt === 0) {
+          this.asyncDirs.delete(dir);
+          this.dirs.delete(dir);
+          for (const k of this.fresh) if (dirname(this.path(k)) === dir) this.fresh.delete(k);
+          await this.ensureDirAsync(dir);
+          continue;
+        }
+        throw this.wrap(e);
+      }
+    }
+  }
+
+  /**
+   * Whether `key` exists as a file of `size` bytes (an object of another size, e.g. one a
+   * non-atomic copy truncated, counts as absent). Answers without a `stat` for a directory this
+   * backend created, which holds only what putBuffer wrote there.
+   */
+  async hasSized(key: string, size: number): Promise<boolean> {
+    const p = this.path(key);
+    const made = this.asyncDirs.get(dirname(p));
+    if (made && (await made.catch(() => false))) return this.fresh.has(key);
+    return new Promise((resolve, reject) => statCb(p, (err, st) => {
+      if (!err) resolve(st.isFile() && st.size === size);
+      else if (err.code === 'ENOENT' || err.code === 'ENOTDIR') resolve(false);
+      else reject(toAppError(err));
+    }));
+  }
+
+  /**
+   * Reads object `key` into `buf` from offset 0, at most `max` bytes (≤ buf.length), on the
+   * thread pool; resolves with the number of bytes read. Throws StorageError object-missing.
+   */
+  async readInto(key: string, buf: Buffer, max = buf.length): Promise<number> {
+    const fd = await cb<number>((done) => openCb(this.path(key), 'r', done)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new StorageError('object-missing', `${key} not found on remote '${this.root}'`, { cause: e });
+      throw toAppError(e);
+    });
+    try {
+      let got = 0;
+      while (got < max) {
+        const n = await cb<number>((done) => readCb(fd, buf, got, max - got, got, done));
+        if (n <= 0) break;
+        got += n;
+      }
+      return got;
+    } catch (e) {
+      throw toAppError(e);
+    } finally {
+      await cb<void>((done) => closeCb(fd, done)).catch(() => undefined);
+    }
+  }
+
+  /** Makes `dir` once (asynchronously); true when this backend created it (it held nothing before). */
+  private ensureDirAsync(dir: string): Promise<boolean> {
+    let made = this.asyncDirs.get(dir);
+    if (!made) {
+      made = fsp.mkdir(dir, { recursive: true }).then((first) => first !== undefined, (e) => { this.asyncDirs.delete(dir); throw this.wrap(e); });
+      this.asyncDirs.set(dir, made);
+    }
+    return made;
+  }
+
   private wrap(e: any): Error {
     if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') {
       return new StorageError('access-denied', `cannot write to remote '${this.root}': ${e.code}`, { cause: e, hint: 'check the permissions of the remote directory' });
@@ -124,4 +214,20 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A Node callback call as a promise. */
+function cb<T>(call: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v as T))));
+}
+
+/** Creates `path` (it must not exist: EXCL, read-only mode) and writes `data[0, len)` to it. */
+async function writeNew(path: string, data: Uint8Array, len: number): Promise<void> {
+  const fd = await cb<number>((done) => openCb(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444, done));
+  try {
+    let off = 0;
+    while (off < len) off += await cb<number>((done) => writeCb(fd, data, off, len - off, off, done));
+  } finally {
+    await cb<void>((done) => closeCb(fd, done));
+  }
 }
