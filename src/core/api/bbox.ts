@@ -8,14 +8,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
-import { relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../../lib/errors.js';
 import { mapLimit } from '../../lib/pool.js';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { openRepoSync, findRepoRoot } from '../repo/repo.js';
 import { NotARepoError } from '../../lib/errors.js';
-import { collectOuts, matchesTargets } from './used.js';
+import { matchesTargets } from './used.js';
+import { trackedOuts } from '../workspace/tracked.js';
 import { objectPath, objectRelPath, isDirOid } from '../odb/layout.js';
 import type { HashName } from '../odb/hash.js';
 import { parseTree } from '../odb/tree.js';
@@ -111,11 +112,10 @@ export async function selectByBbox(o: BboxSelectOptions): Promise<BboxSelection>
   let remote: RemoteHandle | undefined;
   const remoteFor = async () => (remote ??= await openRemote(repo, o.remote));
   const progress = throttledProgress(o.onProgress);
-  const rel = (abs: string) => relative(root, abs).split(sep).join('/');
   try {
-    for (const { out, dvcfile } of collectOuts(repo)) {
+    for (const { out, trackedBy, rel: outRel } of trackedOuts(repo)) {
+      const dvcfile = resolve(root, trackedBy);
       if (!out.cache || !out.oid || !matchesTargets(out.absPath, dvcfile, targets)) continue;
-      const outRel = rel(out.absPath);
       if (!isDirOid(out.oid)) {
         if (!isGeoFile(outRel)) continue;
         res.considered++;

@@ -6,15 +6,15 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { AppError, UsageError, throwIfAborted } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/atomic.js';
 import type { OpContext } from '../../lib/progress.js';
 import { Git } from '../scm/git.js';
 import { findRepoRoot } from '../repo/repo.js';
 import { openRepoSync } from '../repo/repo.js';
-import { parseDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
-import { loadLockOuts } from '../workspace/lockouts.js';
+import { trackedOuts } from '../workspace/tracked.js';
+import { toPosixRel } from '../workspace/collect.js';
 import { parseTree } from '../odb/tree.js';
 import { objectPath } from '../odb/layout.js';
 import { compareLayers, serialisableDiff, type LayerDiff } from '../../geo/annotations/diff.js';
@@ -59,41 +59,31 @@ export function workspaceSource(root: string): VersionSource {
   };
 }
 
-/** Files of a git revision, plus the outputs of the `.dvc` files and `dvc.lock` stages committed there (from the cache). */
-export function revisionSource(git: Git, rev: string, cacheDir: string | undefined): VersionSource {
+/**
+ * Files of a git revision, plus the outputs tracked there (`.dvc` files and the `dvc.lock` of every
+ * stage directory, from the one index in core/workspace/tracked.ts), read from the cache. `dvcRoot`
+ * is the DVC repository inside the git work tree (default: its top); paths are git-root-relative.
+ */
+export function revisionSource(git: Git, rev: string, cacheDir: string | undefined, dvcRoot = git.root): VersionSource {
   const sha = git.revParse(rev);
   if (!sha) throw new UsageError(`unknown revision '${rev}'`, { hint: 'give a commit, branch or tag (`git log --oneline`)' });
   const files = git.listFiles(sha);
   const gitSet = new Set(files);
   const dvcObjects = new Map<string, { name: HashName; oid: string }>();
   const missingDirs: string[] = [];
-  const addOut = (base: string, o: Pick<DvcOut, 'path' | 'oid' | 'hashName'>): void => {
-    if (!o.oid) return;
-    const outRel = `${base}${o.path}`.replace(/\/$/, '');
-    if (gitSet.has(outRel)) return;
+  const prefix = toPosixRel(git.root, dvcRoot);
+  for (const t of trackedOuts({ root: dvcRoot }, sha, git, { skipInvalid: true })) {
+    const o = t.out;
+    // an output kept out of the cache (`cache: false`) has no object to read
+    if (!o.oid || !o.cache) continue;
+    const outRel = prefix ? `${prefix}/${t.rel}` : t.rel;
+    if (gitSet.has(outRel)) continue;
     if (o.oid.endsWith('.dir')) {
-      if (!cacheDir) { missingDirs.push(outRel); return; }
+      if (!cacheDir) { missingDirs.push(outRel); continue; }
       let tree;
-      try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { missingDirs.push(outRel); return; }
+      try { tree = parseTree(readFileSync(objectPath(cacheDir, o.hashName, o.oid)), o.hashName, `${outRel} (.dir)`); } catch { missingDirs.push(outRel); continue; }
       for (const e of tree.entries) dvcObjects.set(`${outRel}/${e.relpath}`, { name: o.hashName, oid: e.oid });
     } else dvcObjects.set(outRel, { name: o.hashName, oid: o.oid });
-  };
-  for (const f of files.filter((x) => x.endsWith('.dvc'))) {
-    const bytes = git.showFile(sha, f);
-    if (!bytes) continue;
-    let parsed;
-    try { parsed = parseDvcFile(bytes.toString('utf8'), join(git.root, f)); } catch { continue; }
-    const base = dirname(f) === '.' ? '' : `${dirname(f)}/`;
-    for (const o of parsed.outs) addOut(base, o);
-  }
-  // Pipeline outputs recorded in dvc.lock files at that revision (root and stage subdirectories).
-  for (const f of files.filter((x) => x === 'dvc.lock' || x.endsWith('/dvc.lock'))) {
-    const base = f === 'dvc.lock' ? '' : f.slice(0, -'dvc.lock'.length);
-    let outs: DvcOut[];
-    try {
-      outs = loadLockOuts(join(git.root, base), (r) => (r === 'dvc.lock' || r === 'dvc.yaml' ? git.showFile(sha, `${base}${r}`)?.toString('utf8') : undefined));
-    } catch { continue; }
-    for (const o of outs) if (o.cache !== false) addOut(base, o);
   }
   return {
     label: rev,
@@ -256,10 +246,13 @@ export async function geoDiff(opts: GeoDiffOptions): Promise<GeoDiffResult> {
         throw new UsageError('geo diff needs a git repository to compare revisions', { hint: 'run it inside a git repository, or compare two files with --files A B' });
       }
       let cacheDir: string | undefined;
-      try { cacheDir = openRepoSync(root).cacheDir; } catch { cacheDir = undefined; }
-      const srcA = git ? revisionSource(git, revs[0] ?? 'HEAD', cacheDir) : null;
+      // the DVC repository may sit in a subdirectory of the git work tree
+      const found = findRepoRoot(opts.cwd);
+      const dvcRoot = found && !relative(root, found).startsWith('..') ? found : root;
+      try { cacheDir = openRepoSync(dvcRoot).cacheDir; } catch { cacheDir = undefined; }
+      const srcA = git ? revisionSource(git, revs[0] ?? 'HEAD', cacheDir, dvcRoot) : null;
       if (!srcA) throw new UsageError('geo diff needs a git repository to compare revisions', { hint: 'compare two files with --files A B' });
-      const srcB = revs[1] ? revisionSource(git!, revs[1], cacheDir) : workspaceSource(root);
+      const srcB = revs[1] ? revisionSource(git!, revs[1], cacheDir, dvcRoot) : workspaceSource(root);
       oldLabel = srcA.label; newLabel = srcB.label;
       const targetRels = targets.map((t) => relative(root, resolve(opts.cwd, t)).split(sep).join('/'));
       for (const t of targetRels) if (t.startsWith('..')) throw new UsageError(`target '${t}' is outside the repository`, { hint: 'give paths inside the repository' });

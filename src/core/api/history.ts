@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Repo } from '../repo/repo.js';
 import { Git, type CommitInfo } from '../scm/git.js';
-import { parseDvcFile, type DvcOut } from '../dvcfile/dvcfile.js';
-import { loadLockOuts } from '../workspace/lockouts.js';
+import type { DvcOut } from '../dvcfile/dvcfile.js';
+import { findTracked, outsOfTrackingFile, trackedOuts, type TrackedOut } from '../workspace/tracked.js';
 import { ObjectDB } from '../odb/odb.js';
 import type { HashName } from '../odb/hash.js';
 import { isDirOid } from '../odb/layout.js';
@@ -87,25 +87,37 @@ const posix = (p: string) => p.split(sep).join('/');
 
 interface Located { trackedBy: string; outPath: string; member?: string; }
 
+/**
+ * Which tracking file records `target`, and the output it is (or is inside): looked up in the one
+ * index of tracked outputs (core/workspace/tracked.ts) of the workspace, then of HEAD; a path that
+ * only older commits track is found by its `.dvc` file in git history.
+ */
 function locate(repo: Repo, git: Git, target: string): Located {
   const rel = posix(relative(repo.root, target));
   if (rel.startsWith('..') || rel === '') throw new PathError('path-outside-repo', `'${target}' is not inside the repository`, { hint: 'give a tracked path inside the repository' });
+  const revs = git.revParse('HEAD') ? ['workspace', 'HEAD'] : ['workspace'];
+  const indexes = revs.map((rev) => trackedOuts(repo, rev, git, { skipInvalid: true }));
+  if (rel.endsWith('.dvc')) {
+    const out = indexes.flat().find((t) => t.trackedBy === rel);
+    return { trackedBy: rel, outPath: out?.rel ?? rel.slice(0, -4) };
+  }
+  for (const outs of indexes) {
+    const hit = findTracked(outs, rel);
+    if (hit) return { trackedBy: hit.tracked.trackedBy, outPath: hit.tracked.rel, member: hit.inner || undefined };
+  }
+  // Tracked only in older commits: the output itself, or an ancestor directory, had a `.dvc` file.
   const gitPrefix = posix(relative(git.root, repo.root));
   const inGit = (p: string) => (gitPrefix ? `${gitPrefix}/${p}` : p);
-  const exists = (p: string) => existsSync(join(repo.root, p)) || git.log(inGit(p), { maxCount: 1 }).length > 0;
-  if (rel.endsWith('.dvc')) return { trackedBy: rel, outPath: rel.slice(0, -4) };
-  // The output itself, or an ancestor directory that is tracked.
   const parts = rel.split('/');
   for (let i = parts.length; i >= 1; i--) {
     const out = parts.slice(0, i).join('/');
-    if (exists(`${out}.dvc`)) return { trackedBy: `${out}.dvc`, outPath: out, member: i < parts.length ? parts.slice(i).join('/') : undefined };
+    if (git.log(inGit(`${out}.dvc`), { maxCount: 1 }).length > 0) return { trackedBy: `${out}.dvc`, outPath: out, member: i < parts.length ? parts.slice(i).join('/') : undefined };
   }
-  if (exists('dvc.lock')) return { trackedBy: 'dvc.lock', outPath: rel };
   throw new PathError('not-tracked', `'${rel}' is not tracked by any .dvc file or dvc.lock`, { hint: 'add it with `geodvc add`, or give the path of a tracked file or directory' });
 }
 
-function findOut(outs: DvcOut[], absOut: string, absTarget: string): DvcOut | undefined {
-  return outs.find((o) => o.absPath === absOut) ?? outs.find((o) => absTarget === o.absPath || absTarget.startsWith(o.absPath + '/'));
+function findOut(outs: TrackedOut[], outPath: string, rel: string): DvcOut | undefined {
+  return (outs.find((t) => t.rel === outPath) ?? outs.find((t) => rel === t.rel || rel.startsWith(`${t.rel}/`)))?.out;
 }
 
 export async function history(repo: Repo, path: string, opts: HistoryOptions = {}): Promise<HistoryResult> {
@@ -113,19 +125,16 @@ export async function history(repo: Repo, path: string, opts: HistoryOptions = {
   if (!git) throw new AppError('no-scm', 'history needs git: the repository is not in a git work tree', 1, { hint: 'versions come from git commits; run `git init` and commit the .dvc files' });
   const absTarget = resolve(opts.cwd ?? repo.root, path);
   const loc = locate(repo, git, absTarget);
-  const absOut = join(repo.root, loc.outPath);
   const gitPrefix = posix(relative(git.root, repo.root));
   const trackedInGit = gitPrefix ? `${gitPrefix}/${loc.trackedBy}` : loc.trackedBy;
   const commits: CommitInfo[] = git.log(trackedInGit, { maxCount: opts.maxCount ? opts.maxCount * 4 : undefined });
   const texts = git.showFiles(commits.map((c) => `${c.sha}:${trackedInGit}`));
   const odb = new ObjectDB(repo.cacheDir);
 
-  const outsOf = (text: string | undefined): DvcOut[] => {
+  const targetRel = posix(relative(repo.root, absTarget));
+  const outsOf = (text: string | undefined): TrackedOut[] => {
     if (text === undefined) return [];
-    try {
-      if (loc.trackedBy === 'dvc.lock') return loadLockOuts(repo.root, (r) => (r === 'dvc.lock' ? text : undefined));
-      return parseDvcFile(text, join(repo.root, loc.trackedBy)).outs;
-    } catch { return []; }
+    try { return outsOfTrackingFile(repo.root, loc.trackedBy, text); } catch { return []; }
   };
 
   type Raw = { rev: string; c?: CommitInfo; out: DvcOut };
@@ -137,12 +146,12 @@ export async function history(repo: Repo, path: string, opts: HistoryOptions = {
     const wsText = readFileSync(wsFile, 'utf8');
     const headText = commits.length ? texts[0]?.toString('utf8') : undefined;
     if (wsText !== headText) {
-      const o = findOut(outsOf(wsText), absOut, absTarget);
+      const o = findOut(outsOf(wsText), loc.outPath, targetRel);
       if (o?.oid) raws.push({ rev: 'workspace', out: o });
     }
   }
   commits.forEach((c, i) => {
-    const o = findOut(outsOf(texts[i]?.toString('utf8')), absOut, absTarget);
+    const o = findOut(outsOf(texts[i]?.toString('utf8')), loc.outPath, targetRel);
     if (o?.oid) raws.push({ rev: c.sha, c, out: o });
   });
 

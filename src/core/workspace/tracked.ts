@@ -24,14 +24,22 @@ export interface TrackedOut {
   trackedBy: string;
 }
 
+export interface TrackedOutsOptions {
+  /**
+   * Skip `.dvc` files and `dvc.lock` files that do not parse instead of failing (readers of old
+   * revisions such as geo diff and history, where one broken file must not hide the rest).
+   */
+  skipInvalid?: boolean;
+}
+
 /** The outputs tracked in the workspace (`rev` omitted or 'workspace') or at git revision `rev`. */
-export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git | null): TrackedOut[] {
+export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git | null, opts: TrackedOutsOptions = {}): TrackedOut[] {
   const root = repo.root;
   let files: DvcFile[];
   let locks: { base: string; read: (name: string) => string | undefined }[];
   if (rev === 'workspace') {
     const found = findTrackingFiles(root, loadDvcIgnore(root));
-    files = found.dvcFiles.map((p) => loadDvcFile(p));
+    files = found.dvcFiles.flatMap((p) => parseOrSkip(() => [loadDvcFile(p)], opts));
     locks = found.lockFiles.map((abs) => {
       const dir = dirname(abs);
       return { base: toPosixRel(root, dir), read: (name) => readText(join(dir, name)) };
@@ -45,7 +53,7 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
     const rel = (p: string) => (prefix ? p.slice(prefix.length + 1) : p);
     const dvcPaths = all.filter((p) => p.endsWith('.dvc') && !rel(p).startsWith('.dvc/'));
     const texts = g.showFiles(dvcPaths.map((p) => `${rev}:${p}`));
-    files = parseRevDvcFiles(root, dvcPaths.map((p, i) => ({ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') })));
+    files = dvcPaths.flatMap((p, i) => parseOrSkip(() => parseRevDvcFiles(root, [{ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') }]), opts));
     locks = all
       .filter((p) => p === 'dvc.lock' || p.endsWith('/dvc.lock'))
       .filter((p) => !rel(p).startsWith('.dvc/'))
@@ -56,17 +64,38 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
       });
   }
   const outs: TrackedOut[] = [];
-  for (const f of files) {
-    const trackedBy = toPosixRel(root, f.path);
-    for (const out of f.outs) outs.push({ rel: toPosixRel(root, out.absPath), out, trackedBy });
-  }
-  for (const l of locks) {
-    const trackedBy = l.base ? `${l.base}/dvc.lock` : 'dvc.lock';
-    for (const out of loadLockOuts(join(root, l.base), l.read)) {
-      outs.push({ rel: posix.normalize(l.base ? `${l.base}/${out.path}` : out.path).replace(/\/$/, ''), out, trackedBy });
-    }
-  }
+  for (const f of files) outs.push(...dvcFileOuts(root, f));
+  for (const l of locks) outs.push(...parseOrSkip(() => lockFileOuts(root, l.base, l.read), opts));
   return outs;
+}
+
+function dvcFileOuts(root: string, f: DvcFile): TrackedOut[] {
+  const trackedBy = toPosixRel(root, f.path);
+  return f.outs.map((out) => ({ rel: toPosixRel(root, out.absPath), out, trackedBy }));
+}
+
+function lockFileOuts(root: string, base: string, read: (name: string) => string | undefined): TrackedOut[] {
+  const trackedBy = base ? `${base}/dvc.lock` : 'dvc.lock';
+  return loadLockOuts(join(root, base), read).map((out) => ({ rel: posix.normalize(base ? `${base}/${out.path}` : out.path).replace(/\/$/, ''), out, trackedBy }));
+}
+
+/**
+ * The outputs recorded in one version of one tracking file (`trackedBy`: `x.dvc`, `dvc.lock` or
+ * `sub/dvc.lock`, repository-relative), given its text: what the index lists for that file. For
+ * walking one file through its commits (history) without listing every revision's tree. Throws
+ * on a file that does not parse.
+ */
+export function outsOfTrackingFile(root: string, trackedBy: string, text: string): TrackedOut[] {
+  if (trackedBy === 'dvc.lock' || trackedBy.endsWith('/dvc.lock')) {
+    const base = trackedBy === 'dvc.lock' ? '' : trackedBy.slice(0, -'/dvc.lock'.length);
+    return lockFileOuts(root, base, (name) => (name === 'dvc.lock' ? text : undefined));
+  }
+  return parseRevDvcFiles(root, [{ relpath: trackedBy, text }]).flatMap((f) => dvcFileOuts(root, f));
+}
+
+/** Whether `rel` (repository-relative posix) is a file that records outputs (`*.dvc`, `dvc.lock`). */
+export function isTrackingFile(rel: string): boolean {
+  return rel.endsWith('.dvc') || rel === 'dvc.lock' || rel.endsWith('/dvc.lock');
 }
 
 /**
@@ -81,6 +110,11 @@ export function findTracked(outs: readonly TrackedOut[], rel: string): { tracked
     if (rel.startsWith(`${t.rel}/`) && (!best || t.rel.length > best.tracked.rel.length)) best = { tracked: t, inner: rel.slice(t.rel.length + 1) };
   }
   return best;
+}
+
+function parseOrSkip<T>(parse: () => T[], opts: TrackedOutsOptions): T[] {
+  if (!opts.skipInvalid) return parse();
+  try { return parse(); } catch { return []; }
 }
 
 function hasOid(t: TrackedOut): t is TrackedOut & { out: { oid: string } } {
