@@ -9,10 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseYamlLazy as parseYaml } from '../lib/yaml-lazy.js';
-import { readRasterInfo } from './raster/info.js';
-import { readVectorInfo } from './vector/info.js';
 import { geoKind } from './sniff.js';
-import { resolution } from './crs/grid.js';
 
 export interface GeoMeta {
   kind: 'raster' | 'vector' | 'pointcloud' | 'gridded' | 'annotation';
@@ -51,6 +48,8 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
   const kind = geoKind(absPath);
   let meta: GeoMeta | undefined;
   if (kind === 'raster') {
+    // readers load per kind (a gridded file's metadata needs neither geotiff nor proj4)
+    const [{ readRasterInfo }, { resolution }] = await Promise.all([import('./raster/info.js'), import('./crs/grid.js')]);
     const info = await readRasterInfo(absPath);
     const acquisition: Record<string, string> = {};
     for (const dom of Object.values(info.metadata)) for (const [k, v] of Object.entries(dom)) if (ACQ_KEYS.test(k)) acquisition[k] = v;
@@ -78,6 +77,7 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
     const { pointCloudMeta } = await import('./pointcloud/info.js');
     try { meta = pointCloudMeta(absPath) as GeoMeta; } catch { return undefined; }
   } else if (kind === 'vector') {
+    const { readVectorInfo } = await import('./vector/info.js');
     let info;
     try { info = await readVectorInfo(absPath); } catch { return undefined; }
     meta = {
@@ -86,9 +86,9 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
       layers: info.layers.map((l) => ({ name: l.name, features: l.featureCount, geometry: l.geometryType, extent: l.extent, crs: l.crs?.epsg !== undefined ? `EPSG:${l.crs.epsg}` : l.crs?.name })),
     };
   } else if (kind === 'gridded') {
-    // JPEG2000, NetCDF, HDF5 through native GDAL (metadata only)
-    const { griddedMeta } = await import('./gridded/meta.js');
-    meta = griddedMeta(absPath) as GeoMeta;
+    // JPEG2000, NetCDF, HDF5: header readers without GDAL where they are sure, else native GDAL (metadata only)
+    const { griddedFastMeta } = await import('./gridded/fast-meta.js');
+    meta = (griddedFastMeta(absPath) ?? (await import('./gridded/meta.js')).griddedMeta(absPath)) as GeoMeta;
   } else if (kind === 'annotation') {
     // COCO instance JSON / Pascal VOC XML: format, counts, category names (src/geo/annotations)
     const { pixelMeta } = await import('./annotations/pixel-load.js');
