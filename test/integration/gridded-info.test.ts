@@ -7,11 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CORPUS, runCli } from '../helpers/cli.js';
+import { CORPUS, cliOk, runCli } from '../helpers/cli.js';
+import { gitInit, makeTmpDir } from '../helpers/tmp.js';
 import { needNative, run } from './geo-ops-native.js';
+import { griddedFastMeta } from '../../src/geo/gridded/fast-meta.js';
+import { griddedMeta } from '../../src/geo/gridded/meta.js';
 
 const FORMATS = join(CORPUS, 'formats');
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'formats.json'), 'utf8'));
@@ -209,4 +212,99 @@ test('broken copies: geo check, geo info and geo validate exit non-zero naming t
   assert.deepEqual(JSON.parse(v.stdout).violations.filter((x: any) => x.rule === 'unreadable').map((x: any) => x.file).sort(), [...unopenable].sort());
   const ok = await runCli(['geo', 'check', ...good.map((e) => e.file.replace(/^formats\//, ''))], { cwd: FORMATS });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+});
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) { const x = (v as Record<string, unknown>)[k]; if (x !== undefined) o[k] = sortKeys(x); }
+    return o;
+  }
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+}
+
+const CDL = `netcdf cube {
+dimensions:
+  time = UNLIMITED ; lat = 3 ; lon = 4 ; lev = 2 ;
+variables:
+  double time(time) ; time:units = "hours since 2000-01-01 00:00:00" ; time:standard_name = "time" ; time:calendar = "standard" ;
+  float lat(lat) ; lat:units = "degrees_north" ; lat:standard_name = "latitude" ;
+  float lon(lon) ; lon:units = "degrees_east" ; lon:standard_name = "longitude" ;
+  short tas(time, lat, lon) ; tas:units = "K" ; tas:_FillValue = -999s ;
+  int pr(time, lev, lat, lon) ; pr:missing_value = -1 ;
+data:
+  time = 0, 6, 12 ; lat = 10.1, 10.2, 10.3 ; lon = 0.1, 0.2, 0.3, 0.4 ;
+}
+`;
+
+test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers equal the GDAL path on every sample and generated variants (oracles gdalinfo, ncdump -h); add writes the same .dvc', async (t) => {
+  if (!needNative(t) || !needTool(t, 'ncdump', 'netcdf-bin') || !needTool(t, 'ncgen', 'netcdf-bin')) return;
+  const { dir, cleanup } = makeTmpDir('gridded-fastmeta-');
+  t.after(cleanup);
+  // variants nobody hand-picked for the reader: GDAL-written JPEG2000 (tiling, types, CRSs, bands)
+  // and NetCDF-3 (grid mappings with and without an EPSG code), ncgen cubes with a record dimension
+  const src = join(FORMATS, 'byte.jp2');
+  const gen: [string, string[]][] = [
+    ['tiled.jp2', ['-outsize', '700', '500', '-co', 'BLOCKXSIZE=512', '-co', 'BLOCKYSIZE=256']],
+    ['rgb16.jp2', ['-ot', 'UInt16', '-b', '1', '-b', '1', '-b', '1', '-outsize', '300', '200']],
+    ['ll.jp2', ['-a_srs', 'EPSG:4326', '-a_ullr', '0', '10', '10', '0', '-outsize', '333', '77']],
+    ['merc_nogml.jp2', ['-a_srs', 'EPSG:3857', '-co', 'GMLJP2=NO', '-outsize', '150', '140']],
+    ['utm.nc', ['-of', 'netCDF', '-ot', 'Float32']],
+    ['laea64.nc', ['-of', 'netCDF', '-ot', 'Float64', '-a_srs', 'EPSG:3035', '-co', 'FORMAT=NC2']],
+    ['unnamed.nc', ['-of', 'netCDF', '-ot', 'Int16', '-a_srs', '+proj=utm +zone=33 +datum=WGS84', '-a_ullr', '500000', '4001000', '501000', '4000000']],
+  ];
+  const files = entries.map(file);
+  for (const [name, args] of gen) {
+    const out = join(dir, name);
+    run('gdal_translate', ['-q', ...(name.endsWith('.jp2') ? ['-of', 'JP2OpenJPEG'] : []), ...args, src, out]);
+    files.push(out);
+  }
+  writeFileSync(join(dir, 'cube.cdl'), CDL);
+  for (const [kind, name] of [['classic', 'cube.nc'], ['64-bit-offset', 'cube64.nc']]) { run('ncgen', ['-k', kind!, '-o', join(dir, name!), join(dir, 'cube.cdl')]); files.push(join(dir, name!)); }
+  const answered: string[] = [];
+  for (const f of files) {
+    const fast = griddedFastMeta(f);
+    if (fast === undefined) continue;
+    answered.push(basename(f));
+    let viaGdal: unknown;
+    try { viaGdal = sortKeys(griddedMeta(f)); } catch (e) { assert.fail(`${f}: the reader answered where GDAL cannot open the file: ${(e as Error).message}`); }
+    assert.deepEqual(sortKeys(fast), viaGdal, `${basename(f)}: header reader vs GDAL`);
+    // oracles for the generated files (the corpus samples' GDAL path is checked against them above):
+    // gdalinfo for the file's own grid, ncdump -h for the variables
+    const m = fast as any;
+    if (f.startsWith(dir) && m.size) {
+      const g = JSON.parse(run('gdalinfo', ['-json', f]));
+      assert.deepEqual(m.size, g.size, `${f}: size`);
+      assert.equal(m.bands, g.bands.length);
+      assert.equal(m.dtype, g.bands[0].type);
+      assert.deepEqual(m.block, g.bands[0].block);
+      if (g.geoTransform) for (let i = 0; i < 6; i++) assert.ok(close(m.geotransform[i], g.geoTransform[i]), `${f}: geotransform[${i}]`);
+      else assert.equal(m.geotransform, undefined);
+      assert.equal(m.crs?.startsWith('EPSG:') ? Number(m.crs.slice(5)) : null, g.stac?.['proj:epsg'] ?? null, `${f}: EPSG`);
+    }
+    if (f.startsWith(dir) && m.format === 'netcdf') {
+      const want = ncdumpVariables(f);
+      assert.deepEqual(m.variables.map((v: any) => v.name).sort(), [...want.keys()].sort(), `${f}: variables`);
+      for (const v of m.variables) assert.deepEqual([v.dims, v.shape], [want.get(v.name)!.dims, want.get(v.name)!.shape], `${f} ${v.name}`);
+    }
+  }
+  // the reader must answer for the plain cases (else add still loads GDAL for them)
+  for (const n of ['byte.jp2', 'int16.jp2', 'torchgeo_sentinel2_T16TFM_20220412T162841_B02.jp2', 'tile_size_16.jp2', 'stefan_full_rgba.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc', ...gen.map(([x]) => x), 'cube.nc', 'cube64.nc']) {
+    assert.ok(answered.includes(n), `${n}: the header reader answered`);
+  }
+  // end to end: `add` writes the same .dvc with the readers as with GDAL only
+  const dvcs: string[][] = [];
+  for (const mode of ['', 'gdal']) {
+    const repo = join(dir, `repo-${mode || 'fast'}`);
+    run('mkdir', ['-p', repo]);
+    gitInit(repo);
+    await cliOk(['init', '-q'], { cwd: repo });
+    const names = ['byte.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc'];
+    for (const n of names) copyFileSync(join(FORMATS, n), join(repo, n));
+    await cliOk(['add', '-q', ...names], { cwd: repo, env: { GEODVC_GRIDDED_META: mode } });
+    dvcs.push(names.map((n) => readFileSync(join(repo, `${n}.dvc`), 'utf8')));
+  }
+  assert.deepEqual(dvcs[0], dvcs[1]);
+  for (const d of dvcs[0]!) assert.match(d, /meta:\n[\s\S]*kind: gridded/);
 });
