@@ -20,6 +20,7 @@ import { buildCatalog, buildCollection, buildItem, footprintFromBoundary, itemId
 import { engineKind } from '../../geo/engine/native.js';
 import { nativeLonLatBoundary } from '../../geo/engine/info.js';
 import { validateStac, type StacProblem } from '../../geo/stac/validate.js';
+import { verifyDecodable, type VerifyInput } from '../../geo/export/verify.js';
 
 export interface StacOptions extends OpContext {
   cwd: string;
@@ -29,6 +30,12 @@ export interface StacOptions extends OpContext {
   hrefBase?: string;
   validate?: boolean;
   collectionId?: string;
+  /**
+   * Decode every block of every tracked raster through GDAL before writing (default true): one
+   * GDAL cannot fully decode fails the command (file and tile/strip named), nothing is written.
+   * `false` (`--no-verify`) skips it.
+   */
+  verify?: boolean;
 }
 
 export interface StacResult {
@@ -135,6 +142,45 @@ function nativeFootprints(files: TrackedFile[], atRev: boolean): Map<string, Foo
   return out;
 }
 
+/**
+ * Decode check of the tracked rasters (src/geo/export/verify.ts) before any STAC document is
+ * written: a raster GDAL cannot fully decode fails the command, naming it and the tile/strip.
+ * Cache objects are read through a link named like the tracked file (GDAL picks some drivers by
+ * extension). An object that passed is remembered in `.dvc/tmp/geodvc-verified/` (its hash, size
+ * and mtime) and not decoded again; workspace files (VRTs, `--rev`-less runs without the object)
+ * are decoded every time.
+ */
+async function verifyTracked(repo: Repo, files: TrackedFile[], atRev: boolean, o: StacOptions): Promise<void> {
+  const memoDir = join(repo.tmpDir, 'geodvc-verified');
+  const inputs: VerifyInput[] = [];
+  const memos: { file: string; stamp: string }[] = [];
+  const links = mkdtempSync(join(tmpdir(), 'geodvc-stac-verify-'));
+  try {
+    for (const f of files) {
+      if (f.meta?.kind !== 'raster') continue;
+      const vrt = /\.vrt$/i.test(f.path);
+      if (!vrt && f.objAbs && existsSync(f.objAbs)) {
+        const st = statSync(f.objAbs);
+        const stamp = `${st.size}:${Math.round(st.mtimeMs)}`;
+        const memo = f.oid ? join(memoDir, `${f.hashName}-${f.oid}`) : undefined;
+        if (memo && existsSync(memo) && readFileSync(memo, 'utf8') === stamp) continue;
+        const link = join(links, `${inputs.length}-${basename(f.path)}`);
+        symlinkSync(f.objAbs, link);
+        inputs.push({ path: link, name: f.path });
+        if (memo) memos.push({ file: memo, stamp });
+      } else if (!atRev && existsSync(f.wsAbs)) {
+        inputs.push({ path: f.wsAbs, name: f.path });
+      }
+    }
+    await verifyDecodable(inputs, { signal: o.signal, onProgress: o.onProgress, what: 'the STAC catalog' });
+  } finally { rmSync(links, { recursive: true, force: true }); }
+  if (!memos.length) return;
+  try {
+    mkdirSync(memoDir, { recursive: true });
+    for (const m of memos) writeFileAtomicSync(m.file, m.stamp);
+  } catch { /* only a cache: the next run decodes again */ }
+}
+
 export async function geoStac(o: StacOptions): Promise<StacResult> {
   const root = findRepoRoot(o.cwd);
   if (!root) throw new NotARepoError();
@@ -150,6 +196,7 @@ export async function geoStac(o: StacOptions): Promise<StacResult> {
   // a point cloud whose header contradicts its data (truncated LAS/LAZ) is not published
   const brokenPc = files.find((f) => f.meta?.kind === 'pointcloud' && Array.isArray(f.meta.problems) && f.meta.problems.length);
   if (brokenPc) throw new AppError('invalid-file', `${brokenPc.path}: ${(brokenPc.meta!.problems as string[])[0]}`, 1, { hint: `run \`geodvc geo check ${brokenPc.path}\`, fetch the file again, or leave it out of the targets` });
+  if (o.verify !== false) await verifyTracked(repo, files, !!o.rev, o);
   const footprints = nativeFootprints(files, !!o.rev);
   const hrefBase = o.hrefBase?.replace(/\/+$/, '');
   const itemsDir = join(outDir, 'items');

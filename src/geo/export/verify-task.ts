@@ -29,6 +29,8 @@ export interface VerifyFailure {
   blockW: number;
   blockH: number;
   strips: boolean;
+  /** One block holds the whole image. */
+  whole: boolean;
   /** Set when the block is larger than the decode budget (not decoded at all). */
   overBudget?: number;
   message: string;
@@ -39,6 +41,39 @@ export interface VerifyResult { blocks: number; failure?: VerifyFailure }
 const TYPE_BYTES: Record<string, number> = { Byte: 1, Int8: 1, UInt16: 2, Int16: 2, UInt32: 4, Int32: 4, Float32: 4, Float64: 8, UInt64: 8, Int64: 8, CInt16: 4, CInt32: 8, CFloat32: 8, CFloat64: 16 };
 
 interface Level { band: any; bandNo: number; level: number }
+interface Planned extends Level { w: number; h: number; bw: number; bh: number }
+
+/** The band of `ds` a level stands for (band, its overview, or band 1's mask). */
+function bandOf(ds: any, l: Level): any {
+  const b = ds.bands.get(l.bandNo || 1);
+  if (l.bandNo === 0) return b.getMaskBand();
+  return l.level ? b.overviews.get(l.level - 1) : b;
+}
+
+/**
+ * The first block of block rows [r0, r1) GDAL cannot decode, searched on a fresh handle (a failed
+ * read can leave a handle's state behind); GDAL's own message comes from a read of that block.
+ */
+async function locate(gdal: any, input: string, p: Planned, r0: number, r1: number, nbx: number, fallback: string,
+  fail: (p: any, bx: number, by: number, message: string) => VerifyResult): Promise<VerifyResult> {
+  const ds = await gdal.openAsync(input);
+  try {
+    const band = bandOf(ds, p);
+    for (let by = r0; by < r1; by++) {
+      for (let bx = 0; bx < nbx; bx++) {
+        const x0 = bx * p.bw, y0 = by * p.bh, w = Math.min(p.bw, p.w - x0), h = Math.min(p.bh, p.h - y0);
+        try { await gdal.checksumImageAsync(band, x0, y0, w, h); } catch (e) {
+          let message = String((e as Error)?.message ?? e);
+          try { band.pixels.read(x0, y0, w, h); } catch (e2) { message = String((e2 as Error)?.message ?? e2); }
+          return fail(p, bx, by, message.split(`${input}, `).join(''));
+        }
+      }
+    }
+    return fail(p, 0, r0, fallback);
+  } finally {
+    try { ds.close(); } catch { /* already closed */ }
+  }
+}
 
 export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fraction: number) => void): Promise<VerifyResult> {
   // one decoding thread per handle: GDAL 3.6's multithreaded GTiff decoding loses read errors
@@ -75,7 +110,7 @@ export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fractio
     let blocks = 0;
     const interleaved = n > 1 && String(ds.getMetadata('IMAGE_STRUCTURE')?.INTERLEAVE ?? '').toUpperCase() === 'PIXEL';
     const fail = (p: (typeof plan)[number], bx: number, by: number, message: string, overBudget?: number): VerifyResult => ({
-      blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w, message, ...(overBudget !== undefined ? { overBudget } : {}) },
+      blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w && p.bh < p.h, whole: p.bw >= p.w && p.bh >= p.h, message, ...(overBudget !== undefined ? { overBudget } : {}) },
     });
     for (const p of plan) {
       if (p.r1 <= p.r0) continue;
@@ -90,16 +125,7 @@ export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fractio
           await gdal.checksumImageAsync(p.band, 0, y, p.w, h);
           blocks += (rEnd - r) * nbx;
         } catch (e) {
-          // the first block of the window GDAL cannot decode
-          for (let by = r; by < rEnd; by++) {
-            for (let bx = 0; bx < nbx; bx++) {
-              const x0 = bx * p.bw, y0 = by * p.bh;
-              try { await gdal.checksumImageAsync(p.band, x0, y0, Math.min(p.bw, p.w - x0), Math.min(p.bh, p.h - y0)); blocks++; } catch (e2) {
-                return fail(p, bx, by, String((e2 as Error)?.message ?? e2));
-              }
-            }
-          }
-          return fail(p, 0, r, String((e as Error)?.message ?? e));
+          return locate(gdal, spec.input, p, r, rEnd, nbx, String((e as Error)?.message ?? e), fail);
         }
         doneRows += h;
         progress(Math.min(1, doneRows / totalRows));

@@ -16,6 +16,16 @@ import { engineKind, loadNativeGdal } from '../engine/native.js';
 import { nativeRasterInfo, nativeSameCrs } from '../engine/info.js';
 import { tmpPathFor } from '../../lib/atomic.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { verifyDecodable } from '../export/verify.js';
+
+/** How an input is named in errors: relative to the working directory (inputs were resolved from it). */
+const shown = (f: string) => relative(process.cwd(), f).split('\\').join('/') || f;
+
+/** The decode check of `files` (unless opted out), before anything is written. */
+async function verifyInputs(opts: VrtCommandOptions, files: string[]): Promise<void> {
+  if (opts.verify === false) return;
+  await verifyDecodable(files.map((f) => ({ path: f, name: shown(f) })), { signal: opts.signal, onProgress: opts.onProgress, what: 'the VRT' });
+}
 
 export interface VrtCommandOptions extends OpContext {
   output: string;
@@ -23,6 +33,12 @@ export interface VrtCommandOptions extends OpContext {
   separate?: boolean;
   resolution?: VrtResolution;
   res?: [number, number];
+  /**
+   * Decode every block of every input through GDAL first (default true): an input GDAL cannot
+   * fully decode fails the command, naming the file and the tile/strip, and no VRT is written.
+   * `false` (`--no-verify`) skips it for huge inputs already checked.
+   */
+  verify?: boolean;
 }
 export interface VrtCommandResult { output: string; width: number; height: number; geoTransform: number[]; bands: number; sources: string[]; bytes: number }
 
@@ -52,6 +68,7 @@ export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandR
   const infos: { path: string; info: RasterInfo; date?: string }[] = [];
   for (const f of files) {
     const info = await readRasterInfo(f);
+    if (!info.geoTransform) await verifyInputs(opts, [f]); // a broken file is reported as such
     if (!info.geoTransform) throw new AppError('no-georeferencing', `${basename(f)} has no geotransform`, 1, { hint: 'a VRT mosaic needs georeferenced inputs' });
     infos.push({ path: f, info, date: acquisitionDate(info, f) });
   }
@@ -62,6 +79,7 @@ export async function buildVrtFile(opts: VrtCommandOptions): Promise<VrtCommandR
     }
   }
   if (opts.separate) infos.sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.path.localeCompare(b.path));
+  await verifyInputs(opts, infos.map((i) => i.path));
   const sources: VrtSource[] = infos.map(({ path, info }) => ({
     path: relative(dirname(out), path).split('\\').join('/'),
     relativeToVRT: true,
@@ -105,6 +123,7 @@ async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: str
   for (const f of files) {
     opts.signal?.throwIfAborted();
     const i = nativeRasterInfo(f);
+    if (!i.hasGeoTransform) await verifyInputs(opts, [f]); // a broken file is reported as such
     if (!i.hasGeoTransform) throw new AppError('no-georeferencing', `${basename(f)} has no geotransform`, 1, { hint: i.gcps ? 'it is georeferenced by GCPs: warp it first (geodvc geo reproject)' : 'a VRT mosaic needs georeferenced inputs' });
     const [, , rot1, , rot2, ry] = i.geoTransform;
     if (rot1 !== 0 || rot2 !== 0 || ry > 0) {
@@ -119,6 +138,7 @@ async function buildVrtNative(opts: VrtCommandOptions, files: string[], out: str
     }
   }
   if (opts.separate) infos.sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.path.localeCompare(b.path));
+  await verifyInputs(opts, infos.map((i) => i.path));
   const args: string[] = [];
   if (opts.separate) args.push('-separate');
   if (opts.resolution === 'user') args.push('-tr', String(opts.res![0]), String(opts.res![1]));

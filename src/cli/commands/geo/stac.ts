@@ -9,11 +9,12 @@ export const command: CommandModule = {
       .option('--rev <rev>', 'publish the data as tracked at this git revision')
       .option('--href-base <url>', 'absolute URL prefix for asset and self hrefs (default: relative paths to the workspace files)')
       .option('--collection-id <id>', 'collection id (default: the repository folder name)')
-      .option('--no-validate', 'skip validation against the bundled STAC schemas');
+      .option('--no-validate', 'skip validation against the bundled STAC schemas')
+      .option('--no-verify', 'skip decoding every block of the tracked rasters first (verified cache objects are remembered; for huge data already checked)');
   },
   async run(ctx, args, opts) {
     const { geoStac } = await import('../../../core/api/stac.js');
-    const r = await geoStac({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], output: opts.output, rev: opts.rev, hrefBase: opts.hrefBase, collectionId: opts.collectionId, validate: opts.validate !== false, signal: ctx.signal, onProgress: ctx.onProgress });
+    const r = await geoStac({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], output: opts.output, rev: opts.rev, hrefBase: opts.hrefBase, collectionId: opts.collectionId, validate: opts.validate !== false, verify: opts.verify !== false, signal: ctx.signal, onProgress: ctx.onProgress });
     if (ctx.json) { ctx.outJson({ output: r.output, catalog: r.catalog, collection: r.collection, items: r.items, skipped: r.skipped, validated: opts.validate !== false }); return 0; }
     for (const s of r.skipped) ctx.warn(`skipped ${s.path}: ${s.reason}`);
     ctx.out(`${r.items.length} item(s) written to ${r.output}${opts.validate !== false ? ' (valid)' : ''}`);

@@ -15,7 +15,8 @@ export const command: CommandModule = {
       .argument('<inputs...>', 'raster files or directories')
       .option('--separate', 'one band per input, ordered by acquisition date when known')
       .option('--resolution <mode>', 'highest|lowest|average|user', 'average')
-      .option('--res <r>', 'pixel size for --resolution user ("10" or "10,20")');
+      .option('--res <r>', 'pixel size for --resolution user ("10" or "10,20")')
+      .option('--no-verify', 'skip decoding every block of the inputs first (for huge inputs already checked; an undecodable input then yields a VRT that fails on read)');
   },
   async run(ctx, args, opts) {
     const { buildVrtFile } = await import('../../../core/api/geo-ops.js');
@@ -27,7 +28,7 @@ export const command: CommandModule = {
       if (p.some((x) => !(x > 0))) throw new UsageError(`--res must be positive, got ${opts.res}`, { hint: 'e.g. --res 10' });
       res = [p[0]!, p[1] ?? p[0]!];
     }
-    const r = await buildVrtFile({ output, inputs, separate: !!opts.separate, resolution: opts.resolution, res, signal: ctx.signal, onProgress: ctx.onProgress });
+    const r = await buildVrtFile({ output, inputs, separate: !!opts.separate, resolution: opts.resolution, res, verify: opts.verify !== false, signal: ctx.signal, onProgress: ctx.onProgress });
     if (ctx.json) ctx.outJson(r);
     else ctx.out(`wrote ${shownPath(ctx.cwd, r.output)}: ${r.width}x${r.height}, ${r.bands} band(s) from ${r.sources.length} input(s), ${r.bytes} bytes`);
   },
