@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORPUS, cliOk, runCli, REPO_ROOT } from '../helpers/cli.js';
-import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 
 const SDKS = ['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage', 'ssh2-sftp-client', 'bullmq', 'gdal-async'];
 
 test('doctor lists the xxhash backend, every optional SDK and, inside a repo, the cache type and dir', async () => {
-  const t = makeTmpDir('geodvc-fr-doc-');
+  const t = makeShmTmpDir('geodvc-fr-doc-');
   try {
     gitInit(t.dir);
     await cliOk(['init', '-q'], { cwd: t.dir });
@@ -25,7 +25,7 @@ test('doctor lists the xxhash backend, every optional SDK and, inside a repo, th
     assert.equal(j.node, process.version);
     assert.equal(j.repo.cacheDir, join(t.dir, '.dvc', 'cache'));
     // outside a repo: no cache lines, still exit 0
-    const bare = makeTmpDir('geodvc-fr-norepo-');
+    const bare = makeShmTmpDir('geodvc-fr-norepo-');
     try {
       const out = (await cliOk(['doctor'], { cwd: bare.dir })).stdout;
       assert.doesNotMatch(out, /Cache directory/);
@@ -48,7 +48,7 @@ test('geo --help names every geo subcommand, in the group description and the co
 });
 
 function pipelineRepo(cmd: string): { dir: string; cleanup: () => void } {
-  const t = makeTmpDir('geodvc-fr-pl-');
+  const t = makeShmTmpDir('geodvc-fr-pl-');
   gitInit(t.dir);
   writeTree(t.dir, {
     'data/a.txt': 'a\n',
@@ -107,7 +107,7 @@ test('repro ends with DVC\'s "git add" hint for the dvc.lock and .gitignore it w
 });
 
 test('add from a subdirectory prints a git add line that works there', async () => {
-  const t = makeTmpDir('geodvc-fr-add-');
+  const t = makeShmTmpDir('geodvc-fr-add-');
   try {
     gitInit(t.dir);
     await cliOk(['init', '-q'], { cwd: t.dir });
@@ -121,7 +121,7 @@ test('add from a subdirectory prints a git add line that works there', async () 
 });
 
 test('progress counters: a phase followed by another is reported complete (geo reproject of two rasters: reading 2/2, not 0/2)', async () => {
-  const t = makeTmpDir('geodvc-fr-prog-');
+  const t = makeShmTmpDir('geodvc-fr-prog-');
   try {
     writeTree(t.dir, { 'in/a.tif': readFileSync(join(CORPUS, 'byte.tif')), 'in/b.tif': readFileSync(join(CORPUS, 'byte.tif')) });
     const r = await cliOk(['geo', 'reproject', '--input', 'in', '--output', 'out', '--crs', 'EPSG:4326'], { cwd: t.dir });
@@ -132,7 +132,7 @@ test('progress counters: a phase followed by another is reported complete (geo r
 
 test('summaries of the common commands run from a subdirectory (absolute targets too) print no absolute path', async () => {
   const t = pipelineRepo('cp data/a.txt sub/out.txt');
-  const remote = makeTmpDir('geodvc-fr-remote-');
+  const remote = makeShmTmpDir('geodvc-fr-remote-');
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   try {
     await cliOk(['init', '-q'], { cwd: t.dir });

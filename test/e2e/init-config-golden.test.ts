@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit, git } from '../helpers/tmp.js';
 import { cliOk, runCli, GOLDENS } from '../helpers/cli.js';
 
 function env(dir: string) {
@@ -20,7 +20,7 @@ async function initedRepo(dir: string, extraDir = ''): Promise<{ repo: string; e
 }
 
 test('init writes the 01-init golden files byte for byte and git-adds them', async () => {
-  const t = makeTmpDir();
+  const t = makeShmTmpDir();
   try {
     const repo = join(t.dir, 'repo');
     mkdirSync(repo);
@@ -40,7 +40,7 @@ test('init writes the 01-init golden files byte for byte and git-adds them', asy
 });
 
 test('init outside git needs --no-scm; --no-scm writes core.no_scm and no .dvc/.gitignore', async () => {
-  const t = makeTmpDir();
+  const t = makeShmTmpDir();
   try {
     const r = await runCli(['init', '--json'], { cwd: t.dir, env: env(t.dir) });
     assert.equal(r.code, 1);
@@ -59,7 +59,7 @@ test('init outside git needs --no-scm; --no-scm writes core.no_scm and no .dvc/.
 });
 
 test('the 05-config sequence produces the golden .dvc/config and .dvc/config.local', async () => {
-  const t = makeTmpDir();
+  const t = makeShmTmpDir();
   try {
     const { repo, e } = await initedRepo(t.dir);
     const steps = [
@@ -94,7 +94,7 @@ test('the 05-config sequence produces the golden .dvc/config and .dvc/config.loc
 });
 
 test('the seed sequence: checksum xxhash, concurrency options; bad input gets errors with hints', async () => {
-  const t = makeTmpDir();
+  const t = makeShmTmpDir();
   try {
     const { repo, e } = await initedRepo(t.dir);
     await cliOk(['remote', 'add', '-d', 'geospatial-remote', 's3://BUCKET/dvc-data'], { cwd: repo, env: e });
@@ -130,7 +130,7 @@ test('the seed sequence: checksum xxhash, concurrency options; bad input gets er
 });
 
 test('remote rename/default/remove, relative local urls, --global, cache dir', async () => {
-  const t = makeTmpDir();
+  const t = makeShmTmpDir();
   try {
     const { repo, e } = await initedRepo(t.dir, 'sub');
     await cliOk(['remote', 'add', '-d', 'rel', '../remote-rel'], { cwd: repo, env: e });

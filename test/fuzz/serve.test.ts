@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { startServer, type RunningServer } from '../../src/apps/serve/server.js';
 import { TokenStore } from '../../src/apps/serve/tokens.js';
 import { parseObjectKey } from '../../src/apps/serve/keys.js';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { RUNS, checkAsync, params } from './_fuzz.js';
 
 const T = { read: 'fuzz-read-token-0123456789', write: 'fuzz-write-token-0123456789', admin: 'fuzz-admin-token-0123456789' };
@@ -25,12 +25,12 @@ const CONTENTS = ['a', 'hello world', '', 'x'.repeat(5000), '[{"md5": "acbd18db4
 const KEYS = CONTENTS.map((c) => `files/md5/${md5(c).slice(0, 2)}/${md5(c).slice(2)}`);
 const ALLOWED = new Set([200, 201, 204, 206, 400, 401, 403, 404, 405, 413, 415, 416, 421, 422, 429]);
 
-let tmp: ReturnType<typeof makeTmpDir>;
+let tmp: ReturnType<typeof makeShmTmpDir>;
 let srv: RunningServer | undefined;
 let agent: http.Agent;
 
 before(async () => {
-  tmp = makeTmpDir('fuzz-serve-');
+  tmp = makeShmTmpDir('fuzz-serve-');
   agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   try {
     srv = await startServer({ root: join(tmp.dir, 'root'), port: 0, tokens: TokenStore.parse(`read ${T.read}\nwrite ${T.write}\nadmin ${T.admin}\n`), maxAuthFailuresPerMinute: 1e9, maxObjectBytes: 1 << 20 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,22 @@ import { execFileSync } from 'node:child_process';
 export function makeTmpDir(prefix = 'geodvc-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => { if (process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/**
+ * Like makeTmpDir, but in memory (/dev/shm, a tmpfs, when the machine has one; else the usual temp
+ * dir): for tests that rewrite small files thousands of times (the fuzz tier writes each case to a
+ * file), where ext4's truncate-and-rewrite path (journal, block frees) costs more than the code under
+ * test. Only for small files: tmpfs lives in RAM. GEODVC_TEST_SHM=0 turns it off.
+ */
+export function makeShmTmpDir(prefix = 'geodvc-test-'): { dir: string; cleanup: () => void } {
+  let dir: string | undefined;
+  if (process.env.GEODVC_TEST_SHM !== '0' && existsSync('/dev/shm')) {
+    try { dir = mkdtempSync(join('/dev/shm', prefix)); } catch { /* not writable here: the usual temp dir */ }
+  }
+  dir ??= mkdtempSync(join(tmpdir(), prefix));
+  const d = dir;
+  return { dir: d, cleanup: () => { if (process.env.KEEP_TMP !== '1') rmSync(d, { recursive: true, force: true }); } };
 }
 
 /** Writes a tree of files: { 'a/b.txt': 'content' }. */
