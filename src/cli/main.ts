@@ -311,7 +311,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       if (err.code === 'commander.executeSubCommandAsync') return 0;
       // Commander already printed its message; mirror DVC's usage exit code.
-      if (wantJson) process.stdout.write(JSON.stringify(new UsageError(err.message).toJSON(), null, 2) + '\n');
+      if (wantJson) process.stdout.write(JSON.stringify(new UsageError(err.message, { hint: 'see `geodvc COMMAND --help`' }).toJSON(), null, 2) + '\n');
       return 254;
     }
     // an optional peer dependency (cloud SDK, BullMQ) that is not installed: name it

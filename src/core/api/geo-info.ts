@@ -48,6 +48,7 @@ export interface GeoInfoOptions extends OpContext {
 }
 
 const SKIP_DIRS = new Set(['.git', '.dvc', 'node_modules']);
+const UNREADABLE_HINT = 'check the file with `geodvc geo check PATH`';
 
 export function isGeoFile(p: string): boolean {
   const ext = extname(p).toLowerCase();
@@ -84,7 +85,7 @@ async function readOne(absPath: string, displayPath: string, source: GeoInfoItem
       const { readGriddedInfo } = await import('../../geo/gridded/info.js');
       return { path: displayPath, kind: 'gridded', info: readGriddedInfo(absPath, { variable }), source };
     } catch (e) {
-      const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message);
+      const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message, 1, { hint: UNREADABLE_HINT });
       return { path: displayPath, kind: 'gridded', source, error: { code: err.code, message: err.message } };
     }
   }
@@ -95,7 +96,7 @@ async function readOne(absPath: string, displayPath: string, source: GeoInfoItem
       const { readPointCloudInfo } = await import('../../geo/pointcloud/info.js');
       return { path: displayPath, kind: 'pointcloud', info: await readPointCloudInfo(absPath, { classes }), source };
     } catch (e) {
-      const err = e instanceof AppError ? e : new AppError('unreadable', `${basename(absPath)}: ${(e as Error).message}`);
+      const err = e instanceof AppError ? e : new AppError('unreadable', `${basename(absPath)}: ${(e as Error).message}`, 1, { hint: UNREADABLE_HINT });
       return { path: displayPath, kind: 'pointcloud', source, error: { code: err.code, message: err.message } };
     }
   }
@@ -107,7 +108,7 @@ async function readOne(absPath: string, displayPath: string, source: GeoInfoItem
     if (isRaster) return { path: displayPath, kind: 'raster', info: await readRasterInfo(absPath), source };
     return { path: displayPath, kind: 'vector', info: await readVectorInfo(absPath), source };
   } catch (e) {
-    const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message);
+    const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message, 1, { hint: UNREADABLE_HINT });
     return { path: displayPath, kind: isRaster ? 'raster' : 'vector', source, error: { code: err.code, message: err.message } };
   }
 }

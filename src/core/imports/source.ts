@@ -73,7 +73,7 @@ export function openSource(url: string, base: string, rev?: string): SourceRepo 
     const c = gitRun(tmpdir(), ['clone', '-q', '--no-checkout', url, dir]);
     if (!c.ok) throw new GitError(`cannot clone '${url}': ${c.err}`, { hint: 'check the URL and your git credentials (`git clone URL` must work)' });
     const git = Git.open(dir);
-    if (!git) throw new GitError(`cannot open the clone of '${url}'`);
+    if (!git) throw new GitError(`cannot open the clone of '${url}'`, { hint: 'check that the URL is a git repository (`git clone URL` must work)' });
     const sha = resolveRev(git, rev);
     const co = gitRun(dir, ['checkout', '-q', '--detach', sha]);
     if (!co.ok) throw new GitError(`cannot check out '${rev ?? 'HEAD'}' of '${url}': ${co.err}`, { hint: 'check the revision' });

@@ -13,7 +13,9 @@ const MAX_BUFFER = 1 << 30;
 const toplevels = new Map<string, string>();
 
 export class GitError extends AppError {
-  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) { super('git', message, 1, opts); }
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('git', message, 1, { ...opts, hint: opts.hint ?? 'run the git command yourself (e.g. `git status`) to see what git needs, then run this command again' });
+  }
 }
 
 export interface CommitInfo { sha: string; date: string; author: string; subject: string; }
