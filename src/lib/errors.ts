@@ -5,42 +5,135 @@
  * boundary where their cause is known, with `cause` kept for `-v`.
  */
 /**
- * Every error code geodvc raises (`AppError.code`, `"error"` in `--json` output): stable, kebab-case,
- * named after the condition. One code per condition: add here before raising a new one.
+ * Every error code geodvc raises (`AppError.code`, `"error"` in `--json` output), with its meaning:
+ * stable, kebab-case, named after the condition. One code per condition: add it here (with what it
+ * means) before raising a new one; test/unit/errors-style.test.ts checks the table and the messages.
  */
-export type ErrorCode =
+export const ERROR_CODES = {
   // general (lib/errors): the DVC exit-code classes and refused writes
-  | 'usage' | 'config' | 'not-a-repo' | 'interrupted' | 'internal' | 'invalid-file'
-  | 'disk-full' | 'permission-denied' | 'read-only-fs' | 'write-failed' | 'not-found'
-  | 'missing-package'
+  usage: 'wrong command-line usage: a bad argument, option or combination (exit 254)',
+  config: 'bad or missing configuration in .dvc/config or a remote setting (exit 251)',
+  'not-a-repo': 'the command needs a geodvc/DVC repository and none was found (exit 253)',
+  interrupted: 'stopped by Ctrl-C or an abort signal; nothing half-written was kept (exit 252)',
+  internal: 'a bug: something that should never happen (exit 255)',
+  'invalid-file': 'a file geodvc parses (.dvc, .dir, dvc.yaml, a TIFF header, ...) holds invalid data',
+  'disk-full': 'the file system is full or the quota is exceeded',
+  'permission-denied': 'the file system refused access to a path (EACCES, EPERM)',
+  'read-only-fs': 'the file system is mounted read-only',
+  'write-failed': 'a write failed for another reason than space, permission or a read-only mount',
+  'not-found': 'a file or directory named on the command line does not exist',
+  'missing-package': 'an optional npm package needed by this feature is not installed',
   // paths (lib/safepath, targets of add/import/ls/history)
-  | 'unsafe-path' | 'path-outside-repo' | 'reserved-path' | 'symlink-outside-repo' | 'bad-target'
-  | 'no-such-target' | 'not-a-directory' | 'exists' | 'already-tracked' | 'tracked-by-git' | 'not-tracked'
-  | 'unreadable' | 'ignored'
+  'unsafe-path': 'a path in a DVC file or manifest is absolute, empty or otherwise unsafe to write',
+  'path-outside-repo': 'a path leads outside the repository',
+  'reserved-path': 'a path points into .git or .dvc, which geodvc never writes as data',
+  'symlink-outside-repo': 'a symbolic link resolves outside the repository',
+  'bad-target': 'a target is not a regular file or directory (a socket, device, ...)',
+  'no-such-target': 'a target given to add/import does not exist',
+  'not-a-directory': 'a path that must be a directory is a file',
+  exists: 'the destination already exists and would be overwritten',
+  'already-tracked': 'the path is already tracked by another .dvc file or stage',
+  'tracked-by-git': 'the path is tracked by git, so DVC cannot track it too',
+  'not-tracked': 'the path is not tracked by any .dvc file or dvc.lock',
+  unreadable: 'a file or directory could not be read',
+  ignored: 'the path is excluded by .dvcignore',
   // repository, git, cache and workspace
-  | 'init' | 'no-scm' | 'git' | 'no-git-remote' | 'unknown-rev' | 'no-commits' | 'locked' | 'hook-exists'
-  | 'invalid-dvcfile' | 'interpolation' | 'missing-cache' | 'cache-changed' | 'changed-while-hashing'
-  | 'hash-mismatch' | 'unsupported-hash' | 'no-hash' | 'object-missing' | 'link-failed' | 'checkout-failed'
-  | 'unsaved-changes' | 'gc-missing-manifest' | 'gc-cloud-unsupported'
+  init: 'the repository could not be initialised (already one, or not in git without --no-scm)',
+  'no-scm': 'the operation needs git and the repository is not in a git work tree',
+  git: 'a git command failed',
+  'no-git-remote': 'the git repository has no remote to push or pull from',
+  'unknown-rev': 'a git revision (commit, branch, tag) does not resolve',
+  'no-commits': 'the git repository has no commits yet',
+  locked: 'another geodvc/DVC process holds the repository lock',
+  'hook-exists': 'a git hook not written by geodvc is already installed',
+  'invalid-dvcfile': 'a .dvc file or dvc.yaml does not follow the DVC schema',
+  interpolation: 'a ${...} template in dvc.yaml cannot be resolved',
+  'missing-cache': 'a tracked object is not in the local cache (fetch it first)',
+  'cache-changed': 'an object in the cache changed since it was stored (corruption)',
+  'changed-while-hashing': 'a file changed while it was being hashed',
+  'hash-mismatch': 'content does not match the hash it was recorded or downloaded under',
+  'unsupported-hash': 'a DVC file names a hash algorithm geodvc does not support',
+  'no-hash': 'an output has no recorded hash (never added or committed)',
+  'object-missing': 'an object (or .dir manifest) named by a DVC file is missing',
+  'link-failed': 'the workspace link (reflink, hardlink, symlink, copy) could not be made',
+  'checkout-failed': 'some outputs could not be checked out',
+  'unsaved-changes': 'the workspace has changes that the command would lose',
+  'gc-missing-manifest': 'gc cannot read a .dir manifest, so it cannot tell which objects are in use',
+  'gc-cloud-unsupported': 'gc --cloud is not supported for that remote',
   // remotes and transfers (`remote-*`: StorageError, storage/errors.ts)
-  | 'missing-remote' | 'remote-read-only' | 'push-failed' | 'fetch-failed' | 'nothing-to-publish'
-  | 'chunk-corrupt' | 'chunk-not-local'
-  | 'remote-object-missing' | 'remote-bucket-missing' | 'remote-access-denied' | 'remote-unreachable'
-  | 'remote-transient' | 'remote-bad-url' | 'remote-bad-option' | 'remote-credentials' | 'remote-remote-error'
+  'missing-remote': 'no remote given and no default remote configured, or the name is unknown',
+  'remote-read-only': 'the remote is read-only (http) and the command would write to it',
+  'push-failed': 'some objects could not be pushed',
+  'fetch-failed': 'some objects could not be fetched',
+  'nothing-to-publish': 'publish found no tracked data to publish',
+  'chunk-corrupt': 'a chunk of a chunked object does not match its hash',
+  'chunk-not-local': 'a chunk listed for an object is not in the local chunked copy',
+  'remote-object-missing': 'an object is not on the remote (HTTP 404 or the SDK equivalent)',
+  'remote-bucket-missing': 'the bucket, container or base directory of the remote does not exist',
+  'remote-access-denied': 'the remote refused access (HTTP 401/403): credentials or permissions',
+  'remote-unreachable': 'the remote server could not be reached (network error)',
+  'remote-transient': 'the remote had a temporary failure (HTTP 408/429/5xx); retrying may help',
+  'remote-bad-url': 'the remote URL is malformed or its scheme is unknown (exit 251)',
+  'remote-bad-option': 'a remote option has a bad value (exit 251)',
+  'remote-credentials': 'the remote credentials are missing or unusable (exit 251)',
+  'remote-remote-error': 'the remote answered with an unexpected error',
   // pipelines and experiments
-  | 'stage-exists' | 'stage-not-found' | 'stage-failed' | 'stage-spawn' | 'stage-timeout' | 'stage-no-lock'
-  | 'stage-deps-missing' | 'stage-job-failed' | 'stage-job-result' | 'stage-push-failed' | 'pipeline-cycle'
-  | 'missing-dep' | 'missing-out' | 'missing-params' | 'missing-params-file' | 'missing-wdir'
-  | 'out-duplicated' | 'out-outside-repo' | 'out-overlaps-dvc' | 'multi-output'
-  | 'experiment' | 'exp-exists' | 'exp-not-found'
+  'stage-exists': 'a stage of that name already exists in dvc.yaml',
+  'stage-not-found': 'no stage of that name in dvc.yaml',
+  'stage-failed': 'a stage command exited non-zero',
+  'stage-spawn': 'a stage command could not be started',
+  'stage-timeout': 'a stage command ran longer than its timeout',
+  'stage-no-lock': 'a stage has no dvc.lock entry (it was never run)',
+  'stage-deps-missing': 'a stage dependency is neither in the workspace nor produced by another stage',
+  'stage-job-failed': 'a stage run by a distributed worker failed',
+  'stage-job-result': "a distributed worker's answer for a stage is unusable",
+  'stage-push-failed': "a distributed worker could not push a stage's outputs",
+  'pipeline-cycle': 'the stages of dvc.yaml depend on each other in a cycle',
+  'missing-dep': 'a stage dependency does not exist',
+  'missing-out': 'a stage output was not produced by its command',
+  'missing-params': 'a params key used by a stage is not in the params file',
+  'missing-params-file': 'the params file of a stage does not exist',
+  'missing-wdir': 'the working directory of a stage does not exist',
+  'out-duplicated': 'two stages or .dvc files declare the same output',
+  'out-outside-repo': 'a stage output lies outside the repository',
+  'out-overlaps-dvc': 'a stage output overlaps an output tracked by a .dvc file',
+  'multi-output': 'the command needs a .dvc file with one output and this one has several',
+  experiment: 'an experiment command failed',
+  'exp-exists': 'an experiment of that name already exists',
+  'exp-not-found': 'no experiment of that name',
   // geo
-  | 'gdal-error' | 'no-native-gdal' | 'not-a-raster' | 'not-a-tiff' | 'unsupported-raster' | 'no-crs'
-  | 'unknown-crs' | 'mixed-crs' | 'mismatched-crs' | 'mismatched-grids' | 'no-georeferencing'
-  | 'rotated-grid' | 'not-north-up' | 'no-bands' | 'no-footprint' | 'no-inputs' | 'no-match'
-  | 'warp-failed' | 'stac-invalid'
+  'gdal-error': 'GDAL reported an error',
+  'no-native-gdal': 'the native GDAL engine (gdal-async) is not available',
+  'not-a-raster': 'the file is not a raster GDAL can read',
+  'not-a-tiff': 'the file is not a TIFF',
+  'unsupported-raster': 'the raster uses a layout or sample type the operation does not support',
+  'no-crs': 'the dataset has no CRS and the operation needs one',
+  'unknown-crs': 'a CRS cannot be parsed or transformed',
+  'mixed-crs': 'the inputs declare different CRSs, or some declare none',
+  'mismatched-crs': 'an input is not in the CRS of the others',
+  'mismatched-grids': 'the inputs do not share a compatible grid (bands, resolution, rotation)',
+  'no-georeferencing': 'the raster has no geotransform or GCPs',
+  'rotated-grid': 'the raster grid is rotated and the operation needs a north-up grid',
+  'not-north-up': 'the raster is stored south-up or rotated and the operation needs north-up',
+  'no-bands': 'the dataset has no raster bands (it may hold subdatasets)',
+  'no-footprint': 'no footprint can be computed for the input',
+  'no-inputs': 'no input files of the expected kind were found',
+  'no-match': 'a glob pattern matched nothing',
+  'warp-failed': 'the reprojection (warp) could not be planned or run',
+  'stac-invalid': 'the generated STAC catalog does not validate',
   // web apps (ui, serve)
-  | 'bad-request' | 'bad-basemap' | 'port-in-use' | 'ui-assets-missing' | 'preview-failed' | 'preview-busy'
-  | 'preview-timeout' | 'preview-too-large';
+  'bad-request': 'the web app received a malformed request',
+  'bad-basemap': 'the basemap URL or template is not usable',
+  'port-in-use': 'the port of the web app is taken',
+  'ui-assets-missing': 'the built assets of the web UI are missing',
+  'preview-failed': 'a preview tile or image could not be rendered',
+  'preview-busy': 'too many previews are rendering at once',
+  'preview-timeout': 'a preview took longer than its time limit',
+  'preview-too-large': 'the preview would read more data than the limit allows',
+} as const satisfies Record<string, string>;
+
+/** A stable error code: one key of ERROR_CODES. */
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface AppErrorOptions {
   hint?: string;

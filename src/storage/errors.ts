@@ -16,10 +16,23 @@ export type StorageErrorCode =
   | 'credentials'
   | 'remote-error';
 
+/** The hint of a StorageError raised without one: what to do about each kind of failure. */
+const DEFAULT_HINTS: Record<StorageErrorCode, string> = {
+  'object-missing': 'push it from a copy of the repository that has it (`geodvc push`), or check the remote URL (`geodvc remote list`)',
+  'bucket-missing': 'create the bucket, container or directory, or fix the remote URL (`geodvc remote modify NAME url ...`)',
+  'access-denied': 'check the credentials of the remote (`geodvc remote modify NAME ...`) and its permissions',
+  unreachable: 'check that the server is running and the URL is right; rerun the command to resume where it stopped',
+  transient: 'the server had a temporary problem; rerun the command to resume',
+  'bad-url': 'use a supported URL (s3://, gs://, azure://, ssh://, http(s)://, webdav(s)://, a local path)',
+  'bad-option': 'fix the option with `geodvc remote modify NAME OPTION VALUE`',
+  credentials: 'set the credentials of the remote (`geodvc remote modify --local NAME ...`) or in the environment',
+  'remote-error': 'rerun with -v to see the server\'s answer; check the remote URL and the server',
+};
+
 export class StorageError extends AppError {
   readonly retryable: boolean;
   constructor(code: StorageErrorCode, message: string, opts: AppErrorOptions & { retryable?: boolean } = {}) {
-    super(`remote-${code}`, message, code === 'bad-url' || code === 'bad-option' || code === 'credentials' ? 251 : 1, opts);
+    super(`remote-${code}`, message, code === 'bad-url' || code === 'bad-option' || code === 'credentials' ? 251 : 1, { ...opts, hint: opts.hint ?? DEFAULT_HINTS[code] });
     this.retryable = opts.retryable ?? (code === 'unreachable' || code === 'transient');
   }
   get kind(): StorageErrorCode { return this.code.slice('remote-'.length) as StorageErrorCode; }
