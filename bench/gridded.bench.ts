@@ -1,19 +1,33 @@
 /**
  * Gridded files (issue 21): what the metadata of JPEG2000/NetCDF/HDF5 costs `add`. Each sample is
- * added to a fresh repository by the built CLI, with metadata (default: native GDAL opens the file)
- * and with `GEODVC_NO_META=1` (the peer: the same add without the meta hook), alternating, median
- * of RUNS each; the ratio is meta/no-meta. Samples: the corpus files (KBs: the fixed cost of loading
- * GDAL dominates) and a generated NetCDF-3 and NetCDF-4 of SIZE_MB (hashing dominates).
- * Also: `geo info` of each family (median wall of the CLI) beside `gdalinfo` of the same file.
+ * added to a fresh repository by the built CLI, with metadata (default: the header readers of
+ * src/geo/gridded/fast-meta.ts where they are sure, else native GDAL opens the file) and with
+ * `GEODVC_NO_META=1` (the peer: the same add without the meta hook), alternating, median of RUNS
+ * each, wall and CPU (user+sys of the CLI, GNU time); the ratio is meta/no-meta. The `meta by`
+ * column says which path answered. Samples: the corpus files (KBs: fixed costs dominate) and a
+ * generated NetCDF-3 and NetCDF-4 of SIZE_MB (hashing dominates). Prints the load average before
+ * and after (the machine is shared). Also: `geo info` of each family beside `gdalinfo`.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { median, runProc, fmt, table } from './lib.js';
+import { griddedFastMeta } from '../src/geo/gridded/fast-meta.js';
+
+/** Wall and CPU seconds (user+sys, GNU time) of a command. */
+function runCpu(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): { wall: number; cpu: number; code: number; stderr: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN, code: r.status ?? 1, stderr: r.stderr };
+}
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const small = process.env.BENCH_SCALE === 'small';
-const RUNS = small ? 3 : 5;
+const RUNS = Number(process.env.BENCH_RUNS) || (small ? 3 : 5);
 const SIZE_MB = small ? 64 : 512;
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'geodvc.js');
@@ -34,28 +48,31 @@ try {
     join(FORMATS, 'trmm-nc4.nc'), join(FORMATS, 'cf_geog.nc'), join(FORMATS, 'groups.h5'),
     nc3, nc4,
   ];
-  const addOnce = (file: string, meta: boolean): number => {
+  const addOnce = (file: string, meta: boolean): { wall: number; cpu: number } => {
     const repo = mkdtempSync(join(work, 'repo-'));
     try {
       execFileSync('git', ['init', '-q'], { cwd: repo });
       execFileSync(process.execPath, [BIN, 'init', '-q'], { cwd: repo });
       const dst = join(repo, basename(file));
       copyFileSync(file, dst);
-      const r = runProc(process.execPath, [BIN, 'add', '-q', basename(file)], { cwd: repo, env: meta ? { GEODVC_NO_META: '' } : { GEODVC_NO_META: '1' } });
+      const r = runCpu(process.execPath, [BIN, 'add', '-q', basename(file)], { cwd: repo, env: meta ? { GEODVC_NO_META: '' } : { GEODVC_NO_META: '1' } });
       if (r.code !== 0) throw new Error(`add ${file} failed: ${r.stderr}`);
-      return r.wall;
+      return { wall: r.wall, cpu: r.cpu };
     } finally { rmSync(repo, { recursive: true, force: true }); }
   };
   const rows: (string | number)[][] = [];
+  const loadBefore = load();
   for (const f of samples) {
-    const withMeta: number[] = [], without: number[] = [];
+    const withMeta: { wall: number; cpu: number }[] = [], without: { wall: number; cpu: number }[] = [];
     addOnce(f, true); // warm the page cache
     for (let i = 0; i < RUNS; i++) { without.push(addOnce(f, false)); withMeta.push(addOnce(f, true)); }
-    const a = median(withMeta), b = median(without);
-    rows.push([basename(f), `${(statSync(f).size / 1048576).toFixed(2)} MB`, fmt(b), fmt(a), fmt(a - b), `${fmt(a / b, 2)}x`]);
+    const a = median(withMeta.map((x) => x.wall)), b = median(without.map((x) => x.wall));
+    const ac = median(withMeta.map((x) => x.cpu)), bc = median(without.map((x) => x.cpu));
+    const by = griddedFastMeta(f) ? 'header reader' : 'GDAL';
+    rows.push([basename(f), `${(statSync(f).size / 1048576).toFixed(2)} MB`, by, fmt(b), fmt(a), `${fmt(a / b, 2)}x`, fmt(bc), fmt(ac), `${fmt(ac / bc, 2)}x`]);
   }
-  process.stdout.write(`add with gridded metadata vs add with GEODVC_NO_META=1 (median of ${RUNS}, seconds)\n\n`);
-  process.stdout.write(`${table(['file', 'size', 'add, no meta', 'add, meta', 'meta cost', 'ratio'], rows)}\n\n`);
+  process.stdout.write(`add with gridded metadata vs add with GEODVC_NO_META=1 (median of ${RUNS}; wall and CPU seconds; load average ${loadBefore} before, ${load()} after)\n\n`);
+  process.stdout.write(`${table(['file', 'size', 'meta by', 'wall, no meta', 'wall, meta', 'wall ratio', 'CPU, no meta', 'CPU, meta', 'CPU ratio'], rows)}\n\n`);
 
   const info: (string | number)[][] = [];
   for (const f of [samples[1]!, samples[2]!, samples[4]!, nc4]) {

@@ -51,3 +51,28 @@ test('GeoJP2 file: size, type, block, EPSG and geotransform from the boxes; unsu
     try { assert.equal(griddedFastMeta(BYTE), undefined); } finally { delete process.env.GEODVC_GRIDDED_META; }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('damaged headers never make the readers throw (300 seeded byte flips and cuts of a JPEG2000 and a NetCDF-3 file)', (t) => {
+  const nc = join(FORMATS, 'cf_geog.nc');
+  if (!existsSync(BYTE) || !existsSync(nc)) {
+    if (process.env.CI === 'true') throw new Error('corpus samples missing');
+    t.skip('corpus not present');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'geodvc-jp2f-'));
+  try {
+    let seed = 21;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    for (const [src, ext] of [[BYTE, 'jp2'], [nc, 'nc']] as const) {
+      const orig = readFileSync(src);
+      const p = join(dir, `x.${ext}`);
+      for (let i = 0; i < 150; i++) {
+        const b = Buffer.from(orig);
+        // damage the header area (first 1 KiB) where the readers look
+        for (let k = 0, n = 1 + rnd(4); k < n; k++) b[rnd(Math.min(1024, b.length))] = rnd(256);
+        writeFileSync(p, i % 10 === 0 ? b.subarray(0, rnd(b.length)) : b);
+        assert.doesNotThrow(() => griddedFastMeta(p), `mutation ${i} of ${ext}`);
+      }
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -23,7 +23,7 @@ const MAX_BOXES = 1000;
 const NEUTRAL = new Set(['jP  ', 'ftyp', 'rreq', 'ihdr', 'colr', 'cdef', 'bpcc', 'res ', 'resc', 'resd', 'jp2i', 'uinf', 'ulst', 'url ', 'free', 'jp2h', 'jp2c', 'uuid', 'asoc', 'lbl ', 'xml ']);
 
 function readAt(fd: number, pos: number, len: number): Buffer {
-  const b = Buffer.alloc(Math.max(0, len));
+  const b = Buffer.alloc(Math.max(0, Math.min(len, fstatSync(fd).size - pos)));
   let got = 0;
   while (got < b.length) { const n = readSync(fd, b, got, b.length - got, pos + got); if (n <= 0) break; got += n; }
   return b.subarray(0, got);
@@ -203,7 +203,7 @@ export function jp2FastMeta(absPath: string): Record<string, unknown> | undefine
         } else if (type === 'asoc') {
           if (depth === 0) {
             const lbl = readAt(fd, body, 16);
-            if (lbl.length >= 16 && lbl.toString('latin1', 4, 8) === 'lbl ' && readAt(fd, body + 8, Math.max(0, lbl.readUInt32BE(0) - 8)).toString('latin1').replace(/\0+$/, '') === 'gml.data') gml = true;
+            if (lbl.length >= 16 && lbl.toString('latin1', 4, 8) === 'lbl ' && readAt(fd, body + 8, Math.max(0, Math.min(64, lbl.readUInt32BE(0) - 8))).toString('latin1').replace(/\0+$/, '') === 'gml.data') gml = true;
             else { ok = false; return; }
           }
           walk(body, bodyEnd, depth + 1);

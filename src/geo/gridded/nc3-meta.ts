@@ -50,6 +50,7 @@ interface Coord { kind: CoordKind; vals: number[]; all: () => number[] }
 function coordKind(v: Nc3Var): CoordKind {
   const std = str(v, 'standard_name'), units = str(v, 'units'), axis = str(v, 'axis');
   if (v.attrs.has('positive')) return unsure('vertical coordinate');
+  if (v.attrs.has('scale_factor') || v.attrs.has('add_offset')) return unsure('packed coordinate');
   if (std === undefined && units === undefined && axis === undefined) return 'bare';
   if (std === 'longitude' && units === 'degrees_east' && (axis === undefined || axis === 'X')) return 'lon';
   if (std === 'latitude' && units === 'degrees_north' && (axis === undefined || axis === 'Y')) return 'lat';
@@ -212,8 +213,9 @@ function rasterOf(h: Nc3Header, v: Nc3Var, byName: Map<string, Nc3Var>, coordOf:
   const lonLatNames = /^(lon|long|longitude|lat|latitude)$/i;
   if (gmName === undefined) {
     const bare = (c: typeof cx, name: string) => (!c || c.kind === 'bare') && !lonLatNames.test(name);
+    if (h.attrs.has('spatial_ref') || h.attrs.has('crs_wkt') || h.attrs.has('GeoTransform')) unsure('global CRS attributes');
     if (bare(cx, xd.name) && bare(cy, yd.name)) {
-      if (str(h, 'spatial_ref') !== undefined || str(h, 'crs_wkt') !== undefined) unsure('global CRS attribute');
+      // no georeferencing (GDAL reports the grid without a geotransform)
     } else if (cx?.kind === 'lon' && cy?.kind === 'lat') {
       geotransform = gtOf(cx.all(), cy.all(), xd.size, yd.size);
       if (cx.all().some((x) => x > 180)) unsure('longitudes past 180');
