@@ -177,16 +177,17 @@ function axis(field: string, title: string, extra: Record<string, unknown> = {})
   return { field, type: 'quantitative', title, ...extra };
 }
 
+/** The first keys of every DVC template's vega-lite spec (in DVC's order). */
+function specHead(title: string, values: Row[]) {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', data: { values }, title: { text: title, anchor: 'middle' }, width: 300, height: 300 };
+}
+
 /** The vega-lite spec of DVC's `linear` template. */
 function linearSpec(title: string, values: Row[], revs: string[], x: string, y: string, xl: string, yl: string): Record<string, unknown> {
   const yAxis = axis(y, yl, { scale: { zero: false } });
   const color = { field: 'rev', type: 'nominal' };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    title: { text: title, anchor: 'middle' },
-    width: 300,
-    height: 300,
+    ...specHead(title, values),
     params: [{ name: 'smooth', value: 0.001, bind: { input: 'range', min: 0.001, max: 1, step: 0.001 } }],
     encoding: { x: axis(x, xl), color: colorEncoding(revs), strokeDash: {} },
     layer: [
@@ -213,11 +214,7 @@ function linearSpec(title: string, values: Row[], revs: string[], x: string, y: 
 /** DVC's `scatter` template. */
 function scatterSpec(title: string, values: Row[], revs: string[], x: string, y: string, xl: string, yl: string): Record<string, unknown> {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    title: { text: title, anchor: 'middle' },
-    width: 300,
-    height: 300,
+    ...specHead(title, values),
     mark: { type: 'point', tooltip: { content: 'data' } },
     params: [{ name: 'grid', select: 'interval', bind: 'scales' }],
     encoding: { x: axis(x, xl), y: axis(y, yl), color: colorEncoding(revs), shape: {}, tooltip: [{ field: 'rev' }, { field: x }, { field: y }] },

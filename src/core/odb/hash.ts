@@ -149,18 +149,24 @@ class XxhHasher implements Hasher {
  * in this thread (throws otherwise).
  */
 export function createHasherSync(name: HashName): Hasher {
+  const direct = directHasher(name);
+  if (direct) return direct;
+  const h = xxh128Pool.pop();
+  if (!h) throw new Error('xxh128 hasher not initialised: await initHashers() first');
+  h.init();
+  if (xxh128Pool.length === 0 && xxh128Factory) void xxh128Factory().then((x) => { xxh128Pool.push(x); });
+  return new XxhHasher(h);
+}
+
+/** The hasher of `name` when it needs no WebAssembly instance (every one but xxh128 without the native binding). */
+function directHasher(name: HashName): Hasher | undefined {
   switch (name) {
     case 'md5': return new NodeHasher('md5');
     case 'sha256': return new NodeHasher('sha256');
     case 'md5-dos2unix': return new Dos2UnixHasher();
     case 'xxh128': {
       const nx = nativeXxh128();
-      if (nx) return new NativeXxhHasher(nx.create());
-      const h = xxh128Pool.pop();
-      if (!h) throw new Error('xxh128 hasher not initialised: await initHashers() first');
-      h.init();
-      if (xxh128Pool.length === 0 && xxh128Factory) void xxh128Factory().then((x) => { xxh128Pool.push(x); });
-      return new XxhHasher(h);
+      return nx ? new NativeXxhHasher(nx.create()) : undefined;
     }
   }
 }
@@ -172,15 +178,7 @@ export function hashFileSync(absPath: string, name: HashName, opts: HashFileOpti
 
 /** A new incremental hasher. */
 export async function createHasher(name: HashName): Promise<Hasher> {
-  switch (name) {
-    case 'md5': return new NodeHasher('md5');
-    case 'sha256': return new NodeHasher('sha256');
-    case 'md5-dos2unix': return new Dos2UnixHasher();
-    case 'xxh128': {
-      const nx = nativeXxh128();
-      return nx ? new NativeXxhHasher(nx.create()) : new XxhHasher(await takeXxh());
-    }
-  }
+  return directHasher(name) ?? new XxhHasher(await takeXxh());
 }
 
 class NativeXxhHasher implements Hasher {
