@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { makeTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit, git, writeTree } from '../helpers/tmp.js';
 import { BIN, cliOk } from '../helpers/cli.js';
 import { openRepo } from '../../src/core/repo/repo.js';
 import { fsck } from '../../src/core/api/fsck.js';
@@ -125,7 +125,7 @@ function dataset(): { files: Record<string, string>; expected: Record<string, st
 // the file's run time reasonable (a round is partly waiting: kill timers, process exit, fsync).
 describe('SIGKILL at random points', { concurrency: 2 }, () => {
   test('of add, checkout and pull never corrupt the cache or the workspace and leave no process', { timeout: 1_200_000 }, async () => {
-    const t = makeTmpDir('geodvc-crash-');
+    const t = makeShmTmpDir('geodvc-crash-');
     const tag = randomBytes(6).toString('hex');
     try {
       const root = join(t.dir, 'repo');
@@ -184,7 +184,7 @@ describe('SIGKILL at random points', { concurrency: 2 }, () => {
   });
 
   test('of repro (inside the stage command, while committing outputs, writing dvc.lock and the run-cache) leave no stage process, no torn dvc.lock and rebuild on the rerun', { timeout: 1_200_000 }, async () => {
-    const t = makeTmpDir('geodvc-crash-repro-');
+    const t = makeShmTmpDir('geodvc-crash-repro-');
     const tag = randomBytes(6).toString('hex');
     try {
       const { files, expected } = dataset();
