@@ -2,9 +2,9 @@
  * What is tracked, in the workspace or at a git revision: the outputs of every `.dvc` file and of
  * every `dvc.lock` (the root's and those of stage subdirectories, as DVC collects every dvc.yaml),
  * each with its repository-relative path and the file that tracks it. The one answer to "what is
- * tracked at R" for used objects (push, pull, fetch, gc, fsck), status, checkout, diff, geo diff,
- * geo info --rev and the remote readers (open, readWindow, bbox). Directory outputs stay `.dir`
- * oids: callers expand a manifest only when they need its files.
+ * tracked at R" for used objects (push, pull, fetch, gc, fsck), status, checkout, diff, history,
+ * geo diff, geo info --rev, pull --bbox and the remote readers (open, readWindow, chip --rev).
+ * Directory outputs stay `.dir` oids: callers expand a manifest only when they need its files.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
@@ -91,11 +91,6 @@ export function outsOfTrackingFile(root: string, trackedBy: string, text: string
     return lockFileOuts(root, base, (name) => (name === 'dvc.lock' ? text : undefined));
   }
   return parseRevDvcFiles(root, [{ relpath: trackedBy, text }]).flatMap((f) => dvcFileOuts(root, f));
-}
-
-/** Whether `rel` (repository-relative posix) is a file that records outputs (`*.dvc`, `dvc.lock`). */
-export function isTrackingFile(rel: string): boolean {
-  return rel.endsWith('.dvc') || rel === 'dvc.lock' || rel.endsWith('/dvc.lock');
 }
 
 /**
