@@ -7,9 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { CORPUS, cliOk, runCli } from '../helpers/cli.js';
 import { gitInit, makeTmpDir } from '../helpers/tmp.js';
 import { needNative, run } from './geo-ops-native.js';
@@ -19,6 +20,7 @@ import { extractGeoMeta } from '../../src/geo/meta.js';
 import { parseYamlLazy } from '../../src/lib/yaml-lazy.js';
 
 const FORMATS = join(CORPUS, 'formats');
+const execFileP = promisify(execFile);
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'formats.json'), 'utf8'));
 const entries: any[] = (Array.isArray(manifest) ? manifest : Object.values(manifest).find(Array.isArray) as any[])
   .filter((e) => e.format === 'jp2' || e.format === 'netcdf' || e.format === 'hdf5');
@@ -256,14 +258,23 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
     ['laea64.nc', ['-of', 'netCDF', '-ot', 'Float64', '-a_srs', 'EPSG:3035', '-co', 'FORMAT=NC2']],
     ['unnamed.nc', ['-of', 'netCDF', '-ot', 'Int16', '-a_srs', '+proj=utm +zone=33 +datum=WGS84', '-a_ullr', '500000', '4001000', '501000', '4000000']],
   ];
+  // the end-to-end `add` (built CLI) runs meanwhile; its .dvc files are compared at the end
+  const repo = join(dir, 'repo');
+  const names = ['byte.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc'];
+  mkdirSync(repo);
+  gitInit(repo);
+  for (const n of names) copyFileSync(join(FORMATS, n), join(repo, n));
+  const added = (async () => { await cliOk(['init', '-q'], { cwd: repo }); await cliOk(['add', '-q', ...names], { cwd: repo }); })();
+  added.catch(() => { /* awaited below */ });
   const files = entries.map(file);
-  for (const [name, args] of gen) {
-    const out = join(dir, name);
-    run('gdal_translate', ['-q', ...(name.endsWith('.jp2') ? ['-of', 'JP2OpenJPEG'] : []), ...args, src, out]);
-    files.push(out);
-  }
   writeFileSync(join(dir, 'cube.cdl'), CDL);
-  for (const [kind, name] of [['classic', 'cube.nc'], ['64-bit-offset', 'cube64.nc']]) { run('ncgen', ['-k', kind!, '-o', join(dir, name!), join(dir, 'cube.cdl')]); files.push(join(dir, name!)); }
+  const jobs: [string, string[]][] = [
+    ...gen.map(([name, args]): [string, string[]] => ['gdal_translate', ['-q', ...(name.endsWith('.jp2') ? ['-of', 'JP2OpenJPEG'] : []), ...args, src, join(dir, name)]]),
+    ['ncgen', ['-k', 'classic', '-o', join(dir, 'cube.nc'), join(dir, 'cube.cdl')]],
+    ['ncgen', ['-k', '64-bit-offset', '-o', join(dir, 'cube64.nc'), join(dir, 'cube.cdl')]],
+  ];
+  await Promise.all(jobs.map(([cmd, args]) => execFileP(cmd, args, { env: { ...process.env, GDAL_PAM_ENABLED: 'NO' } })));
+  files.push(...gen.map(([name]) => join(dir, name)), join(dir, 'cube.nc'), join(dir, 'cube64.nc'));
   const answered: string[] = [];
   for (const f of files) {
     const fast = griddedFastMeta(f);
@@ -297,13 +308,7 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
   }
   // end to end: the `meta` that `add` writes (built CLI, header readers) is what the GDAL path of
   // extractGeoMeta gives for the same files
-  const repo = join(dir, 'repo');
-  run('mkdir', ['-p', repo]);
-  gitInit(repo);
-  await cliOk(['init', '-q'], { cwd: repo });
-  const names = ['byte.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc'];
-  for (const n of names) copyFileSync(join(FORMATS, n), join(repo, n));
-  await cliOk(['add', '-q', ...names], { cwd: repo });
+  await added;
   process.env.GEODVC_GRIDDED_META = 'gdal';
   try {
     for (const n of names) {
