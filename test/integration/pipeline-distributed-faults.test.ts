@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliOk, runCli } from '../helpers/cli.js';
 import { killChild } from '../helpers/servers/common.js';
@@ -30,6 +30,15 @@ test('repro --queue: a SIGKILLed worker\'s stage completes on another worker', a
       await new Promise((r) => setTimeout(r, 50));
     }
     await killChild(doomed.child, 'SIGKILL');
+    // its stage command (under the worker's kept-warm supervisor) dies with it
+    const inDoomed = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+      try { return readlinkSync(`/proc/${n}/cwd`).startsWith(join(setup.root, 'machine-a')); } catch { return false; }
+    });
+    const k0 = Date.now();
+    while (inDoomed().length) {
+      assert.ok(Date.now() - k0 < 5000, `processes of the killed worker still run: ${inDoomed().join(' ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const rescuer = startWorker(redis.url, join(setup.root, 'machine-b'), ['--lock-duration', '4']);
     workers.push(rescuer);
     const r = await run;

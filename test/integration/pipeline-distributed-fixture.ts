@@ -12,7 +12,7 @@ import { freePort, spawnUntil, killChild, startOrSkip } from '../helpers/servers
 
 export const GIT_ENV = { GIT_AUTHOR_NAME: 'w', GIT_AUTHOR_EMAIL: 'w@x', GIT_COMMITTER_NAME: 'w', GIT_COMMITTER_EMAIL: 'w@x' };
 
-export interface RedisServer { url: string; stop: () => Promise<void> }
+export interface RedisServer { url: string; pid?: number; stop: () => Promise<void> }
 
 export async function startRedis(t: { skip(msg?: string): void }): Promise<RedisServer | undefined> {
   const data = makeTmpDir('geodvc-redis-');
@@ -22,7 +22,7 @@ export async function startRedis(t: { skip(msg?: string): void }): Promise<Redis
     return { ...sp, url: `redis://127.0.0.1:${port}` };
   });
   if (!s) { data.cleanup(); return undefined; }
-  return { url: s.url, stop: async () => { await killChild(s.child); data.cleanup(); } };
+  return { url: s.url, pid: s.child.pid, stop: async () => { await killChild(s.child); data.cleanup(); } };
 }
 
 export interface PipelineSetup { dir: string; root: string; remote: string; origin: string; cleanup: () => void }

@@ -24,7 +24,7 @@ import { gitignoreOutput } from './cache.js';
 import { loadPipeline } from './graph.js';
 import { lockPathOf, openPipelineRepo, plan, type ReproOptions, type ReproResult } from './repro.js';
 import { loadBullmq, redisConnection } from './redis-queue.js';
-import { STAGE_QUEUE_NAME, entryOfResult, type StageJobAction, type StageJobData, type StageJobResult } from './stage-queue.js';
+import { STAGE_QUEUE_NAME, entryOfResult, ignoreOutputs, type StageJobAction, type StageJobData, type StageJobResult } from './stage-queue.js';
 
 export interface DistributedOptions extends ReproOptions {
   redisUrl: string;
@@ -257,17 +257,21 @@ export async function reproduceDistributed(opts: DistributedOptions): Promise<Di
       }
     } finally {
       flush();
-      // .gitignore entries of the outputs, in plan order as a local repro adds them
+      // .gitignore entries of the outputs, in plan order as a local repro adds them (one
+      // `git check-ignore` for all of them, none when every line is there already)
+      const outs: string[] = [];
       for (const a of order) {
         if (!entries.has(a)) continue;
         const s = p.byAddress.get(a)!;
         for (const o of s.outs) {
           if (!o.cache) continue;
           const abs = resolve(s.wdir, o.path);
+          if (relative(repo.root, abs).startsWith('..')) { gitignoreOutput(repo, abs); continue; } // its error
           mkdirSync(dirname(abs), { recursive: true });
-          gitignoreOutput(repo, abs);
+          outs.push(abs);
         }
       }
+      if (!repo.noScm) await ignoreOutputs(repo.root, outs);
       await events.close().catch(() => {});
       await queue.close().catch(() => {});
       git(opts.cwd, ['push', '-q', 'origin', `:${ref}`], { allowFail: true });

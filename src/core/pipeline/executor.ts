@@ -6,12 +6,12 @@
  * for the next `repro` to clean up after a crash. Output is passed to `onOutput` and the last 4 KiB
  * are kept for the error message when the command fails.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, InterruptedError } from '../../lib/errors.js';
 import { killStage, processStart, supervisorArgs, type StageRecord } from './supervisor.js';
-import { STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, type SupervisorMsg } from './supervisor-protocol.cjs';
+import { STAGE_RESTORE_ENV, SUPERVISOR_DROPPED_ENV, type ServeCommand, type ServeMsg, type SupervisorMsg } from './supervisor-protocol.cjs';
 
 export type OutputFn = (stage: string, chunk: string, stream: 'stdout' | 'stderr') => void;
 
@@ -41,9 +41,110 @@ function spawnError(stage: string, message: string, cause?: unknown): AppError {
   return new AppError('stage-spawn', `cannot start the command of '${stage}': ${message}`, 1, { cause, hint: 'check that /bin/sh exists and the stage wdir is a directory' });
 }
 
+/**
+ * A supervisor kept warm (`supervisor-child.cjs --serve`) for a process that runs many stages, the
+ * `queue worker`: one Node start per worker instead of one per stage (~50 ms of CPU each). The same
+ * guarantees: own process group and record per command, every group SIGKILLed when this process
+ * dies (the channel closes). Started on first use after `keepSupervisorWarm(true)`.
+ */
+interface WarmRun { onMsg: (m: ServeMsg) => void; onLost: () => void }
+let warmWanted = false;
+let warm: { child: ChildProcess; runs: Map<number, WarmRun>; next: number } | undefined;
+
+export function keepSupervisorWarm(on: boolean): void {
+  warmWanted = on;
+  if (!on && warm) { const w = warm; warm = undefined; try { w.child.disconnect(); } catch { /* gone */ } }
+}
+
+function supervisorEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  const restore: Record<string, string> = {};
+  for (const k of SUPERVISOR_DROPPED_ENV) {
+    if (env[k] !== undefined) restore[k] = env[k]!;
+    delete env[k];
+  }
+  env[STAGE_RESTORE_ENV] = JSON.stringify(restore);
+  return env;
+}
+
+function warmSupervisor(): NonNullable<typeof warm> {
+  if (warm) return warm;
+  const entry = (supArgs ??= supervisorArgs());
+  const child = spawn(process.execPath, [...entry, '--serve'], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: supervisorEnv(process.env), serialization: 'json' });
+  const w = { child, runs: new Map<number, WarmRun>(), next: 1 };
+  child.unref();
+  (child.channel as { unref?: () => void } | undefined)?.unref?.();
+  child.on('message', (m: ServeMsg) => w.runs.get(m.id)?.onMsg(m));
+  const lost = () => {
+    if (warm === w) warm = undefined;
+    const runs = [...w.runs.values()];
+    w.runs.clear();
+    for (const r of runs) r.onLost();
+  };
+  child.on('error', lost);
+  child.on('exit', lost);
+  warm = w;
+  return w;
+}
+
+function runWarm(stage: string, cmd: string, cwd: string, opts: RunCommandOptions, owner: string): Promise<void> {
+  const w = warmSupervisor();
+  const id = w.next++;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
+  return new Promise<void>((resolve, reject) => {
+    let tail = '';
+    let started: { pid: number; start?: string } | undefined;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      try { w.child.send({ t: 'int', id } satisfies ServeCommand); } catch { /* supervisor gone: handled on exit */ }
+    };
+    const finish = (fn: () => void) => {
+      w.runs.delete(id);
+      if (!w.runs.size) { w.child.unref(); (w.child.channel as { unref?: () => void } | undefined)?.unref?.(); }
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const interrupted = () => new InterruptedError(`interrupted while running '${stage}'`, { hint: 'dvc.lock was not changed for this stage; run `geodvc repro` again to finish' });
+    w.runs.set(id, {
+      onMsg(m) {
+        if (m.t === 'started') started = { pid: m.pid, start: m.start };
+        else if (m.t === 'out') { tail = (tail + m.d).slice(-TAIL); opts.onOutput?.(stage, m.d, m.err ? 'stderr' : 'stdout'); }
+        else if (m.t === 'error') finish(() => reject(spawnError(stage, !existsSync(cwd) ? `its directory '${cwd}' does not exist` : m.message)));
+        else if (m.t === 'exit') {
+          finish(() => {
+            if (aborted) reject(interrupted());
+            else if (m.code === 0) resolve();
+            else reject(new StageFailedError(stage, cmd, m.code, m.signal, tail));
+          });
+        }
+      },
+      onLost() {
+        // the supervisor died before the command ended (killed from outside): stop the command
+        const done = () => finish(() => reject(aborted ? interrupted() : new StageFailedError(stage, cmd, null, 'the loss of its supervisor', tail)));
+        if (!started) { done(); return; }
+        const rec: StageRecord = { v: 1, stage, cmd, cwd, pid: started.pid, pgid: started.pid, start: started.start, tag: '', owner: { pid: process.pid }, supervisor: { pid: -1 }, time: '' };
+        if (opts.recordDir && w.child.pid) rmSync(join(opts.recordDir, `stage-${w.child.pid}-${started.pid}.json`), { force: true });
+        killStage(rec).then(done, done);
+      },
+    });
+    // held while commands run (the loss of the supervisor must be seen), let go when idle
+    w.child.ref();
+    (w.child.channel as { ref?: () => void } | undefined)?.ref?.();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      w.child.send({ t: 'run', id, cmd, cwd, recordDir: opts.recordDir ?? '', stage, owner, env } satisfies ServeCommand);
+    } catch (e) {
+      finish(() => reject(spawnError(stage, (e as Error).message, e)));
+    }
+  });
+}
+
 export async function runCommand(stage: string, cmd: string, cwd: string, opts: RunCommandOptions): Promise<void> {
   if (opts.signal?.aborted) throw new InterruptedError();
   const owner = (ownerJson ??= JSON.stringify({ pid: process.pid, start: processStart(process.pid) }));
+  if (warmWanted) return runWarm(stage, cmd, cwd, opts, owner);
   const entry = (supArgs ??= supervisorArgs());
   // The supervisor starts without variables that slow a Node start-up; it hands them back to the
   // stage command.

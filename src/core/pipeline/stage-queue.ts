@@ -32,6 +32,7 @@ import { depEntries, lockPathOf, lockStageFor, reproduce, stateFor } from './rep
 import { StatusContext, currentParams } from './status.js';
 import { runCacheEligible, runCacheKey, saveRun } from './runcache.js';
 import { loadBullmq, redisConnection } from './redis-queue.js';
+import { keepSupervisorWarm } from './executor.js';
 
 export const STAGE_QUEUE_NAME = 'geodvc-stages';
 
@@ -196,31 +197,48 @@ async function prepareClone(slot: StageSlot, d: StageJobData, cacheDir: string):
   const root = d.rootRel ? join(dir, d.rootRel) : dir;
   mkdirSync(join(root, '.dvc'), { recursive: true });
   // no_scm: the clone's .gitignore files are never committed; the stage run skips their upkeep (a
-  // `git check-ignore` per output); the lines that deps can see are written by `ignorePlaced`
+  // `git check-ignore` per output); the lines that deps can see are written by `ignoreOutputs`
   writeFileSync(join(root, '.dvc', 'config.local'), `[core]\n    no_scm = true\n[cache]\n    dir = ${cacheDir}\n`);
   return root;
 }
 
 /**
- * `.gitignore` lines for outputs placed in the clone before the stage runs (upstream outputs,
- * tracked deps), as `pull`/`repro` would add them (a directory dep's hash covers its
- * `.gitignore`): one `git check-ignore` for all of them, then `/name` appended in order unless git
- * ignores the path already or the line is there.
+ * `.gitignore` lines for outputs, as `repro`/`pull` add them one after the other (`ignoreOutput`:
+ * `/name` appended to the parent's `.gitignore` unless git ignores the path already or the line is
+ * there), with at most one `git check-ignore` for all of them and none when every line is already
+ * there (the usual case: the coordinator committed its `.gitignore` files). A line appended for an
+ * earlier path ignores a later one at or under it, as the one-by-one upkeep would find.
  */
-async function ignorePlaced(root: string, abs: string[]): Promise<void> {
-  if (!abs.length) return;
-  const top = root;
-  const rels = abs.map((a) => relative(top, a).split('\\').join('/'));
-  const ignored = new Set((await gitAsync(top, ['check-ignore', '--no-index', '-z', '--stdin'], true, `${rels.join('\0')}\0`)).split('\0').filter(Boolean));
-  for (let i = 0; i < abs.length; i++) {
-    if (ignored.has(rels[i]!)) continue;
-    const gi = join(dirname(abs[i]!), '.gitignore');
-    const line = escapeGitignoreEntry(`/${basename(abs[i]!)}`);
-    let text = '';
-    try { text = readFileSync(gi, 'utf8'); } catch { /* new */ }
-    if (text.split('\n').includes(line)) continue;
-    appendFileSync(gi, `${text.length && !text.endsWith('\n') ? '\n' : ''}${line}\n`, 'utf8');
+export async function ignoreOutputs(root: string, abs: string[], check: (rels: string[]) => Promise<Set<string>> = (rels) => checkIgnored(root, rels)): Promise<string[]> {
+  if (!abs.length) return [];
+  const texts = new Map<string, string>();
+  const textOf = (gi: string) => {
+    let t = texts.get(gi);
+    if (t === undefined) { try { t = readFileSync(gi, 'utf8'); } catch { t = ''; } texts.set(gi, t); }
+    return t;
+  };
+  const items = abs.map((a) => ({ abs: a, gi: join(dirname(a), '.gitignore'), line: escapeGitignoreEntry(`/${basename(a)}`), rel: relative(root, a).split('\\').join('/') }));
+  const ask = items.filter((x) => !textOf(x.gi).split('\n').includes(x.line));
+  if (!ask.length) return [];
+  const ignored = await check([...new Set(ask.map((x) => x.rel))]);
+  const appended: string[] = [];
+  const changed = new Set<string>();
+  for (const x of ask) {
+    if (ignored.has(x.rel) || appended.some((e) => x.abs === e || x.abs.startsWith(`${e}/`))) continue;
+    const text = textOf(x.gi);
+    if (text.split('\n').includes(x.line)) continue;
+    const add = `${text.length && !text.endsWith('\n') ? '\n' : ''}${x.line}\n`;
+    appendFileSync(x.gi, add, 'utf8');
+    texts.set(x.gi, text + add);
+    appended.push(x.abs);
+    changed.add(x.gi);
   }
+  return [...changed];
+}
+
+/** The paths (relative to `root`) git ignores, from one `git check-ignore --stdin`. */
+async function checkIgnored(root: string, rels: string[]): Promise<Set<string>> {
+  return new Set((await gitAsync(root, ['check-ignore', '--no-index', '-z', '--stdin'], true, `${rels.join('\0')}\0`)).split('\0').filter(Boolean));
 }
 
 function transferOf(path: string, md5: string, size?: number): TransferObject {
@@ -355,13 +373,13 @@ export async function runStageJob(d: StageJobData, slot: StageSlot, cacheDir: st
     const res = await fetchObjects(repo.cacheDir, [remote], wanted.map((w) => transferOf(relative(root, w.abs), w.md5, w.size)), { signal: o.signal });
     if (res.failed.length || res.corrupt.length) throw new AppError('stage-deps-missing', `${res.failed.length + res.corrupt.length} upstream output(s) of '${d.stage}' could not be fetched from remote '${remote.name}'`, 1, { hint: 'the upstream worker could not push them; run the upstream stage again' });
     for (const w of wanted) checkoutFromCache(repo.cacheDir, w.md5, w.abs);
-    await ignorePlaced(root, wanted.map((w) => w.abs));
+    await ignoreOutputs(root, wanted.map((w) => w.abs));
     log(`fetched ${wanted.length} upstream output(s) (${res.fetched} object(s) downloaded)`);
   }
   const missingAbs = depAbs.filter((a) => !existsSync(a));
   if (missingAbs.length) {
     const { rest, outs } = await fetchTrackedDeps(root, repo.cacheDir, repo.tmpDir, missingAbs, remote, o.signal);
-    await ignorePlaced(root, outs);
+    await ignoreOutputs(root, outs);
     const missing = rest.map((a) => relative(root, a));
     log(`fetched ${missingAbs.length - rest.length} tracked dep(s)${missing.length ? `; pulling ${missing.length}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}` : ''}`);
     if (missing.length) {
@@ -428,6 +446,8 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
   mkdirSync(cacheDir, { recursive: true });
   const slots = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, (_, i) => newSlot(join(base, `clone-${i}`)));
   const result: StageWorkerResult = { completed: 0, failed: 0 };
+  // one stage supervisor for all the jobs of this worker (not a Node start per stage)
+  keepSupervisorWarm(true);
   const worker = new Worker(STAGE_QUEUE_NAME, async (job) => {
     const d = job.data as StageJobData;
     const slot = slots.find((x) => !x.busy)!;
@@ -482,6 +502,7 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
     await worker.close(force);
     await queue.close();
     for (const sl of slots) await closeSlotRemote(sl);
+    keepSupervisorWarm(false);
     if (ownDir) rmSync(base, { recursive: true, force: true });
   }
   return result;

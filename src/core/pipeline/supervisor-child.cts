@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { STAGE_RESTORE_ENV, STAGE_TAG_ENV, type SupervisorCommand, type SupervisorMsg } from './supervisor-protocol.cjs';
+import { STAGE_RESTORE_ENV, STAGE_TAG_ENV, type ServeCommand, type ServeMsg, type SupervisorCommand, type SupervisorMsg } from './supervisor-protocol.cjs';
 
 const [cmd = '', recordDir = '', stage = '', ownerJson = ''] = process.argv.slice(2);
 
@@ -34,7 +34,7 @@ function statFields(pid: number | string): string[] | undefined {
 const startOf = (pid: number): string | undefined => statFields(pid)?.[19];
 
 /** Always with a callback: a failed send (geodvc gone: EPIPE) must not become an 'error' event. */
-function send(m: SupervisorMsg, cb?: () => void): void {
+function send(m: SupervisorMsg | ServeMsg, cb?: () => void): void {
   const done = () => { cb?.(); };
   try {
     if (process.connected && process.send) { process.send(m, undefined, undefined, done); return; }
@@ -120,4 +120,89 @@ function main(): void {
   });
 }
 
-main();
+/** Live, non-zombie members of process group `pgid`. */
+function groupAliveOf(pgid: number): boolean {
+  try { process.kill(-pgid, 0); } catch { return false; }
+  let names: string[];
+  try { names = readdirSync('/proc'); } catch { return true; }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const f = statFields(n);
+    if (f && Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') return true;
+  }
+  return false;
+}
+
+/**
+ * `--serve`: commands on request (`ServeCommand`), each in its own process group with its record,
+ * as `main` runs one; when the channel closes (geodvc died or is done) every group still running
+ * is SIGKILLed and this process ends.
+ */
+function serve(): void {
+  if (!process.connected) return;
+  interface Run { pid: number; record: string; finished: boolean; interrupted: boolean; timer?: NodeJS.Timeout }
+  const runs = new Map<number, Run>();
+  const kill = (r: Run, sig: NodeJS.Signals) => { try { process.kill(-r.pid, sig); } catch { /* gone */ } };
+  const drop = (r: Run) => { if (r.record) { try { rmSync(r.record, { force: true }); } catch { /* ignore */ } } };
+  const abandonAll = () => {
+    for (const r of runs.values()) { if (!r.finished) { r.finished = true; kill(r, 'SIGKILL'); drop(r); } if (r.timer) clearInterval(r.timer); }
+    runs.clear();
+    hangUp();
+    process.exit(0);
+  };
+  const run = (m: Extract<ServeCommand, { t: 'run' }>) => {
+    const tag = randomBytes(8).toString('hex');
+    const env: NodeJS.ProcessEnv = { ...m.env, [STAGE_TAG_ENV]: tag };
+    const child = spawn('/bin/sh', ['-c', m.cmd], { cwd: m.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+    const r: Run = { pid: child.pid ?? 0, record: '', finished: false, interrupted: false };
+    child.on('error', (e: NodeJS.ErrnoException) => { r.finished = true; drop(r); runs.delete(m.id); send({ t: 'error', id: m.id, message: e.message, code: e.code }); });
+    if (!child.pid) return;
+    runs.set(m.id, r);
+    const start = startOf(child.pid);
+    if (m.recordDir) {
+      try {
+        mkdirSync(m.recordDir, { recursive: true });
+        const tmp = join(m.recordDir, `.geodvc-tmp-stage-${process.pid}-${randomBytes(4).toString('hex')}`);
+        let owner = {};
+        try { owner = JSON.parse(m.owner); } catch { /* unknown owner */ }
+        writeFileSync(tmp, JSON.stringify({ v: 1, stage: m.stage, cmd: m.cmd, cwd: m.cwd, pid: child.pid, pgid: child.pid, start, tag, owner, supervisor: { pid: process.pid, start: startOf(process.pid) }, time: new Date().toISOString() }));
+        r.record = join(m.recordDir, `stage-${process.pid}-${child.pid}.json`);
+        renameSync(tmp, r.record);
+      } catch { /* no record: the command still runs supervised */ }
+    }
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => send({ t: 'out', id: m.id, err: false, d }));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => send({ t: 'out', id: m.id, err: true, d }));
+    send({ t: 'started', id: m.id, pid: child.pid, start });
+    child.on('exit', () => { r.finished = true; drop(r); });
+    child.on('close', (code, signal) => {
+      r.finished = true;
+      drop(r);
+      if (r.timer && !r.interrupted) clearInterval(r.timer);
+      runs.delete(m.id);
+      send({ t: 'exit', id: m.id, code, signal });
+    });
+  };
+  process.on('message', (m: ServeCommand | undefined) => {
+    if (!m) return;
+    if (m.t === 'run') { run(m); return; }
+    const r = m.t === 'int' ? runs.get(m.id) : undefined;
+    if (!r || r.interrupted) return;
+    r.interrupted = true;
+    kill(r, 'SIGINT');
+    const t0 = Date.now();
+    r.timer = setInterval(() => {
+      const waited = Date.now() - t0;
+      if (!groupAliveOf(r.pid) || waited >= 4000) { clearInterval(r.timer); return; }
+      if (waited >= 3000) kill(r, 'SIGKILL');
+    }, 100);
+  });
+  process.on('disconnect', abandonAll);
+  process.on('error', abandonAll);
+  process.on('uncaughtException', abandonAll);
+  process.on('SIGTERM', abandonAll);
+  process.on('SIGHUP', abandonAll);
+  process.on('SIGINT', () => { /* Ctrl-C reaches geodvc, which decides */ });
+}
+
+if (cmd === '--serve' && process.argv.length === 3) serve();
+else main();

@@ -23,3 +23,17 @@ export type SupervisorMsg =
 
 /** Messages from geodvc to the supervisor: `int` is Ctrl-C (SIGINT to the group, SIGKILL 3 s later). */
 export type SupervisorCommand = { t: 'int' };
+
+/**
+ * A kept-warm supervisor (`supervisor-child.cjs --serve`, used by `queue worker`: one Node start
+ * per worker instead of one per stage) runs many commands, each known by `id`; their output comes
+ * back on the channel. Records are `stage-<supervisor pid>-<command pid>.json`.
+ */
+export type ServeCommand =
+  | { t: 'run'; id: number; cmd: string; cwd: string; recordDir: string; stage: string; owner: string; env: Record<string, string> }
+  | { t: 'int'; id: number };
+export type ServeMsg =
+  | { t: 'started'; id: number; pid: number; start?: string }
+  | { t: 'out'; id: number; err: boolean; d: string }
+  | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { t: 'error'; id: number; message: string; code?: string };
