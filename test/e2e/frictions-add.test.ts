@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliOk } from '../helpers/cli.js';
-import { makeTmpDir, gitInit } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit } from '../helpers/tmp.js';
 
 const TRUNC = /truncated: tile \d+ ends at byte \d+ past the end of the file \(size \d+\)/;
 const NOGEO = /no georeferencing: no CRS and no geotransform/;
@@ -26,7 +26,7 @@ function makeRasters(dir: string): void {
 }
 
 function repo(): { dir: string; cleanup: () => void } {
-  const t = makeTmpDir('geodvc-fr-add-');
+  const t = makeShmTmpDir('geodvc-fr-add-');
   gitInit(t.dir);
   return t;
 }
@@ -83,7 +83,7 @@ test('add of a directory checks the rasters inside (by extension, header only), 
 });
 
 test('geo reproject / vrt / chip text output names the files relative to the current directory (as DVC), --json keeps absolute paths', async () => {
-  const t = makeTmpDir('geodvc-fr-rel-');
+  const t = makeShmTmpDir('geodvc-fr-rel-');
   try {
     makeRasters(join(t.dir, 'data'));
     const sub = join(t.dir, 'sub');

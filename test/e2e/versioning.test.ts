@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit, git } from '../helpers/tmp.js';
 import { cliOk, CORPUS } from '../helpers/cli.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -38,7 +38,7 @@ const tifs = readdirSync(CORPUS).filter((f) => f.endsWith('.tif')).sort().slice(
 test('versioning round trip per link type', { concurrency: 3 }, async (t) => {
  await Promise.all((['copy', 'hardlink', 'symlink'] as const).map((linkType) => t.test(`cache.type ${linkType}`, async () => {
     assert.ok(tifs.length >= 5, 'corpus GeoTIFFs present');
-    const { dir, cleanup } = makeTmpDir(`geodvc-e2e-${linkType}-`);
+    const { dir, cleanup } = makeShmTmpDir(`geodvc-e2e-${linkType}-`);
     try {
       gitInit(dir);
       await cliOk(['init', '-q'], { cwd: dir });

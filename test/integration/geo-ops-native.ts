@@ -32,9 +32,8 @@ export function gdalinfo(path: string): any {
 
 const TYPED: Record<string, any> = { Byte: Uint8Array, UInt16: Uint16Array, Int16: Int16Array, UInt32: Uint32Array, Int32: Int32Array, Float32: Float32Array, Float64: Float64Array };
 
-/** All pixels of a raster as one typed array per band (decoded by native GDAL to ENVI raw). */
-export function pixels(path: string): { type: string; bands: ArrayLike<number>[]; width: number; height: number } {
-  const info = gdalinfo(path);
+/** All pixels of a raster as one typed array per band (decoded by native GDAL to ENVI raw); `info`: its gdalinfo, when the caller has it already. */
+export function pixels(path: string, info: any = gdalinfo(path)): { type: string; bands: ArrayLike<number>[]; width: number; height: number } {
   const type = info.bands[0].type as string;
   const tmp = `${path}.${process.pid}.raw`;
   try {

@@ -2,21 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
 import { needGdal, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
 import { reproject, COG_CO } from '../../src/geo/ops/reproject.js';
 
 /** Runs native gdalwarp with exactly the arguments our warp used and compares grid, CRS and pixels. */
-function checkAgainstGdalwarp(f: { input: string; output: string; warpArgs: string[] }, dir: string, tol: number) {
+function checkAgainstGdalwarp(f: { input: string; output: string; warpArgs: string[] }, dir: string, tol: number, outputInfo?: any) {
   const native = join(dir, `native-${Math.random().toString(36).slice(2)}-${f.output.split('/').pop()}`);
   run('gdalwarp', ['-q', '-overwrite', ...f.warpArgs, '-of', 'COG', ...COG_CO, f.input, native]);
-  const a = gdalinfo(f.output), b = gdalinfo(native);
+  // one gdalinfo per raster (the caller's, when it has one), shared with pixels()
+  const a = outputInfo ?? gdalinfo(f.output), b = gdalinfo(native);
   assert.deepEqual(a.size, b.size, 'size');
   assert.deepEqual(a.geoTransform, b.geoTransform, 'geotransform');
   assert.equal(a.coordinateSystem.wkt, b.coordinateSystem.wkt, 'CRS');
   assert.deepEqual(a.bands.map((x: any) => x.noDataValue), b.bands.map((x: any) => x.noDataValue), 'nodata');
-  const d = compare(pixels(f.output), pixels(native));
+  const d = compare(pixels(f.output, a), pixels(native, b));
   assert.ok(d.maxAbs <= tol, `max abs diff ${d.maxAbs} > ${tol} (${d.differing}/${d.total} differ)`);
   if (tol === 0) assert.equal(d.differing, 0);
   return d;
@@ -24,7 +25,7 @@ function checkAgainstGdalwarp(f: { input: string; output: string; warpArgs: stri
 
 test('reproject: three corpus CRSs + generated scene onto one grid, equal to native gdalwarp', async (t) => {
   if (!needGdal(t)) return;
-  const { dir, cleanup } = makeTmpDir('geo-reproject-');
+  const { dir, cleanup } = makeShmTmpDir('geo-reproject-');
   t.after(cleanup);
   const inDir = join(dir, 'in');
   mkdirSync(inDir);
@@ -42,7 +43,7 @@ test('reproject: three corpus CRSs + generated scene onto one grid, equal to nat
       const info = gdalinfo(f.output);
       assert.equal(info.metadata?.IMAGE_STRUCTURE?.LAYOUT, 'COG', `${f.output} is a COG`);
       assert.equal(info.metadata?.IMAGE_STRUCTURE?.COMPRESSION, 'DEFLATE');
-      const d = checkAgainstGdalwarp(f, dir, resampling === 'nearest' ? 0 : 1);
+      const d = checkAgainstGdalwarp(f, dir, resampling === 'nearest' ? 0 : 1, info);
       t.diagnostic(`${resampling} ${f.output.split('/').pop()}: ${d.differing}/${d.total} px differ, max ${d.maxAbs}`);
     }
   }
@@ -50,7 +51,7 @@ test('reproject: three corpus CRSs + generated scene onto one grid, equal to nat
 
 test('reproject: utm picks the centroid zone; default grid; second run is a no-op; strips equal a whole warp', async (t) => {
   if (!needGdal(t)) return;
-  const { dir, cleanup } = makeTmpDir('geo-reproject-');
+  const { dir, cleanup } = makeShmTmpDir('geo-reproject-');
   t.after(cleanup);
   const src = join(dir, 'scene.tif');
   makeScene(src, 1536);
@@ -76,7 +77,7 @@ test('reproject: utm picks the centroid zone; default grid; second run is a no-o
 
 test('reproject CLI: unknown CRS and a raster without CRS fail clearly', async (t) => {
   if (!needGdal(t)) return;
-  const { dir, cleanup } = makeTmpDir('geo-reproject-');
+  const { dir, cleanup } = makeShmTmpDir('geo-reproject-');
   t.after(cleanup);
   const bad = await runCli(['geo', 'reproject', '--input', join(CORPUS, 'byte.tif'), '--output', join(dir, 'o'), '--crs', 'EPSG:999999', '--json'], { cwd: REPO_ROOT });
   assert.notEqual(bad.code, 0);

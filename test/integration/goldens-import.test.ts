@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, rmSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeTmpDir, writeTree, gitInit, git } from '../helpers/tmp.js';
+import { makeShmTmpDir, writeTree, gitInit, git } from '../helpers/tmp.js';
 import { REPO_ROOT, cliOk, runCli } from '../helpers/cli.js';
 import { initRepo } from '../../src/core/repo/init.js';
 import { add } from '../../src/core/api/add.js';
@@ -60,7 +60,7 @@ function lsGolden(file: string, base: string): unknown {
 }
 
 test('09-import: import, status, update, import --rev, get and ls against DVC 3.64', async () => {
-  const { dir: tmp, cleanup } = makeTmpDir('geodvc-golden-import-');
+  const { dir: tmp, cleanup } = makeShmTmpDir('geodvc-golden-import-');
   try {
     const src = join(tmp, 'src');
     const repo = join(tmp, 'repo');
@@ -160,7 +160,7 @@ function cacheFiles(root: string): string {
 test('10-import-url: file, directory, --no-exec, renamed; status after the source changed; update', async () => {
   // the fixture lives at the absolute path DVC's .dvc files record (part of their stage md5)
   const fx = '/tmp/dvc-goldens-fixture';
-  const { dir: repo, cleanup } = makeTmpDir('geodvc-golden-import-url-');
+  const { dir: repo, cleanup } = makeShmTmpDir('geodvc-golden-import-url-');
   rmSync(fx, { recursive: true, force: true });
   try {
     writeTree(fx, { 'file.csv': 'id,name\n1,a\n', 'dir/one.txt': 'one', 'dir/sub/two.txt': 'two' });
@@ -194,7 +194,7 @@ test('10-import-url: file, directory, --no-exec, renamed; status after the sourc
 });
 
 test('registry beyond the goldens: clone of a git URL, subdirectory import, no-op update, get-url, ls-url, errors with hints', async () => {
-  const { dir: tmp, cleanup } = makeTmpDir('geodvc-import-more-');
+  const { dir: tmp, cleanup } = makeShmTmpDir('geodvc-import-more-');
   try {
     const src = join(tmp, 'src');
     const repo = join(tmp, 'repo');
@@ -297,7 +297,7 @@ test('import-url / get-url / update over HTTP (a node:http server on 127.0.0.1):
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { dir: repo, cleanup } = makeTmpDir('geodvc-import-http-');
+  const { dir: repo, cleanup } = makeShmTmpDir('geodvc-import-http-');
   try {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/data/scene.csv`;
     gitInit(repo);
