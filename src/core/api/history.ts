@@ -6,7 +6,7 @@
  * did not change. Versions whose object is in the local cache get a raster summary (size, bands,
  * type, EPSG, compression) when they are rasters, or a count of rasters for directories.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Repo } from '../repo/repo.js';
 import { Git, type CommitInfo } from '../scm/git.js';
@@ -95,12 +95,24 @@ interface Located { trackedBy: string; outPath: string; member?: string; }
 function locate(repo: Repo, git: Git, target: string): Located {
   const rel = posix(relative(repo.root, target));
   if (rel.startsWith('..') || rel === '') throw new PathError('path-outside-repo', `'${target}' is not inside the repository`, { hint: 'give a tracked path inside the repository' });
+  const parts = rel.split('/');
+  // The common case without walking the workspace: `<output>.dvc` beside the output or a parent.
+  for (let i = parts.length; i >= 1 && !rel.endsWith('.dvc'); i--) {
+    const out = parts.slice(0, i).join('/');
+    const text = readText(join(repo.root, `${out}.dvc`));
+    if (text === undefined) continue;
+    let outs: TrackedOut[] = [];
+    try { outs = outsOfTrackingFile(repo.root, `${out}.dvc`, text); } catch { /* the index below decides */ }
+    if (outs.some((t) => t.rel === out && t.out.oid)) return { trackedBy: `${out}.dvc`, outPath: out, member: i < parts.length ? parts.slice(i).join('/') : undefined };
+  }
+  if (rel.endsWith('.dvc')) {
+    const text = readText(join(repo.root, rel));
+    let outs: TrackedOut[] = [];
+    try { outs = text === undefined ? [] : outsOfTrackingFile(repo.root, rel, text); } catch { /* named after its output */ }
+    return { trackedBy: rel, outPath: outs[0]?.rel ?? rel.slice(0, -4) };
+  }
   const revs = git.revParse('HEAD') ? ['workspace', 'HEAD'] : ['workspace'];
   const indexes = revs.map((rev) => trackedOuts(repo, rev, git, { skipInvalid: true }));
-  if (rel.endsWith('.dvc')) {
-    const out = indexes.flat().find((t) => t.trackedBy === rel);
-    return { trackedBy: rel, outPath: out?.rel ?? rel.slice(0, -4) };
-  }
   for (const outs of indexes) {
     const hit = findTracked(outs, rel);
     if (hit) return { trackedBy: hit.tracked.trackedBy, outPath: hit.tracked.rel, member: hit.inner || undefined };
@@ -108,12 +120,15 @@ function locate(repo: Repo, git: Git, target: string): Located {
   // Tracked only in older commits: the output itself, or an ancestor directory, had a `.dvc` file.
   const gitPrefix = posix(relative(git.root, repo.root));
   const inGit = (p: string) => (gitPrefix ? `${gitPrefix}/${p}` : p);
-  const parts = rel.split('/');
   for (let i = parts.length; i >= 1; i--) {
     const out = parts.slice(0, i).join('/');
     if (git.log(inGit(`${out}.dvc`), { maxCount: 1 }).length > 0) return { trackedBy: `${out}.dvc`, outPath: out, member: i < parts.length ? parts.slice(i).join('/') : undefined };
   }
   throw new PathError('not-tracked', `'${rel}' is not tracked by any .dvc file or dvc.lock`, { hint: 'add it with `geodvc add`, or give the path of a tracked file or directory' });
+}
+
+function readText(p: string): string | undefined {
+  try { return readFileSync(p, 'utf8'); } catch { return undefined; }
 }
 
 function findOut(outs: TrackedOut[], outPath: string, rel: string): DvcOut | undefined {
@@ -142,7 +157,6 @@ export async function history(repo: Repo, path: string, opts: HistoryOptions = {
   // Uncommitted workspace change of the tracking file first.
   const wsFile = join(repo.root, loc.trackedBy);
   if (existsSync(wsFile)) {
-    const { readFileSync } = await import('node:fs');
     const wsText = readFileSync(wsFile, 'utf8');
     const headText = commits.length ? texts[0]?.toString('utf8') : undefined;
     if (wsText !== headText) {
