@@ -17,7 +17,7 @@ import { parseTree } from '../odb/tree.js';
 import { buildDirIndex, readDirIndex, isGeoFile } from './geo-info.js';
 import { extractGeoMeta } from '../../geo/meta.js';
 import { buildCatalog, buildCollection, buildItem, footprintFromBoundary, itemId, type Footprint, type Json, type StacSource } from '../../geo/stac/stac.js';
-import { engineKind } from '../../geo/engine/native.js';
+import { engineKind, loadNativeGdal } from '../../geo/engine/native.js';
 import { nativeLonLatBoundary } from '../../geo/engine/info.js';
 import { validateStac, type StacProblem } from '../../geo/stac/validate.js';
 import { verifyDecodable, type VerifyInput } from '../../geo/export/verify.js';
@@ -136,7 +136,7 @@ function nativeFootprints(files: TrackedFile[], atRev: boolean): Map<string, Foo
     if (!src) continue;
     let b;
     try { b = nativeLonLatBoundary(src); } catch { b = undefined; }
-    const fp = b && footprintFromBoundary(b);
+    const fp = (b && footprintFromBoundary(b)) || gcpFootprint(src);
     if (fp) out.set(f.path, fp);
   }
   return out;
@@ -179,6 +179,36 @@ async function verifyTracked(repo: Repo, files: TrackedFile[], atRev: boolean, o
     mkdirSync(memoDir, { recursive: true });
     for (const m of memos) writeFileAtomicSync(m.file, m.stamp);
   } catch { /* only a cache: the next run decodes again */ }
+}
+
+let gcpVsi = 0;
+/**
+ * Footprint of a raster georeferenced by GCPs only (no geotransform): the lon/lat extent gdalwarp
+ * gives it (`gdalwarp -t_srs EPSG:4326`, GDAL's GCP transformer), as a rectangle. Undefined
+ * without GCPs or when GDAL cannot warp it.
+ */
+function gcpFootprint(src: string): Footprint | undefined {
+  const gdal = loadNativeGdal() as any;
+  if (!gdal) return undefined;
+  let ds: any;
+  try { ds = gdal.open(src); } catch { return undefined; }
+  const vsi = `/vsimem/geodvc-stac-gcp-${process.pid}-${gcpVsi++}.vrt`;
+  try {
+    let hasGt = true;
+    try { hasGt = !!ds.geoTransform; } catch { hasGt = false; }
+    if (hasGt || ds.getGCPs().length < 3) return undefined;
+    const w = gdal.warp(vsi, null, [ds], ['-of', 'VRT', '-t_srs', 'EPSG:4326']);
+    const gt = w.geoTransform as number[], nx = w.rasterSize.x as number, ny = w.rasterSize.y as number;
+    w.close();
+    const xs = [gt[0]!, gt[0]! + nx * gt[1]!], ys = [gt[3]!, gt[3]! + ny * gt[5]!];
+    const r = (v: number) => Math.round(v * 1e9) / 1e9;
+    const [west, east, south, north] = [r(Math.min(...xs)), r(Math.max(...xs)), r(Math.min(...ys)), r(Math.max(...ys))];
+    if (![west, east, south, north].every(Number.isFinite) || west >= east || south >= north) return undefined;
+    return { bbox: [west, south, east, north], ring: [[west, south], [east, south], [east, north], [west, north], [west, south]] };
+  } catch { return undefined; } finally {
+    try { ds.close(); } catch { /* closed */ }
+    try { gdal.vsimem.release(vsi); } catch { /* nothing written */ }
+  }
 }
 
 export async function geoStac(o: StacOptions): Promise<StacResult> {

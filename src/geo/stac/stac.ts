@@ -260,11 +260,12 @@ export function buildItem(src: StacSource, o: ItemOptions): Json | undefined {
   if (mt) asset.type = mt;
   if (meta.kind === 'raster') {
     exts.push(EXT.proj, EXT.raster);
-    const gt = meta.geotransform as number[];
+    const gt = meta.geotransform as number[] | undefined;
     const [w, h] = meta.size as [number, number];
     props['proj:code'] = typeof meta.crs === 'string' && /^EPSG:\d+$/i.test(meta.crs) ? meta.crs.toUpperCase() : null;
     props['proj:shape'] = [h, w];
-    props['proj:transform'] = [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]];
+    // a raster georeferenced by GCPs only has no affine transform
+    if (gt) props['proj:transform'] = [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]];
     const nb = Number(meta.bands ?? 1);
     const band: Json = {};
     if (typeof meta.dtype === 'string' && DTYPES[meta.dtype]) band.data_type = DTYPES[meta.dtype];
