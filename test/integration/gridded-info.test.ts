@@ -242,12 +242,29 @@ data:
 }
 `;
 
+/** CF cube with a WKT2 grid mapping, integer CF time, rows north-up, two grids, missing_value and _FillValue. */
+const cdlWkt2 = (wkt: string) => `netcdf cf {
+dimensions:
+  time = 2 ; lat = 4 ; lon = 8 ;
+variables:
+  int time(time) ; time:units = "days since 1970-01-01" ; time:standard_name = "time" ; time:calendar = "gregorian" ; time:axis = "T" ;
+  float lat(lat) ; lat:units = "degrees_north" ; lat:standard_name = "latitude" ; lat:axis = "Y" ;
+  float lon(lon) ; lon:units = "degrees_east" ; lon:standard_name = "longitude" ; lon:axis = "X" ;
+  int crs ; crs:grid_mapping_name = "latitude_longitude" ; crs:crs_wkt = "${wkt.replace(/"/g, '\\"')}" ;
+  float t2m(time, lat, lon) ; t2m:grid_mapping = "crs" ; t2m:coordinates = "time lat lon" ; t2m:missing_value = 1.e20 ; t2m:units = "K" ;
+  double pr(time, lat, lon) ; pr:grid_mapping = "crs" ; pr:_FillValue = NaN ;
+data:
+  time = 18000, 18001 ; lat = 45, 44.75, 44.5, 44.25 ; lon = -180, -179.75, -179.5, -179.25, -179, -178.75, -178.5, -178.25 ;
+}
+`;
+
 test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers equal the GDAL path on every sample and generated variants (oracles gdalinfo, ncdump -h); add writes the same .dvc', async (t) => {
   if (!needNative(t) || !needTool(t, 'ncdump', 'netcdf-bin') || !needTool(t, 'ncgen', 'netcdf-bin')) return;
   const { dir, cleanup } = makeTmpDir('gridded-fastmeta-');
   t.after(cleanup);
   // variants nobody hand-picked for the reader: GDAL-written JPEG2000 (tiling, types, CRSs, bands)
   // and NetCDF-3 (grid mappings with and without an EPSG code), ncgen cubes with a record dimension
+  // and with a WKT2 grid mapping
   const src = join(FORMATS, 'byte.jp2');
   const gen: [string, string[]][] = [
     ['tiled.jp2', ['-outsize', '700', '500', '-co', 'BLOCKXSIZE=512', '-co', 'BLOCKYSIZE=256']],
@@ -268,13 +285,15 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
   added.catch(() => { /* awaited below */ });
   const files = entries.map(file);
   writeFileSync(join(dir, 'cube.cdl'), CDL);
+  writeFileSync(join(dir, 'wkt2.cdl'), cdlWkt2(run('gdalsrsinfo', ['-o', 'wkt2_2019', '--single-line', 'EPSG:4326']).trim()));
   const jobs: [string, string[]][] = [
     ...gen.map(([name, args]): [string, string[]] => ['gdal_translate', ['-q', ...(name.endsWith('.jp2') ? ['-of', 'JP2OpenJPEG'] : []), ...args, src, join(dir, name)]]),
     ['ncgen', ['-k', 'classic', '-o', join(dir, 'cube.nc'), join(dir, 'cube.cdl')]],
     ['ncgen', ['-k', '64-bit-offset', '-o', join(dir, 'cube64.nc'), join(dir, 'cube.cdl')]],
+    ['ncgen', ['-k', 'classic', '-o', join(dir, 'wkt2.nc'), join(dir, 'wkt2.cdl')]],
   ];
   await Promise.all(jobs.map(([cmd, args]) => execFileP(cmd, args, { env: { ...process.env, GDAL_PAM_ENABLED: 'NO' } })));
-  files.push(...gen.map(([name]) => join(dir, name)), join(dir, 'cube.nc'), join(dir, 'cube64.nc'));
+  files.push(...gen.map(([name]) => join(dir, name)), join(dir, 'cube.nc'), join(dir, 'cube64.nc'), join(dir, 'wkt2.nc'));
   const answered: string[] = [];
   for (const f of files) {
     const fast = griddedFastMeta(f);
@@ -303,7 +322,7 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
     }
   }
   // the reader must answer for the plain cases (else add still loads GDAL for them)
-  for (const n of ['byte.jp2', 'int16.jp2', 'torchgeo_sentinel2_T16TFM_20220412T162841_B02.jp2', 'tile_size_16.jp2', 'stefan_full_rgba.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc', ...gen.map(([x]) => x), 'cube.nc', 'cube64.nc']) {
+  for (const n of ['byte.jp2', 'int16.jp2', 'torchgeo_sentinel2_T16TFM_20220412T162841_B02.jp2', 'tile_size_16.jp2', 'stefan_full_rgba.jp2', 'cf_geog.nc', 'two_vars_scale_offset.nc', ...gen.map(([x]) => x), 'cube.nc', 'cube64.nc', 'wkt2.nc']) {
     assert.ok(answered.includes(n), `${n}: the header reader answered`);
   }
   // end to end: the `meta` that `add` writes (built CLI, header readers) is what the GDAL path of
