@@ -164,6 +164,8 @@ export interface StageSlot {
   /** Commit the remote handle was opened for (the committed `.dvc/config` decides the remote). */
   commit?: string;
   remote?: RemoteHandle;
+  /** The repository and pipeline of `commit` in the clone (the same after every reset to it). */
+  loaded?: { root: string; repo: ReturnType<typeof openRepoSync>; p: ReturnType<typeof loadPipeline> };
 }
 
 export function newSlot(dir: string): StageSlot {
@@ -193,7 +195,7 @@ async function prepareClone(slot: StageSlot, d: StageJobData, cacheDir: string):
     commit: d.commit, ref: d.ref, fetch: head !== d.commit, excludes: cleanPatterns(d.rootRel),
     failure: (msg) => new AppError('git', msg, 1, { hint: 'check that the worker can reach the git remote (origin of the coordinator)' }),
   });
-  if (slot.commit !== d.commit) { await closeSlotRemote(slot); slot.commit = d.commit; }
+  if (slot.commit !== d.commit) { await closeSlotRemote(slot); slot.commit = d.commit; slot.loaded = undefined; }
   const root = d.rootRel ? join(dir, d.rootRel) : dir;
   mkdirSync(join(root, '.dvc'), { recursive: true });
   // no_scm: the clone's .gitignore files are never committed; the stage run skips their upkeep (a
@@ -345,8 +347,9 @@ export async function runStageJob(d: StageJobData, slot: StageSlot, cacheDir: st
     }
     if (changed) writeLock(path, lock);
   }
-  const repo = openRepoSync(root);
-  const p = loadPipeline(repo);
+  // dvc.yaml, params and config are those of the commit: read once per commit and clone
+  if (slot.loaded?.root !== root) slot.loaded = undefined;
+  const { repo, p } = (slot.loaded ??= (() => { const r = openRepoSync(root); return { root, repo: r, p: loadPipeline(r) }; })());
   const s = p.byAddress.get(d.stage);
   if (!s) throw new AppError('stage-not-found', `stage '${d.stage}' is not in commit ${d.commit.slice(0, 7)}`, 1, { hint: 'the coordinator and the worker read different pipelines; check the git remote' });
   if (!repo.config.core?.remote) throw new ConfigError('stage jobs need a default DVC remote (core.remote) in the committed .dvc/config', { hint: 'run `geodvc remote add -d NAME URL` and commit .dvc/config' });
@@ -452,8 +455,15 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
     const d = job.data as StageJobData;
     const slot = slots.find((x) => !x.busy)!;
     slot.busy = true;
+    // the job's log goes to Redis in batches (one round trip per second at most, and one at the end)
     const logs: Promise<unknown>[] = [];
-    const log = (s: string) => { o.log(s); logs.push(job.log(s).catch(() => {})); };
+    let batch: string[] = [];
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      if (flushTimer) { clearTimeout(flushTimer); flushTimer = undefined; }
+      if (batch.length) { logs.push(job.log(batch.join('\n')).catch(() => {})); batch = []; }
+    };
+    const log = (s: string) => { o.log(s); batch.push(s); flushTimer ??= setTimeout(flush, 1000); };
     const ctl = new AbortController();
     const timer = d.timeoutMs ? setTimeout(() => ctl.abort(), d.timeoutMs) : undefined;
     try {
@@ -464,6 +474,7 @@ export async function runStageWorker(url: string, o: StageWorkerOptions): Promis
       throw err;
     } finally {
       if (timer) clearTimeout(timer);
+      flush();
       await Promise.all(logs);
       slot.busy = false;
     }
