@@ -262,7 +262,8 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
   if (!needNative(t) || !needTool(t, 'ncdump', 'netcdf-bin') || !needTool(t, 'ncgen', 'netcdf-bin')) return;
   const { dir, cleanup } = makeTmpDir('gridded-fastmeta-');
   t.after(cleanup);
-  // variants nobody hand-picked for the reader: GDAL-written JPEG2000 (tiling, types, CRSs, bands)
+  // variants nobody hand-picked for the reader: GDAL-written JPEG2000 (tiling, types, CRSs, bands,
+  // a raw J2K codestream)
   // and NetCDF-3 (grid mappings with and without an EPSG code), ncgen cubes with a record dimension
   // and with a WKT2 grid mapping
   const src = join(FORMATS, 'byte.jp2');
@@ -271,6 +272,7 @@ test('add metadata without GDAL: the JPEG2000 and classic NetCDF header readers 
     ['rgb16.jp2', ['-ot', 'UInt16', '-b', '1', '-b', '1', '-b', '1', '-outsize', '300', '200']],
     ['ll.jp2', ['-a_srs', 'EPSG:4326', '-a_ullr', '0', '10', '10', '0', '-outsize', '333', '77']],
     ['merc_nogml.jp2', ['-a_srs', 'EPSG:3857', '-co', 'GMLJP2=NO', '-outsize', '150', '140']],
+    ['raw.j2k', ['-of', 'JP2OpenJPEG', '-co', 'CODEC=J2K', '-co', 'BLOCKXSIZE=256', '-co', 'BLOCKYSIZE=256', '-ot', 'UInt16', '-outsize', '700', '500']],
     ['utm.nc', ['-of', 'netCDF', '-ot', 'Float32']],
     ['laea64.nc', ['-of', 'netCDF', '-ot', 'Float64', '-a_srs', 'EPSG:3035', '-co', 'FORMAT=NC2']],
     ['unnamed.nc', ['-of', 'netCDF', '-ot', 'Int16', '-a_srs', '+proj=utm +zone=33 +datum=WGS84', '-a_ullr', '500000', '4001000', '501000', '4000000']],

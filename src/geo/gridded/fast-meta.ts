@@ -15,7 +15,7 @@ export function griddedFastMeta(absPath: string): Record<string, unknown> | unde
     const fd = openSync(absPath, 'r');
     let n = 0;
     try { n = readSync(fd, head, 0, 12, 0); } finally { closeSync(fd); }
-    if (n >= 12 && head.readUInt32BE(0) === 12 && head.toString('latin1', 4, 8) === 'jP  ') return jp2FastMeta(absPath);
+    if ((n >= 12 && head.readUInt32BE(0) === 12 && head.toString('latin1', 4, 8) === 'jP  ') || (n >= 4 && head.readUInt32BE(0) === 0xff4fff51)) return jp2FastMeta(absPath);
     if (n >= 4 && head.toString('latin1', 0, 3) === 'CDF' && [1, 2, 5].includes(head[3]!)) return nc3FastMeta(absPath);
   } catch { /* unreadable here: GDAL says what it makes of it */ }
   return undefined;

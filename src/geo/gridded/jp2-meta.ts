@@ -1,12 +1,12 @@
 /**
  * JPEG2000 `add` metadata without GDAL: the codestream main header (ISO/IEC 15444-1 annex A: SIZ
- * for size, components, bit depth and sign, tile size; COD for the number of resolution levels;
- * COC/other per-component markers are noted) and GeoJP2 georeferencing (the `uuid` box holding a
+ * for size, components, bit depth and sign, tile size; COD for the number of resolution levels)
+ * of a JP2 file or a raw J2K codestream, and GeoJP2 georeferencing (the `uuid` box holding a
  * degenerate GeoTIFF: its GeoKeys, ModelTiepoint and ModelPixelScale, parsed by our TIFF reader).
  *
  * The answer must equal what GDAL's JP2OpenJPEG driver reports (block size and overview count
- * follow the driver's documented behaviour for OpenJPEG), so anything this reader does not fully
- * understand returns `undefined` and the caller asks GDAL: palettes, component mapping, differing
+ * follow the driver's behaviour, checked against gdalinfo in the tests), so anything this reader does not fully
+ * understand returns `undefined` and the caller asks GDAL: palettes, per-component coding (COC), differing
  * or sub-sampled components, signed 8-bit data, image/tile offsets, PixelIsPoint, rotation or
  * several tie points (GCPs), GeoKeys beyond a plain EPSG code, GMLJP2 only, GDAL metadata/XML
  * boxes, and sidecar files (`.aux.xml`, `.ovr`, world files) that GDAL would read too.
@@ -179,7 +179,14 @@ export function jp2FastMeta(absPath: string): Record<string, unknown> | undefine
     let count = 0;
     let ok = true;
     const head = readAt(fd, 0, 12);
-    if (head.length >= 4 && head.readUInt32BE(0) === 0xff4fff51) return undefined; // raw J2K: rare, GDAL answers
+    if (head.length >= 4 && head.readUInt32BE(0) === 0xff4fff51) {
+      // raw J2K codestream: no boxes, so no georeferencing (a world file would be a sidecar)
+      const mh = mainHeader(fd, 0, size);
+      const dtype = mh && dtypeOf(mh.siz);
+      if (!mh || !dtype) return undefined;
+      const { block, overviews } = jp2Blocks(mh.siz.width, mh.siz.height, mh.siz.tileW, mh.siz.tileH, mh.levels);
+      return { kind: 'gridded', format: 'jp2', driver: 'JP2OpenJPEG', size: [mh.siz.width, mh.siz.height], bands: mh.siz.components, dtype, block, overviews: overviews || undefined };
+    }
     const walk = (start: number, end: number, depth: number) => {
       let pos = start;
       while (ok && pos < end) {
