@@ -11,7 +11,7 @@
  *
  * Sizes: full = 1 GiB GeoTIFF, 2 GiB CDC file. BENCH_SCALE=small: 128 MiB and 256 MiB.
  * BENCH_CHUNK_TIFF_MIB / BENCH_CHUNK_CDC_MIB override; BENCH_ONLY=local skips s3rver, BENCH_ONLY=fresh
- * runs only the fresh push/pull on the local remote; CPU seconds are this process's (all threads);
+ * runs only the fresh push/pull on the local remote, BENCH_ONLY=s3 only the one on S3; CPU seconds are this process's (all threads);
  * BENCH_RUNS (default 3 small / 1 full).
  */
 import { spawnSync } from 'node:child_process';
@@ -93,6 +93,8 @@ async function partA(tmp: string): Promise<void> {
   copyFileSync(tif0, tif);
   await add({ cwd: root, targets: [tif] });
   git(root, 'add', '-A'); git(root, 'commit', '-qm', 'v1');
+
+  if (ONLY === 's3') { await partS3(tmp, root, size1); return; }
 
   // B. fresh push / pull throughput, medians of RUNS, each run from an empty remote / cache
   const fresh = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
@@ -248,7 +250,7 @@ try {
   mkdirSync(tmp, { recursive: true });
   process.stdout.write(`chunked remotes vs DVC's whole-object layout; ${RUNS} run(s) per throughput figure (medians); load average ${load()}\n\n`);
   await partA(tmp);
-  if (ONLY !== 'fresh') await partC(tmp);
+  if (ONLY !== 'fresh' && ONLY !== 's3') await partC(tmp);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

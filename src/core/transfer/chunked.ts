@@ -253,7 +253,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
         const job = (async () => {
           try {
             // (a chunk directory this push created holds nothing else: no stat there)
-            if (await dir.hasSized(k, size)) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
+            if (dir.hasSized(k, size)) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
             await dir.putBuffer(k, buf, size);
             fusedPresent.add(k);
             out.stats.chunksMoved++;

@@ -4,7 +4,7 @@
  * more than the copy itself: ../shared/reference/perf-limits.md §3a), big ones with an async
  * copy_file_range copy; created directories are remembered so each is made once.
  */
-import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync, open as openCb, write as writeCb, read as readCb, close as closeCb, rename as renameCb, rm as rmCb, stat as statCb } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync, open as openCb, write as writeCb, read as readCb, close as closeCb, rename as renameCb, rm as rmCb } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -19,13 +19,15 @@ export class LocalBackend implements Backend {
   readonly scheme = 'local';
   readonly canList = true;
   private dirs = new Set<string>();
-  /** Directories being made (or made) by putBuffer: true when this backend created them. */
-  private asyncDirs = new Map<string, Promise<boolean>>();
+  /** Directories being made (or made) by putBuffer. */
+  private asyncDirs = new Map<string, Promise<void>>();
+  /** Directories this backend created (they held nothing before). */
+  private made = new Set<string>();
   /**
-   * Keys putBuffer wrote into directories this backend created: such a directory holds nothing
-   * else, so hasSized answers for it without asking the disk (a fresh remote).
+   * Keys written into directories this backend created: such a directory holds nothing else, so
+   * hasSized answers for it without asking the disk (a fresh remote).
    */
-  private fresh = new Set<string>();
+  private fresh = new Map<string, number>();
   constructor(readonly root: string) {}
   get url(): string { return this.root; }
 
@@ -68,7 +70,7 @@ export class LocalBackend implements Backend {
     const dir = dirname(dest);
     const ensureDir = () => {
       if (this.dirs.has(dir)) return;
-      try { mkdirSync(dir, { recursive: true }); } catch (e) { throw this.wrap(e); }
+      try { if (mkdirSync(dir, { recursive: true }) !== undefined) this.made.add(dir); } catch (e) { throw this.wrap(e); }
       this.dirs.add(dir);
     };
     ensureDir();
@@ -81,17 +83,18 @@ export class LocalBackend implements Backend {
           if (src.size <= SYNC_COPY_MAX) copyFileSync(src.path, tmp, fsc.COPYFILE_EXCL);
           else await fsp.copyFile(src.path, tmp, fsc.COPYFILE_EXCL);
         } else {
-          writeFileSync(tmp, src.data, { mode: 0o444 });
+          writeFileSync(tmp, src.data, { mode: 0o444, flag: 'wx' });
         }
         if ('path' in src) try { chmodSync(tmp, 0o444); } catch { /* a filesystem without modes */ }
         renameSync(tmp, dest);
+        if (this.made.has(dir)) this.fresh.set(key, 'path' in src ? src.size : src.data.byteLength);
         opts.onBytes?.('path' in src ? src.size : src.data.byteLength);
         return;
       } catch (e) {
         rmSync(tmp, { force: true });
         // the directory was removed behind our back (a remote wiped between runs): make it again
         if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && attempt === 0 && !existsSync(dir)) {
-          this.dirs.delete(dir);
+          this.forgetDir(dir);
           ensureDir();
           continue;
         }
@@ -110,21 +113,19 @@ export class LocalBackend implements Backend {
   async putBuffer(key: string, data: Uint8Array, len = data.byteLength): Promise<void> {
     const dest = this.path(key);
     const dir = dirname(dest);
-    const created = await this.ensureDirAsync(dir);
+    await this.ensureDirAsync(dir);
     for (let attempt = 0; ; attempt++) {
       const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         await writeNew(tmp, data, len);
         await cb<void>((done) => renameCb(tmp, dest, done));
-        if (created) this.fresh.add(key);
+        if (this.made.has(dir)) this.fresh.set(key, len);
         return;
       } catch (e) {
         await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
         // the directory was removed behind our back (a remote wiped between runs): make it again
         if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && attempt === 0) {
-          this.asyncDirs.delete(dir);
-          this.dirs.delete(dir);
-          for (const k of this.fresh) if (dirname(this.path(k)) === dir) this.fresh.delete(k);
+          this.forgetDir(dir);
           await this.ensureDirAsync(dir);
           continue;
         }
@@ -136,17 +137,18 @@ export class LocalBackend implements Backend {
   /**
    * Whether `key` exists as a file of `size` bytes (an object of another size, e.g. one a
    * non-atomic copy truncated, counts as absent). Answers without a `stat` for a directory this
-   * backend created, which holds only what putBuffer wrote there.
+   * backend created, which holds only what put/putBuffer wrote there.
    */
-  async hasSized(key: string, size: number): Promise<boolean> {
+  hasSized(key: string, size: number): boolean {
     const p = this.path(key);
-    const made = this.asyncDirs.get(dirname(p));
-    if (made && (await made.catch(() => false))) return this.fresh.has(key);
-    return new Promise((resolve, reject) => statCb(p, (err, st) => {
-      if (!err) resolve(st.isFile() && st.size === size);
-      else if (err.code === 'ENOENT' || err.code === 'ENOTDIR') resolve(false);
-      else reject(toAppError(err));
-    }));
+    if (this.made.has(dirname(p))) return this.fresh.get(key) === size;
+    try {
+      const st = statSync(p);
+      return st.isFile() && st.size === size;
+    } catch (e: any) {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return false;
+      throw toAppError(e);
+    }
   }
 
   /**
@@ -173,14 +175,25 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /** Makes `dir` once (asynchronously); true when this backend created it (it held nothing before). */
-  private ensureDirAsync(dir: string): Promise<boolean> {
+  /** Makes `dir` once (asynchronously), remembering whether this backend created it. */
+  private ensureDirAsync(dir: string): Promise<void> {
+    if (this.dirs.has(dir)) return Promise.resolve();
     let made = this.asyncDirs.get(dir);
     if (!made) {
-      made = fsp.mkdir(dir, { recursive: true }).then((first) => first !== undefined, (e) => { this.asyncDirs.delete(dir); throw this.wrap(e); });
+      made = fsp.mkdir(dir, { recursive: true }).then((first) => {
+        if (first !== undefined) this.made.add(dir);
+        this.dirs.add(dir);
+      }, (e) => { this.asyncDirs.delete(dir); throw this.wrap(e); });
       this.asyncDirs.set(dir, made);
     }
     return made;
+  }
+
+  /** A directory removed behind our back: made again on the next write, and nothing in it is known. */
+  private forgetDir(dir: string): void {
+    this.dirs.delete(dir);
+    this.asyncDirs.delete(dir);
+    if (this.made.delete(dir)) for (const k of this.fresh.keys()) if (dirname(this.path(k)) === dir) this.fresh.delete(k);
   }
 
   private wrap(e: any): Error {
