@@ -13,6 +13,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { buildDist } from './build-dist.mjs';
 
@@ -20,11 +21,13 @@ const args = process.argv.slice(2);
 let tier = 'all';
 let build = true;
 let recordWeights = false;
+let bundle = process.env.GEODVC_TEST_BUNDLE !== '0';
 const filters = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--tier') tier = args[++i];
   else if (args[i] === '--no-build') build = false;
   else if (args[i] === '--record-weights') recordWeights = true;
+  else if (args[i] === '--no-bundle') bundle = false;
   else filters.push(args[i]);
 }
 const roots = { unit: ['src'], integration: ['test/integration'], e2e: ['test/e2e'], all: ['src', 'test'] }[tier];
@@ -49,6 +52,22 @@ try { weights = existsSync(weightsFile) ? JSON.parse(readFileSync(weightsFile, '
 const weightOf = (f) => weights[f.split('\\').join('/')] ?? 10;
 files.sort((a, b) => weightOf(b) - weightOf(a) || (a < b ? -1 : 1));
 
+// Cheap unit-test files (src/**, measured at <= BUNDLE_MAX_S s) run together in one process: each
+// test-file process pays node + tsx start-up and the transpiling of what it imports (~0.8 s of CPU
+// for a file whose tests take milliseconds). Files that change process-wide state (environment
+// variables, module hooks, mocks) keep their own process, and so do files that time themselves
+// (performance.now, Date.now: a wall-clock limit is for the code alone). Tests keep their file in the
+// report (node:test names the module that defines a test). --no-bundle or GEODVC_TEST_BUNDLE=0
+// gives every file its own process.
+const BUNDLE_MAX_S = 2;
+const SHARED_STATE = /process\.env\.[A-Za-z_]+\s*=[^=]|process\.env\[[^\]]+\]\s*=[^=]|\bdelete process\.env|\bmock\.|setMetaExtractor|process\.chdir|process\.on\(|performance\.now\(|Date\.now\(|^\s*(before|after|beforeEach|afterEach)\(/m;
+let bundled = [];
+if (bundle) {
+  bundled = files.filter((f) => f.startsWith('src') && weights[f.split('\\').join('/')] !== undefined && weightOf(f) <= BUNDLE_MAX_S
+    && !SHARED_STATE.test(readFileSync(f, 'utf8')));
+  if (bundled.length < 2) bundled = [];
+}
+
 if (build) {
   const res = buildDist();
   if (res.built || res.errors || !res.ok) console.error(`run-tests: ${res.message}`);
@@ -60,9 +79,21 @@ if (build) {
 const conc = process.env.TEST_CONCURRENCY ?? '3';
 const tmp = mkdtempSync(join(tmpdir(), 'geodvc-run-tests-'));
 const durations = join(tmp, 'durations.json');
+let runFiles = files;
+if (bundled.length) {
+  const entry = join(tmp, 'unit-bundle.test.mjs');
+  writeFileSync(entry, `// ${bundled.length} cheap unit-test files in one process (scripts/run-tests.mjs)\n${bundled.map((f) => `await import(${JSON.stringify(pathToFileURL(join(process.cwd(), f)).href)});`).join('\n')}\n`);
+  const inBundle = new Set(bundled);
+  const bundleWeight = bundled.reduce((a, f) => a + weightOf(f), 0);
+  // the bundle takes its place in the longest-first order by the sum of its files' weights
+  const rest = files.filter((f) => !inBundle.has(f));
+  const at = rest.findIndex((f) => weightOf(f) < bundleWeight);
+  runFiles = at < 0 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)];
+  console.error(`run-tests: ${bundled.length} cheap unit-test files run in one process (--no-bundle: one each)`);
+}
 const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-durations-reporter.mjs')}`, `--test-reporter-destination=${durations}`];
 const t0 = Date.now();
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${conc}`, ...reporters, ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${conc}`, ...reporters, ...runFiles], {
   stdio: 'inherit',
   env: { ...process.env, GEODVC_DIST_FRESH: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
 });
