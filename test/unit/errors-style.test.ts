@@ -49,6 +49,9 @@ const key = (s: Site) => `${s.where.replace(/:\d+$/, '')} ${s.text ?? ''}`;
 const ERROR_NEW = new RegExp(`new (${[...APP_ERRORS].join('|')})\\(`);
 
 interface Site { where: string; cls: string; text?: string; hasHint: boolean }
+/** A literal `hint: '…'` anywhere in src/ (errors, check problems, warnings). */
+interface HintSite { where: string; text: string }
+const hints: HintSite[] = [];
 
 /** Static text of a message expression: literals, templates (placeholders as `{}`), `a + b` of those. */
 function staticText(e: ts.Expression): string | undefined {
@@ -72,7 +75,7 @@ function sites(): Site[] {
   const out: Site[] = [];
   for (const file of walk(SRC)) {
     const text = readFileSync(file, 'utf8');
-    if (!ERROR_NEW.test(text)) continue;
+    if (!ERROR_NEW.test(text) && !/\bhint:/.test(text)) continue;
     const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
     const visit = (n: ts.Node): void => {
       if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && APP_ERRORS.has(n.expression.text)) {
@@ -82,6 +85,10 @@ function sites(): Site[] {
         const msg = args[mi];
         const where = `${relative(REPO_ROOT, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
         out.push({ where, cls, text: msg ? staticText(msg) : undefined, hasHint: OWN_HINT.has(cls) || hintGiven(args[mi + 1]) });
+      }
+      if (ts.isPropertyAssignment(n) && ts.isIdentifier(n.name) && n.name.text === 'hint') {
+        const t = staticText(n.initializer);
+        if (t !== undefined) hints.push({ where: `${relative(REPO_ROOT, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`, text: t });
       }
       ts.forEachChild(n, visit);
     };
@@ -100,6 +107,11 @@ export function styleProblem(text: string): string {
   // Capitalised first word that is an ordinary word (not GDAL, TIFF, COPC, EPSG:…, LAZ, …)
   if (/^[A-Z][a-z]+\b/.test(text) && !/^(Python|Zarr|Redis|Azure|Google|Swift|Shapefile|Pascal|Sentinel|Landsat)\b/.test(text)) return 'starts with a capital letter';
   return '';
+}
+
+/** The hint rules: true when the hint breaks them. */
+function hintProblem(t: string): boolean {
+  return !t.trim() || /\n/.test(t) || /[^\s.]\.$/.test(t) || (/^[A-Z][a-z]+\b/.test(t) && !/^(GeoJSON|Python|Zarr|Redis|Azure|Google|Swift|Shapefile|Pascal)\b/.test(t));
 }
 
 const all = sites();
@@ -134,6 +146,13 @@ test('AppErrors raised in src/ carry a hint (passed, or set by their class)', ()
   assert.deepEqual(missing.map((s) => `${s.where} ${s.cls}: ${s.text ?? '(dynamic message)'}`), []);
 });
 
+test('hints read as what to do: lower-case start (or a name), one line, no trailing period', () => {
+  assert.ok(hints.length > 300, `found ${hints.length} hints`);
+  // a trailing '.' after a space is a listed character ("use letters, digits, -, _ and ."), not a period
+  const bad = hints.filter((h) => hintProblem(h.text));
+  assert.deepEqual(bad.map((h) => `${h.where}: ${h.text}`), []);
+});
+
 test('every listed exception still exists (remove it once the message is fixed)', () => {
   const keys = new Set(all.map(key));
   for (const k of [...Object.keys(STYLE_EXCEPTIONS), ...Object.keys(HINT_EXCEPTIONS)]) assert.ok(keys.has(k), `stale exception: ${k}`);
@@ -147,6 +166,10 @@ test('the style rules catch what they should', () => {
   assert.match(styleProblem('Cannot read it'), /capital/);
   assert.match(styleProblem('two\nlines'), /line/);
   assert.equal(styleProblem('wait...'), '');
+  assert.equal(hintProblem('run `geodvc fetch`, then the diff again'), false);
+  assert.equal(hintProblem('use letters, digits, -, _ and .'), false);
+  assert.equal(hintProblem('Run it again.'), true);
+  assert.equal(hintProblem('run it again.'), true);
   const e = new UsageError('bad flag', { hint: 'use --x' });
   assert.ok(e instanceof AppError);
   assert.deepEqual(e.toJSON(), { error: 'usage', message: 'bad flag', hint: 'use --x' });
