@@ -7,7 +7,7 @@
  * and its "band N: IReadBlock failed at X offset a, Y offset b" lines name the blocks. `geo vrt`
  * must then fail naming the file, the band and one of those blocks, write no VRT and leave no temp
  * file; a file GDAL decodes must pass; `geo check --deep` must agree with GDAL; `--no-verify`
- * writes the VRT. `geo stac` (CLI) fails the same way, writes nothing, remembers verified objects.
+ * writes the VRT. The corpus's truncated JPEG2000 files the same way. `geo stac` (CLI) fails the same way, writes nothing, remembers verified objects.
  * Also `geo stac` of a raster georeferenced by GCPs only (rotated, in UTM): its footprint is the
  * lon/lat extent gdalwarp -t_srs EPSG:4326 gives it (it was skipped as "no georeferencing").
  */
@@ -20,7 +20,7 @@ import { makeTmpDir, gitInit } from '../helpers/tmp.js';
 import { CORPUS, runCli, cliOk } from '../helpers/cli.js';
 import { needNative } from './geo-ops-native.js';
 import { buildVrtFile } from '../../src/geo/ops/vrt.js';
-import { checkRaster } from '../../src/geo/raster/check.js';
+import { checkFile } from '../../src/core/api/geo-check.js';
 import { AppError } from '../../src/lib/errors.js';
 
 const MAKE_PY = `
@@ -71,6 +71,10 @@ function gdalVerdict(path: string): Verdict {
 
 let made: { files: string[]; good: string } | undefined;
 /** The broken copies (and an intact one), made once for both tests in their own folder. */
+function gdalSize(path: string): number[] {
+  return JSON.parse(spawnSync('gdalinfo', ['-json', path], { encoding: 'utf8' }).stdout).size;
+}
+
 function makeFiles(dir: string): { files: string[]; good: string } {
   if (made) return made;
   mkdirSync(dir, { recursive: true });
@@ -90,15 +94,17 @@ test('geo vrt refuses every input GDAL cannot decode (file, band, tile/strip nam
   const { files, good } = makeFiles(join(shared.dir, 'gen'));
   let refused = 0;
   const written = new Set<string>();
-  for (const f of [...files, good]) {
+  // and two truncated JPEG2000 files of the corpus beside an intact one
+  const jp2 = ['byte_truncated.jp2', 'small_world_truncated.jp2', 'byte.jp2'].map((n) => join(CORPUS, 'formats', n));
+  for (const f of [...files, good, ...jp2]) {
     const v = gdalVerdict(f);
     const name = basename(f);
     const out = join(dir, `${name}.vrt`);
-    const check = await checkRaster(f, { deep: true });
+    const check = await checkFile(f, { deep: true });
     assert.equal(check.ok, v.decodes, `geo check --deep ${name}: ${JSON.stringify(check.problems.slice(0, 2))} vs gdalinfo -checksum (decodes: ${v.decodes})`);
     if (v.decodes) {
       const r = await buildVrtFile({ output: out, inputs: [f] });
-      assert.equal(r.width, 791);
+      assert.equal(r.width, gdalSize(f)[0]);
       written.add(basename(out));
       continue;
     }
@@ -118,7 +124,7 @@ test('geo vrt refuses every input GDAL cannot decode (file, band, tile/strip nam
     });
     assert.deepEqual(readdirSync(dir).filter((n) => !written.has(n)), [], `${name}: a VRT or temp file was left`);
   }
-  assert.ok(refused >= 5, `only ${refused} of the broken copies are undecodable for GDAL`);
+  assert.ok(refused >= 7, `only ${refused} of the broken copies are undecodable for GDAL`);
   // a mosaic with one bad input names it and writes nothing
   const bad = files.find((f) => !gdalVerdict(f).decodes)!;
   await assert.rejects(buildVrtFile({ output: join(dir, 'mosaic.vrt'), inputs: [good, bad] }), (e: unknown) => e instanceof AppError && e.message.includes(basename(bad)));
@@ -163,7 +169,7 @@ test('geo vrt / geo stac CLI: exit 1 naming the file, --json error, nothing writ
   const [gt, [nx, ny]] = [gi.geoTransform as number[], gi.size as number[]];
   const item = JSON.parse(readFileSync(ok.items.find((i: any) => i.path === 'gcp.tif').file, 'utf8'));
   const want = [gt[0]!, gt[3]! + ny! * gt[5]!, gt[0]! + nx! * gt[1]!, gt[3]!];
-  for (let k = 0; k < 4; k++) assert.ok(Math.abs(item.bbox[k] - want[k]) < 1e-8, `GCP footprint bbox ${item.bbox} vs gdalwarp ${want}`);
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(item.bbox[k] - want[k]!) < 1e-8, `GCP footprint bbox ${item.bbox} vs gdalwarp ${want}`);
   assert.equal(item.properties['proj:transform'], undefined);
   const all = JSON.parse((await cliOk(['geo', 'stac', '-o', 'site2', '--no-verify', '--json'], { cwd: dir })).stdout);
   assert.equal(all.items.length, 3);

@@ -157,7 +157,8 @@ async function verifyTracked(repo: Repo, files: TrackedFile[], atRev: boolean, o
   const links = mkdtempSync(join(tmpdir(), 'geodvc-stac-verify-'));
   try {
     for (const f of files) {
-      if (f.meta?.kind !== 'raster') continue;
+      // rasters, and gridded files (JPEG2000 bands, NetCDF/HDF5 variables) GDAL reads
+      if (f.meta?.kind !== 'raster' && f.meta?.kind !== 'gridded') continue;
       const vrt = /\.vrt$/i.test(f.path);
       if (!vrt && f.objAbs && existsSync(f.objAbs)) {
         const st = statSync(f.objAbs);

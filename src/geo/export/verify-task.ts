@@ -31,6 +31,8 @@ export interface VerifyFailure {
   strips: boolean;
   /** One block holds the whole image. */
   whole: boolean;
+  /** The subdataset (NetCDF variable, HDF5 dataset) holding the block, for containers. */
+  subdataset?: string;
   /** Set when the block is larger than the decode budget (not decoded at all). */
   overBudget?: number;
   message: string;
@@ -81,6 +83,29 @@ export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fractio
   gdal.config.set('GDAL_NUM_THREADS', '1');
   gdal.config.set('GDAL_ERROR_ON_LIBJPEG_WARNING', 'TRUE');
   const ds = await gdal.openAsync(spec.input);
+  let subs: string[] = [];
+  try {
+    // a container without bands of its own (NetCDF, HDF5): each of its subdatasets
+    if (ds.bands.count() === 0) {
+      const md = (ds.getMetadata('SUBDATASETS') ?? {}) as Record<string, string>;
+      subs = Object.keys(md).filter((k) => /^SUBDATASET_\d+_NAME$/.test(k)).sort((a, b) => Number(a.split('_')[1]) - Number(b.split('_')[1])).map((k) => md[k]!);
+    }
+  } finally {
+    if (subs.length) { try { ds.close(); } catch { /* already closed */ } }
+  }
+  if (!subs.length) return verifyDataset(gdal, ds, spec.input, spec, progress);
+  let blocks = 0;
+  for (let i = 0; i < subs.length; i++) {
+    const sub = await gdal.openAsync(subs[i]!);
+    const r = await verifyDataset(gdal, sub, subs[i]!, spec, (f) => progress((i + f) / subs.length));
+    blocks += r.blocks;
+    if (r.failure) return { blocks, failure: { ...r.failure, subdataset: subs[i]! } };
+  }
+  return { blocks };
+}
+
+/** Every block of one opened dataset (closed at the end); `input` reopens it to locate a failure. */
+async function verifyDataset(gdal: any, ds: any, input: string, spec: VerifySpec, progress: (fraction: number) => void): Promise<VerifyResult> {
   try {
     const n: number = ds.bands.count();
     const levels: Level[] = [];
@@ -125,7 +150,7 @@ export async function verifyTask(gdal: any, spec: VerifySpec, progress: (fractio
           await gdal.checksumImageAsync(p.band, 0, y, p.w, h);
           blocks += (rEnd - r) * nbx;
         } catch (e) {
-          return locate(gdal, spec.input, p, r, rEnd, nbx, String((e as Error)?.message ?? e), fail);
+          return locate(gdal, input, p, r, rEnd, nbx, String((e as Error)?.message ?? e), fail);
         }
         doneRows += h;
         progress(Math.min(1, doneRows / totalRows));

@@ -39,7 +39,7 @@ const SPLIT_BYTES = 8 * 1024 * 1024;
 /** "band 2 tile (3, 1) (pixels 768..1023 x 256..511)" from a failure. */
 export function describeFailure(f: VerifyFailure): string {
   const band = f.band === 0 ? 'the mask band' : `band ${f.band}`;
-  const level = f.level ? ` of overview ${f.level}` : '';
+  const level = `${f.level ? ` of overview ${f.level}` : ''}${f.subdataset ? ` of ${f.subdataset.replace(/^[A-Z0-9]+:"[^"]*":?/, '') || f.subdataset}` : ''}`;
   const x0 = f.blockX * f.blockW, y0 = f.blockY * f.blockH;
   const single = f.blockX === 0 && f.blockY === 0 && f.whole;
   const block = single ? 'its only block' : f.strips ? `strip ${f.blockY}` : `tile (${f.blockX}, ${f.blockY}) (column, row)`;

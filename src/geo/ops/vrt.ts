@@ -19,7 +19,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { verifyDecodable } from '../export/verify.js';
 
 /** How an input is named in errors: relative to the working directory (inputs were resolved from it). */
-const shown = (f: string) => relative(process.cwd(), f).split('\\').join('/') || f;
+const shown = (f: string) => {
+  const r = relative(process.cwd(), f).split('\\').join('/');
+  return r && !r.startsWith('../') ? r : f;
+};
 
 /** The decode check of `files` (unless opted out), before anything is written. */
 async function verifyInputs(opts: VrtCommandOptions, files: string[]): Promise<void> {
