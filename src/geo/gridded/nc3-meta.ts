@@ -100,8 +100,11 @@ function build(absPath: string, h: Nc3Header): Record<string, unknown> {
   const byName = new Map(h.vars.map((v) => [v.name, v]));
   const dimName = (id: number) => h.dims[id]!.name;
   const isIndexing = (v: Nc3Var) => v.dimIds.length === 1 && dimName(v.dimIds[0]!) === v.name;
+  // GMT-style grids (x_range/dimension/spacing variables, node_offset): GDAL's special case
+  if (['x_range', 'y_range', 'z_range', 'dimension', 'spacing'].some((n) => byName.has(n)) || h.attrs.has('node_offset')) unsure('GMT grid');
   for (const v of h.vars) {
     if (v.attrs.has('_Unsigned')) unsure('_Unsigned');
+    if (v.attrs.has('node_offset')) unsure('GMT grid');
     if (v.type === 1) unsure('byte variable');
     if (v.type === 2 && v.dimIds.length) unsure('char array');
     if (new Set(v.dimIds).size !== v.dimIds.length) unsure('repeated dimension');
