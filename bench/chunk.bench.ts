@@ -195,7 +195,7 @@ async function partS3(tmp: string, root: string, size: number): Promise<void> {
     process.stdout.write(`${table(['fresh, S3 (s3rver)', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
       ['push', fmt(thr(t.pushOff), 0), fmt(thr(t.pushOn), 0), fmt(thr(t.pushOn) / thr(t.pushOff), 2), fmt(median(cpu.pushOff), 2), fmt(median(cpu.pushOn), 2)],
       ['pull', fmt(thr(t.pullOff), 0), fmt(thr(t.pullOn), 0), fmt(thr(t.pullOn) / thr(t.pullOff), 2), fmt(median(cpu.pullOff), 2), fmt(median(cpu.pullOn), 2)],
-    ])}\n(target: on/off >= 0.8; CPU of geodvc only, s3rver is a child process; load average after: ${load()})\n\n`);
+    ])}\nruns (wall s): push off ${t.pushOff.map((x) => fmt(x, 2)).join(' ')}, on ${t.pushOn.map((x) => fmt(x, 2)).join(' ')}; pull off ${t.pullOff.map((x) => fmt(x, 2)).join(' ')}, on ${t.pullOn.map((x) => fmt(x, 2)).join(' ')}\n(target: on/off >= 0.8; CPU of geodvc only, s3rver is a child process; load average after: ${load()})\n\n`);
   } finally {
     await srv.stop();
   }
