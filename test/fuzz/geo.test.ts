@@ -9,14 +9,15 @@ import fc from 'fast-check';
 import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORPUS } from '../helpers/cli.js';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { readRasterInfo } from '../../src/geo/raster/info.js';
 import { readVectorInfo } from '../../src/geo/vector/info.js';
 import { parseGpkgGeometry } from '../../src/geo/vector/geopackage.js';
 import { check, checkAsync, mutated, mutatedBytes, params, RUNS, tolerate, tolerateAsync } from './_fuzz.js';
 
-let tmp: ReturnType<typeof makeTmpDir>;
-before(() => { tmp = makeTmpDir('fuzz-geo-'); });
+let tmp: ReturnType<typeof makeShmTmpDir>;
+// each case is written to a file: in memory (tmpfs), the cost is the parser's, not ext4's
+before(() => { tmp = makeShmTmpDir('fuzz-geo-'); });
 after(() => tmp.cleanup());
 
 const corpusFiles = (re: RegExp, maxBytes: number) => existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => re.test(f) && statSync(join(CORPUS, f)).size <= maxBytes).sort() : [];
