@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { REPO_ROOT, cliOk } from '../helpers/cli.js';
 
 test('npm run demo walks the seed workflow end to end', { timeout: 900_000 }, async () => {
-  const { dir, cleanup } = makeTmpDir('geodvc-demo-test-');
+  const { dir, cleanup } = makeShmTmpDir('geodvc-demo-test-');
   try {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'demo.ts')], {
       cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, DEMO_DIR: dir, NO_COLOR: '1' }, maxBuffer: 1 << 26, timeout: 880_000,

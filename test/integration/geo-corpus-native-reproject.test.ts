@@ -20,7 +20,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { runCli, CORPUS } from '../helpers/cli.js';
 import { needNative, run } from './geo-ops-native.js';
 import { mapLimit } from '../../src/lib/pool.js';
@@ -82,7 +82,7 @@ function gridOf(gdal: any, path: string): { size: [number, number]; gt: number[]
 test('geo reproject on every warpable corpus raster = gdalwarp (4326 and UTM, nearest and bilinear)', async (t) => {
   if (!needNative(t)) return;
   const gdal = loadNativeGdal();
-  const { dir, cleanup } = makeTmpDir();
+  const { dir, cleanup } = makeShmTmpDir();
   try {
     const rasters = corpusRasters();
     const inputs: { name: string; path: string; combos: number[] }[] = [];

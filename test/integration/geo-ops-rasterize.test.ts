@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir } from '../helpers/tmp.js';
+import { makeShmTmpDir } from '../helpers/tmp.js';
 import { CORPUS, runCli, REPO_ROOT } from '../helpers/cli.js';
 import { needGdal, gdalinfo, pixels, compare, run, makeScene } from './geo-ops-native.js';
 import { rasterize } from '../../src/geo/ops/rasterize.js';
@@ -32,7 +32,7 @@ function labels(n: number, seed: number): any {
 
 test('rasterize: masks on chips of a generated scene and on a corpus raster equal gdal_rasterize (≤ 0.5% pixels)', async (t) => {
   if (!needGdal(t)) return;
-  const { dir, cleanup } = makeTmpDir('geo-rasterize-');
+  const { dir, cleanup } = makeShmTmpDir('geo-rasterize-');
   t.after(cleanup);
   const scene = join(dir, 'scene.tif');
   makeScene(scene, 1024);
@@ -85,7 +85,7 @@ test('rasterize: masks on chips of a generated scene and on a corpus raster equa
 
 test('rasterize: class map, vector without CRS, bad class values', async (t) => {
   if (!needGdal(t)) return;
-  const { dir, cleanup } = makeTmpDir('geo-rasterize-');
+  const { dir, cleanup } = makeShmTmpDir('geo-rasterize-');
   t.after(cleanup);
   const scene = join(dir, 'scene.tif');
   makeScene(scene, 512, 1);

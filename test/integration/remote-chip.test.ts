@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, copyFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir, gitInit, git } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit, git } from '../helpers/tmp.js';
 import { cliOk, runCli, CORPUS } from '../helpers/cli.js';
 import { startOrSkip } from '../helpers/servers/index.js';
 import { startHttpServer } from '../helpers/servers/http-server.js';
@@ -55,7 +55,7 @@ test('parseRemote: a TIFF header parsed from ranged reads equals the local parse
 });
 
 test('chip() with a remote input: the tiles of a window are read concurrently, only they are read, and the chips equal local ones', async (t) => {
-  const { dir, cleanup } = makeTmpDir('remote-chip-unit-');
+  const { dir, cleanup } = makeShmTmpDir('remote-chip-unit-');
   try {
     const p = join(CORPUS, 'cog.tif'); // 2658x2667 UInt16, tiles 256, DEFLATE
     const bytes = readFileSync(p);
@@ -85,7 +85,7 @@ test('chip() with a remote input: the tiles of a window are read concurrently, o
 });
 
 test('geo chip/reproject --rev/--remote: chips cut in place from node-http equal local chips; reproject from a verified temp copy', { timeout: 300_000 }, async (t) => {
-  const { dir: base, cleanup } = makeTmpDir('remote-chip-');
+  const { dir: base, cleanup } = makeShmTmpDir('remote-chip-');
   t.after(cleanup);
   const dir = join(base, 'repo');
   mkdirSync(dir);
