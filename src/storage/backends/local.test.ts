@@ -50,6 +50,10 @@ test('local hasSized: size must match; a directory the backend made answers from
     assert.equal(b.hasSized('c/bb/two', 1), false);
     await b.put('c/bb/three', { data: Buffer.from('333') });
     assert.equal(b.hasSized('c/bb/three', 3), true, 'a blocking put counts too');
+    // after a blocking put the directory is asked on disk: an object written from outside is seen
+    writeFileSync(join(dir, 'c', 'bb', 'four'), '4444');
+    assert.equal(b.hasSized('c/bb/four', 4), true);
+    assert.equal(b.hasSized('c/bb/one', 1), true);
     // a new instance (a later run) asks the disk
     const b2 = new LocalBackend(dir);
     assert.equal(b2.hasSized('c/bb/one', 1), true);

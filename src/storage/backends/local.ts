@@ -24,8 +24,9 @@ export class LocalBackend implements Backend {
   /** Directories this backend created (they held nothing before). */
   private made = new Set<string>();
   /**
-   * Keys written into directories this backend created: such a directory holds nothing else, so
-   * hasSized answers for it without asking the disk (a fresh remote).
+   * Keys putBuffer wrote into directories this backend created: such a directory holds nothing
+   * else, so hasSized answers for it without asking the disk (a fresh remote). A blocking `put`
+   * (whole objects, possibly millions) is not remembered; it takes its directory out of `made`.
    */
   private fresh = new Map<string, number>();
   constructor(readonly root: string) {}
@@ -70,7 +71,7 @@ export class LocalBackend implements Backend {
     const dir = dirname(dest);
     const ensureDir = () => {
       if (this.dirs.has(dir)) return;
-      try { if (mkdirSync(dir, { recursive: true }) !== undefined) this.made.add(dir); } catch (e) { throw this.wrap(e); }
+      try { mkdirSync(dir, { recursive: true }); } catch (e) { throw this.wrap(e); }
       this.dirs.add(dir);
     };
     ensureDir();
@@ -87,7 +88,8 @@ export class LocalBackend implements Backend {
         }
         if ('path' in src) try { chmodSync(tmp, 0o444); } catch { /* a filesystem without modes */ }
         renameSync(tmp, dest);
-        if (this.made.has(dir)) this.fresh.set(key, 'path' in src ? src.size : src.data.byteLength);
+        // (not remembered: hasSized asks the disk in this directory from now on)
+        this.made.delete(dir);
         opts.onBytes?.('path' in src ? src.size : src.data.byteLength);
         return;
       } catch (e) {
@@ -137,7 +139,7 @@ export class LocalBackend implements Backend {
   /**
    * Whether `key` exists as a file of `size` bytes (an object of another size, e.g. one a
    * non-atomic copy truncated, counts as absent). Answers without a `stat` for a directory this
-   * backend created, which holds only what put/putBuffer wrote there.
+   * backend created, which holds only what putBuffer wrote there.
    */
   hasSized(key: string, size: number): boolean {
     const p = this.path(key);
