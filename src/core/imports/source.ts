@@ -7,16 +7,15 @@
  * out at the revision, so its `.dvc/config` — remotes — is the revision's) and removed afterwards.
  * Data objects are fetched through the transfer engine, hashed before they enter a cache.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Git, GitError, gitTry } from '../scm/git.js';
 import { openRepoSync, type Repo } from '../repo/repo.js';
 import { ConfigError, PathError } from '../../lib/errors.js';
 import type { DvcOut } from '../dvcfile/dvcfile.js';
-import { parseRevDvcFiles, toPosixRel, loadWorkspaceDvcFiles } from '../workspace/collect.js';
-import { loadLockOuts } from '../workspace/lockouts.js';
-import { loadDvcIgnore } from '../repo/dvcignore.js';
+import { toPosixRel } from '../workspace/collect.js';
+import { trackedOuts } from '../workspace/tracked.js';
 import { openBackend } from '../../storage/registry.js';
 import { openRemote, type RemoteHandle } from '../transfer/remote.js';
 
@@ -110,21 +109,12 @@ export function latestRev(url: string, base: string, rev?: string): string | und
   return rev && /^[0-9a-f]{40}$/.test(rev) ? rev : undefined;
 }
 
-/** The outputs recorded at `sha` (`.dvc` files and dvc.lock), absolute paths under `src.root`. */
+/**
+ * The outputs recorded at `sha` (`.dvc` files and every dvc.lock, stage subdirectories included),
+ * absolute paths under `src.root`: the tracked index of core/workspace/tracked.ts.
+ */
 export function outsAt(src: Pick<SourceRepo, 'root' | 'git'>, sha: string | 'workspace'): DvcOut[] {
-  if (sha === 'workspace') {
-    const files = loadWorkspaceDvcFiles(src.root, loadDvcIgnore(src.root));
-    const lock = loadLockOuts(src.root, (r) => { try { return readFileSync(join(src.root, r), 'utf8'); } catch { return undefined; } });
-    return [...files.flatMap((f) => f.outs), ...lock];
-  }
-  const prefix = toPosixRel(src.git.root, src.root);
-  const all = src.git.listFiles(sha).filter((p) => !prefix || p.startsWith(prefix + '/'));
-  const rel = (p: string) => (prefix ? p.slice(prefix.length + 1) : p);
-  const dvcPaths = all.filter((p) => p.endsWith('.dvc') && !rel(p).startsWith('.dvc/'));
-  const texts = src.git.showFiles(dvcPaths.map((p) => `${sha}:${p}`));
-  const files = parseRevDvcFiles(src.root, dvcPaths.map((p, i) => ({ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') })));
-  const lock = loadLockOuts(src.root, (r) => src.git.showFile(sha, prefix ? `${prefix}/${r}` : r)?.toString('utf8'));
-  return [...files.flatMap((f) => f.outs), ...lock];
+  return trackedOuts(src, sha, src.git).map((t) => t.out);
 }
 
 /** What a path of the source names at a revision. */
