@@ -1,6 +1,6 @@
 /**
  * "What is tracked at revision R" through the one index (src/core/workspace/tracked.ts), as seen by
- * geo diff, history and pull --bbox: `.dvc` outputs, root `dvc.lock` stage outputs and the outputs of
+ * geo diff, history, pull --bbox and import sources (outsAt): `.dvc` outputs, root `dvc.lock` stage outputs and the outputs of
  * a `sub/dvc.yaml` stage (recorded in `sub/dvc.lock`), in hand-built repositories (no CLI spawn).
  */
 import { test } from 'node:test';
@@ -13,6 +13,8 @@ import { openRepo } from '../../src/core/repo/repo.js';
 import { geoDiff } from '../../src/core/api/geo-diff.js';
 import { history } from '../../src/core/api/history.js';
 import { selectByBbox } from '../../src/core/api/bbox.js';
+import { outsAt } from '../../src/core/imports/source.js';
+import { Git } from '../../src/core/scm/git.js';
 import { trackFile, commitAll, storeObject, md5 } from './repo-fixture.js';
 import { CORPUS } from '../helpers/cli.js';
 
@@ -63,6 +65,11 @@ test('geo diff REV REV shows .dvc outputs, dvc.lock outputs and sub/dvc.lock out
     // REV against the workspace: the workspace holds v2, so only v1 -> v2 changes show
     const w = await geoDiff({ cwd: root, args: [c1] });
     assert.deepEqual(w.files.filter((f) => f.status === 'semantic').map((f) => f.path).sort(), ['labels/a.geojson', 'out/b.geojson', 'sub/c.geojson']);
+    // import/get/ls of this repository as a source see the same outputs (sub/dvc.lock included)
+    const src = { root, git: Git.open(root)! };
+    for (const rev of [c1, c2, 'workspace']) {
+      assert.deepEqual(outsAt(src, rev).map((o) => o.absPath.slice(root.length + 1)).sort(), ['labels/a.geojson', 'out/b.geojson', 'sub/c.geojson'], rev);
+    }
     const same = await geoDiff({ cwd: root, args: [c2] });
     assert.deepEqual(same.files.map((f) => [f.path, f.status]).sort(), [['labels/a.geojson', 'byte-identical'], ['out/b.geojson', 'byte-identical'], ['sub/c.geojson', 'byte-identical']]);
   } finally { t.cleanup(); }
