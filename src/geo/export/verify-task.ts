@@ -14,7 +14,7 @@ export interface VerifySpec {
   parts: number;
   /** Largest block (all bands of a pixel-interleaved block) allowed to be decoded, in bytes. */
   budgetBytes: number;
-  /** Pixels read per checksum call (several block rows; default 16 Mi). */
+  /** Pixels read per window over all bands of a level (several block rows; default 8 Mi). */
   windowPixels?: number;
 }
 
@@ -120,7 +120,7 @@ async function verifyDataset(gdal: any, ds: any, input: string, spec: VerifySpec
         for (let i = 0; i < k; i++) levels.push({ band: ovs.get(i), bandNo: b, level: i + 1 });
       }
     }
-    const windowPixels = spec.windowPixels ?? 16 * 1024 * 1024;
+    const windowPixels = spec.windowPixels ?? 8 * 1024 * 1024;
     // rows of each level this part reads
     const plan = levels.map((l) => {
       const w: number = l.band.size.x, h: number = l.band.size.y;
@@ -137,22 +137,34 @@ async function verifyDataset(gdal: any, ds: any, input: string, spec: VerifySpec
     const fail = (p: (typeof plan)[number], bx: number, by: number, message: string, overBudget?: number): VerifyResult => ({
       blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w && p.bh < p.h, whole: p.bw >= p.w && p.bh >= p.h, message, ...(overBudget !== undefined ? { overBudget } : {}) },
     });
+    // bands of one level with one block layout are read window by window together: a
+    // pixel-interleaved block decoded for band 1 is still in GDAL's block cache for the others
+    const groups: (typeof plan)[] = [];
     for (const p of plan) {
-      if (p.r1 <= p.r0) continue;
-      const budgetBytes = p.bytes * (interleaved && p.bandNo > 0 ? n : 1);
-      if (budgetBytes > spec.budgetBytes) return fail(p, 0, p.r0, `a block of ${p.bw}x${p.bh} pixels decodes to ${budgetBytes} bytes, over the decode budget of ${spec.budgetBytes} bytes`, budgetBytes);
-      const rowsPerCall = Math.max(1, Math.floor(windowPixels / Math.max(1, p.w * p.bh)));
-      const nbx = Math.ceil(p.w / p.bw);
-      for (let r = p.r0; r < p.r1; r += rowsPerCall) {
-        const rEnd = Math.min(p.r1, r + rowsPerCall);
-        const y = r * p.bh, h = Math.min(p.h, rEnd * p.bh) - y;
-        try {
-          await gdal.checksumImageAsync(p.band, 0, y, p.w, h);
-          blocks += (rEnd - r) * nbx;
-        } catch (e) {
-          return locate(gdal, input, p, r, rEnd, nbx, String((e as Error)?.message ?? e), fail);
+      const g = groups.find((x) => { const q = x[0]!; return q.level === p.level && (q.bandNo === 0) === (p.bandNo === 0) && q.w === p.w && q.h === p.h && q.bw === p.bw && q.bh === p.bh; });
+      if (g) g.push(p); else groups.push([p]);
+    }
+    for (const group of groups) {
+      const g0 = group[0]!;
+      if (g0.r1 <= g0.r0) continue;
+      for (const p of group) {
+        const budgetBytes = p.bytes * (interleaved && p.bandNo > 0 ? n : 1);
+        if (budgetBytes > spec.budgetBytes) return fail(p, 0, p.r0, `a block of ${p.bw}x${p.bh} pixels decodes to ${budgetBytes} bytes, over the decode budget of ${spec.budgetBytes} bytes`, budgetBytes);
+      }
+      const rowsPerCall = Math.max(1, Math.floor(windowPixels / Math.max(1, g0.w * g0.bh * group.length)));
+      const nbx = Math.ceil(g0.w / g0.bw);
+      for (let r = g0.r0; r < g0.r1; r += rowsPerCall) {
+        const rEnd = Math.min(g0.r1, r + rowsPerCall);
+        const y = r * g0.bh, h = Math.min(g0.h, rEnd * g0.bh) - y;
+        for (const p of group) {
+          try {
+            await gdal.checksumImageAsync(p.band, 0, y, p.w, h);
+            blocks += (rEnd - r) * nbx;
+          } catch (e) {
+            return locate(gdal, input, p, r, rEnd, nbx, String((e as Error)?.message ?? e), fail);
+          }
+          doneRows += h;
         }
-        doneRows += h;
         progress(Math.min(1, doneRows / totalRows));
       }
     }
