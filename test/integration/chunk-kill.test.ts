@@ -33,7 +33,7 @@ test('SIGKILL mid chunked push and mid chunked pull: reruns complete, only missi
   const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunkkill-');
   try {
     const f = join(root, 'stack.h5');
-    writeSeeded(f, 64 << 20, 21);
+    writeSeeded(f, 32 << 20, 21);
     const want = sha(f);
     await add({ cwd: root, targets: [f] });
     git(root, 'add', '-A'); git(root, 'commit', '-qm', 'data');
