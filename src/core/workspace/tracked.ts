@@ -3,7 +3,8 @@
  * every `dvc.lock` (the root's and those of stage subdirectories, as DVC collects every dvc.yaml),
  * each with its repository-relative path and the file that tracks it. The one answer to "what is
  * tracked at R" for used objects (push, pull, fetch, gc, fsck), status, checkout, diff, history,
- * geo diff, geo info --rev, pull --bbox and the remote readers (open, readWindow, chip --rev).
+ * geo diff, geo info --rev, pull --bbox, the remote readers (open, readWindow, chip --rev) and the
+ * sources of import/get/ls URL.
  * Directory outputs stay `.dir` oids: callers expand a manifest only when they need its files.
  */
 import { readFileSync } from 'node:fs';
