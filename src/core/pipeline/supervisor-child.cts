@@ -148,7 +148,9 @@ function serve(): void {
     for (const r of runs.values()) { if (!r.finished) { r.finished = true; kill(r, 'SIGKILL'); drop(r); } if (r.timer) clearInterval(r.timer); }
     runs.clear();
     hangUp();
-    process.exit(0);
+    // Nothing is left to report to (the worker is gone or asked us to stop), and the pipes of
+    // killed commands may still hold the loop open: end at once (core never calls process.exit).
+    process.kill(process.pid, 'SIGKILL');
   };
   const run = (m: Extract<ServeCommand, { t: 'run' }>) => {
     const tag = randomBytes(8).toString('hex');
