@@ -6,7 +6,8 @@
 // At the end it prints the 10 slowest test files and the 10 slowest tests.
 // Tiers: unit = src/**; integration = test/integration/**; e2e = test/e2e/**. Default: all.
 // Options: --tier T, --no-build (use dist/ as it is), SUBSTRING... (files whose path contains one),
-// --record-weights (write this run's per-file seconds into scripts/test-weights.json).
+// --record-weights (write this run's per-file seconds into scripts/test-weights.json), --no-bundle
+// (one process per unit-test file; by default the cheap ones share one: see below, docs/testing.md).
 // Order: the files run longest first (by scripts/test-weights.json, the per-file seconds of a
 // measured run; unknown files count as 10 s), so the long ones do not start last and leave one
 // core idle at the end of the run (longest-processing-time-first scheduling).

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statfsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -13,16 +13,23 @@ export function makeTmpDir(prefix = 'geodvc-test-'): { dir: string; cleanup: () 
  * Like makeTmpDir, but in memory (/dev/shm, a tmpfs, when the machine has one; else the usual temp
  * dir): for tests that rewrite small files thousands of times (the fuzz tier writes each case to a
  * file), where ext4's truncate-and-rewrite path (journal, block frees) costs more than the code under
- * test. Only for small files: tmpfs lives in RAM. GEODVC_TEST_SHM=0 turns it off.
+ * test. Only for small files: tmpfs lives in RAM. Used when /dev/shm has 2 GiB free (not a container's
+ * 64 MiB default); GEODVC_TEST_SHM=0 turns it off.
  */
 export function makeShmTmpDir(prefix = 'geodvc-test-'): { dir: string; cleanup: () => void } {
   let dir: string | undefined;
-  if (process.env.GEODVC_TEST_SHM !== '0' && existsSync('/dev/shm')) {
+  if (shmUsable()) {
     try { dir = mkdtempSync(join('/dev/shm', prefix)); } catch { /* not writable here: the usual temp dir */ }
   }
   dir ??= mkdtempSync(join(tmpdir(), prefix));
   const d = dir;
   return { dir: d, cleanup: () => { if (process.env.KEEP_TMP !== '1') rmSync(d, { recursive: true, force: true }); } };
+}
+
+/** /dev/shm exists with at least 2 GiB free (a container's default 64 MiB one would fill up). */
+function shmUsable(): boolean {
+  if (process.env.GEODVC_TEST_SHM === '0' || !existsSync('/dev/shm')) return false;
+  try { const st = statfsSync('/dev/shm'); return st.bavail * st.bsize >= 2 ** 31; } catch { return false; }
 }
 
 /** Writes a tree of files: { 'a/b.txt': 'content' }. */
