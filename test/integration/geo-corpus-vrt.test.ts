@@ -57,7 +57,7 @@ test('geo vrt of every north-up corpus raster GDAL decodes = gdalbuildvrt (grid,
   // sources beside the VRTs, under their own names (VRTs in the corpus name theirs relative to them)
   for (const f of readdirSync(CORPUS)) if (/\.(tiff?|vrt|msk|ovr|img|jp2|nc|h5|hdf5?|png|jpe?g|asc|xyz|grd)$/i.test(f)) copyFileSync(join(CORPUS, f), join(dir, f));
   // geo vrt's decode check passes every raster GDAL decodes (no false alarm), all in one runner
-  // child here; the VRTs are then built without it (the refusals: geo-undecodable-vrt-stac.test.ts)
+  // child here; the VRTs are then built without it (the refusals: geo-undecodable-vrt.test.ts)
   const verified = await verifyDecodable(picked.map((file) => ({ path: join(dir, file) })));
   assert.equal(verified.files, picked.length);
   const pairs: [string, string, string][] = [];
