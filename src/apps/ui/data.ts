@@ -6,10 +6,10 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, posix } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { basename, join } from 'node:path';
 import { AppError, PathError, UsageError } from '../../lib/errors.js';
 import { Git } from '../../core/scm/git.js';
+import { trackedOuts as indexOuts, outsOfTrackingFile, type TrackedOut as IndexOut } from '../../core/workspace/tracked.js';
 import { objectPath, isDirOid } from '../../core/odb/layout.js';
 import { parseTree } from '../../core/odb/tree.js';
 import { extractGeoMeta } from '../../geo/meta.js';
@@ -65,31 +65,22 @@ export function resolveRev(git: Git, rev: string): string {
   return sha;
 }
 
-function hashOf(o: any): { oid?: string; hashName: string } {
-  return { oid: o?.md5 ?? o?.etag, hashName: o?.hash === 'md5' ? 'md5' : (o?.md5 !== undefined && o?.hash === undefined ? 'md5-dos2unix' : 'md5') };
+/** The UI's view of one tracked output of the index (cached outputs with a hash only). */
+function fromIndex(t: IndexOut): TrackedOut[] {
+  if (!t.out.oid || t.out.cache === false) return [];
+  return [{ outRel: t.rel, oid: t.out.oid, hashName: t.out.hashName, source: t.trackedBy, ...(t.stage ? { stage: t.stage } : {}) }];
 }
 
 /** Outs declared by one tracking file (`.dvc` or `dvc.lock`) at `sha`; `cache: false` outs are left out. */
 function outsOf(git: Git, sha: string, f: string): TrackedOut[] {
-  let doc: any;
-  try { doc = parseYaml(git.showFile(sha, f)?.toString('utf8') ?? ''); } catch { return []; }
-  const dir = posix.dirname(f) === '.' ? '' : posix.dirname(f) + '/';
-  const list: [any, string | undefined][] = f.endsWith('.dvc')
-    ? (doc?.outs ?? []).map((o: any) => [o, undefined])
-    : Object.entries(doc?.stages ?? {}).flatMap(([name, s]: [string, any]) => (s?.outs ?? []).map((o: any) => [o, name]));
-  const outs: TrackedOut[] = [];
-  for (const [o, stage] of list) {
-    const { oid, hashName } = hashOf(o);
-    if (!o?.path || !oid || o.cache === false) continue;
-    outs.push({ outRel: posix.normalize(dir + o.path), oid, hashName, source: f, ...(stage ? { stage } : {}) });
-  }
-  return outs;
+  const text = git.showFile(sha, f)?.toString('utf8');
+  if (text === undefined) return [];
+  try { return outsOfTrackingFile(git.root, f, text).flatMap(fromIndex); } catch { return []; }
 }
 
-/** Outputs tracked at `sha`: `.dvc` files and `dvc.lock` stage outs. */
+/** Outputs tracked at `sha`: `.dvc` files and `dvc.lock` stage outs (the tracked index, core/workspace/tracked.ts). */
 export function trackedOuts(git: Git, sha: string): TrackedOut[] {
-  const files = git.listFiles(sha).filter((f) => (f.endsWith('.dvc') && !f.startsWith('.dvc/')) || f === 'dvc.lock' || f.endsWith('/dvc.lock'));
-  return files.flatMap((f) => outsOf(git, sha, f));
+  return indexOuts({ root: git.root }, sha, git, { skipInvalid: true }).flatMap(fromIndex);
 }
 
 /**

@@ -39,8 +39,11 @@ function uncachedPaths(yamlText: string | undefined): Set<string> {
   return out;
 }
 
+/** A `dvc.lock` output with the name of the stage that records it. */
+export interface LockOut extends DvcOut { stage: string }
+
 /** The outputs of the root `dvc.lock` (empty when there is none or it is unreadable). */
-export function loadLockOuts(root: string, read: Reader): DvcOut[] {
+export function loadLockOuts(root: string, read: Reader): LockOut[] {
   const text = read('dvc.lock');
   if (!text) return [];
   let data: unknown;
@@ -51,7 +54,7 @@ export function loadLockOuts(root: string, read: Reader): DvcOut[] {
   const stages = (data as { stages?: Record<string, unknown> } | null)?.stages;
   if (!stages || typeof stages !== 'object') return [];
   const uncached = uncachedPaths(read('dvc.yaml'));
-  const outs: DvcOut[] = [];
+  const outs: LockOut[] = [];
   for (const [name, st] of Object.entries(stages)) {
     const list = (st as { outs?: unknown } | null)?.outs;
     if (!Array.isArray(list)) continue;
@@ -72,7 +75,7 @@ export function loadLockOuts(root: string, read: Reader): DvcOut[] {
         size: typeof e.size === 'number' ? e.size : undefined,
         nfiles: typeof e.nfiles === 'number' ? e.nfiles : undefined,
         cache: !uncached.has(join('.', e.path)) && !uncached.has(e.path),
-        push: true, raw: e,
+        push: true, raw: e, stage: name,
       });
     }
   }

@@ -23,6 +23,8 @@ export interface TrackedOut {
   out: DvcOut;
   /** The file that records it, repository-relative posix (`data/chips.dvc`, `sub/dvc.lock`). */
   trackedBy: string;
+  /** The `dvc.lock` stage that produces it (absent for `.dvc` files). */
+  stage?: string;
 }
 
 export interface TrackedOutsOptions {
@@ -77,7 +79,7 @@ function dvcFileOuts(root: string, f: DvcFile): TrackedOut[] {
 
 function lockFileOuts(root: string, base: string, read: (name: string) => string | undefined): TrackedOut[] {
   const trackedBy = base ? `${base}/dvc.lock` : 'dvc.lock';
-  return loadLockOuts(join(root, base), read).map((out) => ({ rel: posix.normalize(base ? `${base}/${out.path}` : out.path).replace(/\/$/, ''), out, trackedBy }));
+  return loadLockOuts(join(root, base), read).map((out) => ({ rel: posix.normalize(base ? `${base}/${out.path}` : out.path).replace(/\/$/, ''), out, trackedBy, stage: out.stage }));
 }
 
 /**
