@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { makeTmpDir, gitInit } from '../helpers/tmp.js';
+import { makeShmTmpDir, gitInit } from '../helpers/tmp.js';
 import { cliOk, runCli, CORPUS } from '../helpers/cli.js';
 import { needNative, run, gdalinfo } from './geo-ops-native.js';
 
@@ -28,13 +28,22 @@ function corpusRasters(): Raster[] {
   });
 }
 
+/** The dataset's <GeoTransform> of a VRT (the first one: warp options carry Src/DstGeoTransform under other names). */
+function vrtGeoTransform(xml: string, path: string): number[] {
+  const m = /<GeoTransform>([^<]*)<\/GeoTransform>/.exec(xml);
+  if (!m) throw new Error(`${path}: no <GeoTransform> in the VRT gdalwarp wrote`);
+  const gt = m[1]!.split(',').map((v) => Number(v.trim()));
+  if (gt.length !== 6 || gt.some((v) => !Number.isFinite(v))) throw new Error(`${path}: bad <GeoTransform> ${m[1]}`);
+  return gt;
+}
+
 const relEq = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 const ndKey = (v: unknown) => (v === undefined || v === null ? null : String(v).toLowerCase().replace(/^(-?)inf$/, '$1infinity'));
 
 test('geo info of every corpus raster = gdalinfo; unreadable files fail every command, undecodable ones check and reproject', async (t) => {
   if (!needNative(t)) return;
   const rasters = corpusRasters();
-  const { dir, cleanup } = makeTmpDir();
+  const { dir, cleanup } = makeShmTmpDir();
   try {
     const readable = rasters.filter((r) => r.readable);
     const r = await runCli(['geo', 'info', '--json', ...readable.map((x) => join(CORPUS, x.file))], { cwd: dir, timeoutMs: 300_000 });
@@ -83,7 +92,7 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
     })
     .filter((x) => x.truth.size[0] * x.truth.size[1] <= 4_000_000);
   assert.ok(picked.length >= 8, `picked ${picked.map((x) => x.file)}`);
-  const { dir, cleanup } = makeTmpDir();
+  const { dir, cleanup } = makeShmTmpDir();
   try {
     // sources beside the VRTs, under their own names (VRTs in the corpus name theirs relative to them)
     for (const f of readdirSync(CORPUS)) if (/\.(tiff?|vrt|msk|ovr)$/i.test(f)) copyFileSync(join(CORPUS, f), join(dir, f));
@@ -98,9 +107,11 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
         if (JSON.stringify(va) !== JSON.stringify(vb)) diffs.push(`${x.file} ${f}: ours ${JSON.stringify(va)?.slice(0, 300)} gdalbuildvrt ${JSON.stringify(vb)?.slice(0, 300)}`);
       }
       // a warp from the VRT lands where a warp from the source lands (axis order of the VRT's CRS)
+      // (gdalwarp writes the grid it chose into the warped VRT's <GeoTransform>: read there rather
+      // than through one more gdalinfo process per warp)
       const w = (src: string, out: string) => {
         run('gdalwarp', ['-q', '-of', 'VRT', '-t_srs', 'EPSG:3857', src, out]);
-        return JSON.parse(run('gdalinfo', ['-json', out])).geoTransform;
+        return vrtGeoTransform(readFileSync(out, 'utf8'), out);
       };
       let wb: number[];
       try { wb = w(join(dir, x.file), join(dir, `wb_${x.file}.vrt`)); } catch { continue; } // GDAL cannot warp the source itself (a Mars CRS)
@@ -115,7 +126,7 @@ test('geo stac of the corpus rasters: every bbox holds gdalinfo\'s wgs84Extent, 
   if (!needNative(t)) return;
   const picked = corpusRasters().filter((x) => x.readable && x.truth.coordinateSystem?.wkt && x.truth.geoTransform && !/\.vrt$/i.test(x.file))
     .filter((x) => readFileSync(join(CORPUS, x.file)).length <= 3_000_000);
-  const { dir, cleanup } = makeTmpDir();
+  const { dir, cleanup } = makeShmTmpDir();
   try {
     gitInit(dir);
     await cliOk(['init', '-q'], { cwd: dir });
