@@ -31,6 +31,9 @@ export interface VerifyFailure {
   strips: boolean;
   /** One block holds the whole image. */
   whole: boolean;
+  /** Size of the image (band, overview or mask) holding the block. */
+  width?: number;
+  height?: number;
   /** The subdataset (NetCDF variable, HDF5 dataset) holding the block, for containers. */
   subdataset?: string;
   /** Set when the block is larger than the decode budget (not decoded at all). */
@@ -135,7 +138,7 @@ async function verifyDataset(gdal: any, ds: any, input: string, spec: VerifySpec
     let blocks = 0;
     const interleaved = n > 1 && String(ds.getMetadata('IMAGE_STRUCTURE')?.INTERLEAVE ?? '').toUpperCase() === 'PIXEL';
     const fail = (p: (typeof plan)[number], bx: number, by: number, message: string, overBudget?: number): VerifyResult => ({
-      blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w && p.bh < p.h, whole: p.bw >= p.w && p.bh >= p.h, message, ...(overBudget !== undefined ? { overBudget } : {}) },
+      blocks, failure: { band: p.bandNo, level: p.level, blockX: bx, blockY: by, blockW: p.bw, blockH: p.bh, strips: p.bw >= p.w && p.bh < p.h, whole: p.bw >= p.w && p.bh >= p.h, width: p.w, height: p.h, message, ...(overBudget !== undefined ? { overBudget } : {}) },
     });
     // bands of one level with one block layout are read window by window together: a
     // pixel-interleaved block decoded for band 1 is still in GDAL's block cache for the others

@@ -43,7 +43,8 @@ export function describeFailure(f: VerifyFailure): string {
   const x0 = f.blockX * f.blockW, y0 = f.blockY * f.blockH;
   const single = f.blockX === 0 && f.blockY === 0 && f.whole;
   const block = single ? 'its only block' : f.strips ? `strip ${f.blockY}` : `tile (${f.blockX}, ${f.blockY}) (column, row)`;
-  return `${band}${level}, ${block} (pixels x ${x0}..${x0 + f.blockW - 1}, y ${y0}..${y0 + f.blockH - 1})`;
+  const x1 = Math.min(x0 + f.blockW, f.width ?? Infinity) - 1, y1 = Math.min(y0 + f.blockH, f.height ?? Infinity) - 1;
+  return `${band}${level}, ${block} (pixels x ${x0}..${x1}, y ${y0}..${y1})`;
 }
 
 function verifyHint(what: string): string {
