@@ -102,12 +102,19 @@ export async function verifyDecodable(inputs: VerifyInput[], opts: VerifyOptions
   return { files: inputs.length, blocks };
 }
 
-/** Without native GDAL: `geo check --deep`'s decode of every block (TIFFs; VRTs: their sources). */
+/**
+ * Without native GDAL: `geo check --deep`'s decode of every block of the TIFFs (VRTs: their
+ * sources exist); other formats are left to the engine that reads them.
+ */
 async function verifyWithOwnDecoder(inputs: VerifyInput[], what: string, opts: VerifyOptions): Promise<VerifySummary> {
   const { checkRaster } = await import('../raster/check.js');
+  const { sniffRaster } = await import('../raster/info.js');
   let blocks = 0;
   for (const input of inputs) {
     opts.signal?.throwIfAborted();
+    let kind: string | undefined;
+    try { kind = sniffRaster(input.path); } catch { kind = undefined; }
+    if (kind !== 'tiff' && kind !== 'vrt') continue;
     const name = input.name ?? input.path;
     const r = await checkRaster(input.path, { deep: true, signal: opts.signal });
     if (opts.signal?.aborted) throw new InterruptedError();
