@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { makeTmpDir, gitInit } from '../helpers/tmp.js';
 import { initRepo } from '../../src/core/repo/init.js';
 import { openRepo } from '../../src/core/repo/repo.js';
@@ -14,6 +14,7 @@ import { geoDiff } from '../../src/core/api/geo-diff.js';
 import { history } from '../../src/core/api/history.js';
 import { selectByBbox } from '../../src/core/api/bbox.js';
 import { outsAt } from '../../src/core/imports/source.js';
+import { geoStac } from '../../src/core/api/stac.js';
 import { Git } from '../../src/core/scm/git.js';
 import { trackFile, commitAll, storeObject, md5 } from './repo-fixture.js';
 import { CORPUS } from '../helpers/cli.js';
@@ -136,5 +137,25 @@ test('pull --bbox selection sees rasters in dvc.lock and sub/dvc.lock directory 
     assert.equal(h.trackedBy, 'sub/dvc.lock');
     assert.equal(h.member, 'x/ca.tif');
     assert.equal(h.versions[0]!.oid, md5(bytes(src['ca.tif'])));
+  } finally { t.cleanup(); }
+});
+
+test('geo stac publishes .dvc, dvc.lock and sub/dvc.lock outputs, in the workspace and at --rev', async () => {
+  const { t, root, c1 } = await fixture();
+  try {
+    for (const rev of [undefined, c1]) {
+      const output = join(t.dir, `stac-${rev ?? 'ws'}`);
+      const r = await geoStac({ cwd: root, output, ...(rev ? { rev } : {}) });
+      assert.deepEqual(r.items.map((i) => i.path).sort(), ['labels/a.geojson', 'out/b.geojson', 'sub/c.geojson'], rev ?? 'workspace');
+      // each item's bbox is the feature's extent at that revision (sub/c.geojson: x 20..21 at c1, 21..22 now)
+      const sub = r.items.find((i) => i.path === 'sub/c.geojson')!;
+      const item = JSON.parse(readFileSync(resolve(output, sub.file), 'utf8')) as { bbox: number[] };
+      assert.deepEqual(item.bbox.map((v) => Math.round(v * 1e6) / 1e6), rev ? [20, 0, 21, 1] : [21, 0, 22, 1]);
+    }
+    // a broken dvc.lock is reported as skipped, the other outputs are still published
+    writeFileSync(join(root, 'sub', 'dvc.lock'), 'stages: [unclosed');
+    const r = await geoStac({ cwd: root, output: join(t.dir, 'stac-broken') });
+    assert.deepEqual(r.items.map((i) => i.path).sort(), ['labels/a.geojson', 'out/b.geojson']);
+    assert.ok(r.skipped.some((s) => s.path === 'sub/dvc.lock' && s.reason === 'invalid dvc.lock'), JSON.stringify(r.skipped));
   } finally { t.cleanup(); }
 });

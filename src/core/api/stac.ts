@@ -3,7 +3,7 @@
  * (src/geo/stac), at the workspace or at a git revision, without reading rasters when the `.dvc`
  * `meta` or the per-directory geo index already has the metadata.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, posix, relative, resolve, sep } from 'node:path';
 import { AppError, NotARepoError, UsageError } from '../../lib/errors.js';
@@ -11,7 +11,7 @@ import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { throttledProgress, type OpContext } from '../../lib/progress.js';
 import { findRepoRoot, openRepoSync, type Repo } from '../repo/repo.js';
 import { Git } from '../scm/git.js';
-import { parseDvcFile } from '../dvcfile/dvcfile.js';
+import { trackedOuts } from '../workspace/tracked.js';
 import { objectPath, isDirOid } from '../odb/layout.js';
 import { parseTree } from '../odb/tree.js';
 import { buildDirIndex, readDirIndex, isGeoFile } from './geo-info.js';
@@ -49,54 +49,36 @@ export interface StacResult {
 
 interface TrackedFile { path: string; oid?: string; hashName: string; size?: number; meta?: Json; dvcRel: string; objAbs?: string; wsAbs: string }
 
-function walkDvcFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '.git' || e.name === '.dvc' || e.name === 'node_modules') continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.dvc')) out.push(relative(root, p).split(sep).join('/'));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
-
 /** Every tracked geodata file (with its object hash and meta) selected by the targets. */
 async function collect(repo: Repo, git: Git | null, o: StacOptions, skipped: StacResult['skipped']): Promise<TrackedFile[]> {
-  const dvcFiles = o.rev ? git!.listFiles(o.rev).filter((f) => f.endsWith('.dvc')) : walkDvcFiles(repo.root);
   const targets = (o.targets ?? []).map((t) => relative(repo.root, resolve(o.cwd, t)).split(sep).join('/').replace(/\.dvc$/, '').replace(/\/$/, ''));
   for (const t of targets) if (t.startsWith('..')) throw new UsageError(`${t} is outside the repository`, { hint: 'pass paths inside the repository' });
   const files: TrackedFile[] = [];
-  for (const dvcRel of dvcFiles) {
-    const text = o.rev ? git!.showFile(o.rev, dvcRel)?.toString('utf8') : readFileSync(join(repo.root, dvcRel), 'utf8');
-    if (!text) continue;
-    let df;
-    try { df = parseDvcFile(text, join(repo.root, dvcRel)); } catch { skipped.push({ path: dvcRel, reason: 'invalid .dvc file' }); continue; }
-    for (const out of df.outs) {
-      const outRel = relative(repo.root, out.absPath).split(sep).join('/');
-      const sel = (p: string) => !targets.length || targets.some((t) => t === '' || p === t || p.startsWith(`${t}/`) || t.startsWith(`${outRel}/`) && p === t);
-      if (!out.oid) continue;
-      if (isDirOid(out.oid)) {
-        if (targets.length && !targets.some((t) => t === '' || outRel === t || outRel.startsWith(`${t}/`) || t.startsWith(`${outRel}/`))) continue;
-        const manifest = objectPath(repo.cacheDir, out.hashName, out.oid);
-        if (!existsSync(manifest)) { skipped.push({ path: outRel, reason: `the .dir manifest ${out.oid} is not in the cache (run geodvc fetch)` }); continue; }
-        const tree = parseTree(readFileSync(manifest), out.hashName);
-        const index = readDirIndex(repo.cacheDir, out.oid) ?? await buildDirIndex(repo.cacheDir, out.oid, out.hashName, o.onProgress);
-        for (const e of tree.entries) {
-          const p = `${outRel}/${e.relpath}`;
-          if (!isGeoFile(e.relpath) || !sel(p)) continue;
-          const obj = objectPath(repo.cacheDir, out.hashName, e.oid);
-          const meta = index[e.relpath] as Json | undefined;
-          if (!meta) { skipped.push({ path: p, reason: 'no geo metadata (unreadable, or the object is not in the cache)' }); continue; }
-          files.push({ path: p, oid: e.oid, hashName: out.hashName, size: e.size ?? (existsSync(obj) ? statSync(obj).size : undefined), meta, dvcRel, objAbs: obj, wsAbs: join(repo.root, p) });
-        }
-      } else {
-        if (!sel(outRel) || !isGeoFile(outRel)) continue;
-        const obj = objectPath(repo.cacheDir, out.hashName, out.oid);
-        files.push({ path: outRel, oid: out.oid, hashName: out.hashName, size: out.size, meta: (out.meta && typeof out.meta === 'object' ? out.meta : undefined) as Json | undefined, dvcRel, objAbs: obj, wsAbs: out.absPath });
+  // The tracked index: every .dvc file and every dvc.lock (stage outputs too), at the workspace or at --rev.
+  const onSkip = (f: string) => skipped.push({ path: f, reason: f.endsWith('dvc.lock') ? 'invalid dvc.lock' : 'invalid .dvc file' });
+  const tracked = trackedOuts(repo, o.rev ?? 'workspace', git, { skipInvalid: true, onSkip });
+  tracked.sort((x, y) => (x.trackedBy < y.trackedBy ? -1 : x.trackedBy > y.trackedBy ? 1 : 0));
+  for (const { out, rel: outRel, trackedBy: dvcRel } of tracked) {
+    const sel = (p: string) => !targets.length || targets.some((t) => t === '' || p === t || p.startsWith(`${t}/`) || t.startsWith(`${outRel}/`) && p === t);
+    if (!out.oid) continue;
+    if (isDirOid(out.oid)) {
+      if (targets.length && !targets.some((t) => t === '' || outRel === t || outRel.startsWith(`${t}/`) || t.startsWith(`${outRel}/`))) continue;
+      const manifest = objectPath(repo.cacheDir, out.hashName, out.oid);
+      if (!existsSync(manifest)) { skipped.push({ path: outRel, reason: `the .dir manifest ${out.oid} is not in the cache (run geodvc fetch)` }); continue; }
+      const tree = parseTree(readFileSync(manifest), out.hashName);
+      const index = readDirIndex(repo.cacheDir, out.oid) ?? await buildDirIndex(repo.cacheDir, out.oid, out.hashName, o.onProgress);
+      for (const e of tree.entries) {
+        const p = `${outRel}/${e.relpath}`;
+        if (!isGeoFile(e.relpath) || !sel(p)) continue;
+        const obj = objectPath(repo.cacheDir, out.hashName, e.oid);
+        const meta = index[e.relpath] as Json | undefined;
+        if (!meta) { skipped.push({ path: p, reason: 'no geo metadata (unreadable, or the object is not in the cache)' }); continue; }
+        files.push({ path: p, oid: e.oid, hashName: out.hashName, size: e.size ?? (existsSync(obj) ? statSync(obj).size : undefined), meta, dvcRel, objAbs: obj, wsAbs: join(repo.root, p) });
       }
+    } else {
+      if (!sel(outRel) || !isGeoFile(outRel)) continue;
+      const obj = objectPath(repo.cacheDir, out.hashName, out.oid);
+      files.push({ path: outRel, oid: out.oid, hashName: out.hashName, size: out.size, meta: (out.meta && typeof out.meta === 'object' ? out.meta : undefined) as Json | undefined, dvcRel, objAbs: obj, wsAbs: out.absPath });
     }
   }
   // files without `meta` (added before the meta hook existed): read the cache object, else the workspace file

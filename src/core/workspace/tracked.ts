@@ -33,6 +33,8 @@ export interface TrackedOutsOptions {
    * revisions such as geo diff and history, where one broken file must not hide the rest).
    */
   skipInvalid?: boolean;
+  /** With `skipInvalid`: told the repository-relative path of each tracking file skipped. */
+  onSkip?: (trackedBy: string) => void;
 }
 
 /** The outputs tracked in the workspace (`rev` omitted or 'workspace') or at git revision `rev`. */
@@ -42,7 +44,7 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
   let locks: { base: string; read: (name: string) => string | undefined }[];
   if (rev === 'workspace') {
     const found = findTrackingFiles(root, loadDvcIgnore(root));
-    files = found.dvcFiles.flatMap((p) => parseOrSkip(() => [loadDvcFile(p)], opts));
+    files = found.dvcFiles.flatMap((p) => parseOrSkip(() => [loadDvcFile(p)], opts, toPosixRel(root, p)));
     locks = found.lockFiles.map((abs) => {
       const dir = dirname(abs);
       return { base: toPosixRel(root, dir), read: (name) => readText(join(dir, name)) };
@@ -56,7 +58,7 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
     const rel = (p: string) => (prefix ? p.slice(prefix.length + 1) : p);
     const dvcPaths = all.filter((p) => p.endsWith('.dvc') && !rel(p).startsWith('.dvc/'));
     const texts = g.showFiles(dvcPaths.map((p) => `${rev}:${p}`));
-    files = dvcPaths.flatMap((p, i) => parseOrSkip(() => parseRevDvcFiles(root, [{ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') }]), opts));
+    files = dvcPaths.flatMap((p, i) => parseOrSkip(() => parseRevDvcFiles(root, [{ relpath: rel(p), text: (texts[i] ?? Buffer.alloc(0)).toString('utf8') }]), opts, rel(p)));
     locks = all
       .filter((p) => p === 'dvc.lock' || p.endsWith('/dvc.lock'))
       .filter((p) => !rel(p).startsWith('.dvc/'))
@@ -68,7 +70,7 @@ export function trackedOuts(repo: { root: string }, rev = 'workspace', git?: Git
   }
   const outs: TrackedOut[] = [];
   for (const f of files) outs.push(...dvcFileOuts(root, f));
-  for (const l of locks) outs.push(...parseOrSkip(() => lockFileOuts(root, l.base, l.read), opts));
+  for (const l of locks) outs.push(...parseOrSkip(() => lockFileOuts(root, l.base, l.read), opts, l.base ? `${l.base}/dvc.lock` : 'dvc.lock'));
   return outs;
 }
 
@@ -110,9 +112,9 @@ export function findTracked(outs: readonly TrackedOut[], rel: string): { tracked
   return best;
 }
 
-function parseOrSkip<T>(parse: () => T[], opts: TrackedOutsOptions): T[] {
+function parseOrSkip<T>(parse: () => T[], opts: TrackedOutsOptions, file: string): T[] {
   if (!opts.skipInvalid) return parse();
-  try { return parse(); } catch { return []; }
+  try { return parse(); } catch { opts.onSkip?.(file); return []; }
 }
 
 function hasOid(t: TrackedOut): t is TrackedOut & { out: { oid: string } } {
