@@ -40,12 +40,14 @@ test('100k path checks are fast', () => {
   try {
     writeTree(t.dir, { '.dvcignore': '*.tmp\n!keep.tmp\n/build\nlogs/\n' });
     const ig = loadDvcIgnore(t.dir);
-    const t0 = performance.now();
+    // CPU time of this process, not wall time: a loaded machine must not fail it
+    const c0 = process.cpuUsage();
     let n = 0;
     for (let d = 0; d < 100; d++) for (let f = 0; f < 1000; f++) if (ig.ignores(`chips/d${d}/f${f}${f % 10 === 0 ? '.tmp' : '.tif'}`, false)) n++;
-    const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const ms = (c.user + c.system) / 1000;
     assert.equal(n, 10_000);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 2000, `took ${ms} ms of CPU`);
   } finally { t.cleanup(); }
 });
 
