@@ -271,7 +271,7 @@ function runDecodeWorker(absPath: string, work: { plan: ImagePlan; blocks: numbe
       opts.signal?.removeEventListener('abort', onAbort);
       if (!ended && !out.crashed && !out.stopped) {
         const oom = /heap out of memory|Allocation failed|JavaScript heap/i.test(stderr);
-        out.crashed = oom ? `decoder ran out of memory (heap capped at ${heap} MiB)` : `decoder process died (${sig ? `signal ${sig}` : `exit ${code}`})${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-1)[0]}` : ''}`;
+        out.crashed = oom ? `decoding needed more than the ${heap} MiB memory cap: the block is corrupt or claims an absurd decoded size` : `decoder process died (${sig ? `signal ${sig}` : `exit ${code}`})${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-1)[0]}` : ''}`;
       }
       resolve(out);
     });
