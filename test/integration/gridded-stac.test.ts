@@ -19,11 +19,11 @@ test('geo stac: datacube item for a NetCDF cube, proj/raster item for a JPEG2000
   t.after(cleanup);
   gitInit(dir);
   await cliOk(['init', '-q'], { cwd: dir });
-  for (const f of ['sentinel_2_L1C_geographic.nc', 'byte.jp2']) copyFileSync(join(F, f), join(dir, f));
-  await cliOk(['add', '-q', 'sentinel_2_L1C_geographic.nc', 'byte.jp2'], { cwd: dir });
+  for (const f of ['sentinel_2_L1C_geographic.nc', 'byte.jp2', 'cf_geog.nc']) copyFileSync(join(F, f), join(dir, f));
+  await cliOk(['add', '-q', 'sentinel_2_L1C_geographic.nc', 'byte.jp2', 'cf_geog.nc'], { cwd: dir });
   const r = JSON.parse((await cliOk(['geo', 'stac', '-o', 'stac', '--json'], { cwd: dir })).stdout);
   assert.equal(r.validated, true);
-  assert.deepEqual(r.items.map((i: any) => i.path).sort(), ['byte.jp2', 'sentinel_2_L1C_geographic.nc']);
+  assert.deepEqual(r.items.map((i: any) => i.path).sort(), ['byte.jp2', 'cf_geog.nc', 'sentinel_2_L1C_geographic.nc']);
   const nc = JSON.parse(readFileSync(join(dir, 'stac', 'items', 'sentinel_2_L1C_geographic.nc.json'), 'utf8'));
   assert.ok(nc.stac_extensions.includes('https://stac-extensions.github.io/datacube/v2.2.0/schema.json'));
   const dump = run('ncdump', ['-h', join(F, 'sentinel_2_L1C_geographic.nc')]);
@@ -46,4 +46,13 @@ test('geo stac: datacube item for a NetCDF cube, proj/raster item for a JPEG2000
   assert.deepEqual(jp2.properties['proj:transform'], [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]], 'STAC affine order of gdalinfo\'s geotransform');
   assert.equal(jp2.assets.data.type, 'image/jp2');
   assert.equal(jp2.assets.data['raster:bands'][0].data_type, 'uint8');
+  // a CF lon/lat grid without grid_mapping: GDAL gives it no CRS; its footprint is its lon/lat
+  // extent (gdalinfo's corner coordinates), read as WGS 84 and said so, with proj:code unknown
+  const cf = JSON.parse(readFileSync(join(dir, 'stac', 'items', 'cf_geog.nc.json'), 'utf8'));
+  const gc = JSON.parse(run('gdalinfo', ['-json', join(F, 'cf_geog.nc')]));
+  assert.equal(gc.coordinateSystem?.wkt ?? '', '', 'GDAL assigns no CRS to this grid');
+  const cc = gc.cornerCoordinates;
+  assert.deepEqual(cf.bbox, [cc.lowerLeft[0], cc.lowerLeft[1], cc.upperRight[0], cc.upperRight[1]]);
+  assert.equal(cf.properties['proj:code'], null);
+  assert.match(cf.properties['geodvc:crs_assumed'], /WGS 84/);
 });

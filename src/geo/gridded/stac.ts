@@ -20,23 +20,54 @@ function locatingGrid(meta: Json): Grid | undefined {
   return ((meta.grids ?? []) as Grid[]).find((g) => g.geotransform && g.size);
 }
 
+type DimMeta = { size: number; type?: string; units?: string; first?: number | string; last?: number | string };
+
+const LON_UNITS = /^degrees?_?(east|e)$/i;
+const LAT_UNITS = /^degrees?_?(north|n)$/i;
+
+/**
+ * A grid without a CRS whose x/y dimensions are CF longitude/latitude (units degrees_east and
+ * degrees_north, the CF convention for a geographic grid with no grid_mapping): its coordinates
+ * are lon/lat on an unstated datum. GDAL leaves such a grid without a CRS; for the STAC footprint
+ * it is read as WGS 84 (a datum difference moves it by at most a few hundred metres), and the item
+ * says so. The geotransform must lie within longitudes -180..180 (STAC bboxes do) and latitudes -90..90.
+ */
+function cfLonLat(meta: Json, grid: Grid): boolean {
+  if (grid.crs || !grid.geotransform || !grid.size) return false;
+  const dims = Object.values((meta.dims ?? {}) as Record<string, DimMeta>);
+  const lon = dims.some((d) => (d.type === 'HORIZONTAL_X' || !d.type) && LON_UNITS.test(String(d.units ?? '')));
+  const lat = dims.some((d) => (d.type === 'HORIZONTAL_Y' || !d.type) && LAT_UNITS.test(String(d.units ?? '')));
+  if (!lon || !lat) return false;
+  const [x0, dx, rx, y0, ry, dy] = grid.geotransform as [number, number, number, number, number, number];
+  if (rx !== 0 || ry !== 0) return false;
+  const [w, h] = grid.size;
+  const xs = [x0, x0 + dx * w], ys = [y0, y0 + dy * h];
+  return Math.min(...xs) >= -180 - 1e-9 && Math.max(...xs) <= 180 + 1e-9 && Math.min(...ys) >= -90 - 1e-9 && Math.max(...ys) <= 90 + 1e-9;
+}
+
 export function griddedStacItem(src: StacSource, o: ItemOptions): Json | undefined {
   const meta = src.meta;
   const grid = locatingGrid(meta);
   if (!grid) return undefined;
   const gt = grid.geotransform!;
+  const assumeLonLat = cfLonLat(meta, grid);
   const rasterMeta: Json = {
-    kind: 'raster', driver: meta.driver, size: grid.size, geotransform: gt, crs: grid.crs, bands: grid.bands ?? 1, dtype: grid.dtype,
+    kind: 'raster', driver: meta.driver, size: grid.size, geotransform: gt, crs: assumeLonLat ? 'EPSG:4326' : grid.crs, bands: grid.bands ?? 1, dtype: grid.dtype,
     nodata: grid.nodata, resolution: [Math.hypot(gt[1]!, gt[4]!), Math.hypot(gt[2]!, gt[5]!)],
   };
   const doc = buildItem({ ...src, meta: rasterMeta }, o);
   if (!doc) return undefined;
   const props = doc.properties as Json;
+  if (assumeLonLat) {
+    // the file states no CRS: the footprint reads its lon/lat as WGS 84, proj:code stays unknown
+    props['proj:code'] = null;
+    props['geodvc:crs_assumed'] = 'CF longitude/latitude (degrees_east/degrees_north) without grid_mapping: footprint read as WGS 84';
+  }
   const asset = (doc.assets as Record<string, Json>).data!;
   const type = MEDIA[String(meta.format)];
   if (type) asset.type = type;
   if (grid.variable) props['geodvc:grid_variable'] = grid.variable;
-  const dims = meta.dims as Record<string, { size: number; type?: string; units?: string; first?: number | string; last?: number | string }> | undefined;
+  const dims = meta.dims as Record<string, DimMeta> | undefined;
   const vars = meta.variables as { name: string; dims: string[]; shape: number[]; dtype: string; unit?: string }[] | undefined;
   if (!dims || !vars?.length) return doc;
   const cubeDims: Record<string, Json> = {};
