@@ -32,19 +32,25 @@ export async function startHttpServer(): Promise<TestServer & { dataDir: string;
             const e = Math.min(st.size - 1, m[2] ? Number(m[2]) : st.size - 1);
             resp.writeHead(206, { 'content-length': e - s + 1, 'content-range': `bytes ${s}-${e}/${st.size}`, 'accept-ranges': 'bytes' });
             if (req.method === 'HEAD') return resp.end();
-            return createReadStream(p, { start: s, end: e, highWaterMark: 1 << 20 }).pipe(resp);
+            return createReadStream(p, { start: s, end: e, highWaterMark: 1 << 20 }).on('error', () => resp.destroy()).pipe(resp);
           }
           resp.writeHead(200, { 'content-length': st.size, 'accept-ranges': 'bytes' });
           if (req.method === 'HEAD') return resp.end();
-          return createReadStream(p, { highWaterMark: 1 << 20 }).pipe(resp);
+          return createReadStream(p, { highWaterMark: 1 << 20 }).on('error', () => resp.destroy()).pipe(resp);
         }
         if (req.method === 'PUT' || req.method === 'POST') {
           mkdirSync(dirname(p), { recursive: true });
           const tmp = `${p}.${process.hrtime.bigint()}.part`;
           const ws = createWriteStream(tmp);
+          // a client killed mid-upload: the request aborts while piped chunks may still be on
+          // their way to the file, so unpipe first and let a late write error end quietly
+          ws.on('error', () => { void fsp.rm(tmp, { force: true }); if (!resp.headersSent) { resp.writeHead(500); resp.end(); } });
           req.pipe(ws);
-          ws.on('finish', async () => { await fsp.rename(tmp, p); resp.writeHead(201); resp.end(); });
-          req.on('aborted', () => { ws.destroy(); void fsp.rm(tmp, { force: true }); });
+          ws.on('finish', async () => {
+            try { await fsp.rename(tmp, p); resp.writeHead(201); } catch { resp.writeHead(500); }
+            resp.end();
+          });
+          req.on('aborted', () => { req.unpipe(ws); ws.destroy(); void fsp.rm(tmp, { force: true }); });
           return;
         }
         if (req.method === 'DELETE') {
