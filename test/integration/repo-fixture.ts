@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { git } from '../helpers/tmp.js';
+import { git, gitInit, makeTmpDir } from '../helpers/tmp.js';
+import { initRepo } from '../../src/core/repo/init.js';
 
 export const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 
@@ -86,4 +87,14 @@ function ignore(abs: string): void {
   let text = '';
   try { text = readFileSync(gi, 'utf8'); } catch { /* new */ }
   if (!text.split('\n').includes(line.trim())) writeFileSync(gi, text + line);
+}
+
+/** A temp dir holding `repo/`, a git repository with geodvc initialised: the dir, the root and its cache. */
+export function gitDvcRepo(prefix: string): { t: ReturnType<typeof makeTmpDir>; root: string; cache: string } {
+  const t = makeTmpDir(prefix);
+  const root = join(t.dir, 'repo');
+  mkdirSync(root);
+  gitInit(root);
+  initRepo(root);
+  return { t, root, cache: join(root, '.dvc', 'cache') };
 }

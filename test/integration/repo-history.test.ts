@@ -1,24 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmpDir, gitInit } from '../helpers/tmp.js';
 import { CORPUS, runCli } from '../helpers/cli.js';
-import { initRepo } from '../../src/core/repo/init.js';
 import { openRepo } from '../../src/core/repo/repo.js';
 import { history } from '../../src/core/api/history.js';
-import { trackFile, trackDir, commitAll, md5, objPath } from './repo-fixture.js';
+import { trackFile, trackDir, commitAll, md5, objPath, gitDvcRepo } from './repo-fixture.js';
 
 const truth = (f: string) => JSON.parse(readFileSync(join(CORPUS, 'truth', `${f}.gdalinfo.json`), 'utf8'));
 
 test('history lists the versions of a file, a directory and a file inside it, with dates, sizes, counts and raster summaries', async () => {
-  const t = makeTmpDir('geodvc-hist-');
+  const { t, root, cache } = gitDvcRepo('geodvc-hist-');
   try {
-    const root = join(t.dir, 'repo');
-    mkdirSync(root);
-    gitInit(root);
-    initRepo(root);
-    const cache = join(root, '.dvc', 'cache');
     const blue = readFileSync(join(CORPUS, 'blue.tif'));
     const goes = readFileSync(join(CORPUS, 'goes.tif'));
     const blueX = Buffer.concat([blue, Buffer.from([0])]); // same raster, different bytes

@@ -7,8 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { makeTmpDir, gitInit } from '../helpers/tmp.js';
-import { initRepo } from '../../src/core/repo/init.js';
 import { openRepo } from '../../src/core/repo/repo.js';
 import { geoDiff } from '../../src/core/api/geo-diff.js';
 import { history } from '../../src/core/api/history.js';
@@ -16,7 +14,7 @@ import { selectByBbox } from '../../src/core/api/bbox.js';
 import { outsAt } from '../../src/core/imports/source.js';
 import { geoStac } from '../../src/core/api/stac.js';
 import { Git } from '../../src/core/scm/git.js';
-import { trackFile, commitAll, storeObject, md5 } from './repo-fixture.js';
+import { trackFile, commitAll, storeObject, md5, gitDvcRepo } from './repo-fixture.js';
 import { CORPUS } from '../helpers/cli.js';
 
 const fc = (x: number, cls = 'field') => JSON.stringify({
@@ -37,12 +35,7 @@ function stageOut(root: string, cache: string, dir: string, out: string, content
 }
 
 async function fixture() {
-  const t = makeTmpDir('geodvc-tracked-rev-');
-  const root = join(t.dir, 'repo');
-  mkdirSync(root);
-  gitInit(root);
-  initRepo(root);
-  const cache = join(root, '.dvc', 'cache');
+  const { t, root, cache } = gitDvcRepo('geodvc-tracked-rev-');
   trackFile(root, cache, 'labels/a.geojson', fc(0));
   stageOut(root, cache, '', 'out/b.geojson', fc(10));
   stageOut(root, cache, 'sub', 'c.geojson', fc(20));
@@ -105,13 +98,8 @@ function stageDir(root: string, cache: string, dir: string, out: string, files: 
 }
 
 test('pull --bbox selection sees rasters in dvc.lock and sub/dvc.lock directory outputs (footprints as gdalinfo gives them)', async () => {
-  const t = makeTmpDir('geodvc-tracked-bbox-');
+  const { t, root, cache } = gitDvcRepo('geodvc-tracked-bbox-');
   try {
-    const root = join(t.dir, 'repo');
-    mkdirSync(root);
-    gitInit(root);
-    initRepo(root);
-    const cache = join(root, '.dvc', 'cache');
     const src = { 'ca.tif': 'byte.tif', 'wy.tif': 'WGS_1984_Web_Mercator_Auxiliary_Sphere.tif' } as const;
     const bytes = (f: string) => readFileSync(join(CORPUS, f));
     stageDir(root, cache, '', 'tiles', { 'ca.tif': bytes(src['ca.tif']), 'wy.tif': bytes(src['wy.tif']) });
