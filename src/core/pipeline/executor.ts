@@ -56,6 +56,10 @@ export function keepSupervisorWarm(on: boolean): void {
   if (!on && warm) { const w = warm; warm = undefined; try { w.child.disconnect(); } catch { /* gone */ } }
 }
 
+/**
+ * The supervisor starts without variables that slow a Node start-up; it hands them back to the
+ * stage command.
+ */
 function supervisorEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   const restore: Record<string, string> = {};
@@ -146,15 +150,7 @@ export async function runCommand(stage: string, cmd: string, cwd: string, opts: 
   const owner = (ownerJson ??= JSON.stringify({ pid: process.pid, start: processStart(process.pid) }));
   if (warmWanted) return runWarm(stage, cmd, cwd, opts, owner);
   const entry = (supArgs ??= supervisorArgs());
-  // The supervisor starts without variables that slow a Node start-up; it hands them back to the
-  // stage command.
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  const restore: Record<string, string> = {};
-  for (const k of SUPERVISOR_DROPPED_ENV) {
-    if (env[k] !== undefined) restore[k] = env[k]!;
-    delete env[k];
-  }
-  env[STAGE_RESTORE_ENV] = JSON.stringify(restore);
+  const env = supervisorEnv({ ...process.env, ...opts.env });
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, cmd, opts.recordDir ?? '', stage, owner], {
       cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env, serialization: 'json',

@@ -42,6 +42,23 @@ function send(m: SupervisorMsg | ServeMsg, cb?: () => void): void {
   done();
 }
 
+/**
+ * The stage record (`record` in `dir`, written through a temp file and a rename) that lets the next
+ * repro find and kill a command left by a crash. False when it could not be written: the command
+ * still runs supervised.
+ */
+function writeRecord(dir: string, record: string, ownerText: string, f: { stage: string; cmd: string; cwd: string; pid: number; start: string | undefined; tag: string }): boolean {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.geodvc-tmp-stage-${process.pid}-${randomBytes(4).toString('hex')}`);
+    let owner = {};
+    try { owner = JSON.parse(ownerText); } catch { /* unknown owner */ }
+    writeFileSync(tmp, JSON.stringify({ v: 1, stage: f.stage, cmd: f.cmd, cwd: f.cwd, pid: f.pid, pgid: f.pid, start: f.start, tag: f.tag, owner, supervisor: { pid: process.pid, start: startOf(process.pid) }, time: new Date().toISOString() }));
+    renameSync(tmp, record);
+    return true;
+  } catch { return false; }
+}
+
 function hangUp(): void {
   try { if (process.connected) process.disconnect(); } catch { /* already closed */ }
 }
@@ -59,18 +76,7 @@ function main(): void {
   let interrupted = false;
   let timer: NodeJS.Timeout | undefined;
   const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env });
-  // A member that is a zombie (reparented, not yet reaped by init) does not count.
-  const groupAlive = (): boolean => {
-    try { process.kill(-child.pid!, 0); } catch { return false; }
-    let names: string[];
-    try { names = readdirSync('/proc'); } catch { return true; }
-    for (const n of names) {
-      if (!/^\d+$/.test(n)) continue;
-      const f = statFields(n);
-      if (f && Number(f[2]) === child.pid && f[0] !== 'Z' && f[0] !== 'X') return true;
-    }
-    return false;
-  };
+  const groupAlive = (): boolean => groupAliveOf(child.pid!);
   const killGroup = (sig: NodeJS.Signals) => { if (child.pid) { try { process.kill(-child.pid, sig); } catch { /* gone */ } } };
   const abandon = () => {
     if (!finished) { finished = true; killGroup('SIGKILL'); removeRecord(); }
@@ -80,16 +86,7 @@ function main(): void {
   child.on('error', (e: NodeJS.ErrnoException) => { finished = true; removeRecord(); send({ t: 'error', message: e.message, code: e.code }, hangUp); });
   if (child.pid) {
     const start = startOf(child.pid);
-    if (record) {
-      try {
-        mkdirSync(recordDir, { recursive: true });
-        const tmp = join(recordDir, `.geodvc-tmp-stage-${process.pid}-${randomBytes(4).toString('hex')}`);
-        let owner = {};
-        try { owner = JSON.parse(ownerJson); } catch { /* unknown owner */ }
-        writeFileSync(tmp, JSON.stringify({ v: 1, stage, cmd, cwd: process.cwd(), pid: child.pid, pgid: child.pid, start, tag, owner, supervisor: { pid: process.pid, start: startOf(process.pid) }, time: new Date().toISOString() }));
-        renameSync(tmp, record);
-      } catch { /* no record: the command still runs supervised */ }
-    }
+    if (record) writeRecord(recordDir, record, ownerJson, { stage, cmd, cwd: process.cwd(), pid: child.pid, start, tag });
     send({ t: 'started', pid: child.pid, start });
   }
   process.on('message', (m: SupervisorCommand | undefined) => {
@@ -120,7 +117,7 @@ function main(): void {
   });
 }
 
-/** Live, non-zombie members of process group `pgid`. */
+/** Live members of process group `pgid`: a zombie (reparented, not yet reaped by init) does not count. */
 function groupAliveOf(pgid: number): boolean {
   try { process.kill(-pgid, 0); } catch { return false; }
   let names: string[];
@@ -162,15 +159,8 @@ function serve(): void {
     runs.set(m.id, r);
     const start = startOf(child.pid);
     if (m.recordDir) {
-      try {
-        mkdirSync(m.recordDir, { recursive: true });
-        const tmp = join(m.recordDir, `.geodvc-tmp-stage-${process.pid}-${randomBytes(4).toString('hex')}`);
-        let owner = {};
-        try { owner = JSON.parse(m.owner); } catch { /* unknown owner */ }
-        writeFileSync(tmp, JSON.stringify({ v: 1, stage: m.stage, cmd: m.cmd, cwd: m.cwd, pid: child.pid, pgid: child.pid, start, tag, owner, supervisor: { pid: process.pid, start: startOf(process.pid) }, time: new Date().toISOString() }));
-        r.record = join(m.recordDir, `stage-${process.pid}-${child.pid}.json`);
-        renameSync(tmp, r.record);
-      } catch { /* no record: the command still runs supervised */ }
+      const record = join(m.recordDir, `stage-${process.pid}-${child.pid}.json`);
+      if (writeRecord(m.recordDir, record, m.owner, { stage: m.stage, cmd: m.cmd, cwd: m.cwd, pid: child.pid, start, tag })) r.record = record;
     }
     child.stdout!.setEncoding('utf8').on('data', (d: string) => send({ t: 'out', id: m.id, err: false, d }));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => send({ t: 'out', id: m.id, err: true, d }));
