@@ -80,6 +80,8 @@ if (build) {
 const conc = process.env.TEST_CONCURRENCY ?? '3';
 const tmp = mkdtempSync(join(tmpdir(), 'geodvc-run-tests-'));
 const durations = join(tmp, 'durations.json');
+const cpuLog = join(tmp, 'cpu.jsonl');
+const cpuAccount = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-cpu-account.mjs');
 let runFiles = files;
 if (bundled.length) {
   const entry = join(tmp, 'unit-bundle.test.mjs');
@@ -94,13 +96,30 @@ if (bundled.length) {
 }
 const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-durations-reporter.mjs')}`, `--test-reporter-destination=${durations}`];
 const t0 = Date.now();
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${conc}`, ...reporters, ...runFiles], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(cpuAccount).href, '--test', `--test-concurrency=${conc}`, ...reporters, ...runFiles], {
   stdio: 'inherit',
-  env: { ...process.env, GEODVC_DIST_FRESH: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
+  env: { ...process.env, GEODVC_DIST_FRESH: '1', GEODVC_TEST_CPU_LOG: cpuLog, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
 });
 const forward = (sig) => () => child.kill(sig);
 process.on('SIGINT', forward('SIGINT'));
 process.on('SIGTERM', forward('SIGTERM'));
+// CPU seconds per test file (its own + the children it waited for), from scripts/test-cpu-account.mjs
+function printCpu() {
+  if (!existsSync(cpuLog)) return;
+  const rows = readFileSync(cpuLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((r) => r.file && !r.file.endsWith('run-tests.mjs'));
+  // the test runner's own process (its children are the test files) is not a file's cost
+  const perFile = rows.filter((r) => /\.test\.(ts|mjs)$/.test(r.file));
+  if (perFile.length < 2) return;
+  perFile.sort((a, b) => b.self + b.children - (a.self + a.children));
+  const total = perFile.reduce((s, r) => s + r.self + r.children, 0);
+  console.log(`\nCPU by test file (own + waited-for children; ${perFile.length} processes, ${total.toFixed(0)} CPU-s in all):`);
+  for (const r of perFile.slice(0, 15)) {
+    const name = r.file.includes('unit-bundle') ? 'unit-test bundle' : relative(process.cwd(), r.file);
+    console.log(`  ${(r.self + r.children).toFixed(1).padStart(7)} s  (${r.self.toFixed(1)} own)  ${name}`);
+  }
+  if (process.env.GEODVC_TEST_CPU_OUT) writeFileSync(process.env.GEODVC_TEST_CPU_OUT, JSON.stringify(perFile, null, 1));
+}
 child.on('exit', (code, sig) => {
   try {
     const { files: byFile, tests } = JSON.parse(readFileSync(durations, 'utf8'));
@@ -133,6 +152,7 @@ child.on('exit', (code, sig) => {
       writeFileSync(weightsFile, JSON.stringify(Object.fromEntries(Object.entries(out).sort()), null, 1) + '\n');
       console.log(`run-tests: per-file seconds written to ${relative(process.cwd(), weightsFile)}`);
     }
+    printCpu();
     if (tests.length > 1) {
       tests.sort((a, b) => b.ms - a.ms);
       console.log(`slowest tests (of ${tests.length}):`);
