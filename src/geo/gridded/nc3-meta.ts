@@ -96,7 +96,22 @@ export function nc3FastMeta(absPath: string, why?: (reason: string) => void): Re
   try { return build(absPath, h); } catch (e) { if (e instanceof Unsure || e instanceof Nc3FormatError) { why?.(e.message); return undefined; } throw e; }
 }
 
-function build(absPath: string, h: Nc3Header): Record<string, unknown> {
+/**
+ * How another container (NetCDF-4 in HDF5, `hdf5-nc4.ts`) plugs into the same rules: the values of
+ * a 1-D coordinate, the own grid's block, and whether a variable has no default fill (`_NoFill`).
+ */
+export interface Nc3MetaHooks {
+  values(v: Nc3Var, max: number): number[];
+  block?(v: Nc3Var): [number, number];
+  noFill?(v: Nc3Var): boolean;
+}
+
+/** The metadata of an already read header, or undefined when unsure (see `nc3FastMeta`). */
+export function nc3MetaOf(h: Nc3Header, hooks: Nc3MetaHooks, why?: (reason: string) => void): Record<string, unknown> | undefined {
+  try { return build('', h, hooks); } catch (e) { if (e instanceof Unsure || e instanceof Nc3FormatError) { why?.(e.message); return undefined; } throw e; }
+}
+
+function build(absPath: string, h: Nc3Header, hooks?: Nc3MetaHooks): Record<string, unknown> {
   const byName = new Map(h.vars.map((v) => [v.name, v]));
   const dimName = (id: number) => h.dims[id]!.name;
   const isIndexing = (v: Nc3Var) => v.dimIds.length === 1 && dimName(v.dimIds[0]!) === v.name;
@@ -133,13 +148,14 @@ function build(absPath: string, h: Nc3Header): Record<string, unknown> {
   for (const v of h.vars) if (v.dimIds.length < 2 && v.attrs.has('grid_mapping')) unsure('grid_mapping on a non-grid variable');
   const mdimType = (v: Nc3Var) => (v.type === 2 ? 'Byte' : MDIM_TYPE[v.type] ?? unsure(`type ${v.type}`));
 
+  const values = hooks ? (cv: Nc3Var, max: number) => hooks.values(cv, max) : (cv: Nc3Var, max: number) => readNc3Values1D(absPath, h, cv, max);
   const coordCache = new Map<string, Coord | null>();
   const coordOf = (dimId: number) => {
     const n = dimName(dimId);
     if (coordCache.has(n)) return coordCache.get(n)!;
     const cv = byName.get(n);
     let all: number[] | undefined;
-    const c = cv && isIndexing(cv) ? { kind: coordKind(cv), vals: readNc3Values1D(absPath, h, cv, COORD_VALUES_MAX), all: () => (all ??= readNc3Values1D(absPath, h, cv, Infinity)) } : null;
+    const c = cv && isIndexing(cv) ? { kind: coordKind(cv), vals: values(cv, COORD_VALUES_MAX), all: () => (all ??= values(cv, Infinity)) } : null;
     coordCache.set(n, c);
     return c;
   };
@@ -177,19 +193,19 @@ function build(absPath: string, h: Nc3Header): Record<string, unknown> {
   const meta: Record<string, unknown> = { kind: 'gridded', format: 'netcdf', driver: 'netCDF', variables, dims };
   // rasters: variables of 2+ dims (the only one is the file's own grid; several are subdatasets)
   const rasterVars = h.vars.filter((v) => v.dimIds.length >= 2);
-  const grids = rasterVars.map((v) => ({ variable: v.name, ...rasterOf(h, v, byName, coordOf) }));
+  const grids = rasterVars.map((v) => ({ variable: v.name, ...rasterOf(h, v, byName, coordOf, hooks) }));
   if (grids.length === 1) {
     const g = grids[0]!;
     const gt = g.geotransform;
     Object.assign(meta, {
       size: g.size, bands: g.bands, dtype: g.dtype, nodata: g.nodata, crs: g.crs, geotransform: gt,
-      resolution: gt ? [Math.hypot(gt[1]!, gt[4]!), Math.hypot(gt[2]!, gt[5]!)] : undefined, block: [g.size[0], 1],
+      resolution: gt ? [Math.hypot(gt[1]!, gt[4]!), Math.hypot(gt[2]!, gt[5]!)] : undefined, block: hooks?.block?.(rasterVars[0]!) ?? [g.size[0], 1],
     });
   } else if (grids.length > 1) meta.grids = grids;
   return meta;
 }
 
-function rasterOf(h: Nc3Header, v: Nc3Var, byName: Map<string, Nc3Var>, coordOf: (id: number) => Coord | null) {
+function rasterOf(h: Nc3Header, v: Nc3Var, byName: Map<string, Nc3Var>, coordOf: (id: number) => Coord | null, hooks?: Nc3MetaHooks) {
   if (!BAND_TYPES.has(v.type)) unsure(`raster of type ${v.type}`);
   const ids = v.dimIds;
   const xd = h.dims[ids[ids.length - 1]!]!, yd = h.dims[ids[ids.length - 2]!]!;
@@ -206,7 +222,7 @@ function rasterOf(h: Nc3Header, v: Nc3Var, byName: Map<string, Nc3Var>, coordOf:
     nd = (a.value as number[])[0]!;
     break;
   }
-  nd ??= DEFAULT_FILL[v.type];
+  if (nd === undefined && !hooks?.noFill?.(v)) nd = DEFAULT_FILL[v.type];
   const nodata = nd === undefined ? undefined : Number.isNaN(nd) ? 'NaN' : !Number.isFinite(nd) ? (nd > 0 ? 'Infinity' : '-Infinity') : dtype === 'Float32' ? shortestFloat32(nd) : nd;
   // georeferencing
   const gmName = str(v, 'grid_mapping');
