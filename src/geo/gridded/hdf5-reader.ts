@@ -717,17 +717,19 @@ function readH5(src: Source, fd: number): H5File {
     if (shape.length !== 1 || !isNumeric(t)) unsupported('values of a non-numeric or multidimensional dataset');
     const n = shape[0]!;
     const es = t.size;
+    if (n * es > MAX_READ) unsupported(`coordinate of ${n} values`);
     const want = (i: number) => num(bytes, i * es, t);
     let bytes: Buffer;
     const L = ds.layout!;
     const filters = ds.filters ?? [];
     if (L.cls === 'compact') bytes = L.data!;
     else if (L.cls === 'contiguous') {
-      if (L.address === undefined || L.address < 0) { if (ds.fill?.value) return unsupported('unallocated data'); return unsupported('unallocated data'); }
+      if (L.address === undefined || L.address < 0) return unsupported('unallocated data');
       bytes = src.read(L.address, n * es);
     } else {
       const cn = L.chunk![0]!;
       if (!cn) bad('chunk size 0');
+      if (cn * es > MAX_READ) unsupported(`chunk of ${cn} values`);
       bytes = Buffer.alloc(n * es);
       const nChunks = Math.ceil(n / cn);
       if (nChunks > 100_000) unsupported('too many chunks');
