@@ -1,6 +1,6 @@
 /** Fixtures of the chunking tests: tiled DEFLATE GeoTIFFs made by gdal_translate, tiles rewritten in place with GDAL. */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +91,26 @@ export function writeSeeded(path: string, size: number, seed: number): void {
     left -= n;
   }
   closeSync(fd);
+}
+
+/**
+ * Rewrites a local chunked remote in the layout of geodvc before pack files (one object per chunk
+ * under chunked/data/<algo>/xx/rest, no packs, no indexes), as a remote pushed by that version.
+ */
+export function toPerChunkLayout(remote: string): number {
+  const indexDir = join(remote, 'chunked', 'index');
+  let n = 0;
+  for (const id of readdirSync(indexDir)) {
+    const ix = JSON.parse(readFileSync(join(indexDir, id), 'utf8')) as { chunk_hash: string; chunks: [string, number, number][] };
+    const pack = readFileSync(join(remote, 'chunked', 'packs', id));
+    for (const [h, off, size] of ix.chunks) {
+      const dir = join(remote, 'chunked', 'data', ix.chunk_hash, h.slice(0, 2));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, h.slice(2)), pack.subarray(off, off + size));
+      n++;
+    }
+  }
+  rmSync(join(remote, 'chunked', 'packs'), { recursive: true, force: true });
+  rmSync(indexDir, { recursive: true, force: true });
+  return n;
 }

@@ -1,7 +1,9 @@
 /**
  * Crash safety of chunked transfers: a push and a pull killed with SIGKILL mid-transfer leave
- * nothing a later run trusts wrongly. The rerun of the push sends only the chunks that had not
- * arrived, and the rerun of the pull gives a byte-identical file.
+ * nothing a later run trusts wrongly. The push writes packs of 4 MiB here (GEODVC_PACK_SIZE): when
+ * killed, every index on the remote names a complete pack and no chunk list is there; the rerun
+ * sends only the chunks that are not in a complete pack, and the rerun of the pull gives a
+ * byte-identical file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,14 +16,16 @@ import { BIN } from '../helpers/cli.js';
 import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
+import { loadRemotePacks } from '../../src/core/transfer/pack.js';
+import { LocalBackend } from '../../src/storage/backends/local.js';
 import { chunkedRepo, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const count = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0);
+const count = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.endsWith('.tmp')).length : 0);
 
 /** Runs the CLI and SIGKILLs it once `ready()` holds; resolves with whether it was killed before finishing. */
-function killWhen(args: string[], cwd: string, ready: () => boolean): Promise<boolean> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' });
+function killWhen(args: string[], cwd: string, ready: () => boolean, env: Record<string, string> = {}): Promise<boolean> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: 'ignore' });
   return new Promise((resolve) => {
     let killed = false;
     const iv = setInterval(() => { if (!killed && ready()) { killed = true; child.kill('SIGKILL'); } }, 5);
@@ -38,18 +42,21 @@ test('SIGKILL mid chunked push and mid chunked pull: reruns complete, only missi
     await add({ cwd: root, targets: [f] });
     git(root, 'add', '-A'); git(root, 'commit', '-qm', 'data');
 
-    // push, killed once a few chunks are on the remote
-    const data = join(remote, 'chunked', 'data');
-    const killedPush = await killWhen(['push', '-j', '1'], root, () => count(data) >= 4);
+    // push, killed once two packs are complete on the remote (the rest still being written)
+    const index = join(remote, 'chunked', 'index');
+    const killedPush = await killWhen(['push'], root, () => count(index) >= 2, { GEODVC_PACK_SIZE: String(4 << 20) });
     assert.ok(killedPush, 'the push was killed mid-transfer');
     assert.ok(!existsSync(join(remote, 'chunked', 'lists')) || count(join(remote, 'chunked', 'lists')) === 0, 'no chunk list before all of its chunks');
-    const partial = count(data);
+    const seen = await loadRemotePacks(new LocalBackend(remote));
+    assert.deepEqual(seen.dangling, [], 'every index names a complete pack');
+    assert.ok(seen.indexes.size >= 2);
+    const partial = seen.chunkCount;
     const again = await push({ cwd: root });
     assert.equal(again.failed, 0);
     assert.equal(again.pushed, 1);
     const c = again.chunked!;
-    assert.ok(c.chunksMoved <= c.chunks - partial + 1, `rerun sent ${c.chunksMoved} of ${c.chunks} chunks (${partial} were there)`);
-    assert.ok(c.bytesReused > 0);
+    assert.equal(c.chunksMoved, c.chunks - partial, `rerun sent ${c.chunksMoved} of ${c.chunks} chunks (${partial} were in complete packs)`);
+    assert.ok(c.bytesReused >= 8 << 20);
 
     // pull into a clone, killed while the object is being rebuilt
     const clone = join(tmp, 'clone');

@@ -16,7 +16,7 @@ import { add } from '../../src/core/api/add.js';
 import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
 import { cloudStatus } from '../../src/core/api/cloud-status.js';
-import { chunkedRepo, makeTiledTiff, rewriteTiles, writeSeeded } from './chunk-fixture.js';
+import { chunkedRepo, makeTiledTiff, rewriteTiles, toPerChunkLayout, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -124,6 +124,46 @@ test('cdc: a file with bytes inserted in the middle re-sends only the chunks aro
 });
 
 
+
+test('a remote pushed before pack files (one object per chunk) still pulls; a push to it adds only new chunks, in a pack', { timeout: 60_000 }, async () => {
+  const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunklegacy-');
+  try {
+    const f = join(root, 'cube.nc');
+    writeSeeded(f, 8 << 20, 17);
+    const v1 = sha(f);
+    await add({ cwd: root, targets: [f] });
+    assert.equal((await push({ cwd: root })).failed, 0);
+    const n = toPerChunkLayout(remote);
+    assert.ok(n >= 3, `${n} chunks stored on their own`);
+    const cache = join(root, '.dvc', 'cache');
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(f);
+    const p1 = await pull({ cwd: root });
+    assert.equal(p1.failed.length, 0);
+    assert.equal(sha(f), v1, 'read from the per-chunk layout');
+    // v2: 2 MiB appended; the chunks stored on their own count as present
+    const extra = join(tmp, 'extra');
+    writeSeeded(extra, 2 << 20, 18);
+    writeFileSync(f, Buffer.concat([readFileSync(f), readFileSync(extra)]));
+    const v2 = sha(f);
+    await add({ cwd: root, targets: [f] });
+    const p2 = await push({ cwd: root });
+    assert.equal(p2.failed, 0);
+    const st = p2.remotes[0]!.chunked!;
+    assert.ok(st.bytesMoved <= (2 << 20) + (4 << 20), `moved ${st.bytesMoved} bytes`);
+    assert.ok(st.bytesReused >= 4 << 20);
+    assert.equal(readdirSync(join(remote, 'chunked', 'packs')).length, 1, 'the new chunks went into a pack');
+    // both layouts at once: v2 comes back whole into an empty cache
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(f);
+    const p3 = await pull({ cwd: root });
+    assert.equal(p3.failed.length, 0);
+    assert.equal(sha(f), v2);
+    assert.equal(p3.chunked!.bytesMoved, statSync(f).size);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
 
 test('remote rename/remove carry the chunking options in .dvc/geodvc.json along (no stale entries)', async () => {
   const { tmp, root } = chunkedRepo('tiles');

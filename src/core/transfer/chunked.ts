@@ -10,7 +10,7 @@
  * killed push leaves chunks without a list (skipped when the push runs again: only the missing
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, write as writeCb, writeSync, promises as fsp } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, write as writeCb, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
@@ -21,9 +21,10 @@ import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
 import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
 import { mapLimitSettled } from '../../lib/pool.js';
-import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
+import { AppError, InterruptedError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { remoteHas } from './exists.js';
+import { PackWriter, RemotePacks, forgetRemotePacks, hasChunkObjects, indexKey, loadRemotePacks, packKey, readBudget, readPackRange, remotePacksOf } from './pack.js';
 import { ENGINE_RETRY, isFatal, isRemoteLevel } from './faults.js';
 import type { RemoteHandle } from './remote.js';
 
@@ -196,180 +197,145 @@ export interface ChunkPushOptions {
   report: (phase: string, done: number, total: number, bytesDone: number, bytesTotal: number, item?: string, finished?: boolean) => void;
 }
 
+const cacheChanged = (path: string) => new AppError('cache-changed', `${path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+
+/**
+ * Pushes big objects as chunks in pack files (pack.ts). The remote's pack indexes say which chunks
+ * it holds; an object whose chunk list is not remembered yet is cut, hashed and its new chunks
+ * written into the open pack in one read of the file (the writes run on the thread pool while the
+ * next chunks are cut); an object with a remembered list has its new chunks read straight from
+ * the cached file into the pack. Full packs are sealed in the background (the pack, then its
+ * index: the commit point), and a chunk list goes up only once every one of its chunks is in a
+ * sealed pack (or was on the remote already). Remotes written by earlier versions (one object per
+ * chunk under chunked/data/) are read as well: chunks there count as present.
+ */
 export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], o: ChunkPushOptions): Promise<ChunkPushOutcome> {
   const out: ChunkPushOutcome = { done: [], failed: [], stats: emptyChunkStats() };
   if (!items.length) return out;
   const b = remote.backend;
   const mode: ChunkMode = remote.chunking === 'cdc' ? 'cdc' : 'tiles';
   await withRetry('push', remote.url, () => ensureMarker(b, o.signal), ENGINE_RETRY, o.signal);
-
-  // 1. chunk lists (remembered in the cache, or computed: one sequential read of each object)
-  const lists = new Map<ChunkPushItem, ChunkList>();
+  o.report('checking chunks', 0, 1, 0, 0);
+  const packs = await loadRemotePacks(b, { cacheDir: o.cacheDir, signal: o.signal, jobs: Math.max(remote.jobs, 8) });
+  const legacy = await hasChunkObjects(b, o.signal);
+  o.report('checking chunks', 1, 1, 0, 0, undefined, true);
   const local = localRemote(remote);
-  const bufs = new BufferPool();
-  let remoteDown: unknown;
-  const failedChunks = new Map<string, unknown>();
-  // chunks a fused pass (below) wrote or found on the remote
-  const fusedKeys = new Set<string>();
-  const fusedPresent = new Set<string>();
-  let i = 0;
-  for (const it of items) {
-    if (o.signal?.aborted) throw new InterruptedError();
-    o.report('chunking', i++, items.length, 0, 0, it.paths[0]);
-    try {
-      const known = local ? rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size) : null;
-      if (local && !known) lists.set(it, await chunkAndPutLocal(local, it));
-      else lists.set(it, known ?? localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal));
-    } catch (err) {
-      if (isFatal(err) || (remoteDown && err === remoteDown)) throw err;
-      out.failed.push({ item: it, error: err });
+  const writers = new Map<HashName, PackWriter>();
+  const writerFor = (h: HashName) => {
+    let w = writers.get(h);
+    if (!w) {
+      writers.set(h, (w = new PackWriter({
+        backend: b, local, tmpDir: join(o.cacheDir, 'packindex', 'tmp'), chunkHash: h,
+        concurrency: remote.uploadConcurrency, partSize: remote.partSize, signal: o.signal,
+      })));
     }
-  }
-  o.report('chunking', items.length, items.length, 0, 0, undefined, true);
+    return w;
+  };
+  /** Chunk keys of the per-chunk layout found on the remote (legacy remotes only). */
+  const legacyPresent = new Set<string>();
+  const lists = new Map<ChunkPushItem, ChunkList>();
+  let bytesTotal = 0;
+  for (const it of items) bytesTotal += it.size;
+  let bytesDone = 0;
+  let i = 0;
 
-  /**
-   * Local-directory remote, object without a remembered list: one pass cuts and hashes the chunks
-   * and, while the next ones are cut, checks (stat with size) and writes each on the thread pool,
-   * at most `jobs` in flight. The list comes out at the end and goes to the remote in step 4 like
-   * any other: only once every one of its chunks is there.
-   */
-  async function chunkAndPutLocal(dir: LocalBackend, it: ChunkPushItem): Promise<ChunkList> {
+  /** Cut, hash and pack the new chunks of an object in one pass (its list is not known yet). */
+  const cutAndPack = async (it: ChunkPushItem): Promise<ChunkList> => {
     const chunkHash = chunkHashFor(it.hashName);
+    const w = writerFor(chunkHash);
     const chunks: ChunkList['chunks'] = [];
-    const inflight = new Set<Promise<void>>();
-    let fatal: unknown;
     const gen = cutChunks(it.path, chunkHash, mode, { signal: o.signal });
     let r: IteratorResult<CutChunk, { mode: ChunkMode; size: number }>;
     try {
       for (r = gen.next(); !r.done; r = gen.next()) {
         const c = r.value;
         chunks.push({ hash: c.hash, size: c.size });
-        const k = chunkKey(chunkHash, c.hash);
-        if (fusedKeys.has(k)) continue;
-        fusedKeys.add(k);
-        const buf = bufs.take(c.size);
-        buf.set(c.data);
-        const size = c.size;
-        const job = (async () => {
-          try {
-            // (a chunk directory this push created holds nothing else: no stat there)
-            if (dir.hasSized(k, size)) { out.stats.bytesReused += size; fusedPresent.add(k); return; }
-            await dir.putBuffer(k, buf, size);
-            fusedPresent.add(k);
-            out.stats.chunksMoved++;
-            out.stats.bytesMoved += size;
-          } catch (err) {
-            if (isFatal(err)) fatal ??= err;
-            else if (isRemoteLevel(err)) remoteDown ??= err;
-            failedChunks.set(k, err);
-          } finally {
-            bufs.give(buf);
-          }
-        })();
-        inflight.add(job);
-        void job.then(() => inflight.delete(job));
-        o.report('pushing chunks', i - 1, items.length, c.offset + c.size, it.size, it.paths[0]);
-        while (inflight.size >= remote.jobs) await Promise.race(inflight);
-        if (fatal) throw fatal;
-        if (remoteDown) throw remoteDown;
+        if (packs.has(c.hash, c.size) || w.written.has(c.hash)) out.stats.bytesReused += c.size;
+        else {
+          await w.append(c.hash, c.data);
+          out.stats.chunksMoved++;
+          out.stats.bytesMoved += c.size;
+        }
+        o.report('pushing chunks', i, items.length, bytesDone + c.offset + c.size, bytesTotal, it.paths[0]);
       }
     } finally {
       gen.return({ mode, size: 0 }); // closes the file when the pass stopped early
-      await Promise.all(inflight);
     }
-    if (fatal) throw fatal;
-    if (remoteDown) throw remoteDown;
     if (r.value.size !== it.size) throw new AppError('cache-changed', `cached object ${it.oid} has ${r.value.size} bytes, ${it.size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
     const list: ChunkList = { version: CHUNK_LIST_VERSION, hash: it.hashName, oid: it.oid, size: it.size, chunkHash, mode: r.value.mode, chunks };
     saveLocalList(o.cacheDir, list);
     return list;
-  }
-
-  // 2. which chunks the remote lacks (one source per distinct chunk)
-  const src = new Map<string, { path: string; offset: number; size: number }>();
-  for (const [it, l] of lists) {
-    let off = 0;
-    for (const c of l.chunks) {
-      const k = chunkKey(l.chunkHash, c.hash);
-      if (!src.has(k) && !fusedKeys.has(k)) src.set(k, { path: it.path, offset: off, size: c.size });
-      off += c.size;
-    }
-    out.stats.objects++;
-    out.stats.chunks += l.chunks.length;
-  }
-  const sizes = new Map([...src].map(([k, v]) => [k, v.size]));
-  const present = src.size ? await remoteHas(b, [...src.keys()], {
-    jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true,
-    onProgress: (d, t) => o.report('checking chunks', d, t, 0, 0),
-  }) : new Set<string>();
-  const todo = [...src.keys()].filter((k) => !present.has(k));
-  for (const k of fusedPresent) present.add(k);
-  let bytesTotal = 0;
-  for (const k of todo) bytesTotal += src.get(k)!.size;
-  for (const [k, v] of src) if (present.has(k)) out.stats.bytesReused += v.size;
-
-  // 3. upload the missing chunks
-  let done = 0;
-  let bytesDone = 0;
-  const fds = new Map<string, number>();
-  const read = (s: { path: string; offset: number; size: number }) => {
-    let fd = fds.get(s.path);
-    if (fd === undefined) fds.set(s.path, (fd = openSync(s.path, 'r')));
-    const buf = Buffer.allocUnsafe(s.size);
-    let got = 0;
-    while (got < s.size) { const n = readSync(fd, buf, got, s.size - got, s.offset + got); if (n <= 0) break; got += n; }
-    if (got !== s.size) throw new AppError('cache-changed', `${s.path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
-    return buf;
   };
-  const srcHandles = new Map<string, Promise<Awaited<ReturnType<typeof fsp.open>>>>();
-  const putLocal = async (k: string, s: { path: string; offset: number; size: number }) => {
-    let h = srcHandles.get(s.path);
-    if (!h) srcHandles.set(s.path, (h = fsp.open(s.path, 'r')));
-    const fh = await h;
-    const buf = bufs.take(s.size);
+
+  /** Pack the chunks of a known list that the remote lacks, read from the cached object. */
+  const packFromList = async (it: ChunkPushItem, l: ChunkList): Promise<void> => {
+    const w = writerFor(l.chunkHash);
+    if (legacy) {
+      const keys = [...new Set(l.chunks.filter((c) => !packs.has(c.hash, c.size)).map((c) => chunkKey(l.chunkHash, c.hash)))];
+      const sizes = new Map(l.chunks.map((c) => [chunkKey(l.chunkHash, c.hash), c.size]));
+      if (keys.length) for (const k of await remoteHas(b, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true })) legacyPresent.add(k);
+    }
+    const fd = openSync(it.path, 'r');
     try {
-      let got = 0;
-      while (got < s.size) { const { bytesRead } = await fh.read(buf, got, s.size - got, s.offset + got); if (bytesRead <= 0) break; got += bytesRead; }
-      if (got !== s.size) throw new AppError('cache-changed', `${s.path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
-      await local!.putBuffer(k, buf, s.size);
+      let off = 0;
+      for (const c of l.chunks) {
+        if (o.signal?.aborted) throw new InterruptedError();
+        if (packs.has(c.hash, c.size) || w.written.has(c.hash) || legacyPresent.has(chunkKey(l.chunkHash, c.hash))) out.stats.bytesReused += c.size;
+        else {
+          const at = off;
+          await w.appendRead(c.hash, c.size, (buf, bo, n) => {
+            let got = 0;
+            while (got < n) { const k = readSync(fd, buf, bo + got, n - got, at + got); if (k <= 0) break; got += k; }
+            if (got !== n) throw cacheChanged(it.path);
+            return got;
+          });
+          out.stats.chunksMoved++;
+          out.stats.bytesMoved += c.size;
+        }
+        off += c.size;
+        o.report('pushing chunks', i, items.length, bytesDone + off, bytesTotal, it.paths[0]);
+      }
     } finally {
-      bufs.give(buf);
+      closeSync(fd);
     }
   };
-  const settled = await mapLimitSettled(todo, remote.jobs, async (k) => {
-    if (remoteDown) throw remoteDown;
-    const s = src.get(k)!;
-    try {
-      if (local) await putLocal(k, s);
-      else await withRetry('push', remote.url, async () => {
-        await b.put(k, { data: read(s) }, { signal: o.signal });
-      }, ENGINE_RETRY, o.signal);
-    } catch (err) {
-      if (isRemoteLevel(err)) remoteDown ??= err;
-      throw err;
-    }
-    present.add(k);
-    done++;
-    bytesDone += s.size;
-    out.stats.chunksMoved++;
-    out.stats.bytesMoved += s.size;
-    o.report('pushing chunks', done, todo.length, bytesDone, bytesTotal);
-  }, o.signal);
-  for (const fd of fds.values()) closeSync(fd);
-  for (const h of srcHandles.values()) await (await h.catch(() => undefined))?.close().catch(() => undefined);
-  settled.forEach((r, j) => {
-    if (r.status === 'rejected') {
-      if (isFatal(r.reason)) throw toAppError(r.reason);
-      failedChunks.set(todo[j]!, r.reason);
-    }
-  });
-  if (remoteDown) throw remoteDown;
-  o.report('pushing chunks', done, todo.length, bytesDone, bytesTotal, undefined, true);
 
-  // 4. the lists, each only once all of its chunks are on the remote
+  try {
+    for (const it of items) {
+      if (o.signal?.aborted) throw new InterruptedError();
+      try {
+        const known = rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size);
+        if (!known && !legacy) lists.set(it, await cutAndPack(it));
+        else {
+          const l = known ?? localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal);
+          await packFromList(it, l);
+          lists.set(it, l);
+        }
+        out.stats.objects++;
+        out.stats.chunks += lists.get(it)!.chunks.length;
+      } catch (err) {
+        if (isFatal(err) || isRemoteLevel(err)) throw err;
+        out.failed.push({ item: it, error: err });
+      }
+      bytesDone += it.size;
+      i++;
+    }
+    o.report('pushing chunks', items.length, items.length, bytesDone, bytesTotal, undefined, false);
+    for (const w of writers.values()) await w.finish();
+  } catch (err) {
+    for (const w of writers.values()) await w.abort().catch(() => undefined);
+    throw err;
+  }
+  o.report('pushing chunks', items.length, items.length, bytesDone, bytesTotal, undefined, true);
+  let remoteDown: unknown;
+  for (const w of writers.values()) for (const e of w.failed.values()) if (isRemoteLevel(e)) remoteDown ??= e;
+  if (remoteDown) throw remoteDown;
+
+  // the lists, each only once all of its chunks are on the remote
   for (const [it, l] of lists) {
-    const bad = l.chunks.map((c) => chunkKey(l.chunkHash, c.hash)).find((k) => !present.has(k));
-    if (bad) { out.failed.push({ item: it, error: failedChunks.get(bad) ?? new StorageError('transient', `chunk ${bad} did not reach remote '${remote.name}'`) }); continue; }
+    const w = writers.get(l.chunkHash);
+    const missing = l.chunks.find((c) => !packs.has(c.hash, c.size) && !w?.stored.has(c.hash) && !legacyPresent.has(chunkKey(l.chunkHash, c.hash)));
+    if (missing) { out.failed.push({ item: it, error: w?.failed.get(missing.hash) ?? new StorageError('transient', `chunk ${missing.hash} did not reach remote '${remote.name}'`) }); continue; }
     const text = Buffer.from(serializeChunkList(l));
     try {
       await withRetry('push', remote.url, () => b.put(listKey(l.hash, l.oid), { data: text }, { signal: o.signal }), ENGINE_RETRY, o.signal);
@@ -381,10 +347,14 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
     out.stats.listBytes += text.length;
     out.done.push(it);
   }
+  forgetRemotePacks(b);
   return out;
 }
 
 // ----------------------------------------------------------------------------------------- fetch
+
+/** Largest ranged read of a pack in a fetch (chunks lying back to back are read together up to this). */
+const RANGE_MAX = 8 << 20;
 
 export interface ChunkFetchTarget { hashName: HashName; oid: string; size?: number; paths: string[] }
 
@@ -467,30 +437,76 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       remoteChunks.push(h);
     }
     const local = localRemote(r);
+    const packs = remoteChunks.length ? await remotePacksOf(r.backend, { signal, jobs: Math.max(r.jobs, 8) }) : new RemotePacks();
     const bufs = new BufferPool();
     const corrupt = (h: string, got: string, actual: string) => new AppError('chunk-corrupt', `chunk ${h} of ${x.paths[0] ?? x.oid} on remote '${r.name}' is corrupted (${got} bytes, content hashes to ${actual})`, 1, { hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
-    // a local-directory remote: read into reused buffers and write at the offsets on the thread pool
-    const fetchLocal = async (h: string) => {
-      const key = chunkKey(list.chunkHash, h);
-      const size = sizeOf(h);
-      const buf = bufs.take(size + 1);
-      try {
-        const got = await local!.readInto(key, buf, size + 1);
-        const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
-        if (got !== size || actual !== h) throw corrupt(h, got > size ? `more than ${size}` : String(got), actual);
-        onBytes(size);
-        for (const i of at.get(h)!) { await pwriteAll(fd, buf, size, offs[i]!); done[i] = 1; }
-      } finally {
-        bufs.give(buf);
+    const count = (size: number) => { out.moved += size; out.chunksMoved++; };
+    /** Writes verified chunks lying back to back in `buf` at their offsets: one write per run contiguous in the file too. */
+    const deliver = async (buf: Buffer, cs: { h: string; at: number; size: number }[]) => {
+      let k = 0;
+      while (k < cs.length) {
+        const first = cs[k]!;
+        const pos0 = at.get(first.h)!;
+        let len = first.size;
+        let j = k + 1;
+        if (pos0.length === 1) {
+          let end = offs[pos0[0]!]! + first.size;
+          while (j < cs.length) {
+            const c = cs[j]!;
+            const p = at.get(c.h)!;
+            if (p.length !== 1 || offs[p[0]!] !== end || c.at !== first.at + len) break;
+            len += c.size;
+            end += c.size;
+            j++;
+          }
+        }
+        if (j > k + 1) {
+          await pwriteAll(fd, buf.subarray(first.at), len, offs[pos0[0]!]!);
+          for (let q = k; q < j; q++) done[at.get(cs[q]!.h)![0]!] = 1;
+        } else {
+          for (const i of pos0) { await pwriteAll(fd, buf.subarray(first.at), first.size, offs[i]!); done[i] = 1; }
+        }
+        k = j;
       }
-      out.moved += size;
-      out.chunksMoved++;
+      for (const c of cs) count(c.size);
       advance();
     };
-    const settled = await mapLimitSettled(remoteChunks, Math.max(r.jobs, local ? 8 : 4), async (h) => {
-      if (local) { await fetchLocal(h); return; }
+    /** Reads `len` bytes of a pack from `start` into a pooled buffer; `got` > len means the server sent more. */
+    const readRange = async (pack: string, start: number, len: number): Promise<{ buf: Buffer; got: number }> => {
+      const buf = bufs.take(len + 1);
+      try {
+        if (local) {
+          const got = await local.readAt(packKey(pack), buf, 0, len, start);
+          onBytes(got);
+          return { buf, got };
+        }
+        let counted = 0;
+        const got = await withRetry('get-chunk', r.url, async () => {
+          onBytes(-counted);
+          counted = 0;
+          const n = await readPackRange(r.backend, undefined, pack, start, len, buf, signal);
+          counted = Math.min(n, len);
+          onBytes(counted);
+          return n;
+        }, ENGINE_RETRY, signal);
+        return { buf, got };
+      } catch (err) {
+        bufs.give(buf);
+        throw err;
+      }
+    };
+    /** One chunk stored on its own (the per-chunk layout of earlier versions), verified. */
+    const fetchObject = async (h: string): Promise<Buffer | { got: string; actual: string }> => {
       const key = chunkKey(list.chunkHash, h);
       const size = sizeOf(h);
+      if (local) {
+        const buf = Buffer.allocUnsafe(size + 1);
+        const got = await local.readInto(key, buf, size + 1);
+        const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
+        onBytes(Math.min(got, size));
+        if (got !== size || actual !== h) return { got: got > size ? `more than ${size}` : String(got), actual };
+        return buf.subarray(0, size);
+      }
       let counted = 0;
       const buf = await withRetry('get-chunk', r.url, async () => {
         onBytes(-counted);
@@ -500,12 +516,80 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
         onBytes(b.length);
         return b;
       }, ENGINE_RETRY, signal);
-      if (buf.length !== size || hashBuffer(buf, list.chunkHash) !== h) throw corrupt(h, String(buf.length), hashBuffer(buf, list.chunkHash));
-      writeAll(buf, at.get(h)!);
-      out.moved += buf.length;
-      out.chunksMoved++;
-      advance();
-    }, signal);
+      const actual = hashBuffer(buf, list.chunkHash);
+      if (buf.length !== size || actual !== h) return { got: String(buf.length), actual };
+      return buf;
+    };
+    /** A chunk whose first copy was bad or missing: its other pack copies, then a chunk object. */
+    const fallback = async (h: string, skipPack: string | undefined, why: { got: string; actual: string } | undefined) => {
+      const size = sizeOf(h);
+      let first = why;
+      for (const l of packs.locate(h, size)) {
+        if (l.pack === skipPack) continue;
+        const { buf, got } = await readRange(l.pack, l.offset, size);
+        try {
+          const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
+          if (got === size && actual === h) { await deliver(buf, [{ h, at: 0, size }]); return; }
+          first ??= { got: got > size ? `more than ${size}` : String(got), actual };
+        } finally { bufs.give(buf); }
+      }
+      let got: Awaited<ReturnType<typeof fetchObject>>;
+      try { got = await fetchObject(h); } catch (err) {
+        if (err instanceof StorageError && err.kind === 'object-missing') {
+          if (first) throw corrupt(h, first.got, first.actual);
+          throw new StorageError('object-missing', `chunk ${h} of ${x.paths[0] ?? x.oid} is missing on remote '${r.name}' (in no pack, not stored on its own)`, { cause: err, hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
+        }
+        throw err;
+      }
+      if (!Buffer.isBuffer(got)) throw corrupt(h, (first ?? got).got, (first ?? got).actual);
+      await deliver(got, [{ h, at: 0, size }]);
+    };
+    // coalesce the chunks found in packs into ranged reads of up to RANGE_MAX bytes
+    type Range = { pack: string; start: number; len: number; chunks: { h: string; at: number; size: number }[] };
+    const byPack = new Map<string, { h: string; offset: number; size: number }[]>();
+    const alone: string[] = [];
+    for (const h of remoteChunks) {
+      const l = packs.locate(h, sizeOf(h))[0];
+      if (!l) { alone.push(h); continue; }
+      const a = byPack.get(l.pack);
+      if (a) a.push({ h, offset: l.offset, size: l.size }); else byPack.set(l.pack, [{ h, offset: l.offset, size: l.size }]);
+    }
+    const ranges: Range[] = [];
+    for (const [pack, cs] of byPack) {
+      cs.sort((a, b) => a.offset - b.offset);
+      let cur: Range | undefined;
+      for (const c of cs) {
+        if (cur && c.offset === cur.start + cur.len && cur.len + c.size <= RANGE_MAX) {
+          cur.chunks.push({ h: c.h, at: cur.len, size: c.size });
+          cur.len += c.size;
+        } else {
+          if (cur) ranges.push(cur);
+          cur = { pack, start: c.offset, len: c.size, chunks: [{ h: c.h, at: 0, size: c.size }] };
+        }
+      }
+      if (cur) ranges.push(cur);
+    }
+    const doRange = async (g: Range) => {
+      await readBudget.take(g.len);
+      const retry: { h: string; why?: { got: string; actual: string } }[] = [];
+      try {
+        const { buf, got } = await readRange(g.pack, g.start, g.len);
+        try {
+          const good: Range['chunks'] = [];
+          for (const c of g.chunks) {
+            const avail = got > g.len ? 0 : Math.max(0, Math.min(c.size, got - c.at));
+            const actual = hashBuffer(buf.subarray(c.at, c.at + avail), list.chunkHash);
+            if (avail === c.size && actual === c.h) good.push(c);
+            else retry.push({ h: c.h, why: { got: got > g.len ? `more than ${c.size}` : String(avail), actual } });
+          }
+          await deliver(buf, good);
+        } finally { bufs.give(buf); }
+      } finally { readBudget.give(g.len); }
+      for (const c of retry) await fallback(c.h, g.pack, c.why);
+    };
+    const jobs = Math.max(1, Math.min(r.jobs, local ? 4 : 8));
+    const tasks: (() => Promise<void>)[] = [...ranges.map((g) => () => doRange(g)), ...alone.map((h) => () => fallback(h, undefined, undefined))];
+    const settled = await mapLimitSettled(tasks, alone.length > ranges.length ? Math.max(r.jobs, local ? 8 : 4) : jobs, (t) => t(), signal);
     const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
     if (bad) throw bad.reason;
     if (signal?.aborted) throw new InterruptedError();
@@ -526,15 +610,27 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
 
 // -------------------------------------------------------------------------------------------- gc
 
+export interface ChunkGcResult {
+  removed: string[];
+  unreadableLists: string[];
+  /** Pack indexes that could not be read: their packs were kept (their contents are unknown). */
+  unreadableIndexes: string[];
+  /** Bytes of unused chunks left in packs that still hold used ones (packs are not rewritten). */
+  packGarbageBytes: number;
+}
+
 /**
- * Chunked part of `gc -c`: the chunk lists of objects not in `keep` (`algo:oid`), then every chunk
- * no kept list references. Lists go first, so a crash in between leaves unreferenced chunks (taken
- * by the next gc), never a list whose chunks are gone. A kept list that cannot be read stops the
- * chunk sweep (its chunks are unknown, so none may go).
+ * Chunked part of `gc -c`: the chunk lists of objects not in `keep` (`algo:oid`), then every pack
+ * none of whose chunks a kept list references (its index first, then the pack: a crash in between
+ * leaves a pack without index, which nothing trusts and the next gc removes), packs without index
+ * (left by a killed push), and chunks stored on their own (earlier versions' layout) that no kept
+ * list references. Lists go first, so a crash in between leaves unused chunks (taken by the next
+ * gc), never a list whose chunks are gone. A kept list that cannot be read stops the chunk sweep
+ * (its chunks are unknown, so none may go). A pack holding used and unused chunks is kept whole:
+ * `packGarbageBytes` says how much it could free by rewriting (not done).
  */
-export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolean; signal?: AbortSignal; jobs?: number }): Promise<{ removed: string[]; unreadableLists: string[] }> {
-  const removed: string[] = [];
-  const unreadableLists: string[] = [];
+export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolean; signal?: AbortSignal; jobs?: number; cacheDir?: string }): Promise<ChunkGcResult> {
+  const res: ChunkGcResult = { removed: [], unreadableLists: [], unreadableIndexes: [], packGarbageBytes: 0 };
   const keptChunks = new Set<string>();
   const dropLists: string[] = [];
   const keptLists: { key: string; hash: HashName; oid: string }[] = [];
@@ -542,7 +638,7 @@ export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolea
   // lists to look at; others may not even allow listing those prefixes (geodvc serve: HTTP 400)
   let chunked = false;
   try { chunked = !!(await b.stat(MARKER_KEY)); } catch { chunked = false; }
-  if (!chunked) return { removed, unreadableLists };
+  if (!chunked) return res;
   for (const algo of ['md5', 'xxh128', 'sha256'] as HashName[]) {
     for await (const key of b.list(`chunked/lists/${algo}/`, o.signal)) {
       const m = /^chunked\/lists\/[a-z0-9]+\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec(key);
@@ -555,31 +651,80 @@ export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolea
   await mapLimitSettled(keptLists, o.jobs ?? 8, async (l) => {
     try {
       const list = parseChunkList(await getBuffer(b, l.key, { signal: o.signal }), { hash: l.hash, oid: l.oid });
-      for (const c of list.chunks) keptChunks.add(chunkKey(list.chunkHash, c.hash));
-    } catch { unreadableLists.push(l.key); }
+      for (const c of list.chunks) keptChunks.add(c.hash);
+    } catch { res.unreadableLists.push(l.key); }
   }, o.signal);
   const del = async (keys: string[]) => {
     const settled = await mapLimitSettled(keys, o.jobs ?? 8, async (k) => { if (!o.dry) await b.delete(k); }, o.signal);
-    settled.forEach((s, i) => { if (s.status === 'fulfilled') removed.push(keys[i]!); });
+    settled.forEach((s, i) => { if (s.status === 'fulfilled') res.removed.push(keys[i]!); });
+    return settled.every((s) => s.status === 'fulfilled');
   };
   await del(dropLists);
-  if (unreadableLists.length) return { removed, unreadableLists };
+  if (res.unreadableLists.length) return res;
+  // packs: unused ones (index, then pack), packs without index
+  const packs = await loadRemotePacks(b, { cacheDir: o.cacheDir, signal: o.signal, jobs: o.jobs });
+  res.unreadableIndexes.push(...packs.unreadable);
+  const dropPacks: string[] = [];
+  for (const ix of packs.indexes.values()) {
+    let used = false;
+    let unused = 0;
+    for (const e of ix.entries) { if (keptChunks.has(e.hash)) used = true; else unused += e.size; }
+    if (used) res.packGarbageBytes += unused;
+    else dropPacks.push(ix.id);
+  }
+  // an index whose pack is missing or of another size: nothing trusts it; its pack (if any) goes with it
+  const withPack = new Set(dropPacks);
+  for (const d of packs.dangling) { dropPacks.push(d.id); if (d.packSize !== undefined) withPack.add(d.id); }
+  await mapLimitSettled(dropPacks, o.jobs ?? 8, async (id) => {
+    if (!o.dry) await b.delete(indexKey(id));
+    res.removed.push(indexKey(id));
+    if (!withPack.has(id)) return;
+    if (!o.dry) await b.delete(packKey(id));
+    res.removed.push(packKey(id));
+  }, o.signal);
+  await del(packs.unindexed.map((p) => packKey(p.id)));
   const dropChunks: string[] = [];
-  for await (const key of b.list('chunked/data/', o.signal)) if (!keptChunks.has(key)) dropChunks.push(key);
+  for await (const key of b.list('chunked/data/', o.signal)) {
+    const h = key.slice(key.lastIndexOf('/') - 2).replace('/', '');
+    if (!keptChunks.has(h)) dropChunks.push(key);
+  }
   await del(dropChunks);
-  return { removed, unreadableLists };
+  return res;
 }
 
 // ------------------------------------------------------------------------------------------ fsck
 
 export interface ChunkProblem { kind: 'missing' | 'corrupt' | 'size-mismatch'; key: string; message: string }
 
+/** A chunk's bytes from the first of its pack copies (or its own object) that verifies; null when none does. */
+async function readGoodChunk(r: RemoteHandle, packs: RemotePacks, chunkHash: HashName, h: string, size: number, signal?: AbortSignal): Promise<{ buf: Buffer | null; downloaded: number; where: string }> {
+  let downloaded = 0;
+  let where = chunkKey(chunkHash, h);
+  const local = localRemote(r);
+  for (const l of packs.locate(h, size)) {
+    const buf = Buffer.allocUnsafe(size + 1);
+    const got = await withRetry('get-chunk', r.url, () => readPackRange(r.backend, local, l.pack, l.offset, size, buf, signal), ENGINE_RETRY, signal);
+    downloaded += Math.min(got, size);
+    if (got === size && hashBuffer(buf.subarray(0, size), chunkHash) === h) return { buf: buf.subarray(0, size), downloaded, where: packKey(l.pack) };
+    where = packKey(l.pack);
+  }
+  try {
+    const buf = await withRetry('get-chunk', r.url, () => getBuffer(r.backend, chunkKey(chunkHash, h), { signal }), ENGINE_RETRY, signal);
+    downloaded += buf.length;
+    if (buf.length === size && hashBuffer(buf, chunkHash) === h) return { buf, downloaded, where: chunkKey(chunkHash, h) };
+  } catch (err) {
+    if (!(err instanceof StorageError && err.kind === 'object-missing')) throw err;
+  }
+  return { buf: null, downloaded, where };
+}
+
 /**
  * `fsck -r` of one object held as chunks: its list readable and describing it, every chunk present
- * with its size, and (unless `fast`) every chunk hashing to its name and the whole to the object
- * id. `found` is false when the remote holds no chunk list for it.
+ * with its size (in a pack, or stored on its own), and (unless `fast`) every chunk hashing to its
+ * name and the whole to the object id. `found` is false when the remote holds no chunk list for it.
+ * A problem's `key` is the chunk's logical key (`chunked/data/<algo>/…`, what `repairChunk` takes).
  */
-export async function checkChunkedObject(r: RemoteHandle, x: ChunkFetchTarget, o: { fast?: boolean; signal?: AbortSignal } = {}): Promise<{ found: boolean; problems: ChunkProblem[]; downloaded: number; list?: ChunkList }> {
+export async function checkChunkedObject(r: RemoteHandle, x: ChunkFetchTarget, o: { fast?: boolean; signal?: AbortSignal; cacheDir?: string } = {}): Promise<{ found: boolean; problems: ChunkProblem[]; downloaded: number; list?: ChunkList }> {
   const lk = listKey(x.hashName, x.oid);
   let got: Awaited<ReturnType<typeof getChunkList>>;
   try { got = await getChunkList(r, x, o.signal); } catch (err) {
@@ -588,11 +733,12 @@ export async function checkChunkedObject(r: RemoteHandle, x: ChunkFetchTarget, o
   }
   if (!got) return { found: false, problems: [], downloaded: 0 };
   const { list } = got;
+  const packs = await remotePacksOf(r.backend, { cacheDir: o.cacheDir, signal: o.signal, jobs: Math.max(r.jobs, 8) });
   const problems: ChunkProblem[] = [];
-  const keys = [...new Set(list.chunks.map((c) => chunkKey(list.chunkHash, c.hash)))];
   const sizes = new Map(list.chunks.map((c) => [chunkKey(list.chunkHash, c.hash), c.size]));
-  const present = await remoteHas(r.backend, keys, { jobs: Math.max(r.jobs, 8), signal: o.signal, sizes });
-  for (const k of keys) if (!present.has(k)) problems.push({ kind: 'missing', key: k, message: `chunk ${k} of object ${x.oid} is missing (or truncated) on remote '${r.name}'` });
+  const alone = [...new Set(list.chunks.filter((c) => !packs.has(c.hash, c.size)).map((c) => chunkKey(list.chunkHash, c.hash)))];
+  const present = alone.length ? await remoteHas(r.backend, alone, { jobs: Math.max(r.jobs, 8), signal: o.signal, sizes }) : new Set<string>();
+  for (const k of alone) if (!present.has(k)) problems.push({ kind: 'missing', key: k, message: `chunk ${k} of object ${x.oid} is missing (or truncated) on remote '${r.name}'` });
   let downloaded = got.bytes;
   if (o.fast || problems.length) return { found: true, problems, downloaded, list };
   const { createHasher } = await import('../odb/hash.js');
@@ -600,21 +746,25 @@ export async function checkChunkedObject(r: RemoteHandle, x: ChunkFetchTarget, o
   for (const c of list.chunks) {
     if (o.signal?.aborted) throw new InterruptedError();
     const k = chunkKey(list.chunkHash, c.hash);
-    const buf = await withRetry('get-chunk', r.url, () => getBuffer(r.backend, k, { signal: o.signal }), ENGINE_RETRY, o.signal);
-    downloaded += buf.length;
-    const actual = hashBuffer(buf, list.chunkHash);
-    if (buf.length !== c.size || actual !== c.hash) {
-      problems.push({ kind: 'corrupt', key: k, message: `chunk ${k} of object ${x.oid} on remote '${r.name}' is corrupted (content hashes to ${actual})` });
+    const g = await readGoodChunk(r, packs, list.chunkHash, c.hash, c.size, o.signal);
+    downloaded += g.downloaded;
+    if (!g.buf) {
+      problems.push({ kind: 'corrupt', key: k, message: `chunk ${k} of object ${x.oid} on remote '${r.name}' is corrupted (in ${g.where})` });
       return { found: true, problems, downloaded, list };
     }
-    whole.update(buf);
+    whole.update(g.buf);
   }
   const actual = whole.digest();
   if (actual !== x.oid) problems.push({ kind: 'corrupt', key: lk, message: `object ${x.oid} rebuilt from its chunks on remote '${r.name}' hashes to ${actual}` });
   return { found: true, problems, downloaded, list };
 }
 
-/** Uploads a chunk (or the list) of a cached object again over a bad remote copy (`fsck -r --repair`). */
+/**
+ * Uploads a good copy of a chunk (or the list) of a cached object over a bad remote copy
+ * (`fsck -r --repair`): a chunk goes into a new pack of its own (with its index); readers take the
+ * first copy that verifies, so the damaged one is no longer used (it stays in its pack until gc
+ * removes the pack).
+ */
 export async function repairChunk(r: RemoteHandle, cacheDir: string, objPath: string, x: { hashName: HashName; oid: string; size: number }, key: string, mode: ChunkMode, signal?: AbortSignal): Promise<void> {
   const list = localChunkList(cacheDir, objPath, mode, x.hashName, x.oid, x.size, signal);
   if (key === listKey(x.hashName, x.oid)) {
@@ -626,7 +776,12 @@ export async function repairChunk(r: RemoteHandle, cacheDir: string, objPath: st
     if (chunkKey(list.chunkHash, c.hash) === key) {
       const data = readRange(objPath, off, c.size);
       if (hashBuffer(data, list.chunkHash) !== c.hash) throw new AppError('cache-changed', `the cached copy of ${x.oid} does not hold chunk ${c.hash}`, 1, { hint: 'run `geodvc fsck` on the cache' });
-      await r.backend.put(key, { data }, { signal });
+      const w = new PackWriter({ backend: r.backend, local: localRemote(r), tmpDir: join(cacheDir, 'packindex', 'tmp'), chunkHash: list.chunkHash, concurrency: r.uploadConcurrency, partSize: r.partSize, signal });
+      await w.append(c.hash, data);
+      await w.finish();
+      const err = w.failed.get(c.hash);
+      if (err) throw err;
+      forgetRemotePacks(r.backend);
       return;
     }
     off += c.size;

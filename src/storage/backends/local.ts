@@ -177,6 +177,67 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Reads `len` bytes of object `key` from byte `pos` into `buf` at `bufOff` (one positioned read
+   * loop on the thread pool); resolves with the number of bytes read (short at the end of the
+   * object). Throws StorageError object-missing. Ranged reads of pack files (docs/chunking.md).
+   */
+  async readAt(key: string, buf: Uint8Array, bufOff: number, len: number, pos: number): Promise<number> {
+    const fd = await cb<number>((done) => openCb(this.path(key), 'r', done)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new StorageError('object-missing', `${key} not found on remote '${this.root}'`, { cause: e });
+      throw toAppError(e);
+    });
+    try {
+      let got = 0;
+      while (got < len) {
+        const n = await cb<number>((done) => readCb(fd, buf, bufOff + got, len - got, pos + got, done));
+        if (n <= 0) break;
+        got += n;
+      }
+      return got;
+    } catch (e) {
+      throw toAppError(e);
+    } finally {
+      await cb<void>((done) => closeCb(fd, done)).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A new temp file in the directory of `key` (not listed: its name ends in `.tmp`), written with
+   * positioned writes on the thread pool and renamed to a key of the same directory by `commit`
+   * (read-only, no fsync, as `put`): pack files, whose final name is known only once written.
+   */
+  async createTemp(key: string): Promise<LocalTempFile> {
+    const dest = this.path(key);
+    const dir = dirname(dest);
+    await this.ensureDirAsync(dir);
+    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+    const fd = await cb<number>((done) => openCb(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444, done)).catch((e) => { throw this.wrap(e); });
+    let open = true;
+    const close = async () => { if (open) { open = false; await cb<void>((done) => closeCb(fd, done)); } };
+    return {
+      write: async (data, off, len, pos) => {
+        try {
+          let w = 0;
+          while (w < len) w += await cb<number>((done) => writeCb(fd, data, off + w, len - w, pos + w, done));
+        } catch (e) { throw this.wrap(e); }
+      },
+      commit: async (finalKey) => {
+        try {
+          await close();
+          await cb<void>((done) => renameCb(tmp, this.path(finalKey), done));
+        } catch (e) {
+          await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+          throw this.wrap(e);
+        }
+      },
+      discard: async () => {
+        await close().catch(() => undefined);
+        await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+      },
+    };
+  }
+
   /** Makes `dir` once (asynchronously), remembering whether this backend created it. */
   private ensureDirAsync(dir: string): Promise<void> {
     if (this.dirs.has(dir)) return Promise.resolve();
@@ -229,6 +290,16 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A temp file of a local remote (LocalBackend.createTemp). */
+export interface LocalTempFile {
+  /** Writes `data[off, off + len)` at byte `pos` of the file. */
+  write(data: Uint8Array, off: number, len: number, pos: number): Promise<void>;
+  /** Closes the file and renames it to `key` (same directory as the key it was created for). */
+  commit(key: string): Promise<void>;
+  /** Closes and removes the file. */
+  discard(): Promise<void>;
 }
 
 /** A Node callback call as a promise. */
