@@ -31,7 +31,8 @@ const MAX_OBJECTS = 20_000;
 const MAX_MESSAGES = 10_000;
 const MAX_NODES = 100_000;
 const MAX_DEPTH = 32;
-const UNDEF = 0xffffffffffffffffn;
+/** Bytes read at once from the start of the file (one read instead of dozens for small files). */
+const HEAD_BYTES = 64 << 10;
 
 const bad = (why: string): never => { throw new H5FormatError(why); };
 const unsupported = (why: string): never => { throw new H5Unsupported(why); };
@@ -106,9 +107,15 @@ class Source {
   total = 0;
   readonly size: number;
   constructor(private fd: number) { this.size = fstatSync(fd).size; }
+  /** The file's first bytes, read once: small files and the metadata at the start of big ones. */
+  private head: Buffer | undefined;
   read(addr: number, len: number): Buffer {
     if (!Number.isSafeInteger(addr) || addr < 0 || len < 0 || addr + len > this.size) bad(`read of ${len} bytes at ${addr} past the end of the file (${this.size} bytes)`);
     if (len > MAX_READ) unsupported(`structure of ${len} bytes`);
+    if (addr + len <= HEAD_BYTES) {
+      if (!this.head) { this.head = Buffer.alloc(0); this.head = this.read(0, Math.min(HEAD_BYTES, this.size)); }
+      if (addr + len <= this.head.length) return this.head.subarray(addr, addr + len);
+    }
     this.total += len;
     if (this.total > MAX_TOTAL) unsupported('header reads over the budget');
     const b = Buffer.alloc(len);
@@ -132,12 +139,14 @@ class Cur {
   u32() { this.need(4); const v = this.b.readUInt32LE(this.p); this.p += 4; return v; }
   uN(n: number): number {
     this.need(n);
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.b[this.p + i]!);
+    const b = this.b, p = this.p;
     this.p += n;
-    if (n === 8 && v === UNDEF) return -1;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) return bad('64-bit value out of range');
-    return Number(v);
+    if (n <= 6) return n === 0 ? 0 : b.readUIntLE(p, n);
+    const lo = n === 8 ? b.readUInt32LE(p) : b.readUIntLE(p, 4);
+    const hi = n === 8 ? b.readUInt32LE(p + 4) : b.readUIntLE(p + 4, n - 4);
+    if (n === 8 && lo === 0xffffffff && hi === 0xffffffff) return -1;
+    if (hi > 0x1fffff) return bad('64-bit value out of range');
+    return hi * 0x100000000 + lo;
   }
   off() { return this.uN(this.so); }
   len() { return this.uN(this.sl); }
