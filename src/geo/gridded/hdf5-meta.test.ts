@@ -129,12 +129,15 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   const { griddedMeta } = await import('./meta.js');
   writeFileSync(join(dir, 'cube.cdl'), CDL_CUBE);
   writeFileSync(join(dir, 'many.cdl'), CDL_MANY);
+  // a 2-D variable named like a dimension (netCDF-C stores it as `_nc4_non_coord_lat`): left to GDAL
+  writeFileSync(join(dir, 'noncoord.cdl'), 'netcdf nc {\ndimensions: lat = 3 ; lon = 4 ;\nvariables:\n float lat(lon, lat) ;\n float v(lat, lon) ;\n}\n');
   const byte = join(CORPUS, 'byte.tif');
   const env = { ...process.env, GDAL_PAM_ENABLED: 'NO' };
   const jobs: [string, string[]][] = [
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'cube4.nc'), join(dir, 'cube.cdl')]],
     ['ncgen', ['-k', 'nc7', '-o', join(dir, 'cube7.nc'), join(dir, 'cube.cdl')]],
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'many.nc'), join(dir, 'many.cdl')]],
+    ['ncgen', ['-k', 'nc4', '-o', join(dir, 'noncoord.nc'), join(dir, 'noncoord.cdl')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', byte, join(dir, 'utm_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Float32', '-a_srs', 'EPSG:4326', '-a_ullr', '0', '10', '10', '0', byte, join(dir, 'll_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Int16', '-b', '1', '-b', '1', '-b', '1', byte, join(dir, 'bands_nc4.nc')]],
@@ -178,6 +181,9 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
     assert.ok(answered.includes(n), `${n}: the header reader answered`);
   }
+  const reasons: string[] = [];
+  assert.equal(hdf5FastMeta(join(dir, 'noncoord.nc'), (r) => reasons.push(r)), undefined);
+  assert.match(reasons.join(), /_nc4_non_coord_lat/);
   // the structures these files exercise
   const feats = new Set<string>();
   for (const n of ['many.nc', 'utm_nc4.nc', 'groups_gzip.h5', 'cube4.nc']) { const f = openH5(join(dir, n)); try { for (const x of f.features) feats.add(x); } finally { closeH5(f); } }

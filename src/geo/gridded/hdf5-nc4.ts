@@ -14,7 +14,8 @@
  *
  * Throws `H5Unsupported` for what this mapping is not sure about (groups below the root, user-defined
  * or string types, dimension scales of rank > 1, a variable without a complete `DIMENSION_LIST`,
- * groups without link creation order): the caller leaves the file to GDAL.
+ * groups without link creation order, netCDF-C's internal `_nc4_non_coord_*` names, a coordinate
+ * shorter than its unlimited dimension): the caller leaves the file to GDAL.
  */
 import { H5Unsupported, type H5Attr, type H5File, type H5Object, type H5Type } from './hdf5-reader.js';
 import type { Nc3Dim, Nc3Header, Nc3Var } from './nc3-header.js';
@@ -80,6 +81,8 @@ export function nc4AsClassic(f: H5File): { header: Nc3Header; hooks: Nc3MetaHook
   const vars: Nc3Var[] = [];
   const byVar = new Map<Nc3Var, H5Object>();
   for (const d of datasets) {
+    // netCDF-C stores a variable named like a dimension it is not the coordinate of under another name
+    if (d.name.startsWith('_nc4_')) unsure(`dataset ${d.name} (a netCDF-C internal name)`);
     const name = d.attrs.get('NAME')?.value;
     if (isScale(d) && typeof name === 'string' && name.startsWith(DIM_ONLY)) continue;
     let dimIds: number[];
@@ -104,6 +107,8 @@ export function nc4AsClassic(f: H5File): { header: Nc3Header; hooks: Nc3MetaHook
     vars.push(v);
     byVar.set(v, d);
   }
+  // a coordinate shorter than its (unlimited) dimension: netCDF-C pads it with fill values
+  for (const v of vars) if (isScale(byVar.get(v)!) && byVar.get(v)!.shape![0] !== dims[v.dimIds[0]!]!.size) unsure(`coordinate ${v.name} shorter than its dimension`);
   const header: Nc3Header = { version: 1, numrecs: 0, dims, attrs: ncAttrs(root), vars, recsize: 0, fileSize: 0 };
   const hooks: Nc3MetaHooks = {
     values: (v, max) => f.readValues(byVar.get(v)!, max),
