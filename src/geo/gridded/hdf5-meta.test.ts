@@ -118,6 +118,21 @@ data: time = 18000, 18001, 18002 ; y = 4000050, 4000150, 4000250, 4000350, 40004
 }
 `;
 
+/** Compressed coordinates (DEFLATE + shuffle + Fletcher-32 chunks, over 100 values: first/last only), int64 CF time, NaN fill, unsigned bytes. */
+const cdlCompressed = () => `netcdf x {
+dimensions: time = 3 ; lat = 20 ; lon = 1000 ;
+variables:
+ int64 time(time) ; time:units = "seconds since 1970-01-01 00:00:00 UTC" ; time:calendar = "proleptic_gregorian" ; time:standard_name = "time" ;
+ double lat(lat) ; lat:units = "degrees_north" ; lat:standard_name = "latitude" ; lat:_DeflateLevel = 9 ; lat:_Shuffle = "true" ; lat:_Fletcher32 = "true" ; lat:_ChunkSizes = 7 ;
+ double lon(lon) ; lon:units = "degrees_east" ; lon:standard_name = "longitude" ; lon:_DeflateLevel = 1 ; lon:_ChunkSizes = 300 ;
+ float t2m(time, lat, lon) ; t2m:_FillValue = NaNf ; t2m:units = "K" ; t2m:_ChunkSizes = 1, 10, 500 ; t2m:_DeflateLevel = 2 ;
+ ubyte mask(lat, lon) ; mask:_FillValue = 7UB ;
+data: time = 0, 86400, 172800 ;
+ lat = ${Array.from({ length: 20 }, (_, i) => 90 - 0.5 * i - 0.25).join(', ')} ;
+ lon = ${Array.from({ length: 1000 }, (_, i) => -180 + 0.36 * i + 0.18).join(', ')} ;
+}
+`;
+
 test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every sample and on files made by ncgen, gdal_translate, h5repack and h5import', async (t) => {
   if (!needGdal(t, ['ncgen', 'gdal_translate', 'h5repack', 'h5import'])) return;
   const { loadNativeGdal } = await import('../engine/native.js');
@@ -129,6 +144,7 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   const { griddedMeta } = await import('./meta.js');
   writeFileSync(join(dir, 'cube.cdl'), CDL_CUBE);
   writeFileSync(join(dir, 'many.cdl'), CDL_MANY);
+  writeFileSync(join(dir, 'compressed.cdl'), cdlCompressed());
   // a 2-D variable named like a dimension (netCDF-C stores it as `_nc4_non_coord_lat`): left to GDAL
   writeFileSync(join(dir, 'noncoord.cdl'), 'netcdf nc {\ndimensions: lat = 3 ; lon = 4 ;\nvariables:\n float lat(lon, lat) ;\n float v(lat, lon) ;\n}\n');
   const byte = join(CORPUS, 'byte.tif');
@@ -138,6 +154,7 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
     ['ncgen', ['-k', 'nc7', '-o', join(dir, 'cube7.nc'), join(dir, 'cube.cdl')]],
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'many.nc'), join(dir, 'many.cdl')]],
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'noncoord.nc'), join(dir, 'noncoord.cdl')]],
+    ['ncgen', ['-k', 'nc4', '-o', join(dir, 'compressed.nc'), join(dir, 'compressed.cdl')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', byte, join(dir, 'utm_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Float32', '-a_srs', 'EPSG:4326', '-a_ullr', '0', '10', '10', '0', byte, join(dir, 'll_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Int16', '-b', '1', '-b', '1', '-b', '1', byte, join(dir, 'bands_nc4.nc')]],
@@ -178,7 +195,7 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
     assert.deepEqual(norm(fast), viaGdal, `${basename(f)}: header reader vs GDAL`);
   }
   // the plain cases must be answered (else `add` still loads GDAL for them)
-  for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
+  for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'compressed.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
     assert.ok(answered.includes(n), `${n}: the header reader answered`);
   }
   const reasons: string[] = [];
@@ -186,8 +203,11 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   assert.match(reasons.join(), /_nc4_non_coord_lat/);
   // the structures these files exercise
   const feats = new Set<string>();
-  for (const n of ['many.nc', 'utm_nc4.nc', 'groups_gzip.h5', 'cube4.nc']) { const f = openH5(join(dir, n)); try { for (const x of f.features) feats.add(x); } finally { closeH5(f); } }
-  for (const x of ['v1-header', 'v2-header', 'symbol-table', 'compact-links', 'dense-links', 'dense-attrs', 'global-heap']) assert.ok(feats.has(x), x);
+  for (const n of ['many.nc', 'utm_nc4.nc', 'groups_gzip.h5', 'cube4.nc', 'compressed.nc']) {
+    const f = openH5(join(dir, n));
+    try { for (const o of f.objects) if (o.kind === 'dataset' && o.shape!.length === 1) f.readValues(o, 100); for (const x of f.features) feats.add(x); } finally { closeH5(f); }
+  }
+  for (const x of ['v1-header', 'v2-header', 'symbol-table', 'compact-links', 'dense-links', 'dense-attrs', 'global-heap', 'btree1-chunks', 'deflate', 'shuffle', 'filter-3']) assert.ok(feats.has(x), x);
 });
 
 test('broken NetCDF-4/HDF5 samples: undefined (GDAL says what is wrong), never a throw', () => {

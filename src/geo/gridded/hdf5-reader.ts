@@ -712,7 +712,7 @@ function readH5(src: Source, fd: number): H5File {
       if (mask & (1 << i)) continue;
       const f = filters[i]!;
       features.add(f.id === 1 ? 'deflate' : f.id === 2 ? 'shuffle' : `filter-${f.id}`);
-      if (f.id === 1) b = inflateSync(b, { maxOutputLength: Math.max(expect, 1) });
+      if (f.id === 1) b = inflateSync(b, { maxOutputLength: expect + 16 }); // + a Fletcher-32 checksum applied before
       else if (f.id === 2) {
         const es = f.values[0] ?? 1;
         if (es > 1) { const n = Math.floor(b.length / es); const o = Buffer.alloc(b.length); for (let k = 0; k < es; k++) for (let j = 0; j < n; j++) o[j * es + k] = b[k * n + j]!; b.copy(o, n * es, n * es); b = o; }
