@@ -2,7 +2,8 @@
  * `geo check` for gridded files (JPEG2000, NetCDF, HDF5, Zarr): the structure (JPEG2000 boxes and
  * codestream end, see jp2-boxes.ts), whether GDAL opens the file and each of its variables, then a
  * decode of the first and last rows of every raster (every row with `deep`) in the native GDAL
- * runner child (killed on Ctrl-C). Each problem names the structure; a file GDAL cannot open fails
+ * runner child (killed on Ctrl-C). `geo check` by default skips that decode (`decode: false`) and
+ * has GDAL checksum every block of every subdataset instead (verifyEach, src/geo/export/verify.ts). Each problem names the structure; a file GDAL cannot open fails
  * with GDAL's message.
  */
 import type { CheckProblem, FileCheck } from '../raster/check.js';
@@ -46,7 +47,13 @@ function releaseRunner(): void {
   }, 50);
 }
 
-export interface GriddedCheckOptions { deep?: boolean; signal?: AbortSignal; deadline?: number }
+export interface GriddedCheckOptions {
+  deep?: boolean;
+  /** Decode the sample windows (every row with `deep`); default true. `geo check` turns it off when GDAL's checksum of every block runs instead (src/core/api/geo-check.ts). */
+  decode?: boolean;
+  signal?: AbortSignal;
+  deadline?: number;
+}
 
 function windowsOf(r: GriddedRaster, deep: boolean): [number, number, number, number][] {
   const [w, h] = r.size;
@@ -91,7 +98,8 @@ export async function checkGridded(absPath: string, opts: GriddedCheckOptions = 
   // (JPEG2000: the box walk's findings are already listed above)
   for (const w of format === 'jp2' ? [] : info.warnings) problems.push({ code: 'gdal-warning', structure: 'variables', message: w, severity: w.includes('more subdatasets') ? 'warning' : 'error' });
   // decode: the file's own raster, else each subdataset
-  const rasters = info.rasters.filter((r) => r.subdataset || info.rasters.length === 1 || !info.subdatasets.length);
+  const rasters = opts.decode === false ? [] : info.rasters.filter((r) => r.subdataset || info.rasters.length === 1 || !info.subdatasets.length);
+  if (!rasters.length) { res.ok = !problems.some((p) => p.severity === 'error'); return res; }
   const seen = new Set<string>();
   inFlight++;
   const runner = sharedRunner(opts.signal);
@@ -121,6 +129,7 @@ export async function checkGridded(absPath: string, opts: GriddedCheckOptions = 
   } finally { releaseRunner(); }
   res.blocksTotal = windowsTotal;
   res.blocksDecoded = windowsDone;
+  res.decode = opts.deep ? 'gdal' : 'sample';
   res.ok = !problems.some((p) => p.severity === 'error');
   return res;
 }

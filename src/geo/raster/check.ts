@@ -28,6 +28,8 @@ export interface CheckProblem {
   offset?: number;
   message: string;
   severity: 'error' | 'warning';
+  /** A block GDAL cannot decode: band (0 = the internal mask), overview (0 = full resolution), subdataset, block column and row, its pixels [x0, y0, x1, y1] (inclusive). */
+  block?: { band: number; overview: number; subdataset?: string; column: number; row: number; pixels: [number, number, number, number] };
 }
 
 export interface FileCheck {
@@ -41,12 +43,23 @@ export interface FileCheck {
   featuresParsed?: number;
   /** Point clouds: points decoded (src/geo/pointcloud/check.ts). */
   pointsDecoded?: number;
+  /**
+   * How the pixels were checked: `gdal` every block through GDAL's checksum (`geo check`'s default
+   * with native GDAL), `own` every block by geodvc's own decoder, `gdal+own` both (`--deep`),
+   * `sample` a sample of blocks (`--quick`).
+   */
+  decode?: 'gdal' | 'own' | 'gdal+own' | 'sample';
   /** Set when the time limit stopped the check early: what was not reached. */
   notReached?: string;
 }
 
 export interface RasterCheckOptions {
   deep?: boolean;
+  /**
+   * Run geodvc's own decoder over the sampled (or, with `deep`, every) block; default true.
+   * `geo check` turns it off when native GDAL decodes every block instead (src/core/api/geo-check.ts).
+   */
+  decode?: boolean;
   /** Blocks decoded per image when not deep (default 16). */
   sample?: number;
   /** CPU seconds the decoder child may spend on one block (default 4). */
@@ -345,7 +358,7 @@ export async function checkRaster(absPath: string, opts: RasterCheckOptions = {}
           }
         }
       }
-      if (problems.some((p) => p.severity === 'error')) work.length = 0;
+      if (problems.some((p) => p.severity === 'error') || opts.decode === false) work.length = 0;
       const LIMIT = opts.deep ? 4096 : Infinity;
       const batches: { plan: ImagePlan; blocks: number[] }[][] = [];
       let cur: { plan: ImagePlan; blocks: number[] }[] = [];

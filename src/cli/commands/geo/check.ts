@@ -3,10 +3,11 @@ import { UsageError } from '../../../lib/errors.js';
 
 export const command: CommandModule = {
   path: ['geo', 'check'],
-  describe: 'integrity walk of rasters (IFDs, tags, block offsets, sampled decode) and vectors (every feature); exit 1 on any problem',
+  describe: 'integrity walk of rasters (IFDs, tags, block offsets, then GDAL decodes every block of every band, overview and mask) and vectors (every feature); exit 1 on any problem',
   configure(cmd) {
     cmd.argument('[targets...]', 'files or directories (default: the whole repository)')
-      .option('--deep', 'decode every block instead of a sample')
+      .option('--quick', 'decode a sample of blocks per image instead of every block (a corrupt tile elsewhere goes unnoticed)')
+      .option('--deep', "also decode every TIFF block with geodvc's own decoder (its decode-bomb guards), besides GDAL's check of every block")
       .option('-j, --jobs <n>', 'files checked in parallel', '2')
       .option('--timeout <seconds>', 'overall time limit; what is not reached by then is listed and the exit code is 1', '600');
   },
@@ -14,7 +15,7 @@ export const command: CommandModule = {
     const { geoCheck } = await import('../../../core/api/geo-check.js');
     const timeoutS = Number(opts.timeout);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${opts.timeout}`, { hint: 'e.g. --timeout 600' });
-    const r = await geoCheck({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], deep: !!opts.deep, jobs: Number(opts.jobs) || 2, timeoutS, signal: ctx.signal, onProgress: ctx.onProgress });
+    const r = await geoCheck({ cwd: ctx.cwd, targets: (args[0] as string[] | undefined) ?? [], deep: !!opts.deep, quick: !!opts.quick, jobs: Number(opts.jobs) || 2, timeoutS, signal: ctx.signal, onProgress: ctx.onProgress });
     const code = r.failed || r.timedOut ? 1 : 0;
     if (ctx.json) { ctx.outJson({ ok: code === 0, failed: r.failed, checked: r.files.length, timedOut: r.timedOut, timeoutS: r.timeoutS, notReached: r.notReached, files: r.files }); return code; }
     for (const f of r.files) {
