@@ -39,7 +39,7 @@ export interface ChunkStats {
   bytesMoved: number;
   /** Bytes that did not move: already on the remote (push) or taken from the cache (fetch). */
   bytesReused: number;
-  /** Bytes of chunk lists uploaded / downloaded. */
+  /** Bytes of chunk lists (and, in a push, of pack indexes) uploaded / downloaded. */
   listBytes: number;
 }
 
@@ -328,7 +328,10 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
   }
   o.report('pushing chunks', items.length, items.length, bytesDone, bytesTotal, undefined, true);
   let remoteDown: unknown;
-  for (const w of writers.values()) for (const e of w.failed.values()) if (isRemoteLevel(e)) remoteDown ??= e;
+  for (const w of writers.values()) {
+    out.stats.listBytes += w.indexBytes;
+    for (const e of w.failed.values()) if (isRemoteLevel(e)) remoteDown ??= e;
+  }
   if (remoteDown) throw remoteDown;
 
   // the lists, each only once all of its chunks are on the remote
