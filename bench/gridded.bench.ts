@@ -4,9 +4,11 @@
  * src/geo/gridded/fast-meta.ts where they are sure, else native GDAL opens the file) and with
  * `GEODVC_NO_META=1` (the peer: the same add without the meta hook), alternating, median of RUNS
  * each, wall and CPU (user+sys of the CLI, GNU time); the ratio is meta/no-meta. The `meta by`
- * column says which path answered. Samples: the corpus files (KBs: fixed costs dominate) and a
- * generated NetCDF-3 and NetCDF-4 of SIZE_MB (hashing dominates). Prints the load average before
- * and after (the machine is shared). Also: `geo info` of each family beside `gdalinfo`.
+ * column says which path answered. Samples: the corpus files (KBs: fixed costs dominate: JPEG2000,
+ * NetCDF-3, NetCDF-4, HDF5) and generated files of SIZE_MB (hashing dominates): NetCDF-3, NetCDF-4
+ * and NetCDF-4 with DEFLATE by gdal_translate, a plain HDF5 by h5import. Prints the load average
+ * before and after (the machine is shared). Also: the metadata alone in-process (header reader vs
+ * GDAL path, median ms; GDAL already loaded), and `geo info` of each family beside `gdalinfo`.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,11 +45,18 @@ try {
   const nc3 = join(work, `grid_${SIZE_MB}MB.nc`), nc4 = join(work, `grid_${SIZE_MB}MB_nc4.nc`);
   execFileSync('gdal_translate', ['-q', '-of', 'netCDF', raw, nc3]);
   execFileSync('gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', raw, nc4]);
+  const nc4z = join(work, `grid_${SIZE_MB}MB_nc4_deflate.nc`), h5 = join(work, `grid_${SIZE_MB}MB.h5`);
+  execFileSync('gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-co', 'COMPRESS=DEFLATE', '-co', 'ZLEVEL=1', raw, nc4z]);
+  writeFileSync(join(work, 'h5import.conf'), `PATH grid\nINPUT-CLASS FP\nINPUT-SIZE 32\nINPUT-BYTE-ORDER LE\nRANK 2\nDIMENSION-SIZES ${side} ${side}\nOUTPUT-CLASS FP\nOUTPUT-SIZE 32\nOUTPUT-ARCHITECTURE IEEE\nOUTPUT-BYTE-ORDER LE\n`);
+  execFileSync('h5import', [raw, '-c', join(work, 'h5import.conf'), '-o', h5]);
   const samples = [
     join(FORMATS, 'byte.jp2'), join(FORMATS, 'torchgeo_sentinel2_T16TFM_20220412T162841_B02.jp2'),
     join(FORMATS, 'trmm-nc4.nc'), join(FORMATS, 'cf_geog.nc'), join(FORMATS, 'groups.h5'),
-    nc3, nc4,
+    join(FORMATS, 'sentinel_2_L1C_geographic.nc'), join(FORMATS, 'torchgeo_digital_typhoon_0.h5'),
+    nc3, nc4, nc4z, h5,
   ];
+  const only = process.env.BENCH_GRIDDED_ONLY ? new RegExp(process.env.BENCH_GRIDDED_ONLY) : undefined;
+  if (only) samples.splice(0, samples.length, ...samples.filter((f) => only.test(basename(f))));
   const addOnce = (file: string, meta: boolean): { wall: number; cpu: number } => {
     const repo = mkdtempSync(join(work, 'repo-'));
     try {
@@ -74,8 +83,24 @@ try {
   process.stdout.write(`add with gridded metadata vs add with GEODVC_NO_META=1 (median of ${RUNS}; wall and CPU seconds; load average ${loadBefore} before, ${load()} after)\n\n`);
   process.stdout.write(`${table(['file', 'size', 'meta by', 'wall, no meta', 'wall, meta', 'wall ratio', 'CPU, no meta', 'CPU, meta', 'CPU ratio'], rows)}\n\n`);
 
+  // the metadata alone, in this process: header reader vs the GDAL path (GDAL loaded beforehand)
+  const { griddedMeta } = await import('../src/geo/gridded/meta.js');
+  const inproc: (string | number)[][] = [];
+  for (const f of samples) {
+    if (!griddedFastMeta(f)) continue;
+    try { griddedMeta(f); } catch { continue; }
+    const fast: number[] = [], gdal: number[] = [];
+    for (let i = 0; i < Math.max(RUNS, 5); i++) {
+      let t0 = performance.now(); griddedFastMeta(f); fast.push(performance.now() - t0);
+      t0 = performance.now(); griddedMeta(f); gdal.push(performance.now() - t0);
+    }
+    inproc.push([basename(f), fmt(median(gdal)), fmt(median(fast)), `${fmt(median(gdal) / median(fast), 1)}x`]);
+  }
+  process.stdout.write(`metadata alone in-process (median of ${Math.max(RUNS, 5)}, ms; GDAL path with gdal-async already loaded)\n\n`);
+  process.stdout.write(`${table(['file', 'GDAL path', 'header reader', 'speed-up'], inproc)}\n\n`);
+
   const info: (string | number)[][] = [];
-  for (const f of [samples[1]!, samples[2]!, samples[4]!, nc4]) {
+  for (const f of only ? [] : [samples[1]!, samples[2]!, samples[4]!, nc4]) {
     const ours: number[] = [], gdal: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       ours.push(runProc(process.execPath, [BIN, 'geo', 'info', '--json', f]).wall);

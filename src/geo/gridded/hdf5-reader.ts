@@ -16,7 +16,11 @@
  * decode, a deep B-tree) throws `H5Unsupported`: the caller then leaves the file to GDAL.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+
+/** node:zlib loaded on the first compressed chunk only (importing it costs ~10 ms at start-up). */
+let zlib: typeof import('node:zlib') | undefined;
+const inflateSync = (b: Buffer, opts: { maxOutputLength: number }): Buffer => (zlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).inflateSync(b, opts);
 
 export class H5FormatError extends Error {}
 export class H5Unsupported extends Error {}
