@@ -6,7 +6,10 @@
  *   - `geo vrt` (verify, the default) and `geo vrt --no-verify`;
  *   - the peer: what a careful user runs with GDAL's CLI for the same guarantee, `gdalinfo
  *     -checksum` of each input (one after another, as a shell loop does) then `gdalbuildvrt`.
- * Ratios: verify / peer and verify / no-verify. Prints the load average before and after.
+ * Ratios: verify / peer and verify / no-verify. Then `geo check` of the same inputs (structure,
+ * then GDAL's checksum of every block: its default since issue 18) against its peer, `gdalinfo
+ * -checksum` of each input in a shell loop (target: at most 1.3x), and `geo check --quick` (the
+ * 16-block sample it replaced). Prints the load average before and after.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -51,8 +54,10 @@ try {
   }
   const peerScript = join(work, 'peer.sh');
   writeFileSync(peerScript, `set -e\nfor f in ${names.join(' ')}; do gdalinfo -checksum "$f" > /dev/null; done\ngdalbuildvrt -q peer.vrt ${names.join(' ')}\n`);
-  const t = { verify: [] as number[], noVerify: [] as number[], peer: [] as number[] };
-  const c = { verify: [] as number[], noVerify: [] as number[], peer: [] as number[] };
+  const checkPeer = join(work, 'check-peer.sh');
+  writeFileSync(checkPeer, `set -e\nfor f in ${names.join(' ')}; do gdalinfo -checksum "$f" > /dev/null; done\n`);
+  const t = { verify: [] as number[], noVerify: [] as number[], peer: [] as number[], check: [] as number[], quick: [] as number[], checkPeer: [] as number[] };
+  const c = { verify: [] as number[], noVerify: [] as number[], peer: [] as number[], check: [] as number[], quick: [] as number[], checkPeer: [] as number[] };
   runCpu(process.execPath, [BIN, 'geo', 'vrt', '-q', 'warm.vrt', ...names], work); // warm the page cache
   for (let r = 0; r < RUNS; r++) {
     const a = runCpu(process.execPath, [BIN, 'geo', 'vrt', '-q', 'v.vrt', ...names], work);
@@ -61,6 +66,12 @@ try {
     t.noVerify.push(b.wall); c.noVerify.push(b.cpu);
     const p = runCpu('sh', [peerScript], work);
     t.peer.push(p.wall); c.peer.push(p.cpu);
+    const k = runCpu(process.execPath, [BIN, 'geo', 'check', '-q', ...names], work);
+    t.check.push(k.wall); c.check.push(k.cpu);
+    const q = runCpu(process.execPath, [BIN, 'geo', 'check', '-q', '--quick', ...names], work);
+    t.quick.push(q.wall); c.quick.push(q.cpu);
+    const g = runCpu('sh', [checkPeer], work);
+    t.checkPeer.push(g.wall); c.checkPeer.push(g.cpu);
   }
   const mv = median(t.verify), mn = median(t.noVerify), mp = median(t.peer);
   console.log(table(['run', 'wall median s', 'CPU median s', 'ratio vs peer (wall)'], [
@@ -68,7 +79,14 @@ try {
     ['geo vrt --no-verify', fmt(mn), fmt(median(c.noVerify)), fmt(mn / mp, 2)],
     ['peer: gdalinfo -checksum each + gdalbuildvrt', fmt(mp), fmt(median(c.peer)), '1.00'],
   ]));
-  console.log(`verify / no-verify: ${fmt(mv / mn, 2)}x wall; load after: ${load()}`);
+  console.log(`verify / no-verify: ${fmt(mv / mn, 2)}x wall`);
+  const mk = median(t.check), mq = median(t.quick), mg = median(t.checkPeer);
+  console.log(table(['run', 'wall median s', 'CPU median s', 'ratio vs peer (wall)', 'ratio vs peer (CPU)'], [
+    ['geo check (every block, the default)', fmt(mk), fmt(median(c.check)), fmt(mk / mg, 2), fmt(median(c.check) / median(c.checkPeer), 2)],
+    ['geo check --quick (16-block sample)', fmt(mq), fmt(median(c.quick)), fmt(mq / mg, 2), fmt(median(c.quick) / median(c.checkPeer), 2)],
+    ['peer: gdalinfo -checksum each', fmt(mg), fmt(median(c.checkPeer)), '1.00', '1.00'],
+  ]));
+  console.log(`load after: ${load()}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
