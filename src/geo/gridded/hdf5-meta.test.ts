@@ -145,6 +145,8 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   writeFileSync(join(dir, 'cube.cdl'), CDL_CUBE);
   writeFileSync(join(dir, 'many.cdl'), CDL_MANY);
   writeFileSync(join(dir, 'compressed.cdl'), cdlCompressed());
+  // 122 variables: the link name index is a v2 B-tree with an internal node
+  writeFileSync(join(dir, 'wide.cdl'), `netcdf wide {\ndimensions: y = 3 ; x = 4 ;\nvariables:\n double y(y) ;\n double x(x) ;\n${Array.from({ length: 120 }, (_, i) => ` float v${i}(y, x) ; v${i}:units = "K" ;\n`).join('')}data: y = 10, 20, 30 ; x = 1, 2, 3, 4 ;\n}\n`);
   // a 2-D variable named like a dimension (netCDF-C stores it as `_nc4_non_coord_lat`): left to GDAL
   writeFileSync(join(dir, 'noncoord.cdl'), 'netcdf nc {\ndimensions: lat = 3 ; lon = 4 ;\nvariables:\n float lat(lon, lat) ;\n float v(lat, lon) ;\n}\n');
   const byte = join(CORPUS, 'byte.tif');
@@ -155,6 +157,7 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'many.nc'), join(dir, 'many.cdl')]],
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'noncoord.nc'), join(dir, 'noncoord.cdl')]],
     ['ncgen', ['-k', 'nc4', '-o', join(dir, 'compressed.nc'), join(dir, 'compressed.cdl')]],
+    ['ncgen', ['-k', 'nc4', '-o', join(dir, 'wide.nc'), join(dir, 'wide.cdl')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', byte, join(dir, 'utm_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Float32', '-a_srs', 'EPSG:4326', '-a_ullr', '0', '10', '10', '0', byte, join(dir, 'll_nc4.nc')]],
     ['gdal_translate', ['-q', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-ot', 'Int16', '-b', '1', '-b', '1', '-b', '1', byte, join(dir, 'bands_nc4.nc')]],
@@ -195,7 +198,7 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
     assert.deepEqual(norm(fast), viaGdal, `${basename(f)}: header reader vs GDAL`);
   }
   // the plain cases must be answered (else `add` still loads GDAL for them)
-  for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'compressed.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
+  for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'compressed.nc', 'wide.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
     assert.ok(answered.includes(n), `${n}: the header reader answered`);
   }
   const reasons: string[] = [];
@@ -203,11 +206,11 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   assert.match(reasons.join(), /_nc4_non_coord_lat/);
   // the structures these files exercise
   const feats = new Set<string>();
-  for (const n of ['many.nc', 'utm_nc4.nc', 'groups_gzip.h5', 'cube4.nc', 'compressed.nc']) {
+  for (const n of ['many.nc', 'utm_nc4.nc', 'groups_gzip.h5', 'cube4.nc', 'compressed.nc', 'wide.nc']) {
     const f = openH5(join(dir, n));
     try { for (const o of f.objects) if (o.kind === 'dataset' && o.shape!.length === 1) f.readValues(o, 100); for (const x of f.features) feats.add(x); } finally { closeH5(f); }
   }
-  for (const x of ['v1-header', 'v2-header', 'symbol-table', 'compact-links', 'dense-links', 'dense-attrs', 'global-heap', 'btree1-chunks', 'deflate', 'shuffle', 'filter-3']) assert.ok(feats.has(x), x);
+  for (const x of ['v1-header', 'v2-header', 'symbol-table', 'compact-links', 'dense-links', 'dense-attrs', 'global-heap', 'btree2-internal', 'btree1-chunks', 'deflate', 'shuffle', 'filter-3']) assert.ok(feats.has(x), x);
 });
 
 test('broken NetCDF-4/HDF5 samples: undefined (GDAL says what is wrong), never a throw', () => {

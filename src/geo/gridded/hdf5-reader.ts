@@ -3,7 +3,7 @@
  * (version 3.0): superblock versions 0–3, object headers v1 and v2 (with continuation blocks),
  * groups stored as symbol tables (v1 B-tree + local heap + symbol nodes), as compact link messages
  * or densely (fractal heap; link records read from the heap's direct blocks through the v2 B-tree
- * name index when its root is a leaf), and the messages a metadata reader needs: dataspace,
+ * name index), and the messages a metadata reader needs: dataspace,
  * datatype, fill value, data layout (compact, contiguous, chunked with a v1 B-tree index or a single
  * chunk), filter pipeline, attributes (compact and dense), link info, attribute info, symbol table.
  * Attribute values: integers, floats, fixed and variable-length strings (global heap), object
@@ -13,7 +13,7 @@
  * the file size and a total budget, object headers and B-tree nodes visited at most once (cycles),
  * group depth and item counts capped. Anything malformed throws `H5FormatError`, anything valid but
  * not handled here (shared messages, exotic datatypes or layouts, a filter this reader does not
- * decode, a deep B-tree) throws `H5Unsupported`: the caller then leaves the file to GDAL.
+ * decode, nested fractal-heap indirect blocks) throws `H5Unsupported`: the caller then leaves the file to GDAL.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -420,7 +420,7 @@ function readH5(src: Source, fd: number): H5File {
     const rootAddr = c.off(); const rootRows = c.u16();
     const h: Heap = { addr, idLen, maxHeapBits, width, startBlock, maxDirect, rootAddr, rootRows, checksummed: !!(flags & 2), filtered: filterLen > 0 };
     if (h.filtered) unsupported('filtered fractal heap');
-    if (width < 1 || width > 65536 || startBlock < 1 || maxHeapBits < 1 || maxHeapBits > 64) bad('fractal heap parameters');
+    if (width < 1 || width > 65536 || startBlock < 1 || maxDirect < startBlock || maxHeapBits < 1 || maxHeapBits > 64) bad('fractal heap parameters');
     heaps.set(addr, h);
     return h;
   };
@@ -433,7 +433,7 @@ function readH5(src: Source, fd: number): H5File {
     const offBytes = Math.ceil(h.maxHeapBits / 8);
     const c = C(id, 1);
     const offset = c.uN(offBytes);
-    const lenBytes = Math.min(Math.ceil(Math.log2(h.maxDirect + 1) / 8) || 1, h.idLen - 1 - offBytes);
+    const lenBytes = Math.min(Math.ceil(Math.log2(h.maxDirect) / 8) || 1, h.idLen - 1 - offBytes);
     const length = c.uN(lenBytes);
     // find the direct block holding `offset`
     if (h.rootAddr < 0) bad('empty fractal heap');
@@ -465,20 +465,54 @@ function readH5(src: Source, fd: number): H5File {
     if (hdr.toString('latin1') !== 'FHDB') bad('fractal heap direct block signature');
     return src.read(addr + rel, length);
   };
-  /** Records of a v2 B-tree whose root is a leaf (deeper trees: unsupported). */
+  /**
+   * Records of a v2 B-tree, every node walked (internal nodes: records, then child pointers whose
+   * "records in child" fields have the widths the header's node size implies).
+   */
   const btree2Records = (addr: number): { type: number; records: Buffer[] } => {
     node();
     const b = src.readUpTo(addr, 64);
     if (b.subarray(0, 4).toString('latin1') !== 'BTHD') bad('v2 B-tree signature');
     const c = C(b, 5);
-    const type = c.u8(); c.u32(); const recSize = c.u16(); const depth = c.u16(); c.u8(); c.u8();
+    const type = c.u8(); const nodeSize = c.u32(); const recSize = c.u16(); const depth = c.u16(); c.u8(); c.u8();
     const root = c.off(); const nrec = c.u16();
-    if (depth !== 0) unsupported('v2 B-tree deeper than its root');
-    if (nrec === 0 || root < 0) return { type, records: [] };
-    const leaf = src.read(root, 6 + nrec * recSize);
-    if (leaf.subarray(0, 4).toString('latin1') !== 'BTLF') bad('v2 B-tree leaf signature');
+    if (recSize < 1 || nodeSize < 16 || nodeSize > (1 << 20) || depth > 8) bad('v2 B-tree parameters');
     const records: Buffer[] = [];
-    for (let i = 0; i < nrec; i++) records.push(leaf.subarray(6 + i * recSize, 6 + (i + 1) * recSize));
+    if (nrec === 0 || root < 0) return { type, records };
+    // field widths (bytes holding a count up to n: floor(log2 n / 8) + 1)
+    const enc = (n: number) => Math.floor(Math.log2(Math.max(1, n)) / 8) + 1;
+    const maxLeaf = Math.floor((nodeSize - 10) / recSize);
+    if (maxLeaf < 1) bad('v2 B-tree node too small');
+    const nrecSize = enc(maxLeaf);
+    const cum: number[] = [maxLeaf], cumSize: number[] = [0], ptrSize: number[] = [0];
+    for (let d = 1; d <= depth; d++) {
+      ptrSize[d] = so + nrecSize + (d > 1 ? cumSize[d - 1]! : 0);
+      const maxInt = Math.floor((nodeSize - 10 - ptrSize[d]!) / (recSize + ptrSize[d]!));
+      if (maxInt < 1) bad('v2 B-tree node too small');
+      cum[d] = (maxInt + 1) * cum[d - 1]! + maxInt;
+      cumSize[d] = enc(cum[d]!);
+    }
+    const seen = new Set<number>();
+    const walk = (a: number, n: number, d: number) => {
+      if (seen.has(a)) bad('v2 B-tree cycle');
+      seen.add(a); node();
+      if (d === 0) {
+        const leaf = src.read(a, 6 + n * recSize);
+        if (leaf.subarray(0, 4).toString('latin1') !== 'BTLF') bad('v2 B-tree leaf signature');
+        for (let i = 0; i < n; i++) records.push(leaf.subarray(6 + i * recSize, 6 + (i + 1) * recSize));
+        return;
+      }
+      const body = src.read(a, 6 + n * recSize + (n + 1) * ptrSize[d]!);
+      if (body.subarray(0, 4).toString('latin1') !== 'BTIN') bad('v2 B-tree internal node signature');
+      const k = C(body, 6 + n * recSize);
+      const kids: [number, number][] = [];
+      for (let i = 0; i <= n; i++) { const ca = k.off(); const cn = k.uN(nrecSize); if (d > 1) k.uN(cumSize[d - 1]!); kids.push([ca, cn]); }
+      // records of an internal node sit between its children (order does not matter here)
+      for (let i = 0; i < n; i++) records.push(body.subarray(6 + i * recSize, 6 + (i + 1) * recSize));
+      for (const [ca, cn] of kids) walk(ca, cn, d - 1);
+    };
+    walk(root, nrec, depth);
+    if (depth > 0) features.add('btree2-internal');
     return { type, records };
   };
   /** Messages stored densely (links: type 5 name index; attributes: type 8 name index). */
@@ -490,7 +524,7 @@ function readH5(src: Source, fd: number): H5File {
     for (const r of records) {
       // type 5 (link name): hash(4) + heap ID; type 8 (attribute name): heap ID + flags(1) + order(4) + hash(4)
       if (type === 5) out.push(heapObject(h, r.subarray(4, 4 + h.idLen)));
-      else if (type === 8) { if (r[h.idLen]! & 1) unsupported('shared dense attribute'); out.push(heapObject(h, r.subarray(0, h.idLen))); }
+      else if (type === 8) { if (r[h.idLen]! & 0x02) unsupported('shared dense attribute'); out.push(heapObject(h, r.subarray(0, h.idLen))); }
       else unsupported(`v2 B-tree type ${type} as a name index`);
     }
     return out;
@@ -533,7 +567,7 @@ function readH5(src: Source, fd: number): H5File {
       if (h.subarray(0, 4).toString('latin1') !== 'TREE') bad('v1 B-tree signature');
       if (h[4] !== 0) bad('v1 B-tree of a group is not of type 0');
       const level = h[5]!; const used = h.readUInt16LE(6);
-      const body = src.read(addr + 8 + 2 * so, (used * 2 + 1) * Math.max(so, sl) + 8);
+      const body = src.read(addr + 8 + 2 * so, (used + 1) * sl + used * so);
       const c = C(body);
       const kids: number[] = [];
       c.len();
