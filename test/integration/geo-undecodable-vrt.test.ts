@@ -33,11 +33,16 @@ test('geo vrt refuses every input GDAL cannot decode (file, band, tile/strip nam
   const written = new Set<string>();
   // and two truncated JPEG2000 files of the corpus beside an intact one
   const jp2 = ['byte_truncated.jp2', 'small_world_truncated.jp2', 'byte.jp2'].map((n) => join(CORPUS, 'formats', n));
-  for (const f of [...files, good, ...jp2]) {
+  // geo check of them all in one run (one GDAL runner), as `geo check FILES...`
+  const all = [...files, good, ...jp2];
+  const checks = (await geoCheck({ cwd: dir, targets: all })).files;
+  assert.equal(checks.length, all.length);
+  for (const [i, f] of all.entries()) {
     const v = gdalVerdict(f);
     const name = basename(f);
     const out = join(dir, `${name}.vrt`);
-    const check = await checkFile(f);
+    const check = checks[i]!;
+    assert.ok(check.file.endsWith(name), `${check.file} vs ${name}`);
     assert.equal(check.ok, v.decodes, `geo check ${name}: ${JSON.stringify(check.problems.slice(0, 2))} vs gdalinfo -checksum (decodes: ${v.decodes})`);
     if (v.decodes) {
       const r = await buildVrtFile({ output: out, inputs: [f] });
