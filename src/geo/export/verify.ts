@@ -124,7 +124,9 @@ export async function verifyEach(inputs: VerifyInput[], opts: VerifyEachOptions 
   for (const file of files) {
     let size = 0;
     try { size = statSync(file.input.path).size; } catch { size = 0; }
-    const parts = size > SPLIT_BYTES ? jobs : 1;
+    // big files, and every file when there are fewer files than jobs (a small file on disk can
+    // decode to a lot of pixels), are split into ranges of block rows
+    const parts = size > SPLIT_BYTES || files.length < jobs ? jobs : 1;
     for (let part = 0; part < parts; part++) tasks.push({ file, spec: { input: file.input.path, part, parts, budgetBytes } });
   }
   const progress = throttledProgress(opts.onProgress);
