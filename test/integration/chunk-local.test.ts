@@ -99,6 +99,18 @@ test('cdc: a file with bytes inserted in the middle re-sends only the chunks aro
     assert.equal(p1.failed, 0);
     const n1 = p1.remotes[0]!.chunked!.chunks;
     assert.ok(n1 >= 8 && n1 <= 128, `32 MiB in ${n1} chunks of 256K-4M`);
+    // a new big object is one pack: the file itself (kernel copy); a clone pulls it back the same way
+    const packs = readdirSync(join(remote, 'chunked', 'packs'));
+    assert.equal(packs.length, 1);
+    assert.ok(readFileSync(join(remote, 'chunked', 'packs', packs[0]!)).equals(readFileSync(f)), 'the pack is the file');
+    const v1 = sha(f);
+    const clone = join(tmp, 'clone');
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'v1');
+    git(tmp, 'clone', '-q', root, clone);
+    const c1 = await pull({ cwd: clone });
+    assert.equal(c1.failed.length, 0);
+    assert.equal(sha(join(clone, 'cube.nc')), v1);
+    assert.equal(c1.chunked!.bytesMoved, 32 << 20);
     // insert 64 KiB at the middle
     const buf = readFileSync(f);
     const ins = Buffer.alloc(64 << 10, 0x5a);

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gitInit, git } from '../helpers/tmp.js';
 import { startOrSkip } from '../helpers/servers/common.js';
 import { startS3rver } from '../helpers/servers/s3rver.js';
@@ -19,7 +19,7 @@ import { push } from '../../src/core/api/push.js';
 import { pull } from '../../src/core/api/pull.js';
 import { cloudStatus } from '../../src/core/api/cloud-status.js';
 import { setRemote } from './storage-repo.js';
-import { makeTiledTiff, rewriteTiles } from './chunk-fixture.js';
+import { makeTiledTiff, rewriteTiles, writeSeeded } from './chunk-fixture.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -69,13 +69,29 @@ test('s3rver: chunked push/pull round trip, a rewritten tile moves only its chun
     assert.equal(sha(join(clone, 'ortho.tif')), v2);
     assert.equal(c.chunked!.objects, 1);
 
+    // a new object of 20 MiB goes up as one pack (a multipart upload of the cached file) and comes back whole
+    const cube = join(root, 'cube.nc');
+    writeSeeded(cube, 20 << 20, 4);
+    const cubeSha = sha(cube);
+    await add({ cwd: root, targets: [cube] });
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'cube');
+    const p3 = await push({ cwd: root });
+    assert.equal(p3.failed, 0);
+    assert.equal(p3.chunked!.bytesMoved, 20 << 20);
+    const packDir = dirname(srv.objectPath!(r.url, 'chunked/packs/x')!);
+    assert.ok(readdirSync(packDir).some((n) => statSync(join(packDir, n)).size === 20 << 20), 'one pack holds the whole file');
+    git(clone, 'pull', '-q', 'origin', 'main');
+    const c3 = await pull({ cwd: clone });
+    assert.equal(c3.failed.length, 0);
+    assert.equal(sha(join(clone, 'cube.nc')), cubeSha);
+
     // push --whole: DVC's files/md5/… object appears beside the chunks
     const oid = /md5: ([0-9a-f]{32})/.exec(readFileSync(`${tif}.dvc`, 'utf8'))![1]!;
     const dvcKey = `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
     assert.ok(!existsSync(srv.objectPath!(r.url, dvcKey)!));
     const w = await push({ cwd: root, whole: true });
     assert.equal(w.failed, 0);
-    assert.equal(w.pushed, 1);
+    assert.equal(w.pushed, 2, 'both big files, whole');
     assert.equal(statSync(srv.objectPath!(r.url, dvcKey)!).size, size2);
   } finally {
     await srv.stop();

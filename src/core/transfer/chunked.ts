@@ -10,7 +10,7 @@
  * killed push leaves chunks without a list (skipped when the push runs again: only the missing
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, write as writeCb, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, write as writeCb, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
@@ -21,10 +21,10 @@ import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
 import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
 import { mapLimitSettled } from '../../lib/pool.js';
-import { AppError, InterruptedError } from '../../lib/errors.js';
+import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { remoteHas } from './exists.js';
-import { PackWriter, RemotePacks, forgetRemotePacks, hasChunkObjects, indexKey, loadRemotePacks, packKey, readBudget, readPackRange, remotePacksOf } from './pack.js';
+import { PackWriter, RemotePacks, STAGE, giveStage, takeStage, type PackEntry, type WholeCopy, forgetRemotePacks, hasChunkObjects, indexKey, loadRemotePacks, packKey, readBudget, readPackRange, remotePacksOf } from './pack.js';
 import { ENGINE_RETRY, isFatal, isRemoteLevel } from './faults.js';
 import type { RemoteHandle } from './remote.js';
 
@@ -197,6 +197,15 @@ export interface ChunkPushOptions {
   report: (phase: string, done: number, total: number, bytesDone: number, bytesTotal: number, item?: string, finished?: boolean) => void;
 }
 
+/**
+ * Objects from this size on none of whose chunks the remote has become one pack each: the cached
+ * file itself (a kernel copy on a local remote, an upload straight from the cache elsewhere), no
+ * bytes through the process. Smaller new objects share packs of the target size.
+ */
+const WHOLE_MIN = 16 << 20;
+/** On a local remote, the whole-file copy starts once this many leading bytes were all new chunks. */
+const SPECULATE_AFTER = 8 << 20;
+
 const cacheChanged = (path: string) => new AppError('cache-changed', `${path} is shorter than its chunk list says`, 1, { hint: 'run `geodvc fsck` to check the cache' });
 
 /**
@@ -239,42 +248,70 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
   let bytesDone = 0;
   let i = 0;
 
-  /** Cut, hash and pack the new chunks of an object in one pass (its list is not known yet). */
-  const cutAndPack = async (it: ChunkPushItem): Promise<ChunkList> => {
+  /** Whether no chunk of `l` is on the remote or in a pack of this push (repeats within the file allowed). */
+  const allNew = (l: ChunkList): boolean => {
+    const w = writers.get(l.chunkHash);
+    return l.chunks.every((c) => !packs.has(c.hash, c.size) && !w?.written.has(c.hash) && !legacyPresent.has(chunkKey(l.chunkHash, c.hash)));
+  };
+
+  /**
+   * Cuts and hashes an object whose list is not known yet (one sequential read). On a local remote,
+   * once the leading SPECULATE_AFTER bytes were all new chunks, a kernel copy of the whole file into
+   * a temp pack starts on the thread pool while the cut goes on (a fresh object: the copy and the
+   * hashing overlap); it is dropped if a chunk turns out to be on the remote already.
+   */
+  const cutList = (it: ChunkPushItem, w: PackWriter): { list: ChunkList; copy?: WholeCopy } => {
     const chunkHash = chunkHashFor(it.hashName);
-    const w = writerFor(chunkHash);
     const chunks: ChunkList['chunks'] = [];
+    let fresh = !legacy && it.size >= WHOLE_MIN;
+    let copy: WholeCopy | undefined;
     const gen = cutChunks(it.path, chunkHash, mode, { signal: o.signal });
     let r: IteratorResult<CutChunk, { mode: ChunkMode; size: number }>;
     try {
       for (r = gen.next(); !r.done; r = gen.next()) {
         const c = r.value;
         chunks.push({ hash: c.hash, size: c.size });
-        if (packs.has(c.hash, c.size) || w.written.has(c.hash)) out.stats.bytesReused += c.size;
-        else {
-          await w.append(c.hash, c.data);
-          out.stats.chunksMoved++;
-          out.stats.bytesMoved += c.size;
-        }
-        o.report('pushing chunks', i, items.length, bytesDone + c.offset + c.size, bytesTotal, it.paths[0]);
+        if (fresh && (packs.has(c.hash, c.size) || w.written.has(c.hash))) fresh = false;
+        if (fresh && !copy && local && c.offset + c.size >= SPECULATE_AFTER) copy = w.startCopy(it.path);
+        o.report('chunking', i, items.length, bytesDone + c.offset + c.size, bytesTotal, it.paths[0]);
       }
+    } catch (err) {
+      void w.dropCopy(copy);
+      throw err;
     } finally {
       gen.return({ mode, size: 0 }); // closes the file when the pass stopped early
     }
-    if (r.value.size !== it.size) throw new AppError('cache-changed', `cached object ${it.oid} has ${r.value.size} bytes, ${it.size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+    if (r.value.size !== it.size) {
+      void w.dropCopy(copy);
+      throw new AppError('cache-changed', `cached object ${it.oid} has ${r.value.size} bytes, ${it.size} expected`, 1, { hint: 'run `geodvc fsck` to check the cache' });
+    }
     const list: ChunkList = { version: CHUNK_LIST_VERSION, hash: it.hashName, oid: it.oid, size: it.size, chunkHash, mode: r.value.mode, chunks };
     saveLocalList(o.cacheDir, list);
-    return list;
+    return { list, copy };
+  };
+
+  /** An object none of whose chunks the remote has, from WHOLE_MIN bytes on: one pack, the cached file itself. */
+  const packWhole = async (it: ChunkPushItem, l: ChunkList, copy: WholeCopy | undefined): Promise<void> => {
+    const w = writerFor(l.chunkHash);
+    const entries: PackEntry[] = [];
+    let off = 0;
+    for (const c of l.chunks) { entries.push({ hash: c.hash, offset: off, size: c.size }); off += c.size; }
+    await w.wholeFile(it.path, it.size, entries, copy);
+    out.stats.chunksMoved += new Set(l.chunks.map((c) => c.hash)).size;
+    out.stats.bytesMoved += it.size;
+    o.report('pushing chunks', i, items.length, bytesDone + it.size, bytesTotal, it.paths[0]);
+  };
+
+  /** Remotes with chunks stored on their own (earlier versions): which chunks of `l` are there. */
+  const checkLegacy = async (l: ChunkList): Promise<void> => {
+    const keys = [...new Set(l.chunks.filter((c) => !packs.has(c.hash, c.size)).map((c) => chunkKey(l.chunkHash, c.hash)))].filter((k) => !legacyPresent.has(k));
+    const sizes = new Map(l.chunks.map((c) => [chunkKey(l.chunkHash, c.hash), c.size]));
+    if (keys.length) for (const k of await remoteHas(b, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true })) legacyPresent.add(k);
   };
 
   /** Pack the chunks of a known list that the remote lacks, read from the cached object. */
   const packFromList = async (it: ChunkPushItem, l: ChunkList): Promise<void> => {
     const w = writerFor(l.chunkHash);
-    if (legacy) {
-      const keys = [...new Set(l.chunks.filter((c) => !packs.has(c.hash, c.size)).map((c) => chunkKey(l.chunkHash, c.hash)))];
-      const sizes = new Map(l.chunks.map((c) => [chunkKey(l.chunkHash, c.hash), c.size]));
-      if (keys.length) for (const k of await remoteHas(b, keys, { jobs: Math.max(remote.jobs, 8), signal: o.signal, strategy: o.existsStrategy, sizes, faultyAsAbsent: true })) legacyPresent.add(k);
-    }
     const fd = openSync(it.path, 'r');
     try {
       let off = 0;
@@ -305,12 +342,15 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
       if (o.signal?.aborted) throw new InterruptedError();
       try {
         const known = rememberedChunkList(o.cacheDir, mode, it.hashName, it.oid, it.size);
-        if (!known && !legacy) lists.set(it, await cutAndPack(it));
+        const w = writerFor(chunkHashFor(it.hashName));
+        const { list: l, copy } = known ? { list: known, copy: undefined } : cutList(it, w);
+        if (legacy) await checkLegacy(l);
+        if (it.size >= WHOLE_MIN && allNew(l)) await packWhole(it, l, copy);
         else {
-          const l = known ?? localChunkList(o.cacheDir, it.path, mode, it.hashName, it.oid, it.size, o.signal);
+          await w.dropCopy(copy);
           await packFromList(it, l);
-          lists.set(it, l);
         }
+        lists.set(it, l);
         out.stats.objects++;
         out.stats.chunks += lists.get(it)!.chunks.length;
       } catch (err) {
@@ -357,7 +397,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
 // ----------------------------------------------------------------------------------------- fetch
 
 /** Largest ranged read of a pack in a fetch (chunks lying back to back are read together up to this). */
-const RANGE_MAX = 8 << 20;
+const RANGE_MAX = STAGE;
 
 export interface ChunkFetchTarget { hashName: HashName; oid: string; size?: number; paths: string[] }
 
@@ -386,7 +426,10 @@ export async function getChunkList(r: RemoteHandle, x: ChunkFetchTarget, signal?
 export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: string, local: () => LocalChunkIndex, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome | null> {
   const got = await getChunkList(r, x, signal);
   if (!got) return null;
-  const first = await rebuild(r, x, got.list, tmp, local(), onBytes, signal);
+  const li = local();
+  const whole = !got.list.chunks.some((c) => li.has(c.hash)) ? await wholeFromPack(r, x, got.list, tmp, onBytes, signal) : null;
+  if (whole) { whole.listBytes = got.bytes; return whole; }
+  const first = await rebuild(r, x, got.list, tmp, li, onBytes, signal);
   first.listBytes = got.bytes;
   if (first.ok || first.reused === 0) return first;
   const again = await rebuild(r, x, got.list, tmp, new Map(), onBytes, signal);
@@ -394,6 +437,79 @@ export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: st
   again.moved += first.moved;
   again.chunksMoved += first.chunksMoved;
   return again;
+}
+
+/**
+ * A local remote whose pack is exactly this object (what a push of a new big object writes: the
+ * cached file itself, chunks in file order): the pack is copied in the kernel (copy_file_range) on
+ * one worker while another hashes it with the object's algorithm, as a whole-object fetch does,
+ * and this thread checks every chunk against its id meanwhile. null when the object is not held
+ * that way, or a chunk did not verify (the caller then rebuilds chunk by chunk, which finds the
+ * bad chunk's other copies or reports it).
+ */
+async function wholeFromPack(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tmp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome | null> {
+  const local = localRemote(r);
+  if (!local || list.size < (4 << 20) || x.hashName === 'md5-dos2unix') return null;
+  const packs = await remotePacksOf(r.backend, { signal, jobs: Math.max(r.jobs, 8) });
+  const first = packs.locate(list.chunks[0]!.hash, list.chunks[0]!.size).find((l) => l.offset === 0);
+  if (!first || packs.indexes.get(first.pack)?.size !== list.size) return null;
+  let off = 0;
+  for (const c of list.chunks) {
+    if (!packs.locate(c.hash, c.size).some((l) => l.pack === first.pack && l.offset === off)) return null;
+    off += c.size;
+  }
+  const src = local.localPath(packKey(first.pack));
+  if (!src) return null;
+  const { HashPool, poolError, sameSource } = await import('../odb/pool.js');
+  let last = 0;
+  const job = HashPool.shared().run({
+    op: 'hash', name: x.hashName, cache: dirname(tmp), signal,
+    items: [{ path: src, size: list.size, op: 'hash' }, { path: src, size: list.size, op: 'copy-tmp' }],
+    onProgress: (_d, bytes) => { const t = Math.min(list.size, Math.round(bytes / 2)); onBytes(t - last); last = t; },
+  });
+  // every chunk against its id, from the pack, while the workers copy and hash
+  let chunksOk = true;
+  const buf = await takeStage();
+  let fd: number | undefined;
+  try {
+    fd = openSync(src, 'r');
+    let i = 0;
+    let pos = 0;
+    while (i < list.chunks.length && chunksOk) {
+      if (signal?.aborted) throw new InterruptedError();
+      let len = 0;
+      let j = i;
+      while (j < list.chunks.length && (j === i || len + list.chunks[j]!.size <= buf.length)) len += list.chunks[j++]!.size;
+      const b = len <= buf.length ? buf : Buffer.allocUnsafe(len);
+      let got = 0;
+      while (got < len) { const n = readSync(fd, b, got, len - got, pos + got); if (n <= 0) break; got += n; }
+      if (got !== len) { chunksOk = false; break; }
+      let at = 0;
+      for (let k = i; k < j; k++) {
+        const c = list.chunks[k]!;
+        if (hashBuffer(b.subarray(at, at + c.size), list.chunkHash) !== c.hash) { chunksOk = false; break; }
+        at += c.size;
+      }
+      pos += len;
+      i = j;
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    giveStage(buf);
+  }
+  let results: Awaited<typeof job>;
+  try { results = await job; } catch (err) {
+    if (signal?.aborted) throw new InterruptedError();
+    throw err;
+  }
+  const [h, c] = results as [NonNullable<(typeof results)[0]>, NonNullable<(typeof results)[0]>];
+  const drop = () => { if (c.tmp) rmSync(c.tmp, { force: true }); };
+  const failed = h.error ?? c.error;
+  if (failed) { drop(); onBytes(-last); throw toAppError(poolError(failed)); }
+  if (!chunksOk || !sameSource(h, c)) { drop(); onBytes(-last); return null; }
+  try { renameSync(c.tmp!, tmp); } catch (err) { drop(); throw err; }
+  if (list.size > last) onBytes(list.size - last);
+  return { ok: h.oid === x.oid && h.size === list.size, actual: h.oid!, size: h.size!, list, moved: list.size, reused: 0, listBytes: 0, chunksMoved: new Set(list.chunks.map((q) => q.hash)).size };
 }
 
 async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tmp: string, idx: LocalChunkIndex, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome> {
@@ -476,7 +592,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
     };
     /** Reads `len` bytes of a pack from `start` into a pooled buffer; `got` > len means the server sent more. */
     const readRange = async (pack: string, start: number, len: number): Promise<{ buf: Buffer; got: number }> => {
-      const buf = bufs.take(len + 1);
+      const buf = len <= STAGE ? await takeStage() : bufs.take(len);
       try {
         if (local) {
           const got = await local.readAt(packKey(pack), buf, 0, len, start);
@@ -494,10 +610,11 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
         }, ENGINE_RETRY, signal);
         return { buf, got };
       } catch (err) {
-        bufs.give(buf);
+        release(buf);
         throw err;
       }
     };
+    const release = (buf: Buffer) => { if (buf.length === STAGE) giveStage(buf); else bufs.give(buf); };
     /** One chunk stored on its own (the per-chunk layout of earlier versions), verified. */
     const fetchObject = async (h: string): Promise<Buffer | { got: string; actual: string }> => {
       const key = chunkKey(list.chunkHash, h);
@@ -534,7 +651,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
           const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
           if (got === size && actual === h) { await deliver(buf, [{ h, at: 0, size }]); return; }
           first ??= { got: got > size ? `more than ${size}` : String(got), actual };
-        } finally { bufs.give(buf); }
+        } finally { release(buf); }
       }
       let got: Awaited<ReturnType<typeof fetchObject>>;
       try { got = await fetchObject(h); } catch (err) {
@@ -586,7 +703,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
             else retry.push({ h: c.h, why: { got: got > g.len ? `more than ${c.size}` : String(avail), actual } });
           }
           await deliver(buf, good);
-        } finally { bufs.give(buf); }
+        } finally { release(buf); }
       } finally { readBudget.give(g.len); }
       for (const c of retry) await fallback(c.h, g.pack, c.why);
     };

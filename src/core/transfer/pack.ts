@@ -235,8 +235,8 @@ async function localSink(dir: LocalBackend): Promise<PackSink> {
   return { write: (d, off, len, pos) => t.write(d, off, len, pos), commit: (id) => t.commit(packKey(id)), discard: () => t.discard() };
 }
 
-/** Bytes gathered before one write of the pack (fewer, larger writes). */
-const STAGE = 8 << 20;
+/** Bytes gathered before one write of the pack (fewer, larger writes); also the size of the shared buffers. */
+export const STAGE = 8 << 20;
 /** Writes of one pack in flight. */
 const WRITES = 4;
 
@@ -249,17 +249,20 @@ const WRITES = 4;
 const STAGE_BUFFERS = 8;
 const stagePool = { free: [] as Buffer[], made: 0, waiters: [] as ((b: Buffer) => void)[] };
 
-async function takeStage(): Promise<Buffer> {
+export async function takeStage(): Promise<Buffer> {
   const b = stagePool.free.pop();
   if (b) return b;
   if (stagePool.made < STAGE_BUFFERS) { stagePool.made++; return Buffer.allocUnsafeSlow(STAGE); }
   return new Promise((resolve) => stagePool.waiters.push(resolve));
 }
 
-function giveStage(b: Buffer): void {
+export function giveStage(b: Buffer): void {
   const w = stagePool.waiters.shift();
   if (w) w(b); else stagePool.free.push(b);
 }
+
+/** A whole-file copy started before its chunks were all known (PackWriter.startCopy). */
+export interface WholeCopy { path: string; done: Promise<{ commit(key: string): Promise<void>; discard(): Promise<void> }> }
 
 interface OpenPack { sink: Promise<PackSink>; entries: PackEntry[]; size: number; writes: Set<Promise<void>>; stage?: Buffer; staged: number; failed?: unknown }
 
@@ -376,6 +379,58 @@ export class PackWriter {
     p.staged += size;
     p.size += size;
     if (p.size >= this.target) await this.seal();
+  }
+
+  /**
+   * Starts copying the whole file `path` as a pack (local remotes: a kernel copy into a temp file
+   * beside the packs), before it is known whether every chunk of it is new: `wholeFile` then
+   * takes the copy, `dropCopy` removes it.
+   */
+  startCopy(path: string): WholeCopy | undefined {
+    if (!this.o.local) return undefined;
+    const p = this.o.local.copyToTemp(packKey('new'), path);
+    p.catch(() => undefined);
+    return { path, done: p };
+  }
+
+  async dropCopy(c: WholeCopy | undefined): Promise<void> {
+    if (c) await (await c.done.catch(() => undefined))?.discard();
+  }
+
+  /**
+   * Stores the whole file `path` as one pack whose chunks are `entries` (all new, in file order,
+   * covering the file): on a local remote the kernel copy `copy` (or a new one), elsewhere an
+   * upload of the cached file itself (a multipart upload when big), then the index; sealed in the
+   * background like a full pack.
+   */
+  async wholeFile(path: string, size: number, entries: PackEntry[], copy?: WholeCopy): Promise<void> {
+    for (const e of entries) this.written.add(e.hash);
+    const job = (async () => {
+      let tmp: Awaited<WholeCopy['done']> | undefined;
+      try {
+        const { id, text } = serializePackIndex(this.o.chunkHash, size, entries);
+        if (this.o.local) {
+          tmp = await (copy && copy.path === path ? copy.done : this.o.local.copyToTemp(packKey('new'), path));
+          await tmp.commit(packKey(id));
+          tmp = undefined;
+          await this.o.local.putBuffer(indexKey(id), text);
+        } else {
+          await withRetry('push', this.o.backend.url, () => this.o.backend.put(packKey(id), { path, size }, { concurrency: this.o.concurrency, partSize: this.o.partSize, signal: this.o.signal }), ENGINE_RETRY, this.o.signal);
+          await withRetry('push', this.o.backend.url, () => this.o.backend.put(indexKey(id), { data: text }, { signal: this.o.signal }), ENGINE_RETRY, this.o.signal);
+        }
+        for (const e of entries) this.stored.add(e.hash);
+        this.indexBytes += text.length;
+        this.sealed.push({ id, chunkHash: this.o.chunkHash, size, entries });
+      } catch (err) {
+        await tmp?.discard().catch(() => undefined);
+        if (isFatal(err)) this.fatal ??= err;
+        for (const e of entries) this.failed.set(e.hash, err);
+      }
+    })();
+    this.sealing.add(job);
+    void job.then(() => this.sealing.delete(job));
+    while (this.sealing.size >= (this.o.sealing ?? 2)) await Promise.race(this.sealing);
+    if (this.fatal) throw this.fatal;
   }
 
   /** Seals the open pack in the background (at most `sealing` at once: waits for room). */

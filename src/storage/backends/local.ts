@@ -238,6 +238,31 @@ export class LocalBackend implements Backend {
     };
   }
 
+  /**
+   * Copies the local file `src` into a new temp file in the directory of `key` (in the kernel:
+   * copy_file_range, as `put` of a big file), to be renamed to a key of that directory by
+   * `commit`: a pack file that is a whole cached object (docs/chunking.md).
+   */
+  async copyToTemp(key: string, src: string): Promise<Pick<LocalTempFile, 'commit' | 'discard'>> {
+    const dest = this.path(key);
+    await this.ensureDirAsync(dirname(dest));
+    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+    const rm = () => cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+    try {
+      await fsp.copyFile(src, tmp, fsc.COPYFILE_EXCL);
+      try { await fsp.chmod(tmp, 0o444); } catch { /* a filesystem without modes */ }
+    } catch (e) {
+      await rm();
+      throw this.wrap(e);
+    }
+    return {
+      commit: async (finalKey) => {
+        try { await cb<void>((done) => renameCb(tmp, this.path(finalKey), done)); } catch (e) { await rm(); throw this.wrap(e); }
+      },
+      discard: rm,
+    };
+  }
+
   /** Makes `dir` once (asynchronously), remembering whether this backend created it. */
   private ensureDirAsync(dir: string): Promise<void> {
     if (this.dirs.has(dir)) return Promise.resolve();
