@@ -8,8 +8,9 @@
  *
  * Then `geo check` without flags on one bad block among at least 64 (so the old 16-block sample
  * missed it) of each kind: a DEFLATE tile, an LZW tile, a JPEG tile, a tile cut by truncation, a
- * tile of band 2 of a band-interleaved file, an overview tile, an internal-mask tile and an LZW
- * strip; GDAL's checksum (of every band, overview and the mask) is the oracle.
+ * tile of band 2 of a band-interleaved file, an overview tile, an internal-mask tile, an LZW
+ * strip and a chunk of the second variable of a NetCDF-4 file; GDAL's checksum (of every band,
+ * overview, the mask and every subdataset) is the oracle.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -137,9 +138,20 @@ d.GetRasterBand(1).GetMaskBand().WriteRaster(0, 0, d.RasterXSize, d.RasterYSize,
 d = None; s = None
 blocks[p] = damage(p, block(p, 1, 6, 5, mask=True), 'xor'); bad[p] = 'the mask band, tile (6, 5)'
 p = tr('lzw_strip.tif', '-co', 'COMPRESS=LZW', '-co', 'BLOCKYSIZE=8'); blocks[p] = damage(p, block(p, 1, 0, 45), 'fill'); bad[p] = 'band 1, strip 45'
+p = tr('chunk.nc', '-of', 'netCDF', '-co', 'FORMAT=NC4', '-co', 'COMPRESS=DEFLATE')
+with open(p, 'r+b') as f:
+    f.seek(os.path.getsize(p) // 2); data = bytearray(f.read(300)); f.seek(os.path.getsize(p) // 2); f.write(bytes(x ^ 0x5A for x in data))
+for name in [v for k, v in sorted(gdal.Open(p).GetMetadata('SUBDATASETS').items()) if k.endswith('_NAME')]:
+    sd = gdal.Open(name); b = sd.GetRasterBand(1); bw, bh = b.GetBlockSize()
+    try: ok = b.Checksum() != -1
+    except RuntimeError: ok = False
+    if not ok:
+        blocks[p] = ((b.XSize + bw - 1) // bw) * ((b.YSize + bh - 1) // bh); bad[p] = 'of %s, %s' % (name.split(':')[-1], 'strip' if bw >= b.XSize else 'tile'); break
 good = [tr('good64.tif', *T64, '-co', 'COMPRESS=DEFLATE'), tr('good_strips.tif', '-co', 'COMPRESS=LZW', '-co', 'BLOCKYSIZE=8')]
 def decodes(path):
     d = gdal.Open(path)
+    subs = [v for k, v in sorted((d.GetMetadata('SUBDATASETS') or {}).items()) if k.endswith('_NAME')]
+    if d.RasterCount == 0: return all(decodes(x) for x in subs)
     for i in range(1, d.RasterCount + 1):
         b = d.GetRasterBand(i)
         todo = [b] + [b.GetOverview(k) for k in range(b.GetOverviewCount())]
@@ -165,7 +177,7 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-test('geo check without flags finds one bad block among >= 64 of each kind (DEFLATE, LZW, JPEG, truncated, band 2, overview, mask, strip), naming file and tile; intact files pass; --quick samples; Ctrl-C stops it', async (t) => {
+test('geo check without flags finds one bad block among >= 64 of each kind (DEFLATE, LZW, JPEG, truncated, band 2, overview, mask, strip, NetCDF chunk), naming file and tile; intact files pass; --quick samples; Ctrl-C stops it', async (t) => {
   if (!needNative(t)) return;
   const { dir, cleanup } = makeTmpDir();
   t.after(cleanup);
