@@ -275,9 +275,12 @@ async function gcRemote(repo: Repo, keep: Set<string>, opts: GcOptions): Promise
     }
     // chunked objects (docs/chunking.md): lists of removed objects, then chunks no kept list uses
     const { gcChunked } = await import('../transfer/chunked.js');
-    const c = await gcChunked(backend, keep, { dry: opts.dry, signal: opts.signal });
+    const c = await gcChunked(backend, keep, { dry: opts.dry, signal: opts.signal, cacheDir: repo.cacheDir });
     removed.push(...c.removed);
     if (c.unreadableLists.length) opts.logger?.warn(`remote '${remote.name}': ${c.unreadableLists.length} chunk list(s) could not be read (${c.unreadableLists.slice(0, 3).join(', ')}); no chunks were removed`);
+    // pack files (docs/chunking.md): a damaged index keeps its pack; packs still in use are not rewritten
+    if (c.unreadableIndexes.length) opts.logger?.warn(`remote '${remote.name}': ${c.unreadableIndexes.length} pack index(es) could not be read (${c.unreadableIndexes.slice(0, 3).join(', ')}); their packs were kept`);
+    if (c.packGarbageBytes) opts.logger?.info(`remote '${remote.name}': ${(c.packGarbageBytes / 2 ** 20).toFixed(1)} MiB of unused chunks stay in packs that also hold used ones (packs are not rewritten)`);
   } finally {
     await backend.close();
   }
