@@ -122,7 +122,7 @@ class Source {
     }
     this.total += len;
     if (this.total > MAX_TOTAL) unsupported('header reads over the budget');
-    const b = Buffer.alloc(len);
+    const b = Buffer.allocUnsafe(len); // filled below, or the read throws
     let n = 0;
     while (n < len) { const r = readSync(this.fd, b, n, len - n, addr + n); if (r <= 0) bad('short read'); n += r; }
     return b;
