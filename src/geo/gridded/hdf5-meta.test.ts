@@ -3,9 +3,9 @@
  * - the reader against the corpus truth (h5py's datasets: shape, dtype, chunks, compression;
  *   netCDF-C's variables) with no GDAL;
  * - the fast path equal to the GDAL path (`griddedMeta`, native GDAL) on every NetCDF-4/HDF5 sample
- *   of ../shared/corpus/formats and on files made by Debian tools (ncgen -k nc4/nc7, gdal_translate
- *   FORMAT=NC4, h5repack chunked/deflate/shuffle variants, h5import grids), which it must answer for
- *   the plain cases;
+ *   of ../shared/corpus/formats and on files made by Debian tools (ncgen -k nc4/nc7, nccopy of every
+ *   NetCDF sample to NetCDF-4 and deflated NetCDF-4 classic, gdal_translate FORMAT=NC4, h5repack
+ *   chunked/deflate/shuffle variants, h5import grids), which it must answer for the plain cases;
  * - broken and damaged files: undefined (GDAL decides), never a throw, a hang or a big allocation
  *   (fast-check property over mutated and truncated headers).
  */
@@ -133,8 +133,8 @@ data: time = 0, 86400, 172800 ;
 }
 `;
 
-test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every sample and on files made by ncgen, gdal_translate, h5repack and h5import', async (t) => {
-  if (!needGdal(t, ['ncgen', 'gdal_translate', 'h5repack', 'h5import'])) return;
+test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every sample and on files made by ncgen, nccopy, gdal_translate, h5repack and h5import', async (t) => {
+  if (!needGdal(t, ['ncgen', 'nccopy', 'gdal_translate', 'h5repack', 'h5import'])) return;
   const { loadNativeGdal } = await import('../engine/native.js');
   if (!loadNativeGdal()) {
     if (process.env.CI === 'true') throw new Error('gdal-async (native GDAL) is required in CI');
@@ -182,6 +182,18 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
     ['h5import', [rnd, '-c', cube, '-o', join(dir, 'cube3d.h5')]],
     ['h5import', [rnd, '-c', cube, rnd, '-c', bytes, rnd, '-c', img, '-o', join(dir, 'several.h5')]],
   );
+  // every good NetCDF sample (classic or NetCDF-4) copied by nccopy to NetCDF-4, and with DEFLATE +
+  // shuffle (classic samples: in the NetCDF-4 classic model): answered wherever the source is
+  const copies: [string, string][] = [];
+  for (const e of entries.filter((x) => x.format === 'netcdf' && !x.broken)) {
+    const src = join(CORPUS, e.file), b = basename(e.file, '.nc');
+    // (the classic model holds the classic types only: the NetCDF-4 samples' copies stay NetCDF-4)
+    const classic = String(e.data_model ?? '').startsWith('NETCDF3');
+    for (const [suffix, args] of [['_copy4.nc', ['-k', 'nc4']], ['_copyz.nc', ['-k', classic ? 'nc7' : 'nc4', '-d', '5', '-s']]] as const) {
+      jobs.push(['nccopy', [...args, src, join(dir, `${b}${suffix}`)]]);
+      copies.push([src, join(dir, `${b}${suffix}`)]);
+    }
+  }
   await Promise.all(jobs.map(([cmd, args]) => execFileP(cmd, args, { env })));
   // a NetCDF-4 file named .h5 goes to GDAL's HDF5 driver (by extension): dimension scales, attributes
   copyFileSync(join(dir, 'cube4.nc'), join(dir, 'cube4.h5'));
@@ -201,6 +213,8 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   for (const n of [...good.map((e) => basename(e.file)), 'cube4.nc', 'cube7.nc', 'many.nc', 'compressed.nc', 'wide.nc', 'utm_nc4.nc', 'll_nc4.nc', 'bands_nc4.nc', 'groups_gzip.h5', 'typhoon_chunked.h5', 'one_grid.h5', 'cube3d.h5', 'several.h5']) {
     assert.ok(answered.includes(n), `${n}: the header reader answered`);
   }
+  for (const [src, copy] of copies) if (griddedFastMeta(src) !== undefined) assert.ok(answered.includes(basename(copy)), `${basename(copy)}: answered as its source is`);
+  assert.ok(copies.length >= 8);
   const reasons: string[] = [];
   assert.equal(hdf5FastMeta(join(dir, 'noncoord.nc'), (r) => reasons.push(r)), undefined);
   assert.match(reasons.join(), /_nc4_non_coord_lat/);
