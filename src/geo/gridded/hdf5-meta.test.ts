@@ -229,6 +229,19 @@ test('add metadata of NetCDF-4/HDF5 without GDAL equals the GDAL path on every s
   for (const x of ['v1-header', 'v2-header', 'symbol-table', 'compact-links', 'dense-links', 'dense-attrs', 'global-heap', 'btree2-internal', 'btree1-chunks', 'deflate', 'shuffle', 'filter-3']) assert.ok(feats.has(x), x);
 });
 
+test('a sidecar GDAL would read (.aux.xml, .ovr) leaves the file to GDAL', () => {
+  const p = join(dir, 'side.nc');
+  copyFileSync(join(FORMATS, 'trmm-nc4.nc'), p);
+  assert.ok(hdf5FastMeta(p), 'answered without a sidecar');
+  for (const ext of ['.aux.xml', '.ovr']) {
+    writeFileSync(`${p}${ext}`, '<PAMDataset/>');
+    const reasons: string[] = [];
+    assert.equal(hdf5FastMeta(p, (r) => reasons.push(r)), undefined, ext);
+    assert.match(reasons.join(), /sidecar/);
+    rmSync(`${p}${ext}`);
+  }
+});
+
 test('broken NetCDF-4/HDF5 samples: undefined (GDAL says what is wrong), never a throw', () => {
   assert.ok(broken.length >= 1);
   for (const e of broken) {

@@ -16,9 +16,10 @@
  *
  * Returns undefined where unsure (with the reason for tests): attributes (units, fill values,
  * dimension scales, product metadata GDAL interprets), 1-byte signed, 64-bit or non-numeric types,
- * rank over 3, soft/external links, malformed or unsupported structures (`H5FormatError`,
- * `H5Unsupported`).
+ * rank over 3, soft/external links, a `.aux.xml`/`.ovr` sidecar GDAL would read, malformed or
+ * unsupported structures (`H5FormatError`, `H5Unsupported`).
  */
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { H5FormatError, H5Unsupported, closeH5, openH5, type H5File, type H5Object, type H5Type } from './hdf5-reader.js';
 import { nc4AsClassic } from './hdf5-nc4.js';
@@ -34,8 +35,14 @@ export function isNetcdfByExtension(absPath: string): boolean {
   return NETCDF_EXT.has(extname(absPath).toLowerCase());
 }
 
+/** Sidecars GDAL reads for any file (PAM metadata, external overviews): their content is GDAL's to say. */
+function hasSidecar(absPath: string): boolean {
+  return [`${absPath}.aux.xml`, `${absPath}.ovr`, `${absPath}.AUX.XML`, `${absPath}.OVR`].some((n) => existsSync(n));
+}
+
 export function hdf5FastMeta(absPath: string, why?: (reason: string) => void): Record<string, unknown> | undefined {
   let f: H5File | undefined;
+  if (hasSidecar(absPath)) { why?.('sidecar file (.aux.xml/.ovr) GDAL would read'); return undefined; }
   try {
     f = openH5(absPath);
     if (isNetcdfByExtension(absPath)) {
