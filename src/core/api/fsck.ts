@@ -11,7 +11,8 @@
  * 4. With `repair`, missing and quarantined objects are fetched again from the remote (default,
  *    then `core.fallback_remotes`), verified on arrival.
  * 5. Tracked raster files in the workspace whose size differs from the recorded one (or all of
- *    them with `geo`) get the geo integrity check (`checkRaster`), so a truncated GeoTIFF is named.
+ *    them with `geo`) get the geo integrity check (`geoCheck`: structure and GDAL's decode of every
+ *    block), so a truncated or corrupt GeoTIFF is named.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -275,16 +276,13 @@ async function fsckLocked(repo: Repo, opts: FsckOptions): Promise<FsckResult> {
     if (opts.geo) return true;
     try { return size !== undefined && statSync(join(repo.root, p)).size !== size; } catch { return false; }
   });
-  if (toCheck.length) {
-    const { checkRaster } = await import('../../geo/raster/check.js');
-    for (const { p } of toCheck) {
-      throwIfAborted(opts.signal);
-      const abs = join(repo.root, p);
-      if (!existsSync(abs)) continue;
-      const c = await checkRaster(abs, { signal: opts.signal });
-      c.file = p;
-      if (opts.geo || !c.ok) res.geo.push(c);
-    }
+  const onDisk = toCheck.filter(({ p }) => existsSync(join(repo.root, p)));
+  if (onDisk.length) {
+    // the same check as `geo check`: structure, then GDAL's decode of every block (issue 18)
+    throwIfAborted(opts.signal);
+    const { geoCheck } = await import('./geo-check.js');
+    const r = await geoCheck({ cwd: repo.root, targets: onDisk.map(({ p }) => join(repo.root, p)), signal: opts.signal, onProgress: opts.onProgress });
+    for (const c of r.files) if (opts.geo || !c.ok) res.geo.push(c);
   }
   return res;
 }

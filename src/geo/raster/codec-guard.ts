@@ -77,5 +77,5 @@ export function checkStreamDeclared(L: Pick<TiffLayout, 'file' | 'image' | 'tile
   if (!over) return;
   const said = d.bytes !== undefined ? `${d.bytes} decoded bytes` : `${d.width}×${d.height} pixels`;
   const holds = d.bytes !== undefined ? `${L.blockBytes} bytes` : `${L.blockW}×${L.blockH}`;
-  throw new InvalidFileError(`${L.file}: ${L.image} ${kind} ${index}: its compressed stream declares ${said}, more than the ${kind} holds (${holds}); refused before decoding`, { hint: 'the block is corrupt or crafted; `geodvc geo check --deep` lists every bad block', details: { file: L.file, image: L.image, block: index } });
+  throw new InvalidFileError(`${L.file}: ${L.image} ${kind} ${index}: its compressed stream declares ${said}, more than the ${kind} holds (${holds}); refused before decoding`, { hint: 'the block is corrupt or crafted; `geodvc geo check` lists every bad block', details: { file: L.file, image: L.image, block: index } });
 }

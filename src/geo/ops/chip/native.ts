@@ -39,7 +39,7 @@ function cutError(name: string, chipName: string, err: unknown): AppError {
   const m = /IReadBlock failed at X offset (\d+), Y offset (\d+)/.exec(msg);
   const where = m ? `block ${m[1]},${m[2]} (column, row of tiles/strips)` : 'a block';
   return new InvalidFileError(`${name}: GDAL cannot decode ${where} read for chip ${chipName}: ${msg}`, {
-    cause: err, hint: 'the file is corrupt or truncated (no chip was written for it); `geodvc geo check --deep` lists the bad blocks',
+    cause: err, hint: 'the file is corrupt or truncated (no chip was written for it); `geodvc geo check` lists the bad blocks',
   });
 }
 

@@ -219,7 +219,7 @@ export async function decodeBlock(s: Source, index: number, rows: number): Promi
     checkStreamDeclared(s.layout, index, raw); // JPEG/LERC/ZSTD sizes inside the stream, before the decoder trusts them
     const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
     try { out = new Uint8Array(await dec.decode(ab)); } catch (e) {
-      throw new InvalidFileError(`${s.layout.file}: ${s.layout.image} ${s.tiled ? 'tile' : 'strip'} ${index} (${raw.byteLength} bytes at offset ${s.offsets[index]}) does not decode: ${(e as Error).message}`, { cause: e, hint: 'the block is corrupt or crafted; `geodvc geo check --deep` lists every bad block' });
+      throw new InvalidFileError(`${s.layout.file}: ${s.layout.image} ${s.tiled ? 'tile' : 'strip'} ${index} (${raw.byteLength} bytes at offset ${s.offsets[index]}) does not decode: ${(e as Error).message}`, { cause: e, hint: 'the block is corrupt or crafted; `geodvc geo check` lists every bad block' });
     }
   }
   s.cache.set(index, out);
