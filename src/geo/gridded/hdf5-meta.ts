@@ -16,7 +16,7 @@
  *
  * Returns undefined where unsure (with the reason for tests): attributes (units, fill values,
  * dimension scales, product metadata GDAL interprets), 1-byte signed, 64-bit or non-numeric types,
- * rank over 3, soft/external links, a `.aux.xml`/`.ovr` sidecar GDAL would read, malformed or
+ * rank 0 or over 3, soft/external links, a `.aux.xml`/`.ovr` sidecar GDAL would read, malformed or
  * unsupported structures (`H5FormatError`, `H5Unsupported`).
  */
 import { existsSync } from 'node:fs';
@@ -72,6 +72,8 @@ function plainMeta(f: H5File): Record<string, unknown> {
   for (const o of f.objects) {
     if (o.kind === 'other') unsure(`object ${o.path} is neither a group nor a dataset`);
     if (o.attrs.size) unsure(`${o.path} has attributes`);
+    if (o.otherLinks) unsure(`${o.path} has soft or external links`);
+    if (o.kind === 'dataset' && o.shape!.length === 0) unsure(`${o.path}: scalar dataset`);
   }
   // variables as GDAL's multidimensional API lists them: a group's arrays, then its subgroups
   const arrays: H5Object[] = [];

@@ -60,6 +60,7 @@ const isScale = (o: H5Object) => o.attrs.get('CLASS')?.value === 'DIMENSION_SCAL
 export function nc4AsClassic(f: H5File): { header: Nc3Header; hooks: Nc3MetaHooks } {
   const root = f.root;
   if (!root.creationOrder) unsure('root group without link creation order');
+  if (root.otherLinks) unsure('soft or external links');
   for (const o of f.objects) {
     if (o === root) continue;
     if (o.kind !== 'dataset') unsure(o.kind === 'group' ? `group ${o.path}` : `object ${o.path} (named datatype?)`);

@@ -83,6 +83,8 @@ export interface H5Object {
   children?: { name: string; addr: number; order?: number }[];
   /** Groups: whether link creation order is tracked. */
   creationOrder?: boolean;
+  /** Groups: soft or external links (not followed; their targets are for GDAL to resolve). */
+  otherLinks?: number;
   /** Datasets. */
   shape?: number[];
   maxShape?: number[];
@@ -656,6 +658,7 @@ function readH5(src: Source, fd: number): H5File {
         if (linkInfo) for (const d of denseMessages(linkInfo.heap, linkInfo.btree)) links.push(parseLink(d));
         o.creationOrder = !!linkInfo?.order;
         const hard = links.filter((l) => l.addr !== undefined) as { name: string; addr: number; order?: number }[];
+        if (hard.length !== links.length) o.otherLinks = links.length - hard.length;
         if (o.creationOrder && hard.every((l) => l.order !== undefined)) hard.sort((a, b) => a.order! - b.order!);
         else { o.creationOrder = false; hard.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))); }
         o.children = hard;
