@@ -10,13 +10,13 @@
  * killed push leaves chunks without a list (skipped when the push runs again: only the missing
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, write as writeCb, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, write as writeCb, writev as writevCb, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry } from '../../storage/retry.js';
 import { LocalBackend } from '../../storage/backends/local.js';
-import { hashBuffer, type HashName } from '../odb/hash.js';
+import { createHasherSync, hashBuffer, readyHasherSync, type HashName } from '../odb/hash.js';
 import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
 import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
@@ -153,6 +153,25 @@ function pwriteAll(fd: number, buf: Buffer, len: number, pos: number): Promise<v
     };
     step(0);
   });
+}
+
+/** Positional write of all of `bufs` (back to back) at `pos` on the thread pool. */
+async function pwritevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
+  if (bufs.length === 1) { await pwriteAll(fd, bufs[0]!, bufs[0]!.length, pos); return; }
+  const n = await new Promise<number>((resolve, reject) => writevCb(fd, bufs, pos, (err, w) => (err ? reject(err) : resolve(w))));
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  if (n >= total) return;
+  // a short write (rare on files): the rest one buffer at a time
+  let skip = n;
+  let at = pos + n;
+  for (const b of bufs) {
+    if (skip >= b.length) { skip -= b.length; continue; }
+    const rest = b.subarray(skip);
+    skip = 0;
+    await pwriteAll(fd, rest, rest.length, at);
+    at += rest.length;
+  }
 }
 
 // ------------------------------------------------------------------------------------------ push
@@ -556,12 +575,32 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       remoteChunks.push(h);
     }
     const local = localRemote(r);
+    await readyHasherSync(list.chunkHash); // hashOf may hash a chunk spread over several response buffers
     const packs = remoteChunks.length ? await remotePacksOf(r.backend, { signal, jobs: Math.max(r.jobs, 8) }) : new RemotePacks();
     const bufs = new BufferPool();
     const corrupt = (h: string, got: string, actual: string) => new AppError('chunk-corrupt', `chunk ${h} of ${x.paths[0] ?? x.oid} on remote '${r.name}' is corrupted (${got} bytes, content hashes to ${actual})`, 1, { hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
     const count = (size: number) => { out.moved += size; out.chunksMoved++; };
-    /** Writes verified chunks lying back to back in `buf` at their offsets: one write per run contiguous in the file too. */
-    const deliver = async (buf: Buffer, cs: { h: string; at: number; size: number }[]) => {
+    /** The pieces of `src` (buffers back to back) covering bytes [from, to). */
+    const slices = (src: Buffer[], from: number, to: number): Buffer[] => {
+      const outv: Buffer[] = [];
+      let base = 0;
+      for (const p of src) {
+        const end = base + p.length;
+        if (end > from && base < to) outv.push(p.subarray(Math.max(0, from - base), Math.min(p.length, to - base)));
+        base = end;
+        if (base >= to) break;
+      }
+      return outv;
+    };
+    const hashOf = (src: Buffer[], from: number, to: number): string => {
+      const v = slices(src, from, to);
+      if (v.length === 1) return hashBuffer(v[0]!, list.chunkHash);
+      const hh = createHasherSync(list.chunkHash);
+      for (const p of v) hh.update(p);
+      return hh.digest();
+    };
+    /** Writes verified chunks lying back to back in `src` at their offsets: one write per run contiguous in the file too. */
+    const deliver = async (src: Buffer[], cs: { h: string; at: number; size: number }[]) => {
       let k = 0;
       while (k < cs.length) {
         const first = cs[k]!;
@@ -580,41 +619,50 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
           }
         }
         if (j > k + 1) {
-          await pwriteAll(fd, buf.subarray(first.at), len, offs[pos0[0]!]!);
+          await pwritevAll(fd, slices(src, first.at, first.at + len), offs[pos0[0]!]!);
           for (let q = k; q < j; q++) done[at.get(cs[q]!.h)![0]!] = 1;
         } else {
-          for (const i of pos0) { await pwriteAll(fd, buf.subarray(first.at), first.size, offs[i]!); done[i] = 1; }
+          for (const i of pos0) { await pwritevAll(fd, slices(src, first.at, first.at + first.size), offs[i]!); done[i] = 1; }
         }
         k = j;
       }
       for (const c of cs) count(c.size);
       advance();
     };
-    /** Reads `len` bytes of a pack from `start` into a pooled buffer; `got` > len means the server sent more. */
-    const readRange = async (pack: string, start: number, len: number): Promise<{ buf: Buffer; got: number }> => {
-      const buf = len <= STAGE ? await takeStage() : bufs.take(len);
-      try {
-        if (local) {
+    /**
+     * Reads `len` bytes of a pack from `start`: into a pooled buffer on a local remote, as the
+     * response's own buffers elsewhere (no copy); `got` > len means the server sent more.
+     */
+    const readRange = async (pack: string, start: number, len: number): Promise<{ src: Buffer[]; got: number; release: () => void }> => {
+      if (local) {
+        const buf = len <= STAGE ? await takeStage() : bufs.take(len);
+        const release = () => { if (buf.length === STAGE) giveStage(buf); else bufs.give(buf); };
+        try {
           const got = await local.readAt(packKey(pack), buf, 0, len, start);
           onBytes(got);
-          return { buf, got };
+          return { src: [buf.subarray(0, got)], got, release };
+        } catch (err) {
+          release();
+          throw err;
         }
-        let counted = 0;
-        const got = await withRetry('get-chunk', r.url, async () => {
-          onBytes(-counted);
-          counted = 0;
-          const n = await readPackRange(r.backend, undefined, pack, start, len, buf, signal);
-          counted = Math.min(n, len);
-          onBytes(counted);
-          return n;
-        }, ENGINE_RETRY, signal);
-        return { buf, got };
-      } catch (err) {
-        release(buf);
-        throw err;
       }
+      let counted = 0;
+      const src = await withRetry('get-chunk', r.url, async () => {
+        onBytes(-counted);
+        counted = 0;
+        const s = await r.backend.get(packKey(pack), { range: { start, end: start + len - 1 }, signal });
+        const pieces: Buffer[] = [];
+        for await (const c of s) {
+          const piece = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+          pieces.push(piece);
+          counted += piece.length;
+          onBytes(piece.length);
+          if (counted > len) { s.destroy?.(); break; }
+        }
+        return pieces;
+      }, ENGINE_RETRY, signal);
+      return { src, got: counted, release: () => undefined };
     };
-    const release = (buf: Buffer) => { if (buf.length === STAGE) giveStage(buf); else bufs.give(buf); };
     /** One chunk stored on its own (the per-chunk layout of earlier versions), verified. */
     const fetchObject = async (h: string): Promise<Buffer | { got: string; actual: string }> => {
       const key = chunkKey(list.chunkHash, h);
@@ -646,12 +694,12 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       let first = why;
       for (const l of packs.locate(h, size)) {
         if (l.pack === skipPack) continue;
-        const { buf, got } = await readRange(l.pack, l.offset, size);
+        const { src, got, release } = await readRange(l.pack, l.offset, size);
         try {
-          const actual = hashBuffer(buf.subarray(0, Math.min(got, size)), list.chunkHash);
-          if (got === size && actual === h) { await deliver(buf, [{ h, at: 0, size }]); return; }
+          const actual = hashOf(src, 0, Math.min(got, size));
+          if (got === size && actual === h) { await deliver(src, [{ h, at: 0, size }]); return; }
           first ??= { got: got > size ? `more than ${size}` : String(got), actual };
-        } finally { release(buf); }
+        } finally { release(); }
       }
       let got: Awaited<ReturnType<typeof fetchObject>>;
       try { got = await fetchObject(h); } catch (err) {
@@ -662,7 +710,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
         throw err;
       }
       if (!Buffer.isBuffer(got)) throw corrupt(h, (first ?? got).got, (first ?? got).actual);
-      await deliver(got, [{ h, at: 0, size }]);
+      await deliver([got], [{ h, at: 0, size }]);
     };
     // coalesce the chunks found in packs into ranged reads of up to RANGE_MAX bytes
     type Range = { pack: string; start: number; len: number; chunks: { h: string; at: number; size: number }[] };
@@ -674,12 +722,13 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       const a = byPack.get(l.pack);
       if (a) a.push({ h, offset: l.offset, size: l.size }); else byPack.set(l.pack, [{ h, offset: l.offset, size: l.size }]);
     }
+    const rangeMax = local ? RANGE_MAX : Math.max(RANGE_MAX, r.partSize);
     const ranges: Range[] = [];
     for (const [pack, cs] of byPack) {
       cs.sort((a, b) => a.offset - b.offset);
       let cur: Range | undefined;
       for (const c of cs) {
-        if (cur && c.offset === cur.start + cur.len && cur.len + c.size <= RANGE_MAX) {
+        if (cur && c.offset === cur.start + cur.len && cur.len + c.size <= rangeMax) {
           cur.chunks.push({ h: c.h, at: cur.len, size: c.size });
           cur.len += c.size;
         } else {
@@ -693,21 +742,21 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
       await readBudget.take(g.len);
       const retry: { h: string; why?: { got: string; actual: string } }[] = [];
       try {
-        const { buf, got } = await readRange(g.pack, g.start, g.len);
+        const { src, got, release } = await readRange(g.pack, g.start, g.len);
         try {
           const good: Range['chunks'] = [];
           for (const c of g.chunks) {
             const avail = got > g.len ? 0 : Math.max(0, Math.min(c.size, got - c.at));
-            const actual = hashBuffer(buf.subarray(c.at, c.at + avail), list.chunkHash);
+            const actual = hashOf(src, c.at, c.at + avail);
             if (avail === c.size && actual === c.h) good.push(c);
             else retry.push({ h: c.h, why: { got: got > g.len ? `more than ${c.size}` : String(avail), actual } });
           }
-          await deliver(buf, good);
-        } finally { release(buf); }
+          await deliver(src, good);
+        } finally { release(); }
       } finally { readBudget.give(g.len); }
       for (const c of retry) await fallback(c.h, g.pack, c.why);
     };
-    const jobs = Math.max(1, Math.min(r.jobs, local ? 4 : 8));
+    const jobs = Math.max(1, Math.min(r.jobs, local ? 4 : r.downloadConcurrency));
     const tasks: (() => Promise<void>)[] = [...ranges.map((g) => () => doRange(g)), ...alone.map((h) => () => fallback(h, undefined, undefined))];
     const settled = await mapLimitSettled(tasks, alone.length > ranges.length ? Math.max(r.jobs, local ? 8 : 4) : jobs, (t) => t(), signal);
     const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
