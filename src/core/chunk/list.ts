@@ -3,7 +3,10 @@
  *
  * Remote layout (beside DVC's `files/<algo>/…`, which keeps its meaning):
  *   chunked/lists/<file algo>/<oid[0:2]>/<oid[2:]>    the chunk list (JSON) of a file object
- *   chunked/data/<chunk algo>/<h[0:2]>/<h[2:]>        one chunk's bytes
+ *   chunked/packs/<id>, chunked/index/<id>           chunks in pack files and their indexes
+ *                                                     (src/core/transfer/pack.ts)
+ *   chunked/data/<chunk algo>/<h[0:2]>/<h[2:]>        one chunk's bytes (written by geodvc before
+ *                                                     packs; still read, no longer written)
  *   GEODVC-CHUNKED-REMOTE.txt                         marker for people and for DVC users
  * Local cache: chunklists/<mode>/<file algo>/<oid[0:2]>/<oid[2:]> remembers the lists computed
  * or fetched (derived data: a missing or stale one is recomputed from the cached object).
@@ -79,7 +82,8 @@ export function parseChunkList(text: string | Uint8Array, expect?: { hash: HashN
 export const MARKER_TEXT = `This remote holds chunked objects written by geodvc (remote option \`chunking\`).
 
 Files above the chunking threshold are not stored whole under files/<algo>/ as DVC stores them:
-each is a chunk list under chunked/lists/ and content-addressed chunks under chunked/data/.
+each is a chunk list under chunked/lists/ and content-addressed chunks in pack files under
+chunked/packs/ (indexed by chunked/index/; older geodvc versions wrote chunked/data/).
 DVC cannot read these objects: \`dvc pull\` reports them as missing. Read them with geodvc
 (\`geodvc pull\`), or make the remote DVC-readable with
 \`geodvc remote modify NAME dvc_compatible true\` followed by \`geodvc push\`, which also uploads
