@@ -71,6 +71,29 @@ test('SIGKILL mid chunked push and mid chunked pull: reruns complete, only missi
     const p = await pull({ cwd: clone });
     assert.equal(p.failed.length, 0);
     assert.equal(sha(join(clone, 'stack.h5')), want);
+
+    // a new object of 24 MiB is one pack of its own (a kernel copy of the cached file, started
+    // while the file is still being cut): killed while that copy is a temp file
+    const g = join(root, 'cube.h5');
+    writeSeeded(g, 24 << 20, 22);
+    const wantG = sha(g);
+    await add({ cwd: root, targets: [g] });
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'cube');
+    const packsDir = join(remote, 'chunked', 'packs');
+    const old = new Set(readdirSync(packsDir));
+    const copying = () => readdirSync(packsDir).some((n) => n.endsWith('.tmp') && !old.has(n));
+    assert.ok(await killWhen(['push'], root, copying), 'the push was killed during the whole-file copy');
+    const seen2 = await loadRemotePacks(new LocalBackend(remote));
+    assert.deepEqual(seen2.dangling, []);
+    assert.ok(![...seen2.indexes.values()].some((ix) => ix.size === 24 << 20), 'no index for the unfinished pack');
+    assert.equal(count(join(remote, 'chunked', 'lists')), 1, 'no chunk list for it');
+    const again2 = await push({ cwd: root });
+    assert.equal(again2.failed, 0);
+    assert.equal(again2.chunked!.bytesMoved, 24 << 20);
+    git(clone, 'pull', '-q', 'origin', 'main');
+    const p2 = await pull({ cwd: clone });
+    assert.equal(p2.failed.length, 0);
+    assert.equal(sha(join(clone, 'cube.h5')), wantG);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
