@@ -47,6 +47,14 @@ function walk(dir, out = []) {
 
 const isSource = (p) => (p.endsWith('.ts') || p.endsWith('.cts')) && !p.endsWith('.test.ts');
 
+/** Sources (non-declaration) whose compiled file is not in tsc's build folder. */
+function missingOutputs() {
+  return walk(SRC).filter((p) => isSource(p) && !p.endsWith('.d.ts')).filter((p) => {
+    const out = join(BUILD, relative(SRC, p)).replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.js');
+    return !existsSync(out);
+  });
+}
+
 /** Paths, sizes and mtimes of everything tsc reads from this repository. */
 function sourceSignature() {
   const files = [...walk(SRC).filter(isSource), join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')].sort();
@@ -193,9 +201,11 @@ export function buildDist({ strict = false, force = false } = {}) {
     }
     const tsc = tscPath();
     if (!tsc) return { built: false, errors: 0, ok: existsSync(main), noCompiler: true, message: 'typescript is not installed (a development dependency): cannot build dist/' };
-    // tsc --incremental trusts its build info even when outputs were deleted: start over then
+    // tsc --incremental trusts its build info even when outputs were deleted (or when the build
+    // folder is shared with another checkout, e.g. node_modules copied with hard links): start
+    // over when any source's output is missing
     const tsbuildinfo = join(BUILD, '.tsbuildinfo');
-    if (!existsSync(join(BUILD, 'cli', 'main.js'))) rmSync(tsbuildinfo, { force: true });
+    if (missingOutputs().length) rmSync(tsbuildinfo, { force: true });
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD, '--tsBuildInfoFile', tsbuildinfo, '--sourceMap', 'false', '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const errorLines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
