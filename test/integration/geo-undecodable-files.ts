@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORPUS } from '../helpers/cli.js';
 
-const MAKE_PY = `
+/** The start of the python3-gdal scripts that make broken copies: argv is (source, output dir); tr() writes a gdal_translate copy into the output dir. */
+export const PY_PRELUDE = `
 import sys, json, os
 from osgeo import gdal
 gdal.UseExceptions()
@@ -21,7 +22,9 @@ def tr(name, *args):
     p = os.path.join(out, name)
     gdal.Translate(p, src, options=list(args))
     return p
-def flip(path, band, bx, by, ovr=None, fill=None):
+`;
+
+const MAKE_PY = `${PY_PRELUDE}def flip(path, band, bx, by, ovr=None, fill=None):
     d = gdal.Open(path); b = d.GetRasterBand(band)
     if ovr is not None: b = b.GetOverview(ovr)
     off = int(b.GetMetadataItem('BLOCK_OFFSET_%d_%d' % (bx, by), 'TIFF')); size = int(b.GetMetadataItem('BLOCK_SIZE_%d_%d' % (bx, by), 'TIFF'))

@@ -23,7 +23,7 @@ import { needNative } from './geo-ops-native.js';
 import { buildVrtFile } from '../../src/geo/ops/vrt.js';
 import { checkFile, geoCheck } from '../../src/core/api/geo-check.js';
 import { AppError, InterruptedError } from '../../src/lib/errors.js';
-import { gdalSize, gdalVerdict, makeFiles } from './geo-undecodable-files.js';
+import { gdalSize, gdalVerdict, makeFiles, PY_PRELUDE } from './geo-undecodable-files.js';
 
 test('geo vrt refuses every input GDAL cannot decode (file, band, tile/strip named; nothing written), agrees with gdalinfo -checksum and geo check', async (t) => {
   if (!needNative(t)) return;
@@ -90,15 +90,7 @@ test('geo vrt refuses every input GDAL cannot decode (file, band, tile/strip nam
  * through GDAL's TIFF metadata), and GDAL's verdict on each: the checksum of every band, overview
  * and the internal mask (`gdalinfo -checksum` leaves masks out; the same call on the mask band).
  */
-const ONE_BAD_PY = `
-import sys, json, os, re
-from osgeo import gdal
-gdal.UseExceptions()
-src, out = sys.argv[1], sys.argv[2]
-def tr(name, *args):
-    p = os.path.join(out, name)
-    gdal.Translate(p, src, options=list(args))
-    return p
+const ONE_BAD_PY = `${PY_PRELUDE}import re
 def block(path, band, bx, by, ovr=None, mask=False):
     d = gdal.Open(path); b = d.GetRasterBand(band)
     if ovr is not None: b = b.GetOverview(ovr)
