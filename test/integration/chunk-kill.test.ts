@@ -84,12 +84,13 @@ test('SIGKILL mid chunked push and mid chunked pull: reruns complete, only missi
     const copying = () => readdirSync(packsDir).some((n) => n.endsWith('.tmp') && !old.has(n));
     assert.ok(await killWhen(['push'], root, copying), 'the push was killed during the whole-file copy');
     const seen2 = await loadRemotePacks(new LocalBackend(remote));
-    assert.deepEqual(seen2.dangling, []);
-    assert.ok(![...seen2.indexes.values()].some((ix) => ix.size === 24 << 20), 'no index for the unfinished pack');
+    assert.deepEqual(seen2.dangling, [], 'every index names a complete pack');
+    // (under load the kill can land just after the pack and its index were committed)
+    const committed = [...seen2.indexes.values()].some((ix) => ix.size === 24 << 20);
     assert.equal(count(join(remote, 'chunked', 'lists')), 1, 'no chunk list for it');
     const again2 = await push({ cwd: root });
     assert.equal(again2.failed, 0);
-    assert.equal(again2.chunked!.bytesMoved, 24 << 20);
+    assert.equal(again2.chunked!.bytesMoved, committed ? 0 : 24 << 20, 'the rerun sends the pack unless it was complete');
     git(clone, 'pull', '-q', 'origin', 'main');
     const p2 = await pull({ cwd: clone });
     assert.equal(p2.failed.length, 0);

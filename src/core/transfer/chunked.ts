@@ -242,6 +242,7 @@ export async function pushChunked(remote: RemoteHandle, items: ChunkPushItem[], 
   if (!items.length) return out;
   const b = remote.backend;
   const mode: ChunkMode = remote.chunking === 'cdc' ? 'cdc' : 'tiles';
+  if (!b.canList) throw new StorageError('bad-option', `remote '${remote.name}' cannot be listed, so it cannot hold chunked objects (their pack files are found by listing)`, { hint: `push whole objects to it: \`geodvc remote modify ${remote.name} chunking off\`` });
   await withRetry('push', remote.url, () => ensureMarker(b, o.signal), ENGINE_RETRY, o.signal);
   o.report('checking chunks', 0, 1, 0, 0);
   const packs = await loadRemotePacks(b, { cacheDir: o.cacheDir, signal: o.signal, jobs: Math.max(remote.jobs, 8) });

@@ -127,6 +127,9 @@ const isId = (s: string) => /^[0-9a-f]{32,64}$/.test(s);
  */
 export async function loadRemotePacks(b: Backend, o: { cacheDir?: string; signal?: AbortSignal; jobs?: number } = {}): Promise<RemotePacks> {
   const out = new RemotePacks();
+  // a remote that cannot be listed (plain HTTP) holds no packs geodvc can find: chunks there can
+  // only be objects of their own (read as such); a push refuses to chunk to it
+  if (!b.canList) return out;
   const sizes = new Map<string, number>();
   if (b.listDetailed) {
     for await (const { key, size } of b.listDetailed(PACK_PREFIX, o.signal)) {
