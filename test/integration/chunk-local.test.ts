@@ -111,6 +111,7 @@ test('cdc: a file with bytes inserted in the middle re-sends only the chunks aro
     assert.equal(c1.failed.length, 0);
     assert.equal(sha(join(clone, 'cube.nc')), v1);
     assert.equal(c1.chunked!.bytesMoved, 32 << 20);
+    assert.deepEqual(readdirSync(join(clone, '.dvc', 'cache', 'packindex')).filter((n) => n !== 'tmp'), packs, 'the pull cached the pack index');
     // insert 64 KiB at the middle
     const buf = readFileSync(f);
     const ins = Buffer.alloc(64 << 10, 0x5a);

@@ -11,7 +11,7 @@
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, write as writeCb, writev as writevCb, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
 import { withRetry } from '../../storage/retry.js';
@@ -460,6 +460,15 @@ export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: st
 }
 
 /**
+ * The cache directory holding the temp file of a fetched object (`<cache>/files/<algo>/xx/<tmp>`,
+ * the object layout), for the pack index cache; undefined when the path does not have that shape.
+ */
+function cacheDirOfTemp(tmp: string): string | undefined {
+  const files = dirname(dirname(dirname(tmp)));
+  return basename(files) === 'files' ? dirname(files) : undefined;
+}
+
+/**
  * A local remote whose pack is exactly this object (what a push of a new big object writes: the
  * cached file itself, chunks in file order): the pack is copied in the kernel (copy_file_range) on
  * one worker while another hashes it with the object's algorithm, as a whole-object fetch does,
@@ -470,7 +479,7 @@ export async function fetchChunked(r: RemoteHandle, x: ChunkFetchTarget, tmp: st
 async function wholeFromPack(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tmp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome | null> {
   const local = localRemote(r);
   if (!local || list.size < (4 << 20) || x.hashName === 'md5-dos2unix') return null;
-  const packs = await remotePacksOf(r.backend, { signal, jobs: Math.max(r.jobs, 8) });
+  const packs = await remotePacksOf(r.backend, { cacheDir: cacheDirOfTemp(tmp), signal, jobs: Math.max(r.jobs, 8) });
   const first = packs.locate(list.chunks[0]!.hash, list.chunks[0]!.size).find((l) => l.offset === 0);
   if (!first || packs.indexes.get(first.pack)?.size !== list.size) return null;
   let off = 0;
@@ -577,7 +586,7 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
     }
     const local = localRemote(r);
     await readyHasherSync(list.chunkHash); // hashOf may hash a chunk spread over several response buffers
-    const packs = remoteChunks.length ? await remotePacksOf(r.backend, { signal, jobs: Math.max(r.jobs, 8) }) : new RemotePacks();
+    const packs = remoteChunks.length ? await remotePacksOf(r.backend, { cacheDir: cacheDirOfTemp(tmp), signal, jobs: Math.max(r.jobs, 8) }) : new RemotePacks();
     const bufs = new BufferPool();
     const corrupt = (h: string, got: string, actual: string) => new AppError('chunk-corrupt', `chunk ${h} of ${x.paths[0] ?? x.oid} on remote '${r.name}' is corrupted (${got} bytes, content hashes to ${actual})`, 1, { hint: 'push the file again from a cache that has it (`geodvc push`), or run `geodvc fsck -r REMOTE`' });
     const count = (size: number) => { out.moved += size; out.chunksMoved++; };
