@@ -351,7 +351,7 @@ export async function fsckRemote(repo: Repo, remoteName: string | undefined, opt
       let chunked = false;
       if (!present.has(k) && !u.isDir) {
         // held as chunks on a chunked remote (docs/chunking.md)?
-        const c = await checkChunkedObject(remote, u, { fast: opts.fast, signal: opts.signal });
+        const c = await checkChunkedObject(remote, u, { fast: opts.fast, signal: opts.signal, cacheDir: repo.cacheDir });
         res.downloadedBytes += c.downloaded;
         chunked = c.found;
         for (const p of c.problems) res.problems.push({ hashName: u.hashName, oid: u.oid, key: p.key, kind: p.kind, message: p.message, paths: u.paths, chunked: true });
