@@ -38,13 +38,23 @@ test('kept-warm supervisor: one process runs many commands with their output, ex
     assert.equal(sup.length, 1, 'one supervisor');
     // several at once (a worker with -j), in their own directories, each with its record while it runs
     mkdirSync(join(t.dir, 'x'));
-    const seen: string[] = [];
+    // b runs until the test has seen both records; c, once b's shell runs, prints a line every 50 ms
+    // until then (b's record is written right after its spawn): each wait is capped at 10 s
+    const waitFor = (cond: string, body = 'sleep 0.02') => `i=0; while ${cond} && [ $i -lt 200 ]; do ${body}; i=$((i+1)); done`;
+    let most = 0;
     await Promise.all([
-      runCommand('b', 'pwd > where; sleep 0.6', join(t.dir, 'x'), { recordDir: records }),
-      runCommand('c', 'sleep 0.1; ls', t.dir, { recordDir: records, onOutput: () => { seen.push(...readdirSync(records)); } }),
+      runCommand('b', `pwd > where; ${waitFor('[ ! -e seen ]', 'sleep 0.05')}`, join(t.dir, 'x'), { recordDir: records }),
+      runCommand('c', `${waitFor('[ ! -s x/where ]')}; ${waitFor('[ ! -e x/seen ]', 'echo tick; sleep 0.05')}`, t.dir, {
+        recordDir: records,
+        onOutput: () => {
+          const now = readdirSync(records).filter((n) => n.startsWith('stage-'));
+          most = Math.max(most, now.length);
+          if (now.length >= 2) writeFileSync(join(t.dir, 'x', 'seen'), '');
+        },
+      }),
     ]);
     assert.equal(readFileSync(join(t.dir, 'x', 'where'), 'utf8').trim(), join(t.dir, 'x'));
-    assert.ok(seen.filter((n) => n.startsWith('stage-')).length >= 2, `records while running: ${seen.join(' ')}`);
+    assert.ok(most >= 2, `records while running: at most ${most} at once`);
     assert.deepEqual(readdirSync(records).filter((n) => n.startsWith('stage-')), [], 'records removed at the end');
     await assert.rejects(runCommand('d', 'echo broken; exit 3', t.dir, {}), (e: unknown) => e instanceof StageFailedError && /code 3/.test(e.message) && /broken/.test(e.message));
     assert.deepEqual(childrenOf(process.pid).filter((p) => !before.has(p)), sup, 'the same supervisor all along');
