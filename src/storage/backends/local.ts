@@ -158,23 +158,7 @@ export class LocalBackend implements Backend {
    * thread pool; resolves with the number of bytes read. Throws StorageError object-missing.
    */
   async readInto(key: string, buf: Buffer, max = buf.length): Promise<number> {
-    const fd = await cb<number>((done) => openCb(this.path(key), 'r', done)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new StorageError('object-missing', `${key} not found on remote '${this.root}'`, { cause: e });
-      throw toAppError(e);
-    });
-    try {
-      let got = 0;
-      while (got < max) {
-        const n = await cb<number>((done) => readCb(fd, buf, got, max - got, got, done));
-        if (n <= 0) break;
-        got += n;
-      }
-      return got;
-    } catch (e) {
-      throw toAppError(e);
-    } finally {
-      await cb<void>((done) => closeCb(fd, done)).catch(() => undefined);
-    }
+    return this.readAt(key, buf, 0, max, 0);
   }
 
   /**
