@@ -87,8 +87,8 @@ export async function extractGeoMeta(absPath: string): Promise<GeoMeta | undefin
     };
   } else if (kind === 'gridded') {
     // JPEG2000, NetCDF, HDF5: header readers without GDAL where they are sure, else native GDAL (metadata only)
-    const { griddedFastMeta } = await import('./gridded/fast-meta.js');
-    meta = (griddedFastMeta(absPath) ?? (await import('./gridded/meta.js')).griddedMeta(absPath)) as GeoMeta;
+    const { griddedFastMetaLazy } = await import('./gridded/fast-meta-lazy.js');
+    meta = ((await griddedFastMetaLazy(absPath)) ?? (await import('./gridded/meta.js')).griddedMeta(absPath)) as GeoMeta;
   } else if (kind === 'annotation') {
     // COCO instance JSON / Pascal VOC XML: format, counts, category names (src/geo/annotations)
     const { pixelMeta } = await import('./annotations/pixel-load.js');
