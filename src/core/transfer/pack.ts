@@ -14,7 +14,8 @@
  * Indexes are cached in `<cache>/packindex/<id>` (derived data: immutable, re-downloaded when
  * missing or damaged), so a push lists the remote's packs and indexes and downloads only new indexes.
  */
-import { existsSync, mkdirSync, readFileSync, open as openCb, write as writeCb, close as closeCb, rm as rmCb } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { openNewFile, removeQuietly } from '../../lib/fs-async.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { getBuffer, type Backend } from '../../storage/backend.js';
@@ -204,32 +205,22 @@ interface PackSink {
   discard(): Promise<void>;
 }
 
-function cb<T>(call: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v as T))));
-}
-
 /** A pack written to a local temp file, then uploaded as one object (a multipart upload when big). */
 async function uploadSink(b: Backend, tmpDir: string, put: { concurrency: number; partSize: number; signal?: AbortSignal }): Promise<PackSink> {
   mkdirSync(tmpDir, { recursive: true });
   const path = join(tmpDir, `pack-${randomBytes(8).toString('hex')}.tmp`);
-  const fd = await cb<number>((done) => openCb(path, 'wx', 0o600, done));
-  let open = true;
-  const close = async () => { if (open) { open = false; await cb<void>((done) => closeCb(fd, done)); } };
-  const rm = () => cb<void>((done) => rmCb(path, { force: true }, () => done(null)));
+  const file = await openNewFile(path, 0o600);
   return {
-    async write(data, off, len, pos) {
-      let w = 0;
-      while (w < len) w += await cb<number>((done) => writeCb(fd, data, off + w, len - w, pos + w, done));
-    },
+    write: (data, off, len, pos) => file.write(data, off, len, pos),
     async commit(id, size) {
       try {
-        await close();
+        await file.close();
         await withRetry('push', b.url, () => b.put(packKey(id), { path, size }, { concurrency: put.concurrency, partSize: put.partSize, signal: put.signal }), ENGINE_RETRY, put.signal);
       } finally {
-        await rm();
+        await removeQuietly(path);
       }
     },
-    async discard() { await close().catch(() => undefined); await rm(); },
+    async discard() { await file.close().catch(() => undefined); await removeQuietly(path); },
   };
 }
 

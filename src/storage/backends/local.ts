@@ -4,13 +4,14 @@
  * more than the copy itself: ../shared/reference/perf-limits.md §3a), big ones with an async
  * copy_file_range copy; created directories are remembered so each is made once.
  */
-import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync, open as openCb, write as writeCb, read as readCb, close as closeCb, rename as renameCb, rm as rmCb } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp, copyFileSync, chmodSync, renameSync, rmSync, mkdirSync, writeFileSync, readFileSync, statSync, existsSync, open as openCb, read as readCb, close as closeCb, rename as renameCb } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Backend, GetOptions, PutOptions, PutSource, StatResult } from '../backend.js';
 import { StorageError } from '../errors.js';
 import { toAppError } from '../../lib/errors.js';
+import { cb, openNewFile, removeQuietly } from '../../lib/fs-async.js';
 
 /** Objects up to this size are copied with blocking calls (microseconds each). */
 const SYNC_COPY_MAX = 4 << 20;
@@ -76,7 +77,7 @@ export class LocalBackend implements Backend {
     };
     ensureDir();
     for (let attempt = 0; ; attempt++) {
-      const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = tempNameFor(dest);
       try {
         if ('path' in src) {
           // EXCL: the temp name is fresh, and without it libuv ftruncate()s the destination, which makes
@@ -117,14 +118,14 @@ export class LocalBackend implements Backend {
     const dir = dirname(dest);
     await this.ensureDirAsync(dir);
     for (let attempt = 0; ; attempt++) {
-      const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = tempNameFor(dest);
       try {
         await writeNew(tmp, data, len);
         await cb<void>((done) => renameCb(tmp, dest, done));
         if (this.made.has(dir)) this.fresh.set(key, len);
         return;
       } catch (e) {
-        await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+        await removeQuietly(tmp);
         // the directory was removed behind our back (a remote wiped between runs): make it again
         if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && attempt === 0) {
           this.forgetDir(dir);
@@ -195,29 +196,24 @@ export class LocalBackend implements Backend {
     const dest = this.path(key);
     const dir = dirname(dest);
     await this.ensureDirAsync(dir);
-    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    const fd = await cb<number>((done) => openCb(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444, done)).catch((e) => { throw this.wrap(e); });
-    let open = true;
-    const close = async () => { if (open) { open = false; await cb<void>((done) => closeCb(fd, done)); } };
+    const tmp = tempNameFor(dest);
+    const file = await openNewFile(tmp, 0o444).catch((e) => { throw this.wrap(e); });
     return {
       write: async (data, off, len, pos) => {
-        try {
-          let w = 0;
-          while (w < len) w += await cb<number>((done) => writeCb(fd, data, off + w, len - w, pos + w, done));
-        } catch (e) { throw this.wrap(e); }
+        try { await file.write(data, off, len, pos); } catch (e) { throw this.wrap(e); }
       },
       commit: async (finalKey) => {
         try {
-          await close();
+          await file.close();
           await cb<void>((done) => renameCb(tmp, this.path(finalKey), done));
         } catch (e) {
-          await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+          await removeQuietly(tmp);
           throw this.wrap(e);
         }
       },
       discard: async () => {
-        await close().catch(() => undefined);
-        await cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+        await file.close().catch(() => undefined);
+        await removeQuietly(tmp);
       },
     };
   }
@@ -230,8 +226,8 @@ export class LocalBackend implements Backend {
   async copyToTemp(key: string, src: string): Promise<Pick<LocalTempFile, 'commit' | 'discard'>> {
     const dest = this.path(key);
     await this.ensureDirAsync(dirname(dest));
-    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    const rm = () => cb<void>((done) => rmCb(tmp, { force: true }, () => done(null))).catch(() => undefined);
+    const tmp = tempNameFor(dest);
+    const rm = () => removeQuietly(tmp);
     try {
       await fsp.copyFile(src, tmp, fsc.COPYFILE_EXCL);
       try { await fsp.chmod(tmp, 0o444); } catch { /* a filesystem without modes */ }
@@ -311,18 +307,17 @@ export interface LocalTempFile {
   discard(): Promise<void>;
 }
 
-/** A Node callback call as a promise. */
-function cb<T>(call: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v as T))));
+/** A fresh temp name beside `dest` (same directory, so a rename commits it; `.tmp` is never listed). */
+function tempNameFor(dest: string): string {
+  return `${dest}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
 /** Creates `path` (it must not exist: EXCL, read-only mode) and writes `data[0, len)` to it. */
 async function writeNew(path: string, data: Uint8Array, len: number): Promise<void> {
-  const fd = await cb<number>((done) => openCb(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444, done));
+  const file = await openNewFile(path, 0o444);
   try {
-    let off = 0;
-    while (off < len) off += await cb<number>((done) => writeCb(fd, data, off, len - off, off, done));
+    await file.write(data, 0, len, 0);
   } finally {
-    await cb<void>((done) => closeCb(fd, done));
+    await file.close();
   }
 }
