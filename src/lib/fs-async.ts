@@ -14,6 +14,12 @@ export function removeQuietly(path: string): Promise<void> {
   return cb<void>((done) => rmCb(path, { force: true }, () => done(null))).catch(() => undefined);
 }
 
+/** Writes all of `data[off, off + len)` at byte `pos` of the open file `fd` (short writes continued). */
+export async function writeAllAt(fd: number, data: Uint8Array, off: number, len: number, pos: number): Promise<void> {
+  let w = 0;
+  while (w < len) w += await cb<number>((done) => writeCb(fd, data, off + w, len - w, pos + w, done));
+}
+
 /** A file opened for positioned writes (openNewFile). */
 export interface NewFile {
   /** Writes `data[off, off + len)` at byte `pos` of the file (as many write calls as it takes). */
@@ -27,10 +33,7 @@ export async function openNewFile(path: string, mode: number): Promise<NewFile> 
   const fd = await cb<number>((done) => openCb(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode, done));
   let open = true;
   return {
-    async write(data, off, len, pos) {
-      let w = 0;
-      while (w < len) w += await cb<number>((done) => writeCb(fd, data, off + w, len - w, pos + w, done));
-    },
+    write: (data, off, len, pos) => writeAllAt(fd, data, off, len, pos),
     async close() {
       if (!open) return;
       open = false;

@@ -10,7 +10,8 @@
  * killed push leaves chunks without a list (skipped when the push runs again: only the missing
  * ones move) and a killed fetch leaves only a temp file that nothing trusts.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, write as writeCb, writev as writevCb, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, writev as writevCb, writeSync } from 'node:fs';
+import { writeAllAt } from '../../lib/fs-async.js';
 import { basename, dirname, join } from 'node:path';
 import { getBuffer, type Backend } from '../../storage/backend.js';
 import { StorageError } from '../../storage/errors.js';
@@ -144,20 +145,9 @@ class BufferPool {
   give(b: Buffer): void { if (this.free.length < 64) this.free.push(b); }
 }
 
-/** Positional write of all of `buf[0, len)` at `pos` on the thread pool. */
-function pwriteAll(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number) => {
-      if (off >= len) { resolve(); return; }
-      writeCb(fd, buf, off, len - off, pos + off, (err, n) => { if (err) reject(err); else step(off + n); });
-    };
-    step(0);
-  });
-}
-
 /** Positional write of all of `bufs` (back to back) at `pos` on the thread pool. */
 async function pwritevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
-  if (bufs.length === 1) { await pwriteAll(fd, bufs[0]!, bufs[0]!.length, pos); return; }
+  if (bufs.length === 1) { await writeAllAt(fd, bufs[0]!, 0, bufs[0]!.length, pos); return; }
   const n = await new Promise<number>((resolve, reject) => writevCb(fd, bufs, pos, (err, w) => (err ? reject(err) : resolve(w))));
   let total = 0;
   for (const b of bufs) total += b.length;
@@ -169,7 +159,7 @@ async function pwritevAll(fd: number, bufs: Buffer[], pos: number): Promise<void
     if (skip >= b.length) { skip -= b.length; continue; }
     const rest = b.subarray(skip);
     skip = 0;
-    await pwriteAll(fd, rest, rest.length, at);
+    await writeAllAt(fd, rest, 0, rest.length, at);
     at += rest.length;
   }
 }
