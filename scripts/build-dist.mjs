@@ -48,16 +48,16 @@ function walk(dir, out = []) {
 const isSource = (p) => (p.endsWith('.ts') || p.endsWith('.cts')) && !p.endsWith('.test.ts');
 
 /** Sources (non-declaration) whose compiled file is not in tsc's build folder. */
-function missingOutputs() {
-  return walk(SRC).filter((p) => isSource(p) && !p.endsWith('.d.ts')).filter((p) => {
+function missingOutputs(sources) {
+  return sources.filter((p) => !p.endsWith('.d.ts')).filter((p) => {
     const out = join(BUILD, relative(SRC, p)).replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.js');
     return !existsSync(out);
   });
 }
 
 /** Paths, sizes and mtimes of everything tsc reads from this repository. */
-function sourceSignature() {
-  const files = [...walk(SRC).filter(isSource), join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')].sort();
+function sourceSignature(sources) {
+  const files = [...sources, join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')].sort();
   const h = createHash('sha1');
   for (const f of files) {
     const s = statSync(f);
@@ -192,7 +192,8 @@ function tscPath() {
  */
 export function buildDist({ strict = false, force = false } = {}) {
   return withLock(() => {
-    const sig = sourceSignature();
+    const sources = walk(SRC).filter(isSource);
+    const sig = sourceSignature(sources);
     const main = join(DIST, 'cli', 'main.js');
     const [lastSig, lastErrors] = existsSync(SIGNATURE) ? readFileSync(SIGNATURE, 'utf8').split('\n') : [];
     // a strict build never trusts a build that had type errors
@@ -205,7 +206,7 @@ export function buildDist({ strict = false, force = false } = {}) {
     // folder is shared with another checkout, e.g. node_modules copied with hard links): start
     // over when any source's output is missing
     const tsbuildinfo = join(BUILD, '.tsbuildinfo');
-    if (missingOutputs().length) rmSync(tsbuildinfo, { force: true });
+    if (missingOutputs(sources).length) rmSync(tsbuildinfo, { force: true });
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD, '--tsBuildInfoFile', tsbuildinfo, '--sourceMap', 'false', '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const errorLines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
