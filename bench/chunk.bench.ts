@@ -11,7 +11,8 @@
  *
  * Sizes: full = 1 GiB GeoTIFF, 2 GiB CDC file. BENCH_SCALE=small: 128 MiB and 256 MiB.
  * BENCH_CHUNK_TIFF_MIB / BENCH_CHUNK_CDC_MIB override; BENCH_ONLY=local skips s3rver, BENCH_ONLY=fresh
- * runs only the fresh push/pull on the local remote, BENCH_ONLY=s3 only the one on S3; CPU seconds are this process's (all threads);
+ * runs only the fresh push/pull on the local remote, BENCH_ONLY=s3 only the one on S3, BENCH_ONLY=cdc
+ * only part C (BENCH_ONLY=cdc-local: without S3); CPU seconds are this process's (all threads);
  * BENCH_RUNS (default 3 small / 1 full).
  */
 import { spawnSync } from 'node:child_process';
@@ -165,26 +166,27 @@ async function partA(tmp: string): Promise<void> {
 }
 
 /** B on S3: fresh push / pull of v2 into empty buckets / an empty cache, chunking on vs off. */
-async function partS3(tmp: string, root: string, size: number): Promise<void> {
+async function partS3(tmp: string, root: string, size: number, mode: 'tiles' | 'cdc' = 'tiles', file = 'ortho.tif'): Promise<void> {
   const srv = await startS3rver();
   try {
     const t = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
     const cpu = { pushOn: [] as number[], pushOff: [] as number[], pullOn: [] as number[], pullOff: [] as number[] };
-    const clone = join(tmp, 'clone-s3');
+    const clone = join(tmp, `clone-s3-${mode}`);
     git(tmp, 'clone', '-q', root, clone);
     for (let i = 0; i < RUNS; i++) {
       for (const side of ['off', 'on'] as const) {
-        const r = await srv.newRemote(`b${side}${i}`);
+        const r = await srv.newRemote(`b${mode}${side}${i}`);
         for (const dir of [root, clone]) {
           setRemote(dir, `s3${side}`, r.url, r.options);
-          if (side === 'on') modifyRemote(`s3${side}`, 'chunking', 'tiles', { root: dir, cwd: dir });
+          if (side === 'on') modifyRemote(`s3${side}`, 'chunking', mode, { root: dir, cwd: dir });
         }
+        rmSync(join(root, '.dvc', 'cache', 'chunklists'), { recursive: true, force: true });
         const p = await timed(() => push({ cwd: root, remote: `s3${side}` }));
         if (p.r.failed) throw new Error('s3 push failed');
         (side === 'on' ? t.pushOn : t.pushOff).push(p.s);
         (side === 'on' ? cpu.pushOn : cpu.pushOff).push(p.cpu);
         rmSync(join(clone, '.dvc', 'cache'), { recursive: true, force: true });
-        rmSync(join(clone, 'ortho.tif'), { force: true });
+        rmSync(join(clone, file), { force: true });
         const q = await timed(() => pull({ cwd: clone, remote: `s3${side}` }));
         if (q.r.failed.length) throw new Error('s3 pull failed');
         (side === 'on' ? t.pullOn : t.pullOff).push(q.s);
@@ -192,7 +194,7 @@ async function partS3(tmp: string, root: string, size: number): Promise<void> {
       }
     }
     const thr = (s: number[]) => size / MiB / median(s);
-    process.stdout.write(`${table(['fresh, S3 (s3rver)', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
+    process.stdout.write(`${table([`fresh, S3 (s3rver), ${file} (${mode})`, 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
       ['push', fmt(thr(t.pushOff), 0), fmt(thr(t.pushOn), 0), fmt(thr(t.pushOn) / thr(t.pushOff), 2), fmt(median(cpu.pushOff), 2), fmt(median(cpu.pushOn), 2)],
       ['pull', fmt(thr(t.pullOff), 0), fmt(thr(t.pullOn), 0), fmt(thr(t.pullOn) / thr(t.pullOff), 2), fmt(median(cpu.pullOff), 2), fmt(median(cpu.pullOn), 2)],
     ])}\nruns (wall s): push off ${t.pushOff.map((x) => fmt(x, 2)).join(' ')}, on ${t.pushOn.map((x) => fmt(x, 2)).join(' ')}; pull off ${t.pullOff.map((x) => fmt(x, 2)).join(' ')}, on ${t.pullOn.map((x) => fmt(x, 2)).join(' ')}\n(target: on/off >= 0.8; CPU of geodvc only, s3rver is a child process; load average after: ${load()})\n\n`);
@@ -227,7 +229,73 @@ async function partC(tmp: string): Promise<void> {
   writeSeeded(v1, CDC_MIB * MiB, 9);
   copyFileSync(v1, f);
   await add({ cwd: root, targets: [f] });
-  const p1 = { on: await timed(() => push({ cwd: root, remote: 'on' })), off: await timed(() => push({ cwd: root, remote: 'off' })) };
+  git(root, 'add', '-A'); git(root, 'commit', '-qm', 'cube v1');
+  const size1 = statSync(f).size;
+  for (const side of ['on', 'off']) if ((await push({ cwd: root, remote: side })).failed) throw new Error(`push of v1 to ${side} failed`);
+
+  // Fresh add + push of a file cut by CDC (no tiles), medians of RUNS, the three flows interleaved,
+  // each in a new repository (empty cache, empty remote):
+  //  off:         chunking off (DVC's layout); add without cutting (GEODVC_CHUNK_AT_ADD=0)
+  //  on:          chunking cdc; add cuts on its second worker and remembers the list, push uses it
+  //  on, cut in push: chunking cdc, add without cutting: push cuts (an object added before the
+  //               remote was chunked, or pulled from elsewhere)
+  // then a fresh pull from the remotes of the last run into an empty clone.
+  const flows = ['off', 'on', 'cut-in-push'] as const;
+  type Flow = (typeof flows)[number];
+  const T = Object.fromEntries(flows.map((k) => [k, { add: [] as number[], push: [] as number[], both: [] as number[], addCpu: [] as number[], pushCpu: [] as number[] }])) as Record<Flow, { add: number[]; push: number[]; both: number[]; addCpu: number[]; pushCpu: number[] }>;
+  let c1: NonNullable<Awaited<ReturnType<typeof push>>['chunked']> | undefined;
+  const lastRepo = {} as Record<Flow, { root: string; remote: string }>;
+  for (let i = 0; i < RUNS; i++) {
+    for (const flow of flows) {
+      const r = join(tmp, `cdc-${flow}-${i}`);
+      const rem = join(tmp, `cdc-${flow}-${i}-remote`);
+      gitInit(r);
+      initRepo(r);
+      addRemote('x', rem, { root: r, cwd: r, default: true });
+      if (flow !== 'off') modifyRemote('x', 'chunking', 'cdc', { root: r, cwd: r });
+      copyFileSync(v1, join(r, 'cube.nc'));
+      const prev = process.env.GEODVC_CHUNK_AT_ADD;
+      if (flow !== 'on') process.env.GEODVC_CHUNK_AT_ADD = '0';
+      let a: Awaited<ReturnType<typeof timed>>;
+      try { a = await timed(() => add({ cwd: r, targets: [join(r, 'cube.nc')] })); } finally { if (prev === undefined) delete process.env.GEODVC_CHUNK_AT_ADD; else process.env.GEODVC_CHUNK_AT_ADD = prev; }
+      git(r, 'add', '-A'); git(r, 'commit', '-qm', 'cube');
+      const p = await timed(() => push({ cwd: r }));
+      if (p.r.failed) throw new Error(`push (${flow}) failed`);
+      if (flow === 'on') {
+        c1 = p.r.chunked!;
+        if (!c1.chunks || c1.bytesMoved !== size1) throw new Error(`the chunked push moved ${c1.bytesMoved} of ${size1} bytes`);
+      }
+      T[flow].add.push(a.s); T[flow].push.push(p.s); T[flow].both.push(a.s + p.s);
+      T[flow].addCpu.push(a.cpu); T[flow].pushCpu.push(p.cpu);
+      if (i > 0) rmSync(join(tmp, `cdc-${flow}-${i - 1}`), { recursive: true, force: true });
+      if (i > 0) rmSync(join(tmp, `cdc-${flow}-${i - 1}-remote`), { recursive: true, force: true });
+      lastRepo[flow] = { root: r, remote: rem };
+    }
+  }
+  const pullT = { off: [] as number[], on: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const side of ['off', 'on'] as const) {
+      const c = join(tmp, `cdc-clone-${side}`);
+      rmSync(c, { recursive: true, force: true });
+      git(tmp, 'clone', '-q', lastRepo[side].root, c);
+      const q = await timed(() => pull({ cwd: c }));
+      if (q.r.failed.length) throw new Error(`pull (${side}) failed`);
+      pullT[side].push(q.s);
+    }
+  }
+  const thr = (s: number[]) => size1 / MiB / median(s);
+  const row = (label: string, k: 'add' | 'push' | 'both', f: Flow) => [label, fmt(thr(T.off[k]), 0), fmt(thr(T[f][k]), 0), fmt(thr(T[f][k]) / thr(T.off[k]), 2), k === 'both' ? '' : fmt(median(T.off[k === 'add' ? 'addCpu' : 'pushCpu']), 2), k === 'both' ? '' : fmt(median(T[f][k === 'add' ? 'addCpu' : 'pushCpu']), 2)];
+  process.stdout.write(`C. ${CDC_MIB} MiB NetCDF-like file (random bytes), CDC 256K/1M/4M: ${c1!.chunks} chunks (mean ${fmt(CDC_MIB / c1!.chunks, 2)} MiB)\n\n`);
+  process.stdout.write(`${table(['fresh CDC, local remote', 'chunking off MiB/s', 'chunking on MiB/s', 'on/off', 'off CPU s', 'on CPU s'], [
+    row('add (on: cuts beside the hash)', 'add', 'on'),
+    row('push (on: list from add)', 'push', 'on'),
+    row('add + push', 'both', 'on'),
+    row('push, cut in push (list not known)', 'push', 'cut-in-push'),
+    ['pull', fmt(thr(pullT.off), 0), fmt(thr(pullT.on), 0), fmt(thr(pullT.on) / thr(pullT.off), 2), '', ''],
+  ])}\nruns (wall s): add off ${T.off.add.map((x) => fmt(x, 2)).join(' ')}, on ${T.on.add.map((x) => fmt(x, 2)).join(' ')}; push off ${T.off.push.map((x) => fmt(x, 2)).join(' ')}, on ${T.on.push.map((x) => fmt(x, 2)).join(' ')}, cut in push ${T['cut-in-push'].push.map((x) => fmt(x, 2)).join(' ')}; pull off ${pullT.off.map((x) => fmt(x, 2)).join(' ')}, on ${pullT.on.map((x) => fmt(x, 2)).join(' ')}\n(target: on/off >= 0.8; load average after: ${load()})\n\n`);
+  if (ONLY !== 'local' && ONLY !== 'cdc-local') await partS3(tmp, root, size1, 'cdc', 'cube.nc');
+
+  // 1 MiB inserted in the middle
   const ins = Buffer.allocUnsafe(MiB);
   for (let i = 0; i < ins.length; i++) ins[i] = (i * 131 + 7) & 0xff;
   rmSync(f);
@@ -236,10 +304,7 @@ async function partC(tmp: string): Promise<void> {
   const size2 = statSync(f).size;
   await add({ cwd: root, targets: [f] });
   const p2 = { on: await timed(() => push({ cwd: root, remote: 'on' })), off: await timed(() => push({ cwd: root, remote: 'off' })) };
-  const c1 = p1.on.r.chunked!;
-  process.stdout.write(`C. ${CDC_MIB} MiB NetCDF-like file (random bytes), CDC 256K/1M/4M: ${c1.chunks} chunks (mean ${fmt(CDC_MIB / c1.chunks, 2)} MiB), 1 MiB inserted in the middle\n\n`);
-  process.stdout.write(`${table(['CDC', 'chunking off', 'chunking on', 'on/off', 'on, % of file'], [
-    ['fresh push s', fmt(p1.off.s, 2), fmt(p1.on.s, 2), fmt(p1.on.s / p1.off.s, 2), ''],
+  process.stdout.write(`${table(['CDC, 1 MiB inserted in the middle', 'chunking off', 'chunking on', 'on/off', 'on, % of file'], [
     ['push after insert, MiB moved', fmt(p2.off.r.bytes / MiB, 1), fmt(p2.on.r.bytes / MiB, 1), fmt(p2.on.r.bytes / p2.off.r.bytes, 3), pct(p2.on.r.bytes, size2)],
     ['push after insert s', fmt(p2.off.s, 2), fmt(p2.on.s, 2), fmt(p2.on.s / p2.off.s, 2), ''],
   ])}\n(target: <= 5% moved)\n\n`);
@@ -249,7 +314,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'geodvc-bench-chunk-'));
 try {
   mkdirSync(tmp, { recursive: true });
   process.stdout.write(`chunked remotes vs DVC's whole-object layout; ${RUNS} run(s) per throughput figure (medians); load average ${load()}\n\n`);
-  await partA(tmp);
+  if (ONLY !== 'cdc' && ONLY !== 'cdc-local') await partA(tmp);
   if (ONLY !== 'fresh' && ONLY !== 's3') await partC(tmp);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -18,12 +18,14 @@ import { ignoreOutput } from '../scm/gitignore.js';
 import { Git } from '../scm/git.js';
 import type { HashName } from '../odb/hash.js';
 import type { LinkType } from '../odb/odb.js';
-import { AppError, PathError, UsageError } from '../../lib/errors.js';
+import { PathError, UsageError } from '../../lib/errors.js';
 import { tmpPathFor } from '../../lib/atomic.js';
 import { assertNotReserved, resolveInsideSync } from '../../lib/safepath.js';
 import type { OpContext } from '../../lib/progress.js';
 import { globTargets } from './glob.js';
 import { extractMetaHook, rasterCheckHook, type RasterWarning } from './meta-hook.js';
+import { chunkListsAtAdd } from '../chunk/settings.js';
+import { listRemoteNames } from '../repo/config.js';
 
 export interface AddOptions extends OpContext {
   cwd: string;
@@ -166,7 +168,7 @@ export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: 
   if (existsSync(dvcPath)) prev = loadDvcFile(dvcPath);
   const prevOut = prev?.outs.find((o) => o.absPath === t);
   const repoRel = repoRelPath(repo, t);
-  const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel };
+  const env = { odb: d.odb, state: d.state, ignore: d.ignore, repoRel, chunkLists: mode === 'none' ? undefined : chunkListsAtAdd(repo.root, listRemoteNames(repo.config), repo.config.core?.remote) };
   let name: HashName = prevOut?.oid ? prevOut.hashName : d.hashName;
   let built: Built | undefined;
   if (name === 'md5-dos2unix') {

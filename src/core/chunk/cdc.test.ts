@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cdcLengths, checkParams, GEAR, type CdcParams } from './cdc.js';
+import { cdcLengths, checkParams, GEAR, nextCut, nextCutScalar, DEFAULT_CDC, type CdcParams } from './cdc.js';
 import { tilePieces, MIN_PIECE } from './chunker.js';
 import { parseChunkList, serializeChunkList, listKey, chunkKey, type ChunkList } from './list.js';
 
@@ -38,6 +38,41 @@ test('cdc: bytes inserted in the middle change only the chunks around them', () 
   for (const n of lc) { if (!old.has(Buffer.from(c.subarray(o, o + n)).toString('base64'))) changed += n; o += n; }
   assert.ok(changed <= ins.length + 2 * P.max, `changed ${changed} bytes`);
   assert.ok(changed > 0);
+});
+
+test('cdc: the word-at-a-time scan cuts exactly where the byte-at-a-time reference does', () => {
+  // every alignment of the view and of the start, both masks, final and not, chunks cut by the
+  // hard mask, the easy mask and the maximum, and inputs of low entropy (runs, a short cycle)
+  const params: CdcParams[] = [P, { min: 64, avg: 256, max: 1024 }, { min: 1, avg: 1, max: 8 }, { min: 256, avg: 256, max: 256 }];
+  const inputs = [bytes(300_000, 7), new Uint8Array(70_000).fill(3), Uint8Array.from({ length: 90_000 }, (_, i) => (i * 7) % 13)];
+  let cuts = 0;
+  for (const p of params) {
+    for (const src of inputs) {
+      for (let shift = 0; shift < 4; shift++) {
+        const backing = new Uint8Array(src.length + 8);
+        backing.set(src, shift);
+        const buf = backing.subarray(shift, shift + src.length);
+        for (const final of [true, false]) {
+          let pos = 0;
+          while (pos < buf.length) {
+            const end = Math.min(buf.length, pos + 3 * p.max + (pos % 5));
+            const a = nextCut(buf, pos, end, p, final);
+            assert.equal(a, nextCutScalar(buf, pos, end, p, final), `shift ${shift} pos ${pos} end ${end} ${JSON.stringify(p)}`);
+            cuts++;
+            pos += a > 0 ? a : p.max;
+          }
+        }
+      }
+    }
+  }
+  // the default parameters over a few MiB (what push uses)
+  const big = bytes(12 << 20, 11);
+  for (let pos = 0; pos < big.length;) {
+    const a = nextCut(big, pos, big.length, DEFAULT_CDC, true);
+    assert.equal(a, nextCutScalar(big, pos, big.length, DEFAULT_CDC, true));
+    pos += a; cuts++;
+  }
+  assert.ok(cuts > 1000, `${cuts} cuts compared`);
 });
 
 test('cdc: invalid parameters are refused', () => {

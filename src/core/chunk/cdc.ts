@@ -48,6 +48,99 @@ export function checkParams(p: CdcParams): void {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The gear hash after the last scan that found no cut (the scans run in one thread, one at a time). */
+let scanHash = 0;
+
+/**
+ * The gear hash over `buf[j, end)` starting from `h`: the index just past the first byte where
+ * `(h & m) === 0`, or -1 (and `scanHash` = the hash at `end`). Four bytes per load from a 32-bit
+ * view of the whole ArrayBuffer (`words`, little-endian), byte by byte up to the first aligned word
+ * and after the last: the same hash, byte for byte, as the plain loop (`nextCutScalar`), at about
+ * twice its speed (one bounds-checked load per four bytes instead of four).
+ */
+function scan(buf: Uint8Array, words: Int32Array | null, j: number, end: number, h: number, m: number): number {
+  const g = GEAR;
+  if (words) {
+    const base = buf.byteOffset;
+    for (; j < end && ((base + j) & 3) !== 0; j++) {
+      h = ((h << 1) + g[buf[j]!]!) | 0;
+      if ((h & m) === 0) return j + 1;
+    }
+    let w = (base + j) >>> 2;
+    const wEnd = w + ((end - j) >>> 2);
+    for (; w + 1 < wEnd; w += 2, j += 8) {
+      const x = words[w]!;
+      const y = words[w + 1]!;
+      h = ((h << 1) + g[x & 255]!) | 0;
+      if ((h & m) === 0) return j + 1;
+      h = ((h << 1) + g[(x >>> 8) & 255]!) | 0;
+      if ((h & m) === 0) return j + 2;
+      h = ((h << 1) + g[(x >>> 16) & 255]!) | 0;
+      if ((h & m) === 0) return j + 3;
+      h = ((h << 1) + g[x >>> 24]!) | 0;
+      if ((h & m) === 0) return j + 4;
+      h = ((h << 1) + g[y & 255]!) | 0;
+      if ((h & m) === 0) return j + 5;
+      h = ((h << 1) + g[(y >>> 8) & 255]!) | 0;
+      if ((h & m) === 0) return j + 6;
+      h = ((h << 1) + g[(y >>> 16) & 255]!) | 0;
+      if ((h & m) === 0) return j + 7;
+      h = ((h << 1) + g[y >>> 24]!) | 0;
+      if ((h & m) === 0) return j + 8;
+    }
+    for (; w < wEnd; w++, j += 4) {
+      const x = words[w]!;
+      h = ((h << 1) + g[x & 255]!) | 0;
+      if ((h & m) === 0) return j + 1;
+      h = ((h << 1) + g[(x >>> 8) & 255]!) | 0;
+      if ((h & m) === 0) return j + 2;
+      h = ((h << 1) + g[(x >>> 16) & 255]!) | 0;
+      if ((h & m) === 0) return j + 3;
+      h = ((h << 1) + g[x >>> 24]!) | 0;
+      if ((h & m) === 0) return j + 4;
+    }
+  }
+  for (; j < end; j++) {
+    h = ((h << 1) + g[buf[j]!]!) | 0;
+    if ((h & m) === 0) return j + 1;
+  }
+  scanHash = h;
+  return -1;
+}
+
+/** A 32-bit view of the whole ArrayBuffer behind `buf` (null on a big-endian machine). */
+function wordsOf(buf: Uint8Array): Int32Array | null {
+  if (!LITTLE_ENDIAN) return null;
+  return new Int32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
+}
+
+/**
+ * Runs every path of `scan` (each of the eight returns, the byte loops before and after the words,
+ * the no-cut exit) on a small buffer once, so V8 has type feedback for all of them before the first
+ * real file: without it, the optimized loop is thrown away at the first rare branch it reaches
+ * (measured: the first 256 MiB cut at ~480 MiB/s instead of ~1.9 GiB/s).
+ */
+function warmUp(): void {
+  // a Buffer (what the chunker reads into) and a plain Uint8Array: V8 tracks them as different maps
+  for (const b of [Buffer.allocUnsafe(1024), new Uint8Array(1024)]) {
+    let s = 1;
+    for (let i = 0; i < b.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) | 0; b[i] = s >>> 24; }
+    const words = wordsOf(b);
+    for (const m of [0, 0x80000000 | 0, 0xc0000000 | 0, 0xe0000000 | 0, 0xf0000000 | 0]) {
+      for (let start = 0; start < 8; start++) {
+        for (let j = start; j < b.length - 1;) {
+          const at = scan(b, words, j, Math.min(b.length, j + 37 + start), start, m);
+          j = at < 0 ? j + 37 + start : at;
+        }
+      }
+    }
+    scan(b, null, 0, 64, 0, -1);
+  }
+}
+warmUp();
+
 /**
  * The length of the first chunk of `buf[start, end)`, or -1 when no cut was found and the data
  * may continue (`final` false and fewer than `max` bytes available). With `final`, the rest is
@@ -58,24 +151,37 @@ export function nextCut(buf: Uint8Array, start: number, end: number, p: CdcParam
   if (avail <= p.min) return final ? avail : -1;
   const bits = Math.log2(p.avg);
   // Normalized chunking (level 2): a harder mask before the average size, an easier one after it,
-  // so sizes cluster around `avg` instead of spreading geometrically.
-  const maskS = topMask(bits + 2);
-  const maskL = topMask(bits - 2);
+  // so sizes cluster around `avg` instead of spreading geometrically. 32-bit arithmetic in signed
+  // ints (same bits as unsigned): V8 keeps them in registers.
+  const mS = topMask(bits + 2) | 0;
+  const mL = topMask(bits - 2) | 0;
   const limit = Math.min(avail, p.max);
   const normal = Math.min(limit, p.avg);
-  // 32-bit arithmetic in signed ints (same bits as unsigned): V8 keeps them in registers
+  const words = wordsOf(buf);
+  let at = scan(buf, words, start + p.min, start + normal, 0, mS);
+  if (at < 0) at = scan(buf, words, start + normal, start + limit, scanHash, mL);
+  if (at >= 0) return at - start;
+  if (limit === p.max) return p.max;
+  return final ? avail : -1;
+}
+
+/** `nextCut` one byte at a time: the reference the word-at-a-time scan is tested against. */
+export function nextCutScalar(buf: Uint8Array, start: number, end: number, p: CdcParams, final: boolean): number {
+  const avail = end - start;
+  if (avail <= p.min) return final ? avail : -1;
+  const bits = Math.log2(p.avg);
+  const mS = topMask(bits + 2) | 0;
+  const mL = topMask(bits - 2) | 0;
+  const limit = Math.min(avail, p.max);
+  const normal = Math.min(limit, p.avg);
   const g = GEAR;
-  const mS = maskS | 0;
-  const mL = maskL | 0;
   let h = 0;
   let j = start + p.min;
-  const jn = start + normal;
-  const jl = start + limit;
-  for (; j < jn; j++) {
+  for (; j < start + normal; j++) {
     h = ((h << 1) + g[buf[j]!]!) | 0;
     if ((h & mS) === 0) return j - start + 1;
   }
-  for (; j < jl; j++) {
+  for (; j < start + limit; j++) {
     h = ((h << 1) + g[buf[j]!]!) | 0;
     if ((h & mL) === 0) return j - start + 1;
   }

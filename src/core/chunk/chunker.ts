@@ -13,6 +13,9 @@ import { hashBuffer, type HashName } from '../odb/hash.js';
 import { TiffFile, Tag } from '../../geo/raster/tiff.js';
 import { DEFAULT_CDC, nextCut, checkParams, type CdcParams } from './cdc.js';
 import { InterruptedError } from '../../lib/errors.js';
+import { chunkHashFor } from './list.js';
+
+export { chunkHashFor };
 
 export type ChunkMode = 'tiles' | 'cdc';
 
@@ -21,15 +24,6 @@ export interface ChunkRef { hash: string; size: number }
 /** Tiles and gaps below this are merged with their neighbours (see above). */
 export const MIN_PIECE = 64 << 10;
 
-/**
- * The algorithm naming chunks: xxh128 for md5/xxh128 repositories (fast, 128-bit; the file's own
- * md5/xxh128 is verified after reassembly, so a chunk collision can never produce a wrong file,
- * only a failed pull), sha256 for sha256 repositories (whoever chose sha256 wants collision
- * resistance everywhere).
- */
-export function chunkHashFor(fileHash: HashName): HashName {
-  return fileHash === 'sha256' ? 'sha256' : 'xxh128';
-}
 
 interface Piece { start: number; end: number; cdc: boolean }
 

@@ -14,7 +14,20 @@
 import { objectRelPath, isValidOid } from '../odb/layout.js';
 import { parseHashName, type HashName } from '../odb/hash.js';
 import { InvalidFileError } from '../../lib/errors.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomicSync } from '../../lib/atomic.js';
 import type { ChunkMode, ChunkRef } from './chunker.js';
+
+/**
+ * The algorithm naming chunks: xxh128 for md5/xxh128 repositories (fast, 128-bit; the file's own
+ * md5/xxh128 is verified after reassembly, so a chunk collision can never produce a wrong file,
+ * only a failed pull), sha256 for sha256 repositories (whoever chose sha256 wants collision
+ * resistance everywhere).
+ */
+export function chunkHashFor(fileHash: HashName): HashName {
+  return fileHash === 'sha256' ? 'sha256' : 'xxh128';
+}
 
 export const CHUNK_LIST_VERSION = 1;
 export const MARKER_KEY = 'GEODVC-CHUNKED-REMOTE.txt';
@@ -89,3 +102,22 @@ DVC cannot read these objects: \`dvc pull\` reports them as missing. Read them w
 \`geodvc remote modify NAME dvc_compatible true\` followed by \`geodvc push\`, which also uploads
 whole objects. See docs/chunking.md of geodvc.
 `;
+
+/** The chunk list remembered in the cache for `mode` (tiles falls back to a file's CDC list), or null. */
+export function rememberedChunkList(cacheDir: string, mode: ChunkMode, hash: HashName, oid: string, size: number): ChunkList | null {
+  for (const m of mode === 'tiles' ? (['tiles', 'cdc'] as const) : (['cdc'] as const)) {
+    const p = join(cacheDir, localListRel(m, hash, oid));
+    if (!existsSync(p)) continue;
+    try { return parseChunkList(readFileSync(p), { hash, oid, size }); } catch { /* damaged: recompute */ }
+  }
+  return null;
+}
+
+/** Remembers a list in the cache (best effort: a cache of derived data). */
+export function saveLocalList(cacheDir: string, list: ChunkList): void {
+  const p = join(cacheDir, localListRel(list.mode, list.hash, list.oid));
+  try {
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileAtomicSync(p, serializeChunkList(list), { fsync: false });
+  } catch { /* losing it costs a recomputation only */ }
+}

@@ -10,9 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { ConfigError } from '../../lib/errors.js';
-import { GEODVC_REMOTE_OPTIONS, validateGeodvcRemoteOption } from '../repo/remote-options.js';
+import { GEODVC_REMOTE_OPTIONS, parseByteSize, validateGeodvcRemoteOption } from '../repo/remote-options.js';
 
 export const SETTINGS_FILE = 'geodvc.json';
+
+/** Files below this go whole even to a chunked remote (one chunk would gain nothing). */
+export const DEFAULT_CHUNK_THRESHOLD = 4 << 20;
 
 type Settings = { remote?: Record<string, Record<string, string>> };
 
@@ -69,4 +72,28 @@ export function moveGeodvcRemote(root: string, from: string, to: string | undefi
   delete remotes[from];
   if (!Object.keys(remotes).length) delete s.remote;
   writeFileAtomicSync(settingsPath(root), `${JSON.stringify(s, null, 2)}\n`);
+}
+
+/**
+ * Whether `add`/`commit` should cut big files into chunks while hashing them, and how: the
+ * repository's default remote when it is chunked, else the first chunked remote defined in
+ * `.dvc/config` (`remoteNames`, in order). A push to that remote then finds each new file's chunk
+ * list in the cache instead of cutting the file itself (docs/chunking.md, "Chunk lists at add").
+ * `GEODVC_CHUNK_AT_ADD=0` turns it off. Undefined when no remote is chunked (the common case costs
+ * one `existsSync`).
+ */
+export function chunkListsAtAdd(root: string, remoteNames: string[], defaultRemote: string | undefined): { mode: 'tiles' | 'cdc'; minBytes: number } | undefined {
+  if (process.env.GEODVC_CHUNK_AT_ADD === '0' || !existsSync(settingsPath(root))) return undefined;
+  let remotes: Record<string, Record<string, string>> | undefined;
+  try { remotes = read(root).remote; } catch { return undefined; } // a broken file is reported by the commands that use it
+  if (!remotes) return undefined;
+  const order = defaultRemote && remoteNames.includes(defaultRemote) ? [defaultRemote, ...remoteNames.filter((n) => n !== defaultRemote)] : remoteNames;
+  for (const n of order) {
+    const o = remotes[n];
+    const mode = o?.chunking?.toLowerCase();
+    if (mode !== 'tiles' && mode !== 'cdc') continue;
+    const min = o!.chunk_threshold !== undefined ? parseByteSize(o!.chunk_threshold) : undefined;
+    return { mode, minBytes: min ?? DEFAULT_CHUNK_THRESHOLD };
+  }
+  return undefined;
 }

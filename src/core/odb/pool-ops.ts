@@ -12,13 +12,16 @@
  *   store-hardlink             hash + the workspace file becomes a hard link of the object
  *   store-symlink              hash + move the file into the cache, symlink back
  *   link-copy|link-hardlink|link-symlink   place a cache object at a workspace path (temp + rename)
+ *   chunk-list                 cut the file into the chunks a chunked remote stores (chunk/chunker.ts), run
+ *                              beside a big file's 'hash'/'store-*' on another worker so `add` pays the cut
+ *                              on the second core instead of `push` paying it alone (docs/chunking.md)
  */
 import * as fs from 'node:fs';
 import { dirname, basename } from 'node:path';
 import { createHasherSync, hashBuffer, readyHasherSync, type HashName, type Hasher } from './hash.js';
 import { objectPath } from './layout.js';
 
-export type PoolOp = 'copy-tmp' | 'hash' | 'hash-follow' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
+export type PoolOp = 'chunk-list' | 'copy-tmp' | 'hash' | 'hash-follow' | 'store-copy' | 'store-hardlink' | 'store-symlink' | 'link-copy' | 'link-hardlink' | 'link-symlink';
 
 export interface PoolItem {
   /** Absolute workspace path. */
@@ -37,6 +40,8 @@ export interface PoolItem {
   op?: PoolOp;
   /** hash-follow: a shared BigInt64 holding how many leading bytes of the file are complete (-1: abort). */
   follow?: SharedArrayBuffer;
+  /** chunk-list: how to cut (tiles falls back to CDC for a file without a block table). */
+  chunkMode?: 'tiles' | 'cdc';
 }
 
 export interface PoolResult {
@@ -46,6 +51,9 @@ export interface PoolResult {
   size?: number;
   ino?: number;
   mtimeMs?: number;
+  /** chunk-list: the chunks in file order (ids in the chunk algorithm of the job's hash) and the mode used. */
+  chunks?: { hash: string; size: number }[];
+  chunkMode?: 'tiles' | 'cdc';
   error?: { code?: string; message: string; path: string };
 }
 
@@ -208,6 +216,17 @@ export function createPoolHandler(id: string | number, post: (m: PoolMessage) =>
       }
     } finally { fs.closeSync(fd); freeBufSets.push(bufs); }
     return { oid: h.digest(), size: pos };
+  }
+
+  // chunk-list: the chunker is imported on first use (only repositories with a chunked remote cut
+  // at add); the (ino, mtime, size) before and after let the parent match it with the file's hash
+  async function chunkList(it: PoolItem, job: PoolJobMessage): Promise<PoolResult> {
+    const { chunkFile, chunkHashFor } = await import('../chunk/chunker.js');
+    const st0 = finalStat(it.path);
+    const r = chunkFile(it.path, chunkHashFor(job.name), it.chunkMode ?? 'cdc', { signal: job.signal });
+    const st1 = finalStat(it.path);
+    if (!sameStat(st0, st1) || r.size !== st0.size) throw changedErr(it.path);
+    return { size: r.size, ino: st0.ino, mtimeMs: st0.mtimeMs, chunks: r.chunks, chunkMode: r.mode };
   }
 
   // make(tmp) creates the new entry; rename over dest (atomic)
@@ -387,6 +406,7 @@ export function createPoolHandler(id: string | number, post: (m: PoolMessage) =>
         // the hasher of this item is taken synchronously below (no await in between)
         if (job.name === 'xxh128') await readyHasherSync(job.name);
         if (op === 'hash-follow') { results[i] = await hashFollow(it, job); continue; }
+        if (op === 'chunk-list') { results[i] = await chunkList(it, job); continue; }
         let pre: { oid: string; size: number } | undefined;
         // big files that are only read: hash them with overlapped reads first (stat key checked after)
         // (md5-dos2unix keeps the sync 1 MiB reads: DVC 2 normalises each 1 MiB chunk on its own)

@@ -20,14 +20,15 @@ import { LocalBackend } from '../../storage/backends/local.js';
 import { createHasherSync, hashBuffer, readyHasherSync, type HashName } from '../odb/hash.js';
 import { followHash } from '../odb/pool.js';
 import { chunkFile, chunkHashFor, cutChunks, type ChunkMode, type CutChunk } from '../chunk/chunker.js';
-import { chunkKey, listKey, localListRel, parseChunkList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
+import { chunkKey, listKey, parseChunkList, rememberedChunkList, saveLocalList, serializeChunkList, MARKER_KEY, MARKER_TEXT, CHUNK_LIST_VERSION, type ChunkList } from '../chunk/list.js';
 import { mapLimitSettled } from '../../lib/pool.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
-import { writeFileAtomicSync } from '../../lib/atomic.js';
 import { remoteHas } from './exists.js';
 import { PackWriter, RemotePacks, STAGE, giveStage, takeStage, type PackEntry, type WholeCopy, forgetRemotePacks, hasChunkObjects, indexKey, loadRemotePacks, packKey, readBudget, readPackRange, remotePacksOf } from './pack.js';
 import { ENGINE_RETRY, isFatal, isRemoteLevel } from './faults.js';
 import type { RemoteHandle } from './remote.js';
+
+export { rememberedChunkList, saveLocalList };
 
 export interface ChunkStats {
   /** File objects that went (or came) as chunks. */
@@ -60,24 +61,6 @@ export function localChunkList(cacheDir: string, objPath: string, mode: ChunkMod
   const list: ChunkList = { version: CHUNK_LIST_VERSION, hash, oid, size, chunkHash, mode: r.mode, chunks: r.chunks };
   saveLocalList(cacheDir, list);
   return list;
-}
-
-/** The chunk list remembered in the cache for `mode` (tiles falls back to a file's CDC list), or null. */
-export function rememberedChunkList(cacheDir: string, mode: ChunkMode, hash: HashName, oid: string, size: number): ChunkList | null {
-  for (const m of mode === 'tiles' ? (['tiles', 'cdc'] as const) : (['cdc'] as const)) {
-    const p = join(cacheDir, localListRel(m, hash, oid));
-    if (!existsSync(p)) continue;
-    try { return parseChunkList(readFileSync(p), { hash, oid, size }); } catch { /* damaged: recompute */ }
-  }
-  return null;
-}
-
-export function saveLocalList(cacheDir: string, list: ChunkList): void {
-  const p = join(cacheDir, localListRel(list.mode, list.hash, list.oid));
-  try {
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileAtomicSync(p, serializeChunkList(list), { fsync: false });
-  } catch { /* a cache of derived data: losing it costs a recomputation only */ }
 }
 
 /** Where each chunk can be read from in the cache: chunk hash -> (object path, offset, size). */

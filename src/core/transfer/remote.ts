@@ -7,7 +7,7 @@ import type { Backend } from '../../storage/backend.js';
 import { getRemote, configBool } from '../repo/config.js';
 import type { Repo } from '../repo/repo.js';
 import { ConfigError } from '../../lib/errors.js';
-import { geodvcRemoteOptions } from '../chunk/settings.js';
+import { DEFAULT_CHUNK_THRESHOLD, geodvcRemoteOptions } from '../chunk/settings.js';
 import { parseByteSize } from '../repo/remote-options.js';
 
 export interface RemoteHandle {
@@ -41,8 +41,7 @@ const int = (v: string | undefined): number | undefined => (v !== undefined && /
 
 export const DEFAULT_JOBS = 16;
 export const DEFAULT_PART_SIZE = 16 << 20;
-/** Files below this go whole even to a chunked remote (one chunk would gain nothing). */
-export const DEFAULT_CHUNK_THRESHOLD = 4 << 20;
+export { DEFAULT_CHUNK_THRESHOLD };
 
 export async function openRemote(repo: Repo, name: string | undefined, o: OpenRemoteOptions = {}): Promise<RemoteHandle> {
   const rc = getRemote(repo, name);

@@ -10,6 +10,7 @@ import type { ObjectDB } from '../odb/odb.js';
 import { StateDB, type DirIndex, type DirIndexEntry } from '../odb/state.js';
 import { HashPool, poolError, sameSource, type PoolItem, type PoolOp, type PoolResult } from '../odb/pool.js';
 import { buildTree, type TreeEntry, type Tree } from '../odb/tree.js';
+import { CHUNK_LIST_VERSION, chunkHashFor, saveLocalList } from '../chunk/list.js';
 import type { DvcIgnore } from '../repo/dvcignore.js';
 import { walkDir, type WalkedFile } from './walk.js';
 import { AppError, InterruptedError, toAppError } from '../../lib/errors.js';
@@ -26,7 +27,15 @@ export interface BuildEnv {
   repoRel: string;
   /** The repository root: when set, `applyPlan` checks every path against it before writing (issue 17). */
   root?: string;
+  /**
+   * Cut big files stored now into the chunks a chunked remote keeps, on another worker beside
+   * their hash, and remember the lists in the cache (push then finds them instead of cutting).
+   */
+  chunkLists?: ChunkListsAtAdd;
 }
+
+/** Which files `hashFiles` cuts while storing (see BuildEnv.chunkLists and docs/chunking.md). */
+export interface ChunkListsAtAdd { mode: 'tiles' | 'cdc'; minBytes: number }
 
 export interface BuiltFile { kind: 'file'; oid: string; size: number; isexec: boolean }
 /**
@@ -97,7 +106,18 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
       items.push({ path: f.abs, size: f.size, op: 'copy-tmp' });
     } else items.push({ path: f.abs, size: f.size });
   }
-  const poolBytes = bytesTotal + [...copyOf.keys()].reduce((s, k) => s + files[todo[k]!]!.size, 0);
+  // the chunk lists a chunked remote will want, cut on a worker of their own beside the hash
+  const cutOf = new Map<number, number>(); // todo position -> index of its chunk-list item
+  const cl = env.chunkLists;
+  if (cl && mode !== 'none' && name !== 'md5-dos2unix' && pool.size >= 2) {
+    for (let k = 0; k < todo.length; k++) {
+      const f = files[todo[k]!]!;
+      if (f.size < Math.max(cl.minBytes, 1)) continue;
+      cutOf.set(k, items.length);
+      items.push({ path: f.abs, size: f.size, op: 'chunk-list', chunkMode: cl.mode });
+    }
+  }
+  const poolBytes = bytesTotal + [...copyOf.keys(), ...cutOf.keys()].reduce((s, k) => s + files[todo[k]!]!.size, 0);
   let raw: PoolResult[];
   try {
     raw = await pool.run({
@@ -114,6 +134,7 @@ export async function hashFiles(env: BuildEnv, files: WalkedFile[], name: HashNa
     const ci = copyOf.get(k);
     return ci === undefined ? r : settleCopy(env, name, r, raw[ci]!, files[todo[k]!]!.abs);
   });
+  for (const [k, ci] of cutOf) rememberCut(env, name, results[k]!, raw[ci]!);
   progress({ phase, done: total, total, bytesDone: bytesTotal, bytesTotal, finished: true });
   const failures: { path: string; code?: string; message: string }[] = [];
   for (let k = 0; k < todo.length; k++) {
@@ -170,6 +191,15 @@ function settleCopy(env: BuildEnv, name: HashName, h: PoolResult, c: PoolResult,
     return { error: { code: e.code, message: e.message, path } };
   }
   return h;
+}
+
+/**
+ * Saves the chunk list cut beside a file's hash when both saw the same file; a failed or
+ * mismatched cut is dropped silently (the list is derived data: push cuts the file itself then).
+ */
+function rememberCut(env: BuildEnv, name: HashName, h: PoolResult, c: PoolResult): void {
+  if (h.error || c.error || !c.chunks || !c.chunkMode || !sameSource(h, c)) return;
+  saveLocalList(env.odb.root, { version: CHUNK_LIST_VERSION, hash: name, oid: h.oid!, size: h.size!, chunkHash: chunkHashFor(name), mode: c.chunkMode, chunks: c.chunks });
 }
 
 /** What hashFiles learnt about a directory's state index (buildOutput saves it with the tree oid). */
