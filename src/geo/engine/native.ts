@@ -11,8 +11,8 @@
  * child process (`runner.ts`) so that Ctrl-C can stop it: GDAL's progress callback in gdal-async
  * cannot cancel, and a native call in flight keeps a Node process alive until it returns.
  */
-import { createRequire } from 'node:module';
-import { existsSync, readdirSync } from 'node:fs';
+import { Module, createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError } from '../../lib/errors.js';
 
@@ -72,6 +72,57 @@ export function engineKind(o: { load?: boolean } = {}): 'native' | 'wasm' {
   return ok ? 'native' : 'wasm';
 }
 
+/** The node-pre-gyp options that change where a binding is looked for (argv or npm_config_*). */
+const PRE_GYP_OPTIONS = /^(--)?(npm_config_)?(target|target_arch|target_platform|target_libc|runtime|module_root|module_path|build_from_source|fallback_to_build|napi_build_version)\b/i;
+
+/**
+ * gdal-async's entry (lib/gdal.js) requires @mapbox/node-pre-gyp (with semver, nopt, consola:
+ * ~60 modules) only to compute the path of its compiled binding, and xmlbuilder2 (~150 modules
+ * with @oozcitak/dom and js-yaml) only for gdal.wrapVRT, which geodvc never calls: together
+ * ~130 ms of CPU in every process that loads GDAL (a geo command, each runner child, each decode
+ * worker), more than half of the load. Before the first require this puts in the require cache:
+ * for node-pre-gyp, a `find()` answering the path node-pre-gyp computes from gdal-async's
+ * package.json ({node_abi}-{platform}-{arch} under its module_path), only when that file exists
+ * and nothing in argv or the environment would make node-pre-gyp look elsewhere (else the real one
+ * loads); for wrapVRT.js, a function that loads the real one on its first call. Same binding, same
+ * gdal object.
+ */
+function preseedGdalAsync(req: NodeJS.Require, entry: string): void {
+  const root = dirname(dirname(entry));
+  const seed = (file: string, exports: unknown) => {
+    if (req.cache[file]) return;
+    const m = new Module(file);
+    m.filename = file;
+    m.loaded = true;
+    m.exports = exports;
+    req.cache[file] = m;
+  };
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { binary?: { module_name?: string; module_path?: string } };
+    const tpl = pkg.binary?.module_path, name = pkg.binary?.module_name;
+    const otherOptions = process.argv.some((a) => PRE_GYP_OPTIONS.test(a)) || Object.keys(process.env).some((k) => /^npm_config_/i.test(k) && PRE_GYP_OPTIONS.test(k));
+    if (tpl && name && !otherOptions) {
+      const dir = tpl.replace('{node_abi}', `node-v${process.versions.modules}`).replace('{platform}', process.platform).replace('{arch}', process.arch);
+      const binding = join(root, dir, `${name}.node`);
+      if (!/[{}]/.test(dir) && existsSync(binding)) {
+        const preGyp = createRequire(entry).resolve('@mapbox/node-pre-gyp');
+        seed(preGyp, { find: () => binding });
+      }
+    }
+  } catch { /* the real node-pre-gyp finds it */ }
+  const wrapFile = join(root, 'lib', 'wrapVRT.js');
+  if (existsSync(wrapFile)) {
+    let real: ((...a: unknown[]) => unknown) | undefined;
+    seed(wrapFile, function wrapVRT(this: unknown, ...a: unknown[]) {
+      if (!real) {
+        delete req.cache[wrapFile];
+        real = req(wrapFile) as (...a: unknown[]) => unknown;
+      }
+      return real.apply(this, a);
+    });
+  }
+}
+
 /**
  * gdal-async, loaded once and configured (cache size, threads, no PAM), or null when unavailable.
  * Never throws.
@@ -79,7 +130,10 @@ export function engineKind(o: { load?: boolean } = {}): 'native' | 'wasm' {
 export function loadNativeGdal(): NativeGdal | null {
   if (loaded) return loaded.gdal;
   try {
-    const gdal = createRequire(import.meta.url)('gdal-async');
+    const req = createRequire(import.meta.url);
+    const entry = req.resolve('gdal-async');
+    preseedGdalAsync(req, entry);
+    const gdal = req(entry);
     for (const [k, v] of Object.entries(NATIVE_CONFIG)) gdal.config.set(k, v);
     // GDAL errors become exceptions of the call that raised them; keep stderr quiet
     if (typeof gdal.quiet === 'function') gdal.quiet();
