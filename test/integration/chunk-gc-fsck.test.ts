@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../helpers/tmp.js';
 import { openRepo } from '../../src/core/repo/repo.js';
@@ -124,7 +124,7 @@ test('fsck -r finds and repairs a corrupt chunk in a pack; gc -c drops unused pa
   }
 });
 
-test('gc -c removes a pack left without index by a killed push, and an index whose pack is gone', { timeout: 30_000 }, async () => {
+test('gc -c removes a pack left without index by a killed push, its stale temp files, and an index whose pack is gone', { timeout: 30_000 }, async () => {
   const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunkgc2-');
   try {
     const f = join(root, 'a.nc');
@@ -141,13 +141,22 @@ test('gc -c removes a pack left without index by a killed push, and an index who
     const { serializePackIndex } = await import('../../src/core/transfer/pack.js');
     const orphanIx = serializePackIndex('xxh128', 10, [{ hash: ghost.entries[0]!.hash, offset: 0, size: 10 }]);
     writeFileSync(join(indexDir, orphanIx.id), orphanIx.text);
+    // temp files of pushes killed mid-write: one left two hours ago, one being written now
+    const staleTmp = `${'cd'.repeat(16)}.0123456789ab.tmp`;
+    const liveTmp = `new.ba9876543210.tmp`;
+    writeFileSync(join(packsDir, staleTmp), Buffer.alloc(2000, 2));
+    writeFileSync(join(packsDir, liveTmp), Buffer.alloc(2000, 3));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(join(packsDir, staleTmp), twoHoursAgo, twoHoursAgo);
     const seen = await loadRemotePacks(new LocalBackend(remote));
     assert.deepEqual(seen.unindexed.map((p) => p.id), ['ab'.repeat(16)]);
     assert.deepEqual(seen.dangling, [{ id: orphanIx.id, packSize: undefined }], 'an index without its pack is not trusted');
     assert.equal(seen.indexes.size, 1);
     const res = await gc(await openRepo(root), { workspace: true, cloud: true });
-    assert.deepEqual(res.cloud!.removed.sort(), [`chunked/index/${orphanIx.id}`, `chunked/packs/${'ab'.repeat(16)}`].sort());
+    assert.deepEqual(res.cloud!.removed.sort(), [`chunked/index/${orphanIx.id}`, `chunked/packs/${'ab'.repeat(16)}`, `chunked/packs/${staleTmp}`].sort());
     assert.deepEqual(names(packsDir), [kept]);
+    assert.equal(existsSync(join(packsDir, staleTmp)), false, 'the stale temp file is gone');
+    assert.equal(existsSync(join(packsDir, liveTmp)), true, 'a temp file written recently stays (a push may be writing it)');
     assert.deepEqual(names(indexDir), [kept]);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -762,6 +762,9 @@ async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tm
 
 // -------------------------------------------------------------------------------------------- gc
 
+/** A remote's temp file untouched this long is left by a killed push (gc removes it). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
 export interface ChunkGcResult {
   removed: string[];
   unreadableLists: string[];
@@ -835,6 +838,12 @@ export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolea
     res.removed.push(packKey(id));
   }, o.signal);
   await del(packs.unindexed.map((p) => packKey(p.id)));
+  // a local remote: temp files of pushes killed mid-write (never listed, so never in `unindexed`)
+  // (the backend may come wrapped, e.g. with retries: a fresh LocalBackend on its root, as localRemote)
+  if (b.scheme === 'local' && b.localPath) {
+    const lb = b instanceof LocalBackend ? b : new LocalBackend(b.url);
+    for (const dir of ['chunked/packs', 'chunked/index']) res.removed.push(...(await lb.sweepTemps(dir, STALE_TEMP_MS, o.dry)));
+  }
   const dropChunks: string[] = [];
   for await (const key of b.list('chunked/data/', o.signal)) {
     const h = key.slice(key.lastIndexOf('/') - 2).replace('/', '');

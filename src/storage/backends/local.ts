@@ -45,6 +45,34 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Temp files (`*.<hex>.tmp`, see tempNameFor) directly under the key prefix `dir` not written
+   * for `olderThanMs`: what a push killed mid-write leaves (nothing lists or trusts them). Removed
+   * unless `dry`; returns their keys. A temp file still being written is younger than any sane
+   * threshold (its mtime moves with every write).
+   */
+  async sweepTemps(dir: string, olderThanMs: number, dry = false): Promise<string[]> {
+    const base = this.path(dir);
+    let names: string[];
+    try { names = await fsp.readdir(base); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.wrap(e);
+    }
+    const out: string[] = [];
+    const cutoff = Date.now() - olderThanMs;
+    for (const n of names) {
+      if (!/\.[0-9a-f]{12}\.tmp$/.test(n)) continue;
+      const p = join(base, n);
+      try {
+        const st = await fsp.stat(p);
+        if (!st.isFile() || st.mtimeMs > cutoff) continue;
+        if (!dry) await fsp.rm(p, { force: true });
+        out.push(`${dir}/${n}`);
+      } catch { /* gone meanwhile */ }
+    }
+    return out;
+  }
+
   localPath(key: string): string | undefined {
     const p = this.path(key);
     try { return statSync(p).isFile() ? p : undefined; } catch { return undefined; }
