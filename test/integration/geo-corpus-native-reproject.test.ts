@@ -16,8 +16,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeShmTmpDir } from '../helpers/tmp.js';
@@ -25,8 +24,8 @@ import { runCli, CORPUS } from '../helpers/cli.js';
 import { needNative, run } from './geo-ops-native.js';
 import { mapLimit } from '../../src/lib/pool.js';
 import { loadNativeGdal } from '../../src/geo/engine/native.js';
+import { GdalTools } from '../helpers/gdal-tools.js';
 
-const execFileP = promisify(execFile);
 const ENV = { ...process.env, GDAL_PAM_ENABLED: 'NO' };
 
 interface Entry { file: string; truth: any }
@@ -132,34 +131,40 @@ test('geo reproject on every warpable corpus raster = gdalwarp (4326 and UTM, ne
     }
     t.diagnostic(`geo reproject x4: ${Date.now() - t0} ms`);
     const t1 = Date.now();
-    await mapLimit(jobs, 2, async (j) => {
-      const [, resampling] = COMBOS[j.combo]!;
-      const ref = join(dir, `ref${j.combo}_${j.input.name}.tif`);
-      const grid = j.combo < 2 && existsSync(join(dir, `${j.input.name}.probe.vrt`)) ? join(dir, `${j.input.name}.probe.vrt`) : join(dir, `grid${j.combo}_${j.input.name}.vrt`);
-      if (!existsSync(grid)) await execFileP('gdalwarp', ['-q', '-of', 'VRT', '-t_srs', j.crs, j.input.path, grid], { env: ENV });
-      await execFileP('gdalwarp', ['-q', ...j.args, '-of', 'GTiff', j.input.path, ref], { env: ENV });
-      const a = readAll(gdal, j.ours), b = readAll(gdal, ref), g = gridOf(gdal, grid);
-      const what = `${j.input.name} -> ${j.crs} ${resampling}`;
-      if (JSON.stringify(a.size) !== JSON.stringify(g.size)) { problems.push(`${what}: size ${a.size} vs gdalwarp ${g.size}`); return; }
-      const tol = Math.max(Math.abs(g.gt[1]!), Math.abs(g.gt[5]!)) * 1e-6;
-      if (!a.gt.every((v, i) => Math.abs(v - g.gt[i]!) <= tol)) problems.push(`${what}: geotransform ${a.gt} vs gdalwarp ${g.gt}`);
-      if (!a.srs || !b.srs || !a.srs.isSame(b.srs)) problems.push(`${what}: CRS differs`);
-      if (JSON.stringify(a.nodata) !== JSON.stringify(b.nodata)) problems.push(`${what}: nodata ${a.nodata} vs ${b.nodata}`);
-      if (a.bands.length !== b.bands.length) { problems.push(`${what}: ${a.bands.length} bands vs ${b.bands.length}`); return; }
-      const float = /Float|^C/.test(b.type);
-      let bad = 0, worst = 0;
-      for (let n = 0; n < a.bands.length; n++) {
-        const x = a.bands[n]!, y = b.bands[n]!;
-        for (let i = 0; i < x.length; i++) {
-          const p = x[i]!, q = y[i]!;
-          if (p === q || (Number.isNaN(p) && Number.isNaN(q))) continue;
-          const d = Math.abs(p - q);
-          const ok = resampling === 'nearest' ? false : float ? d <= 1e-6 * Math.max(Math.abs(p), Math.abs(q)) : d <= 1;
-          if (!ok) { bad++; worst = Math.max(worst, d); }
+    // the references: gdalwarp's grid alone for the target CRS, and gdalwarp's pixels with our
+    // arguments, as GDALWarp calls in one process (test/helpers/gdal-tools.ts) instead of ~110
+    // gdalwarp processes (the probes above stay gdalwarp runs: they read its stderr)
+    const tools = new GdalTools();
+    try {
+      await mapLimit(jobs, 2, async (j) => {
+        const [, resampling] = COMBOS[j.combo]!;
+        const ref = join(dir, `ref${j.combo}_${j.input.name}.tif`);
+        const grid = j.combo < 2 && existsSync(join(dir, `${j.input.name}.probe.vrt`)) ? join(dir, `${j.input.name}.probe.vrt`) : join(dir, `grid${j.combo}_${j.input.name}.vrt`);
+        if (!existsSync(grid)) await tools.run('gdalwarp', ['-q', '-of', 'VRT', '-t_srs', j.crs, j.input.path, grid]);
+        await tools.run('gdalwarp', ['-q', ...j.args, '-of', 'GTiff', j.input.path, ref]);
+        const a = readAll(gdal, j.ours), b = readAll(gdal, ref), g = gridOf(gdal, grid);
+        const what = `${j.input.name} -> ${j.crs} ${resampling}`;
+        if (JSON.stringify(a.size) !== JSON.stringify(g.size)) { problems.push(`${what}: size ${a.size} vs gdalwarp ${g.size}`); return; }
+        const tol = Math.max(Math.abs(g.gt[1]!), Math.abs(g.gt[5]!)) * 1e-6;
+        if (!a.gt.every((v, i) => Math.abs(v - g.gt[i]!) <= tol)) problems.push(`${what}: geotransform ${a.gt} vs gdalwarp ${g.gt}`);
+        if (!a.srs || !b.srs || !a.srs.isSame(b.srs)) problems.push(`${what}: CRS differs`);
+        if (JSON.stringify(a.nodata) !== JSON.stringify(b.nodata)) problems.push(`${what}: nodata ${a.nodata} vs ${b.nodata}`);
+        if (a.bands.length !== b.bands.length) { problems.push(`${what}: ${a.bands.length} bands vs ${b.bands.length}`); return; }
+        const float = /Float|^C/.test(b.type);
+        let bad = 0, worst = 0;
+        for (let n = 0; n < a.bands.length; n++) {
+          const x = a.bands[n]!, y = b.bands[n]!;
+          for (let i = 0; i < x.length; i++) {
+            const p = x[i]!, q = y[i]!;
+            if (p === q || (Number.isNaN(p) && Number.isNaN(q))) continue;
+            const d = Math.abs(p - q);
+            const ok = resampling === 'nearest' ? false : float ? d <= 1e-6 * Math.max(Math.abs(p), Math.abs(q)) : d <= 1;
+            if (!ok) { bad++; worst = Math.max(worst, d); }
+          }
         }
-      }
-      if (bad) problems.push(`${what}: ${bad} pixels differ (max ${worst})`);
-    });
+        if (bad) problems.push(`${what}: ${bad} pixels differ (max ${worst})`);
+      });
+    } finally { await tools.close(); }
     t.diagnostic(`gdalwarp references and compare: ${Date.now() - t1} ms`);
     assert.deepEqual(problems, []);
 
