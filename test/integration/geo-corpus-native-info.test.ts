@@ -16,6 +16,7 @@ import { basename, join } from 'node:path';
 import { makeShmTmpDir, gitInit } from '../helpers/tmp.js';
 import { cliOk, runCli, CORPUS } from '../helpers/cli.js';
 import { needNative, run, gdalinfo } from './geo-ops-native.js';
+import { GdalTools } from '../helpers/gdal-tools.js';
 
 interface Raster { file: string; truth: any; readable: boolean; decodable: boolean }
 
@@ -93,6 +94,10 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
     .filter((x) => x.truth.size[0] * x.truth.size[1] <= 4_000_000);
   assert.ok(picked.length >= 8, `picked ${picked.map((x) => x.file)}`);
   const { dir, cleanup } = makeShmTmpDir();
+  // gdalbuildvrt and gdalwarp as GDALBuildVRT/GDALWarp calls in one process (test/helpers/gdal-tools.ts)
+  // instead of three processes per raster; gdalinfo stays the command (its WKT can depend on what a
+  // long-lived process resolved before)
+  const tools = new GdalTools();
   try {
     // sources beside the VRTs, under their own names (VRTs in the corpus name theirs relative to them)
     for (const f of readdirSync(CORPUS)) if (/\.(tiff?|vrt|msk|ovr)$/i.test(f)) copyFileSync(join(CORPUS, f), join(dir, f));
@@ -102,7 +107,7 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
       // --no-verify: the decode check of these same files is geo-corpus-vrt's (one runner for all);
       // here each `geo vrt` would start a GDAL runner child only to repeat it
       await cliOk(['geo', 'vrt', '--no-verify', ours, join(dir, x.file)], { cwd: dir });
-      run('gdalbuildvrt', ['-q', ref, join(dir, x.file)]);
+      await tools.run('gdalbuildvrt', ['-q', ref, join(dir, x.file)]);
       const a = JSON.parse(run('gdalinfo', ['-json', '-checksum', ours])), b = JSON.parse(run('gdalinfo', ['-json', '-checksum', ref]));
       const band = (j: any) => j.bands.map((y: any) => ({ type: y.type, ci: y.colorInterpretation, ct: y.colorTable ?? null, mask: y.mask?.flags ?? null, nd: y.noDataValue ?? null, cs: y.checksum }));
       for (const [f, va, vb] of [['size', a.size, b.size], ['geoTransform', a.geoTransform, b.geoTransform], ['crs', a.coordinateSystem?.wkt, b.coordinateSystem?.wkt], ['bands', band(a), band(b)]] as const) {
@@ -111,17 +116,17 @@ test('geo vrt = gdalbuildvrt on corpus rasters with colour tables, alpha/masks, 
       // a warp from the VRT lands where a warp from the source lands (axis order of the VRT's CRS)
       // (gdalwarp writes the grid it chose into the warped VRT's <GeoTransform>: read there rather
       // than through one more gdalinfo process per warp)
-      const w = (src: string, out: string) => {
-        run('gdalwarp', ['-q', '-of', 'VRT', '-t_srs', 'EPSG:3857', src, out]);
+      const w = async (src: string, out: string) => {
+        await tools.run('gdalwarp', ['-q', '-of', 'VRT', '-t_srs', 'EPSG:3857', src, out]);
         return vrtGeoTransform(readFileSync(out, 'utf8'), out);
       };
       let wb: number[];
-      try { wb = w(join(dir, x.file), join(dir, `wb_${x.file}.vrt`)); } catch { continue; } // GDAL cannot warp the source itself (a Mars CRS)
-      const wa = w(ours, join(dir, `wa_${x.file}.vrt`));
+      try { wb = await w(join(dir, x.file), join(dir, `wb_${x.file}.vrt`)); } catch { continue; } // GDAL cannot warp the source itself (a Mars CRS)
+      const wa = await w(ours, join(dir, `wa_${x.file}.vrt`));
       if (!wa.every((v: number, i: number) => wb[i] !== undefined && relEq(v, wb[i]))) diffs.push(`${x.file}: warp from the VRT lands at ${wa}, from the source at ${wb}`);
     }
     assert.deepEqual(diffs, []);
-  } finally { cleanup(); }
+  } finally { await tools.close(); cleanup(); }
 });
 
 // Files GDAL opens but cannot decode make geo stac fail (test/integration/geo-undecodable-stac.test.ts).
