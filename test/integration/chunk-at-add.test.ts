@@ -105,3 +105,38 @@ test('add cuts a tiled GeoTIFF on its tiles for a tiles remote; nothing is cut w
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('a damaged whole-file pack: pull falls back to chunk by chunk, names the corrupt chunk and stores nothing', { timeout: 120_000 }, async () => {
+  const { tmp, root, remote } = chunkedRepo('cdc', 'geodvc-chunk-at-add-');
+  try {
+    const big = join(root, 'cube.nc');
+    writeSeeded(big, 20 << 20, 21);
+    await cliOk(['add', 'cube.nc'], { cwd: root });
+    git(root, 'add', '-A'); git(root, 'commit', '-qm', 'v1');
+    await cliOk(['push'], { cwd: root });
+    // a fresh object of >= 16 MiB is one pack: the cached file itself
+    const packsDir = join(remote, 'chunked', 'packs');
+    const packs = readdirSync(packsDir).filter((n) => !n.endsWith('.tmp'));
+    assert.equal(packs.length, 1);
+    const victim = join(packsDir, packs[0]!);
+    const body = readFileSync(victim);
+    assert.equal(body.length, 20 << 20);
+    body[(13 << 20) + 7] ^= 0x5a;
+    rmSync(victim, { force: true });
+    writeFileSync(victim, body);
+
+    const clone = join(tmp, 'clone');
+    git(tmp, 'clone', '-q', root, clone);
+    const r = await cliOk(['pull', '--json'], { cwd: clone, expect: 1 });
+    assert.match(r.stdout + r.stderr, /chunk [0-9a-f]+ of .* is corrupted/);
+    assert.equal(existsSync(join(clone, 'cube.nc')), false, 'nothing checked out');
+    const oid = md5(big);
+    assert.equal(existsSync(join(clone, '.dvc', 'cache', 'files', 'md5', oid.slice(0, 2), oid.slice(2))), false, 'nothing entered the cache');
+    // restored, the same pull succeeds byte-identical
+    writeFileSync(victim, readFileSync(big));
+    await cliOk(['pull'], { cwd: clone });
+    assert.equal(md5(join(clone, 'cube.nc')), oid);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -444,10 +444,10 @@ function cacheDirOfTemp(tmp: string): string | undefined {
 /**
  * A local remote whose pack is exactly this object (what a push of a new big object writes: the
  * cached file itself, chunks in file order): the pack is copied in the kernel (copy_file_range) on
- * one worker while another hashes it with the object's algorithm, as a whole-object fetch does,
- * and this thread checks every chunk against its id meanwhile. null when the object is not held
- * that way, or a chunk did not verify (the caller then rebuilds chunk by chunk, which finds the
- * bad chunk's other copies or reports it).
+ * one worker while another hashes it with the object's algorithm, as a whole-object fetch does.
+ * null when the object is not held that way, or the copy's hash is not the object's (the caller
+ * then rebuilds chunk by chunk, which checks every chunk, finds a bad chunk's other copies or
+ * reports it). Chunk ids are not checked here: a matching whole-file hash covers every byte.
  */
 async function wholeFromPack(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tmp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome | null> {
   const local = localRemote(r);
@@ -469,36 +469,6 @@ async function wholeFromPack(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkLi
     items: [{ path: src, size: list.size, op: 'hash' }, { path: src, size: list.size, op: 'copy-tmp' }],
     onProgress: (_d, bytes) => { const t = Math.min(list.size, Math.round(bytes / 2)); onBytes(t - last); last = t; },
   });
-  // every chunk against its id, from the pack, while the workers copy and hash
-  let chunksOk = true;
-  const buf = await takeStage();
-  let fd: number | undefined;
-  try {
-    fd = openSync(src, 'r');
-    let i = 0;
-    let pos = 0;
-    while (i < list.chunks.length && chunksOk) {
-      if (signal?.aborted) throw new InterruptedError();
-      let len = 0;
-      let j = i;
-      while (j < list.chunks.length && (j === i || len + list.chunks[j]!.size <= buf.length)) len += list.chunks[j++]!.size;
-      const b = len <= buf.length ? buf : Buffer.allocUnsafe(len);
-      let got = 0;
-      while (got < len) { const n = readSync(fd, b, got, len - got, pos + got); if (n <= 0) break; got += n; }
-      if (got !== len) { chunksOk = false; break; }
-      let at = 0;
-      for (let k = i; k < j; k++) {
-        const c = list.chunks[k]!;
-        if (hashBuffer(b.subarray(at, at + c.size), list.chunkHash) !== c.hash) { chunksOk = false; break; }
-        at += c.size;
-      }
-      pos += len;
-      i = j;
-    }
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-    giveStage(buf);
-  }
   let results: Awaited<typeof job>;
   try { results = await job; } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
@@ -508,10 +478,13 @@ async function wholeFromPack(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkLi
   const drop = () => { if (c.tmp) rmSync(c.tmp, { force: true }); };
   const failed = h.error ?? c.error;
   if (failed) { drop(); onBytes(-last); throw toAppError(poolError(failed)); }
-  if (!chunksOk || !sameSource(h, c)) { drop(); onBytes(-last); return null; }
+  // the whole file's hash decides: when it matches, every chunk is right too; when it does not (a
+  // damaged pack), the caller rebuilds chunk by chunk, which checks each chunk, takes other copies
+  // of a bad one and names what is damaged
+  if (!sameSource(h, c) || h.oid !== x.oid || h.size !== list.size) { drop(); onBytes(-last); return null; }
   try { renameSync(c.tmp!, tmp); } catch (err) { drop(); throw err; }
   if (list.size > last) onBytes(list.size - last);
-  return { ok: h.oid === x.oid && h.size === list.size, actual: h.oid!, size: h.size!, list, moved: list.size, reused: 0, listBytes: 0, chunksMoved: new Set(list.chunks.map((q) => q.hash)).size };
+  return { ok: true, actual: h.oid!, size: h.size!, list, moved: list.size, reused: 0, listBytes: 0, chunksMoved: new Set(list.chunks.map((q) => q.hash)).size };
 }
 
 async function rebuild(r: RemoteHandle, x: ChunkFetchTarget, list: ChunkList, tmp: string, idx: LocalChunkIndex, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ChunkFetchOutcome> {
