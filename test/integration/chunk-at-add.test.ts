@@ -121,7 +121,7 @@ test('a damaged whole-file pack: pull falls back to chunk by chunk, names the co
     const victim = join(packsDir, packs[0]!);
     const body = readFileSync(victim);
     assert.equal(body.length, 20 << 20);
-    body[(13 << 20) + 7] ^= 0x5a;
+    body.writeUInt8(body.readUInt8((13 << 20) + 7) ^ 0x5a, (13 << 20) + 7);
     rmSync(victim, { force: true });
     writeFileSync(victim, body);
 
