@@ -1,16 +1,19 @@
 /**
- * The GDAL utilities as the oracle of tests that ask it hundreds of times: `gdalinfo`, `gdalwarp`,
+ * GDAL's utilities as the oracle of tests that ask it hundreds of times: `gdalwarp`,
  * `gdalbuildvrt`, `gdal_translate` with the same argument lists, run as the libgdal functions those
- * tools are thin mains around, in one child process (gdal-tools-child.cjs: gdal-async over the
- * system libgdal, unconfigured by geodvc) instead of one process per call (~0.1 s of CPU each,
- * mostly dynamic linking). Answers: what the tool would print (gdalinfo's text or JSON), or '' once
- * the output is written and closed; a call the tool would fail rejects with GDAL's message.
- * Calls may overlap (they run on libuv's thread pool in the child). `close()` when done.
+ * tools are thin mains around (GDALWarp, GDALBuildVRT, GDALTranslate), by GDAL's own Python bindings
+ * in one python3-gdal process (gdal-tools-child.py), instead of one process per call (~0.1 s of CPU
+ * each, mostly dynamic linking). Like geo-corpus-vrt's python3-gdal oracle, it shares nothing with
+ * geodvc's GDAL engine (gdal-async and its configuration). A call resolves once the output is
+ * written and closed, and rejects with GDAL's message where the tool would fail. Calls are answered
+ * in order, one at a time. `close()` when done. (gdalinfo stays the command: what a long-lived
+ * process prints for a CRS's WKT can depend on the CRSs it resolved before.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 
-type Tool = 'gdalinfo' | 'gdalwarp' | 'gdalbuildvrt' | 'gdal_translate';
+type Tool = 'gdalwarp' | 'gdalbuildvrt' | 'gdal_translate';
 type Msg = { ready: string } | { id: number; out: string } | { id: number; error: string };
 
 export class GdalTools {
@@ -21,15 +24,16 @@ export class GdalTools {
   private readyP: Promise<string>;
 
   constructor() {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./gdal-tools-child.cjs', import.meta.url))], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, GDAL_PAM_ENABLED: 'NO' },
+    const child = spawn('/usr/bin/python3', [fileURLToPath(new URL('./gdal-tools-child.py', import.meta.url))], {
+      stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GDAL_PAM_ENABLED: 'NO', PYTHONDONTWRITEBYTECODE: '1' },
     });
     this.child = child;
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 8192) stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-8192); });
     let onReady!: (v: string) => void;
     this.readyP = new Promise((r) => { onReady = r; });
-    child.on('message', (m: Msg) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as Msg;
       if ('ready' in m) { onReady(m.ready); return; }
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -37,28 +41,29 @@ export class GdalTools {
       if ('error' in m) p.reject(new Error(`${p.what}: ${m.error}`));
       else p.resolve(m.out);
     });
-    this.exited = new Promise((resolve) => child.on('exit', (code, sig) => {
-      const err = new Error(`the GDAL tools process ended (${sig ?? `exit ${code}`}): ${stderr.slice(-2000)}`);
+    this.exited = new Promise((resolve) => child.on('close', (code, sig) => {
+      const err = new Error(`the python3-gdal process ended (${sig ?? `exit ${code}`}): ${stderr.slice(-2000)}`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       resolve();
     }));
+    child.on('error', () => { /* reported through close */ });
   }
 
   /** The GDAL version of the child (the system libgdal's). */
   version(): Promise<string> { return this.readyP; }
 
-  /** `tool args...`: its output text (gdalinfo), or '' once the output dataset is written. */
+  /** `tool args...`: resolves with '' once the output dataset is written and closed. */
   run(tool: Tool, args: string[]): Promise<string> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, what: `${tool} ${args.join(' ')}` });
-      this.child.send({ id, tool, args });
+      this.child.stdin!.write(`${JSON.stringify({ id, tool, args })}\n`);
     });
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.disconnect();
+    this.child.stdin!.end();
     await this.exited;
   }
 }
