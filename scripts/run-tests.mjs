@@ -110,7 +110,7 @@ function printCpu() {
     .filter((r) => r.file && !r.file.endsWith('run-tests.mjs'));
   // the test runner's own process (its children are the test files) is not a file's cost
   const perFile = rows.filter((r) => /\.test\.(ts|mjs)$/.test(r.file));
-  if (perFile.length < 2) return;
+  if (!perFile.length) return;
   perFile.sort((a, b) => b.self + b.children - (a.self + a.children));
   const total = perFile.reduce((s, r) => s + r.self + r.children, 0);
   console.log(`\nCPU by test file (own + waited-for children; ${perFile.length} processes, ${total.toFixed(0)} CPU-s in all):`);
