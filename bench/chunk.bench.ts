@@ -247,9 +247,9 @@ async function partC(tmp: string): Promise<void> {
   const pullT = { off: [] as number[], on: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
     for (const flow of flows) {
-      const r = join(tmp, `cdc-${flow}`);
-      const rem = join(tmp, `cdc-${flow}-remote`);
-      const clone = join(tmp, `cdc-${flow}-clone`);
+      const r = join(tmp, `fresh-${flow}`);
+      const rem = join(tmp, `fresh-${flow}-remote`);
+      const clone = join(tmp, `fresh-${flow}-clone`);
       gitInit(r);
       initRepo(r);
       addRemote('x', rem, { root: r, cwd: r, default: true });
