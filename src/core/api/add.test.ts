@@ -28,6 +28,12 @@ test('add --glob, --no-commit then commit, -o/--out from outside the repo', asyn
     const g = await add({ cwd: dir, targets: ['r/*.tif'], glob: true });
     assert.deepEqual(g.outputs.map((o) => o.path), ['r/a.tif', 'r/b.tif']);
     assert.equal(readFileSync(join(dir, 'r/.gitignore'), 'utf8'), '/a.tif\n/b.tif\n');
+    // several targets, one already ignored by git (a pattern in the root .gitignore): only the
+    // others get an entry, as when each is added on its own
+    writeTree(dir, { '.gitignore': '*.raw\n', 's/x.raw': 'X', 's/y.bin': 'Y', 's/z.bin': 'Z' });
+    const sev = await add({ cwd: dir, targets: ['s/x.raw', 's/y.bin', 's/z.bin'] });
+    assert.deepEqual(sev.outputs.map((o) => o.gitignore), [undefined, 's/.gitignore', 's/.gitignore']);
+    assert.equal(readFileSync(join(dir, 's/.gitignore'), 'utf8'), '/y.bin\n/z.bin\n');
 
     const nc = await add({ cwd: dir, targets: ['r/c.txt'], noCommit: true });
     assert.equal(nc.outputs[0]!.linkType, 'none');

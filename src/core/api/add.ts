@@ -109,16 +109,20 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   }
   const existing = loadWorkspaceDvcFiles(repo.root, d.ignore);
   const git = repo.noScm ? null : Git.open(repo.root);
-  // Validate every target before writing anything.
-  for (const t of targets) checkTarget(d, t, existing, git);
+  // Validate every target before writing anything. git is asked once for all targets (which
+  // files it tracks, which paths it ignores), not once or twice per target.
+  const rels = git ? targets.map((t) => git.rel(t)) : [];
+  const tracked = git && targets.length > 1 ? git.trackedUnder(rels) : undefined;
+  for (const t of targets) checkTarget(d, t, existing, git, tracked);
+  const ignored = git && targets.length > 1 ? git.ignoredAmong(rels) : undefined;
   const mode: StoreMode = opts.noCommit ? 'none' : storeModeFor(d);
   const outputs: AddedOutput[] = [];
   const gitignores = new Set<string>();
   const cap = Number(process.env.GEODVC_ADD_CHECK_CAP) > 0 ? Math.floor(Number(process.env.GEODVC_ADD_CHECK_CAP)) : ADD_RASTER_CHECK_CAP;
   const warnings: RasterWarning[] = [];
   const rasterCheck: AddResult['rasterCheck'] = { checked: 0, cap };
-  for (const t of targets) {
-    const o = await saveOutput(d, t, dvcFileFor(t), mode, opts, true);
+  for (const [i, t] of targets.entries()) {
+    const o = await saveOutput(d, t, dvcFileFor(t), mode, opts, true, ignored && { ignored: ignored.has(rels[i]!) });
     if (o.gitignore) gitignores.add(join(repo.root, o.gitignore));
     outputs.push(o);
     // the cheap raster check (header + block table only); never refuses the data
@@ -161,7 +165,7 @@ function listFiles(d: DataRepo, dir: string): string[] {
  * Hashes (and with `mode` stores) one output and writes its `.dvc` when something changed.
  * Shared by add and commit. Legacy md5-dos2unix entries stay legacy while unchanged.
  */
-export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: StoreMode, opts: OpContext, isAdd: boolean): Promise<AddedOutput> {
+export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: StoreMode, opts: OpContext, isAdd: boolean, gitKnown?: { ignored: boolean }): Promise<AddedOutput> {
   const { repo } = d;
   guardOutput(d, t);
   let prev: DvcFile | undefined;
@@ -203,7 +207,7 @@ export async function saveOutput(d: DataRepo, t: string, dvcPath: string, mode: 
   const changed = !prevOut || prevOut.oid !== built.oid || prevOut.hashName !== name || prevOut.size !== built.size;
   const metaChanged = prevGeoMeta && entry.meta !== undefined && stableJson(entry.meta) !== stableJson(prevOut!.meta);
   if (changed || !prev || metaChanged) saveDvcFile(dvcPath, prev && prev.outs.length > 1 ? mergeOuts(prev, entry) : [entry], prev);
-  const gi = prevOut?.cache === false ? undefined : ignoreOutput(repo, t);
+  const gi = prevOut?.cache === false ? undefined : ignoreOutput(repo, t, gitKnown);
   return {
     path: toPosixRel(repo.root, t), dvcfile: toPosixRel(repo.root, dvcPath), hash: name, oid: built.oid, size: built.size,
     nfiles: built.kind === 'dir' ? built.nfiles : undefined, isDir: built.kind === 'dir', linkType: mode === 'none' ? 'none' : mode,
@@ -225,7 +229,7 @@ function mergeOuts(prev: DvcFile, entry: OutEntry): OutEntry[] {
 }
 
 /** Refuses targets DVC refuses, with a hint, before anything is written. */
-export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Git | null): void {
+export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Git | null, trackedOf?: Map<string, string[]>): void {
   const { repo } = d;
   const rel = repoRelPath(repo, t);
   if (rel === '') throw new PathError('bad-target', 'cannot track the repository root itself', { hint: 'add a file or a subdirectory' });
@@ -266,7 +270,7 @@ export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Gi
     }
   }
   if (git) {
-    const tracked = git.run(['ls-files', '-z', '--', git.rel(t)], { allowFail: true }).split('\0').filter(Boolean);
+    const tracked = trackedOf?.get(git.rel(t)) ?? git.run(['--literal-pathspecs', 'ls-files', '-z', '--', git.rel(t)], { allowFail: true }).split('\0').filter(Boolean);
     if (tracked.length) {
       throw new PathError('tracked-by-git', `'${rel}' is tracked by git${tracked.length > 1 ? ` (${tracked.length} files)` : ''}`, { hint: `stop tracking it in git first: \`git rm -r --cached ${rel}\`, then add it again` });
     }

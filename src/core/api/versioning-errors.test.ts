@@ -59,6 +59,9 @@ test('add refuses: not a repo, outside, .dvc file, git-tracked, inside/containin
     writeTree(dir, { 'code.py': 'print(1)', 'data/a/1.tif': '1', 'data/a/2.tif': '2', 'other/b.tif': 'b', 'ign/c.tif': 'c' });
     git(dir, 'add', 'code.py');
     await rejects(() => add({ cwd: dir, targets: ['code.py'] }), 'tracked-by-git', dir);
+    // several targets: git is asked once for all of them; the tracked one is named, nothing is written
+    const several = await rejects(() => add({ cwd: dir, targets: ['other/b.tif', 'code.py', 'ign/c.tif'] }), 'tracked-by-git', dir);
+    assert.match(several.message, /'code\.py' is tracked by git/);
     await add({ cwd: dir, targets: ['data/a'] });
     await rejects(() => add({ cwd: dir, targets: ['data/a/1.tif'] }), 'already-tracked', dir);
     await rejects(() => add({ cwd: dir, targets: ['data'] }), 'already-tracked', dir);

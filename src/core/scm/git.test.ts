@@ -61,3 +61,29 @@ test('.gitignore upkeep like DVC: /basename in the parent dir, no duplicates, re
     assert.throws(() => ignoreOutput(t.dir, '/elsewhere/x'), /outside of the repository/);
   } finally { t.cleanup(); }
 });
+
+test('Git: trackedUnder and ignoredAmong answer many paths at once as ls-files / check-ignore do one by one', () => {
+  const t = makeTmpDir();
+  try {
+    gitInit(t.dir);
+    writeTree(t.dir, {
+      'd/a.txt': 'a', 'd/sub/b.txt': 'b', 'e.txt': 'e', 'data[1].tif': 'x', 'data1.tif': 'y', 'new.bin': 'n',
+      'logs/x.log': 'l', 'big/z.tif': 'z', '.gitignore': '*.log\n/big\n', 'sp ace.tif': 's',
+    });
+    git(t.dir, 'add', 'd', 'e.txt', 'data1.tif', '.gitignore', 'sp ace.tif');
+    const g = Git.open(t.dir)!;
+    const asked = ['d', 'd/sub', 'e.txt', 'data[1].tif', 'new.bin', 'logs/x.log', 'big', 'big/z.tif', 'sp ace.tif', 'missing'];
+    const tracked = g.trackedUnder(asked);
+    assert.deepEqual(tracked.get('d')!.sort(), ['d/a.txt', 'd/sub/b.txt']);
+    assert.deepEqual(tracked.get('d/sub'), ['d/sub/b.txt']);
+    assert.deepEqual(tracked.get('e.txt'), ['e.txt']);
+    assert.deepEqual(tracked.get('data[1].tif'), [], 'literal: the brackets are not a glob matching data1.tif');
+    assert.deepEqual(tracked.get('new.bin'), []);
+    assert.deepEqual(tracked.get('sp ace.tif'), ['sp ace.tif']);
+    assert.deepEqual(tracked.get('missing'), []);
+    const ignored = g.ignoredAmong(asked)!;
+    for (const p of asked) assert.equal(ignored.has(p), g.isIgnored(p), `check-ignore of ${p}`);
+    assert.deepEqual([...ignored].sort(), ['big', 'big/z.tif', 'logs/x.log']);
+    assert.deepEqual(g.ignoredAmong([]), new Set());
+  } finally { t.cleanup(); }
+});

@@ -73,6 +73,38 @@ export class Git {
     return out.length > 0;
   }
 
+  /**
+   * For each of `relpaths`, the tracked files at or under it, from one `git ls-files` per 500 paths
+   * (instead of one per path). Paths are literal (no pathspec globbing: `data[1].tif` is that file).
+   */
+  trackedUnder(relpaths: string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>(relpaths.map((r) => [r, []]));
+    const want = [...new Set(relpaths)];
+    for (let i = 0; i < want.length; i += 500) {
+      const batch = want.slice(i, i + 500);
+      const files = this.run(['--literal-pathspecs', 'ls-files', '-z', '--', ...batch], { allowFail: true }).split('\0').filter(Boolean);
+      for (const f of files) {
+        // every requested path that is the file or a directory above it
+        for (let p = f; ; p = p.slice(0, p.lastIndexOf('/'))) {
+          out.get(p)?.push(f);
+          if (!p.includes('/')) break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Which of `relpaths` git ignores, from one `git check-ignore --stdin` (the answer of
+   * `isIgnored` for each); undefined when git cannot answer (callers then ask path by path).
+   */
+  ignoredAmong(relpaths: string[]): Set<string> | undefined {
+    if (!relpaths.length) return new Set();
+    const r = spawnSync('git', ['check-ignore', '--no-index', '-z', '--stdin'], { cwd: this.root, input: `${relpaths.join('\0')}\0`, maxBuffer: MAX_BUFFER, encoding: 'utf8' });
+    if (r.error || (r.status !== 0 && r.status !== 1)) return undefined;
+    return new Set(r.stdout.split('\0').filter(Boolean));
+  }
+
   /** True when git ignores the path (`git check-ignore`). */
   isIgnored(relpath: string): boolean {
     const r = spawnSync('git', ['check-ignore', '-q', '--no-index', '--', relpath], { cwd: this.root });

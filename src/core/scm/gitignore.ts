@@ -32,14 +32,17 @@ function entryFor(root: string, absOutPath: string): { entry: string; gitignore:
 }
 
 /**
- * Appends `/<basename>` to `<parent>/.gitignore` unless git already ignores the output. Returns the
+ * Appends `/<basename>` to `<parent>/.gitignore` unless git already ignores the output (`known`,
+ * when the caller asked git for many outputs at once). Returns the
  * `.gitignore` path that was changed, or undefined (no-op: no git, noScm, or already ignored).
  */
-export function ignoreOutput(repo: ScmRepoLike | string, absOutPath: string): string | undefined {
+export function ignoreOutput(repo: ScmRepoLike | string, absOutPath: string, known?: { ignored: boolean }): string | undefined {
   const { root, git } = resolveScm(repo);
   if (!git) return undefined;
   const { entry, gitignore } = entryFor(resolve(root), absOutPath);
-  if (git.isIgnored(git.rel(absOutPath))) return undefined;
+  // `known`: what one `git check-ignore --stdin` for all outputs of a command answered (an output
+  // ignored then stays ignored: this only appends entries)
+  if (known ? known.ignored : git.isIgnored(git.rel(absOutPath))) return undefined;
   const line = escapeGitignoreEntry(entry);
   let prefix = '';
   if (existsSync(gitignore)) {
