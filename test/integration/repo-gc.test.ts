@@ -154,6 +154,9 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
     const before = listCacheObjects(cache).objects.length;
     assert.ok(before >= keep.size + 2500, `round ${round}: ${before} objects`);
     const child = spawn(process.execPath, [BIN, 'gc', '-A', '-f', '--wait-for-lock'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+    // listened for from the start: 'close' can follow 'exit' in the same turn, before an await
+    // after the exit could attach a listener (the test then waited on nothing and Node ended it)
+    const closed = new Promise((r) => child.on('close', r));
     const early = round % 3 === 0;
     const killed = await new Promise<boolean>((res) => {
       let t: NodeJS.Timeout | undefined;
@@ -162,7 +165,7 @@ test('gc killed with SIGKILL at random points never removes a kept object and co
       child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (/removing/.test(d)) arm(Math.floor(Math.random() * 40)); });
       child.on('exit', () => { if (t) clearTimeout(t); res(false); });
     });
-    await new Promise((r) => child.on('close', r));
+    await closed;
     if (killed) kills++;
     const listing = listCacheObjects(cache).objects;
     const now = new Set(listing.map((o) => o.oid));
