@@ -12,6 +12,7 @@ import { writeFileAtomicSync as writeAtomic } from '../../lib/atomic.js';
 import type { OpContext } from '../../lib/progress.js';
 import { throttledProgress } from '../../lib/progress.js';
 import { readRasterInfo, sniffRaster, type RasterInfo } from '../../geo/raster/info.js';
+import { cornerCoordinates } from '../../geo/crs/grid.js';
 import { readVectorInfo, type VectorInfo } from '../../geo/vector/info.js';
 import { looksLikeGeoJson } from '../../geo/vector/geojson.js';
 import { extractGeoMeta } from '../../geo/meta.js';
@@ -105,7 +106,11 @@ async function readOne(absPath: string, displayPath: string, source: GeoInfoItem
   // named like a raster (.tif/.vrt): the raster reader says what the content is not
   if (!isRaster && /\.(tiff?|gtiff|vrt)$/i.test(absPath)) isRaster = true;
   try {
-    if (isRaster) return { path: displayPath, kind: 'raster', info: await readRasterInfo(absPath), source };
+    if (isRaster) {
+      const info = await readRasterInfo(absPath);
+      info.cornerCoordinates = cornerCoordinates(info.size, info.geoTransform);
+      return { path: displayPath, kind: 'raster', info, source };
+    }
     return { path: displayPath, kind: 'vector', info: await readVectorInfo(absPath), source };
   } catch (e) {
     const err = e instanceof AppError ? e : new AppError('unreadable', (e as Error).message, 1, { hint: UNREADABLE_HINT });

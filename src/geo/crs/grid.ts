@@ -12,6 +12,41 @@ export function pixelToWorld(gt: GeoTransform, px: number, line: number): [numbe
   return [gt[0]! + px * gt[1]! + line * gt[2]!, gt[3]! + px * gt[4]! + line * gt[5]!];
 }
 
+/** gdalinfo's `cornerCoordinates` (the same field names and order). */
+export interface CornerCoordinates { upperLeft: [number, number]; lowerLeft: [number, number]; lowerRight: [number, number]; upperRight: [number, number]; center: [number, number] }
+
+/**
+ * `x` rounded to `p` decimals as C's printf("%.*f") does (what gdalinfo's JSON writer prints): the
+ * exact binary value rounded, an exact tie to even. (`toFixed` rounds an exact tie away from zero.)
+ */
+export function printfRound(x: number, p: number): number {
+  if (!Number.isFinite(x)) return x;
+  const exact = Math.abs(x).toFixed(Math.min(100, p + 25));
+  const dot = exact.indexOf('.');
+  const cut = dot + 1 + p;
+  let out: number;
+  if (p > 0 && /^50*$/.test(exact.slice(cut)) && (exact.charCodeAt(cut - 1) - 48) % 2 === 0) out = Number(exact.slice(0, cut)) * Math.sign(x);
+  else out = Number(x.toFixed(p));
+  return out === 0 ? 0 : out; // no -0
+}
+
+/**
+ * The four corners and the centre of a `width` x `height` raster through its geotransform, as
+ * gdalinfo -json reports them: the same arithmetic in the same order, then rounded as gdalinfo
+ * prints a corner (7 decimals when |x| < 181 and |y| < 91, else 3); pixel/line values when the
+ * raster has no geotransform (ungeoreferenced, or GCPs only), as gdalinfo does.
+ */
+export function cornerCoordinates(size: [number, number], gt: GeoTransform | undefined): CornerCoordinates {
+  const g = gt && gt.length === 6 ? gt : [0, 1, 0, 0, 0, 1];
+  const [w, h] = size;
+  const at = (px: number, line: number): [number, number] => {
+    const [x, y] = pixelToWorld(g, px, line);
+    const p = Math.abs(x) < 181 && Math.abs(y) < 91 ? 7 : 3;
+    return [printfRound(x, p), printfRound(y, p)];
+  };
+  return { upperLeft: at(0, 0), lowerLeft: at(0, h), lowerRight: at(w, h), upperRight: at(w, 0), center: at(w / 2, h / 2) };
+}
+
 /** Inverse of pixelToWorld. Throws on a degenerate transform. */
 export function worldToPixel(gt: GeoTransform, x: number, y: number): [number, number] {
   const det = gt[1]! * gt[5]! - gt[2]! * gt[4]!;

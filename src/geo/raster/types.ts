@@ -69,4 +69,6 @@ export interface RasterInfo {
   hasRpc: boolean;
   /** Problems noticed while reading the header (GDAL warnings, ignored tags). */
   warnings: string[];
+  /** gdalinfo's corner coordinates (set by `geo info`; not part of `add` metadata). */
+  cornerCoordinates?: { upperLeft: [number, number]; lowerLeft: [number, number]; lowerRight: [number, number]; upperRight: [number, number]; center: [number, number] };
 }
