@@ -112,9 +112,9 @@ async function addLocked(d: DataRepo, opts: AddOptions): Promise<AddResult> {
   // Validate every target before writing anything. git is asked once for all targets (which
   // files it tracks, which paths it ignores), not once or twice per target.
   const rels = git ? targets.map((t) => git.rel(t)) : [];
-  const tracked = git && targets.length > 1 ? git.trackedUnder(rels) : undefined;
+  const tracked = git?.trackedUnder(rels);
   for (const t of targets) checkTarget(d, t, existing, git, tracked);
-  const ignored = git && targets.length > 1 ? git.ignoredAmong(rels) : undefined;
+  const ignored = git?.ignoredAmong(rels);
   const mode: StoreMode = opts.noCommit ? 'none' : storeModeFor(d);
   const outputs: AddedOutput[] = [];
   const gitignores = new Set<string>();
@@ -270,7 +270,8 @@ export function checkTarget(d: DataRepo, t: string, existing: DvcFile[], git: Gi
     }
   }
   if (git) {
-    const tracked = trackedOf?.get(git.rel(t)) ?? git.run(['--literal-pathspecs', 'ls-files', '-z', '--', git.rel(t)], { allowFail: true }).split('\0').filter(Boolean);
+    const gr = git.rel(t);
+    const tracked = (trackedOf ?? git.trackedUnder([gr])).get(gr) ?? [];
     if (tracked.length) {
       throw new PathError('tracked-by-git', `'${rel}' is tracked by git${tracked.length > 1 ? ` (${tracked.length} files)` : ''}`, { hint: `stop tracking it in git first: \`git rm -r --cached ${rel}\`, then add it again` });
     }

@@ -114,7 +114,12 @@ export function buildLocalChunkIndex(cacheDir: string, chunkHash: HashName, obje
  * reading and hashing (docs/chunking.md).
  */
 export function localRemote(r: RemoteHandle): LocalBackend | undefined {
-  return r.backend.scheme === 'local' && r.backend.localPath ? new LocalBackend(r.backend.url) : undefined;
+  return localBackendOf(r.backend);
+}
+
+/** A LocalBackend on the directory of a local-directory backend (which may come wrapped, e.g. with retries). */
+function localBackendOf(b: Backend): LocalBackend | undefined {
+  return b.scheme === 'local' && b.localPath ? new LocalBackend(b.url) : undefined;
 }
 
 /** Buffers reused across chunks (a fresh 1 MiB allocation is an mmap whose pages all fault in). */
@@ -812,11 +817,8 @@ export async function gcChunked(b: Backend, keep: Set<string>, o: { dry?: boolea
   }, o.signal);
   await del(packs.unindexed.map((p) => packKey(p.id)));
   // a local remote: temp files of pushes killed mid-write (never listed, so never in `unindexed`)
-  // (the backend may come wrapped, e.g. with retries: a fresh LocalBackend on its root, as localRemote)
-  if (b.scheme === 'local' && b.localPath) {
-    const lb = b instanceof LocalBackend ? b : new LocalBackend(b.url);
-    for (const dir of ['chunked/packs', 'chunked/index']) res.removed.push(...(await lb.sweepTemps(dir, STALE_TEMP_MS, o.dry)));
-  }
+  const lb = localBackendOf(b);
+  if (lb) for (const dir of ['chunked/packs', 'chunked/index']) res.removed.push(...(await lb.sweepTemps(dir, STALE_TEMP_MS, o.dry)));
   const dropChunks: string[] = [];
   for await (const key of b.list('chunked/data/', o.signal)) {
     const h = key.slice(key.lastIndexOf('/') - 2).replace('/', '');

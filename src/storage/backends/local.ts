@@ -61,7 +61,7 @@ export class LocalBackend implements Backend {
     const out: string[] = [];
     const cutoff = Date.now() - olderThanMs;
     for (const n of names) {
-      if (!/\.[0-9a-f]{12}\.tmp$/.test(n)) continue;
+      if (!TEMP_NAME.test(n)) continue;
       const p = join(base, n);
       try {
         const st = await fsp.stat(p);
@@ -339,6 +339,9 @@ export interface LocalTempFile {
 function tempNameFor(dest: string): string {
   return `${dest}.${randomBytes(6).toString('hex')}.tmp`;
 }
+
+/** The names tempNameFor makes (what `sweepTemps` may remove). */
+const TEMP_NAME = /\.[0-9a-f]{12}\.tmp$/;
 
 /** Creates `path` (it must not exist: EXCL, read-only mode) and writes `data[0, len)` to it. */
 async function writeNew(path: string, data: Uint8Array, len: number): Promise<void> {
