@@ -17,6 +17,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { buildDist } from './build-dist.mjs';
+import { buildTests, outputOf, sourceOf } from './build-tests.mjs';
 
 const args = process.argv.slice(2);
 let tier = 'all';
@@ -75,6 +76,16 @@ if (build) {
   if (!res.ok) { console.error('run-tests: dist/cli/main.js could not be built; the tests spawn it'); process.exit(1); }
 }
 
+// The test files run as plain JavaScript against dist/ (scripts/build-tests.mjs), not through tsx:
+// what ships is what is tested, and no test process pays tsx's loader (docs/testing.md).
+{
+  const r = buildTests();
+  if (r.written || r.removed) console.error(`run-tests: test files compiled to .test-build/ (${r.written} written, ${r.removed} removed, ${(r.ms / 1000).toFixed(1)} s)`);
+}
+const compiled = (f) => outputOf(join(process.cwd(), f));
+/** A report's file (a .test-build output or the unit bundle) as the source path it came from. */
+const srcPath = (f) => sourceOf(f);
+
 // 3 files at a time on 2 cores: much of the suite waits on servers, child processes and sleeps, so a
 // third file keeps the cores busier; TEST_CONCURRENCY overrides
 const conc = process.env.TEST_CONCURRENCY ?? '3';
@@ -82,21 +93,21 @@ const tmp = mkdtempSync(join(tmpdir(), 'geodvc-run-tests-'));
 const durations = join(tmp, 'durations.json');
 const cpuLog = join(tmp, 'cpu.jsonl');
 const cpuAccount = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-cpu-account.mjs');
-let runFiles = files;
+let runFiles = files.map(compiled);
 if (bundled.length) {
   const entry = join(tmp, 'unit-bundle.test.mjs');
-  writeFileSync(entry, `// ${bundled.length} cheap unit-test files in one process (scripts/run-tests.mjs)\n${bundled.map((f) => `await import(${JSON.stringify(pathToFileURL(join(process.cwd(), f)).href)});`).join('\n')}\n`);
+  writeFileSync(entry, `// ${bundled.length} cheap unit-test files in one process (scripts/run-tests.mjs)\n${bundled.map((f) => `await import(${JSON.stringify(pathToFileURL(compiled(f)).href)});`).join('\n')}\n`);
   const inBundle = new Set(bundled);
   const bundleWeight = bundled.reduce((a, f) => a + weightOf(f), 0);
   // the bundle takes its place in the longest-first order by the sum of its files' weights
   const rest = files.filter((f) => !inBundle.has(f));
   const at = rest.findIndex((f) => weightOf(f) < bundleWeight);
-  runFiles = at < 0 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)];
+  runFiles = (at < 0 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)]).map((f) => (f === entry ? f : compiled(f)));
   console.error(`run-tests: ${bundled.length} cheap unit-test files run in one process (--no-bundle: one each)`);
 }
 const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-durations-reporter.mjs')}`, `--test-reporter-destination=${durations}`];
 const t0 = Date.now();
-const child = spawn(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(cpuAccount).href, '--test', `--test-concurrency=${conc}`, ...reporters, ...runFiles], {
+const child = spawn(process.execPath, ['--import', pathToFileURL(cpuAccount).href, '--test', `--test-concurrency=${conc}`, ...reporters, ...runFiles], {
   stdio: 'inherit',
   env: { ...process.env, GEODVC_DIST_FRESH: '1', GEODVC_TEST_CPU_LOG: cpuLog, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
 });
@@ -115,14 +126,17 @@ function printCpu() {
   const total = perFile.reduce((s, r) => s + r.self + r.children, 0);
   console.log(`\nCPU by test file (own + waited-for children; ${perFile.length} processes, ${total.toFixed(0)} CPU-s in all):`);
   for (const r of perFile.slice(0, 15)) {
-    const name = r.file.includes('unit-bundle') ? 'unit-test bundle' : relative(process.cwd(), r.file);
+    const name = r.file.includes('unit-bundle') ? 'unit-test bundle' : relative(process.cwd(), srcPath(r.file));
     console.log(`  ${(r.self + r.children).toFixed(1).padStart(7)} s  (${r.self.toFixed(1)} own)  ${name}`);
   }
-  if (process.env.GEODVC_TEST_CPU_OUT) writeFileSync(process.env.GEODVC_TEST_CPU_OUT, JSON.stringify(perFile, null, 1));
+  if (process.env.GEODVC_TEST_CPU_OUT) writeFileSync(process.env.GEODVC_TEST_CPU_OUT, JSON.stringify(perFile.map((r) => ({ ...r, file: srcPath(r.file) })), null, 1));
 }
 child.on('exit', (code, sig) => {
   try {
-    const { files: byFile, tests } = JSON.parse(readFileSync(durations, 'utf8'));
+    const raw = JSON.parse(readFileSync(durations, 'utf8'));
+    const byFile = {};
+    for (const [f, ms] of Object.entries(raw.files)) byFile[srcPath(f)] = (byFile[srcPath(f)] ?? 0) + ms;
+    const tests = raw.tests.map((t) => ({ ...t, file: srcPath(t.file) }));
     const perFile = Object.entries(byFile).sort((a, b) => b[1] - a[1]);
     const secs = (ms) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
     if (perFile.length > 1) {

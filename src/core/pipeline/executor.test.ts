@@ -1,11 +1,12 @@
 /** The stage executor under its supervisor: exit codes, output, env, records, Ctrl-C, temp-file sweep. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, StageFailedError } from './executor.js';
+import { childModuleArgs } from '../../lib/worker.js';
 import { processAlive, processStart, reapOrphanStages, supervisorArgs, sweepTempFiles, tempFileOwner, STAGE_TAG_ENV } from './supervisor.js';
 
 function tmp(): { dir: string; cleanup: () => void } {
@@ -108,10 +109,11 @@ test('reapOrphanStages: kills the group of a dead owner, spares live owners and 
 });
 
 /** The supervisor's node arguments with the sources forced (`.ts` through tsx), restoring the environment. */
+/** The supervisor's arguments as the TypeScript sources compute them (development, through tsx). */
 function sourceSupervisorArgs(): string[] {
   const before = process.env.GEODVC_FROM_SOURCES;
   process.env.GEODVC_FROM_SOURCES = '1';
-  try { return supervisorArgs(); } finally {
+  try { return childModuleArgs(new URL('./supervisor.ts', import.meta.url).href, 'supervisor-child.cjs'); } finally {
     if (before === undefined) delete process.env.GEODVC_FROM_SOURCES;
     else process.env.GEODVC_FROM_SOURCES = before;
   }
@@ -127,17 +129,21 @@ test('the supervisor is a module: compiled from dist/ when current, else its .ts
   const imports = (name: string) => [...readFileSync(new URL(`./${name}.cts`, import.meta.url), 'utf8').matchAll(/^import\s(?!type\b)[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
   assert.deepEqual(imports('supervisor-child').filter((m) => !m.startsWith('node:')), ['./supervisor-protocol.cjs']);
   assert.deepEqual(imports('supervisor-protocol'), []);
-  // the tsx path runs a stage too (the suite mostly runs the compiled one)
+  // the tsx path runs a stage too (the suite runs the compiled one): the sources in a process of
+  // their own, through tsx, with GEODVC_FROM_SOURCES=1
   const t = tmp();
-  const before = process.env.GEODVC_FROM_SOURCES;
-  process.env.GEODVC_FROM_SOURCES = '1';
   try {
-    const out: string[] = [];
-    await runCommand('s', `echo "tag=\${${STAGE_TAG_ENV}:+yes}"`, t.dir, { onOutput: (_s, c) => out.push(c) });
-    assert.deepEqual(out, ['tag=yes\n']);
+    const script = [
+      `const { runCommand } = await import(${JSON.stringify(new URL('./executor.ts', import.meta.url).href)});`,
+      `const { STAGE_TAG_ENV } = await import(${JSON.stringify(new URL('./supervisor.ts', import.meta.url).href)});`,
+      'const out = [];',
+      "await runCommand('s', 'echo \"tag=${' + STAGE_TAG_ENV + ':+yes}\"', process.cwd(), { onOutput: (_s, c) => out.push(c) });",
+      'process.stdout.write(JSON.stringify(out));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { cwd: t.dir, env: { ...process.env, GEODVC_FROM_SOURCES: '1' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), ['tag=yes\n']);
   } finally {
-    if (before === undefined) delete process.env.GEODVC_FROM_SOURCES;
-    else process.env.GEODVC_FROM_SOURCES = before;
     t.cleanup();
   }
 });

@@ -75,7 +75,10 @@ export class HttpBackend implements Backend {
   protected async req(method: string, url: string, what: string, opts: { headers?: Record<string, string>; body?: any; signal?: AbortSignal; ok?: number[] } = {}): Promise<Dispatcher.ResponseData> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: method as any, headers: { ...this.headers, ...opts.headers }, body: opts.body, signal: opts.signal, dispatcher: this.dispatcher });
+      // undici closes the connection after every HEAD unless told not to (against servers that send
+      // a body with HEAD); its parser knows a HEAD response has none, and an existence check per
+      // object (push, status -c) would otherwise open one TCP (and TLS) connection per object
+      res = await request(url, { method: method as any, headers: { ...this.headers, ...opts.headers }, body: opts.body, signal: opts.signal, dispatcher: this.dispatcher, reset: method === 'HEAD' ? false : undefined });
     } catch (err) {
       if (isNetworkError(err) || (err as any)?.code?.startsWith?.('UND_ERR')) throw unreachable(this.url, err);
       throw err;
