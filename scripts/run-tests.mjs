@@ -120,7 +120,7 @@ function printCpu() {
   const rows = readFileSync(cpuLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
     .filter((r) => r.file && !r.file.endsWith('run-tests.mjs'));
   // the test runner's own process (its children are the test files) is not a file's cost
-  const perFile = rows.filter((r) => /\.test\.(ts|mjs)$/.test(r.file));
+  const perFile = rows.filter((r) => /\.test\.(ts|mjs|js)$/.test(r.file));
   if (!perFile.length) return;
   perFile.sort((a, b) => b.self + b.children - (a.self + a.children));
   const total = perFile.reduce((s, r) => s + r.self + r.children, 0);
