@@ -127,6 +127,10 @@ function writeAtomic(path, data) {
  */
 const VENDOR = { yaml: 'vendor/yaml.js' };
 
+function esbuildInstalled() {
+  try { createRequire(join(ROOT, 'package.json')).resolve('esbuild'); return true; } catch { return false; }
+}
+
 /** Bundles each VENDOR package into dist/ when missing or its version changed. Returns a note on failure. */
 function buildVendor() {
   const req = createRequire(join(ROOT, 'package.json'));
@@ -247,7 +251,8 @@ export function buildDist({ strict = false, force = false } = {}) {
     const main = join(DIST, 'cli', 'main.js');
     const [lastSig, lastErrors] = existsSync(SIGNATURE) ? readFileSync(SIGNATURE, 'utf8').split('\n') : [];
     // a strict build never trusts a build that had type errors
-    const vendored = Object.values(VENDOR).every((v) => existsSync(join(DIST, v)));
+    // without esbuild (a development dependency) nothing is vendored, and that is no reason to rebuild
+    const vendored = !esbuildInstalled() || Object.values(VENDOR).every((v) => existsSync(join(DIST, v)));
     if (!force && existsSync(main) && lastSig === sig && vendored && !(strict && Number(lastErrors) > 0)) {
       return { built: false, errors: 0, ok: true, message: 'dist/ is up to date' };
     }
