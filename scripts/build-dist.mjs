@@ -34,12 +34,13 @@ const LOCK = join(CACHE, 'build.lock');
 /** tsc's own output folder (incremental); dist/ is updated from it file by file, atomically. */
 const BUILD = join(CACHE, 'dist-build');
 
-function walk(dir, out = []) {
+/** Every file under `dir` (a missing dir: none); `skipDir(name)` leaves out folders by name. */
+export function walk(dir, out = [], skipDir = () => false) {
   let entries;
   try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
+    if (e.isDirectory()) { if (!skipDir(e.name)) walk(p, out, skipDir); }
     else out.push(p);
   }
   return out;
@@ -155,16 +156,20 @@ function buildVendor() {
   return undefined;
 }
 
-/** A compiled module's text with its static imports of VENDOR packages pointed at dist/vendor/. */
-function useVendor(rel, data) {
-  if (!rel.endsWith('.js') || !existsSync(join(DIST, 'vendor'))) return data;
+/** The VENDOR bundles present in dist/, each with the pattern of a static import of its package. */
+function vendorImports() {
+  return Object.entries(VENDOR).filter(([, vrel]) => existsSync(join(DIST, vrel)))
+    .map(([pkg, vrel]) => ({ vrel, re: new RegExp(`(\\bfrom\\s*)(['"])${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2`, 'g') }));
+}
+
+/** A compiled module's text with its static imports of `vendored` packages pointed at dist/vendor/. */
+function useVendor(rel, data, vendored) {
+  if (!rel.endsWith('.js') || !vendored.length) return data;
   let text = data.toString('utf8');
   let changed = false;
-  for (const [pkg, vrel] of Object.entries(VENDOR)) {
-    if (!existsSync(join(DIST, vrel))) continue;
+  for (const { vrel, re } of vendored) {
     let spec = relative(dirname(join(DIST, rel)), join(DIST, vrel)).split('\\').join('/');
     if (!spec.startsWith('.')) spec = `./${spec}`;
-    const re = new RegExp(`(\\bfrom\\s*)(['"])${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2`, 'g');
     const next = text.replace(re, (_m, lead) => `${lead}'${spec}'`);
     if (next !== text) { text = next; changed = true; }
   }
@@ -179,11 +184,12 @@ function useVendor(rel, data) {
 function syncToDist() {
   let n = 0;
   const built = new Set();
+  const vendored = vendorImports();
   for (const f of walk(BUILD)) {
     const rel = relative(BUILD, f);
     if (!OUTPUT.test(rel)) continue;
     built.add(rel);
-    const data = useVendor(rel, readFileSync(f));
+    const data = useVendor(rel, readFileSync(f), vendored);
     const dest = join(DIST, rel);
     let same = false;
     try { same = statSync(dest).size === data.length && readFileSync(dest).equals(data); } catch { /* new file */ }
@@ -252,7 +258,7 @@ export function buildDist({ strict = false, force = false } = {}) {
     const [lastSig, lastErrors] = existsSync(SIGNATURE) ? readFileSync(SIGNATURE, 'utf8').split('\n') : [];
     // a strict build never trusts a build that had type errors
     // without esbuild (a development dependency) nothing is vendored, and that is no reason to rebuild
-    const vendored = !esbuildInstalled() || Object.values(VENDOR).every((v) => existsSync(join(DIST, v)));
+    const vendored = Object.values(VENDOR).every((v) => existsSync(join(DIST, v))) || !esbuildInstalled();
     if (!force && existsSync(main) && lastSig === sig && vendored && !(strict && Number(lastErrors) > 0)) {
       return { built: false, errors: 0, ok: true, message: 'dist/ is up to date' };
     }

@@ -21,25 +21,23 @@
  *
  * Usage: node scripts/build-tests.mjs [--quiet]; also `import { buildTests }`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
+import { walk } from './build-dist.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT = join(ROOT, '.test-build');
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 
-function walk(dir, out = []) {
-  let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) { if (e.name !== 'node_modules' && e.name !== 'fixtures') walk(p, out); }
-    else out.push(p);
-  }
-  return out;
+/** The folders a walk of the test graph leaves out. */
+const skipTestDir = (name) => name === 'node_modules' || name === 'fixtures';
+
+/** Every file of the test graph under `dir` (test fixtures and node_modules left out). */
+export function walkTests(dir) {
+  return walk(dir, [], skipTestDir);
 }
 
 const isTs = (p) => p.endsWith('.ts') && !p.endsWith('.d.ts');
@@ -67,13 +65,12 @@ function mapSpecifier(fromSrc, spec, queue) {
   let tsTarget;
   if (target.endsWith('.js') && existsSync(target.slice(0, -3) + '.ts')) tsTarget = target.slice(0, -3) + '.ts';
   else if (target.endsWith('.ts') && existsSync(target)) tsTarget = target;
-  let mapped;
-  if (!tsTarget) mapped = target; // a non-TypeScript file: the original
-  else if (isLibrary(tsTarget)) {
-    const compiled = join(DIST, relative(SRC, tsTarget)).replace(/\.ts$/, '.js');
-    if (existsSync(compiled)) mapped = compiled;
+  let mapped = target; // a non-TypeScript file: the original
+  if (tsTarget) {
+    const compiled = isLibrary(tsTarget) ? join(DIST, relative(SRC, tsTarget)).replace(/\.ts$/, '.js') : undefined;
+    if (compiled && existsSync(compiled)) mapped = compiled;
     else { queue.add(tsTarget); mapped = outputOf(tsTarget); }
-  } else { queue.add(tsTarget); mapped = outputOf(tsTarget); }
+  }
   let rel = relative(dirname(outputOf(fromSrc)), mapped).split(sep).join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
   return rel;
@@ -107,8 +104,8 @@ function compile(srcFile, queue) {
 export function buildTests() {
   const t0 = performance.now();
   const roots = [
-    ...walk(join(ROOT, 'test')).filter(isTs),
-    ...walk(SRC).filter((p) => p.endsWith('.test.ts')),
+    ...walkTests(join(ROOT, 'test')).filter(isTs),
+    ...walkTests(SRC).filter((p) => p.endsWith('.test.ts')),
   ];
   const queue = new Set();
   const done = new Set();
@@ -119,7 +116,7 @@ export function buildTests() {
     done.add(srcFile);
     const out = outputOf(srcFile);
     outputs.add(out);
-    const js = `${compile(srcFile, queue)}`;
+    const js = compile(srcFile, queue);
     let old;
     try { old = readFileSync(out, 'utf8'); } catch { old = undefined; }
     if (old !== js) {
@@ -141,11 +138,6 @@ export function buildTests() {
     if (!outputs.has(f)) { rmSync(f, { force: true }); removed++; }
   }
   return { files: done.size, written, removed, ms: performance.now() - t0 };
-}
-
-/** Is this source file's output present (for callers that run a subset without building)? */
-export function builtFor(srcFile) {
-  try { return statSync(outputOf(srcFile)).isFile(); } catch { return false; }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

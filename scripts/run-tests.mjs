@@ -11,13 +11,13 @@
 // Order: the files run longest first (by scripts/test-weights.json, the per-file seconds of a
 // measured run; unknown files count as 10 s), so the long ones do not start last and leave one
 // core idle at the end of the run (longest-processing-time-first scheduling).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { buildDist } from './build-dist.mjs';
-import { buildTests, outputOf, sourceOf } from './build-tests.mjs';
+import { buildTests, outputOf, sourceOf, walkTests } from './build-tests.mjs';
 
 const args = process.argv.slice(2);
 let tier = 'all';
@@ -35,17 +35,7 @@ for (let i = 0; i < args.length; i++) {
 const roots = { unit: ['src'], integration: ['test/integration'], e2e: ['test/e2e'], all: ['src', 'test'] }[tier];
 if (!roots) { console.error(`unknown tier ${tier}`); process.exit(2); }
 
-function walk(dir, out) {
-  let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) { if (e.name !== 'node_modules' && e.name !== 'fixtures') walk(p, out); }
-    else if (e.name.endsWith('.test.ts')) out.push(relative(process.cwd(), p));
-  }
-  return out;
-}
-let files = roots.flatMap((r) => walk(r, [])).sort();
+let files = roots.flatMap((r) => walkTests(r).filter((p) => p.endsWith('.test.ts')).map((p) => relative(process.cwd(), p))).sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 if (!files.length) { console.error('no test files found'); process.exit(1); }
 const weightsFile = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'test-weights.json');
@@ -83,8 +73,6 @@ if (build) {
   if (r.written || r.removed) console.error(`run-tests: test files compiled to .test-build/ (${r.written} written, ${r.removed} removed, ${(r.ms / 1000).toFixed(1)} s)`);
 }
 const compiled = (f) => outputOf(join(process.cwd(), f));
-/** A report's file (a .test-build output or the unit bundle) as the source path it came from. */
-const srcPath = (f) => sourceOf(f);
 
 // 3 files at a time on 2 cores: much of the suite waits on servers, child processes and sleeps, so a
 // third file keeps the cores busier; TEST_CONCURRENCY overrides
@@ -126,17 +114,17 @@ function printCpu() {
   const total = perFile.reduce((s, r) => s + r.self + r.children, 0);
   console.log(`\nCPU by test file (own + waited-for children; ${perFile.length} processes, ${total.toFixed(0)} CPU-s in all):`);
   for (const r of perFile.slice(0, 15)) {
-    const name = r.file.includes('unit-bundle') ? 'unit-test bundle' : relative(process.cwd(), srcPath(r.file));
+    const name = r.file.includes('unit-bundle') ? 'unit-test bundle' : relative(process.cwd(), sourceOf(r.file));
     console.log(`  ${(r.self + r.children).toFixed(1).padStart(7)} s  (${r.self.toFixed(1)} own)  ${name}`);
   }
-  if (process.env.GEODVC_TEST_CPU_OUT) writeFileSync(process.env.GEODVC_TEST_CPU_OUT, JSON.stringify(perFile.map((r) => ({ ...r, file: srcPath(r.file) })), null, 1));
+  if (process.env.GEODVC_TEST_CPU_OUT) writeFileSync(process.env.GEODVC_TEST_CPU_OUT, JSON.stringify(perFile.map((r) => ({ ...r, file: sourceOf(r.file) })), null, 1));
 }
 child.on('exit', (code, sig) => {
   try {
     const raw = JSON.parse(readFileSync(durations, 'utf8'));
     const byFile = {};
-    for (const [f, ms] of Object.entries(raw.files)) byFile[srcPath(f)] = (byFile[srcPath(f)] ?? 0) + ms;
-    const tests = raw.tests.map((t) => ({ ...t, file: srcPath(t.file) }));
+    for (const [f, ms] of Object.entries(raw.files)) byFile[sourceOf(f)] = (byFile[sourceOf(f)] ?? 0) + ms;
+    const tests = raw.tests.map((t) => ({ ...t, file: sourceOf(t.file) }));
     const perFile = Object.entries(byFile).sort((a, b) => b[1] - a[1]);
     const secs = (ms) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
     if (perFile.length > 1) {
